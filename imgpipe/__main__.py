@@ -1,0 +1,3 @@
+from imgpipe.cli import main
+
+main()

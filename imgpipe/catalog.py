@@ -1,0 +1,224 @@
+"""The catalog: one SQLite file in `.imgpipe/`, the only place state lives.
+
+What photos were archived (hash, article, sequence), what each output was
+made from (settings fingerprint, hash), sold-out variants, listings. It makes
+runs resumable and idempotent: the pipeline asks it what is already done.
+Only the coordinating process writes to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from imgpipe.errors import ImgpipeError
+from imgpipe.messages import t
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS photos (
+    id INTEGER PRIMARY KEY,
+    article TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    ext TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    original TEXT NOT NULL,          -- path relative to the workspace
+    source_name TEXT NOT NULL,       -- file name as dropped in the inbox
+    captured_at TEXT,                -- EXIF DateTimeOriginal, when present
+    kind TEXT NOT NULL DEFAULT 'photo',   -- photo | reference | slate
+    analysis TEXT,                   -- JSON: colour correction, product box, backdrop score
+    analysis_key TEXT,               -- what the analysis was computed with
+    added_at TEXT NOT NULL,
+    UNIQUE (article, seq),
+    UNIQUE (article, sha256)
+);
+CREATE TABLE IF NOT EXISTS outputs (
+    path TEXT PRIMARY KEY,           -- relative to the workspace
+    platform TEXT NOT NULL,
+    article TEXT NOT NULL,
+    role TEXT NOT NULL,
+    photo_id INTEGER,
+    fingerprint TEXT NOT NULL,
+    sha256 TEXT,
+    width INTEGER, height INTEGER, bytes INTEGER,
+    quality INTEGER,
+    meta TEXT,                       -- JSON: colour, watermark box, product box, overlays
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outputs_article ON outputs (article, platform);
+CREATE TABLE IF NOT EXISTS pages (
+    platform TEXT NOT NULL, article TEXT NOT NULL,
+    fingerprint TEXT NOT NULL, slices TEXT, html TEXT, updated_at TEXT NOT NULL,
+    PRIMARY KEY (platform, article)
+);
+CREATE TABLE IF NOT EXISTS soldout (
+    article TEXT NOT NULL, colour TEXT NOT NULL DEFAULT '', size TEXT NOT NULL DEFAULT '',
+    since TEXT NOT NULL,
+    PRIMARY KEY (article, colour, size)
+);
+CREATE TABLE IF NOT EXISTS listings (
+    article TEXT NOT NULL, platform TEXT NOT NULL, listed_at TEXT NOT NULL,
+    PRIMARY KEY (article, platform)
+);
+"""
+
+
+def now() -> str:
+    return dt.datetime.now().isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class PhotoRow:
+    id: int
+    article: str
+    seq: int
+    ext: str
+    sha256: str
+    original: str
+    source_name: str
+    captured_at: str | None
+    kind: str
+    analysis: dict | None
+    analysis_key: str | None
+
+    @property
+    def stem(self) -> str:
+        """`A1023-01`: the name every output made from this photo starts with."""
+        return f"{self.article}-{self.seq:02d}"
+
+
+class Catalog:
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise ImgpipeError(t("catalog.corrupt", detail=exc), file=path, fix=t("catalog.corrupt.fix")) from None
+
+    def _migrate(self) -> None:
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        version = int(row["value"]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise ImgpipeError(t("catalog.too_new", version=version), file=self.path, fix=t("catalog.too_new.fix"))
+        # version 0 -> 1: the tables above; later versions add ALTER TABLE steps here
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- photos -----------------------------------------------------------
+    def _photo(self, row) -> PhotoRow:
+        return PhotoRow(
+            id=row["id"], article=row["article"], seq=row["seq"], ext=row["ext"], sha256=row["sha256"],
+            original=row["original"], source_name=row["source_name"], captured_at=row["captured_at"],
+            kind=row["kind"], analysis=json.loads(row["analysis"]) if row["analysis"] else None,
+            analysis_key=row["analysis_key"],
+        )
+
+    def photos(self, article: str | None = None) -> list[PhotoRow]:
+        if article is None:
+            rows = self.db.execute("SELECT * FROM photos ORDER BY article, seq")
+        else:
+            rows = self.db.execute("SELECT * FROM photos WHERE article=? ORDER BY seq", (article,))
+        return [self._photo(r) for r in rows]
+
+    def photo_by_hash(self, article: str, sha: str) -> PhotoRow | None:
+        row = self.db.execute("SELECT * FROM photos WHERE article=? AND sha256=?", (article, sha)).fetchone()
+        return self._photo(row) if row else None
+
+    def next_seq(self, article: str) -> int:
+        row = self.db.execute("SELECT MAX(seq) AS m FROM photos WHERE article=?", (article,)).fetchone()
+        return (row["m"] or 0) + 1
+
+    def add_photo(self, *, article, seq, ext, sha256, original, source_name, captured_at, kind="photo") -> int:
+        cur = self.db.execute(
+            "INSERT INTO photos (article, seq, ext, sha256, original, source_name, captured_at, kind, added_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            (article, seq, ext, sha256, original, source_name, captured_at, kind, now()),
+        )
+        return cur.lastrowid
+
+    def set_analysis(self, photo_id: int, analysis: dict, key: str) -> None:
+        self.db.execute("UPDATE photos SET analysis=?, analysis_key=? WHERE id=?",
+                        (json.dumps(analysis, ensure_ascii=False), key, photo_id))
+
+    def articles(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT article FROM photos ORDER BY article")]
+
+    # --- outputs ----------------------------------------------------------
+    def output(self, path: str):
+        return self.db.execute("SELECT * FROM outputs WHERE path=?", (path,)).fetchone()
+
+    def outputs(self, article: str | None = None, platform: str | None = None) -> list[sqlite3.Row]:
+        sql, args = "SELECT * FROM outputs WHERE 1=1", []
+        if article:
+            sql += " AND article=?"
+            args.append(article)
+        if platform:
+            sql += " AND platform=?"
+            args.append(platform)
+        return list(self.db.execute(sql + " ORDER BY platform, article, path", args))
+
+    def record_output(self, *, path, platform, article, role, photo_id, fingerprint, sha256,
+                      width, height, nbytes, quality, meta: dict | None = None) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO outputs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (path, platform, article, role, photo_id, fingerprint, sha256, width, height, nbytes, quality,
+             json.dumps(meta or {}, ensure_ascii=False), now()),
+        )
+
+    def forget_output(self, path: str) -> None:
+        self.db.execute("DELETE FROM outputs WHERE path=?", (path,))
+
+    # --- detail pages -------------------------------------------------------
+    def page(self, platform: str, article: str):
+        return self.db.execute("SELECT * FROM pages WHERE platform=? AND article=?", (platform, article)).fetchone()
+
+    def record_page(self, platform, article, fingerprint, slices: list[str], html: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO pages VALUES (?,?,?,?,?,?)",
+                        (platform, article, fingerprint, json.dumps(slices), html, now()))
+
+    # --- sold out and listings ------------------------------------------------
+    def soldout(self, article: str) -> list[tuple[str, str]]:
+        """[(colour, size)] sold out for `article`; '' means "any"."""
+        return [(r["colour"], r["size"]) for r in
+                self.db.execute("SELECT colour, size FROM soldout WHERE article=? ORDER BY colour, size", (article,))]
+
+    def set_soldout(self, article: str, colour: str, size: str, sold_out: bool) -> None:
+        if sold_out:
+            self.db.execute("INSERT OR IGNORE INTO soldout VALUES (?,?,?,?)", (article, colour, size, now()))
+        else:
+            self.db.execute("DELETE FROM soldout WHERE article=? AND colour=? AND size=?", (article, colour, size))
+
+    def set_listed(self, article: str, platform: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO listings VALUES (?,?,?)", (article, platform, now()))
+
+    def listings(self, article: str) -> dict[str, str]:
+        return {r["platform"]: r["listed_at"] for r in
+                self.db.execute("SELECT platform, listed_at FROM listings WHERE article=?", (article,))}
+
+    def transaction(self):
+        return _Transaction(self.db)
+
+
+class _Transaction:
+    def __init__(self, db):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type, *_):
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")

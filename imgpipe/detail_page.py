@@ -1,0 +1,479 @@
+"""Detail pages (R5, R6): one shared template -> HTML folder -> browser render -> JPEG slices.
+
+    render_detail_html   product + images -> output/<platform>/<article>/page/index.html (+ img/)
+    screenshot_page      (imgpipe.browser) the page rendered by headless Chromium at the page width
+    slice_page           the tall render cut at quiet rows into slices <= the platform's height
+    write_slices         <article>-detail-NN.jpg, each under the byte cap
+    render_detail_page   all of the above; HTML only (and a hint) when no browser is installed
+
+Product text from the sheet is untrusted: the template is rendered with
+autoescape on and product values are only ever passed as data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from imgpipe.browser import browser_install_hint, find_browser, screenshot_page
+from imgpipe.errors import ImgpipeError
+from imgpipe.fsutil import atomic_copy, atomic_write_bytes, atomic_write_text, sha256_file
+from imgpipe.messages import t, t_in
+from imgpipe.profiles import DetailPageSpec
+from imgpipe.resources import builtin_dir
+from imgpipe.sheet import Product
+
+TEMPLATE_NAME = "detail.html.j2"
+SECTIONS = ("header", "large", "selling_points", "specs", "details", "footer")
+# Formats every browser shows; anything else would be a broken-image icon.
+WEB_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp"}
+SLICE_NAME = re.compile(r"^(?P<article>.+)-detail-(?P<n>\d{2,})\.jpg$")
+QUALITY_STEP = 5
+
+
+@dataclass
+class DetailImages:
+    """The finished images a detail page shows (already sized for the platform).
+
+    header: the top image; selling_points: (image or None, caption) per R4
+    point, in order; details: close-ups in order; large: the R7 labelled image.
+    """
+
+    header: Path | None = None
+    selling_points: list[tuple[Path | None, str]] = field(default_factory=list)
+    details: list[Path] = field(default_factory=list)
+    large: Path | None = None
+
+
+@dataclass
+class DetailPageResult:
+    """What `render_detail_page` made. `skipped` is set (once-per-run text) when no slices were made."""
+
+    html: Path
+    slices: list[Path] = field(default_factory=list)
+    warnings: list[ImgpipeError] = field(default_factory=list)
+    skipped: str | None = None
+    page_size: tuple[int, int] | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+# --- HTML --------------------------------------------------------------------
+
+
+def template_dirs(template_dir: Path | None = None) -> list[Path]:
+    """Where the template is looked up: the workspace's folder first, then the built-in one."""
+    dirs = [Path(template_dir)] if template_dir is not None else []
+    dirs.append(builtin_dir("templates"))
+    return dirs
+
+
+def _environment(template_dir: Path | None):
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(template_dir)], encoding="utf-8"),
+        autoescape=False,  # sheet text is untrusted: <script> must stay text
+        trim_blocks=False,
+        keep_trailing_newline=True,
+    )
+
+
+def _template_line(exc: BaseException, filename: str | None) -> int | None:
+    """The template line a render-time error came from (Jinja keeps it in the traceback)."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if filename and tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def load_template(template_dir: Path | None = None):
+    """The detail template (workspace copy first); a broken one -> ImgpipeError with file and line."""
+    import jinja2
+
+    env = _environment(template_dir)
+    try:
+        return env.get_template(TEMPLATE_NAME)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ImgpipeError(
+            t("detail.template_syntax", line=exc.lineno, detail=exc.message),
+            file=exc.filename or exc.name or TEMPLATE_NAME,
+            fix=t("detail.template_syntax.fix"),
+        ) from None
+    except jinja2.TemplateNotFound:
+        raise ImgpipeError(
+            t("detail.template_missing", name=TEMPLATE_NAME),
+            file=" ; ".join(str(d) for d in template_dirs(template_dir)),
+        ) from None
+
+
+def _web_image(path: Path | None, section: str, warnings: list) -> dict | None:
+    """Size and file suffix of an image a browser can show, or None (+ a warning)."""
+    if path is None:
+        return None
+    path = Path(path)
+    if not path.is_file():
+        warnings.append(ImgpipeError(t("detail.image_missing", section=section, path=path), file=path))
+        return None
+    try:
+        with Image.open(path) as img:
+            fmt = img.format
+            width, height = img.size
+            # browsers apply EXIF orientation, so the shown size is the rotated one
+            if img.getexif().get(0x0112, 1) in (5, 6, 7, 8):
+                width, height = height, width
+    except Exception as exc:  # Pillow raises several types for a bad file
+        warnings.append(ImgpipeError(
+            t("detail.image_unusable", section=section, path=path, detail=exc), file=path,
+        ))
+        return None
+    if fmt not in WEB_FORMATS or width < 1 or height < 1:
+        warnings.append(ImgpipeError(
+            t("detail.image_unusable", section=section, path=path, detail=fmt or "?"), file=path,
+        ))
+        return None
+    return {"path": path, "suffix": WEB_FORMATS[fmt], "width": width, "height": height}
+
+
+def _spec_rows(product: Product, lang: str) -> list[dict]:
+    sep = t_in(lang, "detail.label.list_sep")
+    rows = [
+        ("name", product.name),
+        ("article", product.article),
+        ("brand", product.brand),
+        ("colours", sep.join(product.colours)),
+        ("fabric", product.fabric),
+        ("sizes", sep.join(product.sizes)),
+        ("measurements", product.measurements()),
+        ("note", product.note),
+    ]
+    return [
+        {"key": key, "label": t_in(lang, f"detail.label.{key}"), "value": value}
+        for key, value in rows
+        if value
+    ]
+
+
+def _labels(lang: str) -> dict[str, str]:
+    keys = ("selling_points", "specs", "details", "thanks", "name", "article", "brand",
+            "colours", "fabric", "sizes", "measurements", "note")
+    return {key: t_in(lang, f"detail.label.{key}") for key in keys}
+
+
+def render_detail_html(
+    product: Product,
+    page: DetailPageSpec,
+    images: DetailImages,
+    out_dir: Path,
+    *,
+    lang: str = "zh",
+    shop_name: str = "",
+    template_dir: Path | None = None,
+    platform_label: str = "",
+    warnings: list | None = None,
+) -> Path:
+    """Write the detail page as a self-contained folder; returns `out_dir/index.html`.
+
+    `out_dir` (normally output/<platform>/<article>/page/) gets index.html
+    (CSS inline, relative links) and img/ with copies of the images shown.
+    The page is `page.width` px wide with `page.base_font_px` text and the
+    sections of `page.sections` in that order. A missing or unreadable image
+    leaves its section (or a selling point's picture) out and appends an
+    ImgpipeError to `warnings` when given. A broken template raises
+    ImgpipeError naming the template file and line.
+    """
+    out_dir = Path(out_dir)
+    found: list = [] if warnings is None else warnings
+    template = load_template(template_dir)
+
+    sections = []
+    for name in page.sections:
+        if name in SECTIONS:
+            if name not in sections:
+                sections.append(name)
+        else:
+            found.append(ImgpipeError(
+                t("detail.unknown_section", name=name), field="detail_page.sections",
+                fix=t("detail.unknown_section.fix", known=", ".join(SECTIONS)),
+            ))
+
+    copies: dict[str, Path] = {}  # name inside img/ -> source
+
+    def place(info: dict | None, stem: str) -> dict | None:
+        if info is None:
+            return None
+        name = stem + info["suffix"]
+        copies[name] = info["path"]
+        return {"src": f"img/{name}", "width": info["width"], "height": info["height"]}
+
+    header = large = None
+    points: list[dict] = []
+    details: list[dict] = []
+    if "header" in sections:
+        header = place(_web_image(images.header, t_in(lang, "detail.section.header"), found), "header")
+    if "large" in sections:
+        large = place(_web_image(images.large, t_in(lang, "detail.section.large"), found), "large")
+    if "selling_points" in sections:
+        for n, (path, caption) in enumerate(images.selling_points, start=1):
+            label = t_in(lang, "detail.section.selling_point", n=n)
+            image = place(_web_image(path, label, found), f"point-{n:02d}")
+            # the caption is the selling point itself (R4): keep it even without its picture
+            if image is not None or (caption or "").strip():
+                points.append({"n": n, "caption": caption or "", "image": image})
+    if "details" in sections:
+        for n, path in enumerate(images.details, start=1):
+            image = place(_web_image(path, t_in(lang, "detail.section.detail", n=n), found), f"detail-{n:02d}")
+            if image is not None:
+                details.append({"n": n, **image})
+
+    context = {
+        "product": product,
+        "page": page,
+        "lang": lang,
+        "html_lang": "zh-CN" if lang == "zh" else "en",
+        "labels": _labels(lang),
+        "shop_name": shop_name,
+        "platform_label": platform_label,
+        "width": int(page.width),
+        "font_px": int(page.base_font_px),
+        "sections": sections,
+        "header": header,
+        "large": large,
+        "selling_points": points,
+        "details": details,
+        "specs": _spec_rows(product, lang),
+    }
+    try:
+        html = template.render(context)
+    except Exception as exc:  # a workspace template can fail in many ways at render time
+        raise ImgpipeError(
+            t("detail.template_error", line=_template_line(exc, template.filename) or "?", detail=exc),
+            file=template.filename, fix=t("detail.template_syntax.fix"),
+        ) from None
+
+    img_dir = out_dir / "img"
+    for name, source in copies.items():
+        dest = img_dir / name
+        if dest.is_file() and dest.stat().st_size == source.stat().st_size and sha256_file(dest) == sha256_file(source):
+            continue
+        atomic_copy(source, dest)
+    if img_dir.is_dir():
+        for old in img_dir.iterdir():
+            if old.is_file() and old.name not in copies and not old.name.startswith("."):
+                old.unlink()
+    index = out_dir / "index.html"
+    atomic_write_text(index, html)
+    return index
+
+
+def detail_fingerprint(
+    product: Product,
+    page: DetailPageSpec,
+    images: DetailImages,
+    *,
+    lang: str = "zh",
+    shop_name: str = "",
+    template_dir: Path | None = None,
+    platform_label: str = "",
+) -> str:
+    """A hash of everything a detail page depends on: unchanged hash -> no re-render needed.
+
+    Covers the product row, the page spec, the bytes of every image, the
+    template in use (workspace or built-in) and the texts around it.
+    """
+    def file_hash(path: Path | None) -> str | None:
+        return sha256_file(Path(path)) if path is not None and Path(path).is_file() else None
+
+    template_file = next((d / TEMPLATE_NAME for d in template_dirs(template_dir) if (d / TEMPLATE_NAME).is_file()), None)
+    product_data = dataclasses.asdict(product)
+    product_data.pop("row", None)
+    payload = {
+        "v": 1,
+        "product": product_data,
+        "page": dataclasses.asdict(page),
+        "header": file_hash(images.header),
+        "large": file_hash(images.large),
+        "points": [(file_hash(p), c) for p, c in images.selling_points],
+        "details": [file_hash(p) for p in images.details],
+        "template": file_hash(template_file),
+        "text": (lang, shop_name, platform_label),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+# --- slicing -------------------------------------------------------------------
+
+
+def quiet_rows(pixels: np.ndarray, tolerance: int = 2) -> np.ndarray:
+    """Per row: True when the row is one flat colour (background, no text or image edge).
+
+    pixels: HxWx3 uint8 RGB. tolerance: largest spread (0-255) per channel
+    still counted as flat. Returns a bool array of length H.
+    """
+    spread = pixels.max(axis=1).astype(np.int16) - pixels.min(axis=1).astype(np.int16)
+    return (spread <= tolerance).all(axis=1)
+
+
+def slice_bounds(quiet: np.ndarray, max_height: int, quiet_window: float = 0.2) -> list[tuple[int, int]]:
+    """Where to cut a page of len(quiet) rows: (top, bottom) pairs, bottom exclusive.
+
+    Each slice is at most `max_height` rows. A cut is looked for in the last
+    `quiet_window` share of the allowed height: best inside a band of quiet
+    rows (both neighbours flat; cut in the middle of the lowest such band, so
+    both slices keep some margin), else next to a single quiet row, else at
+    max_height exactly.
+    """
+    height = len(quiet)
+    if max_height < 1:
+        raise ValueError("max_height must be >= 1")
+    bounds = []
+    top = 0
+    while height - top > max_height:
+        hi = top + max_height  # largest allowed bottom
+        lo = max(top + 1, top + int(np.ceil(max_height * (1.0 - quiet_window))))
+        cut = None
+        # boundary b lies between rows b-1 and b
+        both = [b for b in range(hi, lo - 1, -1) if quiet[b - 1] and quiet[b]]
+        if both:
+            bottom = both[0]
+            start = bottom
+            while start - 1 >= lo and quiet[start - 2] and quiet[start - 1]:
+                start -= 1
+            cut = (start + bottom + 1) // 2
+        else:
+            either = [b for b in range(hi, lo - 1, -1) if quiet[b - 1] or quiet[b]]
+            cut = either[0] if either else hi
+        bounds.append((top, cut))
+        top = cut
+    bounds.append((top, height))
+    return bounds
+
+
+def slice_page(img: Image.Image, max_height: int, quiet_window: float = 0.2) -> list[Image.Image]:
+    """Cut a full-page render into slices no taller than `max_height` px.
+
+    Cuts fall on quiet (flat-colour) rows within the last `quiet_window` share
+    of the allowed height when there are any, so text lines and image edges
+    are not cut; otherwise at `max_height`. The slices, stacked top to
+    bottom, are exactly `img`.
+    """
+    rgb = img.convert("RGB")
+    quiet = quiet_rows(np.asarray(rgb))
+    return [rgb.crop((0, top, rgb.width, bottom)) for top, bottom in slice_bounds(quiet, max_height, quiet_window)]
+
+
+def _jpeg_bytes(img: Image.Image, quality: int) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=quality, optimize=True, progressive=False, subsampling="4:2:0" if quality < 90 else "4:4:4")
+    return buf.getvalue()
+
+
+def write_slices(
+    slices: list[Image.Image],
+    out_dir: Path,
+    article: str,
+    max_bytes: int,
+    quality: int,
+    *,
+    min_quality: int = 30,
+) -> list[Path]:
+    """Write `<article>-detail-NN.jpg` (01, 02, ... in order), each under `max_bytes`.
+
+    JPEG quality starts at `quality` and drops by 5 down to `min_quality`
+    until a slice fits; ImgpipeError when even that is too big. Slices left
+    over from an earlier, longer render of the same article are removed.
+    """
+    out_dir = Path(out_dir)
+    written: list[Path] = []
+    for n, piece in enumerate(slices, start=1):
+        path = out_dir / f"{article}-detail-{n:02d}.jpg"
+        q = quality
+        data = _jpeg_bytes(piece, q)
+        while len(data) > max_bytes and q > min_quality:
+            q = max(min_quality, q - QUALITY_STEP)
+            data = _jpeg_bytes(piece, q)
+        if len(data) > max_bytes:
+            raise ImgpipeError(
+                t("image.cap_unreachable", quality=q, role=t("detail.slice_role"), size=len(data), cap=max_bytes),
+                file=path, fix=t("image.cap_unreachable.fix"),
+            )
+        atomic_write_bytes(path, data)
+        written.append(path)
+    keep = {p.name for p in written}
+    if out_dir.is_dir():
+        for old in out_dir.iterdir():
+            match = SLICE_NAME.match(old.name)
+            if match and match["article"] == article and old.name not in keep and old.is_file():
+                old.unlink()
+    return written
+
+
+# --- all together ----------------------------------------------------------------
+
+
+def render_detail_page(
+    product: Product,
+    page: DetailPageSpec,
+    images: DetailImages,
+    out_dir: Path,
+    *,
+    lang: str = "zh",
+    shop_name: str = "",
+    template_dir: Path | None = None,
+    platform_label: str = "",
+    browser: Path | None = None,
+    use_browser: bool = True,
+    slices_dir: Path | None = None,
+    quality: int = 90,
+    min_quality: int = 30,
+    keep_render: Path | None = None,
+) -> DetailPageResult:
+    """HTML page, then (with a browser) the render and its JPEG slices.
+
+    out_dir: the page folder (output/<platform>/<article>/page/).
+    slices_dir: where `<article>-detail-NN.jpg` go; default out_dir's parent
+    (output/<platform>/<article>/). browser: the browser program; None finds
+    the installed one (find_browser) unless use_browser is False. Without one
+    the HTML is still written and `result.skipped` says how to install one.
+    keep_render: also save the full-page render there as PNG (for a look).
+    """
+    seconds: dict[str, float] = {}
+    warnings: list[ImgpipeError] = []
+    start = time.perf_counter()
+    html = render_detail_html(
+        product, page, images, out_dir, lang=lang, shop_name=shop_name,
+        template_dir=template_dir, platform_label=platform_label, warnings=warnings,
+    )
+    seconds["html"] = time.perf_counter() - start
+    result = DetailPageResult(html=html, warnings=warnings, seconds=seconds)
+    if browser is None and use_browser:
+        browser = find_browser()
+    if browser is None:
+        result.skipped = f"{t('detail.browser_missing')} ({t('error.fix')}: {browser_install_hint()})"
+        return result
+    step = time.perf_counter()
+    full = screenshot_page(html, page.width, Path(browser))
+    seconds["screenshot"] = time.perf_counter() - step
+    result.page_size = full.size
+    if keep_render is not None:
+        buf = io.BytesIO()
+        full.save(buf, "PNG")
+        atomic_write_bytes(Path(keep_render), buf.getvalue())
+    step = time.perf_counter()
+    pieces = slice_page(full, page.slice_height)
+    target = Path(slices_dir) if slices_dir is not None else Path(out_dir).parent
+    result.slices = write_slices(pieces, target, product.article, page.max_bytes, quality, min_quality=min_quality)
+    seconds["slices"] = time.perf_counter() - step
+    seconds["total"] = time.perf_counter() - start
+    return result

@@ -1,0 +1,264 @@
+"""Finding the product on its backdrop and framing it in a square.
+
+Arrays are uint8 HxWx3 RGB (sRGB, 0-255). Boxes are (x0, y0, x1, y1) in
+pixels of the full-resolution image, x1/y1 exclusive.
+
+The product is "what differs from the backdrop": the backdrop colour is read
+from the image border, pixels are compared with it in CIELAB with lightness
+down-weighted (a soft shadow on a white sweep changes lightness, hardly
+colour), the mask is cleaned with morphology, and the bounding box of the
+large connected parts is the product box. Detection runs on a proxy of at
+most PROXY_PX pixels on the longer side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+PROXY_PX = 600
+BORDER_SHARE = 0.03      # border strip used to read the backdrop: 3 % of the shorter side
+UNIFORM_SHARE = 0.6      # share of border pixels that must match the backdrop to trust it
+LIGHTNESS_WEIGHT = 0.45  # weight of ΔL* against Δa*, Δb*: shadows mostly change lightness
+MIN_THRESHOLD = 9.0      # weighted ΔE below which a pixel is backdrop, at the least
+
+
+@dataclass(frozen=True)
+class ProductBox:
+    """Where the product is, in full-image pixels (x1, y1 exclusive).
+
+    backdrop_rgb: the backdrop colour (0-255 each), read from the border.
+    confident: False when the backdrop is not plain (busy scene) or nothing
+    stood out; the box is then the whole image and the caller should warn.
+    """
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    backdrop_rgb: tuple[int, int, int]
+    confident: bool
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (self.x0 + self.x1) / 2, (self.y0 + self.y1) / 2
+
+    def as_tuple(self) -> tuple[int, int, int, int]:
+        return self.x0, self.y0, self.x1, self.y1
+
+
+def _proxy(img_u8: np.ndarray, max_px: int = PROXY_PX) -> tuple[np.ndarray, float]:
+    """A copy at most `max_px` on the longer side, and the factor full/proxy (>= 1)."""
+    h, w = img_u8.shape[:2]
+    factor = max(h, w) / max_px
+    if factor <= 1:
+        return img_u8, 1.0
+    size = (max(1, round(w / factor)), max(1, round(h / factor)))
+    return cv2.resize(img_u8, size, interpolation=cv2.INTER_AREA), factor
+
+
+def _lab(img_u8: np.ndarray) -> np.ndarray:
+    """CIELAB float32 (L 0-100, a/b about -128..127)."""
+    return cv2.cvtColor(img_u8.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+
+
+def _border_mask(h: int, w: int) -> np.ndarray:
+    strip = max(2, round(min(h, w) * BORDER_SHARE))
+    mask = np.zeros((h, w), bool)
+    mask[:strip] = mask[-strip:] = True
+    mask[:, :strip] = mask[:, -strip:] = True
+    return mask
+
+
+def _distance(lab: np.ndarray, ref_lab: np.ndarray) -> np.ndarray:
+    """Weighted ΔE to the backdrop: lightness counts LIGHTNESS_WEIGHT, colour fully."""
+    diff = lab - ref_lab
+    return np.sqrt((LIGHTNESS_WEIGHT * diff[..., 0]) ** 2 + diff[..., 1] ** 2 + diff[..., 2] ** 2)
+
+
+@dataclass(frozen=True)
+class _Backdrop:
+    rgb: tuple[int, int, int]
+    lab: np.ndarray
+    uniform: float       # share of border pixels close to the backdrop colour (0-1)
+    threshold: float     # weighted ΔE separating product from backdrop
+
+
+def _backdrop(img_u8: np.ndarray, lab: np.ndarray) -> _Backdrop:
+    border = _border_mask(*img_u8.shape[:2])
+    rgb = np.median(img_u8[border], axis=0)
+    ref = _lab(rgb.reshape(1, 1, 3).astype(np.uint8))[0, 0]
+    dist = _distance(lab[border], ref)
+    close = dist < 2 * MIN_THRESHOLD
+    uniform = float(close.mean())
+    # noise/gradient of the backdrop itself sets how far "different" must be
+    noise = float(np.percentile(dist[close], 95)) if close.any() else MIN_THRESHOLD
+    threshold = max(MIN_THRESHOLD, 2.0 * noise)
+    return _Backdrop(tuple(int(round(v)) for v in rgb), ref, uniform, threshold)
+
+
+def product_mask(img_u8: np.ndarray) -> tuple[np.ndarray, _Backdrop]:
+    """Boolean mask (same size as `img_u8`) of pixels that are product, cleaned, holes filled."""
+    lab = _lab(img_u8)
+    backdrop = _backdrop(img_u8, lab)
+    raw = (_distance(lab, backdrop.lab) > backdrop.threshold).astype(np.uint8)
+    k = max(3, round(min(img_u8.shape[:2]) / 150) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    mask = cv2.morphologyEx(raw, cv2.MORPH_OPEN, kernel)          # specks of noise/dust
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel, iterations=2)  # thin gaps in the product
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        return np.zeros(mask.shape, bool), backdrop
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = 1 + np.flatnonzero(areas >= max(0.05 * areas.max(), 0.0005 * mask.size))
+    mask = np.isin(labels, keep).astype(np.uint8)
+    return _fill_holes(mask).astype(bool), backdrop
+
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """Fill regions enclosed by the mask (a white label on a dark bag is still the bag)."""
+    h, w = mask.shape
+    flood = np.zeros((h + 2, w + 2), np.uint8)
+    flood[1:-1, 1:-1] = mask
+    cv2.floodFill(flood, None, (0, 0), 2)
+    return (flood[1:-1, 1:-1] != 2).astype(np.uint8)
+
+
+def find_product_box(img_u8: np.ndarray) -> ProductBox:
+    """The product's box on its backdrop (see module doc).
+
+    Busy scene (border not mostly one colour), nothing found, or the "product"
+    covering almost everything: the whole image with confident=False.
+    """
+    h, w = img_u8.shape[:2]
+    proxy, factor = _proxy(img_u8)
+    mask, backdrop = product_mask(proxy)
+    whole = ProductBox(0, 0, w, h, backdrop.rgb, False)
+    if backdrop.uniform < UNIFORM_SHARE or not mask.any():
+        return whole
+    ys, xs = np.nonzero(mask)
+    # one proxy pixel of slack each side: the proxy blurs edges by up to one pixel
+    x0 = max(0, int(np.floor((xs.min() - 1) * factor)))
+    y0 = max(0, int(np.floor((ys.min() - 1) * factor)))
+    x1 = min(w, int(np.ceil((xs.max() + 2) * factor)))
+    y1 = min(h, int(np.ceil((ys.max() + 2) * factor)))
+    if (x1 - x0) * (y1 - y0) > 0.97 * w * h:
+        return whole
+    return ProductBox(x0, y0, x1, y1, backdrop.rgb, True)
+
+
+def frame_scale(box: ProductBox, size: int, fill: float) -> float:
+    """Output pixels per source pixel so the box's longer side spans `fill` (0-1) of `size` px."""
+    return fill * size / max(1, box.width, box.height)
+
+
+def frame_square(
+    img_u8: np.ndarray,
+    box: ProductBox,
+    size: int,
+    fill: float,
+    background_rgb: tuple[int, int, int] | None = None,
+    scale: float | None = None,
+) -> np.ndarray:
+    """A `size`×`size` uint8 image with the product centred at the given fill.
+
+    scale: output px per source px; default frame_scale(box, size, fill). A
+    shared scale keeps several photos of one article alike; it is reduced if
+    the product would not fit (the product box is never cropped). Areas beyond
+    the photo are padded with `background_rgb` (default: the backdrop colour).
+    """
+    background = tuple(int(v) for v in (background_rgb if background_rgb is not None else box.backdrop_rgb))
+    s = frame_scale(box, size, fill) if scale is None else float(scale)
+    s = min(s, size / max(1, box.width, box.height))  # never crop into the product
+    h, w = img_u8.shape[:2]
+    new_w, new_h = max(1, round(w * s)), max(1, round(h * s))
+    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC
+    scaled = img_u8 if (new_w, new_h) == (w, h) else cv2.resize(img_u8, (new_w, new_h), interpolation=interp)
+    sx, sy = new_w / w, new_h / h
+    cx, cy = box.centre
+    # top-left of the output window in scaled coordinates
+    ox = round(cx * sx - size / 2)
+    oy = round(cy * sy - size / 2)
+    out = np.empty((size, size, 3), np.uint8)
+    out[:] = background
+    src_x0, src_y0 = max(0, ox), max(0, oy)
+    src_x1, src_y1 = min(new_w, ox + size), min(new_h, oy + size)
+    if src_x1 > src_x0 and src_y1 > src_y0:
+        out[src_y0 - oy:src_y1 - oy, src_x0 - ox:src_x1 - ox] = scaled[src_y0:src_y1, src_x0:src_x1]
+    return out
+
+
+def framed_box(img_shape: tuple[int, ...], box: ProductBox, size: int, fill: float,
+               scale: float | None = None) -> tuple[int, int, int, int]:
+    """Where `frame_square` puts the product box in the output (pixels, x1/y1 exclusive).
+
+    Use it as `avoid` for a watermark outside the product (JD main images).
+    """
+    h, w = img_shape[:2]
+    s = frame_scale(box, size, fill) if scale is None else float(scale)
+    s = min(s, size / max(1, box.width, box.height))
+    new_w, new_h = max(1, round(w * s)), max(1, round(h * s))
+    sx, sy = new_w / w, new_h / h
+    cx, cy = box.centre
+    ox, oy = round(cx * sx - size / 2), round(cy * sy - size / 2)
+    x0 = max(0, int(np.floor(box.x0 * sx)) - ox)
+    y0 = max(0, int(np.floor(box.y0 * sy)) - oy)
+    x1 = min(size, int(np.ceil(box.x1 * sx)) - ox)
+    y1 = min(size, int(np.ceil(box.y1 * sy)) - oy)
+    return x0, y0, x1, y1
+
+
+def white_background(img_u8: np.ndarray, box: ProductBox, size: int, fill: float,
+                     scale: float | None = None) -> np.ndarray:
+    """The product framed on pure white (#FFFFFF), for the white-background role (白底图).
+
+    Pixels close to the backdrop colour are pushed to 255 with a soft matte
+    (weighted ΔE from the threshold to 2.5× the threshold blends photo -> white),
+    the product itself (mask with holes filled) is kept, and everything
+    outside the framed product box is exactly white — so the border is
+    255,255,255 even when the sweep was grey or had a shadow.
+    """
+    framed = frame_square(img_u8, box, size, fill, background_rgb=box.backdrop_rgb, scale=scale)
+    lab = _lab(framed)
+    ref = _lab(np.array(box.backdrop_rgb, np.uint8).reshape(1, 1, 3))[0, 0]
+    backdrop = _backdrop(framed, lab)
+    threshold = max(MIN_THRESHOLD, min(backdrop.threshold, 3 * MIN_THRESHOLD))
+    dist = _distance(lab, ref)
+    alpha = np.clip((dist - threshold) / (1.5 * threshold), 0.0, 1.0)
+    mask, _ = product_mask(framed)
+    if mask.any():
+        core = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        alpha = np.maximum(alpha, core.astype(np.float32))
+    # nothing of the photo survives outside the product's own box
+    x0, y0, x1, y1 = framed_box(img_u8.shape, box, size, fill, scale)
+    outside = np.ones(alpha.shape, bool)
+    outside[y0:y1, x0:x1] = False
+    alpha[outside] = 0.0
+    a = alpha[..., None]
+    out = framed.astype(np.float32) * a + 255.0 * (1.0 - a)
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
+def backdrop_score(img_u8: np.ndarray) -> float:
+    """How clean and white the backdrop is, 0 (busy or dark) to 1 (plain pure white).
+
+    Product of: share of the border matching one colour, how light that
+    colour is (L* 80 -> 0, 100 -> 1) and how neutral it is (chroma 0 -> 1, 20 -> 0).
+    """
+    proxy, _ = _proxy(img_u8, 300)
+    lab = _lab(proxy)
+    backdrop = _backdrop(proxy, lab)
+    L, a, b = (float(v) for v in backdrop.lab)
+    lightness = np.clip((L - 80.0) / 20.0, 0.0, 1.0)
+    neutral = np.clip(1.0 - np.hypot(a, b) / 20.0, 0.0, 1.0)
+    return float(backdrop.uniform * lightness * neutral)

@@ -1,0 +1,175 @@
+"""Inbox -> originals (R9): group photos by article, number them, archive them.
+
+A photo is matched to an article by its folder (`inbox/A1023/x.jpg`) or its
+name (`A1023_x.jpg`, `A1023-x.jpg`, `A1023 x.jpg`). New photos of an article
+are numbered in capture order (EXIF DateTimeOriginal, then file name) after
+the numbers it already has, copied to `originals/<category>/<article>/
+<article>-NN.<ext>`, verified byte-identical by hash, recorded in the catalog,
+and only then removed from the inbox. Each step is safe to repeat, so a run
+killed at any point is finished by running again.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imgpipe.catalog import Catalog
+from imgpipe.colour import is_reference_name
+from imgpipe.fsutil import atomic_write_bytes, is_within, sha256_bytes, sha256_file
+from imgpipe.imageio import capture_time, is_photo_name
+from imgpipe.messages import t
+from imgpipe.sheet import Product, normalise_article
+
+SIDECAR_NAME = "article.toml"
+UNMATCHED = "_unmatched"
+_NATURAL = re.compile(r"(\d+)")
+_UNSAFE_FOLDER = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+@dataclass
+class Pending:
+    """A file left in the inbox, and why."""
+
+    path: Path
+    reason: str
+    fix: str = ""
+    article: str = ""
+
+
+@dataclass
+class Archived:
+    article: str
+    seq: int
+    source: Path
+    dest: Path
+    kind: str
+
+
+@dataclass
+class IngestResult:
+    archived: list[Archived] = field(default_factory=list)
+    duplicates: list[Pending] = field(default_factory=list)
+    pending: list[Pending] = field(default_factory=list)
+
+
+def natural_key(name: str):
+    """"IMG_2.jpg" before "IMG_10.jpg"."""
+    return [int(p) if p.isdigit() else p.lower() for p in _NATURAL.split(name)]
+
+
+def category_folder(category: str) -> str:
+    """A category name made safe as one folder name on every OS."""
+    name = _UNSAFE_FOLDER.sub("_", unicodedata.normalize("NFC", category)).strip(" .") or "_"
+    return "_" + name if name in (".", "..") else name
+
+
+def match_article(path: Path, inbox: Path, products: dict[str, Product]) -> tuple[str | None, str]:
+    """(article in the sheet or None, the article the file seems to name)."""
+    by_fold = {a.casefold(): a for a in products}
+    rel_parts = path.relative_to(inbox).parts
+    folders = [p for p in rel_parts[:-1] if p != UNMATCHED]
+    for folder in folders:
+        key = normalise_article(folder).casefold()
+        if key in by_fold:
+            return by_fold[key], by_fold[key]
+    stem = normalise_article(path.stem)
+    folded = stem.casefold()
+    # longest article first, so "A10-2" is not taken for "A10"
+    for key in sorted(by_fold, key=len, reverse=True):
+        if folded == key or (folded.startswith(key) and folded[len(key)] in "_- "):
+            return by_fold[key], by_fold[key]
+    guess = normalise_article(folders[0]) if folders else re.split(r"[_\- ]", stem, maxsplit=1)[0]
+    return None, guess
+
+
+def scan_inbox(inbox: Path) -> list[Path]:
+    """Photo files under `inbox/`, skipping hidden/temp files and links that lead out of it."""
+    found = []
+    if not inbox.is_dir():
+        return found
+    for path in sorted(inbox.rglob("*")):
+        rel = path.relative_to(inbox)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.is_symlink() and not is_within(path, inbox):
+            continue
+        if path.is_file() and (is_photo_name(path) or path.name == SIDECAR_NAME):
+            found.append(path)
+    return found
+
+
+def ingest(root: Path, products: dict[str, Product], catalog: Catalog, *, dry_run: bool = False) -> IngestResult:
+    """Archive every matchable photo in `root/inbox`; see the module docstring."""
+    inbox = root / "inbox"
+    result = IngestResult()
+    groups: dict[str, list[Path]] = {}
+    sidecars: dict[str, Path] = {}
+    for path in scan_inbox(inbox):
+        article, guess = match_article(path, inbox, products)
+        if article is None:
+            if guess:
+                result.pending.append(Pending(path, t("ingest.unknown_article", article=guess),
+                                              t("ingest.unknown_article.fix"), guess))
+            else:
+                result.pending.append(Pending(path, t("ingest.no_article"), t("ingest.no_article.fix")))
+            continue
+        if path.name == SIDECAR_NAME:
+            sidecars[article] = path
+        else:
+            groups.setdefault(article, []).append(path)
+
+    for article, paths in groups.items():
+        product = products[article]
+        folder = root / "originals" / category_folder(product.category) / article
+        timed = [(capture_time(p), p) for p in paths]
+        timed.sort(key=lambda tp: (tp[0] is None, tp[0] or "", natural_key(tp[1].name)))
+        next_seq = catalog.next_seq(article)
+        seen: dict[str, Path] = {}
+        for captured, path in timed:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:  # vanished or locked while we looked
+                result.pending.append(Pending(path, str(exc), article=article))
+                continue
+            sha = sha256_bytes(data)
+            known = catalog.photo_by_hash(article, sha)
+            if known or sha in seen:
+                existing = known.original if known else str(seen[sha])
+                result.duplicates.append(Pending(path, t("ingest.duplicate", existing=existing), article=article))
+                if not dry_run and known:
+                    path.unlink(missing_ok=True)  # byte-identical copy is archived and catalogued
+                continue
+            seq = next_seq
+            ext = path.suffix.lower().replace(".jpeg", ".jpg")
+            dest = folder / f"{article}-{seq:02d}{ext}"
+            # a run killed after copying but before cataloguing left `dest`: reuse it only if identical
+            while dest.exists() and sha256_file(dest) != sha:
+                seq += 1
+                dest = folder / f"{article}-{seq:02d}{ext}"
+            next_seq = seq + 1
+            seen[sha] = dest
+            kind = "reference" if is_reference_name(path.name) else "photo"
+            if dry_run:
+                result.archived.append(Archived(article, seq, path, dest, kind))
+                continue
+            if not dest.exists():
+                atomic_write_bytes(dest, data)
+            if sha256_file(dest) != sha:
+                result.pending.append(Pending(path, t("ingest.copy_mismatch"), article=article))
+                continue
+            catalog.add_photo(article=article, seq=seq, ext=ext, sha256=sha,
+                              original=dest.relative_to(root).as_posix(), source_name=path.name,
+                              captured_at=captured, kind=kind)
+            path.unlink()
+            result.archived.append(Archived(article, seq, path, dest, kind))
+
+    for article, path in sidecars.items():
+        dest = root / "originals" / category_folder(products[article].category) / article / SIDECAR_NAME
+        if not dry_run:
+            atomic_write_bytes(dest, path.read_bytes())
+            path.unlink()
+    # inbox folders are left in place, empty or not: a designer may be copying into one right now
+    return result

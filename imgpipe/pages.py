@@ -1,0 +1,106 @@
+"""Detail pages (R5) for every article and platform, re-rendered only on change.
+
+The page is built from the finished images of the same run: the first main
+image as header, the large labelled image, one photo per selling point with
+its caption, and the detail images; see detail_page.py for HTML and slicing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from imgpipe.detail_page import DetailImages, detail_fingerprint, render_detail_page
+from imgpipe.errors import ImgpipeError
+from imgpipe.fsutil import is_within
+
+
+@dataclass
+class PageTask:
+    platform: str
+    article: str
+    images: DetailImages
+    fingerprint: str
+    out_dir: Path
+
+
+def page_images(ws, product, platform: str) -> DetailImages:
+    """The run's outputs of `product` on `platform`, arranged for the page.
+
+    Selling points follow the sheet's order; each shows its source photo at
+    page width (the detail image) with the caption as page text.
+    """
+    root = ws.root
+    rows = [r for r in ws.catalog.outputs(product.article, platform) if (root / r["path"]).is_file()]
+
+    def of(role):
+        return [r for r in rows if r["role"] == role]
+
+    detail_by_photo = {r["photo_id"]: root / r["path"] for r in of("detail")}
+    point_photo = {int(Path(r["path"]).stem.rsplit("-sp", 1)[1]): r["photo_id"] for r in of("selling_point")}
+    mains, larges = of("main"), of("large")
+    return DetailImages(
+        header=root / mains[0]["path"] if mains else None,
+        large=root / larges[0]["path"] if larges else None,
+        selling_points=[(detail_by_photo.get(point_photo.get(i + 1)), caption)
+                        for i, caption in enumerate(product.selling_points)],
+        details=[root / r["path"] for r in of("detail")],
+    )
+
+
+def render_pages(ws, articles, products, profiles, executor, summary, progress=None) -> None:
+    template_dir = ws.root / "templates"
+    tasks = []
+    for article in articles:
+        product = products[article]
+        for platform, profile in profiles.items():
+            images = page_images(ws, product, platform)
+            if not (images.header or images.details):
+                continue
+            out_dir = ws.root / "output" / platform / article / "page"
+            fp = detail_fingerprint(product, profile.detail_page, images, lang=ws.settings.language,
+                                    shop_name=ws.settings.watermark.text, template_dir=template_dir,
+                                    platform_label=profile.label(ws.settings.language))
+            row = ws.catalog.page(platform, article)
+            if row and row["fingerprint"] == fp and (out_dir / "index.html").is_file():
+                summary.pages_skipped += 1
+                continue
+            tasks.append(PageTask(platform, article, images, fp, out_dir))
+    done = 0
+    browser_note = None
+    for task, result, error in executor.map(render_page_task, tasks, ws.root, products, profiles,
+                                            ws.settings.language, ws.settings.watermark.text):
+        done += 1
+        if progress:
+            progress("pages", done, len(tasks))
+        if error:
+            summary.failed.append(error)
+            continue
+        summary.warnings.extend(w.as_dict() for w in result.warnings)
+        if result.skipped:
+            browser_note = result.skipped
+        rel_slices = [p.relative_to(ws.root).as_posix() for p in result.slices]
+        ws.catalog.record_page(task.platform, task.article, task.fingerprint if not result.skipped else "",
+                               rel_slices, result.html.relative_to(ws.root).as_posix())
+        summary.pages_written.append(result.html.relative_to(ws.root).as_posix())
+    if browser_note:
+        summary.warnings.append({"file": None, "message": browser_note, "fix": None})
+
+
+def render_page_task(task: PageTask, root: Path, products, profiles, lang: str, shop_name: str):
+    """Worker side: HTML, browser render, slices. Returns (task, result, error)."""
+    profile = profiles[task.platform]
+    template_dir = root / "templates"
+    try:
+        if not is_within(task.out_dir, root):
+            raise ImgpipeError("page folder outside the workspace", file=task.out_dir)
+        result = render_detail_page(
+            products[task.article], profile.detail_page, task.images, task.out_dir, lang=lang, shop_name=shop_name,
+            template_dir=template_dir if template_dir.is_dir() else None, platform_label=profile.label(lang),
+            slices_dir=task.out_dir, quality=profile.jpeg_quality, min_quality=profile.min_jpeg_quality,
+        )
+        return task, result, None
+    except Exception as err:
+        from imgpipe.render import error_dict
+
+        return task, None, error_dict(err, str(task.out_dir))

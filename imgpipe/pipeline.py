@@ -1,0 +1,315 @@
+"""The one core every front end calls: `run` = ingest, analyse, render, pages, backup.
+
+    inbox ──ingest──► originals + catalog
+                          │ analyse (proxy: colour, product box, backdrop)
+                          ▼
+                     plan per article × platform  (roles, fingerprints)
+                          │ render (one decode per photo, all its outputs)
+                          ▼
+                     output/<platform>/<article>/<role>/…  ──► detail pages ──► backup
+
+Work whose fingerprint is unchanged is skipped, so a second run does
+nothing and a killed run is finished by running again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from imgpipe.errors import ImgpipeError
+from imgpipe.fsutil import remove_stale_temps, sha256_file
+from imgpipe.ingest import SIDECAR_NAME, IngestResult, category_folder, ingest
+from imgpipe.plan import OutputJob, fingerprint, plan_article
+from imgpipe.render import (
+    AnalyseTask, PhotoResult, PhotoTask, RenderContext, analyse_photo, render_photo, worker_init,
+)
+from imgpipe.sidecar import Sidecar, load_sidecar
+from imgpipe.workspace import Workspace
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class RunSummary:
+    ingest: IngestResult = field(default_factory=IngestResult)
+    written: list[str] = field(default_factory=list)
+    skipped: int = 0
+    removed: list[str] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    pages_written: list[str] = field(default_factory=list)
+    pages_skipped: int = 0
+    backup: object | None = None
+    planned: list[OutputJob] = field(default_factory=list)
+    seconds: float = 0.0
+    photo_seconds: list[float] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def as_dict(self) -> dict:
+        pend = self.ingest.pending
+        return {
+            "dry_run": self.dry_run,
+            "archived": [{"article": a.article, "seq": a.seq, "source": str(a.source), "original": str(a.dest),
+                          "kind": a.kind} for a in self.ingest.archived],
+            "duplicates": [{"file": str(p.path), "reason": p.reason} for p in self.ingest.duplicates],
+            "pending": [{"file": str(p.path), "article": p.article, "reason": p.reason, "fix": p.fix} for p in pend],
+            "written": self.written,
+            "planned": [j.path for j in self.planned] if self.dry_run else [],
+            "skipped": self.skipped,
+            "removed": self.removed,
+            "failed": self.failed,
+            "warnings": self.warnings,
+            "pages_written": self.pages_written,
+            "pages_skipped": self.pages_skipped,
+            "backup": getattr(self.backup, "as_dict", lambda: self.backup)() if self.backup else None,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+class Executor:
+    """Runs task functions: inline, in a local process pool, or (later) elsewhere."""
+
+    def __init__(self, jobs: int):
+        self.jobs = max(1, jobs)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def map(self, fn, items: list, *args) -> Iterable:
+        if self.jobs == 1 or len(items) <= 1:
+            worker_init()
+            for item in items:
+                yield fn(item, *args)
+            return
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.jobs, initializer=worker_init)
+        futures = [self._pool.submit(fn, item, *args) for item in items]
+        for fut in futures:
+            yield fut.result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+
+def _analysis_key(photo, settings, reference: dict | None) -> str:
+    return fingerprint("analysis-1", photo.sha256, settings.colour.mode, reference)
+
+
+def _reference_for(photo, references: list, window_minutes: float) -> dict | None:
+    """The correction of the article's reference shot taken under the same light.
+
+    Same article, and when both carry a capture time, within the window;
+    the nearest in time wins.
+    """
+    best, best_gap = None, None
+    for ref in references:
+        if not ref.analysis:
+            continue
+        gap = _minutes_between(photo.captured_at, ref.captured_at)
+        if gap is not None and gap > window_minutes:
+            continue
+        if best is None or (gap is not None and (best_gap is None or gap < best_gap)):
+            best, best_gap = ref, gap
+    return best.analysis["correction"] if best else None
+
+
+def _minutes_between(a: str | None, b: str | None) -> float | None:
+    if not a or not b:
+        return None
+    try:
+        fa = dt.datetime.strptime(a[:19], "%Y:%m:%d %H:%M:%S")
+        fb = dt.datetime.strptime(b[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    return abs((fa - fb).total_seconds()) / 60
+
+
+def analyse(ws: Workspace, articles: list[str], executor: Executor, summary: RunSummary,
+            progress: Progress | None = None) -> None:
+    """Make sure every photo of `articles` has an up-to-date analysis in the catalog."""
+    cat = ws.catalog
+    settings = ws.settings
+    mode = settings.colour.mode
+    # references first: the photos' analyses depend on them
+    for stage in ("reference", "photo"):
+        tasks, keys = [], {}
+        for article in articles:
+            photos = cat.photos(article)
+            refs = [p for p in photos if p.kind == "reference"]
+            for photo in photos:
+                if photo.kind != stage:
+                    continue
+                reference = None
+                if stage == "photo" and mode != "off":
+                    reference = _reference_for(photo, refs, settings.colour.reference_window_minutes)
+                key = _analysis_key(photo, settings, reference)
+                if photo.analysis_key == key and photo.analysis:
+                    continue
+                keys[photo.id] = key
+                tasks.append(AnalyseTask(photo.id, photo.original, photo.kind, reference))
+        done = 0
+        for photo_id, analysis, error in executor.map(analyse_photo, tasks, ws.root, settings.max_megapixels, mode):
+            done += 1
+            if progress:
+                progress("analyse", done, len(tasks))
+            if error:
+                target = summary.warnings if stage == "reference" else summary.failed
+                target.append(error)
+                if stage == "reference":  # the photos fall back to automatic correction
+                    cat.set_analysis(photo_id, {"error": error}, keys[photo_id])
+                continue
+            cat.set_analysis(photo_id, analysis, keys[photo_id])
+
+
+def _main_scales(article: str, photos, profiles) -> dict:
+    """One scale (output px per full-size px) for all main images of an article.
+
+    The smallest scale that frames every main photo at the profile's fill, so
+    the product keeps the same size from one main image to the next.
+    """
+    scales = {}
+    for profile in profiles.values():
+        spec = profile.role("main")
+        if not spec:
+            continue
+        count = spec.count or len(photos)
+        values = []
+        for p in photos[:count]:
+            x0, y0, x1, y1 = p.analysis["box"]
+            w, h = p.analysis["size"]
+            box_long = max((x1 - x0) * w, (y1 - y0) * h, 1)
+            values.append(spec.width * spec.fill / box_long)
+        if values:
+            scales[(article, spec.width, spec.fill)] = min(values)
+    return scales
+
+
+def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None = None, dry_run: bool = False,
+        articles: list[str] | None = None, progress: Progress | None = None, backup: bool = True) -> RunSummary:
+    """Ingest the inbox and bring every output up to date. Never raises for one bad photo."""
+    import time
+
+    started = time.perf_counter()
+    summary = RunSummary(dry_run=dry_run)
+    profiles = ws.enabled(platforms)
+    sheet = ws.sheet()
+    summary.warnings.extend(e.as_dict() for e in sheet.errors)
+    font_path = ws.font_path()
+    cat = ws.catalog
+    if not dry_run:
+        remove_stale_temps(ws.root / "output")
+        remove_stale_temps(ws.root / "originals")
+    summary.ingest = ingest(ws.root, sheet.products, cat, dry_run=dry_run)
+    jobs = jobs or ws.settings.jobs or os.cpu_count() or 1
+    executor = Executor(jobs)
+    try:
+        todo = [a for a in (articles or cat.articles()) if a in sheet.products]
+        if dry_run:
+            for a in summary.ingest.archived:
+                summary.planned.append(OutputJob("-", "original", str(a.dest), 0))
+            return summary
+        analyse(ws, todo, executor, summary, progress)
+        tasks = plan_all(ws, todo, sheet.products, profiles, font_path, summary)
+        ctx = RenderContext(ws.root, profiles, sheet.products, ws.settings.watermark, ws.settings.soldout,
+                            font_path, ws.settings.language, ws.settings.max_megapixels, ws.settings.colour.strength)
+        done = 0
+        for result in executor.map(render_photo, tasks, ctx):
+            done += 1
+            record_photo_result(ws, result, summary)
+            if progress:
+                progress("render", done, len(tasks))
+        from imgpipe.pages import render_pages
+
+        render_pages(ws, todo, sheet.products, profiles, executor, summary, progress)
+    finally:
+        executor.close()
+    if backup and ws.settings.backup.target and ws.settings.backup.after_run:
+        from imgpipe.backup import backup_workspace
+
+        summary.backup = backup_workspace(cat.db, ws.root, ws.settings.backup)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def plan_all(ws: Workspace, articles: list[str], products, profiles, font_path, summary: RunSummary) -> list[PhotoTask]:
+    """Photo tasks for every output whose file is missing or whose fingerprint changed."""
+    cat = ws.catalog
+    settings = ws.settings
+    shared_base = {
+        "watermark": settings.fingerprint("watermark"),
+        "font": str(font_path),
+        "lang": settings.language,
+    }
+    tasks: dict[int, PhotoTask] = {}
+    for article in articles:
+        product = products[article]
+        photos = [p for p in cat.photos(article) if p.analysis and "box" in p.analysis]
+        sidecar = _sidecar(ws, product, summary)
+        shared = dict(shared_base,
+                      analysis={p.id: p.analysis_key for p in photos},
+                      backdrop={p.id: p.analysis.get("backdrop") for p in photos},
+                      main_scale=_main_scales(article, [p for p in photos if p.kind == "photo"], profiles))
+        by_id = {p.id: p for p in photos}
+        sold = cat.soldout(article)
+        for profile in profiles.values():
+            jobs = plan_article(product, photos, profile, sidecar, sold, settings, shared)
+            summary.planned.extend(jobs)
+            wanted = {j.path for j in jobs}
+            for row in cat.outputs(article, profile.name):
+                if row["path"] not in wanted:
+                    (ws.root / row["path"]).unlink(missing_ok=True)
+                    cat.forget_output(row["path"])
+                    summary.removed.append(row["path"])
+            for job in jobs:
+                row = cat.output(job.path)
+                path = ws.root / job.path
+                if row and row["fingerprint"] == job.fingerprint and path.is_file() and (
+                        path.stat().st_size == row["bytes"]):
+                    summary.skipped += 1
+                    continue
+                photo = by_id[job.photo_id]
+                task = tasks.setdefault(photo.id, PhotoTask(photo.id, article, photo.original, photo.analysis, []))
+                task.jobs.append(job)
+    return list(tasks.values())
+
+
+def _sidecar(ws: Workspace, product, summary: RunSummary) -> Sidecar:
+    path = ws.root / "originals" / category_folder(product.category) / product.article / SIDECAR_NAME
+    try:
+        return load_sidecar(path)
+    except ImgpipeError as err:
+        summary.warnings.append(err.as_dict())
+        return Sidecar()
+
+
+def record_photo_result(ws: Workspace, result: PhotoResult, summary: RunSummary) -> None:
+    cat = ws.catalog
+    if result.error:
+        summary.failed.append(result.error)
+        return
+    summary.photo_seconds.append(result.seconds)
+    with cat.transaction():
+        for out in result.outputs:
+            if out.error:
+                summary.failed.append(out.error)
+                continue
+            job = out.job
+            cat.record_output(path=job.path, platform=job.platform, article=job.path.split("/")[2], role=job.role,
+                              photo_id=job.photo_id, fingerprint=job.fingerprint, sha256=out.sha256,
+                              width=out.width, height=out.height, nbytes=out.nbytes, quality=out.quality,
+                              meta=out.meta)
+            summary.written.append(job.path)
+
+
+def verify_output(ws: Workspace, path: str) -> bool:
+    """True when the file on disk is the one the catalog recorded."""
+    row = ws.catalog.output(path)
+    return bool(row) and (ws.root / path).is_file() and sha256_file(ws.root / path) == row["sha256"]

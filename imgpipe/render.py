@@ -1,0 +1,270 @@
+"""Worker side: one photo decoded once, every output made from it.
+
+Runs in worker processes (or inline with --jobs 1, or on a Dask worker):
+it only reads the original and writes output files atomically; the
+coordinator records the results in the catalog.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from imgpipe import colour, framing, labels
+from imgpipe.correct import correction_from_reference
+from imgpipe.errors import ImgpipeError
+from imgpipe.fsutil import atomic_write_bytes, sha256_bytes
+from imgpipe.imageio import encode_jpeg, load_photo
+from imgpipe.plan import OutputJob
+from imgpipe.profiles import Profile
+from imgpipe.sheet import Product
+from imgpipe.watermark import load_logo, place_watermark
+
+
+@dataclass
+class RenderContext:
+    """What every output of a run shares (picklable: sent to worker processes)."""
+
+    root: Path
+    profiles: dict[str, Profile]
+    products: dict[str, Product]
+    watermark: object          # settings.WatermarkSettings
+    soldout: object            # settings.SoldOutSettings
+    font_path: Path | None
+    lang: str
+    max_megapixels: float
+    colour_strength: float
+
+
+@dataclass
+class PhotoTask:
+    photo_id: int
+    article: str
+    original: str
+    analysis: dict
+    jobs: list[OutputJob]
+
+
+@dataclass
+class OutputResult:
+    job: OutputJob
+    sha256: str = ""
+    width: int = 0
+    height: int = 0
+    nbytes: int = 0
+    quality: int = 0
+    meta: dict = field(default_factory=dict)
+    error: dict | None = None
+
+
+@dataclass
+class PhotoResult:
+    photo_id: int
+    outputs: list[OutputResult]
+    seconds: float
+    error: dict | None = None
+
+
+def worker_init() -> None:
+    """Parallelism comes from the process pool: one thread per library per worker."""
+    cv2.setNumThreads(1)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+
+
+_logo_cache: dict[str, Image.Image] = {}
+
+
+def _logo(ctx: RenderContext) -> Image.Image | None:
+    if not ctx.watermark.logo:
+        return None
+    path = (ctx.root / ctx.watermark.logo) if not Path(ctx.watermark.logo).is_absolute() else Path(ctx.watermark.logo)
+    key = str(path)
+    if key not in _logo_cache:
+        _logo_cache[key] = load_logo(path)
+    return _logo_cache[key]
+
+
+def source_long_side(analysis: dict, jobs: list[OutputJob], profiles: dict[str, Profile]) -> int:
+    """Smallest long side (pixels) of the decoded photo that no output has to upscale."""
+    full_w, full_h = analysis["size"]
+    x0, y0, x1, y1 = analysis["box"]
+    box_frac = max(x1 - x0, y1 - y0, 0.05)  # share of the long side the product spans
+    need = 0
+    for job in jobs:
+        spec = profiles[job.platform].roles[job.role]
+        if spec.framed:
+            need = max(need, int(spec.width * spec.fill / box_frac) + 1)
+        else:
+            crop = job.params.get("crop")
+            span = (crop[2] - crop[0]) if crop else 1.0
+            need = max(need, int(spec.width / span * max(full_w, full_h) / full_w) + 1)
+    return min(need, max(full_w, full_h))
+
+
+def _resize_width(img: np.ndarray, width: int, upscale: bool = False) -> np.ndarray:
+    h, w = img.shape[:2]
+    if w == width or (w < width and not upscale):
+        return img
+    height = max(1, round(h * width / w))
+    interp = cv2.INTER_AREA if width < w else cv2.INTER_CUBIC
+    return cv2.resize(img, (width, height), interpolation=interp)
+
+
+def _box_px(analysis: dict, shape) -> tuple[int, int, int, int]:
+    h, w = shape[:2]
+    x0, y0, x1, y1 = analysis["box"]
+    return int(x0 * w), int(y0 * h), int(round(x1 * w)), int(round(y1 * h))
+
+
+def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderContext) -> tuple[Image.Image, dict]:
+    """One output image (PIL, RGB) from the corrected photo; meta for the catalog."""
+    profile = ctx.profiles[job.platform]
+    spec = profile.roles[job.role]
+    product = ctx.products[ctx_article(job)]
+    params = job.params
+    meta: dict = {}
+    avoid = None
+    box = _box_px(analysis, img.shape)
+    backdrop = tuple(int(v) for v in analysis.get("backdrop_rgb", (255, 255, 255)))
+    if job.role in ("main", "sku"):
+        framed = framing.frame_square(img, framing.ProductBox(*box, backdrop, True), spec.width, spec.fill,
+                                      backdrop, scale=_scale_for(params.get("scale"), img, analysis))
+        out = Image.fromarray(framed)
+        if spec.watermark == "outside_product":
+            pb = framing.find_product_box(framed)
+            avoid = (pb.x0, pb.y0, pb.x1, pb.y1)
+            meta["product_box"] = list(avoid)
+    elif job.role == "white":
+        out = Image.fromarray(framing.white_background(img, framing.ProductBox(*box, backdrop, True),
+                                                       spec.width, spec.fill))
+    else:
+        part = img
+        if params.get("crop"):
+            h, w = img.shape[:2]
+            cx0, cy0, cx1, cy1 = params["crop"]
+            part = img[int(cy0 * h): int(cy1 * h), int(cx0 * w): int(cx1 * w)]
+        out = Image.fromarray(_resize_width(np.ascontiguousarray(part), spec.width, spec.upscale))
+    if spec.watermark != "none" and (ctx.watermark.text or ctx.watermark.logo):
+        marked = place_watermark(out, ctx.watermark, ctx.font_path, avoid, _logo(ctx))
+        out = marked.image
+        meta["watermark_boxes"] = [list(b) for b in marked.boxes]
+        meta["watermark_skipped"] = marked.skipped
+    if job.role == "large":
+        out = labels.labelled_large_image(out, product, spec.width, ctx.font_path, lang=ctx.lang,
+                                          sold_out_sizes=set(params.get("sold_sizes", [])))
+    elif job.role == "selling_point":
+        out = labels.selling_point_image(out, params["caption"], spec.width, ctx.font_path, params["index"])
+    if params.get("overlays"):
+        out = labels.sold_out_overlay(out, params["overlays"], ctx.font_path, colour=ctx.soldout.banner_colour)
+        meta["overlays"] = params["overlays"]
+    return out, meta
+
+
+def ctx_article(job: OutputJob) -> str:
+    # output/<platform>/<article>/<role>/<file>
+    return job.path.split("/")[2]
+
+
+def _scale_for(shared_scale: float | None, img: np.ndarray, analysis: dict) -> float | None:
+    """The article's shared main-image scale is stored per full-size pixel; convert to this decode."""
+    if shared_scale is None:
+        return None
+    full_long = max(analysis["size"])
+    return shared_scale * full_long / max(img.shape[:2])
+
+
+def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
+    """Decode one photo, correct it once, write all its outputs. Never raises."""
+    started = time.perf_counter()
+    try:
+        need = source_long_side(task.analysis, task.jobs, ctx.profiles)
+        photo = load_photo(ctx.root / task.original, max_megapixels=ctx.max_megapixels, min_long_side=need)
+        correction = colour.Correction.from_dict(task.analysis["correction"])
+        img = colour.apply_correction(photo.rgb, correction, ctx.colour_strength)
+    except Exception as err:  # one bad photo never stops the batch
+        return PhotoResult(task.photo_id, [], time.perf_counter() - started, error_dict(err, task.original))
+    results = []
+    for job in task.jobs:
+        profile = ctx.profiles[job.platform]
+        spec = profile.roles[job.role]
+        try:
+            out, meta = render_output(img, task.analysis, job, ctx)
+            data, quality = encode_jpeg(out, max_bytes=spec.max_bytes, quality=profile.jpeg_quality,
+                                        min_quality=profile.min_jpeg_quality, role=job.role, file=job.path)
+            atomic_write_bytes(ctx.root / job.path, data)
+            results.append(OutputResult(job, sha256_bytes(data), out.width, out.height, len(data), quality, meta))
+        except Exception as err:
+            results.append(OutputResult(job, error=error_dict(err, job.path)))
+    return PhotoResult(task.photo_id, results, time.perf_counter() - started)
+
+
+ANALYSIS_LONG_SIDE = 512  # pixels: colour estimate and product box come from a proxy this size
+
+
+@dataclass
+class AnalyseTask:
+    photo_id: int
+    original: str
+    kind: str
+    reference: dict | None  # a Correction from the article's reference shot, if any
+
+
+def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float, mode: str) -> tuple[int, dict | None, dict | None]:
+    """(photo_id, analysis, error): colour correction, product box, backdrop score.
+
+    Reference shots get their correction from the card/chart they show; other
+    photos take the reference correction when given, else the automatic one.
+    Boxes are shares (0..1) of the upright photo, so they hold at any decode size.
+    """
+    try:
+        path = root / task.original
+        if task.kind == "reference":
+            photo = load_photo(path, max_megapixels=max_megapixels, min_long_side=2000)
+            correction = correction_from_reference(photo.rgb)
+            return task.photo_id, {"correction": correction.to_dict(), "size": list(photo.full_size),
+                                   "box": [0, 0, 1, 1], "backdrop": 0.0}, None
+        photo = load_photo(path, max_megapixels=max_megapixels, min_long_side=ANALYSIS_LONG_SIDE)
+        proxy = _resize_long(photo.rgb, ANALYSIS_LONG_SIDE)
+        if mode == "off":
+            correction = colour.Correction()
+        elif task.reference is not None:
+            correction = colour.Correction.from_dict(task.reference)
+        else:
+            correction = colour.estimate_auto(proxy)
+        corrected = colour.apply_correction(proxy, correction)
+        box = framing.find_product_box(corrected)
+        h, w = corrected.shape[:2]
+        return task.photo_id, {
+            "correction": correction.to_dict(),
+            "size": list(photo.full_size),
+            "box": [box.x0 / w, box.y0 / h, box.x1 / w, box.y1 / h],
+            "box_confident": bool(box.confident),
+            "backdrop_rgb": [int(v) for v in box.backdrop_rgb],
+            "backdrop": float(framing.backdrop_score(corrected)),
+        }, None
+    except Exception as err:
+        return task.photo_id, None, error_dict(err, task.original)
+
+
+def _resize_long(img: np.ndarray, long_side: int) -> np.ndarray:
+    h, w = img.shape[:2]
+    if max(h, w) <= long_side:
+        return img
+    f = long_side / max(h, w)
+    return cv2.resize(img, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+
+
+def error_dict(err: Exception, file: str) -> dict:
+    """An ImgpipeError as it is; anything else as an internal error naming the file."""
+    if isinstance(err, ImgpipeError):
+        out = err.as_dict()
+        out["file"] = out["file"] or file
+        return out
+    return {"file": file, "row": None, "field": None, "message": f"{type(err).__name__}: {err}", "fix": None}

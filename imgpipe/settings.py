@@ -1,0 +1,178 @@
+"""Workspace settings: `imgpipe.toml` as typed, checked dataclasses."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imgpipe.schema import load_dataclass, read_toml
+
+ANCHORS = (
+    "top-left", "top", "top-right",
+    "left", "center", "right",
+    "bottom-left", "bottom", "bottom-right",
+    "tiled",
+)
+
+
+@dataclass(frozen=True)
+class WatermarkSettings:
+    """The shop's own mark (R2): text or a logo PNG (alpha respected).
+
+    size: mark width as a share of the image width (0.02–1.0).
+    opacity: 0–1. margin: gap to the edge as a share of the image width.
+    """
+
+    text: str = ""
+    logo: str = ""
+    position: str = "bottom-right"
+    opacity: float = 0.35
+    size: float = 0.25
+    margin: float = 0.03
+    colour: str = "#FFFFFF"
+    shadow: bool = True
+
+    def check(self):
+        if self.position not in ANCHORS:
+            yield "position", " / ".join(ANCHORS)
+        if not 0 < self.opacity <= 1:
+            yield "opacity", "0..1"
+        if not 0.02 <= self.size <= 1:
+            yield "size", "0.02..1 (share of the image width)"
+        if not 0 <= self.margin <= 0.3:
+            yield "margin", "0..0.3"
+
+
+@dataclass(frozen=True)
+class FontSettings:
+    """A font file for all text on images; empty = find a CJK font on this machine."""
+
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class ColourSettings:
+    """Colour correction (R8). mode: auto, reference or off; strength 0–1."""
+
+    mode: str = "auto"
+    strength: float = 1.0
+    gains: list[float] = field(default_factory=list)
+    reference_window_minutes: float = 120.0
+    articles: dict[str, dict] = field(default_factory=dict)
+
+    def check(self):
+        if self.mode not in ("auto", "reference", "off"):
+            yield "mode", "auto / reference / off"
+        if not 0 <= self.strength <= 1:
+            yield "strength", "0..1"
+        if self.gains and len(self.gains) != 3:
+            yield "gains", "three numbers [r, g, b]"
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    """Where copies go (R9): a folder, a mounted share, or sftp://user@host/path."""
+
+    target: str = ""
+    key_file: str = ""
+    port: int = 22
+    after_run: bool = True
+
+
+@dataclass(frozen=True)
+class SoldOutSettings:
+    """Overlay texts (R11); {colour} and {size} are filled in."""
+
+    text: str = "已售罄"
+    colour_text: str = "{colour} 已售完"
+    size_text: str = "{size} 已售完"
+    banner_colour: str = "#C8102E"
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    settle_seconds: float = 1.0
+    poll_interval: float = 2.0
+
+
+@dataclass(frozen=True)
+class SlaSettings:
+    """The three-day rule (R1): calendar days from arrival to on sale."""
+
+    days: int = 3
+
+
+@dataclass(frozen=True)
+class Settings:
+    language: str = "zh"
+    platforms: list[str] = field(default_factory=lambda: ["tmall", "jd", "1688"])
+    max_megapixels: float = 150.0
+    jobs: int = 0
+    watermark: WatermarkSettings = field(default_factory=WatermarkSettings)
+    fonts: FontSettings = field(default_factory=FontSettings)
+    colour: ColourSettings = field(default_factory=ColourSettings)
+    backup: BackupSettings = field(default_factory=BackupSettings)
+    soldout: SoldOutSettings = field(default_factory=SoldOutSettings)
+    watch: WatchSettings = field(default_factory=WatchSettings)
+    sla: SlaSettings = field(default_factory=SlaSettings)
+
+    def check(self):
+        if self.language not in ("zh", "en"):
+            yield "language", "zh / en"
+        if not self.platforms:
+            yield "platforms", "at least one platform"
+        if self.max_megapixels <= 0:
+            yield "max_megapixels", "> 0"
+
+    def fingerprint(self, *sections: str) -> str:
+        """Hash of the named sections (e.g. "watermark", "fonts"): outputs depend on them."""
+        payload = {s: dataclasses.asdict(getattr(self, s)) for s in sections}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def load_settings(path: Path) -> Settings:
+    return load_dataclass(Settings, read_toml(path), path)
+
+
+DEFAULT_TOML = """\
+# imgpipe workspace settings. Every key is optional; these are the defaults.
+
+language = "zh"                       # "zh" or "en": reports, board and messages
+platforms = ["tmall", "jd", "1688"]   # profiles/<name>.toml; add a file to add a platform
+max_megapixels = 150                  # larger photos are refused (decompression-bomb guard)
+jobs = 0                              # worker processes; 0 = one per CPU core
+
+[watermark]                           # the shop's own mark (R2)
+text = "禾象旗舰店"                    # or: logo = "logo.png" (PNG with transparency)
+position = "bottom-right"             # top-left … bottom-right, center, or "tiled"
+opacity = 0.35                        # 0..1
+size = 0.25                           # mark width as a share of the image width
+margin = 0.03                         # gap to the edge as a share of the image width
+
+[fonts]
+path = ""                             # a .ttf/.otf/.ttc with Chinese glyphs; empty = find one
+
+[colour]                              # colour true to the object (R8)
+mode = "auto"                         # auto | reference | off
+strength = 1.0                        # 0..1 share of the estimated correction applied
+reference_window_minutes = 120        # a grey card/chart shot corrects photos within this time
+
+[backup]                              # every image on another computer (R9)
+target = ""                           # "D:/备份/shop", "//nas/share/shop" or "sftp://user@host/path"
+key_file = ""                         # SSH key for sftp targets (else the SSH agent)
+
+[soldout]                             # overlay texts (R11)
+text = "已售罄"
+colour_text = "{colour} 已售完"
+size_text = "{size} 已售完"
+
+[watch]
+settle_seconds = 1.0                  # a file must be unchanged this long before it is taken
+poll_interval = 2.0                   # seconds between scans with `imgpipe watch --poll`
+
+[sla]
+days = 3                              # new stock on sale within this many calendar days (R1)
+"""

@@ -1,0 +1,301 @@
+"""The product sheet from purchasing: `.xlsx` or `.csv` (UTF-8, BOM, GBK, GB18030).
+
+One row per article; Chinese or English headers (contract.md). A bad row is
+reported with its row number and column and left out; the others load.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imgpipe.errors import ImgpipeError
+from imgpipe.messages import t
+
+# field name -> accepted headers (first is the Chinese one written by `init`)
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "article": ("货号", "article", "article_no", "sku"),
+    "name": ("名称", "name", "product_name"),
+    "category": ("类目", "category"),
+    "brand": ("品牌", "brand"),
+    "title": ("标题", "title"),
+    "colours": ("颜色", "colours", "colors", "colour", "color"),
+    "fabric": ("面料", "fabric", "material"),
+    "sizes": ("尺码", "sizes", "size"),
+    "length_cm": ("长", "length_cm", "length"),
+    "width_cm": ("宽", "width_cm", "width"),
+    "height_cm": ("高", "height_cm", "height"),
+    "note": ("说明", "note", "notes"),
+    "selling_points": ("卖点", "selling_points", "selling points"),
+    "arrival_date": ("到货日期", "arrival_date", "arrival"),
+    "price": ("价格", "price"),
+}
+REQUIRED = ("article", "name", "category")
+LIST_SPLIT = re.compile(r"\s*[/、,，;；]\s*")
+POINTS_SPLIT = re.compile(r"\s*(?:\r?\n|;|；)\s*")
+WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+ARTICLE_CHARS = re.compile(r"[^A-Za-z0-9._\-]")
+
+
+@dataclass(frozen=True)
+class Product:
+    """One article from the sheet. Measurements in centimetres, price in yuan."""
+
+    article: str
+    name: str
+    category: str
+    brand: str = ""
+    title: str = ""
+    colours: tuple[str, ...] = ()
+    fabric: str = ""
+    sizes: tuple[str, ...] = ()
+    length_cm: float | None = None
+    width_cm: float | None = None
+    height_cm: float | None = None
+    note: str = ""
+    selling_points: tuple[str, ...] = ()
+    arrival_date: dt.date | None = None
+    price: float | None = None
+    row: int = 0
+
+    def measurements(self) -> str:
+        """`长×宽×高` as "30×20×10 cm", leaving out the ones not measured."""
+        parts = [f"{v:g}" for v in (self.length_cm, self.width_cm, self.height_cm) if v is not None]
+        return "×".join(parts) + " cm" if parts else ""
+
+
+@dataclass
+class Sheet:
+    products: dict[str, Product] = field(default_factory=dict)
+    errors: list[ImgpipeError] = field(default_factory=list)
+    path: Path | None = None
+
+
+def normalise_article(raw: str) -> str:
+    """NFKC (full-width Ａ１０２３ -> A1023) and outer whitespace removed."""
+    return unicodedata.normalize("NFKC", str(raw)).strip()
+
+
+def article_problem(article: str) -> str | None:
+    """Why `article` cannot be a file/folder name on Windows, macOS and Linux, or None."""
+    if not article:
+        return t("article.why.empty")
+    if "/" in article or "\\" in article:
+        return t("article.why.separator")
+    if article in (".", ".."):
+        return t("article.why.dots")
+    if article.split(".")[0].upper() in WINDOWS_RESERVED:
+        return t("article.why.reserved")
+    if article[-1] in ". ":
+        return t("article.why.trailing")
+    bad = "".join(sorted(set(ARTICLE_CHARS.findall(article))))
+    if bad:
+        return t("article.why.chars", chars=bad)
+    if len(article) > 64:
+        return t("article.why.long")
+    return None
+
+
+def parse_date(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if 19000101 <= value <= 21001231 and float(value).is_integer():
+            return dt.datetime.strptime(str(int(value)), "%Y%m%d").date()
+        if 1 <= value < 200000:  # an Excel serial day number
+            return (dt.datetime(1899, 12, 30) + dt.timedelta(days=float(value))).date()
+        raise ValueError(value)
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(value)
+
+
+def parse_number(value) -> float:
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "")
+    text = re.sub(r"(?i)\s*(cm|厘米|元|¥|￥)$", "", text).lstrip("¥￥")
+    return float(text)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _split(text: str, pattern: re.Pattern) -> tuple[str, ...]:
+    return tuple(p for p in (s.strip() for s in pattern.split(text)) if p)
+
+
+def _header_map(header: list) -> dict[str, int]:
+    lookup = {}
+    for field_name, names in COLUMNS.items():
+        for name in names:
+            lookup[name.lower()] = field_name
+    mapping = {}
+    for index, cell in enumerate(header):
+        key = unicodedata.normalize("NFKC", _cell_text(cell)).strip().lower()
+        key = re.sub(r"\s*[(（].*[)）]$", "", key)  # "长(cm)" -> "长"
+        if key in lookup and lookup[key] not in mapping:
+            mapping[lookup[key]] = index
+    return mapping
+
+
+def read_rows(path: Path) -> list[list]:
+    """All rows of the first sheet (xlsx) or of the CSV, as lists of cell values."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for bad files
+            raise ImgpipeError(t("sheet.unreadable", detail=exc), file=path) from None
+        try:
+            return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            book.close()
+    data = path.read_bytes()
+    text = decode_csv_bytes(data, path)
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return [row for row in csv.reader(io.StringIO(text, newline=""), dialect)]
+
+
+def decode_csv_bytes(data: bytes, path: Path | None = None) -> str:
+    """UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImgpipeError(t("sheet.encoding"), file=path, fix=t("sheet.encoding.fix"))
+
+
+def parse_rows(rows: list[list], path: Path | None = None) -> Sheet:
+    """Turn sheet rows (header first) into Products; bad rows become errors."""
+    sheet = Sheet(path=path)
+    # the header is the first row that names the article column (title rows above it are allowed)
+    header_index = next(
+        (i for i, row in enumerate(rows[:20]) if "article" in _header_map(row)), None
+    )
+    mapping = _header_map(rows[header_index]) if header_index is not None else {}
+    missing = [c for c in REQUIRED if c not in mapping]
+    if missing:
+        all_names = " / ".join(COLUMNS[c][0] + "(" + COLUMNS[c][1] + ")" for c in REQUIRED)
+        for column in missing:
+            sheet.errors.append(ImgpipeError(
+                t("sheet.missing_column", column=f"{COLUMNS[column][0]} / {COLUMNS[column][1]}"),
+                file=path, field=COLUMNS[column][0], fix=t("sheet.missing_column.fix", columns=all_names),
+            ))
+        return sheet
+    first_row_of: dict[str, int] = {}
+    for offset, row in enumerate(rows[header_index + 1:]):
+        row_no = header_index + 2 + offset  # 1-based, as Excel shows it
+        if not any(_cell_text(c) for c in row):
+            continue
+        try:
+            product = _parse_row(row, mapping, row_no, path)
+        except ImgpipeError as err:
+            sheet.errors.append(err)
+            continue
+        if product.article in first_row_of:
+            sheet.errors.append(ImgpipeError(
+                t("sheet.duplicate_article", article=product.article, first=first_row_of[product.article]),
+                file=path, row=row_no, field=COLUMNS["article"][0], fix=t("sheet.duplicate_article.fix"),
+            ))
+            continue
+        first_row_of[product.article] = row_no
+        sheet.products[product.article] = product
+    return sheet
+
+
+def _parse_row(row: list, mapping: dict[str, int], row_no: int, path: Path | None) -> Product:
+    def cell(name):
+        index = mapping.get(name)
+        return row[index] if index is not None and index < len(row) else None
+
+    def fail(name, message, fix=None):
+        return ImgpipeError(message, file=path, row=row_no, field=COLUMNS[name][0], fix=fix)
+
+    for name in REQUIRED:
+        if not _cell_text(cell(name)):
+            raise fail(name, t("sheet.missing_value", column=COLUMNS[name][0]))
+    article = normalise_article(_cell_text(cell("article")))
+    problem = article_problem(article)
+    if problem:
+        raise fail("article", t("sheet.bad_article", article=article, why=problem), t("sheet.bad_article.fix"))
+    values = {}
+    for name in ("length_cm", "width_cm", "height_cm", "price"):
+        raw = cell(name)
+        if _cell_text(raw):
+            try:
+                values[name] = parse_number(raw)
+            except ValueError:
+                raise fail(name, t("sheet.bad_number", value=_cell_text(raw)), t("sheet.bad_number.fix")) from None
+    raw_date = cell("arrival_date")
+    if _cell_text(raw_date):
+        try:
+            values["arrival_date"] = parse_date(raw_date)
+        except (ValueError, OverflowError):
+            raise fail("arrival_date", t("sheet.bad_date", value=_cell_text(raw_date)), t("sheet.bad_date.fix")) from None
+    return Product(
+        article=article,
+        name=_cell_text(cell("name")),
+        category=_cell_text(cell("category")),
+        brand=_cell_text(cell("brand")),
+        title=_cell_text(cell("title")),
+        colours=_split(_cell_text(cell("colours")), LIST_SPLIT),
+        fabric=_cell_text(cell("fabric")),
+        sizes=_split(_cell_text(cell("sizes")), LIST_SPLIT),
+        note=_cell_text(cell("note")),
+        selling_points=_split(_cell_text(cell("selling_points")), POINTS_SPLIT),
+        row=row_no,
+        **values,
+    )
+
+
+def find_sheet(workspace: Path) -> Path | None:
+    for name in ("products.xlsx", "products.csv"):
+        if (workspace / name).is_file():
+            return workspace / name
+    return None
+
+
+def load_sheet(path: Path) -> Sheet:
+    try:
+        rows = read_rows(path)
+    except ImgpipeError as err:
+        return Sheet(errors=[err], path=path)
+    return parse_rows(rows, path)
+
+
+def write_empty_sheet(path: Path) -> None:
+    """An .xlsx with the Chinese headers only, for `imgpipe init`."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "products"
+    ws.append([names[0] for names in COLUMNS.values()])
+    book.save(path)

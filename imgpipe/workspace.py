@@ -1,0 +1,93 @@
+"""A workspace on disk (contract.md): settings, profiles, sheet, catalog, folders."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from imgpipe.catalog import Catalog
+from imgpipe.errors import ConfigError, ImgpipeError
+from imgpipe.messages import set_language, t
+from imgpipe.profiles import Profile, load_profiles
+from imgpipe.resources import builtin_dir
+from imgpipe.settings import DEFAULT_TOML, Settings, load_settings
+from imgpipe.sheet import Sheet, find_sheet, load_sheet, write_empty_sheet
+
+FOLDERS = ("inbox", "originals", "output", "reports", "profiles", ".imgpipe")
+
+
+@dataclass
+class Workspace:
+    root: Path
+    settings: Settings
+    profiles: dict[str, Profile]
+
+    @classmethod
+    def open(cls, root: Path) -> "Workspace":
+        """Load and check settings and profiles; ConfigError names file and key."""
+        root = root.resolve()
+        toml = root / "imgpipe.toml"
+        if not toml.is_file():
+            raise ConfigError(t("error.not_workspace", path=root), fix=t("error.not_workspace.fix"))
+        settings = load_settings(toml)
+        set_language(settings.language)
+        profiles = load_profiles(settings.platforms, root)
+        return cls(root, settings, profiles)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return Catalog(self.root / ".imgpipe" / "catalog.sqlite")
+
+    def sheet(self) -> Sheet:
+        path = find_sheet(self.root)
+        if path is None:
+            return Sheet(errors=[ImgpipeError(t("sheet.missing"), file=self.root, fix=t("sheet.missing.fix"))])
+        return load_sheet(path)
+
+    def font_path(self) -> Path:
+        from imgpipe.fonts import resolve_font
+
+        configured = self.settings.fonts.path
+        if configured and not Path(configured).is_absolute():
+            configured = str(self.root / configured)
+        return resolve_font(configured or None)
+
+    def enabled(self, platforms=None) -> dict[str, Profile]:
+        if not platforms:
+            return self.profiles
+        unknown = [p for p in platforms if p not in self.profiles]
+        if unknown:
+            raise ConfigError(t("config.unknown_platform", name=unknown[0]),
+                              fix=t("config.unknown_platform.fix", known=", ".join(self.profiles), name=unknown[0]))
+        return {p: self.profiles[p] for p in platforms}
+
+
+def init_workspace(root: Path, demo: bool = False) -> tuple[bool, int]:
+    """Create the folders, a commented imgpipe.toml and an empty sheet.
+
+    Never overwrites: an existing workspace is left as it is. `demo` copies the
+    sample shop (sheet and photos in inbox/). Returns (created, demo photos).
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    created = not (root / "imgpipe.toml").exists()
+    for folder in FOLDERS:
+        (root / folder).mkdir(exist_ok=True)
+    if created:
+        (root / "imgpipe.toml").write_text(DEFAULT_TOML, encoding="utf-8")
+    copied = 0
+    samples = builtin_dir("samples")
+    if demo:
+        for src in samples.rglob("*"):
+            rel = src.relative_to(samples)
+            if src.is_dir() or rel.parts[0] not in ("inbox", "products.xlsx", "products.csv", "logo.png"):
+                continue
+            dest = root / rel
+            if not dest.exists():
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, dest)
+                copied += rel.parts[0] == "inbox"
+    if find_sheet(root) is None:
+        write_empty_sheet(root / "products.xlsx")
+    return created, copied

@@ -1,0 +1,436 @@
+"""Detail pages: template -> HTML -> real headless Chromium -> slices.
+
+The browser checks run in the installed Chromium/Chrome (found like the
+pipeline finds it); they are skipped, with the reason, only when none is
+installed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from imgpipe.browser import BrowserSession, find_browser
+from imgpipe.detail_page import (
+    DetailImages,
+    render_detail_html,
+    render_detail_page,
+    slice_bounds,
+    slice_page,
+    quiet_rows,
+    write_slices,
+)
+from imgpipe.errors import ImgpipeError
+from imgpipe.profiles import DetailPageSpec, load_profile
+from imgpipe.sheet import Product
+
+HOSTILE_NOTE = "<script>document.title='pwned'</script> 手工测量</table><b>粗</b>"
+HOSTILE_POINT = "{{ 7*7 }} 双层加厚 <img src=x onerror=\"document.title='pwned'\">"
+CJK_FONTS = ("Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei")
+
+
+def photo(path: Path, size=(790, 420), colour=(60, 90, 140), seed=0) -> Path:
+    """A product-like test photo: coloured ground, a light shape, some texture."""
+    rng = np.random.default_rng(seed)
+    img = Image.new("RGB", size, colour)
+    draw = ImageDraw.Draw(img)
+    w, h = size
+    draw.ellipse((w * 0.2, h * 0.15, w * 0.8, h * 0.85), fill=(235, 232, 225))
+    for _ in range(20):
+        x, y = int(rng.integers(0, w - 20)), int(rng.integers(0, h - 20))
+        draw.rectangle((x, y, x + 18, y + 18), fill=tuple(int(v) for v in rng.integers(0, 255, 3)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path, quality=90)
+    return path
+
+
+def make_product(n_points: int = 5, **overrides) -> Product:
+    points = [f"卖点{i}：纯棉面料，亲肤透气" for i in range(1, n_points + 1)]
+    if n_points >= 2:
+        points[1] = HOSTILE_POINT
+    values = dict(
+        article="A1023", name="禾象纯棉收纳篮 大号", category="家居", brand="禾象",
+        colours=("红色", "藏青"), fabric="纯棉", sizes=("S", "M", "L"),
+        length_cm=30.0, width_cm=20.5, height_cm=12.0, note=HOSTILE_NOTE,
+        selling_points=tuple(points),
+    )
+    values.update(overrides)
+    return Product(**values)
+
+
+def make_images(folder: Path, product: Product, n_details: int = 3) -> DetailImages:
+    return DetailImages(
+        header=photo(folder / "头图.jpg", (790, 560), (150, 40, 50)),
+        selling_points=[
+            (photo(folder / f"卖点-{i:02d}.jpg", (790, 420), (40 + 5 * i % 200, 90, 140), seed=i), caption)
+            for i, caption in enumerate(product.selling_points, start=1)
+        ],
+        details=[photo(folder / f"细节-{i}.png", (790, 500), (60, 120, 80), seed=100 + i) for i in range(1, n_details + 1)],
+    )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Path:
+    found = find_browser()
+    if found is None:
+        pytest.skip("no Chromium/Chrome/Edge installed (apt-get install chromium, or set IMGPIPE_BROWSER)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def session(browser):
+    with BrowserSession(browser) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def tmall_page(tmp_path_factory):
+    """The standard page, written under a Chinese folder name with a space (file:// URL encoding)."""
+    root = tmp_path_factory.mktemp("detail")
+    product = make_product()
+    images = make_images(root / "素材", product)
+    spec = load_profile("tmall").detail_page
+    html = render_detail_html(
+        product, spec, images, root / "输出 目录" / "tmall" / "A1023" / "page",
+        shop_name="禾象旗舰店", platform_label="天猫",
+    )
+    return product, spec, html
+
+
+# --- HTML folder -----------------------------------------------------------
+
+
+def test_html_folder_is_self_contained(tmall_page):
+    product, spec, html = tmall_page
+    text = html.read_text(encoding="utf-8")
+    sources = re.findall(r'<img [^>]*src="([^"]+)"', text)
+    assert len(sources) == 1 + 5 + 3  # header, selling points, details
+    for src in sources:
+        assert src.startswith("img/"), src
+        assert (html.parent / src).is_file()
+    assert "http://" not in text and "https://" not in text and "<link" not in text
+    for family in ('"PingFang SC"', '"Microsoft YaHei"', '"Noto Sans CJK SC"', '"WenQuanYi Micro Hei"', "sans-serif"):
+        assert family in text
+    assert f"width: {spec.width}px" in text
+    assert "30×20.5×12 cm" in text
+
+
+# --- in the browser ------------------------------------------------------------
+
+
+def test_page_at_profile_width_no_overflow_all_images_loaded(session, tmall_page):
+    product, spec, html = tmall_page
+    session.open(html, spec.width)
+    info = session.evaluate(
+        "({sw: document.documentElement.scrollWidth, bw: document.body.getBoundingClientRect().width,"
+        " imgs: Array.from(document.images, i => [i.complete, i.naturalWidth, i.getBoundingClientRect().right])})"
+    )
+    assert info["sw"] <= spec.width
+    assert info["bw"] == spec.width
+    assert len(info["imgs"]) == 9
+    for complete, natural_width, right in info["imgs"]:
+        assert complete and natural_width > 0
+        assert right <= spec.width
+
+
+def test_spec_table_shows_sheet_values(session, tmall_page):
+    product, spec, html = tmall_page
+    session.open(html, spec.width)
+    rows = session.evaluate(
+        "Object.fromEntries(Array.from(document.querySelectorAll('table.specs tr'),"
+        " tr => [tr.className, [tr.querySelector('th').innerText, tr.querySelector('td').innerText]]))"
+    )
+    assert rows["spec-measurements"] == ["尺寸（长×宽×高）", "30×20.5×12 cm"]
+    assert rows["spec-measurements"][1] == product.measurements()
+    assert rows["spec-article"][1] == "A1023"
+    assert rows["spec-colours"][1] == "红色、藏青"
+    assert rows["spec-sizes"][1] == "S、M、L"
+    assert rows["spec-fabric"][1] == "纯棉"
+
+
+def test_untrusted_text_stays_text(session, tmall_page):
+    product, spec, html = tmall_page
+    session.open(html, spec.width)
+    state = session.evaluate(
+        "({title: document.title, scripts: document.scripts.length, tables: document.querySelectorAll('table').length,"
+        " bold: document.querySelectorAll('b').length, imgs: document.images.length,"
+        " note: document.querySelector('tr.spec-note td').innerText,"
+        " point: document.querySelectorAll('.point .text')[1].innerText,"
+        " footerAfterTable: !!document.querySelector('#specs ~ footer, #specs ~ * footer') || !!document.querySelector('footer')})"
+    )
+    assert state["title"] == f"{product.name} {product.article}"  # the injected script did not run
+    assert state["scripts"] == 0
+    assert state["tables"] == 1 and state["bold"] == 0 and state["imgs"] == 9
+    assert state["note"] == HOSTILE_NOTE
+    assert state["point"] == HOSTILE_POINT  # "{{ 7*7 }}" literally, not 49
+    assert state["footerAfterTable"]
+
+
+def test_chinese_text_has_real_glyphs(session, tmall_page):
+    product, spec, html = tmall_page
+    session.open(html, spec.width)
+    # which font the browser really used for the product name
+    session.call("DOM.enable", session=True)
+    session.call("CSS.enable", session=True)
+    root = session.call("DOM.getDocument", session=True)["root"]["nodeId"]
+    h1 = session.call("DOM.querySelector", session=True, nodeId=root, selector="h1")["nodeId"]
+    fonts = session.call("CSS.getPlatformFontsForNode", session=True, nodeId=h1)["fonts"]
+    assert any(f["familyName"] in CJK_FONTS for f in fonts), fonts
+    # and the pixels: real glyphs differ from each other and from a missing-glyph box
+    chars = ["禾", "象", "棉", "篮", "\U0010FFFD"]
+    rects = session.evaluate(
+        "(() => { const box = document.createElement('div'); box.style.cssText = 'padding:20px;background:#fff';"
+        " document.body.appendChild(box);"
+        " const spans = " + json.dumps(chars) + ".map(c => { const s = document.createElement('span');"
+        " s.textContent = c; s.style.cssText = 'display:inline-block;vertical-align:top;overflow:hidden;"
+        "font-size:48px;line-height:64px;width:64px;height:64px;text-align:center'; box.appendChild(s); return s; });"
+        " return spans.map(s => { const r = s.getBoundingClientRect();"
+        " return [Math.round(r.left), Math.round(r.top + window.scrollY), Math.round(r.width), Math.round(r.height)]; }); })()"
+    )
+    shot = session.screenshot()
+    crops = [np.asarray(shot.crop((x, y, x + w, y + h)).convert("L")) for x, y, w, h in rects]
+    *cjk, tofu = crops
+    for i, crop in enumerate(cjk):
+        assert (crop < 128).sum() > 40, f"{chars[i]} drew nothing"
+        assert not np.array_equal(crop, tofu), f"{chars[i]} looks like a missing-glyph box"
+        for other in cjk[i + 1:]:
+            assert not np.array_equal(crop, other)
+
+
+def test_profile_sets_width_font_and_sections(session, tmp_path):
+    product = make_product()
+    images = make_images(tmp_path / "src", product, n_details=1)
+    jd = load_profile("jd").detail_page
+    html = render_detail_html(product, jd, images, tmp_path / "jd" / "page", lang="en")
+    session.open(html, jd.width)
+    info = session.evaluate(
+        "({sw: document.documentElement.scrollWidth, bw: document.body.getBoundingClientRect().width,"
+        " font: getComputedStyle(document.body).fontSize, lang: document.documentElement.lang,"
+        " th: document.querySelector('tr.spec-measurements th').innerText})"
+    )
+    assert jd.width == 750 and info["bw"] == 750 and info["sw"] <= 750
+    assert info["font"] == f"{jd.base_font_px}px"
+    assert info["lang"] == "en" and info["th"] == "Size (L×W×H)"
+
+    custom = DetailPageSpec(width=480, base_font_px=30, sections=["specs", "header"])
+    html = render_detail_html(product, custom, images, tmp_path / "custom" / "page")
+    session.open(html, custom.width)
+    info = session.evaluate(
+        "({sw: document.documentElement.scrollWidth, font: getComputedStyle(document.body).fontSize,"
+        " order: Array.from(document.body.children, e => e.id), imgs: Array.from(document.images, i => i.naturalWidth)})"
+    )
+    assert info["sw"] <= 480 and info["font"] == "30px"
+    assert info["order"] == ["specs", "header"]  # no selling points, details or footer
+    assert len(info["imgs"]) == 1 and info["imgs"][0] > 0
+
+
+def test_missing_images_leave_sections_out_with_warnings(session, tmp_path):
+    product = make_product(n_points=3)
+    images = make_images(tmp_path / "src", product, n_details=2)
+    broken = tmp_path / "src" / "坏图.jpg"
+    broken.write_bytes(b"this is not a jpeg")
+    images.header = tmp_path / "src" / "不存在.jpg"
+    images.selling_points[0] = (None, images.selling_points[0][1])
+    images.selling_points[2] = (tmp_path / "src" / "gone.jpg", images.selling_points[2][1])
+    images.details[1] = broken
+    warnings: list = []
+    spec = load_profile("1688").detail_page
+    html = render_detail_html(product, spec, images, tmp_path / "page", warnings=warnings)
+    text = "\n".join(str(w) for w in warnings)
+    assert len(warnings) == 3, text
+    assert "不存在.jpg" in text and "gone.jpg" in text and "坏图.jpg" in text
+    assert sorted(p.name for p in (html.parent / "img").iterdir()) == ["detail-01.png", "point-02.jpg"]
+    session.open(html, spec.width)
+    state = session.evaluate(
+        "({imgs: Array.from(document.images, i => i.naturalWidth), points: document.querySelectorAll('.point').length})"
+    )
+    assert state["imgs"] and all(w > 0 for w in state["imgs"]) and len(state["imgs"]) == 2
+    assert state["points"] == 3  # captions kept without their pictures (R4)
+
+
+def test_screenshot_slices_stack_back_to_render(session, tmall_page, tmp_path):
+    product, spec, html = tmall_page
+    session.open(html, spec.width)
+    full = session.screenshot()
+    assert full.width == spec.width
+    assert full.height == session.page_height()
+    slices = slice_page(full, spec.slice_height)
+    assert len(slices) >= 2
+    assert all(s.width == spec.width and s.height <= spec.slice_height for s in slices)
+    stacked = np.vstack([np.asarray(s) for s in slices])
+    assert np.array_equal(stacked, np.asarray(full))
+    # the page has white space between blocks: every cut lies in it
+    quiet = quiet_rows(np.asarray(full))
+    top = 0
+    for s in slices[:-1]:
+        top += s.height
+        assert quiet[top - 1] and quiet[top], f"cut at row {top} is not between quiet rows"
+    paths = write_slices(slices, tmp_path / "out", "A1023", spec.max_bytes, 90)
+    assert [p.name for p in paths] == [f"A1023-detail-{i:02d}.jpg" for i in range(1, len(slices) + 1)]
+    for path, piece in zip(paths, slices):
+        assert path.stat().st_size <= spec.max_bytes
+        with Image.open(path) as jpg:
+            assert jpg.size == piece.size
+
+
+def test_long_page_renders_and_slices_and_replaces_old_slices(browser, tmp_path):
+    product = make_product(n_points=32)
+    images = make_images(tmp_path / "src", product, n_details=2)
+    spec = load_profile("tmall").detail_page
+    render_png = tmp_path / "render.png"
+    result = render_detail_page(
+        product, spec, images, tmp_path / "out" / "A1023" / "page", browser=browser,
+        shop_name="禾象旗舰店", keep_render=render_png,
+    )
+    assert result.skipped is None and result.warnings == []
+    width, height = result.page_size
+    assert width == spec.width and height > 32 * 420
+    with Image.open(render_png) as full:
+        assert full.size == (width, height)
+        expected = [s.size for s in slice_page(full, spec.slice_height)]
+    sizes = []
+    for i, path in enumerate(result.slices, start=1):
+        assert path.name == f"A1023-detail-{i:02d}.jpg" and path.parent == tmp_path / "out" / "A1023"
+        assert path.stat().st_size <= spec.max_bytes
+        with Image.open(path) as jpg:
+            sizes.append(jpg.size)
+    assert sizes == expected
+    assert all(w == spec.width and h <= spec.slice_height for w, h in sizes)
+    assert sum(h for _, h in sizes) == height
+    many = len(result.slices)
+    assert many >= 10
+
+    # a shorter page later: the old, higher-numbered slices must go
+    short = make_product(n_points=1)
+    result2 = render_detail_page(
+        short, spec, DetailImages(header=images.header, selling_points=[images.selling_points[0]]),
+        tmp_path / "out" / "A1023" / "page", browser=browser,
+    )
+    left = sorted(p.name for p in (tmp_path / "out" / "A1023").glob("A1023-detail-*.jpg"))
+    assert left == [p.name for p in result2.slices] and len(left) < many
+    assert sorted(p.name for p in (tmp_path / "out" / "A1023" / "page" / "img").iterdir()) == ["header.jpg", "point-01.jpg"]
+
+
+# --- slicing rules without a browser -----------------------------------------------
+
+
+def text_page(height=5000, width=300, line_every=37, line_height=22) -> np.ndarray:
+    """White page with 'text lines': noisy bands separated by white gaps."""
+    rng = np.random.default_rng(1)
+    page = np.full((height, width, 3), 255, np.uint8)
+    for top in range(10, height - line_height, line_every):
+        page[top:top + line_height, 20:280] = rng.integers(0, 255, (line_height, 260, 3), dtype=np.uint8)
+    return page
+
+
+def test_slices_never_cut_text_when_a_gap_is_near():
+    page = text_page()
+    img = Image.fromarray(page)
+    slices = slice_page(img, 1000)
+    quiet = quiet_rows(page)
+    top = 0
+    for s in slices[:-1]:
+        assert 800 <= s.height <= 1000  # the cut is in the last 20 %
+        top += s.height
+        assert quiet[top - 1] and quiet[top]
+    assert np.array_equal(np.vstack([np.asarray(s) for s in slices]), page)
+
+
+def test_slices_fall_back_to_max_height_without_quiet_rows():
+    rng = np.random.default_rng(2)
+    page = rng.integers(0, 255, (2500, 200, 3), dtype=np.uint8)
+    slices = slice_page(Image.fromarray(page), 1000)
+    assert [s.height for s in slices] == [1000, 1000, 500]
+    assert np.array_equal(np.vstack([np.asarray(s) for s in slices]), page)
+
+
+def test_slice_bounds_cover_every_row_once():
+    quiet = np.zeros(12345, bool)
+    quiet[::97] = True
+    bounds = slice_bounds(quiet, 700)
+    assert bounds[0][0] == 0 and bounds[-1][1] == 12345
+    for (a, b), (c, _) in zip(bounds, bounds[1:]):
+        assert b == c and 0 < b - a <= 700
+    assert slice_bounds(np.ones(10, bool), 700) == [(0, 10)]
+
+
+def test_write_slices_lowers_quality_to_meet_cap(tmp_path):
+    rng = np.random.default_rng(3)
+    base = np.linspace(0, 255, 600 * 790 * 3).reshape(600, 790, 3).astype(np.uint8)
+    noisy = np.clip(base.astype(int) + rng.integers(-40, 40, base.shape), 0, 255).astype(np.uint8)
+    piece = Image.fromarray(noisy)
+
+    def size_at(q):
+        buf = io.BytesIO()
+        piece.save(buf, "JPEG", quality=q, optimize=True, subsampling="4:2:0" if q < 90 else "4:4:4")
+        return len(buf.getvalue())
+
+    cap = size_at(60) + 1
+    assert size_at(90) > cap
+    (path,) = write_slices([piece], tmp_path, "B7", cap, 90)
+    assert path.name == "B7-detail-01.jpg" and path.stat().st_size <= cap
+    with pytest.raises(ImgpipeError) as err:
+        write_slices([piece], tmp_path, "B7", 10_000, 90, min_quality=30)
+    assert "10000" in str(err.value)
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+# --- templates ------------------------------------------------------------------------
+
+
+def test_workspace_template_is_used_and_still_escaped(tmp_path):
+    own = tmp_path / "templates"
+    own.mkdir()
+    (own / "detail.html.j2").write_text(
+        "<html><body style=\"width:{{ width }}px\"><p id=own>{{ product.note }}</p></body></html>", encoding="utf-8"
+    )
+    product = make_product()
+    html = render_detail_html(product, DetailPageSpec(), DetailImages(), tmp_path / "page", template_dir=own)
+    text = html.read_text(encoding="utf-8")
+    assert "<p id=own>&lt;script&gt;" in text and "<script>" not in text
+
+
+def test_broken_template_names_file_and_line(tmp_path):
+    own = tmp_path / "templates"
+    own.mkdir()
+    (own / "detail.html.j2").write_text(
+        "<html>\n<body>\n<h1>{{ product.name }</h1>\n</body>\n</html>\n", encoding="utf-8"
+    )
+    with pytest.raises(ImgpipeError) as err:
+        render_detail_html(make_product(), DetailPageSpec(), DetailImages(), tmp_path / "page", template_dir=own)
+    assert err.value.file.endswith("detail.html.j2")
+    assert "3" in err.value.message and "模板第 3 行" in str(err.value)
+    assert not (tmp_path / "page" / "index.html").exists()
+
+    (own / "detail.html.j2").write_text("<html>\n{{ product.name.nope() }}\n</html>\n", encoding="utf-8")
+    with pytest.raises(ImgpipeError) as err:
+        render_detail_html(make_product(), DetailPageSpec(), DetailImages(), tmp_path / "page", template_dir=own)
+    assert err.value.file.endswith("detail.html.j2") and "第 2 行" in err.value.message
+
+
+# --- without a browser ----------------------------------------------------------------
+
+
+def test_without_browser_html_is_written_and_install_hint_given(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.delenv("IMGPIPE_BROWSER", raising=False)
+    if find_browser() is not None:
+        pytest.skip("a browser is installed in a standard location; cannot hide it")
+    product = make_product()
+    result = render_detail_page(product, DetailPageSpec(), make_images(tmp_path / "src", product, 1), tmp_path / "p" / "page")
+    assert result.html.is_file() and result.slices == []
+    assert "apt-get install chromium" in result.skipped or "Chrome" in result.skipped
+    assert not list((tmp_path / "p").glob("*.jpg"))
+
+
+def test_find_browser_honours_env(tmp_path, monkeypatch, browser):
+    monkeypatch.setenv("IMGPIPE_BROWSER", str(browser))
+    assert find_browser() == browser
+    monkeypatch.setenv("IMGPIPE_BROWSER", str(tmp_path / "nothing-here"))
+    assert find_browser() is not None  # a wrong setting falls back to the usual search
