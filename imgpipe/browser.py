@@ -81,11 +81,14 @@ def _standard_install_paths() -> list[Path]:
 def find_browser() -> Path | None:
     """The installed Chromium-family browser, or None.
 
-    Order: $IMGPIPE_BROWSER (a path or a command name), then chromium,
+    Order: $IMGPIPE_BROWSER (a path or a command name; "none" turns slices
+    off), then chromium,
     chromium-browser, google-chrome, google-chrome-stable, msedge on PATH,
     then the standard Windows/macOS install folders.
     """
     wanted = os.environ.get(BROWSER_ENV, "").strip()
+    if wanted.lower() == "none":  # explicitly off: HTML pages only, no slices
+        return None
     if wanted:
         path = Path(wanted).expanduser()
         if path.is_file():
@@ -405,7 +408,7 @@ class BrowserSession:
             band = min(CAPTURE_BAND_PX, height - top)
             data = self.call(
                 "Page.captureScreenshot", session=True, format="png", fromSurface=True,
-                captureBeyondViewport=False,
+                captureBeyondViewport=False, optimizeForSpeed=True,
                 clip={"x": 0, "y": top, "width": self.width, "height": band, "scale": 1},
             )["data"]
             with Image.open(io.BytesIO(base64.b64decode(data))) as part:

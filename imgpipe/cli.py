@@ -153,3 +153,115 @@ def correct(inputs, out_dir, reference, strength, as_json) -> None:
             else:
                 out.print(f"[green]✓[/] {item['input']} → {item['output']}  ({item['summary']})")
     sys.exit(EXIT_FAILED if any(r.get("error") for r in results) else EXIT_OK)
+
+
+@main.command()
+@click.option("--poll", is_flag=True,
+              help="Scan the folder instead of waiting for system events (SMB/NFS shares, mapped Windows drives).")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Worker processes (default: CPU count).")
+@click.option("--settle", "settle", type=click.FloatRange(0, 3600), default=None,
+              help="Seconds a file must stay unchanged before it is taken (default: imgpipe.toml [watch]).")
+@click.option("--no-backup", is_flag=True, help="Skip the backup after each batch.")
+@click.pass_context
+def watch(ctx, poll, jobs, settle, no_backup) -> None:
+    """The hot folder: process photos as they arrive in inbox/ (Ctrl-C stops)."""
+    import signal
+    import threading
+
+    from imgpipe.watch import watch as watch_folder
+
+    ws = open_workspace(ctx)
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        if stop.is_set():  # a second Ctrl-C: stop now, the next start finishes the work
+            raise KeyboardInterrupt
+        stderr_console().print(t("watch.stopping"))
+        stop.set()
+
+    for name in ("SIGINT", "SIGTERM", "SIGBREAK"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), on_signal)
+    try:
+        watch_folder(ws, poll=poll, jobs=jobs, settle_seconds=settle, stop_event=stop, backup=not no_backup)
+    except ImgpipeError as err:  # another watcher holds the workspace, or a configuration problem
+        fail_usage(err)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(EXIT_OK)
+
+
+def _parse_today(value: str | None):
+    import datetime as dt
+
+    if not value:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail_usage(ImgpipeError(t("status.bad_today", value=value)))
+
+
+@main.command()
+@click.option("--platform", "platforms", multiple=True, help="Only this platform (repeatable).")
+@click.option("--article", "articles", multiple=True, help="Only this article (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.pass_context
+def validate(ctx, platforms, articles, as_json) -> None:
+    """Pre-upload check of every article per platform; reports into reports/ (exit 1 on any error)."""
+    from imgpipe.validate import print_summary, validate_workspace
+
+    ws = open_workspace(ctx)
+    try:
+        result = validate_workspace(ws, platforms=list(platforms) or None, articles=list(articles) or None)
+    except ImgpipeError as err:  # unknown platform or article, broken settings
+        fail_usage(err)
+    out = stderr_console()
+    if result.no_outputs:
+        out.print(f"[red]{t('validate.no_outputs')}[/] ({t('error.fix')}: {t('validate.no_outputs.fix')})")
+    else:
+        print_summary(result, out)
+    if as_json:
+        emit_json(result.as_dict())
+    sys.exit(result.exit_code)
+
+
+@main.command()
+@click.option("--today", default=None, metavar="YYYY-MM-DD", help="Count from this day (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.pass_context
+def status(ctx, today, as_json) -> None:
+    """The three-day board: arrival, due date, state and timing per article, most urgent first."""
+    from imgpipe.status import build_board, print_board
+
+    day = _parse_today(today)
+    ws = open_workspace(ctx)
+    rows = build_board(ws, day)
+    if as_json:
+        emit_json({"today": day.isoformat(), "sla_days": ws.settings.sla.days, "articles": [r.as_dict() for r in rows]})
+    else:
+        print_board(rows, stderr_console(), day, ws.settings.sla.days)
+    sys.exit(EXIT_OK)
+
+
+@main.command()
+@click.argument("article")
+@click.option("--platform", "platforms", multiple=True, help="Only this platform (repeatable; default: all enabled).")
+@click.pass_context
+def listed(ctx, article, platforms) -> None:
+    """Mark ARTICLE as listed (on sale), so the board knows it is done."""
+    from imgpipe.sheet import normalise_article
+    from imgpipe.status import mark_listed
+
+    ws = open_workspace(ctx)
+    try:
+        chosen = list(ws.enabled(list(platforms) or None))
+    except ImgpipeError as err:
+        fail_usage(err)
+    article = normalise_article(article)
+    known = set(ws.sheet().products) | set(ws.catalog.articles())
+    if article not in known:
+        fail_usage(ImgpipeError(t("status.unknown_article", article=article), fix=t("status.unknown_article.fix")))
+    mark_listed(ws, article, chosen)
+    stderr_console().print(t("status.listed", article=article, platforms=", ".join(chosen)))
+    sys.exit(EXIT_OK)

@@ -154,12 +154,16 @@ CHART_REFERENCE_LINEAR = np.clip(_CHART_XYZ_D65 @ _XYZ_TO_RGB.T, 0.0, 1.0)
 # detail intact. A platform that wants a pure 255 background lifts it later
 # (framing stage), not here where the aim is truth to the object.
 BACKDROP_TARGET = 0.913
+# A backdrop whose bright part already reads within this linear range
+# (sRGB ~229-252) is left at its exposure: fall-off across a backdrop is
+# normal, and a photo that is already right must stay as it is.
+WHITE_OK = (0.78, 0.97)
 # 18 % grey card: linear 0.18, sRGB ~118.
 GREY_CARD_NOMINAL = 0.18
 
 # Gains never exceed this ratio between channels: beyond it the weak channel
 # is mostly noise, and amplifying it produces blotches, not colour.
-_MAX_GAIN_RATIO = 8.0
+_MAX_GAIN_RATIO = 20.0
 
 _REFERENCE_MARKERS = ("_ref", "-ref", "色卡", "灰卡", "greycard", "graycard", "grey_card", "gray_card")
 
@@ -529,8 +533,11 @@ def _backdrop(proxy: np.ndarray, lin: np.ndarray, unclipped: np.ndarray):
     cct, duv = _uv_cct_duv(u, v)
     if abs(duv) > 0.035 or not 1800 <= cct <= 14000:
         return None, None, None, "colour.warn.backdrop_coloured"
-    y_bd = float(np.percentile(Y[sel], 90))
-    whole = unclipped & near & (Y >= 0.5 * y_bd) & smooth
+    y_ring = float(np.percentile(Y[sel], 90))
+    whole = unclipped & near & (Y >= 0.5 * y_ring) & smooth
+    # the backdrop is brightest behind the product, darkest in the corners:
+    # judge its exposure by its bright part, over the whole frame
+    y_bd = float(np.percentile(Y[whole], 95)) if whole.sum() > 50 else y_ring
     return light, y_bd, whole, None
 
 
@@ -545,14 +552,14 @@ def estimate_auto(
 
     1. Studio shots: the light is the mean colour of the backdrop found in the
        image border (bright, smooth, one chromaticity, near the light locus).
-       A white backdrop (luminance >= 0.35 after balancing) is brought to
+       A white backdrop (luminance >= 0.5, sRGB 188, after balancing) is brought to
        `backdrop_target` (linear; default 0.913 = sRGB 245), unless that
-       would clip the product; exposures within -7 %/+8 % are left alone.
+       would clip the product; a backdrop already in WHITE_OK is left alone.
     2. No usable backdrop: shades-of-grey p=6 on unclipped pixels, exposure 1.
     3. Guard: a cast smaller than `min_cast_deg` (backdrop) or
        `min_cast_deg_fallback` (shades-of-grey, which is only good to a few
        degrees on real scenes) is not a cast: gains stay 1.
-    Gains are clamped to a channel ratio of 8, so no NaN, black or inversion.
+    Gains are clamped to a channel ratio of 20, so no NaN, black or inversion.
     """
     img = _check_image(img_u8)
     proxy = _proxy(img, 512)
@@ -570,14 +577,20 @@ def estimate_auto(
         if len(pix) < 100:
             return Correction(method="none", warnings=warnings + [t("colour.warn.no_usable_pixels")])
         light = shades_of_grey(pix, 6.0)
+        # A frame filled by one colour (a fabric close-up) tells the light
+        # nothing: any grey-based estimate would just grey the product.
+        chrom = pix[:, :2] / (pix.sum(axis=1, keepdims=True) + 1e-6)
+        spread = np.abs(chrom - np.median(chrom, axis=0)).max(axis=1)
+        if np.mean(spread < 0.03) > 0.7:
+            return Correction(method="none", warnings=warnings + [t("colour.warn.one_colour")])
     cast = angular_error(light, (1, 1, 1))
     gains = np.ones(3) if cast < threshold else _gains_from_light(light, warnings)
     if method == "backdrop":
         y_after = y_bd * float(_Y_WEIGHTS @ (gains * light)) / float(_Y_WEIGHTS @ light)
-        if y_after >= 0.35:
-            want = backdrop_target / max(y_after, 1e-6)
-            if not 0.93 <= want <= 1.08:
-                exposure = float(np.clip(want, 0.5, 3.0))
+        if y_after >= 0.5:
+            # already white (sRGB ~229-252): leave it, a correct photo stays as it is
+            if not WHITE_OK[0] <= y_after <= WHITE_OK[1]:
+                exposure = float(np.clip(backdrop_target / max(y_after, 1e-6), 0.5, 3.0))
             if exposure > 1.0:
                 product = unclipped & ~bd_mask
                 if product.sum() > 50:
@@ -720,7 +733,29 @@ def _grid_from_squares(sq: np.ndarray):
     c, s = math.cos(theta), math.sin(theta)
     R = np.array([[c, s], [-s, c]])
     uv = (pts - pts.mean(axis=0)) @ R.T / pitch
-    gi = np.round(uv - uv.min(axis=0)).astype(int)
+    uv -= np.angle(np.exp(2j * np.pi * uv).mean(axis=0)) / (2 * np.pi)  # lattice phase
+    on_grid = np.abs(uv - np.round(uv)).max(axis=1) < 0.25
+    pts, gi = pts[on_grid], np.round(uv[on_grid]).astype(int)
+    # squares of similar size next to the chart (a product, a box) add a
+    # sparse extra row or column: peel those off the edges
+    for _ in range(6):
+        gi = gi - gi.min(axis=0)
+        nx, ny = gi[:, 0].max() + 1, gi[:, 1].max() + 1
+        if sorted((nx, ny)) == [4, 6] or len(gi) < 14:
+            break
+        worst = None
+        for axis in (0, 1):
+            for edge in (gi[:, axis].min(), gi[:, axis].max()):
+                cnt = int((gi[:, axis] == edge).sum())
+                if worst is None or cnt < worst[0]:
+                    worst = (cnt, axis, edge)
+        if worst[0] > 2:
+            break
+        keep = gi[:, worst[1]] != worst[2]
+        pts, gi = pts[keep], gi[keep]
+    if len(gi) < 14:
+        return None
+    gi = gi - gi.min(axis=0)
     nx, ny = gi[:, 0].max() + 1, gi[:, 1].max() + 1
     if sorted((nx, ny)) != [4, 6]:
         return None

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from imgpipe.browser import browser_install_hint, find_browser, screenshot_page
+from imgpipe.browser import BrowserSession, browser_install_hint, find_browser, screenshot_page
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import atomic_copy, atomic_write_bytes, atomic_write_text, sha256_file
 from imgpipe.messages import t, t_in
@@ -35,7 +35,7 @@ from imgpipe.sheet import Product
 TEMPLATE_NAME = "detail.html.j2"
 SECTIONS = ("header", "large", "selling_points", "specs", "details", "footer")
 # Formats every browser shows; anything else would be a broken-image icon.
-WEB_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp"}
+WEB_FORMATS = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp"}
 SLICE_NAME = re.compile(r"^(?P<article>.+)-detail-(?P<n>\d{2,})\.jpg$")
 QUALITY_STEP = 5
 
@@ -81,7 +81,7 @@ def _environment(template_dir: Path | None):
 
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(template_dir)], encoding="utf-8"),
-        autoescape=False,  # sheet text is untrusted: <script> must stay text
+        autoescape=True,  # sheet text is untrusted: <script> must stay text
         trim_blocks=False,
         keep_trailing_newline=True,
     )
@@ -316,7 +316,7 @@ def detail_fingerprint(
 
 
 def quiet_rows(pixels: np.ndarray, tolerance: int = 2) -> np.ndarray:
-    """Per row: True when the row is one flat colour (background, no text or image edge).
+    """Per row: True when the row is one flat colour (no text, no image edge).
 
     pixels: HxWx3 uint8 RGB. tolerance: largest spread (0-255) per channel
     still counted as flat. Returns a bool array of length H.
@@ -325,14 +325,46 @@ def quiet_rows(pixels: np.ndarray, tolerance: int = 2) -> np.ndarray:
     return (spread <= tolerance).all(axis=1)
 
 
-def slice_bounds(quiet: np.ndarray, max_height: int, quiet_window: float = 0.2) -> list[tuple[int, int]]:
+def background_rows(pixels: np.ndarray, quiet: np.ndarray, tolerance: int = 2) -> np.ndarray:
+    """Per row: True when the row is flat AND in the page's background colour.
+
+    A photo can have flat rows too (a plain sky, a studio backdrop); cutting
+    there splits the picture. The page background is taken to be the colour
+    most flat rows have. pixels: HxWx3 uint8 RGB; quiet: from quiet_rows.
+    """
+    if not quiet.any():
+        return quiet.copy()
+    colours = pixels[quiet, 0, :].astype(np.int16)
+    values, counts = np.unique(colours, axis=0, return_counts=True)
+    page = values[counts.argmax()]
+    near = (np.abs(pixels[:, 0, :].astype(np.int16) - page) <= tolerance).all(axis=1)
+    return quiet & near
+
+
+def _pick_cut(ok: np.ndarray, lo: int, hi: int) -> int | None:
+    """Middle of the lowest run of boundaries b in [lo, hi] with rows b-1 and b both `ok`."""
+    good = [b for b in range(hi, lo - 1, -1) if ok[b - 1] and ok[b]]
+    if not good:
+        return None
+    bottom = start = good[0]
+    while start - 1 >= lo and ok[start - 2] and ok[start - 1]:
+        start -= 1
+    return (start + bottom + 1) // 2
+
+
+def slice_bounds(
+    quiet: np.ndarray,
+    max_height: int,
+    quiet_window: float = 0.2,
+    preferred: np.ndarray | None = None,
+) -> list[tuple[int, int]]:
     """Where to cut a page of len(quiet) rows: (top, bottom) pairs, bottom exclusive.
 
     Each slice is at most `max_height` rows. A cut is looked for in the last
-    `quiet_window` share of the allowed height: best inside a band of quiet
-    rows (both neighbours flat; cut in the middle of the lowest such band, so
-    both slices keep some margin), else next to a single quiet row, else at
-    max_height exactly.
+    `quiet_window` share of the allowed height, in this order: inside a band
+    of `preferred` rows (page background), inside a band of quiet rows, next
+    to a single quiet row, else at max_height exactly. Within a band the cut
+    is in the middle of the lowest one, so both slices keep some margin.
     """
     height = len(quiet)
     if max_height < 1:
@@ -340,18 +372,12 @@ def slice_bounds(quiet: np.ndarray, max_height: int, quiet_window: float = 0.2) 
     bounds = []
     top = 0
     while height - top > max_height:
-        hi = top + max_height  # largest allowed bottom
+        hi = top + max_height  # largest allowed bottom; boundary b lies between rows b-1 and b
         lo = max(top + 1, top + int(np.ceil(max_height * (1.0 - quiet_window))))
-        cut = None
-        # boundary b lies between rows b-1 and b
-        both = [b for b in range(hi, lo - 1, -1) if quiet[b - 1] and quiet[b]]
-        if both:
-            bottom = both[0]
-            start = bottom
-            while start - 1 >= lo and quiet[start - 2] and quiet[start - 1]:
-                start -= 1
-            cut = (start + bottom + 1) // 2
-        else:
+        cut = _pick_cut(preferred, lo, hi) if preferred is not None else None
+        if cut is None:
+            cut = _pick_cut(quiet, lo, hi)
+        if cut is None:
             either = [b for b in range(hi, lo - 1, -1) if quiet[b - 1] or quiet[b]]
             cut = either[0] if either else hi
         bounds.append((top, cut))
@@ -363,14 +389,17 @@ def slice_bounds(quiet: np.ndarray, max_height: int, quiet_window: float = 0.2) 
 def slice_page(img: Image.Image, max_height: int, quiet_window: float = 0.2) -> list[Image.Image]:
     """Cut a full-page render into slices no taller than `max_height` px.
 
-    Cuts fall on quiet (flat-colour) rows within the last `quiet_window` share
-    of the allowed height when there are any, so text lines and image edges
-    are not cut; otherwise at `max_height`. The slices, stacked top to
-    bottom, are exactly `img`.
+    Cuts fall on quiet rows within the last `quiet_window` share of the
+    allowed height when there are any, page-background rows first, so text
+    lines, image edges and pictures are not cut; otherwise at `max_height`.
+    The slices, stacked top to bottom, are exactly `img`.
     """
     rgb = img.convert("RGB")
-    quiet = quiet_rows(np.asarray(rgb))
-    return [rgb.crop((0, top, rgb.width, bottom)) for top, bottom in slice_bounds(quiet, max_height, quiet_window)]
+    pixels = np.asarray(rgb)
+    quiet = quiet_rows(pixels)
+    preferred = background_rows(pixels, quiet)
+    bounds = slice_bounds(quiet, max_height, quiet_window, preferred)
+    return [rgb.crop((0, top, rgb.width, bottom)) for top, bottom in bounds]
 
 
 def _jpeg_bytes(img: Image.Image, quality: int) -> bytes:
@@ -438,6 +467,7 @@ def render_detail_page(
     quality: int = 90,
     min_quality: int = 30,
     keep_render: Path | None = None,
+    session: BrowserSession | None = None,
 ) -> DetailPageResult:
     """HTML page, then (with a browser) the render and its JPEG slices.
 
@@ -447,6 +477,8 @@ def render_detail_page(
     the installed one (find_browser) unless use_browser is False. Without one
     the HTML is still written and `result.skipped` says how to install one.
     keep_render: also save the full-page render there as PNG (for a look).
+    session: a running BrowserSession to reuse (saves the ~0.5 s browser
+    start per page in a batch); it wins over `browser`.
     """
     seconds: dict[str, float] = {}
     warnings: list[ImgpipeError] = []
@@ -457,18 +489,22 @@ def render_detail_page(
     )
     seconds["html"] = time.perf_counter() - start
     result = DetailPageResult(html=html, warnings=warnings, seconds=seconds)
-    if browser is None and use_browser:
+    if session is None and browser is None and use_browser:
         browser = find_browser()
-    if browser is None:
+    if session is None and browser is None:
         result.skipped = f"{t('detail.browser_missing')} ({t('error.fix')}: {browser_install_hint()})"
         return result
     step = time.perf_counter()
-    full = screenshot_page(html, page.width, Path(browser))
+    if session is not None:
+        session.open(html, page.width)
+        full = session.screenshot()
+    else:
+        full = screenshot_page(html, page.width, Path(browser))
     seconds["screenshot"] = time.perf_counter() - step
     result.page_size = full.size
     if keep_render is not None:
         buf = io.BytesIO()
-        full.save(buf, "PNG")
+        full.save(buf, "PNG", compress_level=1)  # a look, not an archive: fast beats small
         atomic_write_bytes(Path(keep_render), buf.getvalue())
     step = time.perf_counter()
     pieces = slice_page(full, page.slice_height)

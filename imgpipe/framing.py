@@ -81,41 +81,100 @@ def _border_mask(h: int, w: int) -> np.ndarray:
 
 
 def _distance(lab: np.ndarray, ref_lab: np.ndarray) -> np.ndarray:
-    """Weighted ΔE to the backdrop: lightness counts LIGHTNESS_WEIGHT, colour fully."""
+    """Weighted ΔE to the backdrop.
+
+    Darker than the backdrop: lightness counts LIGHTNESS_WEIGHT (a shadow only
+    darkens). Lighter: it counts fully (no shadow makes a sweep lighter, so a
+    cream shirt on a beige sweep stands out).
+    """
     diff = lab - ref_lab
-    return np.sqrt((LIGHTNESS_WEIGHT * diff[..., 0]) ** 2 + diff[..., 1] ** 2 + diff[..., 2] ** 2)
+    dl = diff[..., 0] * np.where(diff[..., 0] < 0, LIGHTNESS_WEIGHT, 1.0).astype(np.float32)
+    return np.sqrt(dl ** 2 + diff[..., 1] ** 2 + diff[..., 2] ** 2)
 
 
 @dataclass(frozen=True)
 class _Backdrop:
     rgb: tuple[int, int, int]
-    lab: np.ndarray
-    uniform: float       # share of border pixels close to the backdrop colour (0-1)
+    lab: np.ndarray      # median backdrop colour, Lab
+    surface: np.ndarray  # HxWx3 Lab: the backdrop as a smooth surface (sweep gradient, vignetting)
+    uniform: float       # share of border pixels close to the backdrop (0-1)
     threshold: float     # weighted ΔE separating product from backdrop
+    edge_threshold: float  # gradient of L* (per pixel) above which an edge is product outline
+
+
+def _design(h: int, w: int, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Quadratic terms in normalised x, y: enough for a sweep's gradient and lens vignetting."""
+    x = xs / max(1, w - 1) * 2 - 1
+    y = ys / max(1, h - 1) * 2 - 1
+    return np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=1).astype(np.float32)
 
 
 def _backdrop(img_u8: np.ndarray, lab: np.ndarray) -> _Backdrop:
-    border = _border_mask(*img_u8.shape[:2])
+    h, w = img_u8.shape[:2]
+    border = _border_mask(h, w)
     rgb = np.median(img_u8[border], axis=0)
     ref = _lab(rgb.reshape(1, 1, 3).astype(np.uint8))[0, 0]
     dist = _distance(lab[border], ref)
     close = dist < 2 * MIN_THRESHOLD
     uniform = float(close.mean())
-    # noise/gradient of the backdrop itself sets how far "different" must be
-    noise = float(np.percentile(dist[close], 95)) if close.any() else MIN_THRESHOLD
+    # smooth surface through the border pixels that look like backdrop
+    ys, xs = np.nonzero(border)
+    border_lab = lab[border]
+    inl = close if close.sum() >= 12 else np.ones_like(close)
+    A = _design(h, w, ys[inl].astype(np.float32), xs[inl].astype(np.float32))
+    coef, *_ = np.linalg.lstsq(A, border_lab[inl], rcond=None)
+    # refit without the worst border pixels: a product touching the edge must not bend the surface
+    res = _distance(border_lab[inl], (A @ coef).astype(np.float32))
+    good = res <= max(2.5 * float(np.median(res)), 1.0)
+    if good.sum() >= 12:
+        coef, *_ = np.linalg.lstsq(A[good], border_lab[inl][good], rcond=None)
+    coef = coef.astype(np.float32)
+    # evaluate c0 + c1 x + c2 y + c3 x² + c4 xy + c5 y² by broadcasting (no HxWx6 matrix)
+    x = (np.arange(w, dtype=np.float32) / max(1, w - 1) * 2 - 1)[None, :, None]
+    y = (np.arange(h, dtype=np.float32) / max(1, h - 1) * 2 - 1)[:, None, None]
+    surface = (coef[0] + coef[2] * y + coef[5] * y * y) + x * (coef[1] + coef[4] * y) + coef[3] * x * x
+    resid = _distance(border_lab[inl], surface[border][inl])
+    noise = float(np.percentile(resid, 95)) if resid.size else MIN_THRESHOLD
     threshold = max(MIN_THRESHOLD, 2.0 * noise)
-    return _Backdrop(tuple(int(round(v)) for v in rgb), ref, uniform, threshold)
+    grad = _gradient(lab[..., 0])
+    edge_threshold = max(4.0, 3.0 * float(np.percentile(grad[border][inl], 99)))
+    return _Backdrop(tuple(int(round(v)) for v in rgb), ref, surface.astype(np.float32), uniform,
+                     threshold, edge_threshold)
 
 
-def product_mask(img_u8: np.ndarray) -> tuple[np.ndarray, _Backdrop]:
-    """Boolean mask (same size as `img_u8`) of pixels that are product, cleaned, holes filled."""
+def _gradient(L: np.ndarray) -> np.ndarray:
+    """Gradient magnitude of L* (units per pixel) after a light blur that quiets sensor noise."""
+    smooth = cv2.GaussianBlur(L, (0, 0), 1.2)
+    gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3) / 8
+    gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3) / 8
+    return np.sqrt(gx * gx + gy * gy)
+
+
+def product_mask(img_u8: np.ndarray, bridge: bool = True) -> tuple[np.ndarray, _Backdrop]:
+    """Boolean mask (same size as `img_u8`) of pixels that are product, cleaned, holes filled.
+
+    Two cues: colour distance to the backdrop surface, and sharp edges in
+    lightness (a white shirt on a cream sweep differs little in colour, but its
+    outline is sharp; a soft shadow has no sharp edge). With `bridge`, gaps of
+    up to 2.5 % of the image are closed so outlines become regions whose
+    insides are filled. (Bridging may keep a little backdrop between a sleeve
+    and the body in the white-background image; without it a light product
+    on a light sweep gets whitened away, which is worse.)
+    """
     lab = _lab(img_u8)
     backdrop = _backdrop(img_u8, lab)
-    raw = (_distance(lab, backdrop.lab) > backdrop.threshold).astype(np.uint8)
+    colour = _distance(lab, backdrop.surface) > backdrop.threshold
+    # Canny: thin edges on the true boundary (a thresholded gradient would fatten the box)
+    L8 = cv2.GaussianBlur(np.clip(lab[..., 0] * 2.55, 0, 255).astype(np.uint8), (0, 0), 1.2)
+    hi = backdrop.edge_threshold * 8 * 2.55  # Sobel 3x3 gain 8, L* 0-100 -> 0-255
+    edges = cv2.Canny(L8, hi / 2, hi, L2gradient=True) > 0
+    raw = (colour | edges).astype(np.uint8)
     k = max(3, round(min(img_u8.shape[:2]) / 150) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-    mask = cv2.morphologyEx(raw, cv2.MORPH_OPEN, kernel)          # specks of noise/dust
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel, iterations=2)  # thin gaps in the product
+    big = max(5, round(min(img_u8.shape[:2]) / 40) | 1) if bridge else k
+    mask = cv2.morphologyEx(raw, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (big, big)))
+    mask = _fill_holes(mask)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)  # specks of noise/dust, stray thin edges
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if count <= 1:
         return np.zeros(mask.shape, bool), backdrop
@@ -126,10 +185,17 @@ def product_mask(img_u8: np.ndarray) -> tuple[np.ndarray, _Backdrop]:
 
 
 def _fill_holes(mask: np.ndarray) -> np.ndarray:
-    """Fill regions enclosed by the mask (a white label on a dark bag is still the bag)."""
+    """Fill regions enclosed by the mask (a white label on a dark bag is still the bag).
+
+    The bottom edge counts as closed between the outermost mask pixels on it:
+    a bag or garment that runs off the bottom of the frame is still filled.
+    """
     h, w = mask.shape
     flood = np.zeros((h + 2, w + 2), np.uint8)
     flood[1:-1, 1:-1] = mask
+    on_bottom = np.flatnonzero(mask[-1])
+    if on_bottom.size >= 2:
+        flood[-1, on_bottom[0] + 1:on_bottom[-1] + 2] = 1
     cv2.floodFill(flood, None, (0, 0), 2)
     return (flood[1:-1, 1:-1] != 2).astype(np.uint8)
 
@@ -153,6 +219,9 @@ def find_product_box(img_u8: np.ndarray) -> ProductBox:
     x1 = min(w, int(np.ceil((xs.max() + 2) * factor)))
     y1 = min(h, int(np.ceil((ys.max() + 2) * factor)))
     if (x1 - x0) * (y1 - y0) > 0.97 * w * h:
+        return whole
+    if min(x1 - x0, y1 - y0) < max(x1 - x0, y1 - y0) / 8:
+        # a thin strip (a seam or edge in a close-up) is not a product outline
         return whole
     return ProductBox(x0, y0, x1, y1, backdrop.rgb, True)
 
@@ -222,23 +291,28 @@ def white_background(img_u8: np.ndarray, box: ProductBox, size: int, fill: float
                      scale: float | None = None) -> np.ndarray:
     """The product framed on pure white (#FFFFFF), for the white-background role (白底图).
 
-    Pixels close to the backdrop colour are pushed to 255 with a soft matte
+    Pixels close to the backdrop are pushed to 255 with a soft matte
     (weighted ΔE from the threshold to 2.5× the threshold blends photo -> white),
     the product itself (mask with holes filled) is kept, and everything
-    outside the framed product box is exactly white — so the border is
-    255,255,255 even when the sweep was grey or had a shadow.
+    outside the product outline and the framed product box is exactly white,
+    so the border is 255,255,255 even when the sweep was grey or had a shadow.
+    Not confident (busy scene): the framed photo on white padding, unmatted.
     """
     framed = frame_square(img_u8, box, size, fill, background_rgb=box.backdrop_rgb, scale=scale)
+    if not box.confident:
+        # no trustworthy product outline: keep the photo as it is, on white padding
+        return frame_square(img_u8, box, size, fill, background_rgb=(255, 255, 255), scale=scale)
     lab = _lab(framed)
-    ref = _lab(np.array(box.backdrop_rgb, np.uint8).reshape(1, 1, 3))[0, 0]
-    backdrop = _backdrop(framed, lab)
+    mask, backdrop = product_mask(framed)
     threshold = max(MIN_THRESHOLD, min(backdrop.threshold, 3 * MIN_THRESHOLD))
-    dist = _distance(lab, ref)
+    dist = _distance(lab, backdrop.surface)
     alpha = np.clip((dist - threshold) / (1.5 * threshold), 0.0, 1.0)
-    mask, _ = product_mask(framed)
     if mask.any():
         core = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
         alpha = np.maximum(alpha, core.astype(np.float32))
+        # the matte never reaches beyond the (slightly grown) product outline
+        grown = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        alpha[~grown] = 0.0
     # nothing of the photo survives outside the product's own box
     x0, y0, x1, y1 = framed_box(img_u8.shape, box, size, fill, scale)
     outside = np.ones(alpha.shape, bool)

@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 
 CHUNK = 1 << 20
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 def sha256_file(path: Path) -> str:
@@ -31,6 +33,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; others on a share must read outputs
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -227,4 +227,17 @@ def encode_jpeg(img: Image.Image, *, max_bytes: int, quality: int = 90, min_qual
         q = max(min_quality, q - step)
 
 
-_SRGB_ICC = ImageCms.ImageCmsProfile(_SRGB).tobytes()
+def _stable_icc(profile) -> bytes:
+    """ICC bytes without the creation date and profile ID (header bytes 24–35, 84–99).
+
+    LittleCMS stamps the current time into each profile it writes; leaving it
+    in would make every run's JPEGs differ by a few bytes and defeat the
+    byte-identical checks of reruns and restores.
+    """
+    data = bytearray(ImageCms.ImageCmsProfile(profile).tobytes())
+    data[24:36] = bytes(12)
+    data[84:100] = bytes(16)
+    return bytes(data)
+
+
+_SRGB_ICC = _stable_icc(_SRGB)

@@ -15,11 +15,13 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Collection
 
 from imgpipe.catalog import Catalog
 from imgpipe.colour import is_reference_name
 from imgpipe.fsutil import atomic_write_bytes, is_within, sha256_bytes, sha256_file
-from imgpipe.imageio import capture_time, is_photo_name
+from imgpipe.errors import ImgpipeError
+from imgpipe.imageio import capture_time, is_photo_name, load_photo
 from imgpipe.messages import t
 from imgpipe.sheet import Product, normalise_article
 
@@ -101,14 +103,24 @@ def scan_inbox(inbox: Path) -> list[Path]:
     return found
 
 
-def ingest(root: Path, products: dict[str, Product], catalog: Catalog, *, dry_run: bool = False) -> IngestResult:
-    """Archive every matchable photo in `root/inbox`; see the module docstring."""
+def ingest(root: Path, products: dict[str, Product], catalog: Catalog, *, dry_run: bool = False,
+           max_megapixels: float = 150.0, assign: dict[Path, str] | None = None,
+           slates: Collection[Path] = ()) -> IngestResult:
+    """Archive every matchable photo in `root/inbox`; see the module docstring.
+
+    A file that does not decode (empty, truncated, not an image, over the
+    pixel limit) stays in the inbox with the reason: it gets no number.
+    `assign` (photo path -> article in `products`, from slate grouping) is
+    consulted before name matching; photos in `slates` are archived with
+    kind "slate" (kept, never published).
+    """
     inbox = root / "inbox"
     result = IngestResult()
     groups: dict[str, list[Path]] = {}
     sidecars: dict[str, Path] = {}
+    assign = {p: a for p, a in (assign or {}).items() if a in products}
     for path in scan_inbox(inbox):
-        article, guess = match_article(path, inbox, products)
+        article, guess = (assign[path], "") if path in assign else match_article(path, inbox, products)
         if article is None:
             if guess:
                 result.pending.append(Pending(path, t("ingest.unknown_article", article=guess),
@@ -142,6 +154,11 @@ def ingest(root: Path, products: dict[str, Product], catalog: Catalog, *, dry_ru
                 if not dry_run and known:
                     path.unlink(missing_ok=True)  # byte-identical copy is archived and catalogued
                 continue
+            try:  # a reduced decode is cheap and catches empty, truncated and non-image files
+                load_photo(data, max_megapixels=max_megapixels, min_long_side=256, name=path)
+            except ImgpipeError as err:
+                result.pending.append(Pending(path, err.message, err.fix or "", article))
+                continue
             seq = next_seq
             ext = path.suffix.lower().replace(".jpeg", ".jpg")
             dest = folder / f"{article}-{seq:02d}{ext}"
@@ -151,7 +168,7 @@ def ingest(root: Path, products: dict[str, Product], catalog: Catalog, *, dry_ru
                 dest = folder / f"{article}-{seq:02d}{ext}"
             next_seq = seq + 1
             seen[sha] = dest
-            kind = "reference" if is_reference_name(path.name) else "photo"
+            kind = "slate" if path in slates else "reference" if is_reference_name(path.name) else "photo"
             if dry_run:
                 result.archived.append(Archived(article, seq, path, dest, kind))
                 continue

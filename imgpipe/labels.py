@@ -112,7 +112,7 @@ def labelled_large_image(
 
     inner_w = width - 2 * pad
     label_w = max(font(font_path, label_px).getlength(label + sep) for label, _ in rows)
-    value_x = pad + label_w + round(8 * k)
+    value_x = pad + int(round(label_w)) + round(8 * k)  # whole pixels: crisper glyphs
     value_w = width - pad - value_x
     title_lines = wrap_text(product.name, bold_path, title_px, inner_w)
     value_pitch = line_height(value_px)

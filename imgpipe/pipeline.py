@@ -26,7 +26,8 @@ from imgpipe.fsutil import remove_stale_temps, sha256_file
 from imgpipe.ingest import SIDECAR_NAME, IngestResult, category_folder, ingest
 from imgpipe.plan import OutputJob, fingerprint, plan_article
 from imgpipe.render import (
-    AnalyseTask, PhotoResult, PhotoTask, RenderContext, analyse_photo, render_photo, worker_init,
+    AnalyseTask, PhotoResult, PhotoTask, RenderContext, analyse_photo, render_photo, source_long_side,
+    worker_init,
 )
 from imgpipe.sidecar import Sidecar, load_sidecar
 from imgpipe.workspace import Workspace
@@ -52,7 +53,8 @@ class RunSummary:
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        """False when any photo failed or was left in the inbox (exit status 1)."""
+        return not self.failed and not self.ingest.pending
 
     def as_dict(self) -> dict:
         pend = self.ingest.pending
@@ -207,7 +209,8 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
     if not dry_run:
         remove_stale_temps(ws.root / "output")
         remove_stale_temps(ws.root / "originals")
-    summary.ingest = ingest(ws.root, sheet.products, cat, dry_run=dry_run)
+    summary.ingest = ingest(ws.root, sheet.products, cat, dry_run=dry_run,
+                            max_megapixels=ws.settings.max_megapixels)
     jobs = jobs or ws.settings.jobs or os.cpu_count() or 1
     executor = Executor(jobs)
     try:
@@ -259,6 +262,7 @@ def plan_all(ws: Workspace, articles: list[str], products, profiles, font_path, 
                       main_scale=_main_scales(article, [p for p in photos if p.kind == "photo"], profiles))
         by_id = {p.id: p for p in photos}
         sold = cat.soldout(article)
+        all_jobs: dict[int, list[OutputJob]] = {}
         for profile in profiles.values():
             jobs = plan_article(product, photos, profile, sidecar, sold, settings, shared)
             summary.planned.extend(jobs)
@@ -269,6 +273,7 @@ def plan_all(ws: Workspace, articles: list[str], products, profiles, font_path, 
                     cat.forget_output(row["path"])
                     summary.removed.append(row["path"])
             for job in jobs:
+                all_jobs.setdefault(job.photo_id, []).append(job)
                 row = cat.output(job.path)
                 path = ws.root / job.path
                 if row and row["fingerprint"] == job.fingerprint and path.is_file() and (
@@ -278,6 +283,11 @@ def plan_all(ws: Workspace, articles: list[str], products, profiles, font_path, 
                 photo = by_id[job.photo_id]
                 task = tasks.setdefault(photo.id, PhotoTask(photo.id, article, photo.original, photo.analysis, []))
                 task.jobs.append(job)
+        for photo_id, jobs in all_jobs.items():
+            if photo_id in tasks:
+                # from all of the photo's outputs, not just the pending ones: the same
+                # decode size on every run keeps outputs byte-identical after a crash
+                tasks[photo_id].decode_long_side = source_long_side(by_id[photo_id].analysis, jobs, profiles)
     return list(tasks.values())
 
 

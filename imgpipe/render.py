@@ -49,6 +49,7 @@ class PhotoTask:
     original: str
     analysis: dict
     jobs: list[OutputJob]
+    decode_long_side: int = 0  # pixels; 0 = work it out from `jobs`
 
 
 @dataclass
@@ -133,17 +134,15 @@ def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderCo
     avoid = None
     box = _box_px(analysis, img.shape)
     backdrop = tuple(int(v) for v in analysis.get("backdrop_rgb", (255, 255, 255)))
+    pbox = framing.ProductBox(*box, backdrop, bool(analysis.get("box_confident", True)))
     if job.role in ("main", "sku"):
-        framed = framing.frame_square(img, framing.ProductBox(*box, backdrop, True), spec.width, spec.fill,
-                                      backdrop, scale=_scale_for(params.get("scale"), img, analysis))
-        out = Image.fromarray(framed)
+        scale = _scale_for(params.get("scale"), img, analysis)
+        out = Image.fromarray(framing.frame_square(img, pbox, spec.width, spec.fill, backdrop, scale=scale))
+        meta["product_box"] = list(framing.framed_box(img.shape, pbox, spec.width, spec.fill, scale))
         if spec.watermark == "outside_product":
-            pb = framing.find_product_box(framed)
-            avoid = (pb.x0, pb.y0, pb.x1, pb.y1)
-            meta["product_box"] = list(avoid)
+            avoid = tuple(meta["product_box"])
     elif job.role == "white":
-        out = Image.fromarray(framing.white_background(img, framing.ProductBox(*box, backdrop, True),
-                                                       spec.width, spec.fill))
+        out = Image.fromarray(framing.white_background(img, pbox, spec.width, spec.fill))
     else:
         part = img
         if params.get("crop"):
@@ -184,7 +183,7 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
     """Decode one photo, correct it once, write all its outputs. Never raises."""
     started = time.perf_counter()
     try:
-        need = source_long_side(task.analysis, task.jobs, ctx.profiles)
+        need = task.decode_long_side or source_long_side(task.analysis, task.jobs, ctx.profiles)
         photo = load_photo(ctx.root / task.original, max_megapixels=ctx.max_megapixels, min_long_side=need)
         correction = colour.Correction.from_dict(task.analysis["correction"])
         img = colour.apply_correction(photo.rgb, correction, ctx.colour_strength)

@@ -240,7 +240,7 @@ def _parse_row(row: list, mapping: dict[str, int], row_no: int, path: Path | Non
 
     for name in REQUIRED:
         if not _cell_text(cell(name)):
-            raise fail(name, t("sheet.missing_value", column=COLUMNS[name][0]))
+            raise fail(name, t("sheet.missing_value", column=COLUMNS[name][0]), t("sheet.missing_value.fix"))
     article = normalise_article(_cell_text(cell("article")))
     problem = article_problem(article)
     if problem:

@@ -9,6 +9,7 @@ prohibit-password). Tests are skipped only when sshd or ssh-keygen is absent.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import shutil
@@ -57,14 +58,10 @@ def _wait_for_banner(port: int, proc: subprocess.Popen, timeout: float = 10.0) -
     raise RuntimeError(f"sshd did not answer on port {port} within {timeout} s")
 
 
-@pytest.fixture(scope="module")
-def sshd_server(tmp_path_factory):
-    if not SSHD.exists():
-        pytest.skip(f"OpenSSH server not installed ({SSHD} missing): apt-get install openssh-server")
+@contextlib.contextmanager
+def run_sshd(base: Path):
+    """Start sshd with fresh keys under `base`; yields an SshServer; stops it on exit."""
     keygen = shutil.which("ssh-keygen")
-    if keygen is None:
-        pytest.skip("ssh-keygen not installed (openssh-client)")
-    base = tmp_path_factory.mktemp("sshd")
     host_key = base / "host_ed25519"
     client_key = base / "client_ed25519"
     for key in (host_key, client_key):
@@ -114,3 +111,21 @@ def sshd_server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def sshd_available() -> str | None:
+    """None when a test server can run here, else why not."""
+    if not SSHD.exists():
+        return f"OpenSSH server not installed ({SSHD} missing): apt-get install openssh-server"
+    if shutil.which("ssh-keygen") is None:
+        return "ssh-keygen not installed (openssh-client)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def sshd_server(tmp_path_factory):
+    why = sshd_available()
+    if why:
+        pytest.skip(why)
+    with run_sshd(tmp_path_factory.mktemp("sshd")) as server:
+        yield server

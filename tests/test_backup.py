@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
 import sqlite3
@@ -17,6 +18,7 @@ from imgpipe.backup import (
     MANIFEST,
     VERSIONS,
     FolderTarget,
+    SftpTarget,
     TargetUnavailable,
     backup_workspace,
     list_versions,
@@ -25,7 +27,6 @@ from imgpipe.backup import (
     restore,
     restore_version,
     safe_rel,
-    sync,
     verify,
     workspace_files,
 )
@@ -87,6 +88,12 @@ def _states(conn) -> dict[str, str]:
 
 def test_folder_backup_is_verified_by_hash(shop, tmp_path):
     ws, conn, files = shop
+    # The first backup makes the target folder, but only inside a folder that exists
+    # (a missing parent is a disk or share that is not there).
+    far = tmp_path / "not-mounted" / "shop"
+    res = backup_workspace(conn, ws, BackupSettings(target=str(far)))
+    assert res.sent == 0 and res.pending == len(files) and not far.parent.exists()
+    (tmp_path / "nas").mkdir()
     dest = tmp_path / "nas" / "shop"
     res = backup_workspace(conn, ws, BackupSettings(target=str(dest)))
     assert (res.sent, res.failed, res.pending) == (len(files), 0, 0), res
@@ -100,6 +107,7 @@ def test_folder_backup_is_verified_by_hash(shop, tmp_path):
     assert not any(p.name.endswith(".tmp") for p in dest.rglob("*"))
     assert not (dest / ".imgpipe").exists()
     assert (dest / MANIFEST).is_file()
+    assert json.loads(json.dumps(res.as_dict()))["sent"] == len(files)
 
 
 def test_second_backup_sends_nothing(shop, tmp_path):
@@ -238,12 +246,14 @@ def test_unreachable_target_queues_then_completes(shop, tmp_path):
     assert {p: p.read_bytes() for p in before} == before  # workspace untouched
 
     blocker.unlink()
+    blocker.mkdir()  # 'mounted' now
     res = backup_workspace(conn, ws, settings)
     assert (res.sent, res.pending, res.message) == (len(files), 0, "")
 
 
 def test_later_missing_folder_is_not_recreated(shop, tmp_path):
     ws, conn, files = shop
+    (tmp_path / "mnt").mkdir()
     dest = tmp_path / "mnt" / "nas"
     settings = BackupSettings(target=str(dest))
     backup_workspace(conn, ws, settings)
@@ -386,6 +396,22 @@ def test_sftp_backup_verify_restore(shop, tmp_path, sshd_server):
     assert (tmp_path / "undo.jpg").read_bytes() == _jpeg(4, (200, 200))
 
 
+def test_sftp_hash_on_server_and_by_reading_back_agree(shop, sshd_server):
+    ws, conn, files = shop
+    remote = sshd_server.home / "shop-d"
+    remote.mkdir()
+    (remote / "a b'$(touch x).jpg").write_bytes(b"quoted name")  # shell quoting must hold
+    (remote / "big.bin").write_bytes(os.urandom(3_000_000))
+    args = ("127.0.0.1", sshd_server.user, sshd_server.port, str(remote), sshd_server.key_file)
+    kh = ws / ".imgpipe" / "known_hosts"
+    with SftpTarget(*args, known_hosts=kh, remote_hash_min_bytes=0) as on_server, SftpTarget(*args, known_hosts=kh, remote_hash=False) as read_back:
+        for rel in ("a b'$(touch x).jpg", "big.bin", "missing.jpg"):
+            want = _sha((remote / rel).read_bytes()) if (remote / rel).exists() else None
+            assert on_server.sha256(rel) == read_back.sha256(rel) == want
+        assert on_server._remote_hash_ok is True  # the server-side path really ran
+    assert not (remote / "x").exists() and not Path("x").exists()
+
+
 def test_sftp_host_down_queues_then_completes(shop, tmp_path, sshd_server):
     ws, conn, files = shop
     remote = sshd_server.home / "shop-b"
@@ -408,6 +434,17 @@ def test_sftp_refuses_wrong_key_and_changed_host_key(shop, tmp_path, sshd_server
         backup_workspace(conn, ws, BackupSettings(target=sshd_server.url(remote), key_file=str(other)))
     assert not isinstance(err.value, TargetUnavailable)
     assert "PRIVATE KEY" not in str(err.value)
+    # Not a key at all (e.g. the .pub named by mistake): a setting to fix, not a host that is down.
+    with pytest.raises(ImgpipeError) as err:
+        backup_workspace(conn, ws, BackupSettings(target=sshd_server.url(remote), key_file=str(other) + ".pub"))
+    assert not isinstance(err.value, TargetUnavailable)
+    assert "backup.key_file" in str(err.value)
+    # A key with a passphrase and no agent holding it: say so, and how to fix it.
+    locked = tmp_path / "locked_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "s3cret-pass", "-f", str(locked)], check=True)
+    with pytest.raises(ImgpipeError) as err:
+        backup_workspace(conn, ws, BackupSettings(target=sshd_server.url(remote), key_file=str(locked)))
+    assert "ssh-add" in str(err.value) and "s3cret-pass" not in str(err.value)
 
     # An impostor: known_hosts already holds a different key for this host.
     fake = Path(str(other) + ".pub").read_text().split()[:2]

@@ -162,7 +162,7 @@ def test_untrusted_text_stays_text(session, tmall_page):
         " bold: document.querySelectorAll('b').length, imgs: document.images.length,"
         " note: document.querySelector('tr.spec-note td').innerText,"
         " point: document.querySelectorAll('.point .text')[1].innerText,"
-        " footerAfterTable: !!document.querySelector('#specs ~ footer, #specs ~ * footer') || !!document.querySelector('footer')})"
+        " footerAfterTable: !!document.querySelector('body > #specs ~ #details ~ footer')})"
     )
     assert state["title"] == f"{product.name} {product.article}"  # the injected script did not run
     assert state["scripts"] == 0
@@ -279,9 +279,10 @@ def test_screenshot_slices_stack_back_to_render(session, tmall_page, tmp_path):
             assert jpg.size == piece.size
 
 
-def test_long_page_renders_and_slices_and_replaces_old_slices(browser, tmp_path):
+def test_long_page_renders_and_slices_and_replaces_old_slices(browser, session, tmp_path):
     product = make_product(n_points=32)
-    images = make_images(tmp_path / "src", product, n_details=2)
+    images = make_images(tmp_path / "src", make_product(n_points=3), n_details=2)
+    images.selling_points = [(images.selling_points[i % 3][0], c) for i, c in enumerate(product.selling_points)]
     spec = load_profile("tmall").detail_page
     render_png = tmp_path / "render.png"
     result = render_detail_page(
@@ -310,17 +311,31 @@ def test_long_page_renders_and_slices_and_replaces_old_slices(browser, tmp_path)
     short = make_product(n_points=1)
     result2 = render_detail_page(
         short, spec, DetailImages(header=images.header, selling_points=[images.selling_points[0]]),
-        tmp_path / "out" / "A1023" / "page", browser=browser,
+        tmp_path / "out" / "A1023" / "page", session=session,
     )
     left = sorted(p.name for p in (tmp_path / "out" / "A1023").glob("A1023-detail-*.jpg"))
     assert left == [p.name for p in result2.slices] and len(left) < many
     assert sorted(p.name for p in (tmp_path / "out" / "A1023" / "page" / "img").iterdir()) == ["header.jpg", "point-01.jpg"]
 
 
+def test_render_with_a_running_session_matches_own_browser(session, browser, tmp_path):
+    product = make_product(n_points=2)
+    images = make_images(tmp_path / "src", product, n_details=1)
+    spec = load_profile("jd").detail_page
+    shared = render_detail_page(product, spec, images, tmp_path / "a" / "page", session=session,
+                                keep_render=tmp_path / "a.png")
+    own = render_detail_page(product, spec, images, tmp_path / "b" / "page", browser=browser,
+                             keep_render=tmp_path / "b.png")
+    assert shared.page_size == own.page_size and shared.page_size[0] == 750
+    assert [p.name for p in shared.slices] == [p.name for p in own.slices]
+    with Image.open(tmp_path / "a.png") as a, Image.open(tmp_path / "b.png") as b:
+        assert np.array_equal(np.asarray(a), np.asarray(b))  # same pixels from a reused browser
+
+
 # --- slicing rules without a browser -----------------------------------------------
 
 
-def text_page(height=5000, width=300, line_every=37, line_height=22) -> np.ndarray:
+def text_page(height=5000, width=300, line_every=41, line_height=30) -> np.ndarray:
     """White page with 'text lines': noisy bands separated by white gaps."""
     rng = np.random.default_rng(1)
     page = np.full((height, width, 3), 255, np.uint8)
@@ -331,15 +346,31 @@ def text_page(height=5000, width=300, line_every=37, line_height=22) -> np.ndarr
 
 def test_slices_never_cut_text_when_a_gap_is_near():
     page = text_page()
+    quiet = quiet_rows(page)
+    assert not quiet[999] and not quiet[1999]  # a cut at max_height would go through text
     img = Image.fromarray(page)
     slices = slice_page(img, 1000)
-    quiet = quiet_rows(page)
     top = 0
     for s in slices[:-1]:
         assert 800 <= s.height <= 1000  # the cut is in the last 20 %
         top += s.height
         assert quiet[top - 1] and quiet[top]
     assert np.array_equal(np.vstack([np.asarray(s) for s in slices]), page)
+
+
+def test_slices_prefer_page_background_over_flat_rows_inside_a_photo():
+    rng = np.random.default_rng(4)
+    page = np.full((1800, 300, 3), 255, np.uint8)
+    page[0:850] = rng.integers(0, 255, (850, 300, 3), dtype=np.uint8)  # text and pictures
+    page[870:1400] = rng.integers(0, 255, (530, 300, 3), dtype=np.uint8)  # a photo ...
+    page[940:990] = (60, 120, 80)  # ... with a flat green stripe lower in the cut window
+    slices = slice_page(Image.fromarray(page), 1000)
+    assert 850 < slices[0].height < 870  # in the white gap, not through the photo
+    assert np.array_equal(np.vstack([np.asarray(s) for s in slices]), page)
+    # without a white gap in the window, the flat stripe beats cutting through detail
+    page[850:870] = rng.integers(0, 255, (20, 300, 3), dtype=np.uint8)
+    slices = slice_page(Image.fromarray(page), 1000)
+    assert 940 < slices[0].height < 990
 
 
 def test_slices_fall_back_to_max_height_without_quiet_rows():

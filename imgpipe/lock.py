@@ -1,0 +1,148 @@
+"""One watcher per workspace: a lock file in `.imgpipe/` naming its owner.
+
+`.imgpipe/<name>.lock` holds JSON {pid, host, started}. A lock whose process
+is gone (crash, power cut, `kill -9`) is stale and is taken over; a live one
+refuses the newcomer with an error naming the PID. The lock is advisory: it
+keeps two watchers (and a `run` during a watch) from numbering the same
+photos at once, it does not guard against other programs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+
+from imgpipe.errors import ImgpipeError
+from imgpipe.messages import t
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process with this PID exists on this machine."""
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        try:
+            import psutil
+
+            return psutil.pid_exists(pid)
+        except ImportError:
+            return _win_pid_alive(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _win_pid_alive(pid: int) -> bool:  # pragma: no cover - Windows only
+    import ctypes
+    from ctypes import wintypes
+
+    process_query_limited_information = 0x1000
+    still_active = 259
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    handle = kernel32.OpenProcess(process_query_limited_information, False, pid)
+    if not handle:
+        # access denied means it exists; anything else (invalid parameter) means it does not
+        return ctypes.get_last_error() == 5
+    try:
+        code = wintypes.DWORD()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return True
+        return code.value == still_active
+    finally:
+        kernel32.CloseHandle(handle)
+
+
+def read_lock(path: Path) -> dict | None:
+    """The owner recorded in a lock file, or None when there is none (or it is unreadable)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) and isinstance(data.get("pid"), int) else None
+    except (OSError, ValueError):
+        return None
+
+
+def live_owner(path: Path) -> dict | None:
+    """The owner of the lock at `path` when that process still runs on this host."""
+    owner = read_lock(path)
+    if not owner:
+        return None
+    if owner.get("host") not in (None, socket.gethostname()):
+        # a watcher on another PC sharing the folder: we cannot check its PID, so trust the file
+        return owner
+    return owner if pid_alive(owner["pid"]) else None
+
+
+class WorkspaceLock:
+    """`with WorkspaceLock(root):` — hold `.imgpipe/<name>.lock` for the block.
+
+    Raises ImgpipeError (naming the PID) when another live process holds it.
+    """
+
+    def __init__(self, root: Path, name: str = "watch"):
+        self.root = Path(root)
+        self.path = self.root / ".imgpipe" / f"{name}.lock"
+        self.held = False
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        me = {"pid": os.getpid(), "host": socket.gethostname(),
+              "started": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                owner = live_owner(self.path)
+                if owner:
+                    raise ImgpipeError(t("watch.locked", pid=owner["pid"], host=owner.get("host", "?"),
+                                         started=owner.get("started", "?")),
+                                       file=self.path, fix=t("watch.locked.fix", pid=owner["pid"])) from None
+                try:  # stale: its owner is gone
+                    self.path.unlink()
+                except FileNotFoundError:
+                    pass
+                continue
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(me, f)
+            self.held = True
+            return
+        raise ImgpipeError(t("watch.locked", pid="?", host="?", started="?"), file=self.path)
+
+    def release(self) -> None:
+        if not self.held:
+            return
+        owner = read_lock(self.path)
+        if owner and owner["pid"] == os.getpid():
+            self.path.unlink(missing_ok=True)
+        self.held = False
+
+    def __enter__(self) -> "WorkspaceLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def ensure_no_watcher(root: Path) -> None:
+    """Refuse (ImgpipeError naming the PID) when a watcher is active on this workspace.
+
+    `imgpipe run` calls this: the watcher already processes the inbox, and two
+    writers numbering the same photos would give one photo two numbers.
+    """
+    path = Path(root) / ".imgpipe" / "watch.lock"
+    owner = live_owner(path) if path.exists() else None
+    if owner:
+        raise ImgpipeError(t("watch.run_refused", pid=owner["pid"]), file=path,
+                           fix=t("watch.run_refused.fix", pid=owner["pid"]))

@@ -1,0 +1,133 @@
+"""The three-day board (R1): what is due, due today, overdue, and done.
+
+Per article of the product sheet: arrival date (到货日期), due date (arrival
++ `[sla] days` calendar days), state (waiting for photos / processing /
+ready / listed) and whether it is on time. Sorted with the most urgent first.
+`imgpipe listed ARTICLE` records that an article went on sale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from imgpipe.messages import t
+
+STATES = ("waiting", "processing", "ready", "listed")
+TIMINGS = ("overdue", "due_today", "on_time", "late", "done", "no_date")
+
+
+@dataclass
+class BoardRow:
+    article: str
+    name: str
+    arrival: dt.date | None
+    due: dt.date | None
+    state: str              # waiting | processing | ready | listed
+    timing: str             # overdue | due_today | on_time | late (listed after due) | done | no_date
+    days: int | None        # days left (>0), 0 today, days over (<0); None without a date
+    photos: int = 0
+    listed: dict[str, str] = field(default_factory=dict)   # platform -> listed_at
+    platforms_ready: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "article": self.article, "name": self.name,
+            "arrival": self.arrival.isoformat() if self.arrival else None,
+            "due": self.due.isoformat() if self.due else None,
+            "state": self.state, "timing": self.timing, "days": self.days, "photos": self.photos,
+            "listed": self.listed, "platforms_ready": self.platforms_ready,
+        }
+
+
+def due_date(arrival: dt.date, days: int) -> dt.date:
+    """Arrival + `days` calendar days (weekends and holidays count: the shop works them)."""
+    return arrival + dt.timedelta(days=days)
+
+
+def timing_of(due: dt.date | None, today: dt.date, listed_on: dt.date | None) -> tuple[str, int | None]:
+    """(timing, days): days left when positive, 0 on the due day, days over when negative."""
+    if due is None:
+        return ("done" if listed_on else "no_date"), None
+    if listed_on is not None:
+        return ("late" if listed_on > due else "done"), (due - listed_on).days
+    days = (due - today).days
+    return ("overdue" if days < 0 else "due_today" if days == 0 else "on_time"), days
+
+
+_URGENCY = {"overdue": 0, "due_today": 1, "on_time": 2, "no_date": 3, "late": 4, "done": 5}
+
+
+def urgency_key(row: BoardRow):
+    """Most urgent first: most overdue, due today, soonest due, no date, then the listed ones."""
+    return (_URGENCY[row.timing], row.days if row.days is not None and row.timing in ("overdue", "due_today", "on_time")
+            else 0, row.due or dt.date.max, row.article)
+
+
+def build_board(ws, today: dt.date | None = None) -> list[BoardRow]:
+    """One row per article of the sheet (and any in the catalog the sheet lost)."""
+    today = today or dt.date.today()
+    cat = ws.catalog
+    sheet = ws.sheet()
+    platforms = list(ws.profiles)
+    days = ws.settings.sla.days
+    articles = list(sheet.products) + [a for a in cat.articles() if a not in sheet.products]
+    rows = []
+    for article in articles:
+        product = sheet.products.get(article)
+        photos = [p for p in cat.photos(article) if p.kind == "photo"]
+        listed = {p: at for p, at in cat.listings(article).items() if p in platforms}
+        outputs = cat.outputs(article)
+        ready = []
+        for platform in platforms:
+            roles = {r["role"] for r in outputs if r["platform"] == platform and (ws.root / r["path"]).is_file()}
+            page = cat.page(platform, article)
+            if "main" in roles and page is not None and page["slices"] not in (None, "[]"):
+                ready.append(platform)
+        analysed = all(p.analysis for p in photos)
+        if platforms and all(p in listed for p in platforms):
+            state = "listed"
+        elif not photos:
+            state = "waiting"
+        elif analysed and len(ready) == len(platforms):
+            state = "ready"
+        else:
+            state = "processing"
+        arrival = product.arrival_date if product else None
+        due = due_date(arrival, days) if arrival else None
+        listed_on = None
+        if state == "listed":
+            listed_on = max(dt.date.fromisoformat(v[:10]) for v in listed.values())
+        timing, left = timing_of(due, today, listed_on)
+        rows.append(BoardRow(article, product.name if product else "", arrival, due, state, timing, left,
+                             len(photos), listed, ready))
+    rows.sort(key=urgency_key)
+    return rows
+
+
+def mark_listed(ws, article: str, platforms: list[str]) -> None:
+    for platform in platforms:
+        ws.catalog.set_listed(article, platform)
+
+
+def print_board(rows: list[BoardRow], console, today: dt.date, sla_days: int) -> None:
+    from rich.table import Table
+
+    colour = {"overdue": "bold red", "due_today": "yellow", "on_time": "green", "late": "magenta",
+              "done": "dim", "no_date": "dim"}
+    table = Table(title=t("status.title", today=today.isoformat(), days=sla_days))
+    for key in ("article", "name", "arrival", "due", "state", "timing", "listed"):
+        table.add_column(t(f"status.col.{key}"))
+    for r in rows:
+        if r.timing == "overdue":
+            when = t("status.timing.overdue", days=-r.days)
+        elif r.timing == "on_time":
+            when = t("status.timing.on_time", days=r.days)
+        else:
+            when = t(f"status.timing.{r.timing}")
+        table.add_row(r.article, r.name, r.arrival.isoformat() if r.arrival else "-",
+                      r.due.isoformat() if r.due else "-", t(f"status.state.{r.state}"),
+                      f"[{colour[r.timing]}]{when}[/]", ", ".join(sorted(r.listed)) or "-")
+    console.print(table)
+    counts = {k: sum(1 for r in rows if r.timing == k) for k in ("overdue", "due_today")}
+    console.print(t("status.summary", total=len(rows), **counts))

@@ -1,0 +1,67 @@
+"""Shared fixtures: synthetic studio photos and throwaway workspaces on disk."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from imgpipe.workspace import init_workspace
+
+SHEET_HEADER = "货号,名称,类目,品牌,标题,颜色,面料,尺码,长,宽,高,说明,卖点,到货日期,价格"
+
+
+def studio_photo(width=1200, height=900, *, box=(0.35, 0.25, 0.65, 0.8), product=(40, 60, 150),
+                 backdrop=(245, 245, 245), cast=(1.0, 1.0, 1.0), seed=0) -> np.ndarray:
+    """A product (a shaded rectangle) on a seamless backdrop; `cast` multiplies linear RGB."""
+    rng = np.random.default_rng(seed)
+    img = np.empty((height, width, 3), np.float32)
+    img[:] = backdrop
+    x0, y0, x1, y1 = (int(box[0] * width), int(box[1] * height), int(box[2] * width), int(box[3] * height))
+    shade = np.linspace(0.85, 1.1, x1 - x0, dtype=np.float32)[None, :, None]
+    img[y0:y1, x0:x1] = np.asarray(product, np.float32) * shade
+    img += rng.normal(0, 2.0, img.shape).astype(np.float32)
+    lin = (np.clip(img, 0, 255) / 255.0) ** 2.2 * np.asarray(cast, np.float32)
+    return (np.clip(lin, 0, 1) ** (1 / 2.2) * 255 + 0.5).astype(np.uint8)
+
+
+def jpeg_bytes(arr: np.ndarray, quality=90, exif=None, **kw) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, "JPEG", quality=quality, **({"exif": exif} if exif else {}), **kw)
+    return buf.getvalue()
+
+
+def write_sheet(root: Path, rows: list[str], encoding="utf-8") -> Path:
+    path = root / "products.csv"
+    path.write_bytes(("\n".join([SHEET_HEADER, *rows]) + "\n").encode(encoding))
+    (root / "products.xlsx").unlink(missing_ok=True)
+    return path
+
+
+PRODUCT_ROW = ("A1023,纯棉衬衫,服装,禾象,禾象纯棉衬衫男长袖,白色/藏青/红色,纯棉,S/M/L/XL,70,50,2,不可漂白,"
+               "透气;柔软;不起球;免烫;亲肤,2026-11-24,199")
+
+
+@pytest.fixture
+def workspace(tmp_path) -> Path:
+    """An initialised workspace with a one-article sheet and no photos; fast settings."""
+    root = tmp_path / "shop"
+    init_workspace(root)
+    write_sheet(root, [PRODUCT_ROW])
+    toml = (root / "imgpipe.toml").read_text(encoding="utf-8").replace("jobs = 0", "jobs = 1")
+    (root / "imgpipe.toml").write_text(toml, encoding="utf-8")
+    return root
+
+
+def drop_photos(root: Path, article="A1023", count=3, size=(1200, 900), folder=True, cast=(1.1, 1.0, 0.8)):
+    paths = []
+    for i in range(count):
+        arr = studio_photo(*size, box=(0.3 + 0.03 * i, 0.25, 0.62 + 0.03 * i, 0.8), cast=cast, seed=i)
+        target = root / "inbox" / article / f"IMG_{i + 1:04d}.jpg" if folder else root / "inbox" / f"{article}_{i + 1}.jpg"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(jpeg_bytes(arr))
+        paths.append(target)
+    return paths

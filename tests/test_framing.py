@@ -1,0 +1,154 @@
+"""Finding the product and framing it: known product boxes on synthetic studio shots."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from imgpipe.framing import (
+    ProductBox,
+    backdrop_score,
+    find_product_box,
+    frame_scale,
+    frame_square,
+    framed_box,
+    white_background,
+)
+
+RED = (180, 40, 50)
+
+
+def studio(w=1600, h=1200, box=(500, 300, 1100, 900), backdrop=(245, 245, 243), product=RED,
+           shadow=True, noise=2.0, seed=0):
+    """A product (flat colour, with a light label inside) on a sweep with a gradient,
+    a soft contact shadow and sensor noise. box is x0, y0, x1, y1 (x1/y1 exclusive)."""
+    rng = np.random.default_rng(seed)
+    img = np.empty((h, w, 3), np.float32)
+    img[:] = backdrop
+    img *= (1 - 0.03 * np.linspace(0, 1, h))[:, None, None]
+    x0, y0, x1, y1 = box
+    if shadow:
+        sh = np.zeros((h, w), np.float32)
+        cv2.ellipse(sh, ((x0 + x1) // 2 + 40, y1 + 10), ((x1 - x0) // 2 + 30, 40), 0, 0, 360, 1, -1)
+        sh = cv2.GaussianBlur(sh, (0, 0), 25)
+        img *= (1 - 0.22 * sh)[..., None]
+    img[y0:y1, x0:x1] = product
+    img[y0 + (y1 - y0) // 3:y0 + (y1 - y0) // 2, x0 + (x1 - x0) // 4:x1 - (x1 - x0) // 4] = (250, 250, 250)
+    img += rng.normal(0, noise, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def red_bbox(img):
+    """Box (x0, y0, x1, y1) of the product's red pixels."""
+    r, g, b = (img[..., i].astype(int) for i in range(3))
+    mask = (r > 120) & (g < 110) & (b < 110)
+    ys, xs = np.nonzero(mask)
+    return xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
+
+
+@pytest.mark.parametrize("box", [(500, 300, 1100, 900), (100, 150, 500, 1050), (900, 700, 1500, 1000)])
+def test_find_product_box_matches_the_product_and_ignores_the_shadow(box):
+    img = studio(box=box)
+    found = find_product_box(img)
+    assert found.confident
+    for got, want in zip(found.as_tuple(), box):
+        assert abs(got - want) <= 8, (found, box)  # the shadow below is 40+ px tall: not included
+    assert all(abs(c - e) <= 8 for c, e in zip(found.backdrop_rgb, (240, 240, 238)))
+
+
+@pytest.mark.parametrize("box", [(500, 300, 1100, 900), (100, 150, 500, 1050), (900, 700, 1500, 1000)])
+def test_frame_square_reaches_target_fill_and_centre(box):
+    img = studio(box=box)
+    found = find_product_box(img)
+    size, fill = 800, 0.8
+    out = frame_square(img, found, size, fill)
+    assert out.shape == (size, size, 3) and out.dtype == np.uint8
+    x0, y0, x1, y1 = red_bbox(out)
+    longer = max(x1 - x0, y1 - y0)
+    assert abs(longer / size - fill) <= 0.02
+    assert abs((x0 + x1) / 2 - size / 2) <= 0.02 * size
+    assert abs((y0 + y1) / 2 - size / 2) <= 0.02 * size
+    # framed_box says where the product went (used as the JD watermark keep-out)
+    fx0, fy0, fx1, fy1 = framed_box(img.shape, found, size, fill)
+    assert fx0 <= x0 + 1 and fy0 <= y0 + 1 and fx1 >= x1 - 1 and fy1 >= y1 - 1
+
+
+def test_shared_scale_keeps_relative_sizes_and_never_crops():
+    small = studio(box=(600, 400, 900, 700))     # 300 px product
+    large = studio(box=(300, 100, 1200, 1000))   # 900 px product
+    boxes = [find_product_box(small), find_product_box(large)]
+    scale = min(frame_scale(b, 800, 0.8) for b in boxes)
+    a = frame_square(small, boxes[0], 800, 0.8, scale=scale)
+    b = frame_square(large, boxes[1], 800, 0.8, scale=scale)
+    wa = red_bbox(a)[2] - red_bbox(a)[0]
+    wb = red_bbox(b)[2] - red_bbox(b)[0]
+    assert abs(wb / wa - 3.0) < 0.1
+    assert abs(wb / 800 - 0.8) <= 0.02
+    # a shared scale too large for a product is reduced rather than cropping it
+    c = frame_square(large, boxes[1], 800, 0.8, scale=scale * 3)
+    x0, y0, x1, y1 = red_bbox(c)
+    assert x0 >= 0 and y0 >= 0 and x1 <= 800 and y1 <= 800
+    assert max(x1 - x0, y1 - y0) >= 0.97 * 800
+
+
+def test_product_at_the_photo_edge_is_padded_not_cropped():
+    img = studio(w=1200, h=900, box=(0, 200, 500, 700), shadow=False)
+    found = find_product_box(img)
+    assert found.x0 == 0
+    out = frame_square(img, found, 600, 0.8)
+    x0, y0, x1, y1 = red_bbox(out)
+    assert abs((x1 - x0) - 480) <= 10 and abs((x0 + x1) / 2 - 300) <= 12
+    # left of the product: padding in the backdrop colour, not black
+    assert out[300, 10].min() > 200
+
+
+def test_busy_scene_is_framed_whole_and_flagged():
+    rng = np.random.default_rng(1)
+    busy = cv2.resize(rng.integers(0, 255, (30, 40, 3), dtype=np.uint8), (800, 600), interpolation=cv2.INTER_NEAREST)
+    found = find_product_box(busy)
+    assert not found.confident
+    assert found.as_tuple() == (0, 0, 800, 600)
+    out = frame_square(busy, found, 500, 0.9)
+    assert out.shape == (500, 500, 3)
+
+
+@pytest.mark.parametrize("backdrop", [(245, 245, 243), (205, 208, 212)])
+def test_white_background_has_a_pure_white_border_and_keeps_the_product(backdrop):
+    img = studio(backdrop=backdrop)
+    found = find_product_box(img)
+    out = white_background(img, found, 800, 0.8)
+    ring = np.concatenate([out[:40].reshape(-1, 3), out[-40:].reshape(-1, 3),
+                           out[:, :40].reshape(-1, 3), out[:, -40:].reshape(-1, 3)])
+    assert (ring == 255).all()
+    # everything outside the product box is white, shadow included
+    x0, y0, x1, y1 = framed_box(img.shape, found, 800, 0.8)
+    outside = np.ones(out.shape[:2], bool)
+    outside[y0:y1, x0:x1] = False
+    assert (out[outside] == 255).all()
+    # the product keeps its colour, including its own light label
+    body = out[600, 400].astype(int)   # below the label, away from edges
+    assert abs(body - np.array(RED)).max() < 12
+    label = out[340, 400].astype(int)  # the product's own light label is not whitened away
+    assert label.min() >= 235 and (out[300:390, 260:540] < 255).mean() > 0.3
+    bx0, by0, bx1, by1 = red_bbox(out)
+    assert abs(max(bx1 - bx0, by1 - by0) / 800 - 0.8) <= 0.02
+
+
+def test_backdrop_score_prefers_clean_white():
+    white = studio(backdrop=(250, 250, 250))
+    grey = studio(backdrop=(170, 170, 170))
+    beige = studio(backdrop=(240, 230, 212))  # warm paper, slightly off-white
+    rng = np.random.default_rng(2)
+    busy = cv2.resize(rng.integers(0, 255, (30, 40, 3), dtype=np.uint8), (800, 600), interpolation=cv2.INTER_NEAREST)
+    scores = [backdrop_score(x) for x in (white, grey, beige, busy)]
+    assert scores[0] > 0.8
+    assert scores[0] > scores[2] > scores[3]
+    assert scores[0] > scores[1]
+    assert all(0.0 <= s <= 1.0 for s in scores)
+
+
+def test_product_box_dataclass_helpers():
+    box = ProductBox(10, 20, 110, 70, (255, 255, 255), True)
+    assert (box.width, box.height, box.centre) == (100, 50, (60.0, 45.0))
+    assert frame_scale(box, 800, 0.8) == pytest.approx(6.4)

@@ -1,0 +1,132 @@
+"""Loading photos right: orientation, ICC, CMYK, 16-bit, alpha, bombs, broken files; byte caps."""
+
+import importlib.util
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageCms
+
+from imgpipe.errors import ImgpipeError
+from imgpipe.imageio import encode_jpeg, load_photo
+
+from conftest import jpeg_bytes
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _samples_module():
+    spec = importlib.util.spec_from_file_location("make_samples", ROOT / "samples" / "make_samples.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_samples"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def upright_marker() -> np.ndarray:
+    """Red block top-left, blue block bottom-right: orientation is visible in the pixels."""
+    img = np.full((300, 400, 3), 255, np.uint8)
+    img[:100, :100] = (255, 0, 0)
+    img[200:, 300:] = (0, 0, 255)
+    return img
+
+
+T = Image.Transpose
+# what a camera stores for each EXIF orientation: the inverse of what the reader applies
+_STORE = {1: None, 2: T.FLIP_LEFT_RIGHT, 3: T.ROTATE_180, 4: T.FLIP_TOP_BOTTOM, 5: T.TRANSPOSE,
+          6: T.ROTATE_90, 7: T.TRANSVERSE, 8: T.ROTATE_270}
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientations_come_out_upright(orientation):
+    upright = upright_marker()
+    stored = Image.fromarray(upright)
+    if _STORE[orientation] is not None:
+        stored = stored.transpose(_STORE[orientation])
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buf = io.BytesIO()
+    stored.save(buf, "JPEG", quality=95, exif=exif.tobytes())
+    photo = load_photo(buf.getvalue())
+    assert photo.rgb.shape == upright.shape
+    assert photo.full_size == (400, 300)
+    top_left, bottom_right = photo.rgb[50, 50], photo.rgb[250, 350]
+    assert top_left[0] > 200 and top_left[2] < 60, f"orientation {orientation}: {top_left}"
+    assert bottom_right[2] > 200 and bottom_right[0] < 60
+
+
+def test_adobe_rgb_photo_comes_out_in_srgb_with_the_right_colours():
+    samples = _samples_module()
+    icc = samples.adobe_rgb_icc()
+    patch_srgb = np.array([200, 60, 40], np.uint8)
+    patch_adobe = samples.srgb_to_adobe_rgb(np.full((64, 64, 3), patch_srgb, np.uint8))
+    buf = io.BytesIO()
+    Image.fromarray(patch_adobe).save(buf, "JPEG", quality=98, icc_profile=icc)
+    assert np.abs(patch_adobe[0, 0].astype(int) - patch_srgb).max() > 10  # really different numbers
+    photo = load_photo(buf.getvalue())
+    assert photo.had_icc
+    assert np.abs(photo.rgb[32, 32].astype(int) - patch_srgb).max() <= 4
+
+
+def test_cmyk_sixteen_bit_and_alpha_become_8bit_rgb():
+    cmyk = Image.new("CMYK", (40, 30), (0, 255, 255, 0))  # pure red in CMYK
+    buf = io.BytesIO()
+    cmyk.save(buf, "JPEG")
+    rgb = load_photo(buf.getvalue()).rgb
+    assert rgb.dtype == np.uint8 and rgb.shape == (30, 40, 3) and rgb[15, 20, 0] > 200 and rgb[15, 20, 1] < 60
+
+    grey16 = Image.fromarray(np.full((20, 20), 40000, np.uint16))
+    buf = io.BytesIO()
+    grey16.save(buf, "PNG")
+    arr = load_photo(buf.getvalue()).rgb
+    assert arr.shape == (20, 20, 3) and abs(int(arr[0, 0, 0]) - 40000 // 256) <= 1
+
+    rgba = Image.new("RGBA", (20, 20), (255, 0, 0, 0))
+    buf = io.BytesIO()
+    rgba.save(buf, "PNG")
+    photo = load_photo(buf.getvalue())
+    assert photo.had_alpha and tuple(photo.rgb[5, 5]) == (255, 255, 255)  # flattened on white
+
+
+def test_reduced_jpeg_decode_keeps_what_the_outputs_need():
+    big = np.random.default_rng(0).integers(0, 255, (2000, 3000, 3), np.uint8)
+    data = jpeg_bytes(big)
+    photo = load_photo(data, min_long_side=700)
+    assert photo.scale == 0.25 and max(photo.rgb.shape[:2]) >= 700
+    assert photo.full_size == (3000, 2000)
+
+
+@pytest.mark.parametrize("data,needle", [
+    (b"", "0"),
+    (b"this is a text file", ".jpg"),
+])
+def test_broken_files_raise_a_clear_error_naming_the_file(data, needle):
+    with pytest.raises(ImgpipeError) as info:
+        load_photo(data, name="坏照片.jpg")
+    assert info.value.file == "坏照片.jpg" and info.value.fix
+
+
+def test_truncated_jpeg_is_refused():
+    data = jpeg_bytes(np.random.default_rng(1).integers(0, 255, (400, 600, 3), np.uint8))
+    with pytest.raises(ImgpipeError):
+        load_photo(data[: len(data) // 2], name="cut.jpg")
+
+
+def test_decompression_bomb_is_refused_before_decoding():
+    buf = io.BytesIO()
+    Image.new("L", (5000, 5000)).save(buf, "PNG")
+    with pytest.raises(ImgpipeError) as info:
+        load_photo(buf.getvalue(), max_megapixels=10, name="bomb.png")
+    assert "25" in info.value.message  # the megapixels are named
+
+
+def test_jpeg_byte_cap_is_met_by_lowering_quality():
+    noisy = Image.fromarray(np.random.default_rng(2).integers(0, 255, (800, 800, 3), np.uint8))
+    data, quality = encode_jpeg(noisy, max_bytes=250_000, quality=90, min_quality=20)
+    assert len(data) <= 250_000 and quality < 90
+    assert ImageCms.ImageCmsProfile(io.BytesIO(Image.open(io.BytesIO(data)).info["icc_profile"])).profile.profile_description.startswith("sRGB")
+    with pytest.raises(ImgpipeError) as info:
+        encode_jpeg(noisy, max_bytes=20_000, quality=90, min_quality=60, role="main", file="x.jpg")
+    assert info.value.file == "x.jpg"

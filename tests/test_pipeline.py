@@ -1,0 +1,196 @@
+"""End to end on real files: ingest, naming, idempotence, profile changes, crashes, caps."""
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from imgpipe.pipeline import run
+from imgpipe.workspace import Workspace
+
+from conftest import PRODUCT_ROW, drop_photos, jpeg_bytes, studio_photo, write_sheet
+
+
+@pytest.fixture(autouse=True)
+def no_browser(monkeypatch):
+    """Detail-page slices are tested in test_detail_page.py; here they would only cost time."""
+    monkeypatch.setenv("IMGPIPE_BROWSER", "none")
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def outputs(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): sha(p) for p in sorted((root / "output").rglob("*.jpg"))}
+
+
+def test_photos_are_numbered_archived_byte_identical_and_processed(workspace):
+    dropped = drop_photos(workspace, count=3)
+    originals = [p.read_bytes() for p in dropped]
+    summary = run(Workspace.open(workspace))
+    assert summary.ok, summary.failed
+    archived = sorted((workspace / "originals" / "服装" / "A1023").glob("*.jpg"))
+    assert [p.name for p in archived] == ["A1023-01.jpg", "A1023-02.jpg", "A1023-03.jpg"]
+    assert [p.read_bytes() for p in archived] == originals
+    assert not any(p.exists() for p in dropped)
+    made = outputs(workspace)
+    assert all(Path(p).name.startswith(("A1023-01", "A1023-02", "A1023-03")) for p in made if "/page/" not in p)
+    for platform in ("tmall", "jd", "1688"):
+        assert f"output/{platform}/A1023/main/A1023-01.jpg" in made
+        assert f"output/{platform}/A1023/large/A1023-01.jpg" in made
+        assert len([p for p in made if f"/{platform}/A1023/selling_point/" in p]) == 5
+
+
+def test_later_photos_continue_the_numbers_in_capture_order(workspace):
+    drop_photos(workspace, count=2)
+    run(Workspace.open(workspace))
+
+    def with_time(name, when, seed):
+        exif = Image.Exif()
+        exif.get_ifd(0x8769)[0x9003] = when
+        (workspace / "inbox" / name).write_bytes(jpeg_bytes(studio_photo(seed=seed), exif=exif.tobytes()))
+
+    with_time("A1023_z.jpg", "2026:11:25 10:00:00", 7)  # named last, shot first
+    with_time("A1023_a.jpg", "2026:11:25 11:00:00", 8)
+    run(Workspace.open(workspace))
+    folder = workspace / "originals" / "服装" / "A1023"
+    assert sorted(p.name for p in folder.glob("*.jpg")) == [f"A1023-0{i}.jpg" for i in range(1, 5)]
+    cat = Workspace.open(workspace).catalog
+    names = {p.seq: p.source_name for p in cat.photos("A1023")}
+    assert names[3] == "A1023_z.jpg" and names[4] == "A1023_a.jpg"
+
+
+def test_same_photo_dropped_twice_is_archived_once(workspace):
+    (path,) = drop_photos(workspace, count=1)
+    data = path.read_bytes()
+    run(Workspace.open(workspace))
+    (workspace / "inbox" / "A1023 again.jpg").write_bytes(data)
+    summary = run(Workspace.open(workspace))
+    assert len(summary.ingest.duplicates) == 1
+    assert len(list((workspace / "originals").rglob("*.jpg"))) == 1
+
+
+def test_second_run_does_nothing(workspace):
+    drop_photos(workspace, count=2)
+    first = run(Workspace.open(workspace))
+    before = {p: os.stat(workspace / p).st_mtime_ns for p in outputs(workspace)}
+    second = run(Workspace.open(workspace))
+    assert first.written and not second.written and not second.ingest.archived
+    assert second.skipped == len(first.written)
+    assert before == {p: os.stat(workspace / p).st_mtime_ns for p in outputs(workspace)}
+
+
+def test_changing_a_profile_value_redoes_only_that_platform(workspace):
+    drop_photos(workspace, count=2)
+    run(Workspace.open(workspace))
+    before = outputs(workspace)
+    (workspace / "profiles" / "jd.toml").write_text("[roles.main]\nfill = 0.6\n", encoding="utf-8")
+    summary = run(Workspace.open(workspace))
+    assert summary.written and all(p.startswith("output/jd/A1023/main/") for p in summary.written)
+    after = outputs(workspace)
+    changed = {p for p in before if before[p] != after[p]}
+    assert {p for p in changed if "/page/" not in p} == set(summary.written)
+    assert all(p.startswith("output/jd/") for p in changed)  # its page follows its header image
+
+
+def test_watermark_setting_change_redoes_only_marked_roles(workspace):
+    drop_photos(workspace, count=1)
+    run(Workspace.open(workspace))
+    toml = workspace / "imgpipe.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('position = "bottom-right"', 'position = "top-left"'),
+                    encoding="utf-8")
+    summary = run(Workspace.open(workspace))
+    roles = {p.split("/")[3] for p in summary.written}
+    assert "white" not in roles and "sku" not in roles and "main" in roles
+
+
+def test_bad_files_are_reported_left_in_inbox_and_the_rest_is_done(workspace):
+    drop_photos(workspace, count=2)
+    inbox = workspace / "inbox"
+    (inbox / "A1023_empty.jpg").write_bytes(b"")
+    (inbox / "A1023_text.jpg").write_bytes("不是图片".encode())
+    good = jpeg_bytes(studio_photo(seed=3))
+    (inbox / "A1023_cut.jpg").write_bytes(good[: len(good) // 3])
+    (inbox / "Z999_unknown.jpg").write_bytes(good)
+    summary = run(Workspace.open(workspace))
+    assert not summary.ok
+    pending = {p.path.name: p for p in summary.ingest.pending}
+    assert set(pending) == {"A1023_empty.jpg", "A1023_text.jpg", "A1023_cut.jpg", "Z999_unknown.jpg"}
+    assert all(p.path.exists() for p in pending.values())  # nothing lost
+    assert "Z999" in pending["Z999_unknown.jpg"].reason
+    assert len(list((workspace / "originals").rglob("*.jpg"))) == 2
+    # once purchasing adds the article, the next run picks the photo up
+    write_sheet(workspace, [PRODUCT_ROW, "Z999,帆布包,箱包,,,,,,,,,,,,"])
+    later = run(Workspace.open(workspace))
+    assert [a.article for a in later.ingest.archived] == ["Z999"]
+    assert (workspace / "originals" / "箱包" / "Z999" / "Z999-01.jpg").read_bytes() == good
+
+
+def test_chinese_workspace_path(tmp_path):
+    from imgpipe.workspace import init_workspace
+
+    root = tmp_path / "禾象 店铺" / "上新"
+    init_workspace(root)
+    write_sheet(root, [PRODUCT_ROW])
+    (root / "inbox" / "A1023").mkdir(parents=True, exist_ok=True)
+    (root / "inbox" / "A1023" / "正面照.jpg").write_bytes(jpeg_bytes(studio_photo()))
+    summary = run(Workspace.open(root), jobs=1)
+    assert summary.ok, summary.failed
+    assert (root / "output" / "tmall" / "A1023" / "main" / "A1023-01.jpg").is_file()
+
+
+def test_outputs_have_the_profile_sizes_and_byte_caps(workspace):
+    drop_photos(workspace, count=2, size=(2400, 1800))
+    ws = Workspace.open(workspace)
+    run(ws)
+    for row in ws.catalog.outputs():
+        spec = ws.profiles[row["platform"]].roles[row["role"]]
+        path = workspace / row["path"]
+        with Image.open(path) as img:
+            assert img.format == "JPEG" and img.mode == "RGB"
+            if spec.framed:
+                assert img.size == (spec.width, spec.height), row["path"]
+            else:
+                assert img.width == spec.width, row["path"]
+        assert path.stat().st_size <= spec.max_bytes
+
+
+def test_killed_run_then_rerun_equals_an_uninterrupted_run(tmp_path, workspace):
+    import shutil
+
+    drop_photos(workspace, count=4)
+    twin = tmp_path / "twin"
+    shutil.copytree(workspace, twin)
+    env = dict(os.environ, IMGPIPE_BROWSER="none")
+    cmd = [sys.executable, "-m", "imgpipe", "-w", str(workspace), "run", "--jobs", "1", "--no-backup"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list((workspace / "output").rglob("*.jpg"))) < 12:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = len(list((workspace / "output").rglob("*.jpg")))
+    assert partial >= 12
+    subprocess.run(cmd, env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([*cmd[:4], str(twin), *cmd[5:]], env=env, check=False,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert outputs(workspace) == outputs(twin)
+    assert sorted(p.name for p in (workspace / "originals").rglob("*.jpg")) == [f"A1023-0{i}.jpg" for i in range(1, 5)]
+    assert not list(workspace.rglob(".*.tmp"))
+
+
+def test_colour_cast_is_removed_from_the_backdrop(workspace):
+    arr = studio_photo(backdrop=(215, 215, 215), cast=(1.2, 1.0, 0.72))  # tungsten-like, not clipped
+    (workspace / "inbox" / "A1023_warm.jpg").write_bytes(jpeg_bytes(arr))
+    run(Workspace.open(workspace))
+    img = np.asarray(Image.open(workspace / "output" / "tmall" / "A1023" / "detail" / "A1023-01.jpg"))
+    border = img[:40].reshape(-1, 3).mean(axis=0)
+    assert border.max() - border.min() < 6, border  # neutral grey/white again

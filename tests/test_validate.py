@@ -1,0 +1,388 @@
+"""Pre-upload validation: a clean article passes; each broken fixture fails exactly its check.
+
+One real workspace is built and run once per module (JD only: it has the
+strictest mark rule), then copied per test and broken in one way.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from imgpipe.browser import BrowserSession, find_browser
+from imgpipe.cli import main as cli
+from imgpipe.fsutil import sha256_file
+from imgpipe.pipeline import run as run_pipeline
+from imgpipe.validate import (
+    CHECKS, backdrop_cast, dhash, hamming, phash, sharpness, title_units, validate_workspace, white_border_ok,
+)
+from imgpipe.workspace import Workspace, init_workspace
+
+HEADER = "货号,名称,类目,品牌,标题,颜色,面料,尺码,长,宽,高,说明,卖点,到货日期,价格"
+FIVE = "透气吸汗;细腻顺滑;修身不紧绷;贝壳纽扣;洗后不变形"
+ROWS = [
+    f"A1023,纯棉衬衫,服装,禾象,禾象纯棉衬衫男长袖商务,白色/藏青,纯棉,S/M/L,74,56,,预缩水,{FIVE},2026-11-24,199",
+    "B2045,陶瓷马克杯,家居,禾象,禾象陶瓷马克杯,白色,陶瓷,350ml,12,8.5,9.5,可微波,坚固;不掉色;大容量;舒适,2026-11-23,49",
+    f"C3301,帆布托特包,箱包,禾象,禾象帆布托特包,米色,帆布,均码,40,12,35,可手洗,{FIVE},2026-11-25,89",
+    f"D4410,羊毛围巾,配饰,禾象,禾象羊毛围巾,灰色,羊毛,均码,180,30,,干洗,{FIVE},2026-11-25,129",
+]
+COLOURS = [(40, 60, 150), (150, 50, 40), (30, 120, 60), (120, 90, 30), (90, 40, 120), (20, 110, 130)]
+
+
+def shot(i: int, w: int = 900, h: int = 675, blur: float = 0.0) -> np.ndarray:
+    """A distinct studio shot: shape i on a neutral light backdrop, striped texture, sensor noise."""
+    rng = np.random.default_rng(100 + i)
+    img = np.full((h, w, 3), 245, np.uint8)
+    col = COLOURS[i % 6]
+    cx, cy = int(w * (0.35 + 0.06 * (i % 6))), int(h * (0.45 + 0.02 * (i % 3)))
+    if i % 3 == 0:
+        cv2.rectangle(img, (cx - 150, cy - 170), (cx + 110, cy + 150), col, -1)
+    elif i % 3 == 1:
+        cv2.ellipse(img, (cx, cy), (170, 120), 15 * i, 0, 360, col, -1)
+    else:
+        cv2.fillPoly(img, [np.array([[cx - 160, cy + 150], [cx, cy - 180], [cx + 160, cy + 150]], np.int32)], col)
+    mask = (img != 245).any(2)
+    yy, xx = np.mgrid[0:h, 0:w]
+    stripes = np.sin((xx * np.cos(0.5 * i) + yy * np.sin(0.5 * i)) / (3 + i)) > 0
+    img[mask & stripes] = np.clip(img[mask & stripes].astype(int) + 40, 0, 255)
+    if blur:
+        img = cv2.GaussianBlur(img, (0, 0), blur)
+    return np.clip(img + rng.normal(0, 2, img.shape), 0, 255).astype(np.uint8)
+
+
+def jpeg(arr: np.ndarray, quality: int = 92) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def drop(root: Path, article: str, arrays: list[np.ndarray], qualities=None) -> None:
+    for n, arr in enumerate(arrays, 1):
+        p = root / "inbox" / article / f"IMG_{n:04d}.jpg"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(jpeg(arr, (qualities or {}).get(n, 92)))
+
+
+def set_target(root: Path, target: Path) -> None:
+    toml = root / "imgpipe.toml"
+    text = re.sub(r'(?m)^target = "[^"]*"', f'target = "{target.as_posix()}"', toml.read_text(encoding="utf-8"))
+    toml.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("validate")
+    root = base / "shop"
+    init_workspace(root)
+    (root / "products.xlsx").unlink()
+    (root / "products.csv").write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
+    toml = (root / "imgpipe.toml").read_text(encoding="utf-8")
+    toml = toml.replace('platforms = ["tmall", "jd", "1688"]', 'platforms = ["jd"]').replace("jobs = 0", "jobs = 1")
+    (root / "imgpipe.toml").write_text(toml, encoding="utf-8")
+    set_target(root, base / "target")
+    drop(root, "A1023", [shot(i) for i in range(6)])
+    drop(root, "B2045", [shot(0), shot(1)])
+    drop(root, "C3301", [shot(0), shot(1), shot(2, blur=5.0)])
+    dup = shot(3)
+    drop(root, "D4410", [shot(1), dup, dup], qualities={3: 80})  # photo 3: photo 2 saved again
+    ws = Workspace.open(root)
+    summary = run_pipeline(ws, jobs=1)
+    assert summary.ok, summary.failed
+    assert not summary.warnings or all("font" not in str(w) for w in summary.warnings)
+    ws.catalog.close()
+    return root
+
+
+@pytest.fixture
+def shop(built, tmp_path) -> Path:
+    """A private copy of the built workspace and its backup target."""
+    root = tmp_path / "shop"
+    shutil.copytree(built, root)
+    shutil.copytree(built.parent / "target", tmp_path / "target")
+    set_target(root, tmp_path / "target")
+    return root
+
+
+def check_states(root: Path, article: str) -> dict[str, str]:
+    result = validate_workspace(Workspace.open(root), articles=[article], write=False)
+    (report,) = result.reports
+    (art,) = report.articles
+    return {c: art.checks[c].status for c in CHECKS}, art
+
+
+def assert_only(states: dict[str, str], check: str, status: str = "error") -> None:
+    assert states[check] == status, states
+    others = {c: s for c, s in states.items() if c != check}
+    assert set(others.values()) == {"pass"}, others
+
+
+def replace_output(root: Path, rel: str, img: Image.Image) -> None:
+    """Swap an output file and record it as if imgpipe had made it (catalog + backup), so only its content differs."""
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=90)
+    (root / rel).write_bytes(buf.getvalue())
+    ws = Workspace.open(root)
+    sha = sha256_file(root / rel)
+    ws.catalog.db.execute("UPDATE outputs SET sha256=?, bytes=?, width=?, height=? WHERE path=?",
+                          (sha, len(buf.getvalue()), img.width, img.height, rel))
+    from imgpipe.backup import backup_workspace
+
+    backup_workspace(ws.catalog.db, root, ws.settings.backup)
+    ws.catalog.close()
+
+
+def findings(art, check: str) -> list:
+    return art.checks[check].findings
+
+
+# --------------------------------------------------------------------------- clean
+
+
+def test_clean_article_passes_every_check(shop):
+    states, art = check_states(shop, "A1023")
+    assert set(states.values()) == {"pass"}, {c: [f.message for f in art.checks[c].findings] for c in CHECKS}
+    roles = {i.role for i in art.images}
+    assert {"main", "white", "large", "detail", "selling_point", "sku", "page"} <= roles
+
+
+# --------------------------------------------------------------------------- one broken thing each
+
+
+def test_badly_named_file_fails_naming(shop):
+    src = shop / "output/jd/A1023/main/A1023-01.jpg"
+    shutil.copy2(src, src.with_name("IMG_5531.jpg"))
+    states, art = check_states(shop, "A1023")
+    assert_only(states, "naming")
+    assert any(f.code == "name_pattern" and f.file.endswith("IMG_5531.jpg") for f in findings(art, "naming"))
+
+
+def test_four_selling_points_fail_counts(shop):
+    states, art = check_states(shop, "B2045")
+    assert_only(states, "counts")
+    (f,) = findings(art, "counts")
+    assert f.code == "selling_points_few" and "4" in f.message
+
+
+def test_wrong_size_fails_sizes(shop):
+    rel = "output/jd/A1023/main/A1023-02.jpg"
+    replace_output(shop, rel, Image.open(shop / rel).resize((700, 700)))
+    states, art = check_states(shop, "A1023")
+    assert_only(states, "sizes")
+    (f,) = findings(art, "sizes")
+    assert f.code == "dimensions" and f.file == rel and "700×700" in f.message
+
+
+def test_missing_watermark_fails_marks(shop):
+    rel = "output/jd/A1023/detail/A1023-03.jpg"
+    db = sqlite3.connect(shop / ".imgpipe/catalog.sqlite")
+    meta = json.loads(db.execute("SELECT meta FROM outputs WHERE path=?", (rel,)).fetchone()[0])
+    meta["watermark_boxes"] = []
+    db.execute("UPDATE outputs SET meta=? WHERE path=?", (json.dumps(meta), rel))
+    db.commit()
+    db.close()
+    states, art = check_states(shop, "A1023")
+    assert_only(states, "marks")
+    assert [f.code for f in findings(art, "marks")] == ["mark_missing"]
+
+
+def test_mark_over_product_and_grey_white_border_fail_marks(shop):
+    db = sqlite3.connect(shop / ".imgpipe/catalog.sqlite")
+    rel = "output/jd/A1023/main/A1023-01.jpg"
+    meta = json.loads(db.execute("SELECT meta FROM outputs WHERE path=?", (rel,)).fetchone()[0])
+    meta["watermark_boxes"] = [meta["product_box"]]
+    db.execute("UPDATE outputs SET meta=? WHERE path=?", (json.dumps(meta), rel))
+    db.commit()
+    white = db.execute("SELECT path FROM outputs WHERE role='white' AND article='A1023'").fetchone()[0]
+    db.close()
+    arr = np.asarray(Image.open(shop / white).convert("RGB")).copy()
+    arr[:12] = 200
+    replace_output(shop, white, Image.fromarray(arr))
+    states, art = check_states(shop, "A1023")
+    assert_only(states, "marks")
+    assert sorted(f.code for f in findings(art, "marks")) == ["mark_over_product", "white_border"]
+
+
+def test_title_too_long_for_the_platform_fails_data(shop):
+    # the platform tightened its rule: 10 units = 5 Chinese characters
+    (shop / "profiles" / "jd.toml").write_text("title_max_units = 10\n", encoding="utf-8")
+    states, art = check_states(shop, "A1023")
+    assert_only(states, "data")
+    (f,) = findings(art, "data")
+    assert f.code == "title_long" and "22" in f.message  # 禾象纯棉衬衫男长袖商务 = 11 CJK = 22 units
+
+
+def test_sold_out_without_overlay_fails_soldout_then_passes_after_run(shop):
+    ws = Workspace.open(shop)
+    ws.catalog.set_soldout("A1023", "藏青", "", True)
+    states, art = check_states(shop, "A1023")
+    assert_only(states, "soldout")
+    assert {f.code for f in findings(art, "soldout")} == {"overlay_missing"}
+    assert any("藏青" in f.message for f in findings(art, "soldout"))
+    names_before = sorted(p.name for p in (shop / "output/jd/A1023").rglob("*.jpg"))
+    assert run_pipeline(ws, jobs=1, backup=True).ok
+    ws.catalog.close()
+    states, _ = check_states(shop, "A1023")
+    assert set(states.values()) == {"pass"}, states
+    assert sorted(p.name for p in (shop / "output/jd/A1023").rglob("*.jpg")) == names_before
+
+
+def test_unverified_backup_fails_backup(shop):
+    db = sqlite3.connect(shop / ".imgpipe/catalog.sqlite")
+    db.execute("UPDATE backup_files SET state='pending' WHERE path='output/jd/A1023/large/A1023-01.jpg'")
+    db.commit()
+    db.close()
+    states, art = check_states(shop, "A1023")
+    assert_only(states, "backup")
+    (f,) = findings(art, "backup")
+    assert f.code == "not_backed_up" and f.file == "output/jd/A1023/large/A1023-01.jpg"
+
+
+def test_no_backup_target_is_a_warning(shop):
+    set_target(shop, Path(""))
+    text = (shop / "imgpipe.toml").read_text(encoding="utf-8").replace('target = "."', 'target = ""')
+    (shop / "imgpipe.toml").write_text(text, encoding="utf-8")
+    states, _ = check_states(shop, "A1023")
+    assert_only(states, "backup", "warning")
+
+
+def test_blurred_photo_fails_quality(shop):
+    states, art = check_states(shop, "C3301")
+    assert_only(states, "quality", "warning")
+    (f,) = findings(art, "quality")
+    assert f.code == "blur" and f.file.endswith("C3301-03.jpg")
+
+
+def test_duplicate_photo_fails_quality(shop):
+    states, art = check_states(shop, "D4410")
+    assert_only(states, "quality", "warning")
+    (f,) = findings(art, "quality")
+    assert f.code == "duplicate" and f.file.endswith("D4410-03.jpg") and "D4410-02" in f.message
+
+
+def test_deleted_output_fails_freshness_not_a_crash(shop):
+    (shop / "output/jd/A1023/detail/A1023-04.jpg").unlink()
+    states, art = check_states(shop, "A1023")
+    assert_only(states, "freshness")
+    assert [f.code for f in findings(art, "freshness")] == ["file_missing"]
+    assert not next(i for i in art.images if i.path.endswith("detail/A1023-04.jpg")).exists
+
+
+def test_changed_watermark_setting_makes_outputs_stale(shop):
+    toml = shop / "imgpipe.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('text = "禾象旗舰店"', 'text = "禾象官方店"'),
+                    encoding="utf-8")
+    states, art = check_states(shop, "A1023")
+    assert_only(states, "freshness")
+    stale = {f.file for f in findings(art, "freshness") if f.code == "stale"}
+    assert "output/jd/A1023/main/A1023-01.jpg" in stale
+    assert not any("/sku/" in p or "/white/" in p for p in stale)  # unmarked roles do not depend on it
+
+
+def test_undecodable_output_is_a_finding_naming_the_file(shop):
+    rel = "output/jd/A1023/selling_point/A1023-02-sp01.jpg"
+    data = (shop / rel).read_bytes()
+    (shop / rel).write_bytes(data[: len(data) // 3])
+    states, art = check_states(shop, "A1023")
+    assert states["sizes"] == "error"
+    assert any(f.code == "undecodable" and f.file == rel and "A1023-02-sp01.jpg" in f.message
+               for f in findings(art, "sizes"))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def test_title_units_count_cjk_twice():
+    assert title_units("禾象 shirt") == 2 * 2 + 1 + 5
+    assert title_units("（全角）") == 8
+
+
+def test_hashes_tell_duplicates_from_other_shots():
+    a, b = shot(0), shot(3)
+    again = np.asarray(Image.open(io.BytesIO(jpeg(a, 70))))
+    assert hamming(phash(a), phash(again)) <= 2 and hamming(dhash(a), dhash(again)) <= 4
+    assert hamming(phash(a), phash(b)) > 12
+
+
+def test_sharpness_and_cast_and_white_border():
+    sharp, soft = shot(1), shot(1, blur=4.0)
+    assert sharpness(soft) < 0.3 * sharpness(sharp)
+    neutral = backdrop_cast(shot(0), (0.2, 0.15, 0.8, 0.85))
+    warm = backdrop_cast(np.clip(shot(0) * np.array([1.0, 0.95, 0.8]), 0, 255).astype(np.uint8),
+                         (0.2, 0.15, 0.8, 0.85))
+    assert neutral[0] < 1.0 and warm[0] > 5.0
+    white = np.full((100, 100, 3), 255, np.uint8)
+    assert white_border_ok(white)
+    white[50, 1] = 230
+    assert not white_border_ok(white) and white_border_ok(white, "t")
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_exit_codes(shop, tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["-w", str(shop), "validate", "--article", "A1023", "--json"])
+    assert ok.exit_code == 0, ok.output
+    data = json.loads(ok.stdout)
+    assert data["ok"] and data["reports"][0]["articles"][0]["status"] == "pass"
+    assert Path(data["reports"][0]["html"]).is_file() and Path(data["reports"][0]["json"]).is_file()
+    assert re.search(r"validation-jd-\d{4}-\d{2}-\d{2}\.html$", data["reports"][0]["html"])
+    bad = runner.invoke(cli, ["-w", str(shop), "validate", "--article", "B2045"])
+    assert bad.exit_code == 1
+    assert runner.invoke(cli, ["-w", str(shop), "validate", "--platform", "taobao"]).exit_code == 2
+    assert runner.invoke(cli, ["-w", str(shop), "validate", "--article", "Z9999"]).exit_code == 2
+    assert runner.invoke(cli, ["-w", str(tmp_path / "nowhere"), "validate"]).exit_code == 2
+    empty = tmp_path / "empty"
+    init_workspace(empty)
+    res = runner.invoke(cli, ["-w", str(empty), "validate", "--json"])
+    assert res.exit_code == 1 and json.loads(res.stdout)["no_outputs"] is True
+    assert not list((empty / "reports").glob("*"))
+
+
+# --------------------------------------------------------------------------- the report in a browser
+
+
+@pytest.mark.browser
+def test_html_report_in_a_real_browser(shop):
+    browser = find_browser()
+    if browser is None:
+        pytest.skip("no Chromium/Chrome on this machine")
+    result = validate_workspace(Workspace.open(shop))
+    html = result.reports[0].html
+    assert html.parent == shop / "reports"
+    text = html.read_text(encoding="utf-8")
+    assert 'src="../output/jd/A1023/main/A1023-01.jpg"' in text
+    with BrowserSession(browser) as page:
+        page.open(html, 1280)
+        images = page.evaluate("Array.from(document.images).map(i => [i.getAttribute('src'), i.naturalWidth])")
+        assert len(images) > 40 and all(w > 0 for _, w in images), [s for s, w in images if not w]
+        visible = "Array.from(document.querySelectorAll('section.card')).filter(c => !c.hidden && c.offsetHeight > 0).map(c => c.id)"
+        assert sorted(page.evaluate(visible)) == ["jd-A1023", "jd-B2045", "jd-C3301", "jd-D4410"]
+        page.evaluate("document.querySelector('#f-status button[data-status=error]').click()")
+        assert page.evaluate(visible) == ["jd-B2045"]
+        assert page.evaluate("document.getElementById('shown').textContent") == "1"
+        page.evaluate("document.querySelector('#f-status button[data-status=warning]').click()")
+        assert sorted(page.evaluate(visible)) == ["jd-C3301", "jd-D4410"]
+        page.evaluate("document.querySelector('#f-status button[data-status=pass]').click()")
+        assert page.evaluate(visible) == ["jd-A1023"]
+        marks = page.evaluate(
+            "Array.from(document.querySelectorAll('#jd-B2045 li.check')).map(li => [li.dataset.check, "
+            "getComputedStyle(li.querySelector('.dot')).backgroundColor])")
+        colours = dict(marks)
+        assert colours["counts"] == "rgb(198, 40, 40)" and colours["naming"] == "rgb(46, 125, 50)"
+        page.evaluate("document.querySelector('#f-platform button[data-platform=\"\"]').click();"
+                      "document.querySelector('#f-status button[data-status=\"\"]').click()")
+        shot_img = page.screenshot()
+    look = Path("/tmp/look")
+    look.mkdir(exist_ok=True)
+    shot_img.crop((0, 0, shot_img.width, min(shot_img.height, 1600))).save(look / "validation-report.png")
