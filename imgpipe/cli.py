@@ -105,17 +105,23 @@ def init(directory: Path, demo: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Say what would happen; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @click.option("--no-backup", is_flag=True, help="Skip the backup at the end.")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where photos are processed: local processes, or a Dask cluster.")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Dask scheduler address for --executor dask, e.g. tcp://HOST:8786.")
 @click.pass_context
-def run(ctx, platforms, jobs, articles, dry_run, as_json, no_backup) -> None:
+def run(ctx, platforms, jobs, articles, dry_run, as_json, no_backup, executor, scheduler) -> None:
     """Ingest inbox/, process everything new or changed, render detail pages, back up."""
     from imgpipe.pipeline import run as run_pipeline
     from imgpipe.report_cli import print_run_summary
 
     ws = open_workspace(ctx)
     try:
+        from imgpipe.lock import ensure_no_watcher; ensure_no_watcher(ws.root)  # noqa: E702 - a watcher owns the inbox
         with Progress(not as_json) as progress:
             summary = run_pipeline(ws, platforms=list(platforms) or None, jobs=jobs, dry_run=dry_run,
-                                   articles=list(articles) or None, progress=progress, backup=not no_backup)
+                                   articles=list(articles) or None, progress=progress, backup=not no_backup,
+                                   executor=executor, scheduler=scheduler)
     except ConfigError as err:
         fail_usage(err)
     except ImgpipeError as err:  # e.g. no CJK font: nothing can be drawn
@@ -264,4 +270,155 @@ def listed(ctx, article, platforms) -> None:
         fail_usage(ImgpipeError(t("status.unknown_article", article=article), fix=t("status.unknown_article.fix")))
     mark_listed(ws, article, chosen)
     stderr_console().print(t("status.listed", article=article, platforms=", ".join(chosen)))
+    sys.exit(EXIT_OK)
+
+
+def _soldout_command(ctx, article, colour, size, whole, dry_run, as_json, sold_out: bool) -> None:
+    """Shared body of `soldout` and `restock`."""
+    from imgpipe.soldout import mark
+
+    if whole and (colour or size):
+        fail_usage(ImgpipeError(t("soldout.all_conflict")))
+    if not whole and not (colour or size):
+        fail_usage(ImgpipeError(t("soldout.need_variant")))
+    ws = open_workspace(ctx)
+    try:
+        result = mark(ws, article, colour or "", size or "", sold_out, dry_run=dry_run)
+    except ImgpipeError as err:  # unknown article/colour/size, watcher running, bad backup setting
+        fail_usage(err)
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        out = stderr_console()
+        done = t("soldout.marked" if sold_out else "soldout.restocked", article=result.article,
+                 variant=result.variant)
+        out.print(t("soldout.already", article=result.article, variant=result.variant) if result.already
+                  and not result.changed_files else done)
+        if not result.has_outputs:
+            out.print(t("soldout.no_outputs"))
+        if result.changed_files:
+            out.print(t("soldout.would_change" if dry_run else "soldout.changed", count=len(result.changed_files)))
+            for path in result.changed_files:
+                out.print(f"  {path}", soft_wrap=True)
+        if result.failed:
+            out.print(f"[red]{t('soldout.failed', count=len(result.failed))}[/]")
+            for item in result.failed:
+                out.print(f"  [red]✗[/] {item.get('file')}: {item.get('message')}", soft_wrap=True)
+        if result.backup is not None:
+            out.print(result.backup.summary())
+    sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
+
+
+_variant_options = [
+    click.option("--colour", "--color", "colour", default=None, help="The colour, as in the product sheet."),
+    click.option("--size", default=None, help="The size, as in the product sheet (alone: struck on the large image)."),
+    click.option("--all", "whole", is_flag=True, help="The whole article."),
+    click.option("--dry-run", is_flag=True, help="List the files that would change; change nothing."),
+    click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout."),
+]
+
+
+def _with_variant_options(fn):
+    for option in reversed(_variant_options):
+        fn = option(fn)
+    return fn
+
+
+@main.command()
+@click.argument("article")
+@_with_variant_options
+@click.pass_context
+def soldout(ctx, article, colour, size, whole, dry_run, as_json) -> None:
+    """Mark a colour, size or the whole ARTICLE sold out: overlays on, file names kept."""
+    _soldout_command(ctx, article, colour, size, whole, dry_run, as_json, True)
+
+
+@main.command()
+@click.argument("article")
+@_with_variant_options
+@click.pass_context
+def restock(ctx, article, colour, size, whole, dry_run, as_json) -> None:
+    """Undo `soldout`: the images are redone without that overlay, file names kept."""
+    _soldout_command(ctx, article, colour, size, whole, dry_run, as_json, False)
+
+
+@main.command()
+@click.option("--verify", is_flag=True, help="Re-hash every file on the target; report missing or changed ones.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.pass_context
+def backup(ctx, verify, as_json) -> None:
+    """Copy originals and outputs to the backup target (verified by hash), or check it (--verify)."""
+    from imgpipe.backup import backup_workspace, open_target, verify as verify_target
+
+    ws = open_workspace(ctx)
+    out = stderr_console()
+    if verify:
+        try:
+            with open_target(ws.settings.backup, ws.root) as target:
+                report = verify_target(ws.catalog.db, ws.root, target)
+        except ImgpipeError as err:  # no target, target unreachable, bad setting: nothing was checked
+            fail_usage(err)
+        if as_json:
+            emit_json(report.as_dict())
+        else:
+            out.print(report.summary())
+            for path in report.missing:
+                out.print(f"  [red]✗[/] {t('backup.cli_verify_missing', path=path)}", soft_wrap=True)
+            for path in report.changed:
+                out.print(f"  [red]✗[/] {t('backup.cli_verify_changed', path=path)}", soft_wrap=True)
+            if not report.clean:
+                out.print(t("backup.cli_verify_hint"))
+        sys.exit(EXIT_OK if report.clean else EXIT_FAILED)
+    if not (ws.settings.backup.target or "").strip():
+        fail_usage(ImgpipeError(t("backup.no_target"), field="backup.target", fix=t("backup.no_target.fix")))
+    try:
+        result = backup_workspace(ws.catalog.db, ws.root, ws.settings.backup)
+    except ImgpipeError as err:  # a setting that can never work (inside the workspace, bad URL, key refused)
+        fail_usage(err)
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        if result.message:
+            out.print(f"[yellow]{result.message}[/]", soft_wrap=True)
+        for line in result.errors:
+            if line != result.message:
+                out.print(f"  [red]✗[/] {line}", soft_wrap=True)
+        out.print(result.summary())
+    sys.exit(EXIT_OK if result.complete else EXIT_FAILED)
+
+
+@main.command()
+@click.argument("articles", nargs=-1)
+@click.option("--to", "dest", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Restore into this folder (default: the workspace itself).")
+@click.option("--overwrite", is_flag=True, help="Replace files that differ from the backup (default: leave them).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.pass_context
+def restore(ctx, articles, dest, overwrite, as_json) -> None:
+    """Bring originals and outputs back from the backup (all, or only ARTICLE…)."""
+    from imgpipe.backup import open_target, restore as restore_files
+    from imgpipe.sheet import normalise_article
+
+    ws = open_workspace(ctx)
+    dest = (dest or ws.root).resolve()
+    chosen = [normalise_article(a) for a in articles] or None
+    try:
+        with open_target(ws.settings.backup, ws.root) as target:
+            # the catalog's hashes only describe this workspace's files
+            conn = ws.catalog.db if dest == ws.root else None
+            files = restore_files(conn, target, dest, chosen, overwrite=overwrite)
+    except ImgpipeError as err:
+        if err.fix == t("backup.restore_damaged.fix"):  # the good files are in place: some items failed
+            stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {err}", soft_wrap=True)
+            sys.exit(EXIT_FAILED)
+        fail_usage(err)  # no target, unknown article, unsafe listing: nothing restored
+    if as_json:
+        emit_json({"dest": str(dest), "restored": [str(p) for p in files], "kept": [str(p) for p in files.kept]})
+    else:
+        out = stderr_console()
+        out.print(t("restore.done", count=len(files), dest=dest), soft_wrap=True)
+        if files.kept:
+            out.print(f"[yellow]{t('restore.kept', count=len(files.kept))}[/]")
+            for p in files.kept:
+                out.print(f"  {p}", soft_wrap=True)
     sys.exit(EXIT_OK)

@@ -522,7 +522,9 @@ def _backdrop(proxy: np.ndarray, lin: np.ndarray, unclipped: np.ndarray):
     c_med = np.median(chrom[cand], axis=0)
     near = np.abs(chrom - c_med).max(axis=-1) < 0.02
     sel = cand & near
-    if sel.sum() < 0.35 * ring.sum():
+    # a studio backdrop runs around most of the frame; a wall or a floor in a
+    # general scene covers only a side or two of it
+    if sel.sum() < 0.6 * ring.sum():
         return None, None, None, "colour.warn.no_backdrop"
     light = lin[sel].astype(np.float64).mean(axis=0)
     if float(_Y_WEIGHTS @ light) < 0.06:

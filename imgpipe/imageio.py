@@ -27,7 +27,8 @@ try:  # HEIC/HEIF from phones
 except ImportError:  # pragma: no cover - listed as a dependency
     pillow_heif = None
 
-PHOTO_EXTENSIONS = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif", ".webp", ".bmp"}
+# .gif: load_photo takes an animated GIF's first frame; without it such files sat in the inbox unreported
+PHOTO_EXTENSIONS = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif", ".webp", ".bmp", ".gif"}
 _SRGB = ImageCms.createProfile("sRGB")
 # Pillow's own bomb check would raise a bare exception at 2x its default; we check first
 Image.MAX_IMAGE_PIXELS = None

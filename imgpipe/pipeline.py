@@ -26,8 +26,8 @@ from imgpipe.fsutil import remove_stale_temps, sha256_file
 from imgpipe.ingest import SIDECAR_NAME, IngestResult, category_folder, ingest
 from imgpipe.plan import OutputJob, fingerprint, plan_article
 from imgpipe.render import (
-    AnalyseTask, PhotoResult, PhotoTask, RenderContext, analyse_photo, render_photo, source_long_side,
-    worker_init,
+    AnalyseTask, PhotoResult, PhotoTask, RenderContext, analyse_photo, render_photo, is_close_up,
+    source_long_side, worker_init,
 )
 from imgpipe.sidecar import Sidecar, load_sidecar
 from imgpipe.workspace import Workspace
@@ -185,6 +185,8 @@ def _main_scales(article: str, photos, profiles) -> dict:
         count = spec.count or len(photos)
         values = []
         for p in photos[:count]:
+            if is_close_up(p.analysis):  # framed on their own (they fill the square)
+                continue
             x0, y0, x1, y1 = p.analysis["box"]
             w, h = p.analysis["size"]
             box_long = max((x1 - x0) * w, (y1 - y0) * h, 1)
@@ -195,8 +197,13 @@ def _main_scales(article: str, photos, profiles) -> dict:
 
 
 def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None = None, dry_run: bool = False,
-        articles: list[str] | None = None, progress: Progress | None = None, backup: bool = True) -> RunSummary:
-    """Ingest the inbox and bring every output up to date. Never raises for one bad photo."""
+        articles: list[str] | None = None, progress: Progress | None = None, backup: bool = True,
+        executor: str = "local", scheduler=None) -> RunSummary:
+    """Ingest the inbox and bring every output up to date. Never raises for one bad photo.
+
+    executor: "local" (process pool, inline for jobs=1) or "dask" (tasks sent to the
+    dask.distributed scheduler at `scheduler`, e.g. "tcp://HOST:8786"; the catalog stays here).
+    """
     import time
 
     started = time.perf_counter()
@@ -212,7 +219,12 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
     summary.ingest = ingest(ws.root, sheet.products, cat, dry_run=dry_run,
                             max_megapixels=ws.settings.max_megapixels)
     jobs = jobs or ws.settings.jobs or os.cpu_count() or 1
-    executor = Executor(jobs)
+    if executor == "local":
+        executor = Executor(jobs)
+    else:
+        from imgpipe.executors import make_executor
+
+        executor = make_executor(jobs, executor, scheduler)
     try:
         todo = [a for a in (articles or cat.articles()) if a in sheet.products]
         if dry_run:
@@ -259,6 +271,7 @@ def plan_all(ws: Workspace, articles: list[str], products, profiles, font_path, 
         shared = dict(shared_base,
                       analysis={p.id: p.analysis_key for p in photos},
                       backdrop={p.id: p.analysis.get("backdrop") for p in photos},
+                      close_up={p.id for p in photos if is_close_up(p.analysis)},
                       main_scale=_main_scales(article, [p for p in photos if p.kind == "photo"], profiles))
         by_id = {p.id: p for p in photos}
         sold = cat.soldout(article)

@@ -1,8 +1,9 @@
 """Which photo plays which role, per platform: the list of outputs to make.
 
 Defaults (an `article.toml` sidecar overrides each, see sidecar.py):
-- main: the first photos in sequence order, up to the profile's count;
-- white: the photo with the cleanest, whitest backdrop;
+- main: the first photos in sequence order, up to the profile's count,
+  whole-product shots before close-ups (a close-up fills the square);
+- white: the whole-product photo with the cleanest, whitest backdrop;
 - large: the first photo, with the R7 label panel;
 - detail: every photo, at the page width;
 - selling_point: one per selling point in the sheet, photos in turn from the
@@ -121,7 +122,9 @@ def plan_article(product: Product, photos: list[PhotoRow], profile: Profile, sid
 
     main_spec = profile.role("main")
     if main_spec:
-        chosen = [by_seq[s] for s in sidecar.main if s in by_seq] or pubs
+        # whole-product shots first; close-ups (detail shots) fill the remaining slots
+        chosen = [by_seq[s] for s in sidecar.main if s in by_seq] or sorted(
+            pubs, key=lambda p: p.id in shared["close_up"])
         if main_spec.count:
             chosen = chosen[: main_spec.count]
         scale = shared["main_scale"].get((product.article, main_spec.width, main_spec.fill))
@@ -129,7 +132,7 @@ def plan_article(product: Product, photos: list[PhotoRow], profile: Profile, sid
             add("main", photo, f"{photo.stem}.jpg", scale=scale)
     if profile.role("white"):
         white = by_seq.get(sidecar.white) or max(
-            pubs, key=lambda p: ((shared["backdrop"].get(p.id) or 0.0), -p.seq))
+            pubs, key=lambda p: (p.id not in shared["close_up"], shared["backdrop"].get(p.id) or 0.0, -p.seq))
         add("white", white, f"{white.stem}.jpg")
     if profile.role("large"):
         large = by_seq.get(sidecar.large) or pubs[0]

@@ -136,11 +136,21 @@ def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderCo
     backdrop = tuple(int(v) for v in analysis.get("backdrop_rgb", (255, 255, 255)))
     pbox = framing.ProductBox(*box, backdrop, bool(analysis.get("box_confident", True)))
     if job.role in ("main", "sku"):
-        scale = _scale_for(params.get("scale"), img, analysis)
-        out = Image.fromarray(framing.frame_square(img, pbox, spec.width, spec.fill, backdrop, scale=scale))
-        meta["product_box"] = list(framing.framed_box(img.shape, pbox, spec.width, spec.fill, scale))
-        if spec.watermark == "outside_product":
-            avoid = tuple(meta["product_box"])
+        if is_close_up(analysis):
+            # a close-up has no backdrop around it to frame: fill the square instead
+            img, pbox = _centre_square(img), None
+            out = Image.fromarray(cv2.resize(img, (spec.width, spec.height), interpolation=cv2.INTER_AREA))
+        else:
+            scale = _scale_for(params.get("scale"), img, analysis)
+            padded, pbox = _extend_backdrop(img, pbox, spec.width, spec.fill, scale)
+            out = Image.fromarray(framing.frame_square(padded, pbox, spec.width, spec.fill, backdrop, scale=scale))
+            meta["product_box"] = list(framing.framed_box(padded.shape, pbox, spec.width, spec.fill, scale))
+            if spec.watermark == "outside_product":
+                avoid = tuple(meta["product_box"])
+        if spec.watermark == "outside_product" and avoid is None:
+            # the product fills a close-up: there is no "outside" for the mark
+            avoid = (0, 0, spec.width, spec.height)
+            meta["product_box"] = list(avoid)
     elif job.role == "white":
         out = Image.fromarray(framing.white_background(img, pbox, spec.width, spec.fill))
     else:
@@ -164,6 +174,46 @@ def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderCo
         out = labels.sold_out_overlay(out, params["overlays"], ctx.font_path, colour=ctx.soldout.banner_colour)
         meta["overlays"] = params["overlays"]
     return out, meta
+
+
+def is_close_up(analysis: dict) -> bool:
+    """True when the product box touches two or more edges of the photo (a detail shot)."""
+    x0, y0, x1, y1 = analysis["box"]
+    edges = sum((x0 <= 0.01, y0 <= 0.01, x1 >= 0.99, y1 >= 0.99))
+    return edges >= 2 or not analysis.get("box_confident", True)
+
+
+def _centre_square(img: np.ndarray) -> np.ndarray:
+    h, w = img.shape[:2]
+    side = min(h, w)
+    y, x = (h - side) // 2, (w - side) // 2
+    return img[y:y + side, x:x + side]
+
+
+def _extend_backdrop(img: np.ndarray, box, size: int, fill: float, scale: float | None):
+    """The photo with its own edges carried outwards, so framing never shows a seam.
+
+    A flat pad colour never matches a real sweep (gradients, vignetting);
+    repeating the outermost rows and columns does. Returns the padded image
+    and the product box moved with it.
+    """
+    s = framing.frame_scale(box, size, fill) if scale is None else scale
+    s = min(s, size / max(1, box.width, box.height))
+    window = int(np.ceil(size / max(s, 1e-6))) + 2
+    h, w = img.shape[:2]
+    pad_x, pad_y = max(0, (window - w) // 2 + 2), max(0, (window - h) // 2 + 2)
+    cx, cy = box.centre
+    # the window is centred on the product, so the side nearer the product needs more
+    left = max(pad_x, int(window / 2 - cx) + 2, 0)
+    right = max(pad_x, int(cx + window / 2 - w) + 2, 0)
+    top = max(pad_y, int(window / 2 - cy) + 2, 0)
+    bottom = max(pad_y, int(cy + window / 2 - h) + 2, 0)
+    if not (left or right or top or bottom):
+        return img, box
+    padded = cv2.copyMakeBorder(img, top, bottom, left, right, cv2.BORDER_REPLICATE)
+    moved = framing.ProductBox(box.x0 + left, box.y0 + top, box.x1 + left, box.y1 + top, box.backdrop_rgb,
+                               box.confident)
+    return padded, moved
 
 
 def ctx_article(job: OutputJob) -> str:

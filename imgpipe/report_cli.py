@@ -30,9 +30,9 @@ def print_run_summary(summary, ws, out: Console) -> None:
     warnings = [(e.get("file"), e.get("message"), e.get("fix")) for e in summary.warnings]
     if problems or warnings:
         out.print(f"[bold]{t('run.problems')}[/]")
-        for file, message, fix in problems:
-            out.print(f"  [red]✗[/] {file}: {message}" + (f" [dim]({fix})[/]" if fix else ""), soft_wrap=True)
-        for file, message, fix in warnings:
-            out.print(f"  [yellow]![/] {file}: {message}" + (f" [dim]({fix})[/]" if fix else ""), soft_wrap=True)
+        for mark, rows in (("[red]✗[/]", problems), ("[yellow]![/]", warnings)):
+            for file, message, fix in rows:
+                where = f"{file}: " if file else ""
+                out.print(f"  {mark} {where}{message}" + (f" [dim]({fix})[/]" if fix else ""), soft_wrap=True)
     if not summary.dry_run:
         out.print(t("run.output_at", path=ws.root / "output"))

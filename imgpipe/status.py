@@ -117,7 +117,8 @@ def print_board(rows: list[BoardRow], console, today: dt.date, sla_days: int) ->
               "done": "dim", "no_date": "dim"}
     table = Table(title=t("status.title", today=today.isoformat(), days=sla_days))
     for key in ("article", "name", "arrival", "due", "state", "timing", "listed"):
-        table.add_column(t(f"status.col.{key}"))
+        # the name gives way on a narrow terminal; dates and timing must stay readable
+        table.add_column(t(f"status.col.{key}"), no_wrap=key != "name", overflow="ellipsis")
     for r in rows:
         if r.timing == "overdue":
             when = t("status.timing.overdue", days=-r.days)

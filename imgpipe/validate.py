@@ -62,7 +62,6 @@ CAST_MAX_DEGREES = 3.0          # angle (°) between backdrop mean and neutral, 
 BLUR_RATIO = 0.3                # sharpness below this share of the article's median: blurred
 BLUR_FLOOR = 8.0                # variance of Laplacian (0-255 grey, 512 px proxy) below this: blurred
 DUP_PHASH_BITS = 5              # pHash Hamming distance (of 63) at or below: near-duplicate
-DUP_DHASH_BITS = 8              # and dHash distance (of 64) at or below
 EDGE_MARGIN = 0.004             # product box within this share of the frame edge: touching
 PROXY_LONG_SIDE = 512
 MAX_PRINTED_ERRORS = 12         # error lines per platform in the terminal; the report has all
@@ -200,13 +199,6 @@ def phash(rgb: np.ndarray) -> np.ndarray:
     small = cv2.resize(grey, (32, 32), interpolation=cv2.INTER_AREA)
     band = cv2.dct(small)[:8, :8].ravel()[1:]
     return band > np.median(band)
-
-
-def dhash(rgb: np.ndarray) -> np.ndarray:
-    """64-bit difference hash (bool array): is each pixel of a 9x8 grey thumbnail darker than its right neighbour."""
-    grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
-    small = cv2.resize(grey, (9, 8), interpolation=cv2.INTER_AREA).astype(np.int16)
-    return (small[:, 1:] > small[:, :-1]).ravel()
 
 
 def hamming(a: np.ndarray, b: np.ndarray) -> int:
@@ -796,8 +788,8 @@ class Validator:
                 x0, y0, x1, y1 = box
                 if min(x0, y0) <= EDGE_MARGIN or max(x1, y1) >= 1 - EDGE_MARGIN:
                     f.warning("edge", p.original, name=path.name)
-            measured.append((p, path.name, sharpness(proxy, box), phash(proxy), dhash(proxy)))
-        for i, (p, name, sharp, _, _) in enumerate(measured):
+            measured.append((p, path.name, sharpness(proxy, box), phash(proxy)))
+        for i, (p, name, sharp, _) in enumerate(measured):
             others = [m[2] for j, m in enumerate(measured) if j != i]
             median = float(np.median(others)) if len(others) >= 2 else None
             if sharp < BLUR_FLOOR or (median and sharp < BLUR_RATIO * median):
@@ -806,7 +798,9 @@ class Validator:
         for i in range(len(measured)):
             for j in range(i + 1, len(measured)):
                 a, b = measured[i], measured[j]
-                if hamming(a[3], b[3]) <= DUP_PHASH_BITS and hamming(a[4], b[4]) <= DUP_DHASH_BITS:
+                # a pHash over the whole frame: a re-save, a resize or a slight re-crop stays
+                # within a few bits, another angle of the same product does not
+                if hamming(a[3], b[3]) <= DUP_PHASH_BITS:
                     f.warning("duplicate", b[0].original, name=b[1], other=a[1])
         self._quality[article] = f.result.findings
         return f.result.findings

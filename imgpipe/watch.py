@@ -55,7 +55,7 @@ RESCAN = 5.0  # seconds between safety rescans when idle (events can be lost, e.
 RECHECK = 2.0  # seconds between checks of a settled file that is not complete yet
 ERROR_RETRY = 30.0  # seconds before files of a failed batch are tried again
 REASON_SUFFIX = ".reason.txt"
-_NAMED = re.compile(r"[_\- ]")  # "X9_front.jpg" names an article; "IMG_0001" would too, a loose "DSC0001" not
+_NAMED = re.compile(r"[_\- ]")  # "X9_front.jpg" seems to name an article (so may "IMG_0001"); "DSC0001" not
 
 OnEvent = Callable[[str, dict], None]
 log = logging.getLogger("imgpipe.watch")
@@ -291,6 +291,7 @@ class Watcher:
         keys = {p: (self.files[p].size, self.files[p].mtime_ns) for p in ready}
         full, self.full_run = self.full_run, False
         ws, cat = self.ws, self.ws.catalog
+        summaries = []
         try:
             sheet = ws.sheet()
             products = sheet.products
@@ -313,7 +314,6 @@ class Watcher:
                              assign=groups.assign, slates=groups.slates)
                 archived.extend(pre.archived)
             affected = {a for a in matched.values() if a} | {a.article for a in archived}
-            summaries = []
             if full or affected:
                 progress = self._progress
                 summary = run_pipeline(ws, jobs=self.jobs, articles=None if full else sorted(affected),
@@ -338,7 +338,8 @@ class Watcher:
         seconds = time.perf_counter() - started
         self.stats.batches += 1
         self.stats.seconds.append(seconds)
-        self.on_event("batch", {"ready": len(ready), "seconds": seconds, "stats": self.stats})
+        self.on_event("batch", {"ready": len(ready), "seconds": seconds, "stats": self.stats,
+                                "pipeline_seconds": sum(s.seconds for s in summaries)})
 
     def _progress(self, stage: str, done: int, total: int) -> None:
         if self.stop_event.is_set():
@@ -376,8 +377,10 @@ class Watcher:
                 continue
             if groups and path in groups.unknown:
                 key, fields = "watch.slate_unknown", {"article": groups.unknown[path]}
-            elif guess and (not self._loose(path) or _NAMED.search(path.stem)):
+            elif guess and not self._loose(path):
                 key, fields = "ingest.unknown_article", {"article": guess}
+            elif guess and _NAMED.search(path.stem):
+                key, fields = "watch.no_slate_guess", {"article": guess}
             else:
                 key, fields = "watch.no_slate", {}
             rel = path.relative_to(self.inbox)

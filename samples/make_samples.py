@@ -498,7 +498,8 @@ def draw_shirt(view: View, colour: str, rng, flat=False) -> Layer:
     base = rgb8(*SHIRT[colour])
 
     folds = [(-0.5, 0.35, -0.56, 0.9, 0.035, 0.02), (0.5, 0.35, 0.56, 0.9, 0.035, 0.02),
-             (-0.47, 0.55, -0.53, 0.62, 0.02, -0.015), (0.47, 0.55, 0.53, 0.62, 0.02, -0.015),
+             (-0.43, 0.55, -0.57, 0.61, 0.014, -0.007), (0.43, 0.55, 0.57, 0.61, 0.014, -0.007),
+             (-0.44, 0.62, -0.58, 0.67, 0.012, 0.005), (0.44, 0.62, 0.58, 0.67, 0.012, 0.005),
              (-0.06, 0.75, -0.30, 1.05, 0.04, 0.015), (0.08, 0.80, 0.32, 1.08, 0.04, 0.012),
              (-0.33, 0.40, -0.18, 0.55, 0.03, -0.012), (0.33, 0.40, 0.17, 0.56, 0.03, -0.012)]
     folds += random_folds(rng, 8, (-0.35, 0.2, 0.35, 1.15), (0.25, 0.6), (0.02, 0.045), (0.003, 0.008))
@@ -788,7 +789,8 @@ def scene_layout(shot: Shot, w, h):
         if vname == "greycard":
             return "sweep", 0.85, draw_greycard, View(w, h, 0.55 * h, (w * 0.5, h * 0.80), (0, 1.0), angle=-1.5)
         if vname == "front":
-            return "sweep", tone, lambda vw, r: draw_shirt(vw, col, r), View(w, h, 0.60 * h, (w * 0.5, h * 0.47), (0, 0.63))
+            # portrait frames: the sleeves set the scale, not the height
+            return "sweep", tone, lambda vw, r: draw_shirt(vw, col, r), View(w, h, 0.6 * min(h, 0.9 * w), (w * 0.5, h * 0.47), (0, 0.63))
         if vname == "flat":
             return "floor", tone, lambda vw, r: draw_shirt(vw, col, r, flat=True), View(w, h, 0.68 * h, (w * 0.5, h * 0.5), (0, 0.63), angle=-7)
         if vname == "collar":

@@ -192,6 +192,10 @@ def test_second_watcher_is_refused_and_run_too(tmp_path):
                               capture_output=True, text=True, timeout=30)
         assert proc.returncode == 2
         assert str(os.getpid()) in proc.stderr
+        (root / "inbox" / "A1001_late.jpg").write_bytes(photo_bytes(5))
+        run = subprocess.run([sys.executable, "-m", "imgpipe", "-w", str(root), "run"], cwd=REPO,
+                             capture_output=True, text=True, timeout=60)
+        assert run.returncode == 2 and str(os.getpid()) in run.stderr, run.stderr
     ensure_no_watcher(root)  # released on stop
     assert not (root / ".imgpipe" / "watch.lock").exists()
 

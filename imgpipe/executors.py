@@ -1,0 +1,90 @@
+"""Executors past one machine: the same per-photo tasks on a Dask cluster.
+
+`pipeline.Executor` runs tasks inline or in a local process pool. A
+`DaskExecutor` has the same `map(fn, items, *args)` / `close()` interface and
+sends each task to a `dask.distributed` scheduler. Workers must see the
+workspace at the same path (a shared mount): they read originals and write
+output files atomically, exactly as local workers do. Results come back to
+the coordinator, which alone writes the catalog (SQLite is never opened on a
+worker).
+
+Dask is imported only when a DaskExecutor is made, so the default local
+pool never pays for it (or needs it installed).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from imgpipe.errors import ConfigError
+from imgpipe.messages import t
+
+
+def _init_and_call(fn, item, *args):
+    """Run one task on a Dask worker with the same library-thread pinning as the local pool."""
+    from imgpipe.render import worker_init
+
+    worker_init()
+    return fn(item, *args)
+
+
+class DaskExecutor:
+    """Runs task functions on a dask.distributed cluster (`Client(scheduler)`).
+
+    scheduler: "tcp://HOST:8786", or an existing `distributed.Client` /
+    `LocalCluster` (tests). Results are yielded in the order of `items`, like
+    the local pool, so the catalog is written in the same order.
+    """
+
+    def __init__(self, scheduler):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ConfigError(t("dask.missing"), field="executor", fix=t("dask.missing.fix")) from None
+        self._own_client = False
+        if isinstance(scheduler, Client):
+            self.client = scheduler
+        else:
+            if not scheduler:
+                raise ConfigError(t("dask.no_scheduler"), field="scheduler", fix=t("dask.no_scheduler.fix"))
+            try:
+                self.client = Client(scheduler, timeout="20s")
+            except (OSError, TimeoutError) as err:
+                raise ConfigError(t("dask.unreachable", address=str(scheduler), detail=err), field="scheduler",
+                                  fix=t("dask.unreachable.fix")) from None
+            self._own_client = True
+        self.jobs = max(1, sum(self.client.nthreads().values()))
+
+    def map(self, fn, items: list, *args) -> Iterable:
+        if not items:
+            return
+        # the shared arguments (render context, paths) go to the cluster once, not once per photo
+        shared = [self.client.scatter(a, broadcast=True) if _big(a) else a for a in args]
+        futures = self.client.map(_init_and_call, [fn] * len(items), items, *[[a] * len(items) for a in shared],
+                                  pure=False)
+        try:
+            for fut in futures:
+                yield fut.result()
+        finally:
+            for fut in futures:
+                fut.release()
+
+    def close(self) -> None:
+        if self._own_client:
+            self.client.close()
+
+
+def _big(value) -> bool:
+    return not isinstance(value, (str, int, float, bool, type(None))) and not hasattr(value, "__fspath__")
+
+
+def make_executor(jobs: int, executor: str = "local", scheduler=None):
+    """The executor `run` uses: "local" (process pool / inline) or "dask"."""
+    if executor == "dask":
+        return DaskExecutor(scheduler)
+    if executor not in ("local", None, ""):
+        raise ConfigError(t("dask.unknown_executor", name=executor), field="executor",
+                          fix=t("dask.unknown_executor.fix"))
+    from imgpipe.pipeline import Executor
+
+    return Executor(jobs)

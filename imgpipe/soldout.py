@@ -1,0 +1,187 @@
+"""Sold-out overlays on and off (R11), keeping every file name.
+
+`mark` records a sold-out variant (or its restock) in the catalog's soldout
+table and lets the pipeline redo the outputs whose fingerprint that changes:
+plan.py decides which texts go on which image (a colour's SKU image, photos
+the sidecar maps to that colour, sizes struck on the large image), render.py
+draws them on a fresh render from the corrected original, never on an
+already-overlaid file. Because the overlay is a function of the whole table,
+any order of soldout/restock calls converges on the same images, and a
+restock gives back the very bytes the image had before.
+
+A variant is (colour, size) with '' for "any":
+    (colour, '')   the colour is gone: banner on its images
+    ('', size)     the size is gone: struck in the large image's size list
+    (colour, size) one colour in one size: banner "红色 XL 已售完" on the SKU image
+    ('', '')       the whole article: banner on everything
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from imgpipe.errors import ImgpipeError
+from imgpipe.messages import t
+from imgpipe.plan import plan_article
+from imgpipe.sheet import Product, normalise_article
+
+
+@dataclass
+class SoldOutResult:
+    """What one soldout/restock did (or, with dry_run, would do).
+
+    changed_files: workspace-relative outputs rewritten (same names as before);
+    with dry_run, the ones that would be. pages: detail-page files redone.
+    already: the table already said so; nothing was touched.
+    """
+
+    article: str
+    colour: str
+    size: str
+    sold_out: bool
+    dry_run: bool = False
+    already: bool = False
+    changed_files: list[str] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)
+    has_outputs: bool = True
+    backup: object | None = None  # backup.BackupResult after the re-render, when a target is set
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def variant(self) -> str:
+        return " ".join(p for p in (self.colour, self.size) if p) or t("soldout.variant_all")
+
+    def as_dict(self) -> dict:
+        return {
+            "article": self.article, "colour": self.colour, "size": self.size, "sold_out": self.sold_out,
+            "dry_run": self.dry_run, "already": self.already, "changed_files": list(self.changed_files),
+            "pages": list(self.pages), "failed": list(self.failed), "has_outputs": self.has_outputs,
+            "backup": self.backup.as_dict() if hasattr(self.backup, "as_dict") else self.backup,
+        }
+
+
+def _pick(value: str, known: tuple[str, ...]) -> str | None:
+    """`value` as the sheet spells it: exact first, then ignoring case and full-width forms."""
+    if value in known:
+        return value
+    folded = normalise_article(value).casefold()
+    for k in known:
+        if normalise_article(k).casefold() == folded:
+            return k
+    return None
+
+
+def check_variant(ws, article: str, colour: str = "", size: str = "") -> tuple[Product, str, str]:
+    """(product, colour, size) as the sheet spells them; ImgpipeError listing the valid ones."""
+    products = ws.sheet().products
+    article = normalise_article(article)
+    product = products.get(article)
+    if product is None:
+        known = sorted(products)
+        raise ImgpipeError(t("soldout.unknown_article", article=article), field="article",
+                           fix=t("soldout.unknown_article.fix", known=_listing(known)))
+    colour, size = (colour or "").strip(), (size or "").strip()
+    if colour:
+        found = _pick(colour, product.colours)
+        if found is None:
+            raise ImgpipeError(t("soldout.unknown_colour", article=article, colour=colour), field="colour",
+                               fix=t("soldout.unknown_colour.fix", known=_listing(product.colours)))
+        colour = found
+    if size:
+        found = _pick(size, product.sizes)
+        if found is None:
+            raise ImgpipeError(t("soldout.unknown_size", article=article, size=size), field="size",
+                               fix=t("soldout.unknown_size.fix", known=_listing(product.sizes)))
+        size = found
+    return product, colour, size
+
+
+def _listing(items) -> str:
+    items = list(items)
+    return ", ".join(items[:30]) + (" …" if len(items) > 30 else "") if items else "-"
+
+
+def planned_fingerprints(ws, product: Product, sold: list[tuple[str, str]]) -> dict[str, str]:
+    """path -> fingerprint of every output of `product` with the soldout table `sold`.
+
+    Pure planning (no file or catalog writes). The inputs other than `sold`
+    are stand-ins where they only feed fingerprints (font, watermark): two
+    calls differing in `sold` only differ exactly where the overlays do.
+    """
+    from imgpipe.pipeline import RunSummary, _sidecar
+
+    photos = [p for p in ws.catalog.photos(product.article) if p.analysis and "box" in p.analysis]
+    sidecar = _sidecar(ws, product, RunSummary())
+    shared = {
+        "watermark": "", "font": "", "lang": ws.settings.language,
+        "analysis": {p.id: p.analysis_key for p in photos},
+        "backdrop": {p.id: p.analysis.get("backdrop") for p in photos},
+        "main_scale": {},
+    }
+    out = {}
+    for profile in ws.profiles.values():
+        for job in plan_article(product, photos, profile, sidecar, sold, ws.settings, shared):
+            out[job.path] = job.fingerprint
+    return out
+
+
+def affected_files(ws, product: Product, before: list[tuple[str, str]], after: list[tuple[str, str]]) -> list[str]:
+    """Outputs whose pixels differ between soldout tables `before` and `after` (sorted)."""
+    old = planned_fingerprints(ws, product, before)
+    new = planned_fingerprints(ws, product, after)
+    return sorted(p for p in old.keys() | new.keys() if old.get(p) != new.get(p))
+
+
+def mark(ws, article: str, colour: str = "", size: str = "", sold_out: bool = True, dry_run: bool = False,
+         *, backup: bool = True) -> SoldOutResult:
+    """Mark a variant sold out (`sold_out=True`) or restocked, and redo its images.
+
+    Validates against the sheet first (ImgpipeError, nothing changed). Then
+    records the change, re-renders the article (pipeline.run, same names;
+    the inbox is ingested as in any run) and, when a backup target is set
+    (and [backup] after_run is on), backs up so the replaced files' previous
+    copies land in `.versions/` on the target. `dry_run`: only lists the
+    files that would change. Refused while a watcher holds the workspace.
+    """
+    product, colour, size = check_variant(ws, article, colour, size)
+    cat = ws.catalog
+    before = cat.soldout(product.article)
+    key = (colour, size)
+    after = sorted(set(before) | {key}) if sold_out else [v for v in before if v != key]
+    result = SoldOutResult(product.article, colour, size, sold_out, dry_run)
+    result.already = (key in before) == sold_out
+    result.has_outputs = bool(cat.outputs(product.article))
+    if dry_run:
+        result.changed_files = [] if result.already else [
+            p for p in affected_files(ws, product, before, after) if cat.output(p) is not None]
+        return result
+    from imgpipe.lock import ensure_no_watcher
+
+    ensure_no_watcher(ws.root)
+    settings = ws.settings.backup
+    do_backup = backup and bool(settings.target) and settings.after_run
+    if do_backup and not result.already and result.has_outputs:
+        from imgpipe.backup import backup_workspace
+
+        # the images as they are now must be on the target before they are replaced:
+        # only then does the next backup keep them in .versions/ (undo from the backup)
+        backup_workspace(cat.db, ws.root, settings)
+    if not result.already:
+        cat.set_soldout(product.article, colour, size, sold_out)
+    # Run even when the table already said so: it repairs outputs a crash left
+    # half-done, and does nothing when everything is up to date.
+    from imgpipe.pipeline import run
+
+    summary = run(ws, articles=[product.article], backup=False)
+    result.changed_files = sorted(summary.written)
+    result.pages = sorted(summary.pages_written)
+    result.failed = list(summary.failed)
+    if do_backup and (result.changed_files or result.pages):
+        from imgpipe.backup import backup_workspace
+
+        result.backup = backup_workspace(cat.db, ws.root, settings)
+    return result

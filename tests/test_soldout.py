@@ -1,0 +1,180 @@
+"""Sold-out overlays (R11): same names, only the variant's images, exact undo."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from imgpipe.cli import main
+from imgpipe.errors import ImgpipeError
+from imgpipe.pipeline import run
+from imgpipe.soldout import mark
+from imgpipe.workspace import Workspace
+
+from conftest import drop_photos
+
+RED_SKU = "output/tmall/A1023/sku/A1023-03-红色.jpg"
+LARGE = "output/tmall/A1023/large/A1023-01.jpg"
+
+
+@pytest.fixture(autouse=True)
+def no_browser(monkeypatch):
+    # page slices need chromium; the images are what this file tests
+    monkeypatch.setenv("IMGPIPE_BROWSER", "none")
+
+
+@pytest.fixture
+def shop(workspace) -> Workspace:
+    """A processed one-article workspace (tmall only, to keep the file fast)."""
+    toml = workspace / "imgpipe.toml"
+    text = toml.read_text(encoding="utf-8").replace('platforms = ["tmall", "jd", "1688"]', 'platforms = ["tmall"]')
+    toml.write_text(text, encoding="utf-8")
+    drop_photos(workspace)
+    ws = Workspace.open(workspace)
+    summary = run(ws, backup=False)
+    assert summary.ok and summary.written
+    return ws
+
+
+def images(root: Path) -> dict[str, str]:
+    """Workspace-relative path -> sha256 of every output image."""
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((root / "output").rglob("*.jpg"))}
+
+
+def pixels(root: Path, rel: str) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO((root / rel).read_bytes())).convert("RGB")).astype(np.int16)
+
+
+def changed(before: dict, after: dict) -> set[str]:
+    return {p for p in before if before[p] != after.get(p)}
+
+
+def test_colour_soldout_changes_only_its_images_and_restock_gives_the_same_bytes(shop):
+    root = shop.root
+    before = images(root)
+    result = mark(shop, "A1023", "红色", "", True)
+    after = images(root)
+    assert set(after) == set(before)                   # file names identical, none added or lost
+    assert changed(before, after) == {RED_SKU}         # only the red SKU image
+    assert result.changed_files == [RED_SKU]
+    assert shop.catalog.soldout("A1023") == [("红色", "")]
+    result2 = mark(shop, "A1023", "红色", "", False)
+    assert images(root) == before                      # restock: byte-identical to the originals
+    assert result2.changed_files == [RED_SKU]
+    assert shop.catalog.soldout("A1023") == []
+
+
+def test_overlay_pixels_are_a_red_banner_low_on_the_sku_image(shop, tmp_path):
+    root = shop.root
+    plain = pixels(root, RED_SKU)
+    mark(shop, "A1023", "红色", "", True)
+    marked = pixels(root, RED_SKU)
+    h = plain.shape[0]
+    diff = np.abs(marked - plain).sum(axis=2)
+    assert diff[: int(h * 0.4)].mean() < 3             # top 40 %: untouched (JPEG noise only)
+    lower = marked[int(h * 0.5):]
+    banner = (lower[..., 0] > 150) & (lower[..., 1] < 90) & (lower[..., 2] < 100)  # #C8102E-ish
+    assert banner.mean() > 0.05
+    assert not ((plain[int(h * 0.5):, :, 0] > 150) & (plain[int(h * 0.5):, :, 1] < 90)).any()
+    look = Path("/tmp/look")
+    look.mkdir(exist_ok=True)
+    Image.fromarray(marked.astype(np.uint8)).save(look / "soldout_sku_red.png")
+
+
+def test_sold_out_size_strikes_the_large_image_only(shop):
+    root = shop.root
+    before = images(root)
+    plain = pixels(root, LARGE)
+    result = mark(shop, "A1023", "", "XL", True)
+    assert changed(before, images(root)) == {LARGE}
+    assert result.changed_files == [LARGE]
+    struck = pixels(root, LARGE)
+    assert struck.shape == plain.shape and np.abs(struck - plain).sum(axis=2).max() > 100
+    look = Path("/tmp/look")
+    look.mkdir(exist_ok=True)
+    Image.fromarray(struck.astype(np.uint8)).save(look / "soldout_large_xl.png")
+    mark(shop, "A1023", "", "xl", False)               # the sheet's spelling is matched ignoring case
+    assert images(root) == before
+
+
+def test_variants_combine_and_no_order_leaves_a_stale_overlay(shop):
+    root = shop.root
+    before = images(root)
+    mark(shop, "A1023", "红色", "", True)
+    colour_only = images(root)[RED_SKU]
+    mark(shop, "A1023", "红色", "L", True)
+    both = images(root)[RED_SKU]
+    mark(shop, "A1023", "", "XL", True)
+    assert len({before[RED_SKU], colour_only, both}) == 3   # the second text joins the first
+    mark(shop, "A1023", "红色", "", False)                   # take the first away again
+    order_a = images(root)
+    # the same end state reached another way: everything off, then only (红色, L) and XL
+    mark(shop, "A1023", "红色", "L", False)
+    mark(shop, "A1023", "", "XL", False)
+    assert images(root) == before
+    mark(shop, "A1023", "", "XL", True)
+    mark(shop, "A1023", "红色", "L", True)
+    assert images(root) == order_a
+    assert order_a[RED_SKU] not in (before[RED_SKU], colour_only, both)
+    assert shop.catalog.soldout("A1023") == [("", "XL"), ("红色", "L")]
+
+
+def test_dry_run_lists_files_and_changes_nothing(shop):
+    root = shop.root
+    before = images(root)
+    result = mark(shop, "A1023", "红色", "", True, dry_run=True)
+    assert result.changed_files == [RED_SKU]
+    whole = mark(shop, "A1023", "", "", True, dry_run=True)
+    assert set(whole.changed_files) == set(before)     # every image carries a whole-article banner
+    assert images(root) == before and shop.catalog.soldout("A1023") == []
+    mark(shop, "A1023", "红色", "", True)
+    again = mark(shop, "A1023", "红色", "", True, dry_run=True)
+    assert again.already and again.changed_files == []
+
+
+def test_unknown_variant_is_refused_listing_the_valid_ones(shop):
+    root = shop.root
+    before = images(root)
+    with pytest.raises(ImgpipeError) as err:
+        mark(shop, "A1023", "紫色", "", True)
+    assert all(c in str(err.value) for c in ("白色", "藏青", "红色"))
+    with pytest.raises(ImgpipeError) as err:
+        mark(shop, "A1023", "", "XXL", True)
+    assert "S, M, L, XL" in str(err.value)
+    with pytest.raises(ImgpipeError) as err:
+        mark(shop, "B999", "红色", "", True)
+    assert "A1023" in str(err.value)
+    assert images(root) == before and shop.catalog.soldout("A1023") == []
+
+
+def test_cli_exit_codes_and_json(shop):
+    root = shop.root
+    before = images(root)
+    runner = CliRunner()
+    bad = runner.invoke(main, ["-w", str(root), "soldout", "A1023", "--colour", "紫色"])
+    assert bad.exit_code == 2
+    assert "紫色" in bad.output and "白色, 藏青, 红色" in bad.output
+    none = runner.invoke(main, ["-w", str(root), "soldout", "A1023"])
+    assert none.exit_code == 2
+    both = runner.invoke(main, ["-w", str(root), "restock", "A1023", "--all", "--size", "M"])
+    assert both.exit_code == 2
+    assert images(root) == before and shop.catalog.soldout("A1023") == []
+
+    dry = runner.invoke(main, ["-w", str(root), "soldout", "A1023", "--colour", "红色", "--dry-run", "--json"])
+    assert dry.exit_code == 0, dry.output
+    assert RED_SKU in dry.stdout and images(root) == before
+    ok = runner.invoke(main, ["-w", str(root), "soldout", "A1023", "--colour", "红色", "--json"])
+    assert ok.exit_code == 0, ok.output
+    import json
+
+    assert json.loads(ok.stdout)["changed_files"] == [RED_SKU]
+    back = runner.invoke(main, ["-w", str(root), "restock", "A1023", "--colour", "红色"])
+    assert back.exit_code == 0, back.output
+    assert images(root) == before
