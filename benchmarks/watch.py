@@ -60,7 +60,7 @@ def photo(seed: int, megapixels: float) -> bytes:
     cy, cx = h * rng.uniform(0.4, 0.6), w * rng.uniform(0.4, 0.6)
     mask = ((x - cx) / (w * 0.2)) ** 2 + ((y - cy) / (h * 0.3)) ** 2 < 1
     arr[mask] = colour * (0.8 + 0.2 * (y[mask, None] / h))
-    arr += rng.normal(0, 2.0, arr.shape).astype(np.float32)
+    arr += rng.normal(0, 4.0, arr.shape).astype(np.float32)
     buf = io.BytesIO()
     Image.fromarray(arr.clip(0, 255).astype(np.uint8)).save(buf, "JPEG", quality=92)
     return buf.getvalue()

@@ -422,3 +422,36 @@ def restore(ctx, articles, dest, overwrite, as_json) -> None:
             for p in files.kept:
                 out.print(f"  {p}", soft_wrap=True)
     sys.exit(EXIT_OK)
+
+
+@main.command()
+@click.option("--rebuild", is_flag=True, help="Rebuild the catalog from originals/ and output/ (the old one is kept).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.pass_context
+def doctor(ctx, rebuild, as_json) -> None:
+    """Check the catalog against the files on disk; --rebuild makes a new one from them."""
+    from imgpipe.doctor import check, describe, rebuild_catalog
+
+    ws = open_workspace(ctx)
+    out = stderr_console()
+    if rebuild:
+        result = rebuild_catalog(ws.root)
+        if as_json:
+            emit_json(result.as_dict())
+        out.print(t("doctor.rebuilt", photos=result.photos, outputs=result.outputs))
+        if result.kept_as:
+            out.print(t("doctor.kept", name=result.kept_as))
+        for p in result.skipped:
+            out.print(f"[yellow]{t('doctor.skipped', path=p)}[/]", soft_wrap=True)
+        out.print(t("doctor.lost"))
+        sys.exit(EXIT_OK)
+    report = check(ws.root)
+    if as_json:
+        emit_json(report.as_dict())
+    for line in describe(report):
+        out.print(f"[red]✗[/] {line}", soft_wrap=True)
+    if report.catalog_error:
+        out.print(t("doctor.fix"))
+    elif report.ok:
+        out.print(f"[green]✓[/] {t('doctor.ok')}")
+    sys.exit(EXIT_OK if report.ok else EXIT_FAILED)

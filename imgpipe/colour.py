@@ -682,8 +682,11 @@ class ChartFound:
     sample_std: np.ndarray  # (24,) spread inside each sample, linear
 
 
-def _square_candidates(proxy: np.ndarray):
-    blur = cv2.GaussianBlur(proxy, (3, 3), 0)
+def _square_candidates(proxy: np.ndarray, smooth: int = 0):
+    # smooth > 0: median filter first, for noisy photos whose patches Canny
+    # would otherwise break into pieces
+    src = cv2.medianBlur(proxy, 2 * smooth + 1) if smooth else proxy
+    blur = cv2.GaussianBlur(src, (3, 3), 0)
     edges = np.zeros(proxy.shape[:2], np.uint8)
     for c in range(3):
         edges |= cv2.Canny(blur[..., c], 20, 50)
@@ -816,9 +819,11 @@ def find_chart(img_u8: np.ndarray) -> ChartFound | None:
     img = _check_image(img_u8)
     proxy = _proxy(img, 1200)
     scale = img.shape[1] / proxy.shape[1]
-    sq = _square_candidates(proxy)
-    fit = _grid_from_squares(sq)
-    if fit is None:
+    for smooth in (0, 2, 3):
+        fit = _grid_from_squares(_square_candidates(proxy, smooth))
+        if fit is not None:
+            break
+    else:
         return None
     H, nx, ny, pitch = fit
     gx, gy = np.meshgrid(np.arange(nx), np.arange(ny))

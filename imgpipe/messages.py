@@ -749,4 +749,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "watch.batch_error": ("本批处理出错，稍后重试：{detail}", "batch failed, will retry: {detail}"),
     "watch.stopping": ("正在停止：处理完手头的照片后退出", "stopping: finishing the photo in hand"),
     "watch.stopped": ("监视已停止", "watcher stopped"),
+    # --- doctor (doctor.py) ---
+    "doctor.ok": ("检查通过：目录与原图、输出一致", "all good: the catalog matches the originals and outputs"),
+    "doctor.catalog_bad": ("目录无法打开：{detail}", "the catalog cannot be opened: {detail}"),
+    "doctor.original_missing": ("原图缺失：{path}", "original missing: {path}"),
+    "doctor.original_changed": ("原图内容已改变（哈希不符）：{path}", "original changed (hash differs): {path}"),
+    "doctor.output_missing": ("输出缺失：{path}（下次 run 会重新生成）", "output missing: {path} (the next run makes it again)"),
+    "doctor.temp_files": ("有 {count} 个中断留下的临时文件（下次 run 会清除）", "{count} temp files left by an interrupted run (the next run removes them)"),
+    "doctor.fix": ("运行 imgpipe doctor --rebuild 重建目录", "run `imgpipe doctor --rebuild` to rebuild the catalog"),
+    "doctor.rebuilt": (
+        "目录已重建：{photos} 张原图，{outputs} 个输出；下次 run 会重新生成输出",
+        "catalog rebuilt: {photos} originals, {outputs} outputs; the next run redraws the outputs",
+    ),
+    "doctor.kept": ("损坏的目录保留为 .imgpipe/{name}", "the damaged catalog is kept as .imgpipe/{name}"),
+    "doctor.skipped": ("文件名无法识别，未收录：{path}", "name not understood, not indexed: {path}"),
+    "doctor.lost": (
+        "无法从文件名恢复：参考照/场记板标记、拍摄时间、售罄与上架记录",
+        "not recoverable from file names: reference/slate marks, capture times, sold-out and listing records",
+    ),
 }

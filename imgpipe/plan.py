@@ -26,7 +26,7 @@ from imgpipe.sidecar import Sidecar
 
 # bump when rendering code changes in a way that should redo every output
 RENDER_VERSION = "1"
-_UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
+_UNSAFE = re.compile(r'[\\/:*?"<>|\s\x00-\x1f]+')  # control chars: NUL is no file name
 
 
 @dataclass(frozen=True)

@@ -78,17 +78,49 @@ def slate_text(texts: Iterable[str]) -> str | None:
 def read_slate(data: bytes, name: str | Path = "<bytes>") -> str | None:
     """The article named by a slate photo (as written on the card), or None for an ordinary photo.
 
-    Raises ImgpipeError when the bytes do not decode.
+    JPEGs are decoded straight to grey at 1/4 or 1/8 scale (no colour
+    conversion, no ICC: codes only need contrast); other formats go through
+    `load_photo`. Raises ImgpipeError when the bytes do not decode or a JPEG
+    lacks its end marker (a copy in progress).
     """
-    photo = load_photo(data, min_long_side=SLATE_LONG_SIDE, name=name)
-    rgb = photo.rgb
-    if max(rgb.shape[:2]) > SLATE_LONG_SIDE * 1.25:  # PNG/TIFF/HEIC decode at full size
-        from PIL import Image
+    gray = _reduced_gray_jpeg(data, name)
+    if gray is None:
+        photo = load_photo(data, min_long_side=SLATE_LONG_SIDE, name=name)
+        gray = photo.rgb
+        if max(gray.shape[:2]) > SLATE_LONG_SIDE * 1.25:  # PNG/TIFF/HEIC decode at full size
+            from PIL import Image
 
-        img = Image.fromarray(rgb)
-        img.thumbnail((SLATE_LONG_SIDE, SLATE_LONG_SIDE))
-        rgb = np.asarray(img)
-    return slate_text(decode_codes(rgb))
+            img = Image.fromarray(gray)
+            img.thumbnail((SLATE_LONG_SIDE, SLATE_LONG_SIDE))
+            gray = np.asarray(img)
+    return slate_text(decode_codes(gray))
+
+
+def _reduced_gray_jpeg(data: bytes, name) -> np.ndarray | None:
+    """uint8 HxW grey, long side >= SLATE_LONG_SIDE when the photo has it; None when not a JPEG."""
+    import io
+
+    from PIL import Image
+
+    from imgpipe.imageio import _truncated
+    from imgpipe.messages import t
+
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    try:
+        img = Image.open(io.BytesIO(data))
+        if img.format != "JPEG":
+            return None
+        factor = max(1.0, max(img.size) / SLATE_LONG_SIDE)
+        img.draft("L", (int(img.width / factor) + 1, int(img.height / factor) + 1))
+        img.load()
+        gray = np.asarray(img if img.mode == "L" else img.convert("L"))
+    except Exception as exc:
+        raise ImgpipeError(t("image.unreadable", detail=exc), file=name, fix=t("image.unreadable.fix")) from None
+    if _truncated(data):
+        raise ImgpipeError(t("image.unreadable", detail="truncated JPEG (no end marker)"), file=name,
+                           fix=t("image.unreadable.fix"))
+    return gray
 
 
 def match_product(text: str, products: Mapping[str, object]) -> str | None:

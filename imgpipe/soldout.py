@@ -112,15 +112,18 @@ def planned_fingerprints(ws, product: Product, sold: list[tuple[str, str]]) -> d
     are stand-ins where they only feed fingerprints (font, watermark): two
     calls differing in `sold` only differ exactly where the overlays do.
     """
-    from imgpipe.pipeline import RunSummary, _sidecar
+    from imgpipe.pipeline import RunSummary, _main_scales, _sidecar
+    from imgpipe.render import is_close_up
 
+    # mirrors pipeline.plan_all's per-article `shared`; keep the two in step
     photos = [p for p in ws.catalog.photos(product.article) if p.analysis and "box" in p.analysis]
     sidecar = _sidecar(ws, product, RunSummary())
     shared = {
         "watermark": "", "font": "", "lang": ws.settings.language,
         "analysis": {p.id: p.analysis_key for p in photos},
         "backdrop": {p.id: p.analysis.get("backdrop") for p in photos},
-        "main_scale": {},
+        "close_up": {p.id for p in photos if is_close_up(p.analysis)},
+        "main_scale": _main_scales(product.article, [p for p in photos if p.kind == "photo"], ws.profiles),
     }
     out = {}
     for profile in ws.profiles.values():

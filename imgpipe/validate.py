@@ -62,6 +62,7 @@ CAST_MAX_DEGREES = 3.0          # angle (°) between backdrop mean and neutral, 
 BLUR_RATIO = 0.3                # sharpness below this share of the article's median: blurred
 BLUR_FLOOR = 8.0                # variance of Laplacian (0-255 grey, 512 px proxy) below this: blurred
 DUP_PHASH_BITS = 5              # pHash Hamming distance (of 63) at or below: near-duplicate
+DUP_MAX_DELTA_E = 8.0           # and mean product colour within this ΔE2000
 EDGE_MARGIN = 0.004             # product box within this share of the frame edge: touching
 PROXY_LONG_SIDE = 512
 MAX_PRINTED_ERRORS = 12         # error lines per platform in the terminal; the report has all
@@ -254,6 +255,29 @@ def white_border_ok(rgb: np.ndarray, sides: str = "tblr") -> bool:
     return bool(strip.min() >= WHITE_BORDER_MIN and strip.mean() >= WHITE_BORDER_MEAN)
 
 
+def mean_lab(rgb: np.ndarray, box: tuple[float, float, float, float] | None = None) -> np.ndarray:
+    """Mean colour (CIE Lab, averaged in linear light) inside `box` (shares 0..1)."""
+    from imgpipe import colour
+
+    if box is not None:
+        h, w = rgb.shape[:2]
+        x0, y0, x1, y1 = box
+        crop = rgb[int(y0 * h): max(int(y0 * h) + 1, int(round(y1 * h))),
+                   int(x0 * w): max(int(x0 * w) + 1, int(round(x1 * w)))]
+        rgb = crop if crop.size else rgb
+    return colour.linear_to_lab(colour.srgb_to_linear(rgb).reshape(-1, 3).mean(axis=0))
+
+
+def is_close_up(analysis: dict) -> bool:
+    """A detail shot: the product box touches two or more edges, or no product was found."""
+    try:
+        from imgpipe.render import is_close_up as pipeline_rule
+    except ImportError:  # same rule as the renderer's framing
+        x0, y0, x1, y1 = analysis["box"]
+        return sum((x0 <= 0.01, y0 <= 0.01, x1 >= 0.99, y1 >= 0.99)) >= 2 or not analysis.get("box_confident", True)
+    return pipeline_rule(analysis)
+
+
 def boxes_intersect(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
@@ -366,6 +390,33 @@ class _Finder:
         self.add("warning", code, file, **fields)
 
 
+class _ReadOnlyCatalog:
+    """The part of Catalog that plan_all reads, with nothing it could remove or write."""
+
+    def __init__(self, catalog, with_soldout: bool):
+        self._catalog = catalog
+        self._with_soldout = with_soldout
+
+    def photos(self, article=None):
+        return self._catalog.photos(article)
+
+    def soldout(self, article):
+        return self._catalog.soldout(article) if self._with_soldout else []
+
+    def outputs(self, *args, **kwargs):
+        return []  # plan_all deletes the listed outputs it no longer wants: list none
+
+    def output(self, path):
+        return None
+
+
+@dataclass
+class _PlanView:
+    root: Path
+    settings: object
+    catalog: _ReadOnlyCatalog
+
+
 class Validator:
     """Validates a workspace; one instance per run (it caches decodes and hashes)."""
 
@@ -404,31 +455,27 @@ class Validator:
         return {r["path"]: r for r in db.execute("SELECT * FROM backup_files")}
 
     def _plan(self, article: str, platform: str):
-        """(jobs with the sold-out state, jobs as if nothing were sold out) for one article/platform."""
-        key = (article, platform)
-        if key in self._plans:
-            return self._plans[key]
-        from imgpipe.pipeline import RunSummary, _main_scales, _sidecar
-        from imgpipe.plan import plan_article
+        """(jobs with the sold-out state, jobs as if nothing were sold out) for one article/platform.
 
-        product = self.products[article]
-        settings = self.settings
-        if self._font is None:
-            self._font = str(self.ws.font_path())
-        photos = [p for p in self.cat.photos(article) if p.analysis and "box" in p.analysis]
-        shared = {
-            "watermark": settings.fingerprint("watermark"), "font": self._font, "lang": settings.language,
-            "analysis": {p.id: p.analysis_key for p in photos},
-            "backdrop": {p.id: p.analysis.get("backdrop") for p in photos},
-            "main_scale": _main_scales(article, [p for p in photos if p.kind == "photo"], self.ws.profiles),
-        }
-        sidecar = _sidecar(self.ws, product, RunSummary())
-        profile = self.profiles[platform]
-        sold = self.cat.soldout(article)
-        jobs = plan_article(product, photos, profile, sidecar, sold, settings, shared)
-        unsold = plan_article(product, photos, profile, sidecar, [], settings, shared) if sold else jobs
-        self._plans[key] = (jobs, unsold)
-        return self._plans[key]
+        The pipeline's own `plan_all`, run against a read-only view of the
+        catalog: it lists no existing outputs, so plan_all has nothing to
+        remove, and validating never changes the workspace.
+        """
+        if (article, platform) not in self._plans:
+            from imgpipe.pipeline import RunSummary, plan_all
+
+            if self._font is None:
+                self._font = self.ws.font_path()
+            planned = {}
+            for with_sold in (True, False):
+                summary = RunSummary()
+                view = _PlanView(self.root, self.settings, _ReadOnlyCatalog(self.cat, with_sold))
+                plan_all(view, [article], self.products, self.ws.profiles, self._font, summary)
+                planned[with_sold] = summary.planned
+            for name in self.ws.profiles:
+                self._plans[(article, name)] = tuple([j for j in planned[w] if j.platform == name]
+                                                     for w in (True, False))
+        return self._plans[(article, platform)]
 
     # -- entry point ----------------------------------------------------------
 
@@ -456,7 +503,7 @@ class Validator:
             "marks": self.check_marks(profile, rows),
             "data": self.check_data(article, profile, product),
             "soldout": CheckResult("soldout"),
-            "backup": self.check_backup(rows, slices, photos),
+            "backup": self.check_backup(rows, slices, photos) if not waiting else CheckResult("backup"),
             "quality": self.check_quality(article, photos),
             "freshness": CheckResult("freshness"),
         }
@@ -784,13 +831,17 @@ class Validator:
             cast = backdrop_cast(corrected, box)
             if cast and (cast[0] > CAST_MAX_DELTA_E or cast[1] > CAST_MAX_DEGREES):
                 f.warning("cast", p.original, name=path.name, delta_e=f"{cast[0]:.1f}", degrees=f"{cast[1]:.1f}")
-            if p.analysis.get("box_confident", True):
+            close_up = is_close_up(p.analysis)
+            if not close_up:  # a detail shot crosses the frame on purpose
                 x0, y0, x1, y1 = box
                 if min(x0, y0) <= EDGE_MARGIN or max(x1, y1) >= 1 - EDGE_MARGIN:
                     f.warning("edge", p.original, name=path.name)
-            measured.append((p, path.name, sharpness(proxy, box), phash(proxy)))
-        for i, (p, name, sharp, _) in enumerate(measured):
-            others = [m[2] for j, m in enumerate(measured) if j != i]
+            measured.append((p, path.name, sharpness(proxy, box), phash(proxy), mean_lab(corrected, box), close_up))
+        # a product on its backdrop is compared with the article's other such shots; a
+        # close-up has other texture at this scale, so only the floor applies to it
+        framed = [m for m in measured if not m[5]]
+        for p, name, sharp, _, _, close_up in measured:
+            others = [] if close_up else [m[2] for m in framed if m[0].id != p.id]
             median = float(np.median(others)) if len(others) >= 2 else None
             if sharp < BLUR_FLOOR or (median and sharp < BLUR_RATIO * median):
                 f.warning("blur", p.original, name=name, value=f"{sharp:.0f}",
@@ -800,7 +851,8 @@ class Validator:
                 a, b = measured[i], measured[j]
                 # a pHash over the whole frame: a re-save, a resize or a slight re-crop stays
                 # within a few bits, another angle of the same product does not
-                if hamming(a[3], b[3]) <= DUP_PHASH_BITS:
+                # and the same colours: one pose shot in navy and in red is two colour variants
+                if hamming(a[3], b[3]) <= DUP_PHASH_BITS and float(colour.delta_e_2000(a[4], b[4])) <= DUP_MAX_DELTA_E:
                     f.warning("duplicate", b[0].original, name=b[1], other=a[1])
         self._quality[article] = f.result.findings
         return f.result.findings

@@ -295,6 +295,8 @@ class Watcher:
         try:
             sheet = ws.sheet()
             products = sheet.products
+            if not products and sheet.errors:  # unreadable (Excel mid-save, a share hiccup): not "no articles"
+                raise sheet.errors[0]
             matched = {p: match_article(p, self.inbox, products)[0] for p in ready}
             loose = [p for p in ready if matched[p] is None and self._loose(p)]
             groups = None

@@ -644,8 +644,8 @@ def draw_bag(view: View, colour: str, rng, printed=True) -> Layer:
     back = view.lines([strap(0.035, -0.50)], 0.07)
     front_c = strap(0.0, -0.55)
     fstrap = view.lines([front_c], 0.075)
-    edges = view.lines([front_c + [0, 0.0], ], 0.075, soft=0)
-    fstitch = view.lines([np.vstack([front_c[:, 0] - 0.0, front_c[:, 1]]).T], 0.003, dash=(0.012, 0.008))
+    edges = view.lines([front_c], 0.075, soft=0)
+    fstitch = view.lines([front_c], 0.003, dash=(0.012, 0.008))
 
     folds = [(-0.24, 0.10, -0.38, 0.55, 0.05, 0.02), (0.24, 0.10, 0.36, 0.60, 0.05, 0.02),
              (-0.2, 0.05, 0.2, 0.05, 0.03, -0.012), (0.0, 0.15, 0.05, 0.6, 0.08, 0.01)]
@@ -712,8 +712,7 @@ def draw_scarf(view: View, colour: str, rng, length=1.8, width=0.36, folds_at=()
     """A flat scarf: x across its width (-w/2..w/2), y along its length (0..length), fringe beyond."""
     u, v = view.grid()
     hw = width / 2
-    wob = [(x, y) for x, y in [(-hw, 0), (-hw - 0.004, length * 0.5), (-hw, length), (hw, length), (hw + 0.004, length * 0.5), (hw, 0)]]
-    body = view.poly(wob)
+    body = view.poly([(-hw, 0), (-hw - 0.004, length * 0.5), (-hw, length), (hw, length), (hw + 0.004, length * 0.5), (hw, 0)])
     alb = tartan(u, v, colour)
     fr_lines = []
     fl = 0.08
@@ -734,7 +733,7 @@ def draw_scarf(view: View, colour: str, rng, length=1.8, width=0.36, folds_at=()
     fuzz = blur(rng.standard_normal(u.shape).astype(np.float32), 1.2)
     tex = weave(view, 0.005, 0.05, rng) * (1 + 0.08 * fuzz / (fuzz.std() + 1e-6))
     rgb = alb * (shade * tex)[..., None]
-    fr_col = alb * 0 + (rgb8(*SCARF[colour][0]) * 0.9)[None, None]
+    fr_col = (rgb8(*SCARF[colour][0]) * 0.9)[None, None]
     fr_rgb = fr_col * (0.55 + 0.45 * fringe_core)[..., None] * tex[..., None]
     alpha = np.clip(np.maximum(body, fringe), 0, 1)
     out = fr_rgb * fringe[..., None]

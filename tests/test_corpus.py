@@ -18,6 +18,12 @@ from imgpipe.workspace import Workspace
 from corpus import build_corpus, cases, png_bomb
 
 
+@pytest.fixture(autouse=True)
+def no_browser(monkeypatch):
+    """Detail-page slices are tested elsewhere; the module fixture also runs without them."""
+    monkeypatch.setenv("IMGPIPE_BROWSER", "none")
+
+
 @pytest.fixture(scope="module")
 def corpus_run(tmp_path_factory):
     import os

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +16,9 @@ from imgpipe.cli import main
 from imgpipe.errors import ImgpipeError
 from imgpipe.pipeline import run
 from imgpipe.soldout import mark
-from imgpipe.workspace import Workspace
+from imgpipe.workspace import Workspace, init_workspace
 
-from conftest import drop_photos
+from conftest import PRODUCT_ROW, drop_photos, write_sheet
 
 RED_SKU = "output/tmall/A1023/sku/A1023-03-红色.jpg"
 LARGE = "output/tmall/A1023/large/A1023-01.jpg"
@@ -29,17 +30,32 @@ def no_browser(monkeypatch):
     monkeypatch.setenv("IMGPIPE_BROWSER", "none")
 
 
-@pytest.fixture
-def shop(workspace) -> Workspace:
-    """A processed one-article workspace (tmall only, to keep the file fast)."""
-    toml = workspace / "imgpipe.toml"
-    text = toml.read_text(encoding="utf-8").replace('platforms = ["tmall", "jd", "1688"]', 'platforms = ["tmall"]')
-    toml.write_text(text, encoding="utf-8")
-    drop_photos(workspace)
-    ws = Workspace.open(workspace)
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory) -> Path:
+    """A processed one-article workspace (tmall only, to keep the file fast), made once."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("IMGPIPE_BROWSER", "none")
+    root = tmp_path_factory.mktemp("processed") / "shop"
+    init_workspace(root)
+    write_sheet(root, [PRODUCT_ROW])
+    toml = root / "imgpipe.toml"
+    text = toml.read_text(encoding="utf-8").replace("jobs = 0", "jobs = 1")
+    toml.write_text(text.replace('platforms = ["tmall", "jd", "1688"]', 'platforms = ["tmall"]'), encoding="utf-8")
+    drop_photos(root)
+    ws = Workspace.open(root)
     summary = run(ws, backup=False)
     assert summary.ok and summary.written
-    return ws
+    ws.catalog.close()  # checkpoints the WAL: the copies below get the whole catalog
+    mp.undo()
+    return root
+
+
+@pytest.fixture
+def shop(processed, tmp_path) -> Workspace:
+    """A private copy of the processed workspace."""
+    root = tmp_path / "shop"
+    shutil.copytree(processed, root)
+    return Workspace.open(root)
 
 
 def images(root: Path) -> dict[str, str]:
@@ -132,7 +148,8 @@ def test_dry_run_lists_files_and_changes_nothing(shop):
     result = mark(shop, "A1023", "红色", "", True, dry_run=True)
     assert result.changed_files == [RED_SKU]
     whole = mark(shop, "A1023", "", "", True, dry_run=True)
-    assert set(whole.changed_files) == set(before)     # every image carries a whole-article banner
+    # every image carries a whole-article banner (page copies follow in the real run)
+    assert set(whole.changed_files) == {p for p in before if "/page/" not in p}
     assert images(root) == before and shop.catalog.soldout("A1023") == []
     mark(shop, "A1023", "红色", "", True)
     again = mark(shop, "A1023", "红色", "", True, dry_run=True)

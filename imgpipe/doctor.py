@@ -1,0 +1,174 @@
+"""`imgpipe doctor`: check the catalog against the files, rebuild it when it is lost.
+
+The originals and outputs on disk are the truth; the catalog is an index of
+them. When the catalog is damaged (a crash of the disk, not of imgpipe: SQLite
+survives a killed process), `rebuild_catalog` makes a new one from
+
+- originals/<category>/<article>/<article>-NN.<ext>: article, sequence, hash;
+- output/<platform>/<article>/<role>/<file>: path, hash, size in pixels/bytes.
+
+Rebuilt outputs get an empty fingerprint, so the next `run` redraws them from
+the originals (byte-identical when nothing changed) and records fresh ones.
+What a file name cannot tell is lost: the photo's kind (reference shots and
+slates come back as ordinary photos), capture time, sold-out marks, listings.
+The damaged file is kept beside the new one, never deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imgpipe.catalog import Catalog
+from imgpipe.errors import ImgpipeError
+from imgpipe.fsutil import sha256_file
+from imgpipe.imageio import is_photo_name
+from imgpipe.messages import t
+
+CATALOG = Path(".imgpipe") / "catalog.sqlite"
+_ORIGINAL = re.compile(r"^(?P<article>.+)-(?P<seq>\d{2,})\.(?P<ext>[A-Za-z0-9]+)$")
+
+
+@dataclass
+class DoctorReport:
+    """What `check` found; every list holds workspace-relative paths (or messages)."""
+
+    catalog_error: str | None = None
+    missing_originals: list[str] = field(default_factory=list)
+    changed_originals: list[str] = field(default_factory=list)
+    missing_outputs: list[str] = field(default_factory=list)
+    temp_files: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.catalog_error or self.missing_originals or self.changed_originals
+                    or self.missing_outputs or self.temp_files)
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "catalog_error": self.catalog_error, "missing_originals": self.missing_originals,
+                "changed_originals": self.changed_originals, "missing_outputs": self.missing_outputs,
+                "temp_files": self.temp_files}
+
+
+@dataclass
+class RebuildResult:
+    photos: int = 0
+    outputs: int = 0
+    kept_as: str | None = None        # where the damaged catalog was moved
+    skipped: list[str] = field(default_factory=list)   # files whose names say nothing
+
+    def as_dict(self) -> dict:
+        return {"photos": self.photos, "outputs": self.outputs, "kept_as": self.kept_as, "skipped": self.skipped}
+
+
+def check(root: Path) -> DoctorReport:
+    """Open the catalog and compare it with the files on disk; never writes."""
+    report = DoctorReport()
+    report.temp_files = sorted(p.relative_to(root).as_posix() for folder in ("originals", "output")
+                               if (root / folder).exists() for p in (root / folder).rglob(".*.tmp"))
+    try:
+        cat = Catalog(root / CATALOG)
+        photos = cat.photos()
+        outputs = cat.outputs()
+    except (ImgpipeError, sqlite3.DatabaseError) as err:
+        report.catalog_error = str(err)
+        return report
+    for photo in photos:
+        path = root / photo.original
+        if not path.is_file():
+            report.missing_originals.append(photo.original)
+        elif sha256_file(path) != photo.sha256:
+            report.changed_originals.append(photo.original)
+    for row in outputs:
+        if not (root / row["path"]).is_file():
+            report.missing_outputs.append(row["path"])
+    cat.close()
+    return report
+
+
+def _set_aside(path: Path) -> str | None:
+    """Move the damaged catalog (and its -wal/-shm) aside; returns the new name."""
+    if not path.exists():
+        return None
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    kept = path.with_name(f"{path.name}.broken-{stamp}")
+    n = 1
+    while kept.exists():
+        n += 1
+        kept = path.with_name(f"{path.name}.broken-{stamp}-{n}")
+    path.rename(kept)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.rename(kept.with_name(kept.name + suffix))
+    return kept.name
+
+
+def rebuild_catalog(root: Path) -> RebuildResult:
+    """A new catalog from originals/ and output/ (see the module docstring)."""
+    result = RebuildResult()
+    path = root / CATALOG
+    result.kept_as = _set_aside(path)
+    cat = Catalog(path)
+    ids: dict[tuple[str, int], int] = {}
+    originals = root / "originals"
+    with cat.transaction():
+        for file in sorted(originals.rglob("*")) if originals.exists() else []:
+            if not file.is_file() or file.is_symlink() or not is_photo_name(file):
+                continue
+            m = _ORIGINAL.match(file.name)
+            if not m or m["article"] != file.parent.name:
+                result.skipped.append(file.relative_to(root).as_posix())
+                continue
+            article, seq = m["article"], int(m["seq"])
+            sha = sha256_file(file)
+            try:
+                photo_id = cat.add_photo(article=article, seq=seq, ext="." + m["ext"].lower(), sha256=sha,
+                                         original=file.relative_to(root).as_posix(), source_name=file.name,
+                                         captured_at=None, kind="photo")
+            except sqlite3.IntegrityError:  # same article and number (or bytes) in two category folders
+                result.skipped.append(file.relative_to(root).as_posix())
+                continue
+            ids[(article, seq)] = photo_id
+            result.photos += 1
+        output = root / "output"
+        for file in sorted(output.rglob("*")) if output.exists() else []:
+            rel = file.relative_to(root)
+            if not file.is_file() or file.name.startswith(".") or len(rel.parts) != 5:
+                continue  # output/<platform>/<article>/<role>/<file>; pages are redrawn by the next run
+            _, platform, article, role, name = rel.parts
+            m = re.match(r"^(?P<article>.+)-(?P<seq>\d{2,})", name)
+            photo_id = ids.get((article, int(m["seq"]))) if m and m["article"] == article else None
+            width = height = None
+            try:
+                from PIL import Image
+
+                with Image.open(file) as img:
+                    width, height = img.size
+            except Exception:  # not an image: still indexed, so it is not forgotten
+                pass
+            cat.record_output(path=rel.as_posix(), platform=platform, article=article, role=role,
+                              photo_id=photo_id, fingerprint="", sha256=sha256_file(file), width=width,
+                              height=height, nbytes=file.stat().st_size, quality=None, meta={"rebuilt": True})
+            result.outputs += 1
+    cat.close()
+    return result
+
+
+def describe(report: DoctorReport) -> list[str]:
+    """One line per problem, in the user's language."""
+    lines = []
+    if report.catalog_error:
+        lines.append(t("doctor.catalog_bad", detail=report.catalog_error))
+    for p in report.missing_originals:
+        lines.append(t("doctor.original_missing", path=p))
+    for p in report.changed_originals:
+        lines.append(t("doctor.original_changed", path=p))
+    for p in report.missing_outputs:
+        lines.append(t("doctor.output_missing", path=p))
+    if report.temp_files:
+        lines.append(t("doctor.temp_files", count=len(report.temp_files)))
+    return lines

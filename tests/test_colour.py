@@ -1,0 +1,257 @@
+"""Colour correction (R8) on rendered arrays with known truth."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from imgpipe import colour as C
+from imgpipe.errors import ImgpipeError
+
+REF_LAB = C.linear_to_lab(C.CHART_REFERENCE_LINEAR)
+
+
+def jpeg(u8: np.ndarray, q: int = 95) -> np.ndarray:
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(u8, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, q])
+    assert ok
+    return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+def photograph(refl: np.ndarray, light, exposure=1.0, seed=0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = refl * np.asarray(light, np.float32) * exposure
+    x = x + rng.normal(0, 0.002, x.shape).astype(np.float32)
+    return jpeg(C.linear_to_srgb(np.clip(x, 0, 1)))
+
+
+def studio(h=300, w=400, paper=0.87, product=(0.5, 0.08, 0.06)) -> np.ndarray:
+    """A red product on white seamless paper, with fall-off; linear reflectance."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    fall = 1 - 0.15 * (((xx - w / 2) / w) ** 2 + ((yy - h / 2) / h) ** 2) / 0.5
+    img = np.empty((h, w, 3), np.float32)
+    img[:] = paper
+    img *= fall[..., None]
+    m = np.zeros((h, w), np.uint8)
+    cv2.ellipse(m, (w // 2, h // 2), (w // 5, h // 3), 0, 0, 360, 1, -1)
+    img[m.astype(bool)] = np.asarray(product, np.float32) * (0.8 + 0.2 * fall[m.astype(bool)])[:, None]
+    return img
+
+
+def general(h=300, w=400, seed=1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    img = np.zeros((h, w, 3), np.float32)
+    for _ in range(120):
+        col = rng.uniform(0.03, 0.7, 3).astype(np.float32)
+        x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
+        cv2.rectangle(img, (x, y), (x + int(rng.integers(10, 80)), y + int(rng.integers(10, 80))), col.tolist(), -1)
+    return img
+
+
+def chart_in_scene(light, turn=0, angle=5.0, exposure=0.85) -> np.ndarray:
+    chart = C.render_colorchecker((1, 1, 1), patch_px=36)
+    chart = np.rot90(chart, turn)
+    lin = C.srgb_to_linear(np.ascontiguousarray(chart))
+    h, w = 700, 900
+    scene = np.full((h, w, 3), 0.6, np.float32)
+    ch, cw = lin.shape[:2]
+    M = cv2.getRotationMatrix2D((cw / 2, ch / 2), angle, 1.0)
+    M[:, 2] += (w / 2 - cw / 2, h / 2 - ch / 2)
+    warped = cv2.warpAffine(lin, M, (w, h), flags=cv2.INTER_LINEAR, borderValue=(-1, -1, -1))
+    inside = warped[..., 0] >= 0
+    scene[inside] = warped[inside]
+    return photograph(scene, light, exposure)
+
+
+# ---------------------------------------------------------------- basics
+
+
+def test_srgb_round_trip_and_lut():
+    v = np.arange(256, dtype=np.uint8)
+    lin = C.srgb_to_linear(v)
+    assert lin.dtype == np.float32 and lin[0] == 0 and abs(lin[255] - 1) < 1e-6
+    assert np.all(np.diff(lin) > 0)
+    assert np.array_equal(C.linear_to_srgb(lin), v)
+    assert abs(float(C.srgb_to_linear(np.uint8([118]))[0]) - 0.18) < 0.005  # 18 % grey card
+
+
+def test_delta_e_2000_matches_published_pairs():
+    # Sharma, Wu & Dalal (2005) test data, pairs 1, 2 and 17
+    lab1 = np.array([[50.0, 2.6772, -79.7751], [50.0, 3.1571, -77.2803], [50.0, 2.5, 0.0]])
+    lab2 = np.array([[50.0, 0.0, -82.7485], [50.0, 0.0, -82.7485], [73.0, 25.0, -18.0]])
+    np.testing.assert_allclose(C.delta_e_2000(lab1, lab2), [2.0425, 2.8615, 27.1492], atol=1e-4)
+
+
+def test_cct_and_tint_round_trip():
+    for T, tint in [(2800, 0.0), (4300, 0.01), (6500, -0.008), (7500, 0.0)]:
+        light = C.illuminant_rgb(T, tint)
+        k, duv = C.cct_and_tint(1 / light)
+        assert abs(k - T) / T < 0.03
+        # the daylight locus sits ~+0.003 above the Planckian one
+        assert abs(duv - tint) < 0.005
+
+
+def test_reference_names():
+    for name in ("A1023_ref.jpg", "A1023-REF.JPG", "色卡.jpg", "A1023 灰卡 2.png", "GreyCard_01.tif", "x_ref2.jpg"):
+        assert C.is_reference_name(name), name
+    for name in ("A1023-01.jpg", "A1023_refill.jpg", "reference_photo.jpg", "prefix.jpg"):
+        assert not C.is_reference_name(name), name
+
+
+def test_correction_dict_round_trip_is_json_safe():
+    corr = C.Correction(gains=(0.7, 1.0, 1.9), matrix=np.eye(3).tolist(), exposure=1.2, method="chart",
+                        cct_k=3200.0, tint=0.004, patch_delta_e=[0.5] * 24, warnings=["x"])
+    d = json.loads(json.dumps(corr.to_dict()))
+    back = C.Correction.from_dict(d)
+    assert back == C.Correction.from_dict(back.to_dict())
+    np.testing.assert_allclose(back.gains, corr.gains)
+    assert back.method == "chart" and back.patch_delta_e == [0.5] * 24 and back.warnings == ["x"]
+    assert C.Correction().is_identity and not corr.is_identity
+    assert C.Correction.from_dict(C.Correction().to_dict()).is_identity
+
+
+# ---------------------------------------------------------------- chart
+
+
+@pytest.mark.parametrize("T,tint,turn", [(3000, 0.0, 0), (5200, -0.012, 2), (7000, 0.01, 1)])
+def test_chart_under_known_cast_is_corrected_within_targets(T, tint, turn):
+    light = C.illuminant_rgb(T, tint)
+    img = chart_in_scene(light, turn=turn)
+    assert C.detect_reference(img) == "chart"
+    corr = C.correction_from_chart(img)
+    assert corr.method == "chart" and len(corr.patch_delta_e) == 24
+    assert abs(corr.cct_k - T) / T < 0.08
+    # apply to the photo, sample the chart again, measure against the reference
+    out = C.apply_correction(img, corr)
+    found = C.find_chart(out)
+    de = C.delta_e_2000(C.linear_to_lab(found.patches), REF_LAB)
+    assert de.mean() <= 2.0, de.round(2)
+    assert de.max() <= 6.0, de.round(2)
+    assert de[18:24].mean() <= 1.5, de[18:24].round(2)
+
+
+def test_chart_held_out_patches_within_targets():
+    img = chart_in_scene(C.illuminant_rgb(3400, 0.006))
+    p = C.find_chart(img).patches
+    errs = []
+    for i in range(24):
+        use = np.ones(24, bool)
+        use[i] = False
+        k, M = C.fit_chart(p, use=use)
+        errs.append(float(C.delta_e_2000(C.linear_to_lab(C._apply_lin(p[i], k, M)), REF_LAB[i])))
+    errs = np.array(errs)
+    assert errs.mean() <= 2.0 and errs.max() <= 6.0 and errs[18:].mean() <= 1.5, errs.round(2)
+
+
+def test_chart_clipped_by_the_frame_is_rejected():
+    img = chart_in_scene(C.illuminant_rgb(4000), angle=0.0)
+    cropped = np.ascontiguousarray(img[:, : img.shape[1] // 2 + 60])  # cut through the chart
+    with pytest.raises(ImgpipeError):
+        C.correction_from_chart(cropped)
+
+
+def test_overexposed_chart_fit_is_rejected_with_reason():
+    img = chart_in_scene(C.illuminant_rgb(5000), exposure=3.0)  # half the patches blown
+    with pytest.raises(C.ReferenceRejected) as err:
+        C.correction_from_chart(img)
+    assert str(err.value)
+
+
+# ---------------------------------------------------------------- grey card
+
+
+def test_grey_card_under_known_cast_comes_back_neutral():
+    light = C.illuminant_rgb(3300, 0.008)
+    scene = studio()
+    scene[40:160, 30:150] = 0.18  # an 18 % card held in the frame
+    img = photograph(scene, light, exposure=0.7)
+    assert C.detect_reference(img) == "grey_card"
+    corr = C.correction_from_grey_card(img)
+    assert corr.method == "grey_card"
+    out = C.apply_correction(img, corr)
+    card = C.srgb_to_linear(out[60:140, 50:130]).reshape(-1, 3).mean(axis=0)
+    assert C.angular_error(card, (1, 1, 1)) < 1.0
+    assert abs(float(C.srgb_to_linear(np.uint8([118]))[0]) - card.mean()) < 0.015
+    lab = C.linear_to_lab(card)
+    assert abs(lab[1]) < 1.5 and abs(lab[2]) < 1.5
+
+
+def test_no_chart_no_card_raises_and_detects_nothing():
+    img = photograph(studio(), C.illuminant_rgb(4500))
+    assert C.detect_reference(img) is None
+    with pytest.raises(C.ReferenceNotFound):
+        C.correction_from_chart(img)
+    with pytest.raises(C.ReferenceNotFound) as err:
+        C.correction_from_grey_card(img)
+    assert isinstance(err.value, ImgpipeError) and err.value.fix
+    textured = photograph(general(), C.illuminant_rgb(5000))
+    assert C.detect_reference(textured, grey_card=False) is None
+
+
+# ---------------------------------------------------------------- auto
+
+
+@pytest.mark.parametrize("T,tint", [(2800, 0.0), (4000, 0.012), (7500, -0.01)])
+def test_auto_backdrop_removes_a_known_cast(T, tint):
+    light = C.illuminant_rgb(T, tint)
+    img = photograph(studio(), light, exposure=0.8)
+    corr = C.estimate_auto(img)
+    assert corr.method == "backdrop"
+    assert C.angular_error(1 / np.asarray(corr.gains), light) < 1.5
+    out = C.apply_correction(img, corr)
+    paper = out[5:40, 5:120].reshape(-1, 3).mean(axis=0)
+    assert np.ptp(paper) <= 4  # neutral again
+    assert paper.mean() > 225  # a white backdrop reads white
+
+
+def test_neutral_photo_is_left_alone():
+    img = photograph(studio(paper=0.88), (1, 1, 1))
+    corr = C.estimate_auto(img)
+    assert corr.is_identity, corr
+    out = C.apply_correction(img, corr)
+    assert np.array_equal(out, img)
+
+
+def test_coloured_backdrop_is_not_neutralised():
+    img = photograph(studio(paper=0.0) + np.array([0.15, 0.5, 0.85], np.float32) * (studio(product=(0, 0, 0)) > 0),
+                     (1, 1, 1))
+    corr = C.estimate_auto(img)
+    assert corr.method != "backdrop"
+
+
+def test_one_colour_close_up_is_left_alone():
+    fabric = np.empty((200, 300, 3), np.float32)
+    fabric[:] = (0.5, 0.05, 0.07)
+    fabric *= (1 + 0.05 * np.random.default_rng(0).normal(size=(200, 300, 1))).astype(np.float32)
+    corr = C.estimate_auto(photograph(fabric, (1, 1, 1)))
+    assert corr.is_identity
+
+
+@pytest.mark.parametrize("light", [(1.0, 0.02, 0.0), (0.0, 0.0, 1.0), (1.0, 1.0, 0.0), (0.02, 1.0, 0.02)])
+def test_extreme_casts_make_no_nan_black_or_inversion(light):
+    img = photograph(studio(), light)
+    corr = C.estimate_auto(img)
+    assert all(np.isfinite(corr.gains)) and min(corr.gains) > 0 and np.isfinite(corr.exposure)
+    assert max(corr.gains) / min(corr.gains) <= 20.0 + 1e-6
+    out = C.apply_correction(img, corr)
+    assert out.dtype == np.uint8 and out.shape == img.shape
+    # a correction is monotonic per channel: brighter in, brighter (or equal) out
+    order = np.argsort(img[..., 0].ravel(), kind="stable")
+    assert np.all(np.diff(out[..., 0].ravel()[order].astype(int)) >= -1) or corr.matrix is None
+    assert out.mean() > 5  # not black
+    json.dumps(corr.to_dict())
+
+
+def test_apply_correction_strength_and_matrix_path():
+    img = photograph(general(), C.illuminant_rgb(3500))
+    corr = C.Correction(gains=(0.6, 1.0, 2.2), exposure=1.1, method="manual")
+    full = C.apply_correction(img, corr)
+    none = C.apply_correction(img, corr, strength=0.0)
+    half = C.apply_correction(img, corr, strength=0.5)
+    assert np.array_equal(none, img)
+    assert np.abs(half.astype(int) - img).mean() < np.abs(full.astype(int) - img).mean()
+    # an identity matrix takes the float path and must agree with the LUT path
+    with_m = C.Correction(gains=corr.gains, exposure=corr.exposure, matrix=(np.eye(3) * 1.0000001).tolist())
+    assert np.abs(C.apply_correction(img, with_m).astype(int) - full).max() <= 1
