@@ -496,8 +496,9 @@ def shades_of_grey(lin: np.ndarray, p: float = 6.0) -> np.ndarray:
 def _backdrop(proxy: np.ndarray, lin: np.ndarray, unclipped: np.ndarray):
     """Find the studio backdrop in the image border.
 
-    Returns (light rgb, backdrop luminance high percentile, backdrop mask over
-    the whole proxy, reason) or (None, None, None, reason-key).
+    Returns (light rgb, (backdrop luminance, brightest channel; 95th
+    percentiles), mask of backdrop-like pixels over the whole proxy, None) or
+    (None, None, None, reason message key).
     """
     h, w = proxy.shape[:2]
     b = max(2, round(0.06 * min(h, w)))
@@ -536,11 +537,15 @@ def _backdrop(proxy: np.ndarray, lin: np.ndarray, unclipped: np.ndarray):
     if abs(duv) > 0.035 or not 1800 <= cct <= 14000:
         return None, None, None, "colour.warn.backdrop_coloured"
     y_ring = float(np.percentile(Y[sel], 90))
-    whole = unclipped & near & (Y >= 0.5 * y_ring) & smooth
+    like = near & (Y >= 0.5 * y_ring)
+    whole = unclipped & like & smooth
+    if whole.sum() < 50:
+        whole = sel
     # the backdrop is brightest behind the product, darkest in the corners:
     # judge its exposure by its bright part, over the whole frame
-    y_bd = float(np.percentile(Y[whole], 95)) if whole.sum() > 50 else y_ring
-    return light, y_bd, whole, None
+    y_bd = float(np.percentile(Y[whole], 95))
+    top = float(np.percentile(lin[whole].max(axis=-1), 95))
+    return light, (y_bd, top), like, None
 
 
 def estimate_auto(
@@ -554,7 +559,7 @@ def estimate_auto(
 
     1. Studio shots: the light is the mean colour of the backdrop found in the
        image border (bright, smooth, one chromaticity, near the light locus).
-       A white backdrop (luminance >= 0.5, sRGB 188, after balancing) is brought to
+       A white backdrop (brightest channel >= 0.5, sRGB 188) is brought to
        `backdrop_target` (linear; default 0.913 = sRGB 245), unless that
        would clip the product; a backdrop already in WHITE_OK is left alone.
     2. No usable backdrop: shades-of-grey p=6 on unclipped pixels, exposure 1.
@@ -588,13 +593,20 @@ def estimate_auto(
     cast = angular_error(light, (1, 1, 1))
     gains = np.ones(3) if cast < threshold else _gains_from_light(light, warnings)
     if method == "backdrop":
+        y_bd, top_bd = y_bd
         y_after = y_bd * float(_Y_WEIGHTS @ (gains * light)) / float(_Y_WEIGHTS @ light)
-        if y_after >= 0.5:
+        # White paper or grey? Judged on the brightest channel before
+        # balancing: under a warm light a well-exposed white backdrop has red
+        # near clipping but a low luminance.
+        if top_bd >= 0.5:
             # already white (sRGB ~229-252): leave it, a correct photo stays as it is
             if not WHITE_OK[0] <= y_after <= WHITE_OK[1]:
                 exposure = float(np.clip(backdrop_target / max(y_after, 1e-6), 0.5, 3.0))
             if exposure > 1.0:
-                product = unclipped & ~bd_mask
+                product = (unclipped & ~bd_mask).astype(np.uint8)
+                # edge pixels blend backdrop and product (and JPEG bleeds colour
+                # into them): they are neither, and would read as a bright product
+                product = cv2.erode(product, np.ones((5, 5), np.uint8)).astype(bool)
                 if product.sum() > 50:
                     top = float(np.percentile((lin[product] * gains.astype(np.float32)).max(axis=-1), 99.5))
                     if top * exposure > 1.0:
@@ -622,7 +634,7 @@ def _find_grey_card(proxy: np.ndarray):
     Y = lin @ _Y_WEIGHTS.astype(np.float32)
     lo, hi = lin.min(axis=-1), lin.max(axis=-1)
     # mid-tone, not clipped, and no more coloured than a grey under a strong cast
-    mask = (std < 5.0) & (Y > 0.02) & (Y < 0.6) & (proxy.max(axis=-1) < 250) & (hi < 6.0 * np.maximum(lo, 1e-4))
+    mask = (std < 5.0) & (Y > 0.02) & (Y < 0.6) & (proxy.max(axis=-1) < 250) & (hi < _MAX_GAIN_RATIO * np.maximum(lo, 1e-4))
     mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
     best = None

@@ -21,6 +21,7 @@ from imgpipe.correct import correction_from_reference
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import atomic_write_bytes, sha256_bytes
 from imgpipe.imageio import encode_jpeg, load_photo
+from imgpipe.ops import centre_square, resize_to_width, shrink_to_long_side
 from imgpipe.plan import OutputJob
 from imgpipe.profiles import Profile
 from imgpipe.sheet import Product
@@ -109,14 +110,6 @@ def source_long_side(analysis: dict, jobs: list[OutputJob], profiles: dict[str, 
     return min(need, max(full_w, full_h))
 
 
-def _resize_width(img: np.ndarray, width: int, upscale: bool = False) -> np.ndarray:
-    h, w = img.shape[:2]
-    if w == width or (w < width and not upscale):
-        return img
-    height = max(1, round(h * width / w))
-    interp = cv2.INTER_AREA if width < w else cv2.INTER_CUBIC
-    return cv2.resize(img, (width, height), interpolation=interp)
-
 
 def _box_px(analysis: dict, shape) -> tuple[int, int, int, int]:
     h, w = shape[:2]
@@ -138,7 +131,7 @@ def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderCo
     if job.role in ("main", "sku"):
         if is_close_up(analysis):
             # a close-up has no backdrop around it to frame: fill the square instead
-            img, pbox = _centre_square(img), None
+            img, pbox = centre_square(img), None
             out = Image.fromarray(cv2.resize(img, (spec.width, spec.height), interpolation=cv2.INTER_AREA))
         else:
             scale = _scale_for(params.get("scale"), img, analysis)
@@ -159,7 +152,7 @@ def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderCo
             h, w = img.shape[:2]
             cx0, cy0, cx1, cy1 = params["crop"]
             part = img[int(cy0 * h): int(cy1 * h), int(cx0 * w): int(cx1 * w)]
-        out = Image.fromarray(_resize_width(np.ascontiguousarray(part), spec.width, spec.upscale))
+        out = Image.fromarray(resize_to_width(np.ascontiguousarray(part), spec.width, spec.upscale))
     if spec.watermark != "none" and (ctx.watermark.text or ctx.watermark.logo):
         marked = place_watermark(out, ctx.watermark, ctx.font_path, avoid, _logo(ctx))
         out = marked.image
@@ -182,12 +175,6 @@ def is_close_up(analysis: dict) -> bool:
     edges = sum((x0 <= 0.01, y0 <= 0.01, x1 >= 0.99, y1 >= 0.99))
     return edges >= 2 or not analysis.get("box_confident", True)
 
-
-def _centre_square(img: np.ndarray) -> np.ndarray:
-    h, w = img.shape[:2]
-    side = min(h, w)
-    y, x = (h - side) // 2, (w - side) // 2
-    return img[y:y + side, x:x + side]
 
 
 def _extend_backdrop(img: np.ndarray, box, size: int, fill: float, scale: float | None):
@@ -280,7 +267,7 @@ def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float, mode: st
             return task.photo_id, {"correction": correction.to_dict(), "size": list(photo.full_size),
                                    "box": [0, 0, 1, 1], "backdrop": 0.0}, None
         photo = load_photo(path, max_megapixels=max_megapixels, min_long_side=ANALYSIS_LONG_SIDE)
-        proxy = _resize_long(photo.rgb, ANALYSIS_LONG_SIDE)
+        proxy = shrink_to_long_side(photo.rgb, ANALYSIS_LONG_SIDE)
         if mode == "off":
             correction = colour.Correction()
         elif task.reference is not None:
@@ -301,13 +288,6 @@ def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float, mode: st
     except Exception as err:
         return task.photo_id, None, error_dict(err, task.original)
 
-
-def _resize_long(img: np.ndarray, long_side: int) -> np.ndarray:
-    h, w = img.shape[:2]
-    if max(h, w) <= long_side:
-        return img
-    f = long_side / max(h, w)
-    return cv2.resize(img, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
 
 
 def error_dict(err: Exception, file: str) -> dict:

@@ -47,6 +47,8 @@ from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import atomic_write_text, sha256_file
 from imgpipe.messages import t, t_in
 from imgpipe.profiles import Profile
+from imgpipe.ops import shrink_to_long_side
+from imgpipe.render import is_close_up
 
 CHECKS = ("naming", "counts", "sizes", "marks", "data", "soldout", "backup", "quality", "freshness")
 SEVERITIES = ("error", "warning")
@@ -268,26 +270,9 @@ def mean_lab(rgb: np.ndarray, box: tuple[float, float, float, float] | None = No
     return colour.linear_to_lab(colour.srgb_to_linear(rgb).reshape(-1, 3).mean(axis=0))
 
 
-def is_close_up(analysis: dict) -> bool:
-    """A detail shot: the product box touches two or more edges, or no product was found."""
-    try:
-        from imgpipe.render import is_close_up as pipeline_rule
-    except ImportError:  # same rule as the renderer's framing
-        x0, y0, x1, y1 = analysis["box"]
-        return sum((x0 <= 0.01, y0 <= 0.01, x1 >= 0.99, y1 >= 0.99)) >= 2 or not analysis.get("box_confident", True)
-    return pipeline_rule(analysis)
-
-
 def boxes_intersect(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
-
-def _resize_long(img: np.ndarray, long_side: int) -> np.ndarray:
-    h, w = img.shape[:2]
-    if max(h, w) <= long_side:
-        return img
-    f = long_side / max(h, w)
-    return cv2.resize(img, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
 
 
 # --------------------------------------------------------------------------- file facts (cached)
@@ -824,7 +809,7 @@ class Validator:
             except ImgpipeError as err:
                 f.error("undecodable", p.original, name=path.name, detail=err.message)
                 continue
-            proxy = _resize_long(photo.rgb, PROXY_LONG_SIDE)
+            proxy = shrink_to_long_side(photo.rgb, PROXY_LONG_SIDE)
             box = tuple(p.analysis["box"])
             corrected = colour.apply_correction(proxy, colour.Correction.from_dict(p.analysis["correction"]),
                                                 self.settings.colour.strength)

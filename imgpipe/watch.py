@@ -158,7 +158,14 @@ class Watcher:
         interval = self.ws.settings.watch.poll_interval
         observer = PollingObserver(timeout=interval) if self.poll else Observer()
         observer.schedule(Wake(), str(self.inbox), recursive=True)
-        observer.start()
+        try:
+            observer.start()
+        except OSError as exc:  # e.g. inotify watch limit reached: polling still works
+            log.warning(f"{exc}; --poll")
+            self.poll = True
+            observer = PollingObserver(timeout=interval)
+            observer.schedule(Wake(), str(self.inbox), recursive=True)
+            observer.start()
         mode = t("watch.mode_poll", interval=interval) if self.poll else t("watch.mode_native")
         log.info(t("watch.started", inbox=self.inbox, mode=mode, settle=self.settle))
         self.sheet_key = self._sheet_key()

@@ -201,7 +201,7 @@ def test_auto_backdrop_removes_a_known_cast(T, tint):
     assert corr.method == "backdrop"
     assert C.angular_error(1 / np.asarray(corr.gains), light) < 1.5
     out = C.apply_correction(img, corr)
-    paper = out[5:40, 5:120].reshape(-1, 3).mean(axis=0)
+    paper = out[5:40, 150:250].reshape(-1, 3).mean(axis=0)  # top centre: the bright part
     assert np.ptp(paper) <= 4  # neutral again
     assert paper.mean() > 225  # a white backdrop reads white
 
@@ -237,9 +237,11 @@ def test_extreme_casts_make_no_nan_black_or_inversion(light):
     assert max(corr.gains) / min(corr.gains) <= 20.0 + 1e-6
     out = C.apply_correction(img, corr)
     assert out.dtype == np.uint8 and out.shape == img.shape
-    # a correction is monotonic per channel: brighter in, brighter (or equal) out
-    order = np.argsort(img[..., 0].ravel(), kind="stable")
-    assert np.all(np.diff(out[..., 0].ravel()[order].astype(int)) >= -1) or corr.matrix is None
+    assert corr.matrix is None
+    # no inversion: per channel, a brighter input never gives a darker output
+    for c in range(3):
+        order = np.argsort(img[..., c].ravel(), kind="stable")
+        assert np.all(np.diff(out[..., c].ravel()[order].astype(int)) >= 0)
     assert out.mean() > 5  # not black
     json.dumps(corr.to_dict())
 

@@ -84,17 +84,17 @@ def wait_for(cond, timeout: float, step: float = 0.05):
 class ThreadWatcher:
     """`watch()` in a thread; records its events."""
 
-    def __init__(self, root: Path, settle: float = SETTLE):
+    def __init__(self, root: Path, settle: float = SETTLE, poll: bool = False):
         self.ws = Workspace.open(root)
         self.stop = threading.Event()
         self.events: list[tuple[str, dict]] = []
         self.error: BaseException | None = None
         self.log = io.StringIO()
-        self.thread = threading.Thread(target=self._run, args=(settle,), daemon=True)
+        self.thread = threading.Thread(target=self._run, args=(settle, poll), daemon=True)
 
-    def _run(self, settle):
+    def _run(self, settle, poll):
         try:
-            watch(self.ws, jobs=1, settle_seconds=settle, stop_event=self.stop, backup=False,
+            watch(self.ws, poll=poll, jobs=1, settle_seconds=settle, stop_event=self.stop, backup=False,
                   on_event=lambda kind, data: self.events.append((kind, data)), log_stream=self.log)
         except BaseException as exc:  # surfaced by the test
             self.error = exc
@@ -251,3 +251,16 @@ def test_sigterm_mid_burst_then_restart_loses_and_duplicates_nothing(tmp_path):
         assert sorted(p.seq for p in photos if p.article == article) == list(range(1, 9))
         # every photo's main/detail outputs exist after the restart
         assert len(list((root / "output" / "tmall" / article).rglob(f"{article}-*.jpg"))) >= 8
+
+
+def test_poll_mode_for_network_shares(tmp_path):
+    root = make_ws(tmp_path / "ws")
+    toml = root / "imgpipe.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("poll_interval = 2.0", "poll_interval = 0.3"),
+                    encoding="utf-8")
+    with ThreadWatcher(root, poll=True) as w:
+        data = photo_bytes(30)
+        (root / "inbox" / "A1002 back.jpg").write_bytes(data)
+        wait_for(lambda: w.photos(), 15)
+    assert [p.read_bytes() for p in originals(root)] == [data]
+    assert "0.3" in w.log.getvalue()  # the log says it polls, and how often

@@ -1,0 +1,33 @@
+"""Small pure resizing operations shared by the image stages (uint8 HxWx3 in, out)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def shrink_to_long_side(img: np.ndarray, long_side: int) -> np.ndarray:
+    """`img` with its longer side at most `long_side` pixels (area-averaged); never enlarged."""
+    h, w = img.shape[:2]
+    if max(h, w) <= long_side:
+        return img
+    f = long_side / max(h, w)
+    return cv2.resize(img, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+
+
+def resize_to_width(img: np.ndarray, width: int, upscale: bool = False) -> np.ndarray:
+    """`img` scaled to `width` pixels, aspect kept; smaller images stay as they are unless `upscale`."""
+    h, w = img.shape[:2]
+    if w == width or (w < width and not upscale):
+        return img
+    height = max(1, round(h * width / w))
+    interp = cv2.INTER_AREA if width < w else cv2.INTER_CUBIC
+    return cv2.resize(img, (width, height), interpolation=interp)
+
+
+def centre_square(img: np.ndarray) -> np.ndarray:
+    """The largest centred square of `img` (a view, no copy)."""
+    h, w = img.shape[:2]
+    side = min(h, w)
+    y, x = (h - side) // 2, (w - side) // 2
+    return img[y:y + side, x:x + side]
