@@ -28,7 +28,6 @@ PASS/FAIL against the targets of issue 3.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path

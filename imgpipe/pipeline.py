@@ -14,6 +14,7 @@ nothing and a killed run is finished by running again.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -21,6 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+import numpy as np
+
+from imgpipe import colour
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import remove_stale_temps, sha256_file
 from imgpipe.ingest import SIDECAR_NAME, IngestResult, category_folder, ingest
@@ -171,6 +175,27 @@ def analyse(ws: Workspace, articles: list[str], executor: Executor, summary: Run
             cat.set_analysis(photo_id, analysis, keys[photo_id])
 
 
+def with_session_colour(photos: list) -> list:
+    """The photos, where those with no backdrop of their own take the article's studio correction.
+
+    A close-up of fabric cannot show the light it was shot under; the
+    whole-product shots of the same article, on the backdrop, under the same
+    light, can. Their median gains and exposure replace the general-scene
+    estimate (shades-of-grey), which mistakes a colourful close-up for a cast.
+    """
+    studio = [p.analysis["correction"] for p in photos
+              if p.kind == "photo" and p.analysis["correction"].get("method") == "backdrop"]
+    if not studio:
+        return photos
+    gains = np.median([c["gains"] for c in studio], axis=0)
+    cct, tint = colour.cct_and_tint(gains)
+    session = colour.Correction(gains=tuple(float(g) for g in gains), method="session", cct_k=cct, tint=tint,
+                                exposure=float(np.median([c["exposure"] for c in studio]))).to_dict()
+    return [dataclasses.replace(p, analysis=dict(p.analysis, correction=session))
+            if p.kind == "photo" and p.analysis["correction"].get("method") in ("shades_of_grey", "none") else p
+            for p in photos]
+
+
 def _main_scales(article: str, photos, profiles) -> dict:
     """One scale (output px per full-size px) for all main images of an article.
 
@@ -268,8 +293,9 @@ def plan_all(ws: Workspace, articles: list[str], products, profiles, font_path, 
         product = products[article]
         photos = [p for p in cat.photos(article) if p.analysis and "box" in p.analysis]
         sidecar = _sidecar(ws, product, summary)
+        photos = with_session_colour(photos)
         shared = dict(shared_base,
-                      analysis={p.id: p.analysis_key for p in photos},
+                      analysis={p.id: fingerprint(p.analysis_key, p.analysis["correction"]) for p in photos},
                       backdrop={p.id: p.analysis.get("backdrop") for p in photos},
                       close_up={p.id for p in photos if is_close_up(p.analysis)},
                       main_scale=_main_scales(article, [p for p in photos if p.kind == "photo"], profiles))

@@ -34,7 +34,7 @@ def images(root: Path) -> dict[str, str]:
 
 
 def test_dask_outputs_are_byte_identical_to_the_local_pool(workspace, tmp_path, cluster):
-    drop_photos(workspace, count=3)
+    drop_photos(workspace, count=2, size=(640, 480))
     twin = tmp_path / "twin"
     shutil.copytree(workspace, twin)
 
@@ -44,7 +44,7 @@ def test_dask_outputs_are_byte_identical_to_the_local_pool(workspace, tmp_path, 
     assert remote.ok, remote.failed
 
     made_local, made_remote = images(workspace), images(twin)
-    assert len(made_local) >= 3 * 3  # at least a main, large and detail per platform
+    assert len(made_local) >= 2 * 3  # at least a main and a detail per platform
     assert made_remote == made_local
     assert sorted(remote.written) == sorted(local.written)
     # the coordinator recorded every file the workers wrote

@@ -1,6 +1,5 @@
 """Loading photos right: orientation, ICC, CMYK, 16-bit, alpha, bombs, broken files; byte caps."""
 
-import importlib.util
 import io
 import sys
 from pathlib import Path
@@ -18,11 +17,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _samples_module():
-    spec = importlib.util.spec_from_file_location("make_samples", ROOT / "samples" / "make_samples.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_samples"] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    """samples/make_samples.py imported by name, as test_samples.py does (one module object)."""
+    if str(ROOT / "samples") not in sys.path:
+        sys.path.insert(0, str(ROOT / "samples"))
+    import make_samples
+
+    return make_samples
 
 
 def upright_marker() -> np.ndarray:
