@@ -1,0 +1,65 @@
+"""Role assignment and colour sharing rules, on catalog rows made by hand."""
+
+from imgpipe.catalog import PhotoRow
+from imgpipe.pipeline import with_session_colour
+from imgpipe.plan import plan_article
+from imgpipe.profiles import load_profile
+from imgpipe.settings import Settings
+from imgpipe.sheet import Product
+from imgpipe.sidecar import Sidecar
+
+PRODUCT = Product(article="A1", name="衬衫", category="服装", colours=("红色", "藏青"),
+                  selling_points=tuple(f"卖点{i}" for i in range(5)))
+
+
+def photo(seq, method="backdrop", gains=(1.2, 1.0, 0.8), box=(0.2, 0.2, 0.8, 0.8), kind="photo", backdrop=0.5):
+    analysis = {"correction": {"gains": list(gains), "exposure": 1.0, "method": method},
+                "box": list(box), "size": [1000, 800], "backdrop": backdrop, "box_confident": True}
+    return PhotoRow(seq, "A1", seq, ".jpg", f"sha{seq}", f"originals/x/A1-{seq:02d}.jpg", f"{seq}.jpg",
+                    None, kind, analysis, "k")
+
+
+def shared_for(photos):
+    return {"watermark": "w", "font": "f", "lang": "zh", "analysis": {p.id: p.analysis_key for p in photos},
+            "backdrop": {p.id: p.analysis["backdrop"] for p in photos},
+            "close_up": {p.id for p in photos if p.analysis["box"] == [0, 0, 1, 1]}, "main_scale": {}}
+
+
+def test_close_ups_take_the_articles_studio_correction():
+    photos = [photo(1, gains=(1.2, 1.0, 0.8)), photo(2, gains=(1.3, 1.0, 0.7)),
+              photo(3, method="shades_of_grey", gains=(0.9, 1.0, 1.4), box=(0, 0, 1, 1))]
+    fixed = with_session_colour(photos)
+    assert fixed[0] is photos[0] and fixed[1] is photos[1]
+    assert fixed[2].analysis["correction"]["method"] == "session"
+    assert fixed[2].analysis["correction"]["gains"] == [1.25, 1.0, 0.75]
+    # no studio shot in the article: nothing to share, the photo keeps its own estimate
+    alone = [photo(4, method="shades_of_grey")]
+    assert with_session_colour(alone) == alone
+
+
+def test_roles_whole_shots_first_cleanest_backdrop_white_references_never_published():
+    photos = [photo(1, box=[0, 0, 1, 1]), photo(2, backdrop=0.4), photo(3, backdrop=0.9),
+              photo(4, kind="reference"), photo(5)]
+    profile = load_profile("tmall")
+    jobs = plan_article(PRODUCT, photos, profile, Sidecar(), [], Settings(), shared_for(photos))
+    by_role = {}
+    for job in jobs:
+        by_role.setdefault(job.role, []).append(job)
+    assert [j.path.rsplit("/", 1)[1] for j in by_role["main"]] == ["A1-02.jpg", "A1-03.jpg", "A1-05.jpg", "A1-01.jpg"]
+    assert [j.photo_id for j in by_role["white"]] == [3]
+    assert all(j.photo_id != 4 for j in jobs)
+    assert len(by_role["selling_point"]) == 5 and len(by_role["sku"]) == 2
+    assert len({j.path for j in jobs}) == len(jobs)
+
+
+def test_sold_out_colour_goes_on_its_sku_image_only_unless_the_sidecar_says_more():
+    photos = [photo(1), photo(2), photo(3)]
+    profile = load_profile("tmall")
+    settings = Settings()
+    jobs = plan_article(PRODUCT, photos, profile, Sidecar(), [("红色", "")], settings, shared_for(photos))
+    marked = {j.path.split("/", 3)[3] for j in jobs if j.params["overlays"]}
+    assert marked == {"sku/A1-01-红色.jpg"}
+    sidecar = Sidecar(colours={"红色": [2]})
+    jobs = plan_article(PRODUCT, photos, profile, sidecar, [("红色", "")], settings, shared_for(photos))
+    marked = {j.path.split("/", 3)[3] for j in jobs if j.params["overlays"]}
+    assert "sku/A1-02-红色.jpg" in marked and "main/A1-02.jpg" in marked and "main/A1-01.jpg" not in marked
