@@ -135,6 +135,13 @@ def burst(tmp: Path, args) -> None:
     files = sorted(src.iterdir())
     size = Image.open(files[0]).size
 
+    for rep in range(args.repeat):  # alternate, so both see the same machine load
+        burst_once(tmp / f"rep{rep}", files, size, args)
+
+
+def burst_once(tmp: Path, files: list[Path], size, args) -> None:
+    from imgpipe.pipeline import run
+
     # batch: the same photos, already in the inbox
     root = make_ws(tmp / "run", args.platforms)
     for f in files:
@@ -170,6 +177,7 @@ def main() -> None:
     ap.add_argument("--latency-mp", type=float, default=20.0)
     ap.add_argument("--latency-runs", type=int, default=3, help="0 = skip")
     ap.add_argument("--settle", type=float, default=1.0)
+    ap.add_argument("--repeat", type=int, default=1, help="burst: alternate run/watch this many times")
     ap.add_argument("--jobs", type=int, default=None)
     ap.add_argument("--platform", dest="platforms", action="append", help="repeatable; default: all")
     ap.add_argument("--no-slices", action="store_true", help="no chromium: detail pages as HTML only")

@@ -1,6 +1,6 @@
-"""Executors past one machine: the same per-photo tasks on a Dask cluster.
+"""Where per-photo tasks run: inline, a local process pool, or a Dask cluster.
 
-`pipeline.Executor` runs tasks inline or in a local process pool. A
+`LocalExecutor` runs tasks inline or in a local process pool. A
 `DaskExecutor` has the same `map(fn, items, *args)` / `close()` interface and
 sends each task to a `dask.distributed` scheduler. Workers must see the
 workspace at the same path (a shared mount): they read originals and write
@@ -14,10 +14,36 @@ pool never pays for it (or needs it installed).
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
 from typing import Iterable
 
 from imgpipe.errors import ConfigError
 from imgpipe.messages import t
+from imgpipe.render import worker_init
+
+
+class LocalExecutor:
+    """Runs task functions inline (jobs=1) or in a local process pool, results in order."""
+
+    def __init__(self, jobs: int):
+        self.jobs = max(1, jobs)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def map(self, fn, items: list, *args) -> Iterable:
+        if self.jobs == 1 or len(items) <= 1:
+            worker_init()
+            for item in items:
+                yield fn(item, *args)
+            return
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.jobs, initializer=worker_init)
+        futures = [self._pool.submit(fn, item, *args) for item in items]
+        for fut in futures:
+            yield fut.result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
 
 
 def _init_and_call(fn, item, *args):
@@ -85,6 +111,4 @@ def make_executor(jobs: int, executor: str = "local", scheduler=None):
     if executor not in ("local", None, ""):
         raise ConfigError(t("dask.unknown_executor", name=executor), field="executor",
                           fix=t("dask.unknown_executor.fix"))
-    from imgpipe.pipeline import Executor
-
-    return Executor(jobs)
+    return LocalExecutor(jobs)

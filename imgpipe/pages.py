@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from imgpipe.browser import find_browser
 from imgpipe.detail_page import DetailImages, detail_fingerprint, render_detail_page
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import is_within
@@ -48,8 +49,20 @@ def page_images(ws, product, platform: str) -> DetailImages:
     )
 
 
+def page_fingerprint(ws, product, profile, images: DetailImages, mode: str) -> str:
+    """What a page depends on (data, images, template, profile, texts) and how it was made.
+
+    mode: "slices" (rendered by a browser and cut) or "html" (no browser).
+    """
+    lang = ws.settings.language
+    return detail_fingerprint(product, profile.detail_page, images, lang=lang, shop_name=ws.settings.watermark.text,
+                              template_dir=ws.root / "templates", platform_label=profile.label(lang)) + mode
+
+
 def render_pages(ws, articles, products, profiles, executor, summary, progress=None) -> None:
-    template_dir = ws.root / "templates"
+    browser = find_browser()
+    # pages made without a browser (HTML only) are redone once one is installed
+    mode = "slices" if browser else "html"
     tasks = []
     for article in articles:
         product = products[article]
@@ -58,9 +71,7 @@ def render_pages(ws, articles, products, profiles, executor, summary, progress=N
             if not (images.header or images.details):
                 continue
             out_dir = ws.root / "output" / platform / article / "page"
-            fp = detail_fingerprint(product, profile.detail_page, images, lang=ws.settings.language,
-                                    shop_name=ws.settings.watermark.text, template_dir=template_dir,
-                                    platform_label=profile.label(ws.settings.language))
+            fp = page_fingerprint(ws, product, profile, images, mode)
             row = ws.catalog.page(platform, article)
             if row and row["fingerprint"] == fp and (out_dir / "index.html").is_file():
                 summary.pages_skipped += 1
@@ -69,7 +80,7 @@ def render_pages(ws, articles, products, profiles, executor, summary, progress=N
     done = 0
     browser_note = None
     for task, result, error in executor.map(render_page_task, tasks, ws.root, products, profiles,
-                                            ws.settings.language, ws.settings.watermark.text):
+                                            ws.settings.language, ws.settings.watermark.text, browser):
         done += 1
         if progress:
             progress("pages", done, len(tasks))
@@ -80,14 +91,15 @@ def render_pages(ws, articles, products, profiles, executor, summary, progress=N
         if result.skipped:
             browser_note = result.skipped
         rel_slices = [p.relative_to(ws.root).as_posix() for p in result.slices]
-        ws.catalog.record_page(task.platform, task.article, task.fingerprint if not result.skipped else "",
-                               rel_slices, result.html.relative_to(ws.root).as_posix())
+        ws.catalog.record_page(task.platform, task.article, task.fingerprint, rel_slices,
+                               result.html.relative_to(ws.root).as_posix())
         summary.pages_written.append(result.html.relative_to(ws.root).as_posix())
     if browser_note:
         summary.warnings.append({"file": None, "message": browser_note, "fix": None})
 
 
-def render_page_task(task: PageTask, root: Path, products, profiles, lang: str, shop_name: str):
+def render_page_task(task: PageTask, root: Path, products, profiles, lang: str, shop_name: str,
+                     browser: Path | None):
     """Worker side: HTML, browser render, slices. Returns (task, result, error)."""
     profile = profiles[task.platform]
     template_dir = root / "templates"
@@ -98,6 +110,7 @@ def render_page_task(task: PageTask, root: Path, products, profiles, lang: str, 
             products[task.article], profile.detail_page, task.images, task.out_dir, lang=lang, shop_name=shop_name,
             template_dir=template_dir if template_dir.is_dir() else None, platform_label=profile.label(lang),
             slices_dir=task.out_dir, quality=profile.jpeg_quality, min_quality=profile.min_jpeg_quality,
+            browser=browser, use_browser=browser is not None,
         )
         return task, result, None
     except Exception as err:

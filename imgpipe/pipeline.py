@@ -17,21 +17,23 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
-from concurrent.futures import ProcessPoolExecutor
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 
 from imgpipe import colour
 from imgpipe.errors import ImgpipeError
+from imgpipe.executors import make_executor
 from imgpipe.fsutil import remove_stale_temps, sha256_file
 from imgpipe.ingest import SIDECAR_NAME, IngestResult, category_folder, ingest
+from imgpipe.pages import render_pages
 from imgpipe.plan import OutputJob, fingerprint, plan_article
 from imgpipe.render import (
     AnalyseTask, PhotoResult, PhotoTask, RenderContext, analyse_photo, render_photo, is_close_up,
-    source_long_side, worker_init,
+    source_long_side,
 )
 from imgpipe.sidecar import Sidecar, load_sidecar
 from imgpipe.workspace import Workspace
@@ -69,7 +71,6 @@ class RunSummary:
             "duplicates": [{"file": str(p.path), "reason": p.reason} for p in self.ingest.duplicates],
             "pending": [{"file": str(p.path), "article": p.article, "reason": p.reason, "fix": p.fix} for p in pend],
             "written": self.written,
-            "planned": [j.path for j in self.planned] if self.dry_run else [],
             "skipped": self.skipped,
             "removed": self.removed,
             "failed": self.failed,
@@ -80,29 +81,6 @@ class RunSummary:
             "seconds": round(self.seconds, 2),
         }
 
-
-class Executor:
-    """Runs task functions: inline, in a local process pool, or (later) elsewhere."""
-
-    def __init__(self, jobs: int):
-        self.jobs = max(1, jobs)
-        self._pool: ProcessPoolExecutor | None = None
-
-    def map(self, fn, items: list, *args) -> Iterable:
-        if self.jobs == 1 or len(items) <= 1:
-            worker_init()
-            for item in items:
-                yield fn(item, *args)
-            return
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.jobs, initializer=worker_init)
-        futures = [self._pool.submit(fn, item, *args) for item in items]
-        for fut in futures:
-            yield fut.result()
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
 
 
 def _analysis_key(photo, settings, reference: dict | None) -> str:
@@ -138,7 +116,7 @@ def _minutes_between(a: str | None, b: str | None) -> float | None:
     return abs((fa - fb).total_seconds()) / 60
 
 
-def analyse(ws: Workspace, articles: list[str], executor: Executor, summary: RunSummary,
+def analyse(ws: Workspace, articles: list[str], executor, summary: RunSummary,
             progress: Progress | None = None) -> None:
     """Make sure every photo of `articles` has an up-to-date analysis in the catalog."""
     cat = ws.catalog
@@ -229,8 +207,6 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
     executor: "local" (process pool, inline for jobs=1) or "dask" (tasks sent to the
     dask.distributed scheduler at `scheduler`, e.g. "tcp://HOST:8786"; the catalog stays here).
     """
-    import time
-
     started = time.perf_counter()
     summary = RunSummary(dry_run=dry_run)
     profiles = ws.enabled(platforms)
@@ -238,39 +214,28 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
     summary.warnings.extend(e.as_dict() for e in sheet.errors)
     font_path = ws.font_path()
     cat = ws.catalog
-    if not dry_run:
-        remove_stale_temps(ws.root / "output")
-        remove_stale_temps(ws.root / "originals")
-    summary.ingest = ingest(ws.root, sheet.products, cat, dry_run=dry_run,
-                            max_megapixels=ws.settings.max_megapixels)
-    jobs = jobs or ws.settings.jobs or os.cpu_count() or 1
-    if executor == "local":
-        executor = Executor(jobs)
-    else:
-        from imgpipe.executors import make_executor
-
-        executor = make_executor(jobs, executor, scheduler)
+    # made before anything is touched: a bad --scheduler is a usage error with nothing done
+    pool = make_executor(jobs or ws.settings.jobs or os.cpu_count() or 1, executor, scheduler)
     try:
-        todo = [a for a in (articles or cat.articles()) if a in sheet.products]
+        if not dry_run:
+            remove_stale_temps(ws.root / "output")
+            remove_stale_temps(ws.root / "originals")
+        summary.ingest = ingest(ws.root, sheet.products, cat, dry_run=dry_run,
+                                max_megapixels=ws.settings.max_megapixels)
         if dry_run:
-            for a in summary.ingest.archived:
-                summary.planned.append(OutputJob("-", "original", str(a.dest), 0))
             return summary
-        analyse(ws, todo, executor, summary, progress)
+        todo = [a for a in (articles or cat.articles()) if a in sheet.products]
+        analyse(ws, todo, pool, summary, progress)
         tasks = plan_all(ws, todo, sheet.products, profiles, font_path, summary)
         ctx = RenderContext(ws.root, profiles, sheet.products, ws.settings.watermark, ws.settings.soldout,
                             font_path, ws.settings.language, ws.settings.max_megapixels, ws.settings.colour.strength)
-        done = 0
-        for result in executor.map(render_photo, tasks, ctx):
-            done += 1
+        for done, result in enumerate(pool.map(render_photo, tasks, ctx), 1):
             record_photo_result(ws, result, summary)
             if progress:
                 progress("render", done, len(tasks))
-        from imgpipe.pages import render_pages
-
-        render_pages(ws, todo, sheet.products, profiles, executor, summary, progress)
+        render_pages(ws, todo, sheet.products, profiles, pool, summary, progress)
     finally:
-        executor.close()
+        pool.close()
     if backup and ws.settings.backup.target and ws.settings.backup.after_run:
         from imgpipe.backup import backup_workspace
 

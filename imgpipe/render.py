@@ -117,56 +117,103 @@ def _box_px(analysis: dict, shape) -> tuple[int, int, int, int]:
     return int(x0 * w), int(y0 * h), int(round(x1 * w)), int(round(y1 * h))
 
 
-def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderContext) -> tuple[Image.Image, dict]:
-    """One output image (PIL, RGB) from the corrected photo; meta for the catalog."""
+def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderContext,
+                  shapes: dict | None = None) -> tuple[Image.Image, dict]:
+    """One output image (PIL, RGB) from the corrected photo; meta for the catalog.
+
+    `shapes` memoises the geometry step (framing, white matte, width resize)
+    across the outputs of one photo: Tmall, JD and 1688 mostly want the same
+    800 px square or the same page width, and only the marks differ.
+    """
     profile = ctx.profiles[job.platform]
     spec = profile.roles[job.role]
-    product = ctx.products[ctx_article(job)]
     params = job.params
+    key = _shape_key(job, spec)
+    if shapes is None or key not in shapes:
+        shaped = _shape(img, analysis, job, spec)
+        if shapes is not None:
+            shapes[key] = shaped
+    else:
+        shaped = shapes[key]
+    pixels, product_box = shaped
+    out = Image.fromarray(pixels)
     meta: dict = {}
     avoid = None
-    box = _box_px(analysis, img.shape)
-    backdrop = tuple(int(v) for v in analysis.get("backdrop_rgb", (255, 255, 255)))
-    pbox = framing.ProductBox(*box, backdrop, bool(analysis.get("box_confident", True)))
-    if job.role in ("main", "sku"):
-        if is_close_up(analysis):
-            # a close-up has no backdrop around it to frame: fill the square instead
-            img, pbox = centre_square(img), None
-            out = Image.fromarray(cv2.resize(img, (spec.width, spec.height), interpolation=cv2.INTER_AREA))
-        else:
-            scale = _scale_for(params.get("scale"), img, analysis)
-            padded, pbox = _extend_backdrop(img, pbox, spec.width, spec.fill, scale)
-            out = Image.fromarray(framing.frame_square(padded, pbox, spec.width, spec.fill, backdrop, scale=scale))
-            meta["product_box"] = list(framing.framed_box(padded.shape, pbox, spec.width, spec.fill, scale))
-            if spec.watermark == "outside_product":
-                avoid = tuple(meta["product_box"])
-        if spec.watermark == "outside_product" and avoid is None:
-            # the product fills a close-up: there is no "outside" for the mark
-            avoid = (0, 0, spec.width, spec.height)
-            meta["product_box"] = list(avoid)
-    elif job.role == "white":
-        out = Image.fromarray(framing.white_background(img, pbox, spec.width, spec.fill))
-    else:
-        part = img
-        if params.get("crop"):
-            h, w = img.shape[:2]
-            cx0, cy0, cx1, cy1 = params["crop"]
-            part = img[int(cy0 * h): int(cy1 * h), int(cx0 * w): int(cx1 * w)]
-        out = Image.fromarray(resize_to_width(np.ascontiguousarray(part), spec.width, spec.upscale))
+    if product_box is not None:
+        meta["product_box"] = list(product_box)
+    if spec.watermark == "outside_product":
+        # a close-up is all product: there is no "outside" for the mark
+        avoid = product_box or (0, 0, out.width, out.height)
+        meta["product_box"] = list(avoid)
     if spec.watermark != "none" and (ctx.watermark.text or ctx.watermark.logo):
         marked = place_watermark(out, ctx.watermark, ctx.font_path, avoid, _logo(ctx))
         out = marked.image
         meta["watermark_boxes"] = [list(b) for b in marked.boxes]
         meta["watermark_skipped"] = marked.skipped
     if job.role == "large":
-        out = labels.labelled_large_image(out, product, spec.width, ctx.font_path, lang=ctx.lang,
-                                          sold_out_sizes=set(params.get("sold_sizes", [])))
+        out = labels.labelled_large_image(out, ctx.products[ctx_article(job)], spec.width, ctx.font_path,
+                                          lang=ctx.lang, sold_out_sizes=set(params.get("sold_sizes", [])))
     elif job.role == "selling_point":
         out = labels.selling_point_image(out, params["caption"], spec.width, ctx.font_path, params["index"])
     if params.get("overlays"):
         out = labels.sold_out_overlay(out, params["overlays"], ctx.font_path, colour=ctx.soldout.banner_colour)
         meta["overlays"] = params["overlays"]
     return out, meta
+
+
+def _shape_key(job: OutputJob, spec) -> tuple:
+    kind = {"main": "framed", "sku": "framed", "white": "white"}.get(job.role, "width")
+    crop = tuple(job.params.get("crop") or ())
+    return kind, spec.width, spec.height, spec.fill, job.params.get("scale"), crop, spec.upscale
+
+
+def _shape(img: np.ndarray, analysis: dict, job: OutputJob, spec) -> tuple[np.ndarray, tuple | None]:
+    """The photo brought to the role's geometry, before marks and text.
+
+    Returns (uint8 pixels, the product box in them or None).
+    """
+    if job.role in ("main", "sku", "white") and is_close_up(analysis):
+        # a close-up has no backdrop around it to frame: it fills the square
+        return cv2.resize(centre_square(img), (spec.width, spec.height), interpolation=cv2.INTER_AREA), None
+    if job.role in ("main", "sku", "white"):
+        backdrop = tuple(int(v) for v in analysis.get("backdrop_rgb", (255, 255, 255)))
+        box = framing.ProductBox(*_box_px(analysis, img.shape), backdrop,
+                                 bool(analysis.get("box_confident", True)))
+        scale = _scale_for(job.params.get("scale") if job.role != "white" else None, img, analysis)
+        scale = min(scale or framing.frame_scale(box, spec.width, spec.fill), spec.width / max(1, box.width, box.height))
+        window, box = _window(img, box, spec.width, scale)
+        if job.role == "white":
+            return framing.white_background(window, box, spec.width, spec.fill, scale=scale), None
+        framed = framing.frame_square(window, box, spec.width, spec.fill, backdrop, scale=scale)
+        return framed, framing.framed_box(window.shape, box, spec.width, spec.fill, scale)
+    part = img
+    if job.params.get("crop"):
+        h, w = img.shape[:2]
+        cx0, cy0, cx1, cy1 = job.params["crop"]
+        part = img[int(cy0 * h): int(cy1 * h), int(cx0 * w): int(cx1 * w)]
+    return resize_to_width(np.ascontiguousarray(part), spec.width, spec.upscale), None
+
+
+def _window(img: np.ndarray, box, size: int, scale: float):
+    """The part of the photo that lands in a `size`-px square framed at `scale`.
+
+    Cropping first means only that part is resized. Where the square reaches
+    past the photo, the photo's own edge is carried outwards: a flat pad
+    colour never matches a real sweep (gradients, vignetting). Returns the
+    window and the product box moved into it.
+    """
+    side = int(np.ceil(size / scale)) + 4
+    cx, cy = box.centre
+    x0, y0 = int(np.floor(cx - side / 2)), int(np.floor(cy - side / 2))
+    x1, y1 = x0 + side, y0 + side
+    h, w = img.shape[:2]
+    crop = img[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
+    pads = (max(0, -y0), max(0, y1 - h), max(0, -x0), max(0, x1 - w))
+    if any(pads):
+        crop = cv2.copyMakeBorder(crop, *pads, cv2.BORDER_REPLICATE)
+    dx, dy = -x0, -y0
+    moved = framing.ProductBox(box.x0 + dx, box.y0 + dy, box.x1 + dx, box.y1 + dy, box.backdrop_rgb, box.confident)
+    return np.ascontiguousarray(crop), moved
 
 
 def is_close_up(analysis: dict) -> bool:
@@ -176,31 +223,6 @@ def is_close_up(analysis: dict) -> bool:
     return edges >= 2 or not analysis.get("box_confident", True)
 
 
-
-def _extend_backdrop(img: np.ndarray, box, size: int, fill: float, scale: float | None):
-    """The photo with its own edges carried outwards, so framing never shows a seam.
-
-    A flat pad colour never matches a real sweep (gradients, vignetting);
-    repeating the outermost rows and columns does. Returns the padded image
-    and the product box moved with it.
-    """
-    s = framing.frame_scale(box, size, fill) if scale is None else scale
-    s = min(s, size / max(1, box.width, box.height))
-    window = int(np.ceil(size / max(s, 1e-6))) + 2
-    h, w = img.shape[:2]
-    pad_x, pad_y = max(0, (window - w) // 2 + 2), max(0, (window - h) // 2 + 2)
-    cx, cy = box.centre
-    # the window is centred on the product, so the side nearer the product needs more
-    left = max(pad_x, int(window / 2 - cx) + 2, 0)
-    right = max(pad_x, int(cx + window / 2 - w) + 2, 0)
-    top = max(pad_y, int(window / 2 - cy) + 2, 0)
-    bottom = max(pad_y, int(cy + window / 2 - h) + 2, 0)
-    if not (left or right or top or bottom):
-        return img, box
-    padded = cv2.copyMakeBorder(img, top, bottom, left, right, cv2.BORDER_REPLICATE)
-    moved = framing.ProductBox(box.x0 + left, box.y0 + top, box.x1 + left, box.y1 + top, box.backdrop_rgb,
-                               box.confident)
-    return padded, moved
 
 
 def ctx_article(job: OutputJob) -> str:
@@ -227,11 +249,12 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
     except Exception as err:  # one bad photo never stops the batch
         return PhotoResult(task.photo_id, [], time.perf_counter() - started, error_dict(err, task.original))
     results = []
+    shapes: dict = {}
     for job in task.jobs:
         profile = ctx.profiles[job.platform]
         spec = profile.roles[job.role]
         try:
-            out, meta = render_output(img, task.analysis, job, ctx)
+            out, meta = render_output(img, task.analysis, job, ctx, shapes)
             data, quality = encode_jpeg(out, max_bytes=spec.max_bytes, quality=profile.jpeg_quality,
                                         min_quality=profile.min_jpeg_quality, role=job.role, file=job.path)
             atomic_write_bytes(ctx.root / job.path, data)

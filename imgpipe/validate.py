@@ -896,8 +896,7 @@ class Validator:
         return f.result
 
     def _page_freshness(self, f: _Finder, article: str, profile: Profile, page, slices) -> None:
-        from imgpipe.detail_page import detail_fingerprint
-        from imgpipe.pages import page_images
+        from imgpipe.pages import page_fingerprint, page_images
 
         if page is None or not slices:
             f.error("page_missing", None, article=article)
@@ -907,11 +906,7 @@ class Validator:
                 f.error("file_missing", s, name=s.rsplit("/", 1)[-1])
                 return
         product = self.products[article]
-        lang = self.settings.language
-        template_dir = self.root / "templates"
-        fp = detail_fingerprint(product, profile.detail_page, page_images(self.ws, product, profile.name),
-                                lang=lang, shop_name=self.settings.watermark.text, template_dir=template_dir,
-                                platform_label=profile.label(lang))
+        fp = page_fingerprint(self.ws, product, profile, page_images(self.ws, product, profile.name), "slices")
         if page["fingerprint"] != fp:
             f.error("page_stale", None, article=article)
 
