@@ -257,7 +257,7 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
             out, meta = render_output(img, task.analysis, job, ctx, shapes)
             data, quality = encode_jpeg(out, max_bytes=spec.max_bytes, quality=profile.jpeg_quality,
                                         min_quality=profile.min_jpeg_quality, role=job.role, file=job.path)
-            atomic_write_bytes(ctx.root / job.path, data)
+            atomic_write_bytes(ctx.root / job.path, data, durable=False)  # rebuildable; size is checked
             results.append(OutputResult(job, sha256_bytes(data), out.width, out.height, len(data), quality, meta))
         except Exception as err:
             results.append(OutputResult(job, error=error_dict(err, job.path)))

@@ -188,11 +188,8 @@ def place_watermark(
     if avoid is not None:
         scales += [s for s in (0.85, 0.7, 0.6, MIN_SHRINK) if s >= MIN_SHRINK]
     for scale in scales:
-        stamp = make_stamp(settings, font_path, settings.size * W * scale, logo)
+        stamp = _stamp(settings, font_path, round(settings.size * W * scale), logo, tiled)
         if tiled:
-            stamp = stamp.rotate(TILE_ANGLE, expand=True, resample=Image.Resampling.BICUBIC)
-            bbox = stamp.getchannel("A").getbbox()
-            stamp = stamp.crop(bbox) if bbox else stamp
             boxes = [b for b in _tile_boxes((W, H), stamp.size) if not _intersects(b, avoid)]
             if boxes:
                 return _compose(img, stamp, boxes, "tiled", scale)
@@ -207,8 +204,39 @@ def place_watermark(
     return Watermarked(img, skipped=True)
 
 
+_STAMPS: dict = {}
+
+
+def _stamp(settings: WatermarkSettings, font_path: Path | None, width_px: int, logo: Image.Image | None,
+           tiled: bool) -> Image.Image:
+    """make_stamp, remembered: a batch draws the same few stamp sizes thousands of times."""
+    key = (settings, str(font_path), width_px, id(logo), tiled)
+    stamp = _STAMPS.get(key)
+    if stamp is None:
+        stamp = make_stamp(settings, font_path, width_px, logo)
+        if tiled:
+            stamp = stamp.rotate(TILE_ANGLE, expand=True, resample=Image.Resampling.BICUBIC)
+            bbox = stamp.getchannel("A").getbbox()
+            stamp = stamp.crop(bbox) if bbox else stamp
+        if len(_STAMPS) > 64:
+            _STAMPS.clear()
+        _STAMPS[key] = stamp
+    return stamp
+
+
 def _compose(img: Image.Image, stamp: Image.Image, boxes: list[Box], anchor: str, scale: float) -> Watermarked:
     W, H = img.size
+    if len(boxes) == 1 and img.mode == "RGB":
+        # one mark: blend just its box, not a whole-image layer
+        x0, y0, x1, y1 = boxes[0]
+        c0, r0, c1, r1 = max(0, x0), max(0, y0), min(W, x1), min(H, y1)
+        if c0 >= c1 or r0 >= r1:
+            return Watermarked(img, [], anchor, scale)
+        region = img.crop((c0, r0, c1, r1)).convert("RGBA")
+        region.alpha_composite(stamp, source=(c0 - x0, r0 - y0))
+        out = img.copy()
+        out.paste(region.convert("RGB"), (c0, r0))
+        return Watermarked(out, [(c0, r0, c1, r1)], anchor, scale)
     layer = Image.new("RGBA", (W, H), (0, 0, 0, 0))
     drawn = []
     for box in boxes:
