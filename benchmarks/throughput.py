@@ -43,6 +43,10 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from imgpipe.settings import ColourPlan  # noqa: E402
+
+AUTO = ColourPlan(mode="auto", strength=1.0, gains=())  # the default colour rules
+
 HEADER = "货号,名称,类目,品牌,标题,颜色,面料,尺码,长,宽,高,说明,卖点,到货日期,价格"
 ROW = ("{a},纯棉衬衫,服装,禾象,禾象纯棉衬衫男长袖,白色/藏青/红色,纯棉,S/M/L/XL,70,50,2,不可漂白,"
        "透气;柔软;不起球;免烫;亲肤,2026-11-24,199")
@@ -142,7 +146,7 @@ def photo_tasks(ws, summary):
             tasks.append(task)
     s = ws.settings
     ctx = RenderContext(ws.root, ws.profiles, sheet.products, s.watermark, s.soldout, ws.font_path(), s.language,
-                        s.max_megapixels, s.colour.strength)
+                        s.max_megapixels)
     return tasks, ctx
 
 
@@ -267,7 +271,7 @@ def _worker_main(pickled: str, batch: int) -> None:
     first = None
     for i in range(batch):
         task = tasks[i % len(tasks)]
-        analyse_photo(AnalyseTask(task.photo_id, task.original, "photo", None), ctx.root, ctx.max_megapixels, "auto")
+        analyse_photo(AnalyseTask(task.photo_id, task.original, "photo", None, AUTO), ctx.root, ctx.max_megapixels)
         res = render_photo(task, ctx)
         assert not res.error, res.error
         if i == min(batch, len(tasks)) - 1:  # every kind of photo seen once: caches warm
@@ -364,7 +368,7 @@ def main(argv=None) -> int:
         worker_init()
         t0 = time.perf_counter()
         for task in tasks:
-            analyse_photo(AnalyseTask(task.photo_id, task.original, "photo", None), ws.root, ctx.max_megapixels, "auto")
+            analyse_photo(AnalyseTask(task.photo_id, task.original, "photo", None, AUTO), ws.root, ctx.max_megapixels)
             render_photo(task, ctx)
         full = time.perf_counter() - t0
         floor = floor_time(ws, tasks)

@@ -374,7 +374,7 @@ class Correction:
     gains: (r, g, b) von Kries factors, normalised to keep the luminance of
     the light they neutralise. matrix: 3x3 (rows sum to 1) or None.
     exposure: multiplier (1 = unchanged). method: backdrop, shades_of_grey,
-    grey_card, chart, manual or none. cct_k / tint: the light that was
+    grey_card, chart, manual, session or none. cct_k / tint: the light that was
     undone (K, Duv). patch_delta_e: ΔE2000 of each of the 24 chart patches
     after the fit (chart only). warnings: texts for the user.
     """
@@ -388,7 +388,8 @@ class Correction:
     patch_delta_e: list[float] | None = None
     warnings: list[str] = field(default_factory=list)
 
-    METHODS = ("backdrop", "shades_of_grey", "grey_card", "chart", "manual", "none")
+    # "session": a close-up given its article's backdrop correction (pipeline.with_session_colour)
+    METHODS = ("backdrop", "shades_of_grey", "grey_card", "chart", "manual", "session", "none")
 
     @property
     def is_identity(self) -> bool:

@@ -181,6 +181,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "init.demo": ("已复制示例店铺（{count} 张照片）", "demo shop copied in ({count} photos)"),
     "init.next": ("下一步：imgpipe -w {path} run", "next: imgpipe -w {path} run"),
     # --- colour (colour.py) ---
+    "colour.warn.no_reference": (
+        "颜色模式为 reference，但没有可用的灰卡或色卡照片，已改用自动校色",
+        "colour mode is reference but no usable grey card or chart shot was found; automatic correction used",
+    ),
     "colour.no_chart": ("参考照片中找不到 24 色标准色卡", "no 24-patch ColorChecker found in the reference shot"),
     "colour.no_chart.fix": (
         "让色卡完整、正面、占画面至少 1/6 再拍一张；这批照片先用自动校色",

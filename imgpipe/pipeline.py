@@ -83,8 +83,8 @@ class RunSummary:
 
 
 
-def _analysis_key(photo, settings, reference: dict | None) -> str:
-    return fingerprint("analysis-1", photo.sha256, settings.colour.mode, reference)
+def _analysis_key(photo, plan, reference: dict | None) -> str:
+    return fingerprint("analysis-2", photo.sha256, plan, reference)
 
 
 def _reference_for(photo, references: list, window_minutes: float) -> dict | None:
@@ -121,26 +121,26 @@ def analyse(ws: Workspace, articles: list[str], executor, summary: RunSummary,
     """Make sure every photo of `articles` has an up-to-date analysis in the catalog."""
     cat = ws.catalog
     settings = ws.settings
-    mode = settings.colour.mode
     # references first: the photos' analyses depend on them
     for stage in ("reference", "photo"):
         tasks, keys = [], {}
         for article in articles:
             photos = cat.photos(article)
             refs = [p for p in photos if p.kind == "reference"]
+            plan = settings.colour.for_article(article)
             for photo in photos:
                 if photo.kind != stage:
                     continue
                 reference = None
-                if stage == "photo" and mode != "off":
+                if stage == "photo" and plan.mode != "off":
                     reference = _reference_for(photo, refs, settings.colour.reference_window_minutes)
-                key = _analysis_key(photo, settings, reference)
+                key = _analysis_key(photo, plan, reference)
                 if photo.analysis_key == key and photo.analysis:
                     continue
                 keys[photo.id] = key
-                tasks.append(AnalyseTask(photo.id, photo.original, photo.kind, reference))
+                tasks.append(AnalyseTask(photo.id, photo.original, photo.kind, reference, plan))
         done = 0
-        for photo_id, analysis, error in executor.map(analyse_photo, tasks, ws.root, settings.max_megapixels, mode):
+        for photo_id, analysis, error in executor.map(analyse_photo, tasks, ws.root, settings.max_megapixels):
             done += 1
             if progress:
                 progress("analyse", done, len(tasks))
@@ -228,7 +228,7 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
         analyse(ws, todo, pool, summary, progress)
         tasks = plan_all(ws, todo, sheet.products, profiles, font_path, summary)
         ctx = RenderContext(ws.root, profiles, sheet.products, ws.settings.watermark, ws.settings.soldout,
-                            font_path, ws.settings.language, ws.settings.max_megapixels, ws.settings.colour.strength)
+                            font_path, ws.settings.language, ws.settings.max_megapixels)
         for done, result in enumerate(pool.map(render_photo, tasks, ctx), 1):
             record_photo_result(ws, result, summary)
             if progress:

@@ -21,6 +21,7 @@ from imgpipe.correct import correction_from_reference
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import atomic_write_bytes, sha256_bytes
 from imgpipe.imageio import encode_jpeg, load_photo
+from imgpipe.messages import t
 from imgpipe.ops import centre_square, resize_to_width, shrink_to_long_side
 from imgpipe.plan import OutputJob
 from imgpipe.profiles import Profile
@@ -40,7 +41,6 @@ class RenderContext:
     font_path: Path | None
     lang: str
     max_megapixels: float
-    colour_strength: float
 
 
 @dataclass
@@ -245,7 +245,7 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
         need = task.decode_long_side or source_long_side(task.analysis, task.jobs, ctx.profiles)
         photo = load_photo(ctx.root / task.original, max_megapixels=ctx.max_megapixels, min_long_side=need)
         correction = colour.Correction.from_dict(task.analysis["correction"])
-        img = colour.apply_correction(photo.rgb, correction, ctx.colour_strength)
+        img = colour.apply_correction(photo.rgb, correction)  # strength is already in it
     except Exception as err:  # one bad photo never stops the batch
         return PhotoResult(task.photo_id, [], time.perf_counter() - started, error_dict(err, task.original))
     results = []
@@ -273,9 +273,10 @@ class AnalyseTask:
     original: str
     kind: str
     reference: dict | None  # a Correction from the article's reference shot, if any
+    colour: object = None   # settings.ColourPlan: mode, strength, manual gains
 
 
-def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float, mode: str) -> tuple[int, dict | None, dict | None]:
+def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float) -> tuple[int, dict | None, dict | None]:
     """(photo_id, analysis, error): colour correction, product box, backdrop score.
 
     Reference shots get their correction from the card/chart they show; other
@@ -291,12 +292,18 @@ def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float, mode: st
                                    "box": [0, 0, 1, 1], "backdrop": 0.0}, None
         photo = load_photo(path, max_megapixels=max_megapixels, min_long_side=ANALYSIS_LONG_SIDE)
         proxy = shrink_to_long_side(photo.rgb, ANALYSIS_LONG_SIDE)
-        if mode == "off":
+        plan = task.colour
+        if plan.mode == "off":
             correction = colour.Correction()
+        elif plan.gains:
+            correction = colour.Correction.manual(plan.gains)
         elif task.reference is not None:
             correction = colour.Correction.from_dict(task.reference)
         else:
             correction = colour.estimate_auto(proxy)
+            if plan.mode == "reference":
+                correction.warnings.append(t("colour.warn.no_reference"))
+        correction = correction.scaled(plan.strength)
         corrected = colour.apply_correction(proxy, correction)
         box = framing.find_product_box(corrected)
         h, w = corrected.shape[:2]

@@ -53,23 +53,66 @@ class FontSettings:
     path: str = ""
 
 
+COLOUR_MODES = ("auto", "reference", "off")
+
+
+def _colour_problems(mode, strength, gains):
+    if mode is not None and mode not in COLOUR_MODES:
+        yield "mode", " / ".join(COLOUR_MODES)
+    if strength is not None and not 0 <= strength <= 1:
+        yield "strength", "0..1"
+    if gains and (len(gains) != 3 or min(gains) <= 0):
+        yield "gains", "three positive numbers [r, g, b] (linear-light multipliers)"
+
+
+@dataclass(frozen=True)
+class ArticleColour:
+    """One article's colour overrides (`[colour.articles.A1023]`); unset keys inherit."""
+
+    mode: str | None = None
+    strength: float | None = None
+    gains: list[float] = field(default_factory=list)
+
+    def check(self):
+        yield from _colour_problems(self.mode, self.strength, self.gains)
+
+
+@dataclass(frozen=True)
+class ColourPlan:
+    """The colour rules in force for one article (what `ColourSettings.for_article` gives)."""
+
+    mode: str
+    strength: float
+    gains: tuple[float, ...]
+
+
 @dataclass(frozen=True)
 class ColourSettings:
-    """Colour correction (R8). mode: auto, reference or off; strength 0–1."""
+    """Colour correction (R8), for the workspace and per article.
+
+    mode: auto (estimate from the backdrop; a grey card/chart shot wins when
+    there is one), reference (grey card/chart only; photos without one fall
+    back to auto, with a warning) or off. strength: 0–1 share of the
+    correction applied. gains: manual linear-light [r, g, b] multipliers that
+    replace any estimate.
+    """
 
     mode: str = "auto"
     strength: float = 1.0
     gains: list[float] = field(default_factory=list)
     reference_window_minutes: float = 120.0
-    articles: dict[str, dict] = field(default_factory=dict)
+    articles: dict[str, ArticleColour] = field(default_factory=dict)
 
     def check(self):
-        if self.mode not in ("auto", "reference", "off"):
-            yield "mode", "auto / reference / off"
-        if not 0 <= self.strength <= 1:
-            yield "strength", "0..1"
-        if self.gains and len(self.gains) != 3:
-            yield "gains", "three numbers [r, g, b]"
+        yield from _colour_problems(self.mode, self.strength, self.gains)
+
+    def for_article(self, article: str) -> ColourPlan:
+        own = self.articles.get(article, ArticleColour())
+        return ColourPlan(
+            mode=own.mode or self.mode,
+            strength=self.strength if own.strength is None else own.strength,
+            gains=tuple(own.gains or self.gains),
+        )
 
 
 @dataclass(frozen=True)
@@ -159,6 +202,10 @@ path = ""                             # a .ttf/.otf/.ttc with Chinese glyphs; em
 mode = "auto"                         # auto | reference | off
 strength = 1.0                        # 0..1 share of the estimated correction applied
 reference_window_minutes = 120        # a grey card/chart shot corrects photos within this time
+# gains = [1.0, 1.0, 1.0]             # manual linear-light multipliers instead of any estimate
+# per article, e.g. a product whose colour must be left as shot:
+# [colour.articles.A1023]
+# mode = "off"                        # or "reference"; strength and gains work here too
 
 [backup]                              # every image on another computer (R9)
 target = ""                           # "D:/备份/shop", "//nas/share/shop" or "sftp://user@host/path"

@@ -194,3 +194,35 @@ def test_colour_cast_is_removed_from_the_backdrop(workspace):
     img = np.asarray(Image.open(workspace / "output" / "tmall" / "A1023" / "detail" / "A1023-01.jpg"))
     border = img[:40].reshape(-1, 3).mean(axis=0)
     assert border.max() - border.min() < 6, border  # neutral grey/white again
+
+
+def _append(root: Path, text: str) -> None:
+    toml = root / "imgpipe.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "\n" + text, encoding="utf-8")
+
+
+def _correction(root: Path) -> dict:
+    (photo,) = Workspace.open(root).catalog.photos("A1023")
+    return photo.analysis["correction"]
+
+
+def test_colour_controls_per_workspace_and_per_article(workspace):
+    arr = studio_photo(backdrop=(215, 215, 215), cast=(1.2, 1.0, 0.72))
+    (workspace / "inbox" / "A1023_warm.jpg").write_bytes(jpeg_bytes(arr))
+    run(Workspace.open(workspace))
+    auto = _correction(workspace)
+    assert auto["method"] == "backdrop" and auto["cct_k"] < 5500  # a warm light (D65 is 6500 K) is named
+    # per article: off
+    _append(workspace, "[colour.articles.A1023]\nmode = \"off\"\n")
+    summary = run(Workspace.open(workspace))
+    assert _correction(workspace)["method"] == "none" and summary.written  # outputs redone
+    detail = np.asarray(Image.open(workspace / "output/tmall/A1023/detail/A1023-01.jpg"))[:40].reshape(-1, 3).mean(0)
+    assert detail[0] - detail[2] > 20  # the cast is left in
+    # workspace-wide manual gains, half strength
+    toml = workspace / "imgpipe.toml"
+    body = toml.read_text(encoding="utf-8").replace('[colour.articles.A1023]\nmode = "off"\n', "")
+    toml.write_text(body.replace("strength = 1.0", "strength = 0.5\ngains = [0.8, 1.0, 1.4]"), encoding="utf-8")
+    run(Workspace.open(workspace))
+    manual = _correction(workspace)
+    assert manual["method"] == "manual"
+    assert manual["gains"] == pytest.approx([0.8 ** 0.5, 1.0, 1.4 ** 0.5], rel=1e-3)
