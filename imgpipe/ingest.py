@@ -18,15 +18,17 @@ from pathlib import Path
 from typing import Collection
 
 from imgpipe.catalog import Catalog
-from imgpipe.colour import is_reference_name
+from imgpipe.colour import detect_reference, is_reference_name
 from imgpipe.fsutil import atomic_write_bytes, is_within, sha256_bytes, sha256_file
 from imgpipe.errors import ImgpipeError
 from imgpipe.imageio import capture_time, is_photo_name, load_photo
 from imgpipe.messages import t
+from imgpipe.ops import shrink_to_long_side
 from imgpipe.sheet import Product, normalise_article
 
 SIDECAR_NAME = "article.toml"
 UNMATCHED = "_unmatched"
+REFERENCE_PROXY = 512  # pixels: the decode that checks a photo also looks for a colour chart in it
 _NATURAL = re.compile(r"(\d+)")
 _UNSAFE_FOLDER = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
@@ -55,6 +57,11 @@ class IngestResult:
     archived: list[Archived] = field(default_factory=list)
     duplicates: list[Pending] = field(default_factory=list)
     pending: list[Pending] = field(default_factory=list)
+
+
+def shows_chart(rgb) -> bool:
+    """True when the photo holds a 24-patch colour chart: a reference shot, whatever its name."""
+    return detect_reference(shrink_to_long_side(rgb, REFERENCE_PROXY), grey_card=False) == "chart"
 
 
 def natural_key(name: str):
@@ -155,7 +162,7 @@ def ingest(root: Path, products: dict[str, Product], catalog: Catalog, *, dry_ru
                     path.unlink(missing_ok=True)  # byte-identical copy is archived and catalogued
                 continue
             try:  # a reduced decode is cheap and catches empty, truncated and non-image files
-                load_photo(data, max_megapixels=max_megapixels, min_long_side=256, name=path)
+                proxy = load_photo(data, max_megapixels=max_megapixels, min_long_side=REFERENCE_PROXY, name=path)
             except ImgpipeError as err:
                 result.pending.append(Pending(path, err.message, err.fix or "", article))
                 continue
@@ -168,7 +175,12 @@ def ingest(root: Path, products: dict[str, Product], catalog: Catalog, *, dry_ru
                 dest = folder / f"{article}-{seq:02d}{ext}"
             next_seq = seq + 1
             seen[sha] = dest
-            kind = "slate" if path in slates else "reference" if is_reference_name(path.name) else "photo"
+            if path in slates:
+                kind = "slate"
+            elif is_reference_name(path.name) or shows_chart(proxy.rgb):
+                kind = "reference"
+            else:
+                kind = "photo"
             if dry_run:
                 result.archived.append(Archived(article, seq, path, dest, kind))
                 continue

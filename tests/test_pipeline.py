@@ -226,3 +226,26 @@ def test_colour_controls_per_workspace_and_per_article(workspace):
     manual = _correction(workspace)
     assert manual["method"] == "manual"
     assert manual["gains"] == pytest.approx([0.8 ** 0.5, 1.0, 1.4 ** 0.5], rel=1e-3)
+
+
+def test_a_chart_in_any_photo_becomes_the_articles_colour_reference(workspace):
+    from imgpipe import colour
+
+    cast = (1.25, 1.0, 0.7)
+    chart = colour.render_colorchecker(cast, patch_px=50)
+    scene = studio_photo(1200, 900, backdrop=(200, 200, 200), cast=cast, seed=5)
+    h, w = chart.shape[:2]
+    scene[200:200 + h, 300:300 + w] = chart
+    (workspace / "inbox" / "A1023_chart.jpg").write_bytes(jpeg_bytes(scene, quality=95))
+    arr = studio_photo(backdrop=(200, 200, 200), cast=cast, seed=6)
+    (workspace / "inbox" / "A1023_product.jpg").write_bytes(jpeg_bytes(arr))
+    run(Workspace.open(workspace))
+    photos = {p.source_name: p for p in Workspace.open(workspace).catalog.photos("A1023")}
+    assert photos["A1023_chart.jpg"].kind == "reference"
+    assert photos["A1023_chart.jpg"].analysis["correction"]["patch_delta_e"]  # the fit's ΔE2000 per patch
+    assert photos["A1023_product.jpg"].analysis["correction"]["method"] == "chart"
+    published = [p.name for p in (workspace / "output" / "tmall" / "A1023" / "detail").iterdir()]
+    assert published == [f"{photos['A1023_product.jpg'].stem}.jpg"]  # the chart shot is never published
+    img = np.asarray(Image.open(workspace / "output/tmall/A1023/detail" / published[0]))
+    border = img[:40].reshape(-1, 3).mean(axis=0)
+    assert border.max() - border.min() < 6, border
