@@ -126,8 +126,6 @@ def latency(tmp: Path, args) -> None:
 
 
 def burst(tmp: Path, args) -> None:
-    from imgpipe.pipeline import run
-
     src = tmp / "burst-src"
     src.mkdir()
     for i in range(args.burst):

@@ -153,25 +153,40 @@ def analyse(ws: Workspace, articles: list[str], executor, summary: RunSummary,
             cat.set_analysis(photo_id, analysis, keys[photo_id])
 
 
-def with_session_colour(photos: list) -> list:
-    """The photos, where those with no backdrop of their own take the article's studio correction.
+SESSION_OUTLIER_DEG = 2.0  # a photo's light further than this from its article's is not believed
 
-    A close-up of fabric cannot show the light it was shot under; the
-    whole-product shots of the same article, on the backdrop, under the same
-    light, can. Their median gains and exposure replace the general-scene
-    estimate (shades-of-grey), which mistakes a colourful close-up for a cast.
+
+def with_session_colour(photos: list) -> list:
+    """The photos, where those that cannot see the light take the article's studio correction.
+
+    The photos of one article are shot in one session under one light. A
+    close-up of fabric cannot show that light: with no backdrop the general
+    estimate (shades-of-grey) mistakes a colourful product for a cast, and
+    a frame filled with cream canvas passes the fabric off as a white
+    backdrop. So the median light of the article's backdrop shots is used
+    for photos without a backdrop, and, when at least three backdrop shots
+    agree, for any photo whose own estimate strays from them by more than
+    SESSION_OUTLIER_DEG degrees.
     """
-    studio = [p.analysis["correction"] for p in photos
-              if p.kind == "photo" and p.analysis["correction"].get("method") == "backdrop"]
+    own = [p for p in photos if p.kind == "photo"]
+    studio = [p.analysis["correction"] for p in own if p.analysis["correction"].get("method") == "backdrop"]
     if not studio:
         return photos
     gains = np.median([c["gains"] for c in studio], axis=0)
     cct, tint = colour.cct_and_tint(gains)
     session = colour.Correction(gains=tuple(float(g) for g in gains), method="session", cct_k=cct, tint=tint,
                                 exposure=float(np.median([c["exposure"] for c in studio]))).to_dict()
+
+    def strays(c) -> bool:
+        if c.get("method") in ("shades_of_grey", "none"):
+            return True
+        if c.get("method") != "backdrop" or len(studio) < 3:
+            return False
+        # the lights are the inverse gains; compare their directions
+        return colour.angular_error(1 / np.asarray(c["gains"]), 1 / gains) > SESSION_OUTLIER_DEG
+
     return [dataclasses.replace(p, analysis=dict(p.analysis, correction=session))
-            if p.kind == "photo" and p.analysis["correction"].get("method") in ("shades_of_grey", "none") else p
-            for p in photos]
+            if p.kind == "photo" and strays(p.analysis["correction"]) else p for p in photos]
 
 
 def _main_scales(article: str, photos, profiles) -> dict:

@@ -211,7 +211,7 @@ class Watcher:
     # --- candidates ------------------------------------------------------------
     def _refresh(self) -> None:
         """Stat every candidate; check the ones that just settled."""
-        now, wall = time.monotonic(), time.time()
+        now = time.monotonic()
         seen = set()
         for path in scan_inbox(self.inbox):
             try:
@@ -220,10 +220,11 @@ class Watcher:
                 continue
             seen.add(path)
             state = self.files.get(path)
+            # no credit for an old mtime: copies keep the source's (Explorer, cp -p, shutil.copy2), so
+            # "first seen" is the only sign a file just arrived, and the inbox is quiet only when
+            # nothing has appeared or changed for `settle` seconds
             if state is None:
-                # an old mtime counts as time already settled (files that arrived while we were down)
-                credit = min(max(0.0, wall - st.st_mtime), self.settle)
-                self.files[path] = _File(st.st_size, st.st_mtime_ns, now - credit)
+                self.files[path] = _File(st.st_size, st.st_mtime_ns, now)
             elif (state.size, state.mtime_ns) != (st.st_size, st.st_mtime_ns):
                 self.files[path] = _File(st.st_size, st.st_mtime_ns, now)
         for gone in set(self.files) - seen:
@@ -323,17 +324,18 @@ class Watcher:
                              assign=groups.assign, slates=groups.slates)
                 archived.extend(pre.archived)
             affected = {a for a in matched.values() if a} | {a.article for a in archived}
-            if full or affected:
-                progress = self._progress
-                summary = run_pipeline(ws, jobs=self.jobs, articles=None if full else sorted(affected),
-                                       progress=progress, backup=self.backup)
+            todo = None if full else sorted(affected)
+            covered = set(affected)
+            while full or todo:
+                summary = run_pipeline(ws, jobs=self.jobs, articles=todo, progress=self._progress,
+                                       backup=self.backup)
                 summaries.append(summary)
                 archived.extend(summary.ingest.archived)
-                extra = {a.article for a in summary.ingest.archived} - affected
-                if extra and not full:  # the pipeline's own ingest took photos that settled meanwhile
-                    more = run_pipeline(ws, jobs=self.jobs, articles=sorted(extra), progress=progress,
-                                        backup=self.backup)
-                    summaries.append(more)
+                if todo is None:  # articles=None renders every article, including what it just archived
+                    break
+                # the pipeline's own ingest also took photos that arrived meanwhile: render those too
+                todo = sorted({a.article for a in summary.ingest.archived} - covered)
+                covered |= set(todo)
             self._report(archived, summaries, products)
             self._unmatched(ready, products, groups)
         except StopRequested:

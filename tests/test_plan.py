@@ -63,3 +63,12 @@ def test_sold_out_colour_goes_on_its_sku_image_only_unless_the_sidecar_says_more
     jobs = plan_article(PRODUCT, photos, profile, sidecar, [("红色", "")], settings, shared_for(photos))
     marked = {j.path.split("/", 3)[3] for j in jobs if j.params["overlays"]}
     assert "sku/A1-02-红色.jpg" in marked and "main/A1-02.jpg" in marked and "main/A1-01.jpg" not in marked
+
+
+def test_a_photo_whose_light_strays_from_its_session_takes_the_session_light():
+    photos = [photo(1, gains=(1.2, 1.0, 0.8)), photo(2, gains=(1.21, 1.0, 0.79)), photo(3, gains=(1.19, 1.0, 0.81)),
+              photo(4, gains=(1.0, 1.0, 1.0))]  # a cream close-up passed off as a white backdrop
+    fixed = with_session_colour(photos)
+    assert [p.analysis["correction"]["method"] for p in fixed] == ["backdrop"] * 3 + ["session"]
+    # two backdrop shots are too few to outvote one
+    assert with_session_colour(photos[2:]) == photos[2:]

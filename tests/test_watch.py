@@ -264,3 +264,25 @@ def test_poll_mode_for_network_shares(tmp_path):
         wait_for(lambda: w.photos(), 15)
     assert [p.read_bytes() for p in originals(root)] == [data]
     assert "0.3" in w.log.getvalue()  # the log says it polls, and how often
+
+
+def test_a_copy_keeping_old_mtimes_is_one_batch_and_every_photo_gets_outputs(tmp_path):
+    import shutil
+
+    root = make_ws(tmp_path / "ws")
+    card = tmp_path / "card"
+    card.mkdir()
+    for i in range(10):
+        (card / f"A100{1 + i % 2}_{i:02d}.jpg").write_bytes(photo_bytes(200 + i))
+        os.utime(card / f"A100{1 + i % 2}_{i:02d}.jpg", (time.time() - 86400,) * 2)  # shot yesterday
+    with ThreadWatcher(root) as w:
+        for f in sorted(card.iterdir()):  # like Explorer: one file after another, old mtimes kept
+            shutil.copy2(f, root / "inbox" / f.name)
+            time.sleep(0.1)
+        wait_for(lambda: len(w.photos()) == 10, 30)
+        time.sleep(0.5)
+    batches = [d for k, d in w.events if k == "batch" and d["ready"]]
+    assert len(batches) == 1, "the inbox was busy until the last file; one batch"
+    cat = Catalog(root / ".imgpipe" / "catalog.sqlite")
+    rendered = {row["photo_id"] for row in cat.outputs()}
+    assert {p.id for p in cat.photos()} <= rendered, "every archived photo has its outputs"
