@@ -82,7 +82,7 @@ class BenchWatcher:
         while not cond():
             if time.monotonic() > end:
                 raise TimeoutError
-            time.sleep(0.005)
+            time.sleep(0.02)
 
     def __enter__(self):
         self.thread.start()

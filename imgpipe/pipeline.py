@@ -83,8 +83,17 @@ class RunSummary:
 
 
 
-def _analysis_key(photo, plan, reference: dict | None) -> str:
-    return fingerprint("analysis-2", photo.sha256, plan, reference)
+def analysis_task(settings, photo, references: list) -> tuple[AnalyseTask, str]:
+    """What analysing `photo` takes, and the key its stored analysis must carry to be current.
+
+    references: the article's reference shots (already analysed).
+    """
+    plan = settings.colour.for_article(photo.article)
+    reference = None
+    if photo.kind == "photo" and plan.mode != "off":
+        reference = _reference_for(photo, references, settings.colour.reference_window_minutes)
+    key = fingerprint("analysis-2", photo.sha256, plan, reference)
+    return AnalyseTask(photo.id, photo.original, photo.kind, reference, plan), key
 
 
 def _reference_for(photo, references: list, window_minutes: float) -> dict | None:
@@ -127,18 +136,14 @@ def analyse(ws: Workspace, articles: list[str], executor, summary: RunSummary,
         for article in articles:
             photos = cat.photos(article)
             refs = [p for p in photos if p.kind == "reference"]
-            plan = settings.colour.for_article(article)
             for photo in photos:
                 if photo.kind != stage:
                     continue
-                reference = None
-                if stage == "photo" and plan.mode != "off":
-                    reference = _reference_for(photo, refs, settings.colour.reference_window_minutes)
-                key = _analysis_key(photo, plan, reference)
+                task, key = analysis_task(settings, photo, refs)
                 if photo.analysis_key == key and photo.analysis:
                     continue
                 keys[photo.id] = key
-                tasks.append(AnalyseTask(photo.id, photo.original, photo.kind, reference, plan))
+                tasks.append(task)
         done = 0
         for photo_id, analysis, error in executor.map(analyse_photo, tasks, ws.root, settings.max_megapixels):
             done += 1

@@ -846,7 +846,7 @@ class Validator:
 
     def check_freshness(self, article: str, profile: Profile, rows, page, slices, photos,
                         handled: set[str]) -> CheckResult:
-        from imgpipe.pipeline import _analysis_key, _reference_for
+        from imgpipe.pipeline import analysis_task
 
         f = _Finder("freshness")
         settings = self.settings
@@ -857,10 +857,7 @@ class Validator:
                 if p.kind == "photo":
                     f.error("not_analysed", p.original, name=p.original.rsplit("/", 1)[-1])
                 continue
-            reference = None
-            if p.kind == "photo" and settings.colour.mode != "off":
-                reference = _reference_for(p, refs, settings.colour.reference_window_minutes)
-            if p.analysis_key != _analysis_key(p, settings, reference):
+            if p.analysis_key != analysis_task(settings, p, refs)[1]:
                 f.error("analysis_stale", p.original, name=p.original.rsplit("/", 1)[-1])
         jobs, _ = self._plan(article, profile.name)
         by_path = {r["path"]: r for r in rows}
