@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from imgpipe.errors import ConfigError, ImgpipeError
+from imgpipe.lock import ensure_no_watcher, run_lock
 from imgpipe.messages import t
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -117,8 +118,8 @@ def run(ctx, platforms, jobs, articles, dry_run, as_json, no_backup, executor, s
 
     ws = open_workspace(ctx)
     try:
-        from imgpipe.lock import ensure_no_watcher; ensure_no_watcher(ws.root)  # noqa: E702 - a watcher owns the inbox
-        with Progress(not as_json) as progress:
+        ensure_no_watcher(ws.root)  # a watcher owns the inbox: two writers would number a photo twice
+        with run_lock(ws.root), Progress(not as_json) as progress:
             summary = run_pipeline(ws, platforms=list(platforms) or None, jobs=jobs, dry_run=dry_run,
                                    articles=list(articles) or None, progress=progress, backup=not no_backup,
                                    executor=executor, scheduler=scheduler)

@@ -14,6 +14,7 @@ pool never pays for it (or needs it installed).
 
 from __future__ import annotations
 
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from typing import Iterable
 
@@ -36,7 +37,7 @@ class LocalExecutor:
                 yield fn(item, *args)
             return
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.jobs, initializer=worker_init)
+            self._pool = ProcessPoolExecutor(self.jobs, initializer=_pool_worker_init)
         futures = [self._pool.submit(fn, item, *args) for item in items]
         for fut in futures:
             yield fut.result()
@@ -44,6 +45,12 @@ class LocalExecutor:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
+
+
+def _pool_worker_init() -> None:
+    """Ctrl-C is for the coordinator: it finishes the photo in hand, workers finish theirs."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    worker_init()
 
 
 def _init_and_call(fn, item, *args):

@@ -90,9 +90,10 @@ class WorkspaceLock:
     Raises ImgpipeError (naming the PID) when another live process holds it.
     """
 
-    def __init__(self, root: Path, name: str = "watch"):
+    def __init__(self, root: Path, name: str = "watch", message: str = "watch.locked"):
         self.root = Path(root)
         self.path = self.root / ".imgpipe" / f"{name}.lock"
+        self.message = message  # messages key (with "<key>.fix") said when another process holds it
         self.held = False
 
     def acquire(self) -> None:
@@ -105,9 +106,9 @@ class WorkspaceLock:
             except FileExistsError:
                 owner = live_owner(self.path)
                 if owner:
-                    raise ImgpipeError(t("watch.locked", pid=owner["pid"], host=owner.get("host", "?"),
+                    raise ImgpipeError(t(self.message, pid=owner["pid"], host=owner.get("host", "?"),
                                          started=owner.get("started", "?")),
-                                       file=self.path, fix=t("watch.locked.fix", pid=owner["pid"])) from None
+                                       file=self.path, fix=t(self.message + ".fix", pid=owner["pid"])) from None
                 try:  # stale: its owner is gone
                     self.path.unlink()
                 except FileNotFoundError:
@@ -117,7 +118,7 @@ class WorkspaceLock:
                 json.dump(me, f)
             self.held = True
             return
-        raise ImgpipeError(t("watch.locked", pid="?", host="?", started="?"), file=self.path)
+        raise ImgpipeError(t(self.message, pid="?", host="?", started="?"), file=self.path)
 
     def release(self) -> None:
         if not self.held:
@@ -146,3 +147,17 @@ def ensure_no_watcher(root: Path) -> None:
     if owner:
         raise ImgpipeError(t("watch.run_refused", pid=owner["pid"]), file=path,
                            fix=t("watch.run_refused.fix", pid=owner["pid"]))
+
+
+def run_lock(root: Path) -> WorkspaceLock:
+    """The lock `imgpipe run` holds: one run at a time, and no watcher started under it."""
+    return WorkspaceLock(root, "run", message="run.locked")
+
+
+def ensure_no_run(root: Path) -> None:
+    """Refuse to start a watcher while an `imgpipe run` is working on the workspace."""
+    path = Path(root) / ".imgpipe" / "run.lock"
+    owner = live_owner(path) if path.exists() else None
+    if owner:
+        raise ImgpipeError(t("run.locked", pid=owner["pid"], host=owner.get("host", "?"),
+                             started=owner.get("started", "?")), file=path, fix=t("run.locked.fix", pid=owner["pid"]))

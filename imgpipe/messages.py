@@ -147,6 +147,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "run.problems": ("问题", "Problems"),
     "run.nothing": ("没有需要处理的内容", "nothing to do"),
     "run.pages": ("详情页", "detail pages"),
+    "run.locked": (
+        "另一个 imgpipe 进程（PID {pid}，主机 {host}，启动于 {started}）正在处理此工作区",
+        "another imgpipe run (PID {pid} on {host}, started {started}) is working on this workspace",
+    ),
+    "run.locked.fix": ("等它结束后再运行", "wait for it to finish, then try again"),
     "run.backup_pending": ("尚未备份的文件", "files not yet backed up"),
     "progress.analyse": ("分析照片", "analysing photos"),
     "progress.render": ("生成图片", "making images"),

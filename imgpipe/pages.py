@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from imgpipe.browser import find_browser
+from imgpipe.browser import BrowserSession, find_browser
 from imgpipe.detail_page import DetailImages, detail_fingerprint, render_detail_page
-from imgpipe.errors import ImgpipeError
-from imgpipe.fsutil import is_within
+from imgpipe.render import error_dict
 
 
 @dataclass
@@ -79,41 +78,64 @@ def render_pages(ws, articles, products, profiles, executor, summary, progress=N
             tasks.append(PageTask(platform, article, images, fp, out_dir))
     done = 0
     browser_note = None
-    for task, result, error in executor.map(render_page_task, tasks, ws.root, products, profiles,
-                                            ws.settings.language, ws.settings.watermark.text, browser):
-        done += 1
-        if progress:
-            progress("pages", done, len(tasks))
-        if error:
-            summary.failed.append(error)
-            continue
-        summary.warnings.extend(w.as_dict() for w in result.warnings)
-        if result.skipped:
-            browser_note = result.skipped
-        rel_slices = [p.relative_to(ws.root).as_posix() for p in result.slices]
-        ws.catalog.record_page(task.platform, task.article, task.fingerprint, rel_slices,
-                               result.html.relative_to(ws.root).as_posix())
-        summary.pages_written.append(result.html.relative_to(ws.root).as_posix())
+    # one browser per worker for all its pages: starting Chromium costs about 0.5 s
+    workers = max(1, min(getattr(executor, "jobs", 2), len(tasks)))
+    batches = [tasks[i::workers] for i in range(workers)] if tasks else []
+    for batch in executor.map(render_page_batch, batches, ws.root, products, profiles,
+                              ws.settings.language, ws.settings.watermark.text, browser):
+        for task, result, error in batch:
+            done += 1
+            if progress:
+                progress("pages", done, len(tasks))
+            if error:
+                summary.failed.append(error)
+                continue
+            summary.warnings.extend(w.as_dict() for w in result.warnings)
+            if result.skipped:
+                browser_note = result.skipped
+            rel_slices = [p.relative_to(ws.root).as_posix() for p in result.slices]
+            ws.catalog.record_page(task.platform, task.article, task.fingerprint, rel_slices,
+                                   result.html.relative_to(ws.root).as_posix())
+            summary.pages_written.append(result.html.relative_to(ws.root).as_posix())
     if browser_note:
         summary.warnings.append({"file": None, "message": browser_note, "fix": None})
 
 
+def render_page_batch(tasks: list[PageTask], root: Path, products, profiles, lang: str, shop_name: str,
+                      browser: Path | None) -> list:
+    """Worker side: render `tasks` with one browser; [(task, result, error)], never raises."""
+    out = []
+    session = None
+    try:
+        for task in tasks:
+            if browser is not None and session is None:
+                try:
+                    session = BrowserSession(browser).__enter__()
+                except Exception:  # noqa: BLE001 - each page then starts its own and reports why
+                    session = None
+            item = render_page_task(task, root, products, profiles, lang, shop_name, browser, session)
+            if item[2] is not None and session is not None:  # a crashed browser is not reused
+                session.__exit__(None, None, None)
+                session = None
+            out.append(item)
+    finally:
+        if session is not None:
+            session.__exit__(None, None, None)
+    return out
+
+
 def render_page_task(task: PageTask, root: Path, products, profiles, lang: str, shop_name: str,
-                     browser: Path | None):
-    """Worker side: HTML, browser render, slices. Returns (task, result, error)."""
+                     browser: Path | None, session=None):
+    """HTML, browser render, slices for one page. Returns (task, result, error)."""
     profile = profiles[task.platform]
     template_dir = root / "templates"
     try:
-        if not is_within(task.out_dir, root):
-            raise ImgpipeError("page folder outside the workspace", file=task.out_dir)
         result = render_detail_page(
             products[task.article], profile.detail_page, task.images, task.out_dir, lang=lang, shop_name=shop_name,
             template_dir=template_dir if template_dir.is_dir() else None, platform_label=profile.label(lang),
             slices_dir=task.out_dir, quality=profile.jpeg_quality, min_quality=profile.min_jpeg_quality,
-            browser=browser, use_browser=browser is not None,
+            browser=browser, use_browser=browser is not None, session=session,
         )
         return task, result, None
     except Exception as err:
-        from imgpipe.render import error_dict
-
         return task, None, error_dict(err, str(task.out_dir))

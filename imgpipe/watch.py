@@ -44,7 +44,7 @@ from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import atomic_write_text
 from imgpipe.imageio import _truncated, is_photo_name, load_photo
 from imgpipe.ingest import SIDECAR_NAME, UNMATCHED, ingest, match_article, scan_inbox
-from imgpipe.lock import WorkspaceLock
+from imgpipe.lock import WorkspaceLock, ensure_no_run
 from imgpipe.messages import t, t_in
 from imgpipe.sheet import find_sheet
 from imgpipe.workspace import Workspace
@@ -472,6 +472,7 @@ def watch(ws: Workspace, *, poll: bool = False, jobs: int | None = None, settle_
     long a file must stay unchanged (default from imgpipe.toml [watch]).
     """
     settle = ws.settings.watch.settle_seconds if settle_seconds is None else settle_seconds
+    ensure_no_run(ws.root)
     with WorkspaceLock(ws.root, "watch"):
         handlers = setup_logging(ws, log_stream)
         try:
