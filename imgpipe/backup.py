@@ -40,7 +40,7 @@ from typing import Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
 from imgpipe.errors import ImgpipeError
-from imgpipe.fsutil import CHUNK, is_within, sha256_file
+from imgpipe.fsutil import CHUNK, atomic_write_stream, is_within, sha256_file
 from imgpipe.messages import t
 
 VERSIONS = ".versions"
@@ -256,25 +256,7 @@ class FolderTarget(Target):
         return self.root.joinpath(*safe_rel(rel).parts)
 
     def put(self, rel: str, data_path: Path) -> str:
-        dest = self._path(rel)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-        h = hashlib.sha256()
-        try:
-            with os.fdopen(fd, "wb") as out, open(data_path, "rb") as src:
-                for block in iter(lambda: src.read(CHUNK), b""):
-                    h.update(block)
-                    out.write(block)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, dest)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-        return h.hexdigest()
+        return atomic_write_stream(self._path(rel), lambda: open(data_path, "rb"))
 
     def sha256(self, rel: str) -> str | None:
         try:
@@ -306,34 +288,13 @@ class FolderTarget(Target):
 
     def get(self, rel: str, dest: Path) -> str:
         src = self._path(rel)
-        return _copy_stream_to(dest, lambda: open(src, "rb"))
+        return atomic_write_stream(dest, lambda: open(src, "rb"))
 
     def rename(self, rel: str, new_rel: str) -> None:
         new = self._path(new_rel)
         new.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._path(rel), new)
 
-
-def _copy_stream_to(dest: Path, opener) -> str:
-    """Write what `opener()` yields to `dest` via a temp file in the same folder; returns sha256."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    h = hashlib.sha256()
-    try:
-        with os.fdopen(fd, "wb") as out, opener() as src:
-            for block in iter(lambda: src.read(CHUNK), b""):
-                h.update(block)
-                out.write(block)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return h.hexdigest()
 
 
 class SftpTarget(Target):
@@ -625,7 +586,7 @@ class SftpTarget(Target):
 
     def get(self, rel: str, dest: Path) -> str:
         path = self._path(rel)
-        return _copy_stream_to(dest, lambda: self._open_read(path))
+        return atomic_write_stream(dest, lambda: self._open_read(path))
 
     def rename(self, rel: str, new_rel: str) -> None:
         new = self._path(new_rel)

@@ -51,6 +51,33 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None
         raise
 
 
+def atomic_write_stream(dest: Path, opener) -> str:
+    """Copy what `opener()` (a binary file-like context) yields to `dest` atomically and durably.
+
+    Streams in 1 MiB blocks, so large files never sit in memory. Returns the
+    sha256 of the bytes written.
+    """
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    h = hashlib.sha256()
+    try:
+        os.chmod(tmp, 0o666 & ~_UMASK)
+        with os.fdopen(fd, "wb") as out, opener() as src:
+            for block in iter(lambda: src.read(CHUNK), b""):
+                h.update(block)
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return h.hexdigest()
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 

@@ -20,7 +20,7 @@ from PIL import Image, ImageColor, ImageDraw
 from imgpipe.fonts import bold_variant, check_text, font
 from imgpipe.messages import t_in
 from imgpipe.sheet import Product
-from imgpipe.text import LINE_SPACING, TextTooLong, draw_text, fit_text, line_height, wrap_text
+from imgpipe.text import TextTooLong, draw_text, fit_text, line_height, wrap_text
 
 DESIGN_WIDTH = 750
 INK = (34, 34, 34)
@@ -89,7 +89,6 @@ def labelled_large_image(
     bold_path, bold_stroke = _bold(font_path)
     sep = t_in(lang, "label.separator")
     tag = t_in(lang, "label.sold_out")
-    list_sep = "、" if lang == "zh" else ", "
 
     rows: list[tuple[str, object]] = []  # (label, str | list[(token, sold_out)])
     rows.append((t_in(lang, "label.article"), product.article))

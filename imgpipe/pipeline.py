@@ -19,7 +19,6 @@ import datetime as dt
 import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import numpy as np

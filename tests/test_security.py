@@ -4,7 +4,6 @@ inbox symlinks, HTML from sheet text, shell invocations."""
 from __future__ import annotations
 
 import ast
-import os
 from pathlib import Path
 
 import pytest

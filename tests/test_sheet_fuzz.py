@@ -14,7 +14,7 @@ from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import is_within
 from imgpipe.ingest import category_folder
 from imgpipe.plan import safe_label
-from imgpipe.sheet import COLUMNS, article_problem, load_sheet, parse_rows
+from imgpipe.sheet import article_problem, load_sheet, parse_rows
 
 from conftest import PRODUCT_ROW, SHEET_HEADER
 
