@@ -118,7 +118,10 @@ def print_board(rows: list[BoardRow], console, today: dt.date, sla_days: int) ->
     table = Table(title=t("status.title", today=today.isoformat(), days=sla_days))
     for key in ("article", "name", "arrival", "due", "state", "timing", "listed"):
         # the name gives way on a narrow terminal; dates and timing must stay readable
-        table.add_column(t(f"status.col.{key}"), no_wrap=key != "name", overflow="ellipsis")
+        if key in ("name", "state", "listed"):
+            table.add_column(t(f"status.col.{key}"), min_width=6, overflow="fold")
+        else:
+            table.add_column(t(f"status.col.{key}"), no_wrap=True)
     for r in rows:
         if r.timing == "overdue":
             when = t("status.timing.overdue", days=-r.days)
