@@ -22,6 +22,7 @@ PROXY_PX = 600
 BORDER_SHARE = 0.03      # border strip used to read the backdrop: 3 % of the shorter side
 UNIFORM_SHARE = 0.6      # share of border pixels that must match the backdrop to trust it
 LIGHTNESS_WEIGHT = 0.45  # weight of ΔL* against Δa*, Δb*: shadows mostly change lightness
+FLAT_HEADROOM = 1.08     # white background: backdrop within 8 % of its surface becomes pure white
 MIN_THRESHOLD = 9.0      # weighted ΔE below which a pixel is backdrop, at the least
 
 
@@ -291,11 +292,13 @@ def white_background(img_u8: np.ndarray, box: ProductBox, size: int, fill: float
                      scale: float | None = None) -> np.ndarray:
     """The product framed on pure white (#FFFFFF), for the white-background role (白底图).
 
-    Pixels close to the backdrop are pushed to 255 with a soft matte
-    (weighted ΔE from the threshold to 2.5× the threshold blends photo -> white),
-    the product itself (mask with holes filled) is kept, and everything
-    outside the product outline and the framed product box is exactly white,
-    so the border is 255,255,255 even when the sweep was grey or had a shadow.
+    Inside the product outline (mask with holes filled) the photo is kept as
+    it is: its colours are the product's. Everywhere else the photo is
+    flat-fielded, divided by the backdrop's own smooth surface so the sweep
+    becomes 255 while what differs from it (a pale sleeve the outline missed,
+    a soft contact shadow) keeps its shading instead of being cut out; a soft
+    matte on the colour distance blends the two. Outside the framed product
+    box everything is exactly 255,255,255.
     Not confident (busy scene): the framed photo on white padding, unmatted.
     """
     framed = frame_square(img_u8, box, size, fill, background_rgb=box.backdrop_rgb, scale=scale)
@@ -310,16 +313,20 @@ def white_background(img_u8: np.ndarray, box: ProductBox, size: int, fill: float
     if mask.any():
         core = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
         alpha = np.maximum(alpha, core.astype(np.float32))
-        # the matte never reaches beyond the (slightly grown) product outline
+        # beyond the (slightly grown) outline only the flat-fielded photo shows
         grown = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
         alpha[~grown] = 0.0
+    surface_rgb = cv2.cvtColor(backdrop.surface.astype(np.float32), cv2.COLOR_Lab2RGB) * 255.0
+    # FLAT_HEADROOM: the fitted surface runs a few levels under a real sweep's
+    # brightest parts; without it the box shows as a faint grey rectangle
+    flat = np.clip(framed.astype(np.float32) * (255.0 * FLAT_HEADROOM / np.maximum(surface_rgb, 1.0)), 0, 255)
+    a = alpha[..., None]
+    out = framed.astype(np.float32) * a + flat * (1.0 - a)
     # nothing of the photo survives outside the product's own box
     x0, y0, x1, y1 = framed_box(img_u8.shape, box, size, fill, scale)
     outside = np.ones(alpha.shape, bool)
     outside[y0:y1, x0:x1] = False
-    alpha[outside] = 0.0
-    a = alpha[..., None]
-    out = framed.astype(np.float32) * a + 255.0 * (1.0 - a)
+    out[outside] = 255.0
     return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
 

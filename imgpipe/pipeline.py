@@ -170,7 +170,9 @@ def with_session_colour(photos: list) -> list:
     backdrop. So the median light of the article's backdrop shots is used
     for photos without a backdrop, and, when at least three backdrop shots
     agree, for any photo whose own estimate strays from them by more than
-    SESSION_OUTLIER_DEG degrees.
+    SESSION_OUTLIER_DEG degrees. A backdrop shot that strays is taken for a
+    close-up too (`close_up` in its analysis): what it took for backdrop
+    was the product's own surface, so its "product box" is only a detail.
     """
     own = [p for p in photos if p.kind == "photo"]
     studio = [p.analysis["correction"] for p in own if p.analysis["correction"].get("method") == "backdrop"]
@@ -182,15 +184,19 @@ def with_session_colour(photos: list) -> list:
                                 exposure=float(np.median([c["exposure"] for c in studio]))).to_dict()
 
     def strays(c) -> bool:
-        if c.get("method") in ("shades_of_grey", "none"):
-            return True
-        if c.get("method") != "backdrop" or len(studio) < 3:
-            return False
         # the lights are the inverse gains; compare their directions
-        return colour.angular_error(1 / np.asarray(c["gains"]), 1 / gains) > SESSION_OUTLIER_DEG
+        return (c.get("method") == "backdrop" and len(studio) >= 3
+                and colour.angular_error(1 / np.asarray(c["gains"]), 1 / gains) > SESSION_OUTLIER_DEG)
 
-    return [dataclasses.replace(p, analysis=dict(p.analysis, correction=session))
-            if p.kind == "photo" and strays(p.analysis["correction"]) else p for p in photos]
+    out = []
+    for p in photos:
+        c = p.analysis["correction"]
+        if p.kind == "photo" and c.get("method") in ("shades_of_grey", "none"):
+            p = dataclasses.replace(p, analysis=dict(p.analysis, correction=session))
+        elif p.kind == "photo" and strays(c):
+            p = dataclasses.replace(p, analysis=dict(p.analysis, correction=session, close_up=True))
+        out.append(p)
+    return out
 
 
 def _main_scales(article: str, photos, profiles) -> dict:
@@ -279,7 +285,8 @@ def plan_all(ws: Workspace, articles: list[str], products, profiles, font_path, 
         sidecar = _sidecar(ws, product, summary)
         photos = with_session_colour(photos)
         shared = dict(shared_base,
-                      analysis={p.id: fingerprint(p.analysis_key, p.analysis["correction"]) for p in photos},
+                      analysis={p.id: fingerprint(p.analysis_key, p.analysis["correction"], is_close_up(p.analysis))
+                                for p in photos},
                       backdrop={p.id: p.analysis.get("backdrop") for p in photos},
                       close_up={p.id for p in photos if is_close_up(p.analysis)},
                       main_scale=_main_scales(article, [p for p in photos if p.kind == "photo"], profiles))

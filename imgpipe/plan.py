@@ -25,7 +25,7 @@ from imgpipe.sheet import Product
 from imgpipe.sidecar import Sidecar
 
 # bump when rendering code changes in a way that should redo every output
-RENDER_VERSION = "2"
+RENDER_VERSION = "3"
 _UNSAFE = re.compile(r'[\\/:*?"<>|\s\x00-\x1f]+')  # control chars: NUL is no file name
 
 

@@ -70,5 +70,6 @@ def test_a_photo_whose_light_strays_from_its_session_takes_the_session_light():
               photo(4, gains=(1.0, 1.0, 1.0))]  # a cream close-up passed off as a white backdrop
     fixed = with_session_colour(photos)
     assert [p.analysis["correction"]["method"] for p in fixed] == ["backdrop"] * 3 + ["session"]
+    assert fixed[3].analysis["close_up"] and not fixed[0].analysis.get("close_up")  # its "backdrop" was product
     # two backdrop shots are too few to outvote one
     assert with_session_colour(photos[2:]) == photos[2:]
