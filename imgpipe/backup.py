@@ -48,6 +48,7 @@ VERSIONS = ".versions"
 # the workspace (and its catalog) is lost can still check every byte it brings back.
 MANIFEST = ".imgpipe-manifest.json"
 BACKED_UP_DIRS = ("originals", "output")
+CATALOG_COPY = "catalog/catalog.sqlite"  # on the target: the catalog as it was at the last backup
 COMMIT_EVERY = 50  # rows between commits: a crash re-checks at most this many (by hash, not re-sent)
 
 Progress = Callable[[int, int, str], None]
@@ -977,7 +978,62 @@ def backup_workspace(
         n = pending_count(conn)
         return BackupResult(pending=n, message=str(exc), errors=[str(exc)])
     with target:
-        return sync(conn, root, target, progress)
+        result = sync(conn, root, target, progress)
+        if not result.pending and not result.failed and (result.sent or target.size(CATALOG_COPY) is None):
+            try:
+                send_catalog(conn, root, target)
+            except _target_errors() as exc:  # the files are safe; the catalog copy goes next time
+                result.errors.append(f"{CATALOG_COPY}: {_describe(exc)}")
+        return result
+
+
+def send_catalog(conn: sqlite3.Connection, root: Path, target: Target) -> None:
+    """Put a consistent copy of the catalog on the target (SQLite's online backup).
+
+    With it, `restore` brings back not just the files but what only the
+    catalog knows: reference shots and slates, capture times, colour analyses,
+    sold-out variants and listings; a restored workspace then has nothing to redo.
+    """
+    snapshot = Path(root) / ".imgpipe" / "catalog-snapshot.sqlite"
+    tmp = snapshot.with_name(".catalog-snapshot.tmp")
+    tmp.unlink(missing_ok=True)
+    copy = sqlite3.connect(tmp)
+    try:
+        conn.backup(copy)
+    finally:
+        copy.close()
+    os.replace(tmp, snapshot)
+    target.put(CATALOG_COPY, snapshot)
+
+
+def restore_catalog(conn: sqlite3.Connection | None, target: Target, dest: Path) -> bool:
+    """Bring the catalog copy back into an empty workspace; True when it was restored.
+
+    A catalog that already knows photos is never replaced. With `conn` open on
+    the destination's catalog the copy is written through it (SQLite backup),
+    so no open connection is pulled from under.
+    """
+    if target.size(CATALOG_COPY) is None:
+        return False
+    folder = Path(dest) / ".imgpipe"
+    folder.mkdir(parents=True, exist_ok=True)
+    if conn is None:
+        if (folder / "catalog.sqlite").exists():
+            return False
+        target.get(CATALOG_COPY, folder / "catalog.sqlite")
+        return True
+    # the photos table is the catalog's (catalog.py): empty means nothing would be lost
+    if conn.execute("SELECT COUNT(*) FROM photos").fetchone()[0]:
+        return False
+    tmp = folder / ".catalog-restore.tmp"
+    target.get(CATALOG_COPY, tmp)
+    source = sqlite3.connect(tmp)
+    try:
+        source.backup(conn)
+    finally:
+        source.close()
+        tmp.unlink(missing_ok=True)
+    return True
 
 
 # --------------------------------------------------------------------------- verify / restore

@@ -397,7 +397,7 @@ def backup(ctx, verify, as_json) -> None:
 @click.pass_context
 def restore(ctx, articles, dest, overwrite, as_json) -> None:
     """Bring originals and outputs back from the backup (all, or only ARTICLE…)."""
-    from imgpipe.backup import open_target, restore as restore_files
+    from imgpipe.backup import open_target, restore as restore_files, restore_catalog
     from imgpipe.sheet import normalise_article
 
     ws = open_workspace(ctx)
@@ -408,6 +408,8 @@ def restore(ctx, articles, dest, overwrite, as_json) -> None:
             # the catalog's hashes only describe this workspace's files
             conn = ws.catalog.db if dest == ws.root else None
             files = restore_files(conn, target, dest, chosen, overwrite=overwrite)
+            if chosen is None:  # a whole workspace: bring back what only the catalog knew
+                restore_catalog(conn, target, dest)
     except ImgpipeError as err:
         if err.fix == t("backup.restore_damaged.fix"):  # the good files are in place: some items failed
             stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {err}", soft_wrap=True)

@@ -115,3 +115,19 @@ def test_soldout_keeps_the_previous_version_in_the_backup(shop):
         assert len(stamps) == 1
         back = restore_version(tgt, RED_SKU, stamps[0], root.parent / "undo.jpg")
     assert back.read_bytes() == plain
+
+
+def test_a_lost_workspace_comes_back_whole_from_the_backup_and_the_sheet(shop):
+    root, target = shop
+    with Workspace.open(root).catalog.transaction() as db:  # what only the catalog knows
+        db.execute("INSERT INTO listings VALUES ('A1023', 'tmall', '2026-11-26T10:00:00')")
+    assert cli(root, "backup").exit_code == 0
+    originals, outputs = tree(root, "originals"), tree(root, "output")
+    for sub in ("originals", "output", ".imgpipe"):
+        shutil.rmtree(root / sub)
+    assert cli(root, "restore").exit_code == 0
+    assert tree(root, "originals") == originals and tree(root, "output") == outputs
+    ws = Workspace.open(root)
+    assert ws.catalog.listings("A1023") == {"tmall": "2026-11-26T10:00:00"}
+    again = run(ws, backup=False)
+    assert not again.written and not again.ingest.archived and again.skipped == len(ws.catalog.outputs())
