@@ -64,6 +64,10 @@ def shows_chart(rgb) -> bool:
     return detect_reference(shrink_to_long_side(rgb, REFERENCE_PROXY), grey_card=False) == "chart"
 
 
+def _map(fn, items, *args):
+    return [fn(item, *args) for item in items]
+
+
 def natural_key(name: str):
     """"IMG_2.jpg" before "IMG_10.jpg"."""
     return [int(p) if p.isdigit() else p.lower() for p in _NATURAL.split(name)]
@@ -110,16 +114,34 @@ def scan_inbox(inbox: Path) -> list[Path]:
     return found
 
 
+def inspect_photo(path: Path, max_megapixels: float) -> tuple[dict | None, bool]:
+    """(error or None, shows a colour chart): the check every photo passes before it gets a number.
+
+    A reduced decode (JPEG DCT scaling) is cheap and catches empty, truncated
+    and non-image files; the same pixels are searched for a colour chart.
+    Runs in worker processes: it only reads.
+    """
+    try:
+        proxy = load_photo(path, max_megapixels=max_megapixels, min_long_side=REFERENCE_PROXY)
+    except ImgpipeError as err:
+        return {"message": err.message, "fix": err.fix or ""}, False
+    except OSError as exc:  # vanished or locked while we looked
+        return {"message": str(exc), "fix": ""}, False
+    return None, shows_chart(proxy.rgb)
+
+
 def ingest(root: Path, products: dict[str, Product], catalog: Catalog, *, dry_run: bool = False,
            max_megapixels: float = 150.0, assign: dict[Path, str] | None = None,
-           slates: Collection[Path] = ()) -> IngestResult:
+           slates: Collection[Path] = (), map_fn=None) -> IngestResult:
     """Archive every matchable photo in `root/inbox`; see the module docstring.
 
     A file that does not decode (empty, truncated, not an image, over the
     pixel limit) stays in the inbox with the reason: it gets no number.
     `assign` (photo path -> article in `products`, from slate grouping) is
     consulted before name matching; photos in `slates` are archived with
-    kind "slate" (kept, never published).
+    kind "slate" (kept, never published). `map_fn(fn, items, *args)` runs the
+    per-photo checks (an executor's map: in parallel); numbering, copying and
+    the catalog stay in this process, in order.
     """
     inbox = root / "inbox"
     result = IngestResult()
@@ -140,31 +162,43 @@ def ingest(root: Path, products: dict[str, Product], catalog: Catalog, *, dry_ru
         else:
             groups.setdefault(article, []).append(path)
 
+    # 1. read and hash in order; 2. check the new ones (in parallel); 3. number and archive in order
+    batches = []
     for article, paths in groups.items():
-        product = products[article]
-        folder = root / "originals" / category_folder(product.category) / article
         timed = [(capture_time(p), p) for p in paths]
         timed.sort(key=lambda tp: (tp[0] is None, tp[0] or "", natural_key(tp[1].name)))
-        next_seq = catalog.next_seq(article)
-        seen: dict[str, Path] = {}
+        batches.append((article, timed))
+    fresh: dict[Path, tuple[str, str | None]] = {}  # path -> (sha, capture time)
+    seen: dict[str, Path] = {}
+    for article, timed in batches:
         for captured, path in timed:
             try:
-                data = path.read_bytes()
+                sha = sha256_file(path)
             except OSError as exc:  # vanished or locked while we looked
                 result.pending.append(Pending(path, str(exc), article=article))
                 continue
-            sha = sha256_bytes(data)
             known = catalog.photo_by_hash(article, sha)
-            if known or sha in seen:
-                existing = known.original if known else str(seen[sha])
+            if known or (article, sha) in seen:
+                existing = known.original if known else str(seen[(article, sha)])
                 result.duplicates.append(Pending(path, t("ingest.duplicate", existing=existing), article=article))
                 if not dry_run and known:
                     path.unlink(missing_ok=True)  # byte-identical copy is archived and catalogued
                 continue
-            try:  # a reduced decode is cheap and catches empty, truncated and non-image files
-                proxy = load_photo(data, max_megapixels=max_megapixels, min_long_side=REFERENCE_PROXY, name=path)
-            except ImgpipeError as err:
-                result.pending.append(Pending(path, err.message, err.fix or "", article))
+            seen[(article, sha)] = path
+            fresh[path] = (sha, captured)
+    checks = dict(zip(fresh, (map_fn or _map)(inspect_photo, list(fresh), max_megapixels)))
+
+    for article, timed in batches:
+        product = products[article]
+        folder = root / "originals" / category_folder(product.category) / article
+        next_seq = catalog.next_seq(article)
+        for _captured, path in timed:
+            if path not in fresh:
+                continue
+            sha, captured = fresh[path]
+            error, chart = checks[path]
+            if error:
+                result.pending.append(Pending(path, error["message"], error["fix"], article))
                 continue
             seq = next_seq
             ext = path.suffix.lower().replace(".jpeg", ".jpg")
@@ -174,15 +208,22 @@ def ingest(root: Path, products: dict[str, Product], catalog: Catalog, *, dry_ru
                 seq += 1
                 dest = folder / f"{article}-{seq:02d}{ext}"
             next_seq = seq + 1
-            seen[sha] = dest
             if path in slates:
                 kind = "slate"
-            elif is_reference_name(path.name) or shows_chart(proxy.rgb):
+            elif is_reference_name(path.name) or chart:
                 kind = "reference"
             else:
                 kind = "photo"
             if dry_run:
                 result.archived.append(Archived(article, seq, path, dest, kind))
+                continue
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                result.pending.append(Pending(path, str(exc), article=article))
+                continue
+            if sha256_bytes(data) != sha:  # changed since it was checked: the next run takes it
+                result.pending.append(Pending(path, t("ingest.changed"), article=article))
                 continue
             if not dest.exists():
                 atomic_write_bytes(dest, data)

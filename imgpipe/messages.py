@@ -130,6 +130,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "ingest.duplicate": ("与已归档的 {existing} 内容相同，已跳过", "same bytes as archived {existing}; skipped"),
     "ingest.not_image": ("不是支持的图片类型", "not a supported image type"),
+    "ingest.changed": ("检查后文件又被改动，下次运行时再处理", "the file changed after it was checked; the next run takes it"),
     "ingest.copy_mismatch": ("归档副本校验失败，原图保留在 inbox", "archived copy did not verify; the photo stays in inbox"),
     # --- run (pipeline.py, cli.py) ---
     "run.title": ("处理结果", "Run summary"),

@@ -246,7 +246,7 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
             remove_stale_temps(ws.root / "output")
             remove_stale_temps(ws.root / "originals")
         summary.ingest = ingest(ws.root, sheet.products, cat, dry_run=dry_run,
-                                max_megapixels=ws.settings.max_megapixels)
+                                max_megapixels=ws.settings.max_megapixels, map_fn=pool.map)
         if dry_run:
             return summary
         todo = [a for a in (articles or cat.articles()) if a in sheet.products]
