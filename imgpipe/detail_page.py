@@ -26,7 +26,7 @@ from PIL import Image
 
 from imgpipe.browser import BrowserSession, browser_install_hint, find_browser, screenshot_page
 from imgpipe.errors import ImgpipeError
-from imgpipe.fsutil import atomic_copy, atomic_write_bytes, atomic_write_text, sha256_file
+from imgpipe.fsutil import atomic_write_bytes, atomic_write_stream, atomic_write_text, sha256_file
 from imgpipe.messages import t, t_in
 from imgpipe.profiles import DetailPageSpec
 from imgpipe.resources import builtin_dir
@@ -267,7 +267,7 @@ def render_detail_html(
         dest = img_dir / name
         if dest.is_file() and dest.stat().st_size == source.stat().st_size and sha256_file(dest) == sha256_file(source):
             continue
-        atomic_copy(source, dest)
+        atomic_write_stream(dest, lambda source=source: open(source, "rb"))
     if img_dir.is_dir():
         for old in img_dir.iterdir():
             if old.is_file() and old.name not in copies and not old.name.startswith("."):
