@@ -213,7 +213,9 @@ def render_detail_html(
     def place(info: dict | None, stem: str) -> dict | None:
         if info is None:
             return None
-        name = stem + info["suffix"]
+        # named after the output it copies (`A1023-02-header.jpg`): every image in
+        # output/ starts with its article and sequence number (contract.md)
+        name = f"{info['path'].stem}-{stem}{info['suffix']}"
         copies[name] = info["path"]
         return {"src": f"img/{name}", "width": info["width"], "height": info["height"]}
 

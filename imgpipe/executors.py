@@ -14,6 +14,7 @@ pool never pays for it (or needs it installed).
 
 from __future__ import annotations
 
+import multiprocessing
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from typing import Iterable
@@ -37,7 +38,7 @@ class LocalExecutor:
                 yield fn(item, *args)
             return
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.jobs, initializer=_pool_worker_init)
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=_worker_context(), initializer=_pool_worker_init)
         futures = [self._pool.submit(fn, item, *args) for item in items]
         for fut in futures:
             yield fut.result()
@@ -45,6 +46,22 @@ class LocalExecutor:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
+
+
+def _worker_context():
+    """Fresh worker processes, never forks of this one.
+
+    A fork copies this process's locks but not its threads: once OpenCV's or
+    BLAS's thread pools have run here, a forked worker can wait forever on
+    them. The fork server is a clean single-threaded process (POSIX); Windows
+    only has spawn, which the tasks are written for anyway (all picklable).
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["imgpipe.render", "imgpipe.ingest", "imgpipe.pages"])
+        return ctx
+    return multiprocessing.get_context("spawn")
 
 
 def _pool_worker_init() -> None:
