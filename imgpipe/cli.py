@@ -118,8 +118,9 @@ def run(ctx, platforms, jobs, articles, dry_run, as_json, no_backup, executor, s
 
     ws = open_workspace(ctx)
     try:
-        ensure_no_watcher(ws.root)  # a watcher owns the inbox: two writers would number a photo twice
+        # take ours first, then look for a watcher: checking first would leave a gap for one to start
         with run_lock(ws.root), Progress(not as_json) as progress:
+            ensure_no_watcher(ws.root)  # a watcher owns the inbox: two writers would number a photo twice
             summary = run_pipeline(ws, platforms=list(platforms) or None, jobs=jobs, dry_run=dry_run,
                                    articles=list(articles) or None, progress=progress, backup=not no_backup,
                                    executor=executor, scheduler=scheduler)

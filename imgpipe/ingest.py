@@ -64,6 +64,19 @@ def shows_chart(rgb) -> bool:
     return detect_reference(shrink_to_long_side(rgb, REFERENCE_PROXY), grey_card=False) == "chart"
 
 
+def _free_seq(folder: Path, article: str, seq: int, ext: str, sha: str) -> int:
+    """The first number from `seq` on that no file in `folder` uses, whatever its extension.
+
+    A run killed after copying but before cataloguing left `<article>-NN.<ext>`:
+    that number is reused only by the very same bytes.
+    """
+    while True:
+        taken = list(folder.glob(f"{article}-{seq:02d}.*")) if folder.is_dir() else []
+        if not taken or (taken == [folder / f"{article}-{seq:02d}{ext}"] and sha256_file(taken[0]) == sha):
+            return seq
+        seq += 1
+
+
 def _map(fn, items, *args):
     return [fn(item, *args) for item in items]
 
@@ -200,13 +213,9 @@ def ingest(root: Path, products: dict[str, Product], catalog: Catalog, *, dry_ru
             if error:
                 result.pending.append(Pending(path, error["message"], error["fix"], article))
                 continue
-            seq = next_seq
             ext = path.suffix.lower().replace(".jpeg", ".jpg")
+            seq = _free_seq(folder, article, next_seq, ext, sha)
             dest = folder / f"{article}-{seq:02d}{ext}"
-            # a run killed after copying but before cataloguing left `dest`: reuse it only if identical
-            while dest.exists() and sha256_file(dest) != sha:
-                seq += 1
-                dest = folder / f"{article}-{seq:02d}{ext}"
             next_seq = seq + 1
             if path in slates:
                 kind = "slate"
@@ -233,13 +242,19 @@ def ingest(root: Path, products: dict[str, Product], catalog: Catalog, *, dry_ru
             catalog.add_photo(article=article, seq=seq, ext=ext, sha256=sha,
                               original=dest.relative_to(root).as_posix(), source_name=path.name,
                               captured_at=captured, kind=kind)
-            path.unlink()
             result.archived.append(Archived(article, seq, path, dest, kind))
+            try:
+                path.unlink()
+            except OSError:  # held open (Windows: Explorer, antivirus); archived, so the next run drops it
+                pass
 
     for article, path in sidecars.items():
         dest = root / "originals" / category_folder(products[article].category) / article / SIDECAR_NAME
         if not dry_run:
-            atomic_write_bytes(dest, path.read_bytes())
-            path.unlink()
+            try:
+                atomic_write_bytes(dest, path.read_bytes())
+                path.unlink()
+            except OSError as exc:  # locked or vanished: it stays, the next run takes it
+                result.pending.append(Pending(path, str(exc), article=article))
     # inbox folders are left in place, empty or not: a designer may be copying into one right now
     return result

@@ -14,6 +14,7 @@ import json
 import os
 import socket
 import sys
+import time
 from pathlib import Path
 
 from imgpipe.errors import ImgpipeError
@@ -84,6 +85,28 @@ def live_owner(path: Path) -> dict | None:
     return owner if pid_alive(owner["pid"]) else None
 
 
+def _remove_if_stale(path: Path) -> None:
+    """Delete a lock whose owner is gone, unless another process replaced it meanwhile."""
+    stale = read_lock(path)
+    if stale is None:
+        try:  # unreadable: a lock from a crashed older version; give a writer a moment first
+            if time.time() - path.stat().st_mtime > 10:
+                path.unlink()
+        except FileNotFoundError:
+            pass
+        return
+    try:
+        aside = path.with_name(f".{path.name}.stale.{os.getpid()}")
+        os.replace(path, aside)  # atomic: exactly one process moves this lock away
+    except FileNotFoundError:
+        return
+    moved = read_lock(aside)
+    if moved != stale and moved is not None and live_owner(aside):
+        os.replace(aside, path)  # we moved a fresh, live lock: put it back
+    else:
+        aside.unlink(missing_ok=True)
+
+
 class WorkspaceLock:
     """`with WorkspaceLock(root):` — hold `.imgpipe/<name>.lock` for the block.
 
@@ -97,27 +120,40 @@ class WorkspaceLock:
         self.held = False
 
     def acquire(self) -> None:
+        """Take the lock, or raise naming its live owner; a dead owner's lock is taken over.
+
+        The lock file appears complete or not at all: it is written under a
+        private name and hard-linked into place (the link fails if a lock
+        exists), so nobody can read a half-written lock and take it for stale.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         me = {"pid": os.getpid(), "host": socket.gethostname(),
               "started": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
-        for _ in range(3):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                owner = live_owner(self.path)
-                if owner:
-                    raise ImgpipeError(t(self.message, pid=owner["pid"], host=owner.get("host", "?"),
-                                         started=owner.get("started", "?")),
-                                       file=self.path, fix=t(self.message + ".fix", pid=owner["pid"])) from None
-                try:  # stale: its owner is gone
-                    self.path.unlink()
-                except FileNotFoundError:
-                    pass
-                continue
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(me, f)
-            self.held = True
-            return
+        mine = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        mine.write_text(json.dumps(me), encoding="utf-8")
+        try:
+            for _ in range(3):
+                try:
+                    os.link(mine, self.path)
+                except FileExistsError:
+                    owner = live_owner(self.path)
+                    if owner:
+                        raise ImgpipeError(t(self.message, pid=owner["pid"], host=owner.get("host", "?"),
+                                             started=owner.get("started", "?")),
+                                           file=self.path, fix=t(self.message + ".fix", pid=owner["pid"])) from None
+                    _remove_if_stale(self.path)
+                    continue
+                except OSError:  # a filesystem without hard links (some shares): exclusive create
+                    try:
+                        fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                    except FileExistsError:
+                        continue
+                    with os.fdopen(fd, "w", encoding="utf-8") as f:
+                        json.dump(me, f)
+                self.held = True
+                return
+        finally:
+            mine.unlink(missing_ok=True)
         raise ImgpipeError(t(self.message, pid="?", host="?", started="?"), file=self.path)
 
     def release(self) -> None:

@@ -148,6 +148,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "run.problems": ("问题", "Problems"),
     "run.nothing": ("没有需要处理的内容", "nothing to do"),
     "run.pages": ("详情页", "detail pages"),
+    "run.unknown_article": ("商品表中没有货号 {articles}，未处理任何内容", "article {articles} is not in the product sheet; nothing done"),
+    "run.unknown_article.fix": ("商品表中的货号：{known}", "articles in the sheet: {known}"),
     "run.locked": (
         "另一个 imgpipe 进程（PID {pid}，主机 {host}，启动于 {started}）正在处理此工作区",
         "another imgpipe run (PID {pid} on {host}, started {started}) is working on this workspace",

@@ -24,16 +24,18 @@ from typing import Callable
 import numpy as np
 
 from imgpipe import colour
-from imgpipe.errors import ImgpipeError
+from imgpipe.errors import ConfigError, ImgpipeError
 from imgpipe.executors import make_executor
 from imgpipe.fsutil import remove_stale_temps, sha256_file
 from imgpipe.ingest import SIDECAR_NAME, IngestResult, category_folder, ingest
+from imgpipe.messages import t
 from imgpipe.pages import render_pages
 from imgpipe.plan import OutputJob, fingerprint, plan_article
 from imgpipe.render import (
-    AnalyseTask, PhotoResult, PhotoTask, RenderContext, analyse_photo, render_photo, is_close_up,
+    AnalyseTask, PhotoResult, PhotoTask, RenderContext, analyse_photo, is_close_up, render_photo,
     source_long_side,
 )
+from imgpipe.sheet import normalise_article
 from imgpipe.sidecar import Sidecar, load_sidecar
 from imgpipe.workspace import Workspace
 
@@ -103,7 +105,7 @@ def _reference_for(photo, references: list, window_minutes: float) -> dict | Non
     """
     best, best_gap = None, None
     for ref in references:
-        if not ref.analysis:
+        if not ref.analysis or "correction" not in ref.analysis:  # no card/chart found: not a reference
             continue
         gap = _minutes_between(photo.captured_at, ref.captured_at)
         if gap is not None and gap > window_minutes:
@@ -237,6 +239,12 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
     profiles = ws.enabled(platforms)
     sheet = ws.sheet()
     summary.warnings.extend(e.as_dict() for e in sheet.errors)
+    if articles:
+        articles = [normalise_article(a) for a in articles]
+        unknown = [a for a in articles if a not in sheet.products]
+        if unknown:
+            raise ConfigError(t("run.unknown_article", articles=", ".join(unknown)),
+                              fix=t("run.unknown_article.fix", known=", ".join(sorted(sheet.products)[:30])))
     font_path = ws.font_path()
     cat = ws.catalog
     # made before anything is touched: a bad --scheduler is a usage error with nothing done

@@ -162,9 +162,14 @@ def mark(ws, article: str, colour: str = "", size: str = "", sold_out: bool = Tr
         result.changed_files = [] if result.already else [
             p for p in affected_files(ws, product, before, after) if cat.output(p) is not None]
         return result
-    from imgpipe.lock import ensure_no_watcher
+    from imgpipe.lock import ensure_no_watcher, run_lock
 
-    ensure_no_watcher(ws.root)
+    with run_lock(ws.root):  # it re-renders through the pipeline: one writer at a time
+        ensure_no_watcher(ws.root)
+        return _mark_and_render(ws, cat, product, colour, size, sold_out, backup, result)
+
+
+def _mark_and_render(ws, cat, product, colour, size, sold_out, backup, result):
     settings = ws.settings.backup
     do_backup = backup and bool(settings.target) and settings.after_run
     if do_backup and not result.already and result.has_outputs:

@@ -472,8 +472,8 @@ def watch(ws: Workspace, *, poll: bool = False, jobs: int | None = None, settle_
     long a file must stay unchanged (default from imgpipe.toml [watch]).
     """
     settle = ws.settings.watch.settle_seconds if settle_seconds is None else settle_seconds
-    ensure_no_run(ws.root)
     with WorkspaceLock(ws.root, "watch"):
+        ensure_no_run(ws.root)  # after taking ours: a run starting now sees the watcher and stops
         handlers = setup_logging(ws, log_stream)
         try:
             return Watcher(ws, poll=poll, jobs=jobs, settle_seconds=settle, stop_event=stop_event,

@@ -249,3 +249,28 @@ def test_a_chart_in_any_photo_becomes_the_articles_colour_reference(workspace):
     img = np.asarray(Image.open(workspace / "output/tmall/A1023/detail" / published[0]))
     border = img[:40].reshape(-1, 3).mean(axis=0)
     assert border.max() - border.min() < 6, border
+
+
+def test_a_reference_shot_without_a_card_is_a_warning_and_the_photos_fall_back(workspace):
+    busy = np.random.default_rng(9).integers(0, 255, (600, 800, 3), dtype=np.uint8)  # no card, no chart in it
+    (workspace / "inbox" / "A1023_ref.jpg").write_bytes(jpeg_bytes(busy))
+    drop_photos(workspace, count=1)
+    first = run(Workspace.open(workspace))
+    assert any("A1023" in (w.get("file") or "") for w in first.warnings)
+    photos = {p.kind: p for p in Workspace.open(workspace).catalog.photos("A1023")}
+    assert photos["photo"].analysis["correction"]["method"] not in ("grey_card", "chart")  # automatic instead
+    second = run(Workspace.open(workspace))  # the failed reference must not break later runs
+    assert second.ok and not second.written
+
+
+def test_a_number_left_by_a_killed_run_is_not_reused_by_another_format(workspace):
+    folder = workspace / "originals" / "服装" / "A1023"
+    folder.mkdir(parents=True)
+    leftover = jpeg_bytes(studio_photo(seed=11))
+    (folder / "A1023-01.jpg").write_bytes(leftover)  # copied, never catalogued
+    png = workspace / "inbox" / "A1023_a.png"
+    Image.fromarray(studio_photo(seed=12)).save(png)
+    run(Workspace.open(workspace))
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["A1023-01.jpg", "A1023-02.png"]
+    assert (folder / "A1023-01.jpg").read_bytes() == leftover
