@@ -56,16 +56,20 @@ def correct_files(inputs: list[Path], out_dir: Path, *, reference: Path | None =
             raise
     results = []
     out_dir.mkdir(parents=True, exist_ok=True)
+    sources = {p.resolve() for p in inputs}
+    taken: set[Path] = set()
     for path in inputs:
         try:
-            photo = load_photo(path)
-            corr = shared or colour.estimate_auto(photo.rgb)
-            fixed = colour.apply_correction(photo.rgb, corr, strength)
             suffix = path.suffix.lower()
             fmt = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF"}.get(suffix, "JPEG")
             dest = out_dir / (path.name if fmt != "JPEG" or suffix in (".jpg", ".jpeg") else path.stem + ".jpg")
-            if dest.resolve() == path.resolve():
-                raise ImgpipeError(t("correct.same_file"), file=path, fix=t("correct.same_file.fix"))
+            # never over an input (x.heic -> x.jpg beside a real x.jpg), nor twice in one batch
+            if dest.resolve() in sources or dest.resolve() in taken:
+                raise ImgpipeError(t("correct.same_file", dest=dest), file=path, fix=t("correct.same_file.fix"))
+            taken.add(dest.resolve())
+            photo = load_photo(path)
+            corr = shared or colour.estimate_auto(photo.rgb)
+            fixed = colour.apply_correction(photo.rgb, corr, strength)
             buf = io.BytesIO()
             Image.fromarray(fixed).save(buf, fmt, **({"quality": quality} if fmt == "JPEG" else {}))
             atomic_write_bytes(dest, buf.getvalue())
@@ -73,4 +77,6 @@ def correct_files(inputs: list[Path], out_dir: Path, *, reference: Path | None =
                             "summary": describe(corr)})
         except ImgpipeError as err:
             results.append({"input": str(path), "error": str(err)})
+        except OSError as exc:  # unreadable input, full disk: this file fails, the others go on
+            results.append({"input": str(path), "error": f"{path}: {exc}"})
     return results

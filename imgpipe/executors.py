@@ -17,6 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import signal
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Iterable
 
 from imgpipe.errors import ConfigError
@@ -31,17 +32,52 @@ class LocalExecutor:
         self.jobs = max(1, jobs)
         self._pool: ProcessPoolExecutor | None = None
 
-    def map(self, fn, items: list, *args) -> Iterable:
+    def map(self, fn, items: list, *args, crashed=None) -> Iterable:
+        """fn(item, *args) for each item, results in the order of `items`.
+
+        crashed(item, exc) -> result stands in for an item whose worker process
+        died (killed for memory, a crash in a C library): the pool is made
+        anew and the other items go on. An item is blamed only when it also
+        kills a worker running alone. Without `crashed` the error is raised.
+        """
         if self.jobs == 1 or len(items) <= 1:
             worker_init()
             for item in items:
                 yield fn(item, *args)
             return
+        pending = list(items)
+        while pending:
+            futures = [self._get_pool().submit(fn, item, *args) for item in pending]
+            for index, (item, fut) in enumerate(zip(pending, futures)):
+                try:
+                    result = fut.result()
+                except BrokenProcessPool:
+                    self._reset_pool()
+                    if crashed is None:
+                        raise
+                    yield self._alone(fn, item, args, crashed)
+                    pending = pending[index + 1:]
+                    break
+                yield result
+            else:
+                pending = []
+
+    def _alone(self, fn, item, args, crashed):
+        try:
+            return self._get_pool().submit(fn, item, *args).result()
+        except BrokenProcessPool as exc:
+            self._reset_pool()
+            return crashed(item, exc)
+
+    def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.jobs, mp_context=_worker_context(), initializer=_pool_worker_init)
-        futures = [self._pool.submit(fn, item, *args) for item in items]
-        for fut in futures:
-            yield fut.result()
+        return self._pool
+
+    def _reset_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     def close(self) -> None:
         if self._pool is not None:
@@ -105,7 +141,8 @@ class DaskExecutor:
             self._own_client = True
         self.jobs = max(1, sum(self.client.nthreads().values()))
 
-    def map(self, fn, items: list, *args) -> Iterable:
+    def map(self, fn, items: list, *args, crashed=None) -> Iterable:
+        """As LocalExecutor.map; a task whose workers keep dying (KilledWorker) goes to `crashed`."""
         if not items:
             return
         # the shared arguments (render context, paths) go to the cluster once, not once per photo
@@ -113,8 +150,13 @@ class DaskExecutor:
         futures = self.client.map(_init_and_call, [fn] * len(items), items, *[[a] * len(items) for a in shared],
                                   pure=False)
         try:
-            for fut in futures:
-                yield fut.result()
+            for item, fut in zip(items, futures):
+                try:
+                    yield fut.result()
+                except Exception as exc:  # noqa: BLE001 - only KilledWorker is handled, the rest re-raised
+                    if crashed is None or type(exc).__name__ != "KilledWorker":
+                        raise
+                    yield crashed(item, exc)
         finally:
             for fut in futures:
                 fut.release()

@@ -148,6 +148,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "run.problems": ("问题", "Problems"),
     "run.nothing": ("没有需要处理的内容", "nothing to do"),
     "run.pages": ("详情页", "detail pages"),
+    "run.worker_died": ("处理此文件时工作进程意外退出（内存不足？）", "the worker process died on this file (out of memory?)"),
+    "run.worker_died.fix": (
+        "其余文件已处理；可用 --jobs 1 重试，或缩小这张图片",
+        "the other files were done; retry with --jobs 1, or shrink this image",
+    ),
     "run.unknown_article": ("商品表中没有货号 {articles}，未处理任何内容", "article {articles} is not in the product sheet; nothing done"),
     "run.unknown_article.fix": ("商品表中的货号：{known}", "articles in the sheet: {known}"),
     "run.locked": (
@@ -181,8 +186,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "catalog.too_new": ("目录由更新版本的 imgpipe 创建（版本 {version}）", "the catalog was written by a newer imgpipe (schema {version})"),
     "catalog.too_new.fix": ("升级 imgpipe", "upgrade imgpipe"),
     # --- correct (correct.py) ---
-    "correct.same_file": ("输出会覆盖原图", "the output would overwrite the original"),
-    "correct.same_file.fix": ("用 -o 指定另一个文件夹", "name another folder with -o"),
+    "correct.same_file": ("输出 {dest} 会覆盖一张输入图片或本批的另一个输出", "the output {dest} would overwrite an input or another output of this batch"),
+    "correct.same_file.fix": ("用 -o 指定另一个文件夹，或给同名文件改名", "name another folder with -o, or rename one of the files"),
     # --- init (workspace.py) ---
     "init.created": ("已创建工作区 {path}", "workspace created at {path}"),
     "init.exists": ("{path} 已是工作区，未改动", "{path} is already a workspace; left as it is"),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from imgpipe.browser import BrowserSession, find_browser
 from imgpipe.detail_page import DetailImages, detail_fingerprint, render_detail_page
-from imgpipe.render import error_dict
+from imgpipe.render import error_dict, worker_died
 
 
 @dataclass
@@ -82,7 +82,9 @@ def render_pages(ws, articles, products, profiles, executor, summary, progress=N
     workers = max(1, min(getattr(executor, "jobs", 2), len(tasks)))
     batches = [tasks[i::workers] for i in range(workers)] if tasks else []
     for batch in executor.map(render_page_batch, batches, ws.root, products, profiles,
-                              ws.settings.language, ws.settings.watermark.text, browser):
+                              ws.settings.language, ws.settings.watermark.text, browser,
+                              crashed=lambda tasks, _exc: [(task, None, worker_died(str(task.out_dir)))
+                                                           for task in tasks]):
         for task, result, error in batch:
             done += 1
             if progress:

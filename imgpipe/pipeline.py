@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import os
 import time
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from imgpipe.pages import render_pages
 from imgpipe.plan import OutputJob, fingerprint, plan_article
 from imgpipe.render import (
     AnalyseTask, PhotoResult, PhotoTask, RenderContext, analyse_photo, is_close_up, render_photo,
-    source_long_side,
+    source_long_side, worker_died,
 )
 from imgpipe.sheet import normalise_article
 from imgpipe.sidecar import Sidecar, load_sidecar
@@ -146,7 +147,9 @@ def analyse(ws: Workspace, articles: list[str], executor, summary: RunSummary,
                 keys[photo.id] = key
                 tasks.append(task)
         done = 0
-        for photo_id, analysis, error in executor.map(analyse_photo, tasks, ws.root, settings.max_megapixels):
+        for photo_id, analysis, error in executor.map(
+                analyse_photo, tasks, ws.root, settings.max_megapixels,
+                crashed=lambda task, _exc: (task.photo_id, None, worker_died(task.original))):
             done += 1
             if progress:
                 progress("analyse", done, len(tasks))
@@ -160,6 +163,11 @@ def analyse(ws: Workspace, articles: list[str], executor, summary: RunSummary,
 
 
 SESSION_OUTLIER_DEG = 2.0  # a photo's light further than this from its article's is not believed
+
+
+def _inspect_crashed(path, _exc) -> tuple[dict, bool]:
+    error = worker_died(str(path))
+    return {"message": error["message"], "fix": error["fix"]}, False
 
 
 def with_session_colour(photos: list) -> list:
@@ -254,7 +262,8 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
             remove_stale_temps(ws.root / "output")
             remove_stale_temps(ws.root / "originals")
         summary.ingest = ingest(ws.root, sheet.products, cat, dry_run=dry_run,
-                                max_megapixels=ws.settings.max_megapixels, map_fn=pool.map)
+                                max_megapixels=ws.settings.max_megapixels,
+                                map_fn=functools.partial(pool.map, crashed=_inspect_crashed))
         if dry_run:
             return summary
         todo = [a for a in (articles or cat.articles()) if a in sheet.products]
@@ -262,7 +271,9 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
         tasks = plan_all(ws, todo, sheet.products, profiles, font_path, summary)
         ctx = RenderContext(ws.root, profiles, sheet.products, ws.settings.watermark, ws.settings.soldout,
                             font_path, ws.settings.language, ws.settings.max_megapixels)
-        for done, result in enumerate(pool.map(render_photo, tasks, ctx), 1):
+        rendered = pool.map(render_photo, tasks, ctx,
+                            crashed=lambda task, _exc: PhotoResult(task.photo_id, [], 0.0, worker_died(task.original)))
+        for done, result in enumerate(rendered, 1):
             record_photo_result(ws, result, summary)
             if progress:
                 progress("render", done, len(tasks))

@@ -323,6 +323,11 @@ def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float) -> tuple
 
 
 
+def worker_died(file: str) -> dict:
+    """The error of an item whose worker process died under it (out of memory, a C-library crash)."""
+    return {"file": file, "row": None, "field": None, "message": t("run.worker_died"), "fix": t("run.worker_died.fix")}
+
+
 def error_dict(err: Exception, file: str) -> dict:
     """An ImgpipeError as it is; anything else as an internal error naming the file."""
     if isinstance(err, ImgpipeError):
