@@ -274,3 +274,17 @@ def test_a_number_left_by_a_killed_run_is_not_reused_by_another_format(workspace
     names = sorted(p.name for p in folder.iterdir())
     assert names == ["A1023-01.jpg", "A1023-02.png"]
     assert (folder / "A1023-01.jpg").read_bytes() == leftover
+
+
+def test_run_article_option_is_normalised_and_an_unknown_one_is_a_usage_error(workspace):
+    from click.testing import CliRunner
+
+    from imgpipe.cli import main
+
+    drop_photos(workspace, count=1)
+    unknown = CliRunner().invoke(main, ["-w", str(workspace), "run", "--article", "Ｚ９９９", "--no-backup"])
+    assert unknown.exit_code == 2 and "Z999" in unknown.output
+    assert list((workspace / "inbox").rglob("*.jpg"))  # nothing was done
+    ok = CliRunner().invoke(main, ["-w", str(workspace), "run", "--article", "Ａ１０２３", "--no-backup", "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert (workspace / "output" / "tmall" / "A1023" / "main" / "A1023-01.jpg").is_file()
