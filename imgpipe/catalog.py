@@ -14,6 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from imgpipe import clock
 from imgpipe.errors import ImgpipeError
 from imgpipe.messages import t
 
@@ -69,7 +70,7 @@ CREATE TABLE IF NOT EXISTS listings (
 
 
 def now() -> str:
-    return dt.datetime.now().isoformat(timespec="seconds")
+    return clock.now_iso()
 
 
 @dataclass(frozen=True)
@@ -201,8 +202,9 @@ class Catalog:
         else:
             self.db.execute("DELETE FROM soldout WHERE article=? AND colour=? AND size=?", (article, colour, size))
 
-    def set_listed(self, article: str, platform: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO listings VALUES (?,?,?)", (article, platform, now()))
+    def set_listed(self, article: str, platform: str, when: str | None = None) -> None:
+        """Record ARTICLE as on sale on PLATFORM since `when` (ISO date or time; default now)."""
+        self.db.execute("INSERT OR REPLACE INTO listings VALUES (?,?,?)", (article, platform, when or now()))
 
     def listings(self, article: str) -> dict[str, str]:
         return {r["platform"]: r["listed_at"] for r in

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from imgpipe import clock
 from imgpipe.errors import ConfigError, ImgpipeError
 from imgpipe.lock import ensure_no_watcher, run_lock
 from imgpipe.messages import t
@@ -203,7 +204,7 @@ def _parse_today(value: str | None):
     import datetime as dt
 
     if not value:
-        return dt.date.today()
+        return clock.today()
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -255,8 +256,9 @@ def status(ctx, today, as_json) -> None:
 @main.command()
 @click.argument("article")
 @click.option("--platform", "platforms", multiple=True, help="Only this platform (repeatable; default: all enabled).")
+@click.option("--date", "on_date", default=None, metavar="YYYY-MM-DD", help="Listed on this day (default: today).")
 @click.pass_context
-def listed(ctx, article, platforms) -> None:
+def listed(ctx, article, platforms, on_date) -> None:
     """Mark ARTICLE as listed (on sale), so the board knows it is done."""
     from imgpipe.sheet import normalise_article
     from imgpipe.status import mark_listed
@@ -270,7 +272,7 @@ def listed(ctx, article, platforms) -> None:
     known = set(ws.sheet().products) | set(ws.catalog.articles())
     if article not in known:
         fail_usage(ImgpipeError(t("status.unknown_article", article=article), fix=t("status.unknown_article.fix")))
-    mark_listed(ws, article, chosen)
+    mark_listed(ws, article, chosen, _parse_today(on_date))
     stderr_console().print(t("status.listed", article=article, platforms=", ".join(chosen)))
     sys.exit(EXIT_OK)
 

@@ -720,7 +720,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status.timing.done": ("按时完成", "done on time"),
     "status.timing.no_date": ("没有到货日期", "no arrival date"),
     "status.summary": ("共 {total} 个商品，超期 {overdue} 个，今天截止 {due_today} 个", "{total} products, {overdue} overdue, {due_today} due today"),
-    "status.bad_today": ("--today 应为 YYYY-MM-DD，而不是 {value}", "--today must be YYYY-MM-DD, not {value}"),
+    "status.bad_today": ("日期应为 YYYY-MM-DD，而不是 {value}", "a date must be YYYY-MM-DD, not {value}"),
     "status.listed": ("{article} 已标记为在 {platforms} 上架", "{article} marked as listed on {platforms}"),
     "status.unknown_article": ("找不到货号 {article}", "no article {article}"),
     "status.unknown_article.fix": ("检查货号拼写；imgpipe status 列出所有货号", "check the spelling; `imgpipe status` lists every article"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from imgpipe import clock
 from imgpipe.messages import t
 
 STATES = ("waiting", "processing", "ready", "listed")
@@ -66,7 +67,7 @@ def urgency_key(row: BoardRow):
 
 def build_board(ws, today: dt.date | None = None) -> list[BoardRow]:
     """One row per article of the sheet (and any in the catalog the sheet lost)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     cat = ws.catalog
     sheet = ws.sheet()
     platforms = list(ws.profiles)
@@ -105,9 +106,11 @@ def build_board(ws, today: dt.date | None = None) -> list[BoardRow]:
     return rows
 
 
-def mark_listed(ws, article: str, platforms: list[str]) -> None:
+def mark_listed(ws, article: str, platforms: list[str], on: dt.date | None = None) -> None:
+    """Record ARTICLE as on sale on PLATFORMS since the day `on` (default: the clock's today)."""
+    when = (on or clock.today()).isoformat()
     for platform in platforms:
-        ws.catalog.set_listed(article, platform)
+        ws.catalog.set_listed(article, platform, when)
 
 
 def print_board(rows: list[BoardRow], console, today: dt.date, sla_days: int) -> None:

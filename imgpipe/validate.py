@@ -43,6 +43,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageCms
 
+from imgpipe import clock
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import atomic_write_text, sha256_file
 from imgpipe.messages import t, t_in
@@ -414,7 +415,7 @@ class Validator:
         self.profiles: dict[str, Profile] = ws.enabled(platforms)
         self.sheet = ws.sheet()
         self.products = self.sheet.products
-        self.today = today or dt.date.today()
+        self.today = today or clock.today()
         known = set(self.products) | set(self.cat.articles()) | {r["article"] for r in self.cat.outputs()}
         if articles:
             unknown = [a for a in articles if a not in known]
@@ -962,7 +963,7 @@ def render_html(reports: list[PlatformReport], lang: str, generated: str, worksp
 
 def write_reports(root: Path, reports: list[PlatformReport], lang: str) -> Path | None:
     """`reports/validation-<platform>-<date>.html` and `.json` per platform; all-platform page when several."""
-    generated = dt.datetime.now().isoformat(timespec="seconds")
+    generated = clock.now_iso()
     for report in reports:
         html_path, json_path = report_paths(root, report.platform, report.date)
         atomic_write_text(html_path, render_html([report], lang, generated, str(root)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,17 @@ import pytest
 from PIL import Image
 
 from imgpipe.workspace import init_workspace
+
+# Tests never read the wall clock: imgpipe's clock is pinned to this moment unless
+# IMGPIPE_TEST_NOW names another (test_clock.py re-runs date-sensitive tests a year ahead).
+TEST_NOW = os.environ.get("IMGPIPE_TEST_NOW", "2026-11-26T10:00:00")
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock(monkeypatch):
+    monkeypatch.setenv("IMGPIPE_NOW", TEST_NOW)
+    return TEST_NOW
+
 
 SHEET_HEADER = "货号,名称,类目,品牌,标题,颜色,面料,尺码,长,宽,高,说明,卖点,到货日期,价格"
 

@@ -93,10 +93,10 @@ def test_status_json_and_listed_command(shop):
     assert data["today"] == "2026-11-26" and data["sla_days"] == 3
     assert data["articles"][0]["article"] == "LATE2" and data["articles"][0]["timing"] == "overdue"
 
-    assert runner.invoke(cli, ["-w", str(shop), "listed", "ONTIME", "--platform", "jd"]).exit_code == 0
+    assert runner.invoke(cli, ["-w", str(shop), "listed", "ONTIME", "--platform", "jd", "--date", "2026-11-26"]).exit_code == 0
     by = {r.article: r for r in build_board(Workspace.open(shop), TODAY)}
     assert by["ONTIME"].state == "ready" and set(by["ONTIME"].listed) == {"jd"}
-    assert runner.invoke(cli, ["-w", str(shop), "listed", "ONTIME"]).exit_code == 0
+    assert runner.invoke(cli, ["-w", str(shop), "listed", "ONTIME", "--date", "2026-11-26"]).exit_code == 0
     by = {r.article: r for r in build_board(Workspace.open(shop), TODAY)}
     assert by["ONTIME"].state == "listed" and by["ONTIME"].timing == "done"
     assert [r.article for r in build_board(Workspace.open(shop), TODAY)][-2:] == ["DONE", "ONTIME"] or \
