@@ -31,10 +31,16 @@ _UNSAFE = re.compile(r'[\\/:*?"<>|\s\x00-\x1f]+')  # control chars: NUL is no fi
 
 @dataclass(frozen=True)
 class OutputJob:
-    """One output file: `path` (workspace-relative) made from photo `photo_id`."""
+    """One output file: `path` (workspace-relative) made from photo `photo_id` (sequence `seq`).
+
+    The record carries article, platform, role and seq so nothing has to be
+    parsed back out of the path.
+    """
 
     platform: str
+    article: str
     role: str
+    seq: int
     path: str
     photo_id: int
     params: dict = field(default_factory=dict, compare=False, hash=False)
@@ -89,14 +95,14 @@ def overlay_texts(product: Product, photo: PhotoRow, role: str, sold: list[tuple
     return sorted(set(texts), key=texts.index)
 
 
-def plan_article(product: Product, photos: list[PhotoRow], profile: Profile, sidecar: Sidecar,
-                 sold: list[tuple[str, str]], settings, shared: dict) -> list[OutputJob]:
+def plan_article(ctx, profile: Profile, settings) -> list[OutputJob]:
     """All outputs of one article for one platform (see the module docstring).
 
-    `shared` carries what every job's fingerprint depends on: colour key per
-    photo, watermark and font fingerprints, language.
+    ctx: the article's context.ArticleContext (photos, sidecar, sold-out
+    state, and what every fingerprint depends on).
     """
-    pubs = publishable(photos, sidecar)
+    product, sidecar, sold, res = ctx.product, ctx.sidecar, list(ctx.sold), ctx.resources
+    pubs = publishable(list(ctx.photos), sidecar)
     if not pubs:
         return []
     by_seq = {p.seq: p for p in pubs}
@@ -114,25 +120,26 @@ def plan_article(product: Product, photos: list[PhotoRow], profile: Profile, sid
                                    settings.soldout),
         )
         fp = fingerprint(
-            RENDER_VERSION, photo.sha256, shared["analysis"].get(photo.id), profile.fingerprint(role),
-            shared["watermark"] if spec.watermark != "none" else None, shared["font"], shared["lang"],
+            RENDER_VERSION, photo.sha256, ctx.analysis_key(photo), profile.fingerprint(role),
+            res.watermark if spec.watermark != "none" else None, res.font, res.lang,
             params, settings.soldout.banner_colour if params["overlays"] else None,
         )
-        jobs.append(OutputJob(profile.name, role, f"{base}/{role}/{name}", photo.id, params, fp))
+        jobs.append(OutputJob(profile.name, product.article, role, photo.seq, f"{base}/{role}/{name}", photo.id,
+                              params, fp))
 
     main_spec = profile.role("main")
     if main_spec:
         # whole-product shots first; close-ups (detail shots) fill the remaining slots
         chosen = [by_seq[s] for s in sidecar.main if s in by_seq] or sorted(
-            pubs, key=lambda p: p.id in shared["close_up"])
+            pubs, key=lambda p: p.id in ctx.close_up)
         if main_spec.count:
             chosen = chosen[: main_spec.count]
-        scale = shared["main_scale"].get((product.article, main_spec.width, main_spec.fill))
+        scale = ctx.main_scale(main_spec)
         for photo in chosen:
             add("main", photo, f"{photo.stem}.jpg", scale=scale)
     if profile.role("white"):
         white = by_seq.get(sidecar.white) or max(
-            pubs, key=lambda p: (p.id not in shared["close_up"], shared["backdrop"].get(p.id) or 0.0, -p.seq))
+            pubs, key=lambda p: (p.id not in ctx.close_up, ctx.backdrop(p), -p.seq))
         add("white", white, f"{white.stem}.jpg")
     if profile.role("large"):
         large = by_seq.get(sidecar.large) or pubs[0]

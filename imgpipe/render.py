@@ -151,7 +151,7 @@ def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderCo
         meta["watermark_boxes"] = [list(b) for b in marked.boxes]
         meta["watermark_skipped"] = marked.skipped
     if job.role == "large":
-        out = labels.labelled_large_image(out, ctx.products[ctx_article(job)], spec.width, ctx.font_path,
+        out = labels.labelled_large_image(out, ctx.products[job.article], spec.width, ctx.font_path,
                                           lang=ctx.lang, sold_out_sizes=set(params.get("sold_sizes", [])))
     elif job.role == "selling_point":
         out = labels.selling_point_image(out, params["caption"], spec.width, ctx.font_path, params["index"])
@@ -226,11 +226,6 @@ def is_close_up(analysis: dict) -> bool:
     return edges >= 2 or not analysis.get("box_confident", True)
 
 
-
-
-def ctx_article(job: OutputJob) -> str:
-    # output/<platform>/<article>/<role>/<file>
-    return job.path.split("/")[2]
 
 
 def _scale_for(shared_scale: float | None, img: np.ndarray, analysis: dict) -> float | None:

@@ -20,14 +20,15 @@ and what to do about it:
              near-duplicate photos, product touching the frame edge
   freshness  outputs missing, stale (fingerprint), older than their original
 
-Nothing here writes to outputs or the catalog: the plan is recomputed with
-`plan_article` (not `plan_all`, which removes unwanted files), so validating
-is safe at any time. One decode per file per run; hashes are shared between
+Nothing here writes to outputs or the catalog: the plan comes from the
+pipeline's pure planner on the same article context (context.py), so
+validating is safe at any time. One decode per file per run; hashes are shared between
 the backup and freshness checks.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -376,33 +377,6 @@ class _Finder:
         self.add("warning", code, file, **fields)
 
 
-class _ReadOnlyCatalog:
-    """The part of Catalog that plan_all reads, with nothing it could remove or write."""
-
-    def __init__(self, catalog, with_soldout: bool):
-        self._catalog = catalog
-        self._with_soldout = with_soldout
-
-    def photos(self, article=None):
-        return self._catalog.photos(article)
-
-    def soldout(self, article):
-        return self._catalog.soldout(article) if self._with_soldout else []
-
-    def outputs(self, *args, **kwargs):
-        return []  # plan_all deletes the listed outputs it no longer wants: list none
-
-    def output(self, path):
-        return None
-
-
-@dataclass
-class _PlanView:
-    root: Path
-    settings: object
-    catalog: _ReadOnlyCatalog
-
-
 class Validator:
     """Validates a workspace; one instance per run (it caches decodes and hashes)."""
 
@@ -428,9 +402,8 @@ class Validator:
         self.files = _Files(self.root)
         self._quality: dict[str, list[Finding]] = {}
         self._plans: dict[tuple[str, str], tuple[list, list]] = {}
-        self._plan_error: str | None = None
         self._backup_rows = self._load_backup_rows()
-        self._font = None
+        self._resources = None
 
     # -- shared data ----------------------------------------------------------
 
@@ -443,24 +416,21 @@ class Validator:
     def _plan(self, article: str, platform: str):
         """(jobs with the sold-out state, jobs as if nothing were sold out) for one article/platform.
 
-        The pipeline's own `plan_all`, run against a read-only view of the
-        catalog: it lists no existing outputs, so plan_all has nothing to
-        remove, and validating never changes the workspace.
+        The pipeline's own planner on the article's context: pure, so
+        validating never changes the workspace.
         """
         if (article, platform) not in self._plans:
-            from imgpipe.pipeline import RunSummary, plan_all
+            from imgpipe.context import Resources, build_context
+            from imgpipe.plan import plan_article
 
-            if self._font is None:
-                self._font = self.ws.font_path()
-            planned = {}
-            for with_sold in (True, False):
-                summary = RunSummary()
-                view = _PlanView(self.root, self.settings, _ReadOnlyCatalog(self.cat, with_sold))
-                plan_all(view, [article], self.products, self.ws.profiles, self._font, summary)
-                planned[with_sold] = summary.planned
-            for name in self.ws.profiles:
-                self._plans[(article, name)] = tuple([j for j in planned[w] if j.platform == name]
-                                                     for w in (True, False))
+            if self._resources is None:
+                self._resources = Resources.of(self.ws, self.ws.font_path())
+            product = self.products[article]
+            sold = build_context(self.ws, product, self._resources)
+            unsold = dataclasses.replace(sold, sold=())
+            for name, profile in self.ws.profiles.items():
+                self._plans[(article, name)] = (plan_article(sold, profile, self.settings),
+                                                plan_article(unsold, profile, self.settings))
         return self._plans[(article, platform)]
 
     # -- entry point ----------------------------------------------------------
@@ -797,10 +767,13 @@ class Validator:
         from imgpipe import colour
         from imgpipe.imageio import load_photo
 
+        from imgpipe.context import with_session_colour
+
         f = _Finder("quality")
         measured = []
-        for p in photos:
-            if p.kind != "photo" or not p.analysis or "box" not in p.analysis:
+        # the colour the outputs get: the session's light for close-ups and strays
+        for p in with_session_colour([p for p in photos if p.analysis and "box" in p.analysis]):
+            if p.kind != "photo":
                 continue
             path = self.files.path(p.original)
             if not path.is_file():
@@ -812,8 +785,8 @@ class Validator:
                 continue
             proxy = shrink_to_long_side(photo.rgb, PROXY_LONG_SIDE)
             box = tuple(p.analysis["box"])
-            corrected = colour.apply_correction(proxy, colour.Correction.from_dict(p.analysis["correction"]),
-                                                self.settings.colour.strength)
+            # the stored correction has the article's strength in it already
+            corrected = colour.apply_correction(proxy, colour.Correction.from_dict(p.analysis["correction"]))
             cast = backdrop_cast(corrected, box)
             if cast and (cast[0] > CAST_MAX_DELTA_E or cast[1] > CAST_MAX_DEGREES):
                 f.warning("cast", p.original, name=path.name, delta_e=f"{cast[0]:.1f}", degrees=f"{cast[1]:.1f}")
@@ -847,7 +820,7 @@ class Validator:
 
     def check_freshness(self, article: str, profile: Profile, rows, page, slices, photos,
                         handled: set[str]) -> CheckResult:
-        from imgpipe.pipeline import analysis_task
+        from imgpipe.context import analysis_task
 
         f = _Finder("freshness")
         settings = self.settings
