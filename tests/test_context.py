@@ -38,7 +38,7 @@ def test_soldout_and_validate_plan_what_run_made(workspace):
     recorded = {r["path"]: r["fingerprint"] for r in ws.catalog.outputs("A1023", "tmall")}
     planned = planned_fingerprints(ws, ws.sheet().products["A1023"], ws.catalog.soldout("A1023"))
     assert {p: fp for p, fp in planned.items() if p in recorded} == recorded
-    jobs, _ = Validator(ws, platforms=["tmall"])._plan("A1023", "tmall")
+    jobs, _ = Validator(ws, platforms=["tmall"]).plan("A1023", "tmall")
     assert {j.path: j.fingerprint for j in jobs} == recorded
 
 
