@@ -25,8 +25,9 @@ from imgpipe import colour
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import sha256_file
 from imgpipe.ingest import SIDECAR_NAME, category_folder
-from imgpipe.plan import OutputJob, fingerprint, plan_article
+from imgpipe.plan import RENDER_VERSION, OutputJob, colour_photos, fingerprint, overlay_texts, publishable
 from imgpipe.render import AnalyseTask, is_close_up
+from imgpipe.roles import role_of
 from imgpipe.sheet import Product
 from imgpipe.sidecar import Sidecar, load_sidecar
 
@@ -262,6 +263,40 @@ class ArticlePlan:
     write: list[OutputJob] = field(default_factory=list)
     remove: list[str] = field(default_factory=list)
     up_to_date: int = 0
+
+
+def plan_article(ctx: ArticleContext, profile, settings) -> list[OutputJob]:
+    """All outputs of one article for one platform: each role's picks (roles.py), named and fingerprinted.
+
+    A fingerprint holds what the output's pixels depend on: the photo and its
+    colour, the role's profile values, the mark (with the logo's content)
+    where the role is marked, the font's content where text is drawn, the
+    data shown and the sold-out texts.
+    """
+    photos = publishable(list(ctx.photos), ctx.sidecar)
+    if not photos:
+        return []
+    res = ctx.resources
+    colour_map = colour_photos(ctx.product, photos, ctx.sidecar)
+    jobs = []
+    for name, spec in profile.active_roles():
+        role = role_of(name, spec)
+        ext = profile.output_format(name)
+        marked = spec.watermark != "none"
+        for pick in role.pick(ctx, photos, spec):
+            params = dict(pick.params, overlays=overlay_texts(
+                ctx.product, pick.photo, role.name, list(ctx.sold), ctx.sidecar, colour_map,
+                pick.params.get("colour"), settings.soldout))
+            draws_text = bool(role.text or params["overlays"] or (marked and settings.watermark.text))
+            fp = fingerprint(
+                RENDER_VERSION, pick.photo.sha256, ctx.analysis_key(pick.photo), profile.fingerprint(name),
+                res.watermark if marked else None, res.font if draws_text else None, res.lang,
+                params, settings.soldout.banner_colour if params["overlays"] else None,
+            )
+            jobs.append(OutputJob(profile.name, ctx.article, name, pick.photo.seq,
+                                  f"output/{profile.name}/{ctx.article}/{name}/{pick.stem}.{ext}",
+                                  pick.photo.id, params, fp, ext))
+    return jobs
 
 
 def plan_jobs(ctx: ArticleContext, profiles: dict, settings) -> list[OutputJob]:

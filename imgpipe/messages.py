@@ -117,6 +117,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "在平台配置中调高 max_bytes 或降低 min_jpeg_quality",
         "raise max_bytes or lower min_jpeg_quality in the platform profile",
     ),
+    "image.png_cap": (
+        "{role} 图存为 PNG 有 {size} 字节，超过上限 {cap}（PNG 无损，无法降低质量）",
+        "{role} image is {size} bytes as PNG, over the cap of {cap} (PNG is lossless: there is no quality to lower)",
+    ),
+    "image.png_cap.fix": (
+        "在平台配置中调高该角色的 max_bytes，或用 format = \"jpg\"",
+        "raise the role's max_bytes in the platform profile, or set format = \"jpg\"",
+    ),
     # --- ingest (ingest.py) ---
     "ingest.unknown_article": ("商品表中没有货号 {article}", "article {article} is not in the product sheet"),
     "ingest.unknown_article.fix": (

@@ -160,7 +160,8 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
             apply_plan(ws, plan, summary)
         tasks = photo_tasks(plans, profiles)
         ctx = RenderContext(ws.root, profiles, sheet.products, ws.settings.watermark, ws.settings.soldout,
-                            font_path, ws.settings.language, ws.settings.max_megapixels)
+                            font_path, ws.settings.language, ws.settings.max_megapixels,
+                            logo_sha=resources.logo_sha, font_sha=resources.font)
         rendered = pool.map(render_photo, tasks, ctx,
                             crashed=lambda task, _exc: PhotoResult(task.photo_id, [], 0.0, worker_died(task.original)))
         for done, result in enumerate(rendered, 1):

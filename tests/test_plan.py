@@ -1,8 +1,7 @@
 """Role assignment and colour sharing rules, on catalog rows made by hand."""
 
 from imgpipe.catalog import PhotoRow
-from imgpipe.context import article_context, with_session_colour
-from imgpipe.plan import plan_article
+from imgpipe.context import article_context, plan_article, with_session_colour
 from imgpipe.profiles import load_profile
 from imgpipe.settings import Settings
 from imgpipe.sheet import Product

@@ -62,8 +62,7 @@ class Validator:
         validating never changes the workspace.
         """
         if (article, platform) not in self._plans:
-            from imgpipe.context import Resources, build_context
-            from imgpipe.plan import plan_article
+            from imgpipe.context import Resources, build_context, plan_article
 
             if self._resources is None:
                 self._resources = Resources.of(self.ws, self.ws.font_path())

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from PIL import ImageColor
 
 from imgpipe.profiles import Profile
+from imgpipe.roles import role_of
 from imgpipe.validate.model import ArticleInputs, CheckResult, Finder
 
 WHITE_BORDER_MIN = 250          # 0-255: a "pure white" border pixel after JPEG (255 before)
@@ -18,13 +20,14 @@ def check(v, a: ArticleInputs) -> CheckResult:
     return _check_marks(v, a.profile, a.rows)
 
 
-def white_border_ok(rgb: np.ndarray, sides: str = "tblr") -> bool:
-    """True when the border strip (2 % of the width, >= 4 px) on `sides` is pure white."""
+def white_border_ok(rgb: np.ndarray, sides: str = "tblr", colour: tuple[int, int, int] = (255, 255, 255)) -> bool:
+    """True when the border strip (2 % of the width, >= 4 px) on `sides` is pure white (or `colour`)."""
     h, w = rgb.shape[:2]
     b = max(4, w // 50)
     parts = {"t": rgb[:b], "b": rgb[-b:], "l": rgb[:, :b], "r": rgb[:, -b:]}
-    strip = np.concatenate([parts[s].reshape(-1, 3) for s in sides])
-    return bool(strip.min() >= WHITE_BORDER_MIN and strip.mean() >= WHITE_BORDER_MEAN)
+    strip = np.concatenate([parts[s].reshape(-1, 3) for s in sides]).astype(np.int16)
+    off = np.abs(strip - np.asarray(colour, np.int16))
+    return bool(off.max() <= 255 - WHITE_BORDER_MIN and off.mean() <= 255 - WHITE_BORDER_MEAN)
 
 
 def boxes_intersect(a, b) -> bool:
@@ -44,12 +47,13 @@ def _check_marks(v, profile: Profile, rows) -> CheckResult:
             continue
         meta = json.loads(r["meta"] or "{}")
         boxes = meta.get("watermark_boxes") or []
-        if r["role"] == "white":
+        if role_of(r["role"], spec).pure_white:
             if boxes:
                 f.error("mark_on_white", r["path"])
             rgb = v.files.pixels(r["path"]) if v.files.path(r["path"]).is_file() else None
             # a sold-out banner spans the width: only the top strip must stay white then
-            if rgb is not None and not white_border_ok(rgb, "t" if meta.get("overlays") else "tblr"):
+            if rgb is not None and not white_border_ok(rgb, "t" if meta.get("overlays") else "tblr",
+                                                       ImageColor.getrgb(profile.background)[:3]):
                 f.error("white_border", r["path"])
             continue
         if spec.watermark == "none" or not configured:

@@ -6,6 +6,7 @@ import re
 
 from imgpipe.messages import t
 from imgpipe.profiles import Profile
+from imgpipe.roles import role_of
 from imgpipe.validate.model import ArticleInputs, CheckResult, Finder
 
 NAME_MAX_CHARS = 60             # file-name length platforms' image spaces accept (characters)
@@ -49,15 +50,18 @@ def _check_naming(v, article: str, profile: Profile, rows, slices, photos) -> Ch
             f.warning("name_unknown", rel, name=name)
             continue
         seq, rest = int(m.group(1)), m.group(2)
-        if role in ("main", "white", "large", "detail"):
+        kind = role_of(role, profile.roles[role]).name if role in profile.roles else ""
+        if kind and role_of(kind).numbered:
             seqs_by_role.setdefault(role, {}).setdefault(seq, []).append(rel)
         sp = re.fullmatch(r"-sp(\d{2,})", rest)
-        if role == "selling_point" and sp:
+        if kind == "selling_point" and sp:
             points.setdefault(int(sp.group(1)), []).append(rel)
     for role, by_seq in seqs_by_role.items():
         for seq, paths in sorted(by_seq.items()):
             if len(paths) > 1:
-                f.error("name_duplicate", paths[1], name=f"{article}-{seq:02d}", role=t(f"validate.role.{role}"))
+                kind = role_of(role, profile.roles[role]).name
+                f.error("name_duplicate", paths[1], name=f"{article}-{seq:02d}",
+                        role=t(f"validate.role.{kind}") + ("" if kind == role else f" ({role})"))
     _sequence(f, article, points, "sp")
     slice_nums: dict[int, list[str]] = {}
     for s in slices:
