@@ -255,13 +255,13 @@ class ArticlePlan:
     """What bringing one article up to date takes; nothing done yet.
 
     jobs: every output wanted; write: those missing or changed; remove:
-    recorded outputs no longer wanted (workspace-relative paths).
+    recorded outputs no longer wanted (platform, workspace-relative path).
     """
 
     context: ArticleContext
     jobs: list[OutputJob] = field(default_factory=list)
     write: list[OutputJob] = field(default_factory=list)
-    remove: list[str] = field(default_factory=list)
+    remove: list[tuple[str, str]] = field(default_factory=list)  # (platform, path)
     up_to_date: int = 0
 
 
@@ -310,7 +310,7 @@ def plan_outputs(ws, ctx: ArticleContext, profiles: dict) -> ArticlePlan:
     plan = ArticlePlan(ctx, plan_jobs(ctx, profiles, ws.settings))
     wanted = {j.path for j in plan.jobs}
     for name in profiles:
-        plan.remove.extend(r["path"] for r in cat.outputs(ctx.article, name) if r["path"] not in wanted)
+        plan.remove.extend((name, r["path"]) for r in cat.outputs(ctx.article, name) if r["path"] not in wanted)
     for job in plan.jobs:
         row = cat.output(job.path)
         path = ws.root / job.path
@@ -319,3 +319,69 @@ def plan_outputs(ws, ctx: ArticleContext, profiles: dict) -> ArticlePlan:
         else:
             plan.write.append(job)
     return plan
+
+
+# --------------------------------------------------------------------------- dry run
+
+
+@dataclass
+class Preview:
+    """What `run` would do to one article (a dry run), all paths workspace-relative.
+
+    archive: (inbox file, original it would become); analyse: originals whose
+    analysis would be (re)made; per platform: outputs to write (missing,
+    changed, or from a photo analysed again), to remove, and up to date.
+    Photos not archived yet are planned once analysed: their outputs (and the
+    selling points or colours they take over from other photos) are not
+    listed, `archive` says they come.
+    """
+
+    article: str
+    archive: list[tuple[str, str]] = field(default_factory=list)
+    analyse: list[str] = field(default_factory=list)
+    write: dict[str, list[str]] = field(default_factory=dict)
+    remove: dict[str, list[str]] = field(default_factory=dict)
+    up_to_date: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"article": self.article, "archive": [{"source": s, "original": d} for s, d in self.archive],
+                "analyse": self.analyse,
+                "platforms": {p: {"write": self.write[p], "remove": self.remove[p], "up_to_date": self.up_to_date[p],
+                                  "counts": {"write": len(self.write[p]), "remove": len(self.remove[p])}}
+                              for p in self.write}}
+
+
+def preview(ws, articles: list[str], products: dict, profiles: dict, font_path, archived=()) -> list[Preview]:
+    """Dry run: for each article (and each one photos would be archived for), what `run` would do. Reads only."""
+    resources = Resources.of(ws, font_path)
+    out: dict[str, Preview] = {}
+    for a in archived:
+        dest = Path(a.dest)
+        out.setdefault(a.article, Preview(a.article)).archive.append(
+            (_rel(ws.root, Path(a.source)), _rel(ws.root, dest)))
+    for article in articles:
+        item = out.setdefault(article, Preview(article))
+        photos = ws.catalog.photos(article)
+        refs = [p for p in photos if p.kind == "reference"]
+        again = {p.id for p in photos if p.kind in ("photo", "reference")
+                 and (not p.analysis or p.analysis_key != analysis_task(ws.settings, p, refs)[1])}
+        item.analyse = [p.original for p in photos if p.id in again]
+        plan = plan_outputs(ws, build_context(ws, products[article], resources), profiles)
+        writes = {j.path for j in plan.write} | {j.path for j in plan.jobs if j.photo_id in again}
+        for name in profiles:
+            item.write[name] = sorted(j.path for j in plan.jobs if j.platform == name and j.path in writes)
+            item.remove[name] = sorted(path for platform, path in plan.remove if platform == name)
+            item.up_to_date[name] = sum(1 for j in plan.jobs if j.platform == name and j.path not in writes)
+    for item in out.values():
+        for name in profiles:
+            item.write.setdefault(name, [])
+            item.remove.setdefault(name, [])
+            item.up_to_date.setdefault(name, 0)
+    return [out[a] for a in sorted(out)]
+
+
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)

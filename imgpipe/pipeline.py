@@ -24,7 +24,7 @@ from typing import Callable
 from imgpipe.errors import ConfigError
 from imgpipe.executors import make_executor
 from imgpipe.fsutil import remove_stale_temps, sha256_file
-from imgpipe.context import ArticlePlan, Resources, analysis_task, build_context, plan_outputs
+from imgpipe.context import ArticlePlan, Preview, Resources, analysis_task, build_context, plan_outputs, preview
 from imgpipe.ingest import IngestResult, ingest
 from imgpipe.messages import t
 from imgpipe.pages import render_pages
@@ -53,6 +53,7 @@ class RunSummary:
     seconds: float = 0.0
     photo_seconds: list[float] = field(default_factory=list)
     dry_run: bool = False
+    preview: list[Preview] = field(default_factory=list)  # with dry_run: per article, what would be done
 
     @property
     def ok(self) -> bool:
@@ -76,6 +77,7 @@ class RunSummary:
             "pages_skipped": self.pages_skipped,
             "backup": getattr(self.backup, "as_dict", lambda: self.backup)() if self.backup else None,
             "seconds": round(self.seconds, 2),
+            **({"preview": [p.as_dict() for p in self.preview]} if self.dry_run else {}),
         }
 
 
@@ -150,9 +152,10 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
         summary.ingest = ingest(ws.root, sheet.products, cat, dry_run=dry_run,
                                 max_megapixels=ws.settings.max_megapixels,
                                 map_fn=functools.partial(pool.map, crashed=_inspect_crashed))
-        if dry_run:
-            return summary
         todo = [a for a in (articles or cat.articles()) if a in sheet.products]
+        if dry_run:  # what would be archived, analysed, written and removed; nothing is
+            summary.preview = preview(ws, todo, sheet.products, profiles, font_path, summary.ingest.archived)
+            return summary
         analyse(ws, todo, pool, summary, progress)
         resources = Resources.of(ws, font_path)
         plans = [plan_outputs(ws, build_context(ws, sheet.products[a], resources), profiles) for a in todo]
@@ -185,7 +188,7 @@ def apply_plan(ws: Workspace, plan: ArticlePlan, summary: RunSummary) -> None:
     summary.planned.extend(plan.jobs)
     summary.warnings.extend(plan.context.warnings)
     summary.skipped += plan.up_to_date
-    for path in plan.remove:
+    for _platform, path in plan.remove:
         (ws.root / path).unlink(missing_ok=True)
         ws.catalog.forget_output(path)
         summary.removed.append(path)

@@ -53,7 +53,7 @@ def test_planning_reads_only(workspace):
     before = sorted((p, p.stat().st_mtime_ns) for p in workspace.rglob("*") if p.is_file())
     ctx = build_context(ws, ws.sheet().products["A1023"], Resources.of(ws, ws.font_path()))
     plan = plan_outputs(ws, ctx, ws.enabled(["tmall"]))
-    assert plan.remove == ["output/tmall/A1023/main/A1023-09.jpg"] and not plan.write and plan.up_to_date
+    assert plan.remove == [("tmall", "output/tmall/A1023/main/A1023-09.jpg")] and not plan.write and plan.up_to_date
     assert all(j.article == "A1023" and j.platform == "tmall" and j.seq in (1, 2, 3) for j in plan.jobs)
     assert sorted((p, p.stat().st_mtime_ns) for p in workspace.rglob("*") if p.is_file()) == before
     assert ws.catalog.output("output/tmall/A1023/main/A1023-09.jpg") is not None
