@@ -32,7 +32,3 @@ def centre_crop(img: np.ndarray, width: int, height: int) -> np.ndarray:
     y, x = (h - ch) // 2, (w - cw) // 2
     return img[y:y + ch, x:x + cw]
 
-
-def centre_square(img: np.ndarray) -> np.ndarray:
-    """The largest centred square of `img` (a view, no copy)."""
-    return centre_crop(img, 1, 1)
