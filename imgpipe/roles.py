@@ -18,8 +18,8 @@ the square one:
 
 Shapes (render.SHAPES): "frame" (the product framed in width × height at the
 role's fill, the backdrop carried outwards), "white" (the same on pure
-white), "width" (the photo at the width, aspect kept). Frame-like shapes
-need a height; "width" must have none.
+white), "width" (the photo at the width, aspect kept). A framed role needs a
+height in its profile entry; the others must have none.
 """
 
 from __future__ import annotations
@@ -28,10 +28,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 from imgpipe.plan import colour_photos, safe_label
-
-FRAMED_SHAPES = ("frame", "white")
-SHAPES = FRAMED_SHAPES + ("width",)
-
 
 @dataclass(frozen=True)
 class Pick:
@@ -48,7 +44,9 @@ class Role:
 
     pick(ctx, photos, spec) -> [Pick]: photos are the article's publishable
     photos in sequence order; ctx the context.ArticleContext; spec the
-    profile's RoleSpec. shape: a render.SHAPES step. text: "" / "label" (the
+    profile's RoleSpec. shape: a render.SHAPES step; framed: made at width ×
+    height (the profile must give a height), else at the width with the
+    photo's aspect (it must not). text: "" / "label" (the
     R7 panel) / "caption" (the selling point), drawn after the mark.
     alpha: the output keeps transparency (PNG only, never flattened).
     Validation: at least `min_count` images (`too_few` is the message code),
@@ -59,6 +57,7 @@ class Role:
     name: str
     pick: Callable
     shape: str
+    framed: bool = True        # made at width × height (else at the width, aspect kept)
     text: str = ""
     alpha: bool = False
     min_count: int = 0
@@ -67,10 +66,6 @@ class Role:
     max_count: int = 0         # the limit when the spec's count is 0 (0 = none)
     numbered: bool = False
     pure_white: bool = False
-
-    @property
-    def framed(self) -> bool:
-        return self.shape in FRAMED_SHAPES
 
 
 # --------------------------------------------------------------------------- picking
@@ -139,9 +134,10 @@ ROLES: dict[str, Role] = {r.name: r for r in (
     Role("main", pick_main, "frame", min_count=1, too_few="main_none", too_many="main_too_many", numbered=True),
     Role("white", pick_white, "white", min_count=1, too_few="white_none", too_many="white_too_many", max_count=1,
          numbered=True, pure_white=True),
-    Role("large", pick_large, "width", text="label", min_count=1, too_few="large_none", numbered=True),
-    Role("detail", pick_every, "width", numbered=True),
-    Role("selling_point", pick_selling_points, "width", text="caption", min_count=5, too_few="selling_points_few"),
+    Role("large", pick_large, "width", framed=False, text="label", min_count=1, too_few="large_none", numbered=True),
+    Role("detail", pick_every, "width", framed=False, numbered=True),
+    Role("selling_point", pick_selling_points, "width", framed=False, text="caption", min_count=5,
+         too_few="selling_points_few"),
     Role("sku", pick_colours, "frame"),
 )}
 

@@ -85,6 +85,36 @@ def test_every_registered_role_declares_its_steps():
         assert role.shape in SHAPES and role.text in ("", "label", "caption") and callable(role.pick)
 
 
+def test_a_new_role_is_one_entry_plus_profile_keys(workspace, monkeypatch):
+    """A transparent product image (PNG with alpha) as a new role: a shape step, a registry entry, profile keys."""
+    from imgpipe import render, roles
+
+    def cutout(img, analysis, params, spec, background="#FFFFFF"):
+        framed, box = render.shape_frame(img, analysis, params, spec)
+        alpha = np.zeros(framed.shape[:2], np.uint8)
+        x0, y0, x1, y1 = box
+        alpha[y0:y1, x0:x1] = 255  # keep the product box, the rest transparent
+        return np.dstack([framed, alpha]), box
+
+    monkeypatch.setitem(render.SHAPES, "cutout", cutout)
+    monkeypatch.setitem(roles.ROLES, "cutout", roles.Role("cutout", roles.pick_white, "cutout", alpha=True))
+    _profile(workspace, 'formats = ["jpg", "png"]\nflatten_alpha = false\n'
+                        '[roles.cutout]\nwidth = 600\nheight = 600\nformat = "png"\n')
+    drop_photos(workspace, count=2)
+    ws = Workspace.open(workspace)
+    assert run(ws, platforms=["tmall"], backup=False).ok
+    (made,) = (workspace / "output/tmall/A1023/cutout").glob("*.png")
+    with Image.open(made) as img:
+        assert img.mode == "RGBA" and img.size == (600, 600)
+        a = np.asarray(img.getchannel("A"))
+    assert a[0, 0] == 0 and a[300, 300] == 255
+    # and the check refuses what the code cannot make: alpha flattened away
+    _profile(workspace, '[roles.cutout]\nwidth = 600\nheight = 600\nformat = "png"\n')
+    with pytest.raises(ConfigError) as err:
+        Workspace.open(workspace)
+    assert err.value.field == "roles.cutout.format"
+
+
 def _logo(path: Path, fill) -> None:
     img = Image.new("RGBA", (240, 80), (0, 0, 0, 0))
     ImageDraw.Draw(img).rectangle((10, 10, 230, 70), fill=fill)
