@@ -21,11 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
+import imgpipe.plan  # RENDER_VERSION read at each plan: bumping it redoes every output
 from imgpipe import colour
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import sha256_file
 from imgpipe.ingest import SIDECAR_NAME, category_folder
-from imgpipe.plan import RENDER_VERSION, OutputJob, colour_photos, fingerprint, overlay_texts, publishable
+from imgpipe.plan import OutputJob, colour_photos, fingerprint, overlay_texts, publishable
 from imgpipe.render import AnalyseTask, is_close_up
 from imgpipe.roles import role_of
 from imgpipe.sheet import Product
@@ -289,7 +290,7 @@ def plan_article(ctx: ArticleContext, profile, settings) -> list[OutputJob]:
                 pick.params.get("colour"), settings.soldout))
             draws_text = bool(role.text or params["overlays"] or (marked and settings.watermark.text))
             fp = fingerprint(
-                RENDER_VERSION, pick.photo.sha256, ctx.analysis_key(pick.photo), profile.fingerprint(name),
+                imgpipe.plan.RENDER_VERSION, pick.photo.sha256, ctx.analysis_key(pick.photo), profile.fingerprint(name),
                 res.watermark if marked else None, res.font if draws_text else None, res.lang,
                 params, settings.soldout.banner_colour if params["overlays"] else None,
             )
