@@ -187,9 +187,6 @@ class ArticleContext:
     def article(self) -> str:
         return self.product.article
 
-    def photo(self, photo_id: int):
-        return next(p for p in self.photos if p.id == photo_id)
-
     def analysis_key(self, photo) -> str:
         """What of a photo's analysis its outputs depend on (the session colour included)."""
         return fingerprint(photo.analysis_key, photo.analysis["correction"], photo.id in self.close_up)
