@@ -40,6 +40,7 @@ from typing import Callable
 
 from PIL import Image
 
+from imgpipe.decoders import unsupported_reason
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import atomic_write_text
 from imgpipe.imageio import _truncated, is_photo_name, load_photo
@@ -95,8 +96,8 @@ def file_complete(path: Path, *, loose: bool) -> tuple[bool, str | None]:
     decoded anyway, to look for a slate. ingest decodes every photo again
     before it gets a number, so this check only decides *when*.
     """
-    if path.name == SIDECAR_NAME:
-        return True, None
+    if path.name == SIDECAR_NAME or unsupported_reason(path):
+        return True, None  # ingest gives files imgpipe cannot read their reason
     try:
         if loose:
             from imgpipe.slate import read_slate
