@@ -363,7 +363,7 @@ def decode_psd(data: bytes, label, min_long_side: int, max_megapixels: float) ->
         # the composite Photoshop saved ("maximise compatibility"); rebuilt from the layers without it
         img = psd.topil() if psd.has_preview() else None
         if img is None or _blank(img):
-            img = psd.composite()
+            img = psd.composite(force=True)
     except Exception as exc:
         raise ImgpipeError(t("image.psd_unreadable", detail=_short(exc)), file=label,
                            fix=t("image.unreadable.fix")) from None

@@ -11,6 +11,7 @@ images are too small or too thin to be product photos.
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,7 +114,9 @@ def load_photo(source: Path | bytes, *, max_megapixels: float = 150.0, min_long_
     label = name or (source if isinstance(source, Path) else "<bytes>")
     data = source.read_bytes() if isinstance(source, Path) else source
     ext = Path(str(label)).suffix.lower()
-    decoded = decoder_for(ext, data, label).decode(data, label, min_long_side, max_megapixels)
+    with warnings.catch_warnings():  # Pillow warns of corrupt EXIF on stderr: the photo is fine, say nothing
+        warnings.simplefilter("ignore")
+        decoded = decoder_for(ext, data, label).decode(data, label, min_long_side, max_megapixels)
     img, orientation = decoded.img, decoded.orientation
     width, height = decoded.full_size
     notes: list[str] = []
@@ -172,7 +175,8 @@ def read_size(path: Path) -> tuple[int, int]:
 def capture_time(path: Path) -> str | None:
     """EXIF DateTimeOriginal as 'YYYY:MM:DD HH:MM:SS', or None."""
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings(), Image.open(path) as img:
+            warnings.simplefilter("ignore")
             exif = img.getexif()
             value = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
             return str(value).strip("\x00 ") if value else None

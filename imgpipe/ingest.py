@@ -62,6 +62,7 @@ class IngestResult:
     archived: list[Archived] = field(default_factory=list)
     duplicates: list[Pending] = field(default_factory=list)
     pending: list[Pending] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)  # archived, with something said (a broken ICC profile)
 
 
 def shows_chart(rgb) -> bool:
@@ -166,8 +167,8 @@ def scan_inbox(inbox: Path, skipped: list | None = None) -> list[Path]:
     return found
 
 
-def inspect_photo(path: Path, max_megapixels: float) -> tuple[dict | None, bool]:
-    """(error or None, shows a colour chart): the check every photo passes before it gets a number.
+def inspect_photo(path: Path, max_megapixels: float) -> tuple[dict | None, bool, list[str]]:
+    """(error or None, shows a colour chart, warnings): the check every photo passes before it gets a number.
 
     A reduced decode (JPEG DCT scaling) is cheap and catches empty, truncated
     and non-image files; the same pixels are searched for a colour chart.
@@ -177,11 +178,11 @@ def inspect_photo(path: Path, max_megapixels: float) -> tuple[dict | None, bool]
         proxy = load_photo(path, max_megapixels=max_megapixels, min_long_side=REFERENCE_PROXY)
         small = unusable_size(*proxy.full_size)
         if small:
-            return {"message": small, "fix": t("image.too_small.fix")}, False
-        return None, shows_chart(proxy.rgb)
+            return {"message": small, "fix": t("image.too_small.fix")}, False, []
+        return None, shows_chart(proxy.rgb), proxy.notes
     except Exception as exc:  # noqa: BLE001 - the item boundary: one file's problem is that file's
         err = item_error(exc, path, "check")
-        return {"message": err.message, "fix": err.fix or ""}, False
+        return {"message": err.message, "fix": err.fix or ""}, False, []
 
 
 def ingest(root: Path, products: dict[str, Product], catalog: Catalog, *, dry_run: bool = False,
@@ -257,7 +258,9 @@ def ingest(root: Path, products: dict[str, Product], catalog: Catalog, *, dry_ru
             if path not in fresh:
                 continue
             sha, captured = fresh[path]
-            error, chart = checks[path]
+            error, chart, *notes = checks[path]  # a worker that died gives no warnings
+            result.warnings.extend({"file": str(path), "row": None, "field": None, "message": note, "fix": None}
+                                   for note in (notes[0] if notes else []))
             if error:
                 result.pending.append(Pending(path, error["message"], error["fix"], article))
                 continue

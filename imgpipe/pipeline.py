@@ -264,6 +264,7 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
         summary.ingest = ingest(ws.root, sheet.products, cat, dry_run=dry_run,
                                 max_megapixels=ws.settings.max_megapixels,
                                 map_fn=functools.partial(pool.map, crashed=_inspect_crashed))
+        summary.warnings.extend(summary.ingest.warnings)
         if dry_run:
             return summary
         todo = [a for a in (articles or cat.articles()) if a in sheet.products]

@@ -371,6 +371,7 @@ class Watcher:
             for p in s.ingest.pending:
                 if p.article in products:  # known article, but the file itself is the problem
                     log.warning(t("watch.pending", file=self._rel(p.path), reason=p.reason))
+                    _write_reason(p.path, p.reason + (f"\n{p.fix}" if p.fix else "") + "\n")
         self.stats.archived += len(archived)
         self.stats.written += len(written)
         self.stats.failed += sum(len(s.failed) for s in summaries)
@@ -414,13 +415,8 @@ class Watcher:
             reason = "\n".join(t_in(lang, key, **fields) + "\n" + t_in(lang, "watch.unmatched_reason",
                                                                      reason=t_in(lang, key, **fields))
                                for lang in ("zh", "en")) + "\n"
-            note = dest.with_name(dest.name + REASON_SUFFIX)
-            try:
-                if not note.exists() or note.read_text(encoding="utf-8") != reason:
-                    atomic_write_text(note, reason)
-            except OSError:
-                pass
-        self._clean_reasons(target_root)
+            _write_reason(dest, reason)
+        self._clean_reasons(self.inbox)
 
     def _clean_reasons(self, folder: Path) -> None:
         """Reason files whose photo has been archived go too."""
@@ -435,6 +431,16 @@ class Watcher:
             return Path(path).relative_to(self.ws.root).as_posix()
         except ValueError:
             return str(path)
+
+
+def _write_reason(path: Path, reason: str) -> None:
+    """`<file>.reason.txt` beside a file left in the inbox, saying why (rewritten only when it changes)."""
+    note = path.with_name(path.name + REASON_SUFFIX)
+    try:
+        if path.exists() and (not note.exists() or note.read_text(encoding="utf-8") != reason):
+            atomic_write_text(note, reason)
+    except OSError:
+        pass
 
 
 def _free_name(path: Path) -> Path:

@@ -153,3 +153,15 @@ def test_decoded_cases_look_right():
     # CMYK comes out RGB with the product still darker than the backdrop
     cmyk = load_photo(by_name["cmyk-jpeg"].data)
     assert cmyk.rgb[135, 180].mean() < cmyk.rgb[5, 5].mean()
+
+
+def test_broken_icc_profile_is_a_named_warning_not_a_python_warning(corpus_run):
+    import warnings
+
+    _, _, summary = corpus_run
+    assert any(str(w["file"]).endswith("badicc.jpg") and "ICC" in w["message"] for w in summary.warnings)
+    data = {c.name: c.data for c in cases()}["jpeg-broken-icc"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any Python warning fails the test
+        photo = load_photo(data, name="badicc.jpg")
+    assert photo.notes and not photo.had_icc
