@@ -842,6 +842,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "doctor.kept": ("损坏的目录保留为 .imgpipe/{name}", "the damaged catalog is kept as .imgpipe/{name}"),
     "doctor.skipped": ("文件名无法识别，未收录：{path}", "name not understood, not indexed: {path}"),
+    "doctor.recovered": (
+        "从损坏的目录中找回：{photos} 张照片的标记与拍摄时间，{soldout} 条售罄记录，{listings} 条上架记录",
+        "taken over from the damaged catalog: marks and capture times of {photos} photos, {soldout} sold-out "
+        "marks, {listings} listings",
+    ),
     "doctor.lost": (
         "无法从文件名恢复：参考照/场记板标记、拍摄时间、售罄与上架记录",
         "not recoverable from file names: reference/slate marks, capture times, sold-out and listing records",

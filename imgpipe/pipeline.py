@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 
 from imgpipe import colour
-from imgpipe.errors import ConfigError, ImgpipeError
+from imgpipe.errors import ConfigError, GlobalFailure, ImgpipeError, item_error
 from imgpipe.executors import make_executor
 from imgpipe.fsutil import remove_stale_temps, sha256_file
 from imgpipe.ingest import SIDECAR_NAME, IngestResult, category_folder, ingest
@@ -269,6 +269,8 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
             return summary
         todo = [a for a in (articles or cat.articles()) if a in sheet.products]
         analyse(ws, todo, pool, summary, progress)
+        for error in summary.failed:
+            _stop_if_global(error)
         tasks = plan_all(ws, todo, sheet.products, profiles, font_path, summary)
         ctx = RenderContext(ws.root, profiles, sheet.products, ws.settings.watermark, ws.settings.soldout,
                             font_path, ws.settings.language, ws.settings.max_megapixels)
@@ -279,12 +281,17 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
             if progress:
                 progress("render", done, len(tasks))
         render_pages(ws, todo, sheet.products, profiles, pool, summary, progress)
+        for error in summary.failed:
+            _stop_if_global(error)
     finally:
         pool.close()
     if backup and ws.settings.backup.target and ws.settings.backup.after_run:
         from imgpipe.backup import backup_workspace
 
-        summary.backup = backup_workspace(cat.db, ws.root, ws.settings.backup)
+        try:
+            summary.backup = backup_workspace(cat.db, ws.root, ws.settings.backup)
+        except ImgpipeError as err:  # the run's work is done and recorded: a failed backup is one failed item
+            summary.failed.append(dict(err.as_dict(), stage="backup"))
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -319,7 +326,11 @@ def plan_all(ws: Workspace, articles: list[str], products, profiles, font_path, 
             wanted = {j.path for j in jobs}
             for row in cat.outputs(article, profile.name):
                 if row["path"] not in wanted:
-                    (ws.root / row["path"]).unlink(missing_ok=True)
+                    try:
+                        (ws.root / row["path"]).unlink(missing_ok=True)
+                    except OSError as exc:  # read-only folder: that output's failure; the run goes on
+                        summary.failed.append(item_error(exc, row["path"], "remove").as_dict())
+                        continue
                     cat.forget_output(row["path"])
                     summary.removed.append(row["path"])
             for job in jobs:
@@ -350,8 +361,17 @@ def _sidecar(ws: Workspace, product, summary: RunSummary) -> Sidecar:
         return Sidecar()
 
 
+def _stop_if_global(error: dict | None) -> None:
+    """A full disk met by a worker stops the run here, with that one message."""
+    if error and error.get("global"):
+        raise GlobalFailure(error["message"], file=error.get("file"), fix=error.get("fix"))
+
+
 def record_photo_result(ws: Workspace, result: PhotoResult, summary: RunSummary) -> None:
     cat = ws.catalog
+    _stop_if_global(result.error)
+    for out in result.outputs:
+        _stop_if_global(out.error)
     if result.error:
         summary.failed.append(result.error)
         return

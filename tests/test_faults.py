@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from imgpipe.errors import ImgpipeError
+from imgpipe.errors import GlobalFailure, ImgpipeError
 from imgpipe.pipeline import run
 from imgpipe.workspace import Workspace, init_workspace
 
@@ -128,7 +128,8 @@ def _enospc_after(limit: int, monkeypatch):
     monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: Full(real(fd, *a, **k)))
 
 
-def test_disk_full_mid_write_fails_clearly_and_keeps_the_good_output(tmp_path, monkeypatch):
+def test_disk_full_mid_write_stops_the_run_clearly_and_keeps_the_good_output(tmp_path, monkeypatch):
+    """Fault injection (runs everywhere): ENOSPC from every write once 1000 bytes are in."""
     root = make_ws(tmp_path / "shop")
     first = run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"])
     assert first.ok
@@ -137,15 +138,51 @@ def test_disk_full_mid_write_fails_clearly_and_keeps_the_good_output(tmp_path, m
 
     monkeypatch.setattr(imgpipe.plan, "RENDER_VERSION", "disk-full-test")  # every output is redone
     _enospc_after(1000, monkeypatch)
-    summary = run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"])
-    assert not summary.ok and summary.failed
-    for err in summary.failed:
-        assert err.get("file") and os.strerror(errno.ENOSPC) in str(err.get("message")), err
+    with pytest.raises(GlobalFailure) as err:
+        run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"])
+    assert "磁盘已满" in err.value.message and err.value.fix  # one message, the user's language, the fix
     assert {p: (root / p).read_bytes() for p in good} == good
     assert not list(root.rglob(".*.tmp"))
     monkeypatch.undo()
     monkeypatch.setenv("IMGPIPE_BROWSER", "none")
     assert run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"]).ok
+
+
+def _mount_tmpfs(path: Path, size: int) -> str | None:
+    """Mount a tmpfs of `size` bytes at `path`; the reason it cannot be done here, or None."""
+    if sys.platform != "linux" or os.geteuid() != 0:
+        return "mounting a tmpfs needs root on Linux"
+    path.mkdir(parents=True, exist_ok=True)
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
+    return None if res.returncode == 0 else f"mount refused here: {res.stderr.decode(errors='replace').strip()}"
+
+
+def test_disk_full_on_a_real_small_file_system_then_resume(tmp_path):
+    """A real full disk (a small tmpfs): one clear message, exit 1, nothing lost; the next run resumes."""
+    ref = make_ws(tmp_path / "ref")
+    subprocess.run(cli(ref, "run", *CMD), env=env(), check=True, capture_output=True)
+    need = sum(p.stat().st_size for p in ref.rglob("*") if p.is_file())
+    out_bytes = sum(p.stat().st_size for p in (ref / "output").rglob("*") if p.is_file())
+    mount = tmp_path / "small"
+    why = _mount_tmpfs(mount, need - out_bytes // 2)
+    if why:
+        pytest.skip(why)
+    try:
+        root = make_ws(mount / "shop")
+        res = subprocess.run(cli(root, "run", *CMD), env=env(), capture_output=True, text=True)
+        assert res.returncode == 1, res.stderr
+        assert "Traceback" not in res.stderr
+        assert res.stderr.count("磁盘已满") == 1, res.stderr
+        check = subprocess.run(cli(root, "doctor"), env=env(), capture_output=True, text=True)
+        assert "--rebuild" not in check.stdout + check.stderr  # a full disk is not a corrupt catalog
+        assert "磁盘" in check.stdout + check.stderr
+        subprocess.run(["mount", "-o", f"remount,size={need * 3}", str(mount)], check=True)
+        res = subprocess.run(cli(root, "run", *CMD), env=env(), capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
+        assert outputs(root) == outputs(ref)  # resumed to the very same bytes
+        assert_nothing_lost(root, outputs(ref))
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
 
 
 def test_read_only_output_folder(tmp_path):
