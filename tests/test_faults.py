@@ -266,3 +266,46 @@ def test_corrupt_catalog_clear_error_then_doctor_rebuilds(tmp_path):
     assert again.ok and not again.ingest.archived
     assert outputs(root) == before  # redrawn byte-identical
     assert subprocess.run(cli(root, "doctor"), env=env(), capture_output=True).returncode == 0
+
+
+def test_no_imgpipe_process_outlives_a_killed_coordinator(tmp_path):
+    """kill -9 of `run` mid-render: its fork server, workers and resource tracker are gone within 10 s."""
+    import psutil
+
+    from conftest import jpeg_bytes, studio_photo
+
+    root = make_ws(tmp_path / "shop")
+    for i in range(8):
+        (root / "inbox" / f"A1023_big{i}.jpg").write_bytes(jpeg_bytes(studio_photo(2400, 1800, seed=i)))
+    proc = subprocess.Popen(cli(root, "run", "--jobs", "2", "--no-backup", "--platform", "tmall"), env=env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    coordinator = psutil.Process(proc.pid)
+    family: set[int] = set()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        kids = coordinator.children(recursive=True)
+        family |= {k.pid for k in kids}
+        workers = [k for k in kids if k.pid != proc.pid]
+        if len(workers) >= 3:  # fork server (or resource tracker) plus two workers
+            break
+        time.sleep(0.05)
+    if proc.poll() is not None:
+        pytest.skip("the run finished before its workers could be seen (a very fast machine)")
+    family |= {k.pid for k in coordinator.children(recursive=True)}
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    end = time.monotonic() + 10
+    alive = []
+    while time.monotonic() < end:
+        alive = []
+        for pid in family:
+            try:
+                p = psutil.Process(pid)
+                if p.status() != psutil.STATUS_ZOMBIE:
+                    alive.append((pid, " ".join(p.cmdline())[:80]))
+            except psutil.Error:
+                pass
+        if not alive:
+            break
+        time.sleep(0.2)
+    assert not alive, f"still running 10 s after kill -9 of the coordinator: {alive}"
