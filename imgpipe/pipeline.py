@@ -236,8 +236,10 @@ def _main_scales(article: str, photos, profiles) -> dict:
 
 def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None = None, dry_run: bool = False,
         articles: list[str] | None = None, progress: Progress | None = None, backup: bool = True,
-        executor: str = "local", scheduler=None) -> RunSummary:
+        executor: str = "local", scheduler=None, sheet=None) -> RunSummary:
     """Ingest the inbox and bring every output up to date. Never raises for one bad photo.
+
+    sheet: the product sheet already loaded (watch reads it once per batch); read here when None.
 
     executor: "local" (process pool, inline for jobs=1) or "dask" (tasks sent to the
     dask.distributed scheduler at `scheduler`, e.g. "tcp://HOST:8786"; the catalog stays here).
@@ -245,8 +247,9 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
     started = time.perf_counter()
     summary = RunSummary(dry_run=dry_run)
     profiles = ws.enabled(platforms)
-    sheet = ws.sheet()
-    summary.warnings.extend(e.as_dict() for e in sheet.errors)
+    sheet = sheet or ws.sheet()  # the watcher passes the one it read for the batch
+    # a sheet that gives no product at all is a failure, not a remark (exit 1 even with an empty inbox)
+    (summary.warnings if sheet.products else summary.failed).extend(e.as_dict() for e in sheet.errors)
     if articles:
         articles = [normalise_article(a) for a in articles]
         unknown = [a for a in articles if a not in sheet.products]

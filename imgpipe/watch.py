@@ -329,7 +329,7 @@ class Watcher:
             covered = set(affected)
             while full or todo:
                 summary = run_pipeline(ws, jobs=self.jobs, articles=todo, progress=self._progress,
-                                       backup=self.backup)
+                                       backup=self.backup, sheet=sheet)
                 summaries.append(summary)
                 archived.extend(summary.ingest.archived)
                 if todo is None:  # articles=None renders every article, including what it just archived
@@ -342,7 +342,10 @@ class Watcher:
         except StopRequested:
             raise
         except Exception as exc:  # a bad sheet, a locked catalog, a full disk: say so and retry later
-            log.error(t("watch.batch_error", detail=f"{type(exc).__name__}: {exc}"))
+            from imgpipe.errors import global_failure
+
+            known = global_failure(exc) or (exc if isinstance(exc, ImgpipeError) else None)
+            log.error(t("watch.batch_error", detail=str(known) if known else f"{type(exc).__name__}: {exc}"))
             self.retry_at = time.monotonic() + ERROR_RETRY
             self.on_event("error", {"detail": str(exc)})
         for path, key in keys.items():

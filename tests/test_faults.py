@@ -309,3 +309,53 @@ def test_no_imgpipe_process_outlives_a_killed_coordinator(tmp_path):
             break
         time.sleep(0.2)
     assert not alive, f"still running 10 s after kill -9 of the coordinator: {alive}"
+
+
+def test_unreadable_sheet_with_an_empty_inbox_fails_and_sheet_errors_show_their_row(tmp_path):
+    root = tmp_path / "shop"
+    init_workspace(root)
+    (root / "products.csv").unlink(missing_ok=True)
+    (root / "products.xlsx").write_bytes(b"PK\x03\x04 half an Excel save")
+    res = subprocess.run(cli(root, "run", *CMD), env=env(), capture_output=True, text=True)
+    assert res.returncode == 1, res.stderr
+    assert "products.xlsx" in res.stderr and "Traceback" not in res.stderr
+    write_sheet(root, [PRODUCT_ROW, "B2,杯子,家居,,,,,,abc,,,,,,"])
+    res = subprocess.run(cli(root, "run", *CMD), env=env(), capture_output=True, text=True)
+    assert "第 3 行" in res.stderr and "长" in res.stderr, res.stderr  # row and column of the bad cell
+
+
+def test_long_category_gets_a_short_stable_folder_and_the_run_goes_on(tmp_path):
+    from imgpipe.ingest import category_folder
+
+    root = make_ws(tmp_path / "shop")
+    long_category = "超长类目" * 30  # 120 characters, 360 bytes in UTF-8
+    write_sheet(root, [PRODUCT_ROW.replace(",服装,", f",{long_category},")])
+    summary = run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"])
+    assert summary.ok, summary.failed + [p.reason for p in summary.ingest.pending]
+    folder = category_folder(long_category)
+    assert len(folder.encode()) <= 200 and folder == category_folder(long_category)  # stable
+    assert folder != category_folder(long_category + "二")  # two long names sharing a start stay apart
+    assert len(list((root / "originals" / folder / "A1023").glob("A1023-*.jpg"))) == len(PHOTOS)
+
+
+def test_read_only_output_when_a_superseded_image_must_go(tmp_path, monkeypatch):
+    """EROFS deleting an outdated output is that output's failure; every other article still renders."""
+    root = make_ws(tmp_path / "shop")
+    assert run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"]).ok
+    (root / "profiles").mkdir(exist_ok=True)
+    (root / "profiles" / "tmall.toml").write_text("[roles.main]\ncount = 1\n", encoding="utf-8")
+    real_unlink = Path.unlink
+
+    def read_only(self, missing_ok=False):
+        if "output" in self.parts:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self))
+        return real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", read_only)
+    summary = run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"])
+    assert not summary.ok
+    assert summary.failed and all(f["file"] and os.strerror(errno.EROFS) in f["message"] for f in summary.failed)
+    monkeypatch.undo()
+    monkeypatch.setenv("IMGPIPE_BROWSER", "none")
+    again = run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"])
+    assert again.ok and again.removed  # the next run, with the folder writable, finishes the job
