@@ -126,11 +126,13 @@ class RestoredFiles(list):
     """list[Path] of files restored (or already identical in dest).
 
     `kept`: files that already existed in dest with other content and were left alone.
+    `missing`: files the backup's manifest (or the catalog) records but the target no longer has.
     """
 
     def __init__(self):
         super().__init__()
         self.kept: list[Path] = []
+        self.missing: list[str] = []
 
 
 # --------------------------------------------------------------------------- paths
@@ -178,6 +180,9 @@ def _describe(exc: BaseException) -> str:
         return t("backup.disk_full")
     if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return t("backup.no_permission", detail=exc.filename or exc.strerror or "")
+    if isinstance(exc, TimeoutError) or "timeout" in type(exc).__name__.lower() or (
+            "banner" in str(exc).lower()):  # a frozen server: named, never a bare "TimeoutError"
+        return t("backup.timeout")
     if isinstance(exc, OSError) and exc.strerror:
         return f"{exc.strerror}" + (f": {exc.filename}" if exc.filename else "")
     return str(exc) or type(exc).__name__
@@ -355,6 +360,11 @@ class SftpTarget(Target):
 
         key_path = Path(key_file).expanduser() if key_file else None
         pkey, key_locked = self._load_key(key_path) if key_path else (None, False)
+        began = time.monotonic()
+
+        def why(exc) -> str:  # paramiko reports a banner timeout as "No existing session": go by the clock
+            return t("backup.timeout") if time.monotonic() - began >= timeout * 0.9 else _describe(exc)
+
         try:
             client.connect(
                 host,
@@ -384,7 +394,7 @@ class SftpTarget(Target):
             is_auth = isinstance(exc, paramiko.AuthenticationException) or "authentication" in str(exc).lower()
             if not is_auth:
                 raise TargetUnavailable(
-                    t("backup.unreachable", target=self.display, detail=_describe(exc)),
+                    t("backup.unreachable", target=self.display, detail=why(exc)),
                     fix=t("backup.unreachable.fix"),
                 ) from None
             if key_locked:
@@ -398,12 +408,17 @@ class SftpTarget(Target):
         except (OSError, EOFError) as exc:
             client.close()
             raise TargetUnavailable(
-                t("backup.unreachable", target=self.display, detail=_describe(exc)),
+                t("backup.unreachable", target=self.display, detail=why(exc)),
                 fix=t("backup.unreachable.fix"),
             ) from None
         self._client = client
         try:
-            self.sftp = client.open_sftp()
+            # open_sftp() waits without limit for a server that accepted the login and then froze:
+            # the session and the SFTP handshake get the same bound as the connection
+            chan = client.get_transport().open_session(timeout=timeout)
+            chan.settimeout(timeout)
+            chan.invoke_subsystem("sftp")
+            self.sftp = paramiko.SFTPClient(chan)
             self.sftp.get_channel().settimeout(max(timeout, 30.0))
             try:
                 st = self.sftp.stat(self.root)
@@ -1132,6 +1147,13 @@ def restore(
         ensure_table(conn)
         recorded.update(conn.execute("SELECT path, sha256 FROM backup_files WHERE sha256 IS NOT NULL"))
     restored = RestoredFiles()
+    for rel in sorted(set(recorded) - set(listing)):  # recorded as backed up, gone from the target
+        try:
+            p = safe_rel(rel)
+        except ImgpipeError:
+            continue
+        if p.parts[0] in BACKED_UP_DIRS and (articles is None or _article_of(p) in articles):
+            restored.missing.append(rel)
     damaged: list[str] = []
     if wanted:
         dest.mkdir(parents=True, exist_ok=True)

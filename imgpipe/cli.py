@@ -453,7 +453,8 @@ def restore(ctx, articles, dest, overwrite, as_json) -> None:
             sys.exit(EXIT_FAILED)
         fail_usage(err)  # no target, unknown article, unsafe listing: nothing restored
     if as_json:
-        emit_json({"dest": str(dest), "restored": [str(p) for p in files], "kept": [str(p) for p in files.kept]})
+        emit_json({"dest": str(dest), "restored": [str(p) for p in files], "kept": [str(p) for p in files.kept],
+                   "missing": files.missing})
     else:
         out = stderr_console()
         out.print(t("restore.done", count=len(files), dest=dest), soft_wrap=True)
@@ -461,7 +462,11 @@ def restore(ctx, articles, dest, overwrite, as_json) -> None:
             out.print(f"[yellow]{t('restore.kept', count=len(files.kept))}[/]")
             for p in files.kept:
                 out.print(f"  {p}", soft_wrap=True)
-    sys.exit(EXIT_OK)
+        if files.missing:  # the backup lost them: say which, every one
+            out.print(f"[bold red]{t('restore.missing', count=len(files.missing))}[/]", soft_wrap=True)
+            for rel in files.missing:
+                out.print(f"  [red]✗[/] {rel}", soft_wrap=True)
+    sys.exit(EXIT_FAILED if files.missing else EXIT_OK)
 
 
 @main.command()

@@ -577,6 +577,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "backup.cli_verify_hint": ("运行 imgpipe backup 重新发送这些文件", "run `imgpipe backup` to send them again"),
     "backup.cli_error": ("{error}", "{error}"),
     "restore.done": ("已从备份恢复 {count} 个文件到 {dest}", "restored {count} files from the backup into {dest}"),
+    "backup.timeout": ("服务器在限定时间内没有响应（超时）", "the server did not answer in time (timed out)"),
+    "restore.missing": (
+        "备份中缺少 {count} 个文件（清单中有记录，目标里已没有）：",
+        "{count} files are missing from the backup (the manifest lists them, the target lacks them):",
+    ),
     "restore.kept": (
         "{count} 个文件与备份不同，未覆盖（如需覆盖加 --overwrite）",
         "{count} files differ from the backup and were left alone (add --overwrite to replace them)",
