@@ -324,7 +324,11 @@ def plan_all(ws: Workspace, articles: list[str], products, profiles, font_path, 
         sold = cat.soldout(article)
         all_jobs: dict[int, list[OutputJob]] = {}
         for profile in profiles.values():
-            jobs = plan_article(product, photos, profile, sidecar, sold, settings, shared)
+            try:
+                jobs = plan_article(product, photos, profile, sidecar, sold, settings, shared)
+            except Exception as exc:  # noqa: BLE001 - the item boundary: this article on this platform
+                summary.failed.append(item_error(exc, f"output/{profile.name}/{article}", "plan").as_dict())
+                continue
             summary.planned.extend(jobs)
             wanted = {j.path for j in jobs}
             for row in cat.outputs(article, profile.name):

@@ -165,3 +165,27 @@ def test_broken_icc_profile_is_a_named_warning_not_a_python_warning(corpus_run):
         warnings.simplefilter("error")  # any Python warning fails the test
         photo = load_photo(data, name="badicc.jpg")
     assert photo.notes and not photo.had_icc
+
+
+def test_links_out_of_the_inbox_and_hidden_article_folders_are_reported(tmp_path):
+    from imgpipe.workspace import init_workspace
+    from conftest import PRODUCT_ROW, write_sheet
+
+    root = tmp_path / "shop"
+    init_workspace(root)
+    write_sheet(root, [PRODUCT_ROW])
+    outside = tmp_path / "elsewhere.jpg"
+    outside.write_bytes(cases()[0].data or b"x")
+    (root / "inbox" / "A1023").mkdir(parents=True)
+    (root / "inbox" / "A1023" / "link.jpg").symlink_to(outside)
+    (root / "inbox" / ".A1023").mkdir()
+    (root / "inbox" / ".A1023" / "IMG_1.jpg").write_bytes(b"\xff\xd8\xff")
+    (root / "inbox" / "A1023" / ".DS_Store").write_bytes(b"mac")
+    (root / "inbox" / "Thumbs.db").write_bytes(b"win")
+    summary = run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"])
+    pending = {p.path.name: p for p in summary.ingest.pending}
+    assert set(pending) == {"link.jpg", "IMG_1.jpg"}  # system files stay unmentioned
+    assert "链接" in pending["link.jpg"].reason and pending["link.jpg"].fix
+    assert ".A1023" in pending["IMG_1.jpg"].reason and "A1023" in pending["IMG_1.jpg"].fix
+    assert not summary.ok
+    assert outside.exists() and (root / "inbox" / ".A1023" / "IMG_1.jpg").exists()  # nothing touched
