@@ -18,7 +18,6 @@ from PIL import Image
 
 from imgpipe import colour, framing, labels
 from imgpipe.correct import correction_from_reference
-
 from imgpipe.fsutil import atomic_write_bytes, sha256_bytes
 from imgpipe.imageio import encode_jpeg, load_photo
 from imgpipe.messages import t
