@@ -359,3 +359,24 @@ def test_read_only_output_when_a_superseded_image_must_go(tmp_path, monkeypatch)
     monkeypatch.setenv("IMGPIPE_BROWSER", "none")
     again = run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"])
     assert again.ok and again.removed  # the next run, with the folder writable, finishes the job
+
+
+def test_rebuild_keeps_the_marks_the_old_catalog_still_holds(tmp_path):
+    """Reference marks, capture times, sold-out marks and listings survive `doctor --rebuild`."""
+    from imgpipe.doctor import rebuild_catalog
+
+    root = make_ws(tmp_path / "shop")
+    assert run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"]).ok
+    cat = Workspace.open(root).catalog
+    first = cat.photos("A1023")[0]
+    cat.db.execute("UPDATE photos SET kind='reference', captured_at='2026:11:20 10:00:00' WHERE id=?", (first.id,))
+    cat.set_soldout("A1023", "红色", "", True)
+    cat.set_listed("A1023", "tmall", "2026-11-25T09:00:00")
+    cat.close()
+    result = rebuild_catalog(root)
+    assert result.recovered == {"photos": len(PHOTOS), "soldout": 1, "listings": 1}
+    cat = Workspace.open(root).catalog
+    again = {p.seq: p for p in cat.photos("A1023")}[first.seq]
+    assert again.kind == "reference" and again.captured_at == "2026:11:20 10:00:00"
+    assert cat.soldout("A1023") == [("红色", "")]
+    assert cat.listings("A1023") == {"tmall": "2026-11-25T09:00:00"}
