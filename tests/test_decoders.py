@@ -208,6 +208,26 @@ def test_dng_psd_tiff16_and_jpeg_of_one_article_all_archived_and_rendered(worksp
         assert set(left) == {"clip.mp4", "scan.xyz", "notes.jpg"}
 
 
+@pytest.mark.parametrize("name", ["IMG_0001.dng", "IMG_0001.psd", "IMG_0001.tif"])
+def test_every_role_is_made_from_each_format(workspace, name):
+    """One photo in the article: it plays every role, whatever format it came in, as a JPEG does."""
+    root = _ws(workspace)
+    arr = studio_photo(1200, 900, box=(0.3, 0.25, 0.62, 0.8), seed=3)
+    data = {".dng": dng_bytes, ".psd": layered_psd, ".tif": lambda a: tiff_rgb16(a.astype(np.uint16) * 257)}[
+        Path(name).suffix](arr)
+    (root / "inbox" / "A1023").mkdir(parents=True)
+    (root / "inbox" / "A1023" / name).write_bytes(data)
+    summary = run(Workspace.open(root), jobs=1, backup=False)
+    assert summary.ok, (summary.failed, summary.ingest.pending)
+    roles = {row["role"] for row in Workspace.open(root).catalog.outputs("A1023")}
+    assert roles >= {"main", "white", "large", "detail", "selling_point", "sku"}
+    for path in (root / "output" / "tmall" / "A1023" / "main").glob("*.jpg"):
+        img = np.asarray(Image.open(path).convert("RGB")).astype(int)
+        assert img[5, 5].mean() > 200  # the light backdrop, not black
+        centre = img[img.shape[0] // 2, img.shape[1] // 2]
+        assert centre[2] > centre[0] + 40  # the blue product in the middle
+
+
 ODD = {
     "A1023/dot.png": lambda: png(np.full((1, 1, 3), 200, np.uint8)),
     "A1023/strip.png": lambda: png(np.full((1, 1000, 3), 200, np.uint8)),

@@ -380,3 +380,24 @@ def test_rebuild_keeps_the_marks_the_old_catalog_still_holds(tmp_path):
     assert again.kind == "reference" and again.captured_at == "2026:11:20 10:00:00"
     assert cat.soldout("A1023") == [("红色", "")]
     assert cat.listings("A1023") == {"tmall": "2026-11-25T09:00:00"}
+
+
+def test_no_traceback_reaches_a_user_unless_asked_for(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import imgpipe.pipeline
+    from imgpipe.cli import main
+
+    root = make_ws(tmp_path / "shop")
+
+    def broken(*_a, **_k):
+        raise RuntimeError("a bug in imgpipe")
+
+    monkeypatch.setattr(imgpipe.pipeline, "run", broken)
+    res = CliRunner().invoke(main, ["-w", str(root), "run", *CMD])
+    assert res.exit_code == 1
+    assert "Traceback" not in res.output and "内部错误" in res.output and "a bug in imgpipe" in res.output
+    assert "IMGPIPE_DEBUG" in res.output  # the fix says how to see more
+    monkeypatch.setenv("IMGPIPE_DEBUG", "1")
+    res = CliRunner().invoke(main, ["-w", str(root), "run", *CMD])
+    assert res.exit_code == 1 and "Traceback" in res.output
