@@ -328,3 +328,18 @@ def _archive(root: Path, catalog: Catalog, result: IngestResult, article: str, f
     except OSError:  # held open (Windows: Explorer, antivirus); archived, so the next run drops it
         pass
     return seq + 1
+
+
+def left_in_inbox(root: Path, products: dict[str, Product], catalog: Catalog,
+                  max_megapixels: float = 150.0) -> dict[str, list[Pending]]:
+    """What a run would leave in the inbox, with its reason, by article ("" for files of no article).
+
+    A dry run of `ingest`: nothing is written, moved or numbered. The
+    validation report lists these, so a file that never became a photo is
+    seen where the listing is checked.
+    """
+    result = ingest(root, products, catalog, dry_run=True, max_megapixels=max_megapixels)
+    left: dict[str, list[Pending]] = {}
+    for p in result.pending:
+        left.setdefault(p.article if p.article in products else "", []).append(p)
+    return left

@@ -692,6 +692,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "validate.no_target": ("未设置备份位置，图片只在这台电脑上（R9）", "no backup target: the images exist on this computer only (R9)"),
     "validate.no_target.fix": ("在 imgpipe.toml 的 [backup] 中设置 target", "set target under [backup] in imgpipe.toml"),
     "validate.not_backed_up": ("{name} 尚未在备份中核实（{state}）", "{name} is not verified in the backup ({state})"),
+    "validate.inbox_left": ("仍留在 inbox，未归档：{reason}", "still in the inbox, not archived: {reason}"),
+    "validate.inbox_left.fix": ("{fix}", "{fix}"),
     "validate.not_backed_up.fix": ("运行 imgpipe backup，确认备份位置可用", "run `imgpipe backup` with the backup target connected"),
     "validate.backup_stale": ("{name} 在备份后又被改动，备份中是旧版本", "{name} changed after it was backed up; the backup holds an older copy"),
     "validate.backup_stale.fix": ("运行 imgpipe backup", "run `imgpipe backup`"),

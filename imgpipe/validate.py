@@ -431,6 +431,7 @@ class Validator:
         self._plan_error: str | None = None
         self._backup_rows = self._load_backup_rows()
         self._font = None
+        self._left = None  # files of each article still in the inbox, with why (ingest.left_in_inbox)
 
     # -- shared data ----------------------------------------------------------
 
@@ -518,6 +519,12 @@ class Validator:
 
     def check_naming(self, article: str, profile: Profile, rows, slices, photos) -> CheckResult:
         f = _Finder("naming")
+        if self._left is None:
+            from imgpipe.ingest import left_in_inbox
+
+            self._left = left_in_inbox(self.root, self.products, self.cat, self.settings.max_megapixels)
+        for p in self._left.get(article, []):  # never archived: the listing lacks it
+            f.error("inbox_left", p.path.relative_to(self.root).as_posix(), reason=p.reason, fix=p.fix or "")
         pattern = re.compile(rf"^{re.escape(article)}-(\d{{2,}})(.*)\.([A-Za-z0-9]+)$")
         slice_pattern = re.compile(rf"^{re.escape(article)}-detail-(\d{{2,}})()\.([A-Za-z0-9]+)$")
         known = {r["path"] for r in rows} | set(slices)

@@ -206,6 +206,14 @@ def test_dng_psd_tiff16_and_jpeg_of_one_article_all_archived_and_rendered(worksp
 
         left = {Path(p["file"]).name: p["reason"] for p in json.loads(res.stdout)["pending"]}
         assert set(left) == {"clip.mp4", "scan.xyz", "notes.jpg"}
+    # and the validation report lists them against the article
+    from imgpipe.validate import Validator
+
+    reports = Validator(Workspace.open(root)).run()
+    found = {Path(f.file).name: f.message for r in reports for a in r.articles if a.article == "A1023"
+             for c in a.checks.values() for f in c.findings if f.code == "inbox_left"}
+    assert set(found) == {"clip.mp4", "scan.xyz", "notes.jpg"}
+    assert "视频" in found["clip.mp4"]
 
 
 @pytest.mark.parametrize("name", ["IMG_0001.dng", "IMG_0001.psd", "IMG_0001.tif"])
