@@ -372,7 +372,8 @@ class Watcher:
             for err in s.failed:
                 log.warning(t("watch.failed", detail=f"{err.get('file')}: {err.get('message')}"))
             for p in s.ingest.pending:
-                if p.article in products:  # known article, but the file itself is the problem
+                # known article, but the file itself is the problem; or a file imgpipe does not read at all
+                if p.article in products or unsupported_reason(p.path):
                     log.warning(t("watch.pending", file=self._rel(p.path), reason=p.reason))
                     _write_reason(p.path, p.reason + (f"\n{p.fix}" if p.fix else "") + "\n")
         self.stats.archived += len(archived)
@@ -386,8 +387,8 @@ class Watcher:
         """Move photos that match no article to inbox/_unmatched/, each with a reason file."""
         target_root = self.inbox / UNMATCHED
         for path in ready:
-            if not path.exists() or path.name == SIDECAR_NAME:
-                continue
+            if not path.exists() or path.name == SIDECAR_NAME or unsupported_reason(path):
+                continue  # a video or a document: its reason note says so where it lies
             article, guess = match_article(path, self.inbox, products)
             if article is not None or (groups and path in groups.assign):
                 continue

@@ -309,3 +309,28 @@ def test_odd_files_under_watch_do_not_hold_up_the_first_batch(workspace):
     for rel in ODD:
         note = root / "inbox" / (rel + ".reason.txt")
         assert note.is_file() and note.read_text(encoding="utf-8").strip(), rel
+
+
+def test_watch_leaves_a_video_where_it_is_with_its_reason(workspace):
+    from imgpipe.watch import watch
+
+    root = _ws(workspace)
+    (root / "inbox").mkdir(exist_ok=True)
+    clip = root / "inbox" / "launch.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(200))
+    (root / "inbox" / "A1023").mkdir()
+    (root / "inbox" / "A1023" / "IMG_0001.jpg").write_bytes(jpeg_bytes(studio_photo(1200, 900, seed=1)))
+    stop, events = threading.Event(), []
+    thread = threading.Thread(target=lambda: watch(
+        Workspace.open(root), jobs=1, settle_seconds=0.2, stop_event=stop, backup=False,
+        on_event=lambda kind, data: events.append((kind, data)), log_stream=io.StringIO()), daemon=True)
+    thread.start()
+    end = time.monotonic() + 120
+    while time.monotonic() < end and not any(k == "batch" for k, _ in events):
+        time.sleep(0.1)
+    stop.set()
+    thread.join(60)
+    assert any(k == "photo" for k, _ in events)
+    assert clip.exists()  # not moved to _unmatched as if it were a photo of no article
+    note = root / "inbox" / "launch.mp4.reason.txt"
+    assert "视频" in note.read_text(encoding="utf-8")
