@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imgpipe import clock
-from imgpipe.errors import ImgpipeError
+from imgpipe.errors import ImgpipeError, global_failure
 from imgpipe.messages import t
 
 SCHEMA_VERSION = 1
@@ -105,6 +105,10 @@ class Catalog:
             self.db.executescript(SCHEMA)
             self._migrate()
         except sqlite3.DatabaseError as exc:
+            # a full disk or a read-only folder is not damage: saying "corrupt" would send users to --rebuild
+            fatal = global_failure(exc, path)
+            if fatal:
+                raise fatal from None
             raise ImgpipeError(t("catalog.corrupt", detail=exc), file=path, fix=t("catalog.corrupt.fix")) from None
 
     def _migrate(self) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from imgpipe import clock
-from imgpipe.errors import ConfigError, ImgpipeError
+from imgpipe.errors import ConfigError, GlobalFailure, ImgpipeError
 from imgpipe.lock import ensure_no_watcher, run_lock
 from imgpipe.messages import t
 
@@ -74,15 +74,46 @@ class Progress:
             self.bar.__exit__(*exc)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class GuardedGroup(click.Group):
+    """No traceback reaches a user: a full disk or an unwritable catalog is one clear message (exit 1),
+    anything unforeseen an internal error naming the command (exit 1). IMGPIPE_DEBUG=1 or --debug
+    shows the traceback."""
+
+    def invoke(self, ctx):
+        import os
+
+        from imgpipe.errors import global_failure
+
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            if os.environ.get("IMGPIPE_DEBUG") or (ctx.obj or {}).get("debug"):
+                import traceback
+
+                traceback.print_exc()
+            fatal = global_failure(exc)
+            if fatal is None and isinstance(exc, ImgpipeError):
+                fail_usage(exc)
+            message = fatal or ImgpipeError(t("error.internal", stage=ctx.invoked_subcommand or "imgpipe",
+                                                detail=f"{type(exc).__name__}: {exc}"),
+                                              fix=t("error.internal.fix"))
+            stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {message}", soft_wrap=True)
+            sys.exit(EXIT_FAILED)
+
+
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-w", "--workspace", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Workspace folder (default: the current one).")
+@click.option("--debug", is_flag=True, hidden=True, help="Show the Python traceback of an internal error.")
 @click.version_option(package_name="imgpipe")
 @click.pass_context
-def main(ctx: click.Context, workspace: Path) -> None:
+def main(ctx: click.Context, workspace: Path, debug: bool) -> None:
     """imgpipe: product photos in, every image Tmall, JD and 1688 need out."""
     ctx.ensure_object(dict)
     ctx.obj["workspace"] = workspace
+    ctx.obj["debug"] = debug
 
 
 @main.command()
@@ -127,6 +158,9 @@ def run(ctx, platforms, jobs, articles, dry_run, as_json, no_backup, executor, s
                                    executor=executor, scheduler=scheduler)
     except ConfigError as err:
         fail_usage(err)
+    except GlobalFailure as err:  # a full disk: stop with one message; what was done is recorded
+        stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {err}", soft_wrap=True)
+        sys.exit(EXIT_FAILED)
     except ImgpipeError as err:  # e.g. no CJK font: nothing can be drawn
         fail_usage(err)
     if as_json:
@@ -419,7 +453,8 @@ def restore(ctx, articles, dest, overwrite, as_json) -> None:
             sys.exit(EXIT_FAILED)
         fail_usage(err)  # no target, unknown article, unsafe listing: nothing restored
     if as_json:
-        emit_json({"dest": str(dest), "restored": [str(p) for p in files], "kept": [str(p) for p in files.kept]})
+        emit_json({"dest": str(dest), "restored": [str(p) for p in files], "kept": [str(p) for p in files.kept],
+                   "missing": files.missing})
     else:
         out = stderr_console()
         out.print(t("restore.done", count=len(files), dest=dest), soft_wrap=True)
@@ -427,7 +462,11 @@ def restore(ctx, articles, dest, overwrite, as_json) -> None:
             out.print(f"[yellow]{t('restore.kept', count=len(files.kept))}[/]")
             for p in files.kept:
                 out.print(f"  {p}", soft_wrap=True)
-    sys.exit(EXIT_OK)
+        if files.missing:  # the backup lost them: say which, every one
+            out.print(f"[bold red]{t('restore.missing', count=len(files.missing))}[/]", soft_wrap=True)
+            for rel in files.missing:
+                out.print(f"  [red]✗[/] {rel}", soft_wrap=True)
+    sys.exit(EXIT_FAILED if files.missing else EXIT_OK)
 
 
 @main.command()
@@ -441,7 +480,13 @@ def doctor(ctx, rebuild, as_json) -> None:
     ws = open_workspace(ctx)
     out = stderr_console()
     if rebuild:
-        result = rebuild_catalog(ws.root)
+        try:
+            result = rebuild_catalog(ws.root)
+        except GlobalFailure as err:  # a full disk: a rebuild would not help
+            stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {err}", soft_wrap=True)
+            sys.exit(EXIT_FAILED)
+        except ImgpipeError as err:  # a run or a watcher holds the workspace
+            fail_usage(err)
         if as_json:
             emit_json(result.as_dict())
         out.print(t("doctor.rebuilt", photos=result.photos, outputs=result.outputs))
@@ -449,14 +494,18 @@ def doctor(ctx, rebuild, as_json) -> None:
             out.print(t("doctor.kept", name=result.kept_as))
         for p in result.skipped:
             out.print(f"[yellow]{t('doctor.skipped', path=p)}[/]", soft_wrap=True)
-        out.print(t("doctor.lost"))
+        if result.recovered:
+            out.print(t("doctor.recovered", photos=result.recovered.get("photos", 0),
+                        soldout=result.recovered.get("soldout", 0), listings=result.recovered.get("listings", 0)))
+        else:
+            out.print(t("doctor.lost"))
         sys.exit(EXIT_OK)
     report = check(ws.root)
     if as_json:
         emit_json(report.as_dict())
     for line in describe(report):
         out.print(f"[red]✗[/] {line}", soft_wrap=True)
-    if report.catalog_error:
+    if report.catalog_error and not report.disk_full:
         out.print(t("doctor.fix"))
     elif report.ok:
         out.print(f"[green]✓[/] {t('doctor.ok')}")

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from imgpipe import colour
-from imgpipe.errors import ImgpipeError
+from imgpipe.errors import ImgpipeError, item_error
 from imgpipe.fsutil import atomic_write_bytes
 from imgpipe.imageio import load_photo
 from imgpipe.messages import t
@@ -77,6 +77,6 @@ def correct_files(inputs: list[Path], out_dir: Path, *, reference: Path | None =
                             "summary": describe(corr)})
         except ImgpipeError as err:
             results.append({"input": str(path), "error": str(err)})
-        except OSError as exc:  # unreadable input, full disk: this file fails, the others go on
-            results.append({"input": str(path), "error": f"{path}: {exc}"})
+        except Exception as exc:  # noqa: BLE001 - unreadable input, a full disk, a 1-pixel image: this file
+            results.append({"input": str(path), "error": str(item_error(exc, path, "check"))})
     return results

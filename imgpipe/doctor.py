@@ -9,9 +9,13 @@ survives a killed process), `rebuild_catalog` makes a new one from
 
 Rebuilt outputs get an empty fingerprint, so the next `run` redraws them from
 the originals (byte-identical when nothing changed) and records fresh ones.
-What a file name cannot tell is lost: the photo's kind (reference shots and
-slates come back as ordinary photos), capture time, sold-out marks, listings.
-The damaged file is kept beside the new one, never deleted.
+What a file name cannot tell is taken from the damaged catalog wherever it
+can still be read, table by table: photo kinds (reference shots, slates),
+capture times and analyses (matched by article, number and hash), sold-out
+marks and listings. The damaged file is kept beside the new one, never
+deleted. A rebuild holds the run lock: it refuses while a run or a watcher
+works on the workspace. A full disk or an unwritable folder is told apart
+from damage, and then no rebuild is advised.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imgpipe.catalog import Catalog
-from imgpipe.errors import ImgpipeError
+from imgpipe.errors import GlobalFailure, ImgpipeError, global_failure
 from imgpipe.fsutil import sha256_file
 from imgpipe.imageio import is_photo_name
 from imgpipe.messages import t
@@ -37,6 +41,7 @@ class DoctorReport:
     """What `check` found; every list holds workspace-relative paths (or messages)."""
 
     catalog_error: str | None = None
+    disk_full: bool = False  # the catalog is fine; the disk (or folder) is the problem: no rebuild
     missing_originals: list[str] = field(default_factory=list)
     changed_originals: list[str] = field(default_factory=list)
     missing_outputs: list[str] = field(default_factory=list)
@@ -48,7 +53,8 @@ class DoctorReport:
                     or self.missing_outputs or self.temp_files)
 
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "catalog_error": self.catalog_error, "missing_originals": self.missing_originals,
+        return {"ok": self.ok, "catalog_error": self.catalog_error, "disk_full": self.disk_full,
+                "missing_originals": self.missing_originals,
                 "changed_originals": self.changed_originals, "missing_outputs": self.missing_outputs,
                 "temp_files": self.temp_files}
 
@@ -58,10 +64,12 @@ class RebuildResult:
     photos: int = 0
     outputs: int = 0
     kept_as: str | None = None        # where the damaged catalog was moved
+    recovered: dict = field(default_factory=dict)  # table -> rows taken over from the damaged catalog
     skipped: list[str] = field(default_factory=list)   # files whose names say nothing
 
     def as_dict(self) -> dict:
-        return {"photos": self.photos, "outputs": self.outputs, "kept_as": self.kept_as, "skipped": self.skipped}
+        return {"photos": self.photos, "outputs": self.outputs, "kept_as": self.kept_as, "skipped": self.skipped,
+                "recovered": self.recovered}
 
 
 def check(root: Path) -> DoctorReport:
@@ -73,8 +81,12 @@ def check(root: Path) -> DoctorReport:
         cat = Catalog(root / CATALOG)
         photos = cat.photos()
         outputs = cat.outputs()
+    except GlobalFailure as err:  # disk full, read-only: the data is intact
+        report.catalog_error, report.disk_full = str(err), True
+        return report
     except (ImgpipeError, sqlite3.DatabaseError) as err:
-        report.catalog_error = str(err)
+        fatal = global_failure(err, root / CATALOG)
+        report.catalog_error, report.disk_full = str(fatal or err), fatal is not None
         return report
     for photo in photos:
         path = root / photo.original
@@ -107,10 +119,52 @@ def _set_aside(path: Path) -> str | None:
     return kept.name
 
 
+_SALVAGE = {
+    "photos": "SELECT article, seq, sha256, kind, captured_at, analysis, analysis_key FROM photos",
+    "soldout": "SELECT article, colour, size, since FROM soldout",
+    "listings": "SELECT article, platform, listed_at FROM listings",
+}
+
+
+def salvage(path: Path) -> dict[str, list[tuple]]:
+    """Whatever rows of each table a damaged catalog still gives, read-only; a table that fails is skipped."""
+    found: dict[str, list[tuple]] = {}
+    if not path.exists():
+        return found
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return found
+    try:
+        for table, query in _SALVAGE.items():
+            rows = []
+            try:
+                for row in db.execute(query):
+                    rows.append(tuple(row))
+            except sqlite3.Error:  # damaged past this point: keep the rows read so far
+                pass
+            found[table] = rows
+    finally:
+        db.close()
+    return found
+
+
 def rebuild_catalog(root: Path) -> RebuildResult:
-    """A new catalog from originals/ and output/ (see the module docstring)."""
+    """A new catalog from originals/ and output/ (see the module docstring).
+
+    Raises ImgpipeError (naming the PID) while a run or a watcher holds the workspace.
+    """
+    from imgpipe.lock import ensure_no_watcher, run_lock
+
+    with run_lock(root):
+        ensure_no_watcher(root)
+        return _rebuild(root)
+
+
+def _rebuild(root: Path) -> RebuildResult:
     result = RebuildResult()
     path = root / CATALOG
+    old = salvage(path)
     result.kept_as = _set_aside(path)
     cat = Catalog(path)
     ids: dict[tuple[str, int], int] = {}
@@ -154,15 +208,32 @@ def rebuild_catalog(root: Path) -> RebuildResult:
                               photo_id=photo_id, fingerprint="", sha256=sha256_file(file), width=width,
                               height=height, nbytes=file.stat().st_size, quality=None, meta={"rebuilt": True})
             result.outputs += 1
+        result.recovered = _restore_marks(cat, old)
     cat.close()
     return result
+
+
+def _restore_marks(cat: Catalog, old: dict[str, list[tuple]]) -> dict:
+    """Put what the damaged catalog still held back: kinds, capture times, analyses, sold-out, listings."""
+    counts = {}
+    n = 0
+    for article, seq, sha, kind, captured, analysis, key in old.get("photos", []):
+        n += cat.db.execute("UPDATE photos SET kind=?, captured_at=?, analysis=?, analysis_key=? "
+                            "WHERE article=? AND seq=? AND sha256=?",
+                            (kind, captured, analysis, key, article, seq, sha)).rowcount
+    counts["photos"] = n
+    counts["soldout"] = sum(cat.db.execute("INSERT OR IGNORE INTO soldout VALUES (?, ?, ?, ?)", row).rowcount
+                            for row in old.get("soldout", []))
+    counts["listings"] = sum(cat.db.execute("INSERT OR IGNORE INTO listings VALUES (?, ?, ?)", row).rowcount
+                             for row in old.get("listings", []))
+    return counts
 
 
 def describe(report: DoctorReport) -> list[str]:
     """One line per problem, in the user's language."""
     lines = []
     if report.catalog_error:
-        lines.append(t("doctor.catalog_bad", detail=report.catalog_error))
+        lines.append(report.catalog_error if report.disk_full else t("doctor.catalog_bad", detail=report.catalog_error))
     for p in report.missing_originals:
         lines.append(t("doctor.original_missing", path=p))
     for p in report.changed_originals:

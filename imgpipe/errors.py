@@ -55,3 +55,56 @@ class ImgpipeError(Exception):
 
 class ConfigError(ImgpipeError):
     """Settings or profile problem: nothing can run until it is fixed (exit 2)."""
+
+
+class GlobalFailure(ImgpipeError):
+    """Nothing more can be done this run (disk full, catalog unwritable).
+
+    The run stops at once with this one message; what was done is recorded,
+    and the next run, once the cause is fixed, carries on from there.
+    """
+
+
+def global_failure(exc: BaseException, where: str | Path | None = None) -> GlobalFailure | None:
+    """The GlobalFailure `exc` stands for (a full disk, an unwritable catalog), or None for an item's error."""
+    import errno
+    import sqlite3
+
+    if isinstance(exc, GlobalFailure):
+        return exc
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        place = where or exc.filename or ""
+        return GlobalFailure(t("fs.disk_full"), file=place, fix=t("fs.disk_full.fix"))
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        if "disk is full" in text:
+            return GlobalFailure(t("fs.disk_full"), file=where, fix=t("fs.disk_full.fix"))
+        if "disk i/o" in text or "readonly" in text or "read-only" in text or "unable to open" in text or "locked" in text:
+            return GlobalFailure(t("catalog.unwritable", detail=exc), file=where, fix=t("catalog.unwritable.fix"))
+    return None
+
+
+def item_error(exc: BaseException, file: str | Path | None, stage: str) -> ImgpipeError:
+    """Any exception as one item's error in the user's language: file, stage, reason and fix.
+
+    ImgpipeErrors pass as they are; an OSError says what the system said
+    (permission denied, read-only file system…); anything else is an
+    internal error whose details show with IMGPIPE_DEBUG=1.
+    """
+    if isinstance(exc, ImgpipeError):
+        if exc.file is None and file is not None:
+            exc.file = str(file)
+        return exc
+    if isinstance(exc, OSError):
+        detail = exc.strerror or str(exc)
+        where = exc.filename if exc.filename and str(exc.filename) != str(file) else None
+        message = t("error.os", stage=t(f"stage.{stage}"), detail=detail + (f" ({where})" if where else ""))
+        return ImgpipeError(message, file=file, fix=t("error.os.fix"))
+    import os
+
+    if os.environ.get("IMGPIPE_DEBUG"):
+        import traceback
+
+        traceback.print_exception(exc)
+    return ImgpipeError(t("error.internal", stage=t(f"stage.{stage}"), detail=f"{type(exc).__name__}: {exc}"),
+                        file=file, fix=t("error.internal.fix"))

@@ -15,7 +15,10 @@ pool never pays for it (or needs it installed).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Iterable
@@ -71,7 +74,8 @@ class LocalExecutor:
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.jobs, mp_context=_worker_context(), initializer=_pool_worker_init)
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=_worker_context(), initializer=_pool_worker_init,
+                                             initargs=(os.getpid(),))
         return self._pool
 
     def _reset_pool(self) -> None:
@@ -100,10 +104,38 @@ def _worker_context():
     return multiprocessing.get_context("spawn")
 
 
-def _pool_worker_init() -> None:
-    """Ctrl-C is for the coordinator: it finishes the photo in hand, workers finish theirs."""
+COORDINATOR_CHECK = 1.0  # seconds between a worker's looks at its coordinator
+
+
+def _pool_worker_init(coordinator: int | None = None) -> None:
+    """Ctrl-C is for the coordinator: it finishes the photo in hand, workers finish theirs.
+
+    A worker ends itself within COORDINATOR_CHECK seconds of its coordinator's
+    death (`kill -9`, a crash): workers are children of the fork server, not of
+    the coordinator, so nothing else would stop them.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     worker_init()
+    if coordinator:
+        threading.Thread(target=_follow, args=(coordinator,), daemon=True, name="imgpipe-coordinator").start()
+
+
+def _follow(coordinator: int) -> None:
+    """End this worker once the coordinator is gone (or a zombie, or its PID reused)."""
+    import psutil
+
+    try:
+        process = psutil.Process(coordinator)
+    except psutil.Error:
+        os._exit(1)
+    while True:
+        time.sleep(COORDINATOR_CHECK)
+        try:
+            gone = not process.is_running() or process.status() == psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            gone = True
+        if gone:
+            os._exit(1)  # nothing of ours is half-written: outputs are written atomically
 
 
 def _init_and_call(fn, item, *args):

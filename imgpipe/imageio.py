@@ -1,37 +1,30 @@
 """Reading photos right and writing outputs within their byte caps.
 
-`load_photo` is the one decode per source photo: EXIF orientation applied,
+`load_photo` is the one decode per source photo: the decoder registry
+(decoders.py: JPEG, camera RAW, PSD, TIFF, PNG, HEIC, WebP …) reads the bytes
+at the smallest size the caller needs, then EXIF orientation is applied,
 embedded ICC profiles (Adobe RGB, Display P3, any) converted to sRGB, CMYK and
-16-bit reduced to 8-bit RGB, alpha flattened, HEIC read through pillow-heif,
-and a pixel-count guard against decompression bombs. JPEGs can be decoded at
-1/2, 1/4 or 1/8 scale (DCT scaling) when the outputs need fewer pixels.
+16-bit reduced to 8-bit RGB and alpha flattened. `unusable_size` says which
+images are too small or too thin to be product photos.
 """
 
 from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageCms, UnidentifiedImageError
+from PIL import Image, ImageCms
 
+from imgpipe.decoders import PHOTO_EXTENSIONS, jpeg_truncated, decoder_for
 from imgpipe.errors import ImgpipeError
 from imgpipe.messages import t
 
-try:  # HEIC/HEIF from phones
-    import pillow_heif
-
-    pillow_heif.register_heif_opener()
-except ImportError:  # pragma: no cover - listed as a dependency
-    pillow_heif = None
-
-# .gif: load_photo takes an animated GIF's first frame; without it such files sat in the inbox unreported
-PHOTO_EXTENSIONS = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif", ".webp", ".bmp", ".gif"}
 _SRGB = ImageCms.createProfile("sRGB")
-# Pillow's own bomb check would raise a bare exception at 2x its default; we check first
-Image.MAX_IMAGE_PIXELS = None
+MIN_SHORT_SIDE = 64  # pixels: below this a file is an icon or a strip, not a product photo
+MAX_ASPECT = 10.0  # long side / short side: beyond this a banner or a line, not a product photo
 
 
 @dataclass
@@ -48,22 +41,11 @@ class Photo:
     had_icc: bool
     orientation: int
     had_alpha: bool
+    notes: list[str] = field(default_factory=list)  # warnings in the user's language (a broken ICC profile)
 
 
 def is_photo_name(path: Path) -> bool:
     return path.suffix.lower() in PHOTO_EXTENSIONS and not path.name.startswith(".")
-
-
-def _open(data: bytes, source: Path | str) -> Image.Image:
-    if not data:
-        raise ImgpipeError(t("image.empty"), file=source, fix=t("image.empty.fix"))
-    try:
-        return Image.open(io.BytesIO(data))
-    except UnidentifiedImageError:
-        raise ImgpipeError(t("image.unsupported", fmt=Path(str(source)).suffix or "?"), file=source,
-                           fix=t("image.unsupported.fix")) from None
-    except Exception as exc:
-        raise ImgpipeError(t("image.unreadable", detail=exc), file=source, fix=t("image.unreadable.fix")) from None
 
 
 def _orientation(img: Image.Image) -> int:
@@ -74,14 +56,17 @@ def _orientation(img: Image.Image) -> int:
         return 1
 
 
-def _to_srgb(img: Image.Image, source) -> tuple[Image.Image, bool]:
-    """Convert to 8-bit sRGB RGB (or RGBA), honouring an embedded ICC profile."""
-    icc = img.info.get("icc_profile")
+def _to_srgb(img: Image.Image, source, icc: bytes | None = None,
+             warnings: list | None = None) -> tuple[Image.Image, bool]:
+    """Convert to 8-bit sRGB RGB (or RGBA), honouring an embedded ICC profile.
+
+    A profile that cannot be read is left out (the pixels are taken as sRGB)
+    and said in `warnings`, never as a Python warning.
+    """
+    icc = icc or img.info.get("icc_profile")
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
         arr = np.asarray(img, dtype=np.uint32)
         img = Image.fromarray((arr >> 8).clip(0, 255).astype(np.uint8)).convert("L")
-    elif img.mode == "F":
-        img = img.convert("L")
     had_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
     if img.mode not in ("RGB", "RGBA", "CMYK", "L", "LA"):
         img = img.convert("RGBA" if had_alpha else "RGB")
@@ -96,7 +81,8 @@ def _to_srgb(img: Image.Image, source) -> tuple[Image.Image, bool]:
             )
             return converted, True
         except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as exc:
-            warnings.warn(f"{source}: ignoring a broken ICC profile ({exc})", stacklevel=2)
+            if warnings is not None:
+                warnings.append(t("image.bad_icc", detail=str(exc).strip()[:120] or type(exc).__name__))
     if img.mode == "CMYK":
         # no profile: Adobe-style inverted CMYK is common from Photoshop JPEGs; Pillow handles the plain case
         img = img.convert("RGB")
@@ -121,49 +107,45 @@ def load_photo(source: Path | bytes, *, max_megapixels: float = 150.0, min_long_
     """Decode a photo upright in sRGB. See the module docstring.
 
     min_long_side: the smallest long side (pixels, upright) the caller needs;
-    JPEGs are then decoded at the largest DCT reduction that still gives it.
-    0 decodes at full size. Raises ImgpipeError naming the file on any failure.
+    the decoder then works at the smallest size that still gives it (JPEG DCT
+    scaling, a RAW's preview or half-size demosaic). 0 decodes at full size.
+    Raises ImgpipeError naming the file on any failure.
     """
     label = name or (source if isinstance(source, Path) else "<bytes>")
     data = source.read_bytes() if isinstance(source, Path) else source
-    img = _open(data, label)
-    width, height = img.size
-    if width * height > max_megapixels * 1e6:
-        raise ImgpipeError(
-            t("image.too_large", pixels=round(width * height / 1e6, 1), limit=max_megapixels),
-            file=label, fix=t("image.too_large.fix"),
-        )
-    orientation = _orientation(img)
-    try:
-        if getattr(img, "n_frames", 1) > 1:
-            img.seek(0)  # animated GIF / multi-page TIFF: the first frame is the photo
-        scale = 1.0
-        if min_long_side and img.format == "JPEG" and max(width, height) > min_long_side:
-            factor = max(width, height) / min_long_side
-            img.draft(img.mode if img.mode in ("RGB", "L", "CMYK") else "RGB",
-                      (int(width / factor) + 1, int(height / factor) + 1))
-            scale = img.size[0] / width
-        img.load()
-    except ImgpipeError:
-        raise
-    except Exception as exc:
-        raise ImgpipeError(t("image.unreadable", detail=exc), file=label, fix=t("image.unreadable.fix")) from None
-    if img.format == "JPEG" and _truncated(data):
-        raise ImgpipeError(t("image.unreadable", detail="truncated JPEG (no end marker)"),
-                           file=label, fix=t("image.unreadable.fix"))
-    img, had_icc = _to_srgb(img, label)
+    ext = Path(str(label)).suffix.lower()
+    with warnings.catch_warnings():  # Pillow warns of corrupt EXIF on stderr: the photo is fine, say nothing
+        warnings.simplefilter("ignore")
+        decoded = decoder_for(ext, data, label).decode(data, label, min_long_side, max_megapixels)
+    img, orientation = decoded.img, decoded.orientation
+    width, height = decoded.full_size
+    notes: list[str] = []
+    img, had_icc = _to_srgb(img, label, decoded.icc, notes)
     had_alpha = img.mode == "RGBA"
     img = flatten(img)
     if orientation != 1:
         img = _apply_orientation(img, orientation)
     full = (width, height) if orientation in (1, 2, 3, 4) else (height, width)
-    return Photo(np.asarray(img), full, scale, had_icc, orientation, had_alpha)
+    return Photo(np.asarray(img), full, decoded.scale, had_icc, orientation, had_alpha, notes)
+
+
+def unusable_size(width: int, height: int) -> str | None:
+    """Why a photo of width × height pixels cannot be a product photo, or None.
+
+    Colour estimation, the product box and chart detection need pixels in
+    both directions; an icon, a 1-pixel strip or a banner has none to give.
+    """
+    short, long = min(width, height), max(width, height)
+    if short < MIN_SHORT_SIDE:
+        return t("image.too_small", size=f"{width}×{height}", min=MIN_SHORT_SIDE)
+    if long / short > MAX_ASPECT:
+        return t("image.too_thin", size=f"{width}×{height}", ratio=round(long / short, 1), max=MAX_ASPECT)
+    return None
 
 
 def _truncated(data: bytes) -> bool:
     """A JPEG that lost its tail still decodes (grey fill) in some builds: refuse it."""
-    tail = data[-64:].rstrip(b"\x00\xff\r\n ")
-    return b"\xff\xd9" not in data[-4096:] and not tail.endswith(b"\xd9")
+    return jpeg_truncated(data)
 
 
 _TRANSPOSE = {
@@ -193,7 +175,8 @@ def read_size(path: Path) -> tuple[int, int]:
 def capture_time(path: Path) -> str | None:
     """EXIF DateTimeOriginal as 'YYYY:MM:DD HH:MM:SS', or None."""
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings(), Image.open(path) as img:
+            warnings.simplefilter("ignore")
             exif = img.getexif()
             value = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
             return str(value).strip("\x00 ") if value else None

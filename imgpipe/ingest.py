@@ -20,8 +20,9 @@ from typing import Collection
 from imgpipe.catalog import Catalog
 from imgpipe.colour import detect_reference, is_reference_name
 from imgpipe.fsutil import atomic_write_bytes, is_within, sha256_bytes, sha256_file
-from imgpipe.errors import ImgpipeError
-from imgpipe.imageio import capture_time, is_photo_name, load_photo
+from imgpipe.decoders import unsupported_reason
+from imgpipe.errors import global_failure, item_error
+from imgpipe.imageio import capture_time, load_photo, unusable_size
 from imgpipe.messages import t
 from imgpipe.ops import shrink_to_long_side
 from imgpipe.sheet import Product, normalise_article
@@ -31,6 +32,10 @@ UNMATCHED = "_unmatched"
 REFERENCE_PROXY = 512  # pixels: the decode that checks a photo also looks for a colour chart in it
 _NATURAL = re.compile(r"(\d+)")
 _UNSAFE_FOLDER = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+MAX_FOLDER_BYTES = 200  # UTF-8 bytes of one folder name: 255 is the limit of most file systems, leave room
+# files the system or imgpipe itself leaves in folders: never photos, never reported
+_SYSTEM_FILES = {"thumbs.db", "desktop.ini", "icon\r"}
+REASON_SUFFIX = ".reason.txt"
 
 
 @dataclass
@@ -57,6 +62,7 @@ class IngestResult:
     archived: list[Archived] = field(default_factory=list)
     duplicates: list[Pending] = field(default_factory=list)
     pending: list[Pending] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)  # archived, with something said (a broken ICC profile)
 
 
 def shows_chart(rgb) -> bool:
@@ -87,9 +93,25 @@ def natural_key(name: str):
 
 
 def category_folder(category: str) -> str:
-    """A category name made safe as one folder name on every OS."""
+    """A category name made safe as one folder name on every OS.
+
+    Names longer than MAX_FOLDER_BYTES (UTF-8) are cut at a character
+    boundary and given a stable suffix (8 hex digits of the full name's
+    SHA-256), so two long categories sharing a beginning stay apart.
+    """
     name = _UNSAFE_FOLDER.sub("_", unicodedata.normalize("NFC", category)).strip(" .") or "_"
-    return "_" + name if name in (".", "..") else name
+    name = "_" + name if name in (".", "..") else name
+    return limit_bytes(name, MAX_FOLDER_BYTES)
+
+
+def limit_bytes(name: str, limit: int) -> str:
+    """`name`, or its start plus "~" and a stable hash when its UTF-8 form is over `limit` bytes."""
+    if len(name.encode("utf-8")) <= limit:
+        return name
+    suffix = "~" + sha256_bytes(name.encode("utf-8"))[:8]
+    room = limit - len(suffix)
+    cut = name.encode("utf-8")[:room].decode("utf-8", "ignore").rstrip(" .")
+    return cut + suffix
 
 
 def match_article(path: Path, inbox: Path, products: dict[str, Product]) -> tuple[str | None, str]:
@@ -111,24 +133,42 @@ def match_article(path: Path, inbox: Path, products: dict[str, Product]) -> tupl
     return None, guess
 
 
-def scan_inbox(inbox: Path) -> list[Path]:
-    """Photo files under `inbox/`, skipping hidden/temp files and links that lead out of it."""
+def _system_file(path: Path) -> bool:
+    name = path.name.lower()
+    return name in _SYSTEM_FILES or name.endswith(REASON_SUFFIX) or name.startswith("~$")
+
+
+def scan_inbox(inbox: Path, skipped: list | None = None) -> list[Path]:
+    """Every file under `inbox/` imgpipe must give an outcome: photos, sidecars and files it cannot read.
+
+    Hidden files (".x.jpg", macOS "._x.jpg") and system files (Thumbs.db,
+    reason notes) are left alone. Links that lead out of the inbox and hidden
+    folders at the top of the inbox (".A1023/") are not followed; they are
+    added to `skipped` as Pending, so the user hears why.
+    """
     found = []
     if not inbox.is_dir():
         return found
     for path in sorted(inbox.rglob("*")):
         rel = path.relative_to(inbox)
+        if rel.parts[0].startswith(".") and len(rel.parts) == 2 and not rel.parts[1].startswith("."):
+            if skipped is not None and path.is_file():
+                skipped.append(Pending(path, t("ingest.hidden_folder", folder=rel.parts[0]),
+                                       t("ingest.hidden_folder.fix", name=rel.parts[0].lstrip("."))))
+            continue
         if any(part.startswith(".") for part in rel.parts):
             continue
         if path.is_symlink() and not is_within(path, inbox):
+            if skipped is not None:
+                skipped.append(Pending(path, t("ingest.link_outside"), t("ingest.link_outside.fix")))
             continue
-        if path.is_file() and (is_photo_name(path) or path.name == SIDECAR_NAME):
+        if path.is_file() and not _system_file(path):
             found.append(path)
     return found
 
 
-def inspect_photo(path: Path, max_megapixels: float) -> tuple[dict | None, bool]:
-    """(error or None, shows a colour chart): the check every photo passes before it gets a number.
+def inspect_photo(path: Path, max_megapixels: float) -> tuple[dict | None, bool, list[str]]:
+    """(error or None, shows a colour chart, warnings): the check every photo passes before it gets a number.
 
     A reduced decode (JPEG DCT scaling) is cheap and catches empty, truncated
     and non-image files; the same pixels are searched for a colour chart.
@@ -136,11 +176,13 @@ def inspect_photo(path: Path, max_megapixels: float) -> tuple[dict | None, bool]
     """
     try:
         proxy = load_photo(path, max_megapixels=max_megapixels, min_long_side=REFERENCE_PROXY)
-    except ImgpipeError as err:
-        return {"message": err.message, "fix": err.fix or ""}, False
-    except OSError as exc:  # vanished or locked while we looked
-        return {"message": str(exc), "fix": ""}, False
-    return None, shows_chart(proxy.rgb)
+        small = unusable_size(*proxy.full_size)
+        if small:
+            return {"message": small, "fix": t("image.too_small.fix")}, False, []
+        return None, shows_chart(proxy.rgb), proxy.notes
+    except Exception as exc:  # noqa: BLE001 - the item boundary: one file's problem is that file's
+        err = item_error(exc, path, "check")
+        return {"message": err.message, "fix": err.fix or ""}, False, []
 
 
 def ingest(root: Path, products: dict[str, Product], catalog: Catalog, *, dry_run: bool = False,
@@ -161,7 +203,13 @@ def ingest(root: Path, products: dict[str, Product], catalog: Catalog, *, dry_ru
     groups: dict[str, list[Path]] = {}
     sidecars: dict[str, Path] = {}
     assign = {p: a for p, a in (assign or {}).items() if a in products}
-    for path in scan_inbox(inbox):
+    for path in scan_inbox(inbox, result.pending):
+        if path.name != SIDECAR_NAME:
+            unsupported = unsupported_reason(path)
+            if unsupported:
+                article = assign.get(path) or match_article(path, inbox, products)[0] or ""
+                result.pending.append(Pending(path, unsupported[0], unsupported[1], article))
+                continue
         article, guess = (assign[path], "") if path in assign else match_article(path, inbox, products)
         if article is None:
             if guess:
@@ -178,7 +226,7 @@ def ingest(root: Path, products: dict[str, Product], catalog: Catalog, *, dry_ru
     # 1. read and hash in order; 2. check the new ones (in parallel); 3. number and archive in order
     batches = []
     for article, paths in groups.items():
-        timed = [(capture_time(p), p) for p in paths]
+        timed = [(_capture_time(p), p) for p in paths]
         timed.sort(key=lambda tp: (tp[0] is None, tp[0] or "", natural_key(tp[1].name)))
         batches.append((article, timed))
     fresh: dict[Path, tuple[str, str | None]] = {}  # path -> (sha, capture time)
@@ -188,7 +236,8 @@ def ingest(root: Path, products: dict[str, Product], catalog: Catalog, *, dry_ru
             try:
                 sha = sha256_file(path)
             except OSError as exc:  # vanished or locked while we looked
-                result.pending.append(Pending(path, str(exc), article=article))
+                err = item_error(exc, path, "check")
+                result.pending.append(Pending(path, err.message, err.fix or "", article))
                 continue
             known = catalog.photo_by_hash(article, sha)
             if known or (article, sha) in seen:
@@ -209,44 +258,22 @@ def ingest(root: Path, products: dict[str, Product], catalog: Catalog, *, dry_ru
             if path not in fresh:
                 continue
             sha, captured = fresh[path]
-            error, chart = checks[path]
+            error, chart, *notes = checks[path]  # a worker that died gives no warnings
+            result.warnings.extend({"file": str(path), "row": None, "field": None, "message": note, "fix": None}
+                                   for note in (notes[0] if notes else []))
             if error:
                 result.pending.append(Pending(path, error["message"], error["fix"], article))
                 continue
-            ext = path.suffix.lower().replace(".jpeg", ".jpg")
-            seq = _free_seq(folder, article, next_seq, ext, sha)
-            dest = folder / f"{article}-{seq:02d}{ext}"
-            next_seq = seq + 1
-            if path in slates:
-                kind = "slate"
-            elif is_reference_name(path.name) or chart:
-                kind = "reference"
-            else:
-                kind = "photo"
-            if dry_run:
-                result.archived.append(Archived(article, seq, path, dest, kind))
-                continue
+            kind = "slate" if path in slates else "reference" if is_reference_name(path.name) or chart else "photo"
             try:
-                data = path.read_bytes()
-            except OSError as exc:
-                result.pending.append(Pending(path, str(exc), article=article))
-                continue
-            if sha256_bytes(data) != sha:  # changed since it was checked: the next run takes it
-                result.pending.append(Pending(path, t("ingest.changed"), article=article))
-                continue
-            if not dest.exists():
-                atomic_write_bytes(dest, data)
-            if sha256_file(dest) != sha:
-                result.pending.append(Pending(path, t("ingest.copy_mismatch"), article=article))
-                continue
-            catalog.add_photo(article=article, seq=seq, ext=ext, sha256=sha,
-                              original=dest.relative_to(root).as_posix(), source_name=path.name,
-                              captured_at=captured, kind=kind)
-            result.archived.append(Archived(article, seq, path, dest, kind))
-            try:
-                path.unlink()
-            except OSError:  # held open (Windows: Explorer, antivirus); archived, so the next run drops it
-                pass
+                next_seq = _archive(root, catalog, result, article, folder, next_seq, path, sha, captured, kind,
+                                    dry_run)
+            except Exception as exc:  # noqa: BLE001 - the item boundary; a full disk stops the run
+                fatal = global_failure(exc, folder)
+                if fatal:
+                    raise fatal from None
+                err = item_error(exc, path, "archive")
+                result.pending.append(Pending(path, err.message, err.fix or "", article))
 
     for article, path in sidecars.items():
         dest = root / "originals" / category_folder(products[article].category) / article / SIDECAR_NAME
@@ -255,6 +282,64 @@ def ingest(root: Path, products: dict[str, Product], catalog: Catalog, *, dry_ru
                 atomic_write_bytes(dest, path.read_bytes())
                 path.unlink()
             except OSError as exc:  # locked or vanished: it stays, the next run takes it
-                result.pending.append(Pending(path, str(exc), article=article))
+                fatal = global_failure(exc, dest)
+                if fatal:
+                    raise fatal from None
+                err = item_error(exc, path, "archive")
+                result.pending.append(Pending(path, err.message, err.fix or "", article))
     # inbox folders are left in place, empty or not: a designer may be copying into one right now
     return result
+
+
+def _capture_time(path: Path) -> str | None:
+    try:
+        return capture_time(path)
+    except Exception:  # noqa: BLE001 - a capture time is a nicety; the photo still gets a number
+        return None
+
+
+def _archive(root: Path, catalog: Catalog, result: IngestResult, article: str, folder: Path, next_seq: int,
+             path: Path, sha: str, captured: str | None, kind: str, dry_run: bool) -> int:
+    """Copy one checked photo to `folder` under its number, record it, remove it from the inbox.
+
+    Returns the next free number. Failures of this one file raise; the caller
+    records them against it.
+    """
+    ext = path.suffix.lower().replace(".jpeg", ".jpg")
+    seq = _free_seq(folder, article, next_seq, ext, sha)
+    dest = folder / f"{article}-{seq:02d}{ext}"
+    if dry_run:
+        result.archived.append(Archived(article, seq, path, dest, kind))
+        return seq + 1
+    data = path.read_bytes()
+    if sha256_bytes(data) != sha:  # changed since it was checked: the next run takes it
+        result.pending.append(Pending(path, t("ingest.changed"), article=article))
+        return next_seq
+    if not dest.exists():
+        atomic_write_bytes(dest, data)
+    if sha256_file(dest) != sha:
+        result.pending.append(Pending(path, t("ingest.copy_mismatch"), article=article))
+        return seq + 1
+    catalog.add_photo(article=article, seq=seq, ext=ext, sha256=sha, original=dest.relative_to(root).as_posix(),
+                      source_name=path.name, captured_at=captured, kind=kind)
+    result.archived.append(Archived(article, seq, path, dest, kind))
+    try:
+        path.unlink()
+    except OSError:  # held open (Windows: Explorer, antivirus); archived, so the next run drops it
+        pass
+    return seq + 1
+
+
+def left_in_inbox(root: Path, products: dict[str, Product], catalog: Catalog,
+                  max_megapixels: float = 150.0) -> dict[str, list[Pending]]:
+    """What a run would leave in the inbox, with its reason, by article ("" for files of no article).
+
+    A dry run of `ingest`: nothing is written, moved or numbered. The
+    validation report lists these, so a file that never became a photo is
+    seen where the listing is checked.
+    """
+    result = ingest(root, products, catalog, dry_run=True, max_megapixels=max_megapixels)
+    left: dict[str, list[Pending]] = {}
+    for p in result.pending:
+        left.setdefault(p.article if p.article in products else "", []).append(p)
+    return left

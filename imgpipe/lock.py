@@ -1,8 +1,11 @@
 """One watcher per workspace: a lock file in `.imgpipe/` naming its owner.
 
-`.imgpipe/<name>.lock` holds JSON {pid, host, started}. A lock whose process
-is gone (crash, power cut, `kill -9`) is stale and is taken over; a live one
-refuses the newcomer with an error naming the PID. The lock is advisory: it
+`.imgpipe/<name>.lock` holds JSON {pid, host, started, proc_start}. A lock
+whose process is gone (crash, power cut, `kill -9`) is stale and is taken
+over; a live one refuses the newcomer with an error naming the PID. The
+owner is known by its PID *and* its process start time (`proc_start`,
+seconds since the epoch, from psutil): after a reboot another program may
+have the same PID, and is not mistaken for the imgpipe that wrote the lock. The lock is advisory: it
 keeps two watchers (and a `run` during a watch) from numbering the same
 photos at once, it does not guard against other programs.
 """
@@ -65,6 +68,28 @@ def _win_pid_alive(pid: int) -> bool:  # pragma: no cover - Windows only
         kernel32.CloseHandle(handle)
 
 
+def process_start(pid: int) -> float | None:
+    """When process `pid` started (seconds since the epoch), or None when unknown."""
+    try:
+        import psutil
+
+        return psutil.Process(pid).create_time()
+    except Exception:  # noqa: BLE001 - gone, no permission, no psutil: unknown
+        return None
+
+
+def same_process(owner: dict) -> bool:
+    """True when the lock's owner still runs: its PID is alive and, when recorded, started when it says."""
+    pid = owner["pid"]
+    if not pid_alive(pid):
+        return False
+    recorded = owner.get("proc_start")
+    if not isinstance(recorded, (int, float)):
+        return True  # a lock from an older imgpipe: the PID is all there is
+    now = process_start(pid)
+    return now is None or abs(now - recorded) < 1.0
+
+
 def read_lock(path: Path) -> dict | None:
     """The owner recorded in a lock file, or None when there is none (or it is unreadable)."""
     try:
@@ -82,7 +107,7 @@ def live_owner(path: Path) -> dict | None:
     if owner.get("host") not in (None, socket.gethostname()):
         # a watcher on another PC sharing the folder: we cannot check its PID, so trust the file
         return owner
-    return owner if pid_alive(owner["pid"]) else None
+    return owner if same_process(owner) else None
 
 
 def _remove_if_stale(path: Path) -> None:
@@ -128,7 +153,8 @@ class WorkspaceLock:
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         me = {"pid": os.getpid(), "host": socket.gethostname(),
-              "started": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
+              "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+              "proc_start": process_start(os.getpid())}
         mine = self.path.with_name(f".{self.path.name}.{os.getpid()}")
         mine.write_text(json.dumps(me), encoding="utf-8")
         try:

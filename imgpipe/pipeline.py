@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 
-from imgpipe.errors import ConfigError
+from imgpipe.errors import ConfigError, GlobalFailure, item_error
 from imgpipe.executors import make_executor
 from imgpipe.fsutil import remove_stale_temps, sha256_file
 from imgpipe.context import ArticlePlan, Preview, Resources, analysis_task, build_context, plan_outputs, preview
@@ -124,8 +124,10 @@ def _inspect_crashed(path, _exc) -> tuple[dict, bool]:
 
 def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None = None, dry_run: bool = False,
         articles: list[str] | None = None, progress: Progress | None = None, backup: bool = True,
-        executor: str = "local", scheduler=None) -> RunSummary:
+        executor: str = "local", scheduler=None, sheet=None) -> RunSummary:
     """Ingest the inbox and bring every output up to date. Never raises for one bad photo.
+
+    sheet: the product sheet already loaded (watch reads it once per batch); read here when None.
 
     executor: "local" (process pool, inline for jobs=1) or "dask" (tasks sent to the
     dask.distributed scheduler at `scheduler`, e.g. "tcp://HOST:8786"; the catalog stays here).
@@ -133,8 +135,9 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
     started = time.perf_counter()
     summary = RunSummary(dry_run=dry_run)
     profiles = ws.enabled(platforms)
-    sheet = ws.sheet()
-    summary.warnings.extend(e.as_dict() for e in sheet.errors)
+    sheet = sheet or ws.sheet()  # the watcher passes the one it read for the batch
+    # a sheet that gives no product at all is a failure, not a remark (exit 1 even with an empty inbox)
+    (summary.warnings if sheet.products else summary.failed).extend(e.as_dict() for e in sheet.errors)
     if articles:
         articles = [normalise_article(a) for a in articles]
         unknown = [a for a in articles if a not in sheet.products]
@@ -152,13 +155,17 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
         summary.ingest = ingest(ws.root, sheet.products, cat, dry_run=dry_run,
                                 max_megapixels=ws.settings.max_megapixels,
                                 map_fn=functools.partial(pool.map, crashed=_inspect_crashed))
+        summary.warnings.extend(summary.ingest.warnings)
         todo = [a for a in (articles or cat.articles()) if a in sheet.products]
         if dry_run:  # what would be archived, analysed, written and removed; nothing is
             summary.preview = preview(ws, todo, sheet.products, profiles, font_path, summary.ingest.archived)
             return summary
         analyse(ws, todo, pool, summary, progress)
+        for error in summary.failed:
+            _stop_if_global(error)
         resources = Resources.of(ws, font_path)
-        plans = [plan_outputs(ws, build_context(ws, sheet.products[a], resources), profiles) for a in todo]
+        plans = [plan for plan in (plan_item(ws, sheet.products[a], resources, profiles, summary) for a in todo)
+                 if plan is not None]
         for plan in plans:
             apply_plan(ws, plan, summary)
         tasks = photo_tasks(plans, profiles)
@@ -172,12 +179,17 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
             if progress:
                 progress("render", done, len(tasks))
         render_pages(ws, todo, sheet.products, profiles, pool, summary, progress)
+        for error in summary.failed:
+            _stop_if_global(error)
     finally:
         pool.close()
     if backup and ws.settings.backup.target and ws.settings.backup.after_run:
         from imgpipe.backup import backup_workspace
 
-        summary.backup = backup_workspace(cat.db, ws.root, ws.settings.backup)
+        try:
+            summary.backup = backup_workspace(cat.db, ws.root, ws.settings.backup)
+        except ImgpipeError as err:  # the run's work is done and recorded: a failed backup is one failed item
+            summary.failed.append(dict(err.as_dict(), stage="backup"))
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -189,9 +201,22 @@ def apply_plan(ws: Workspace, plan: ArticlePlan, summary: RunSummary) -> None:
     summary.warnings.extend(plan.context.warnings)
     summary.skipped += plan.up_to_date
     for _platform, path in plan.remove:
-        (ws.root / path).unlink(missing_ok=True)
+        try:
+            (ws.root / path).unlink(missing_ok=True)
+        except OSError as exc:  # read-only folder: that output's failure; the run goes on
+            summary.failed.append(item_error(exc, path, "remove").as_dict())
+            continue
         ws.catalog.forget_output(path)
         summary.removed.append(path)
+
+
+def plan_item(ws: Workspace, product, resources: Resources, profiles, summary: RunSummary) -> ArticlePlan | None:
+    """The article's plan; any error in building it is that article's failure, and the run goes on."""
+    try:
+        return plan_outputs(ws, build_context(ws, product, resources), profiles)
+    except Exception as exc:  # noqa: BLE001 - the item boundary: this article
+        summary.failed.append(item_error(exc, f"output/*/{product.article}", "plan").as_dict())
+        return None
 
 
 def photo_tasks(plans: list[ArticlePlan], profiles) -> list[PhotoTask]:
@@ -209,8 +234,17 @@ def photo_tasks(plans: list[ArticlePlan], profiles) -> list[PhotoTask]:
     return tasks
 
 
+def _stop_if_global(error: dict | None) -> None:
+    """A full disk met by a worker stops the run here, with that one message."""
+    if error and error.get("global"):
+        raise GlobalFailure(error["message"], file=error.get("file"), fix=error.get("fix"))
+
+
 def record_photo_result(ws: Workspace, result: PhotoResult, summary: RunSummary) -> None:
     cat = ws.catalog
+    _stop_if_global(result.error)
+    for out in result.outputs:
+        _stop_if_global(out.error)
     if result.error:
         summary.failed.append(result.error)
         return

@@ -18,7 +18,6 @@ from PIL import Image, ImageColor
 
 from imgpipe import colour, framing, labels
 from imgpipe.correct import correction_from_reference
-from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import atomic_write_bytes, sha256_bytes
 from imgpipe.encode import encode_output
 from imgpipe.imageio import load_photo
@@ -379,10 +378,16 @@ def worker_died(file: str) -> dict:
     return {"file": file, "row": None, "field": None, "message": t("run.worker_died"), "fix": t("run.worker_died.fix")}
 
 
-def error_dict(err: Exception, file: str) -> dict:
-    """An ImgpipeError as it is; anything else as an internal error naming the file."""
-    if isinstance(err, ImgpipeError):
-        out = err.as_dict()
-        out["file"] = out["file"] or file
-        return out
-    return {"file": file, "row": None, "field": None, "message": f"{type(err).__name__}: {err}", "fix": None}
+def error_dict(err: Exception, file: str, stage: str = "render") -> dict:
+    """Any exception as one item's error (file, reason and fix in the user's language).
+
+    A full disk is marked `"global": True`: the coordinator stops the run on it.
+    """
+    from imgpipe.errors import global_failure, item_error
+
+    fatal = global_failure(err, file)
+    if fatal:
+        return dict(fatal.as_dict(), **{"global": True})
+    out = item_error(err, file, stage).as_dict()
+    out["file"] = out["file"] or file
+    return out

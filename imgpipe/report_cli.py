@@ -36,8 +36,8 @@ def print_run_summary(summary, ws, out: Console) -> None:
         table.add_row(t("run.backup_pending"), str(getattr(summary.backup, "pending", 0)))
     out.print(table)
     problems = [(p.path, p.reason, p.fix) for p in summary.ingest.pending]
-    problems += [(e.get("file"), e.get("message"), e.get("fix")) for e in summary.failed]
-    warnings = [(e.get("file"), e.get("message"), e.get("fix")) for e in summary.warnings]
+    problems += [(_where(e), e.get("message"), e.get("fix")) for e in summary.failed]
+    warnings = [(_where(e), e.get("message"), e.get("fix")) for e in summary.warnings]
     if problems or warnings:
         out.print(f"[bold]{t('run.problems')}[/]")
         for mark, rows in (("[red]✗[/]", problems), ("[yellow]![/]", warnings)):
@@ -46,3 +46,13 @@ def print_run_summary(summary, ws, out: Console) -> None:
                 out.print(f"  {mark} {where}{message}" + (f" [dim]({fix})[/]" if fix else ""), soft_wrap=True)
     if not summary.dry_run:
         out.print(t("run.output_at", path=ws.root / "output"))
+
+
+def _where(error: dict) -> str | None:
+    """"products.xlsx, 第 4 行, 字段 货号": the file, and the row and column when a sheet error has them."""
+    parts = [str(error["file"])] if error.get("file") else []
+    if error.get("row") is not None:
+        parts.append(t("error.row", row=error["row"]))
+    if error.get("field"):
+        parts.append(f"{t('error.field')} {error['field']}")
+    return ", ".join(parts) or None

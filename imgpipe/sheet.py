@@ -40,6 +40,13 @@ LIST_SPLIT = re.compile(r"\s*[/、,，;；]\s*")
 POINTS_SPLIT = re.compile(r"\s*(?:\r?\n|;|；)\s*")
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 ARTICLE_CHARS = re.compile(r"[^A-Za-z0-9._\-]")
+# A product sheet is hundreds or thousands of rows. Far beyond these it is a mistake (or hostile):
+# refused with a clear error before anything big is read into memory.
+MAX_SHEET_BYTES = 20 * 1024 * 1024      # the .xlsx or .csv file
+MAX_XML_BYTES = 100 * 1024 * 1024       # one part of the .xlsx once unzipped (a sheet, the shared strings)
+MAX_ROWS = 100_000
+MAX_COLUMNS = 200
+MAX_CELL_CHARS = 32_767                 # Excel's own limit for one cell
 
 
 @dataclass(frozen=True)
@@ -158,18 +165,21 @@ def _header_map(header: list) -> dict[str, int]:
 
 
 def read_rows(path: Path) -> list[list]:
-    """All rows of the first sheet (xlsx) or of the CSV, as lists of cell values."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        import openpyxl
+    """All rows of the first sheet (xlsx) or of the CSV, as lists of cell values.
 
-        try:
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for bad files
-            raise ImgpipeError(t("sheet.unreadable", detail=exc), file=path) from None
-        try:
-            return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            book.close()
+    Limits (MAX_*) are checked before the data is read; an xlsx's
+    `<dimension>` tag is not trusted (some exporters write a wrong one):
+    the rows and columns actually present are read.
+    """
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ImgpipeError(t("sheet.unreadable", detail=exc.strerror or exc), file=path) from None
+    if size > MAX_SHEET_BYTES:
+        raise ImgpipeError(t("sheet.too_big", mb=round(size / 2**20, 1), limit=MAX_SHEET_BYTES // 2**20),
+                           file=path, fix=t("sheet.too_big.fix"))
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _limit_rows(_xlsx_rows(path), path)
     data = path.read_bytes()
     text = decode_csv_bytes(data, path)
     sample = text[:4096]
@@ -177,7 +187,62 @@ def read_rows(path: Path) -> list[list]:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text, newline=""), dialect)]
+    csv.field_size_limit(max(MAX_CELL_CHARS * 4, 131072))
+    try:
+        return _limit_rows(csv.reader(io.StringIO(text, newline=""), dialect), path)
+    except csv.Error as exc:
+        raise ImgpipeError(t("sheet.unreadable", detail=exc), file=path) from None
+
+
+def _xlsx_rows(path: Path):
+    import zipfile
+
+    import openpyxl
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.filename.endswith(".xml") and info.file_size > MAX_XML_BYTES:
+                    raise ImgpipeError(t("sheet.part_too_big", part=info.filename, mb=round(info.file_size / 2**20, 2),
+                                         limit=round(MAX_XML_BYTES / 2**20, 2)), file=path, fix=t("sheet.too_big.fix"))
+    except zipfile.BadZipFile as exc:
+        raise ImgpipeError(t("sheet.unreadable", detail=exc), file=path, fix=t("sheet.unreadable.fix")) from None
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for bad files
+        raise ImgpipeError(t("sheet.unreadable", detail=exc), file=path, fix=t("sheet.unreadable.fix")) from None
+    try:
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # read what is there, not what <dimension> claims
+        yield from sheet.iter_rows(values_only=True)
+    except ImgpipeError:
+        raise
+    except Exception as exc:
+        raise ImgpipeError(t("sheet.unreadable", detail=exc), file=path, fix=t("sheet.unreadable.fix")) from None
+    finally:
+        book.close()
+
+
+def _limit_rows(rows, path: Path) -> list[list]:
+    """The rows as lists, refusing a sheet with more than MAX_ROWS non-empty rows or MAX_COLUMNS columns."""
+    out = []
+    for number, row in enumerate(rows, 1):
+        row = list(row)
+        while row and (row[-1] is None or row[-1] == ""):
+            row.pop()
+        if len(row) > MAX_COLUMNS:
+            raise ImgpipeError(t("sheet.too_wide", columns=len(row), limit=MAX_COLUMNS), file=path, row=number,
+                               fix=t("sheet.too_big.fix"))
+        if not row:
+            if number > MAX_ROWS:  # trailing blank rows (formatting dragged down) cost nothing
+                continue
+            out.append(row)
+            continue
+        if number > MAX_ROWS:
+            raise ImgpipeError(t("sheet.too_long", limit=MAX_ROWS), file=path, row=number,
+                               fix=t("sheet.too_big.fix"))
+        out.append(row)
+    return out
 
 
 def decode_csv_bytes(data: bytes, path: Path | None = None) -> str:
@@ -209,25 +274,44 @@ def parse_rows(rows: list[list], path: Path | None = None) -> Sheet:
                 file=path, field=COLUMNS[column][0], fix=t("sheet.missing_column.fix", columns=all_names),
             ))
         return sheet
-    first_row_of: dict[str, int] = {}
+    first_row_of: dict[str, tuple[int, str]] = {}  # casefolded article -> (row, article as written)
+    twins: set[str] = set()
     for offset, row in enumerate(rows[header_index + 1:]):
         row_no = header_index + 2 + offset  # 1-based, as Excel shows it
         if not any(_cell_text(c) for c in row):
+            continue
+        long_cell = next((i for i, c in enumerate(row) if isinstance(c, str) and len(c) > MAX_CELL_CHARS), None)
+        if long_cell is not None:
+            sheet.errors.append(ImgpipeError(t("sheet.cell_too_long", chars=len(row[long_cell]), limit=MAX_CELL_CHARS),
+                                             file=path, row=row_no, field=_column_name(rows[header_index], long_cell),
+                                             fix=t("sheet.cell_too_long.fix")))
             continue
         try:
             product = _parse_row(row, mapping, row_no, path)
         except ImgpipeError as err:
             sheet.errors.append(err)
             continue
-        if product.article in first_row_of:
-            sheet.errors.append(ImgpipeError(
-                t("sheet.duplicate_article", article=product.article, first=first_row_of[product.article]),
-                file=path, row=row_no, field=COLUMNS["article"][0], fix=t("sheet.duplicate_article.fix"),
-            ))
+        key = product.article.casefold()
+        if key in first_row_of:
+            first, written = first_row_of[key]
+            if written == product.article:
+                message = t("sheet.duplicate_article", article=product.article, first=first)
+                fix = t("sheet.duplicate_article.fix")
+            else:  # A1023 and a1023: one folder on Windows/macOS, and photos match either
+                message = t("sheet.case_twin", article=product.article, other=written, first=first)
+                fix = t("sheet.case_twin.fix")
+                twins.add(key)
+            sheet.errors.append(ImgpipeError(message, file=path, row=row_no, field=COLUMNS["article"][0], fix=fix))
             continue
-        first_row_of[product.article] = row_no
+        first_row_of[key] = (row_no, product.article)
         sheet.products[product.article] = product
+    for key in twins:  # neither row is trusted: which one the photos belong to is the user's call
+        sheet.products.pop(first_row_of[key][1], None)
     return sheet
+
+
+def _column_name(header: list, index: int) -> str:
+    return _cell_text(header[index]) if index < len(header) and _cell_text(header[index]) else f"#{index + 1}"
 
 
 def _parse_row(row: list, mapping: dict[str, int], row_no: int, path: Path | None) -> Product:

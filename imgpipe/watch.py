@@ -40,6 +40,7 @@ from typing import Callable
 
 from PIL import Image
 
+from imgpipe.decoders import unsupported_reason
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import atomic_write_text
 from imgpipe.imageio import _truncated, is_photo_name, load_photo
@@ -95,8 +96,8 @@ def file_complete(path: Path, *, loose: bool) -> tuple[bool, str | None]:
     decoded anyway, to look for a slate. ingest decodes every photo again
     before it gets a number, so this check only decides *when*.
     """
-    if path.name == SIDECAR_NAME:
-        return True, None
+    if path.name == SIDECAR_NAME or unsupported_reason(path):
+        return True, None  # ingest gives files imgpipe cannot read their reason
     try:
         if loose:
             from imgpipe.slate import read_slate
@@ -328,7 +329,7 @@ class Watcher:
             covered = set(affected)
             while full or todo:
                 summary = run_pipeline(ws, jobs=self.jobs, articles=todo, progress=self._progress,
-                                       backup=self.backup)
+                                       backup=self.backup, sheet=sheet)
                 summaries.append(summary)
                 archived.extend(summary.ingest.archived)
                 if todo is None:  # articles=None renders every article, including what it just archived
@@ -341,7 +342,10 @@ class Watcher:
         except StopRequested:
             raise
         except Exception as exc:  # a bad sheet, a locked catalog, a full disk: say so and retry later
-            log.error(t("watch.batch_error", detail=f"{type(exc).__name__}: {exc}"))
+            from imgpipe.errors import global_failure
+
+            known = global_failure(exc) or (exc if isinstance(exc, ImgpipeError) else None)
+            log.error(t("watch.batch_error", detail=str(known) if known else f"{type(exc).__name__}: {exc}"))
             self.retry_at = time.monotonic() + ERROR_RETRY
             self.on_event("error", {"detail": str(exc)})
         for path, key in keys.items():
@@ -368,8 +372,10 @@ class Watcher:
             for err in s.failed:
                 log.warning(t("watch.failed", detail=f"{err.get('file')}: {err.get('message')}"))
             for p in s.ingest.pending:
-                if p.article in products:  # known article, but the file itself is the problem
+                # known article, but the file itself is the problem; or a file imgpipe does not read at all
+                if p.article in products or unsupported_reason(p.path):
                     log.warning(t("watch.pending", file=self._rel(p.path), reason=p.reason))
+                    _write_reason(p.path, p.reason + (f"\n{p.fix}" if p.fix else "") + "\n")
         self.stats.archived += len(archived)
         self.stats.written += len(written)
         self.stats.failed += sum(len(s.failed) for s in summaries)
@@ -381,8 +387,8 @@ class Watcher:
         """Move photos that match no article to inbox/_unmatched/, each with a reason file."""
         target_root = self.inbox / UNMATCHED
         for path in ready:
-            if not path.exists() or path.name == SIDECAR_NAME:
-                continue
+            if not path.exists() or path.name == SIDECAR_NAME or unsupported_reason(path):
+                continue  # a video or a document: its reason note says so where it lies
             article, guess = match_article(path, self.inbox, products)
             if article is not None or (groups and path in groups.assign):
                 continue
@@ -413,13 +419,8 @@ class Watcher:
             reason = "\n".join(t_in(lang, key, **fields) + "\n" + t_in(lang, "watch.unmatched_reason",
                                                                      reason=t_in(lang, key, **fields))
                                for lang in ("zh", "en")) + "\n"
-            note = dest.with_name(dest.name + REASON_SUFFIX)
-            try:
-                if not note.exists() or note.read_text(encoding="utf-8") != reason:
-                    atomic_write_text(note, reason)
-            except OSError:
-                pass
-        self._clean_reasons(target_root)
+            _write_reason(dest, reason)
+        self._clean_reasons(self.inbox)
 
     def _clean_reasons(self, folder: Path) -> None:
         """Reason files whose photo has been archived go too."""
@@ -434,6 +435,16 @@ class Watcher:
             return Path(path).relative_to(self.ws.root).as_posix()
         except ValueError:
             return str(path)
+
+
+def _write_reason(path: Path, reason: str) -> None:
+    """`<file>.reason.txt` beside a file left in the inbox, saying why (rewritten only when it changes)."""
+    note = path.with_name(path.name + REASON_SUFFIX)
+    try:
+        if path.exists() and (not note.exists() or note.read_text(encoding="utf-8") != reason):
+            atomic_write_text(note, reason)
+    except OSError:
+        pass
 
 
 def _free_name(path: Path) -> Path:

@@ -96,6 +96,82 @@ def tiff_rgb16(arr16: np.ndarray) -> bytes:
     return bytes(out)
 
 
+def dng_bytes(rgb: np.ndarray, flip_orientation: int = 1) -> bytes:
+    """A minimal uncompressed 16-bit RGGB Bayer DNG (DNG 1.4) of an 8-bit sRGB picture, written by hand.
+
+    The "camera" sees linear sRGB (ColorMatrix1 = XYZ->sRGB), black level 64,
+    white level 4064; no embedded preview, so LibRaw must demosaic it.
+    """
+    h, w, _ = rgb.shape
+    lin = (rgb.astype(np.float64) / 255) ** 2.2
+    cfa = np.empty((h, w), np.float64)
+    cfa[0::2, 0::2] = lin[0::2, 0::2, 0]
+    cfa[0::2, 1::2] = lin[0::2, 1::2, 1]
+    cfa[1::2, 0::2] = lin[1::2, 0::2, 1]
+    cfa[1::2, 1::2] = lin[1::2, 1::2, 2]
+    pixels = (cfa * 4000 + 64).astype("<u2").tobytes()
+    # XYZ(D65) -> linear sRGB: the camera "is" sRGB
+    m = [3.2404542, -1.5371385, -0.4985314, -0.9692660, 1.8760108, 0.0415560, 0.0556434, -0.2040259, 1.0572252]
+    entries = []  # (tag, type, count, payload bytes)
+    def short(tag, *v): entries.append((tag, 3, len(v), struct.pack(f"<{len(v)}H", *v)))
+    def long(tag, *v): entries.append((tag, 4, len(v), struct.pack(f"<{len(v)}I", *v)))
+    def byte(tag, *v): entries.append((tag, 1, len(v), bytes(v)))
+    def ascii(tag, s): b = s.encode() + b"\0"; entries.append((tag, 2, len(b), b))
+    def srational(tag, vals): entries.append((tag, 10, len(vals), b"".join(struct.pack("<ii", int(round(x * 10000)), 10000) for x in vals)))
+    def rational(tag, vals): entries.append((tag, 5, len(vals), b"".join(struct.pack("<II", int(round(x * 10000)), 10000) for x in vals)))
+    long(254, 0); long(256, w); long(257, h); short(258, 16); short(259, 1); short(262, 32803)
+    ascii(271, "imgpipe"); ascii(272, "test")
+    long(273, 0)  # strip offset, patched below
+    short(274, flip_orientation); short(277, 1); long(278, h); long(279, len(pixels)); short(284, 1)
+    short(33421, 2, 2); byte(33422, 0, 1, 1, 2)
+    byte(50706, 1, 4, 0, 0); byte(50707, 1, 1, 0, 0); ascii(50708, "imgpipe test camera")
+    long(50717, 4000 + 64); srational(50721, m); rational(50728, [1, 1, 1]); short(50778, 21)
+    long(50714, 64)
+    entries.sort()
+    n = len(entries)
+    ifd_at = 8
+    extra_at = ifd_at + 2 + 12 * n + 4
+    extra = bytearray()
+    body = bytearray(struct.pack("<H", n))
+    offs = {}
+    for tag, typ, count, payload in entries:
+        if len(payload) <= 4:
+            body += struct.pack("<HHI", tag, typ, count) + payload.ljust(4, b"\0")
+        else:
+            offs[tag] = len(body) + 8
+            body += struct.pack("<HHII", tag, typ, count, extra_at + len(extra))
+            extra += payload + (b"\0" if len(payload) % 2 else b"")
+    body += struct.pack("<I", 0)
+    data_at = extra_at + len(extra)
+    out = bytearray(b"II*\0" + struct.pack("<I", ifd_at)) + body + extra
+    # patch StripOffsets
+    idx = [e[0] for e in entries].index(273)
+    pos = ifd_at + 2 + 12 * idx + 8
+    out[pos:pos + 4] = struct.pack("<I", data_at)
+    return bytes(out + pixels)
+
+
+def layered_psd(rgb: np.ndarray) -> bytes:
+    """A two-layer Photoshop file: the backdrop as one layer, the product (on transparency) above it."""
+    from psd_tools import PSDImage
+    from psd_tools.api.layers import PixelLayer
+
+    h, w, _ = rgb.shape
+    backdrop = np.broadcast_to(rgb[2, 2], rgb.shape).copy()
+    product = np.dstack([rgb, np.where(np.abs(rgb.astype(int) - rgb[2, 2]).sum(-1) > 30, 255, 0).astype(np.uint8)])
+    psd = PSDImage.new("RGB", (w, h))
+    psd.append(PixelLayer.frompil(Image.fromarray(backdrop), psd, "backdrop"))
+    psd.append(PixelLayer.frompil(Image.fromarray(product, "RGBA"), psd, "product"))
+    buf = io.BytesIO()
+    psd.save(buf)
+    return buf.getvalue()
+
+
+def tiff_float32(arr: np.ndarray) -> bytes:
+    """A single-channel 32-bit float TIFF (values as given, e.g. 0–1 linear light)."""
+    return _save(Image.fromarray(arr.astype(np.float32), "F"), "TIFF")
+
+
 def jpeg_with_app1(seed: int, app1_body: bytes) -> bytes:
     """A JPEG with an APP1 segment inserted right after SOI."""
     data = jpeg(seed)
@@ -154,6 +230,29 @@ def cases() -> list[Case]:
     out.append(Case("jpeg-broken-icc", f"{a}/badicc.jpg", "ok", "", jpeg(17, icc_profile=b"not an icc profile" * 20)))
     data, why = heic(18)
     out.append(Case("heic", f"{a}/phone.heic", "ok" if data else "skip", why, data))
+    # too small or too thin to be a product photo: refused with the size named (#19)
+    out += [
+        Case("png-1x1", f"{a}/dot.png", "error", "1×1", _save(Image.new("RGB", (1, 1), (200, 90, 40)), "PNG")),
+        Case("png-1000x1", f"{a}/strip.png", "error", "1000×1", _save(Image.new("RGB", (1000, 1), 200), "PNG")),
+        Case("jpeg-6000x80", f"{a}/banner.jpg", "error", "6000×80",
+             _save(Image.new("RGB", (6000, 80), (230, 230, 230)), "JPEG")),
+        Case("png-underfilled-12000", f"{a}/huge.png", "error", "12000×12000", png_bomb(12000, 12000)),
+    ]
+    lin = (photo(30)[..., 1] / 255.0) ** 2.2
+    out.append(Case("tiff-float32-linear", f"{a}/linear.tif", "ok", "", tiff_float32(lin)))
+    out.append(Case("tiff-float32-hdr", f"{a}/hdr.tif", "error", "0…1", tiff_float32(lin * 3)))
+    # what the file really is decides (#14): video, text, an extension nobody reads
+    out += [
+        Case("video-mp4", f"{a}/clip.mp4", "error", "视频", b"\x00\x00\x00\x18ftypmp42" + bytes(200)),
+        Case("video-mov", f"{a}/clip.MOV", "error", "视频", b"\x00\x00\x00\x14ftypqt  " + bytes(200)),
+        Case("text-named-jpg", f"{a}/notes.jpg", "error", "不是图片", "货号 A1023 的备注\n".encode() * 20),
+        Case("unknown-extension", f"{a}/scan.xyz", "error", ".xyz", b"whatever"),
+        Case("raw-dng", f"{a}/IMG_1001.dng", "ok", "", dng_bytes(photo(31, (360, 270)))),
+    ]
+    try:
+        out.append(Case("psd-layered", f"{a}/work.psd", "ok", "", layered_psd(photo(32))))
+    except ImportError as exc:  # psd-tools is a dependency; without it the case cannot be made
+        out.append(Case("psd-layered", f"{a}/work.psd", "skip", str(exc)))
     # names: matched by the article prefix at the inbox top level
     out += [
         Case("name-chinese", f"{a}_白色衬衫正面.jpg", "ok", "", jpeg(20)),

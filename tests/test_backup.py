@@ -460,3 +460,26 @@ def test_sftp_url_with_password_is_refused(shop):
     with pytest.raises(ImgpipeError) as err:
         backup_workspace(conn, ws, BackupSettings(target="sftp://shop:hunter2@nas.local/backup"))
     assert "hunter2" not in str(err.value)
+
+
+def test_a_frozen_sftp_server_is_given_up_on_in_bounded_time_and_named():
+    """A server that accepts the connection and then says nothing: TargetUnavailable naming the timeout."""
+    import socket
+    import time as _time
+
+    pytest.importorskip("paramiko")
+    from imgpipe.backup import SftpTarget, TargetUnavailable
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)
+    port = silent.getsockname()[1]
+    try:
+        started = _time.monotonic()
+        with pytest.raises(TargetUnavailable) as err:
+            SftpTarget("127.0.0.1", "nobody", port, "/backup", timeout=1.0)
+        assert _time.monotonic() - started < 10
+        assert "超时" in str(err.value) or "timed out" in str(err.value)
+        assert "TimeoutError" not in str(err.value)
+    finally:
+        silent.close()

@@ -131,3 +131,36 @@ def test_a_lost_workspace_comes_back_whole_from_the_backup_and_the_sheet(shop):
     assert ws.catalog.listings("A1023") == {"tmall": "2026-11-26T10:00:00"}
     again = run(ws, backup=False)
     assert not again.written and not again.ingest.archived and again.skipped == len(ws.catalog.outputs())
+
+
+def test_restore_names_every_file_the_backup_lost(shop):
+    root, target = shop
+    assert cli(root, "backup").exit_code == 0
+    lost = sorted((target / "originals").rglob("*.jpg"))[:2] + sorted((target / "output").rglob("*.jpg"))[:1]
+    for path in lost:
+        path.unlink()
+    res = cli(root, "restore", "--to", str(root.parent / "back"), "--json")
+    assert res.exit_code == 1, res.output
+    missing = json.loads(res.stdout)["missing"]
+    assert missing == sorted(p.relative_to(target).as_posix() for p in lost)
+    text = cli(root, "restore", "--to", str(root.parent / "back2"))
+    assert text.exit_code == 1
+    for path in lost:
+        assert path.relative_to(target).as_posix() in text.output
+
+
+def test_a_backup_that_fails_after_the_run_is_one_failed_item_not_a_usage_error(shop):
+    """A target that can never work (here: the SSH key named in imgpipe.toml does not exist) after a run
+    that did its work: exit 1 with the run's summary and the backup's reason, not exit 2."""
+    root, target = shop
+    drop_photos(root, count=1, folder=False, cast=(1.0, 1.0, 1.0))  # new bytes: not a duplicate
+    toml = root / "imgpipe.toml"
+    text = toml.read_text(encoding="utf-8").replace(f'target = "{target.as_posix()}"',
+                                                    'target = "sftp://nobody@127.0.0.1:1/backup"')
+    toml.write_text(text.replace('key_file = ""', 'key_file = "/nonexistent/imgpipe_key"'), encoding="utf-8")
+    res = cli(root, "run", "--json", "--jobs", "1")
+    assert res.exit_code == 1, res.output
+    doc = json.loads(res.stdout)
+    assert doc["archived"] and doc["written"]  # the run's own work is reported
+    failed = [f for f in doc["failed"] if f.get("stage") == "backup"]
+    assert failed and "imgpipe_key" in failed[0]["message"]

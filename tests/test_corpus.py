@@ -153,3 +153,39 @@ def test_decoded_cases_look_right():
     # CMYK comes out RGB with the product still darker than the backdrop
     cmyk = load_photo(by_name["cmyk-jpeg"].data)
     assert cmyk.rgb[135, 180].mean() < cmyk.rgb[5, 5].mean()
+
+
+def test_broken_icc_profile_is_a_named_warning_not_a_python_warning(corpus_run):
+    import warnings
+
+    _, _, summary = corpus_run
+    assert any(str(w["file"]).endswith("badicc.jpg") and "ICC" in w["message"] for w in summary.warnings)
+    data = {c.name: c.data for c in cases()}["jpeg-broken-icc"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any Python warning fails the test
+        photo = load_photo(data, name="badicc.jpg")
+    assert photo.notes and not photo.had_icc
+
+
+def test_links_out_of_the_inbox_and_hidden_article_folders_are_reported(tmp_path):
+    from imgpipe.workspace import init_workspace
+    from conftest import PRODUCT_ROW, write_sheet
+
+    root = tmp_path / "shop"
+    init_workspace(root)
+    write_sheet(root, [PRODUCT_ROW])
+    outside = tmp_path / "elsewhere.jpg"
+    outside.write_bytes(cases()[0].data or b"x")
+    (root / "inbox" / "A1023").mkdir(parents=True)
+    (root / "inbox" / "A1023" / "link.jpg").symlink_to(outside)
+    (root / "inbox" / ".A1023").mkdir()
+    (root / "inbox" / ".A1023" / "IMG_1.jpg").write_bytes(b"\xff\xd8\xff")
+    (root / "inbox" / "A1023" / ".DS_Store").write_bytes(b"mac")
+    (root / "inbox" / "Thumbs.db").write_bytes(b"win")
+    summary = run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"])
+    pending = {p.path.name: p for p in summary.ingest.pending}
+    assert set(pending) == {"link.jpg", "IMG_1.jpg"}  # system files stay unmentioned
+    assert "链接" in pending["link.jpg"].reason and pending["link.jpg"].fix
+    assert ".A1023" in pending["IMG_1.jpg"].reason and "A1023" in pending["IMG_1.jpg"].fix
+    assert not summary.ok
+    assert outside.exists() and (root / "inbox" / ".A1023" / "IMG_1.jpg").exists()  # nothing touched

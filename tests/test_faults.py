@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from imgpipe.errors import ImgpipeError
+from imgpipe.errors import GlobalFailure, ImgpipeError
 from imgpipe.pipeline import run
 from imgpipe.workspace import Workspace, init_workspace
 
@@ -128,7 +128,8 @@ def _enospc_after(limit: int, monkeypatch):
     monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: Full(real(fd, *a, **k)))
 
 
-def test_disk_full_mid_write_fails_clearly_and_keeps_the_good_output(tmp_path, monkeypatch):
+def test_disk_full_mid_write_stops_the_run_clearly_and_keeps_the_good_output(tmp_path, monkeypatch):
+    """Fault injection (runs everywhere): ENOSPC from every write once 1000 bytes are in."""
     root = make_ws(tmp_path / "shop")
     first = run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"])
     assert first.ok
@@ -137,15 +138,51 @@ def test_disk_full_mid_write_fails_clearly_and_keeps_the_good_output(tmp_path, m
 
     monkeypatch.setattr(imgpipe.plan, "RENDER_VERSION", "disk-full-test")  # every output is redone
     _enospc_after(1000, monkeypatch)
-    summary = run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"])
-    assert not summary.ok and summary.failed
-    for err in summary.failed:
-        assert err.get("file") and os.strerror(errno.ENOSPC) in str(err.get("message")), err
+    with pytest.raises(GlobalFailure) as err:
+        run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"])
+    assert "磁盘已满" in err.value.message and err.value.fix  # one message, the user's language, the fix
     assert {p: (root / p).read_bytes() for p in good} == good
     assert not list(root.rglob(".*.tmp"))
     monkeypatch.undo()
     monkeypatch.setenv("IMGPIPE_BROWSER", "none")
     assert run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"]).ok
+
+
+def _mount_tmpfs(path: Path, size: int) -> str | None:
+    """Mount a tmpfs of `size` bytes at `path`; the reason it cannot be done here, or None."""
+    if sys.platform != "linux" or os.geteuid() != 0:
+        return "mounting a tmpfs needs root on Linux"
+    path.mkdir(parents=True, exist_ok=True)
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
+    return None if res.returncode == 0 else f"mount refused here: {res.stderr.decode(errors='replace').strip()}"
+
+
+def test_disk_full_on_a_real_small_file_system_then_resume(tmp_path):
+    """A real full disk (a small tmpfs): one clear message, exit 1, nothing lost; the next run resumes."""
+    ref = make_ws(tmp_path / "ref")
+    subprocess.run(cli(ref, "run", *CMD), env=env(), check=True, capture_output=True)
+    need = sum(p.stat().st_size for p in ref.rglob("*") if p.is_file())
+    out_bytes = sum(p.stat().st_size for p in (ref / "output").rglob("*") if p.is_file())
+    mount = tmp_path / "small"
+    why = _mount_tmpfs(mount, need - out_bytes // 2)
+    if why:
+        pytest.skip(why)
+    try:
+        root = make_ws(mount / "shop")
+        res = subprocess.run(cli(root, "run", *CMD), env=env(), capture_output=True, text=True)
+        assert res.returncode == 1, res.stderr
+        assert "Traceback" not in res.stderr
+        assert res.stderr.count("磁盘已满") == 1, res.stderr
+        check = subprocess.run(cli(root, "doctor"), env=env(), capture_output=True, text=True)
+        assert "--rebuild" not in check.stdout + check.stderr  # a full disk is not a corrupt catalog
+        assert "磁盘" in check.stdout + check.stderr
+        subprocess.run(["mount", "-o", f"remount,size={need * 3}", str(mount)], check=True)
+        res = subprocess.run(cli(root, "run", *CMD), env=env(), capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
+        assert outputs(root) == outputs(ref)  # resumed to the very same bytes
+        assert_nothing_lost(root, outputs(ref))
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
 
 
 def test_read_only_output_folder(tmp_path):
@@ -229,3 +266,138 @@ def test_corrupt_catalog_clear_error_then_doctor_rebuilds(tmp_path):
     assert again.ok and not again.ingest.archived
     assert outputs(root) == before  # redrawn byte-identical
     assert subprocess.run(cli(root, "doctor"), env=env(), capture_output=True).returncode == 0
+
+
+def test_no_imgpipe_process_outlives_a_killed_coordinator(tmp_path):
+    """kill -9 of `run` mid-render: its fork server, workers and resource tracker are gone within 10 s."""
+    import psutil
+
+    from conftest import jpeg_bytes, studio_photo
+
+    root = make_ws(tmp_path / "shop")
+    for i in range(8):
+        (root / "inbox" / f"A1023_big{i}.jpg").write_bytes(jpeg_bytes(studio_photo(2400, 1800, seed=i)))
+    proc = subprocess.Popen(cli(root, "run", "--jobs", "2", "--no-backup", "--platform", "tmall"), env=env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    coordinator = psutil.Process(proc.pid)
+    family: set[int] = set()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        kids = coordinator.children(recursive=True)
+        family |= {k.pid for k in kids}
+        workers = [k for k in kids if k.pid != proc.pid]
+        if len(workers) >= 3:  # fork server (or resource tracker) plus two workers
+            break
+        time.sleep(0.05)
+    if proc.poll() is not None:
+        pytest.skip("the run finished before its workers could be seen (a very fast machine)")
+    family |= {k.pid for k in coordinator.children(recursive=True)}
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    end = time.monotonic() + 10
+    alive = []
+    while time.monotonic() < end:
+        alive = []
+        for pid in family:
+            try:
+                p = psutil.Process(pid)
+                if p.status() != psutil.STATUS_ZOMBIE:
+                    alive.append((pid, " ".join(p.cmdline())[:80]))
+            except psutil.Error:
+                pass
+        if not alive:
+            break
+        time.sleep(0.2)
+    assert not alive, f"still running 10 s after kill -9 of the coordinator: {alive}"
+
+
+def test_unreadable_sheet_with_an_empty_inbox_fails_and_sheet_errors_show_their_row(tmp_path):
+    root = tmp_path / "shop"
+    init_workspace(root)
+    (root / "products.csv").unlink(missing_ok=True)
+    (root / "products.xlsx").write_bytes(b"PK\x03\x04 half an Excel save")
+    res = subprocess.run(cli(root, "run", *CMD), env=env(), capture_output=True, text=True)
+    assert res.returncode == 1, res.stderr
+    assert "products.xlsx" in res.stderr and "Traceback" not in res.stderr
+    write_sheet(root, [PRODUCT_ROW, "B2,杯子,家居,,,,,,abc,,,,,,"])
+    res = subprocess.run(cli(root, "run", *CMD), env=env(), capture_output=True, text=True)
+    assert "第 3 行" in res.stderr and "长" in res.stderr, res.stderr  # row and column of the bad cell
+
+
+def test_long_category_gets_a_short_stable_folder_and_the_run_goes_on(tmp_path):
+    from imgpipe.ingest import category_folder
+
+    root = make_ws(tmp_path / "shop")
+    long_category = "超长类目" * 30  # 120 characters, 360 bytes in UTF-8
+    write_sheet(root, [PRODUCT_ROW.replace(",服装,", f",{long_category},")])
+    summary = run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"])
+    assert summary.ok, summary.failed + [p.reason for p in summary.ingest.pending]
+    folder = category_folder(long_category)
+    assert len(folder.encode()) <= 200 and folder == category_folder(long_category)  # stable
+    assert folder != category_folder(long_category + "二")  # two long names sharing a start stay apart
+    assert len(list((root / "originals" / folder / "A1023").glob("A1023-*.jpg"))) == len(PHOTOS)
+
+
+def test_read_only_output_when_a_superseded_image_must_go(tmp_path, monkeypatch):
+    """EROFS deleting an outdated output is that output's failure; every other article still renders."""
+    root = make_ws(tmp_path / "shop")
+    assert run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"]).ok
+    (root / "profiles").mkdir(exist_ok=True)
+    (root / "profiles" / "tmall.toml").write_text("[roles.main]\ncount = 1\n", encoding="utf-8")
+    real_unlink = Path.unlink
+
+    def read_only(self, missing_ok=False):
+        if "output" in self.parts:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self))
+        return real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", read_only)
+    summary = run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"])
+    assert not summary.ok
+    assert summary.failed and all(f["file"] and os.strerror(errno.EROFS) in f["message"] for f in summary.failed)
+    monkeypatch.undo()
+    monkeypatch.setenv("IMGPIPE_BROWSER", "none")
+    again = run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"])
+    assert again.ok and again.removed  # the next run, with the folder writable, finishes the job
+
+
+def test_rebuild_keeps_the_marks_the_old_catalog_still_holds(tmp_path):
+    """Reference marks, capture times, sold-out marks and listings survive `doctor --rebuild`."""
+    from imgpipe.doctor import rebuild_catalog
+
+    root = make_ws(tmp_path / "shop")
+    assert run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"]).ok
+    cat = Workspace.open(root).catalog
+    first = cat.photos("A1023")[0]
+    cat.db.execute("UPDATE photos SET kind='reference', captured_at='2026:11:20 10:00:00' WHERE id=?", (first.id,))
+    cat.set_soldout("A1023", "红色", "", True)
+    cat.set_listed("A1023", "tmall", "2026-11-25T09:00:00")
+    cat.close()
+    result = rebuild_catalog(root)
+    assert result.recovered == {"photos": len(PHOTOS), "soldout": 1, "listings": 1}
+    cat = Workspace.open(root).catalog
+    again = {p.seq: p for p in cat.photos("A1023")}[first.seq]
+    assert again.kind == "reference" and again.captured_at == "2026:11:20 10:00:00"
+    assert cat.soldout("A1023") == [("红色", "")]
+    assert cat.listings("A1023") == {"tmall": "2026-11-25T09:00:00"}
+
+
+def test_no_traceback_reaches_a_user_unless_asked_for(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import imgpipe.pipeline
+    from imgpipe.cli import main
+
+    root = make_ws(tmp_path / "shop")
+
+    def broken(*_a, **_k):
+        raise RuntimeError("a bug in imgpipe")
+
+    monkeypatch.setattr(imgpipe.pipeline, "run", broken)
+    res = CliRunner().invoke(main, ["-w", str(root), "run", *CMD])
+    assert res.exit_code == 1
+    assert "Traceback" not in res.output and "内部错误" in res.output and "a bug in imgpipe" in res.output
+    assert "IMGPIPE_DEBUG" in res.output  # the fix says how to see more
+    monkeypatch.setenv("IMGPIPE_DEBUG", "1")
+    res = CliRunner().invoke(main, ["-w", str(root), "run", *CMD])
+    assert res.exit_code == 1 and "Traceback" in res.output

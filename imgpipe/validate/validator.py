@@ -46,6 +46,7 @@ class Validator:
         self._plans: dict[tuple[str, str], tuple[list, list]] = {}
         self.backup_rows = self._load_backup_rows()
         self._resources = None
+        self._left = None  # files of each article still in the inbox, with why
 
     # -- shared data ----------------------------------------------------------
 
@@ -54,6 +55,14 @@ class Validator:
         if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='backup_files'").fetchone():
             return {}
         return {r["path"]: r for r in db.execute("SELECT * FROM backup_files")}
+
+    def left_in_inbox(self) -> dict:
+        """Files of each article still in the inbox, with why (read once per report)."""
+        if self._left is None:
+            from imgpipe.ingest import left_in_inbox
+
+            self._left = left_in_inbox(self.root, self.products, self.cat, self.settings.max_megapixels)
+        return self._left
 
     def plan(self, article: str, platform: str):
         """(jobs with the sold-out state, jobs as if nothing were sold out) for one article/platform.

@@ -19,6 +19,8 @@ def check(v, a: ArticleInputs) -> CheckResult:
 
 def _check_naming(v, article: str, profile: Profile, rows, slices, photos) -> CheckResult:
     f = Finder("naming")
+    for left in v.left_in_inbox().get(article, []):  # never archived: the listing lacks it
+        f.error("inbox_left", left.path.relative_to(v.root).as_posix(), reason=left.reason, fix=left.fix or "")
     pattern = re.compile(rf"^{re.escape(article)}-(\d{{2,}})(.*)\.([A-Za-z0-9]+)$")
     slice_pattern = re.compile(rf"^{re.escape(article)}-detail-(\d{{2,}})()\.([A-Za-z0-9]+)$")
     known = {r["path"] for r in rows} | set(slices)
