@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 
-from imgpipe.errors import ConfigError, GlobalFailure, item_error
+from imgpipe.errors import ConfigError, GlobalFailure, ImgpipeError, item_error
 from imgpipe.executors import make_executor
 from imgpipe.fsutil import remove_stale_temps, sha256_file
 from imgpipe.context import ArticlePlan, Preview, Resources, analysis_task, build_context, plan_outputs, preview
