@@ -11,6 +11,8 @@ import pytest
 from imgpipe import colour as C
 from imgpipe.errors import ImgpipeError
 
+from chart_render import render_colorchecker
+
 REF_LAB = C.linear_to_lab(C.CHART_REFERENCE_LINEAR)
 
 
@@ -51,7 +53,7 @@ def general(h=300, w=400, seed=1) -> np.ndarray:
 
 
 def chart_in_scene(light, turn=0, angle=5.0, exposure=0.85) -> np.ndarray:
-    chart = C.render_colorchecker((1, 1, 1), patch_px=36)
+    chart = render_colorchecker((1, 1, 1), patch_px=36)
     chart = np.rot90(chart, turn)
     lin = C.srgb_to_linear(np.ascontiguousarray(chart))
     h, w = 700, 900

@@ -9,6 +9,7 @@ from PIL import Image
 from imgpipe import colour
 from imgpipe.cli import main
 
+from chart_render import render_colorchecker
 from conftest import jpeg_bytes, studio_photo
 
 CAST = (1.2, 1.0, 0.72)
@@ -29,7 +30,7 @@ def test_correct_removes_the_cast_and_keeps_the_file_name(tmp_path):
 
 
 def test_correct_with_a_chart_reference_uses_the_chart_for_every_file(tmp_path):
-    chart = colour.render_colorchecker(CAST, patch_px=50)
+    chart = render_colorchecker(CAST, patch_px=50)
     scene = studio_photo(1200, 900, backdrop=(200, 200, 200), cast=CAST, seed=4)
     scene[100:100 + chart.shape[0], 100:100 + chart.shape[1]] = chart
     ref = tmp_path / "chart.jpg"
