@@ -15,14 +15,7 @@ from imgpipe.imageio import load_photo
 from imgpipe.messages import t
 
 
-def correction_from_reference(img_u8: np.ndarray) -> colour.Correction:
-    """The correction a reference shot gives: a colour chart if one is found, else a grey card.
-
-    Raises colour.ReferenceNotFound / ReferenceRejected with the reason.
-    """
-    if colour.detect_reference(img_u8, grey_card=False) == "chart":
-        return colour.correction_from_chart(img_u8)
-    return colour.correction_from_grey_card(img_u8)
+correction_from_reference = colour.correction_from_reference  # render.py takes it from here
 
 
 def describe(corr: colour.Correction) -> str:

@@ -137,14 +137,14 @@ def test_chart_under_known_cast_is_corrected_within_targets(T, tint, turn):
 def test_chart_held_out_patches_within_targets():
     img = chart_in_scene(C.illuminant_rgb(3400, 0.006))
     p = C.find_chart(img).patches
-    errs = []
-    for i in range(24):
-        use = np.ones(24, bool)
-        use[i] = False
-        k, M = C.fit_chart(p, use=use)
-        errs.append(float(C.delta_e_2000(C.linear_to_lab(C._apply_lin(p[i], k, M)), REF_LAB[i])))
-    errs = np.array(errs)
-    assert errs.mean() <= 2.0 and errs.max() <= 6.0 and errs[18:].mean() <= 1.5, errs.round(2)
+    for model in C.chart.MODELS:
+        errs = C.leave_one_out(p, model)
+        assert errs.mean() <= 2.0 and errs.max() <= 6.0 and errs[18:].mean() <= 1.5, (model, errs.round(2))
+    corr = C.correction_from_chart(img)
+    # the catalog gets the cross-validated figures of the model chosen
+    assert corr.fit["loo_mean_de"] <= 2.0 and len(corr.fit["loo_patch_de"]) == 24
+    assert corr.fit["mean_de"] <= corr.fit["loo_mean_de"]
+    assert C.Correction.from_dict(corr.to_dict()).fit == corr.fit
 
 
 def test_chart_clipped_by_the_frame_is_rejected():

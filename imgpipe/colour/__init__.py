@@ -23,23 +23,25 @@ from imgpipe.colour.maths import (  # noqa: F401
 )
 from imgpipe.colour.correction import (  # noqa: F401
     Correction, ReferenceNotFound, ReferenceRejected, _check_image, _gains_from_light, _proxy,
-    apply_correction,
+    apply_correction, apply_curve, terms,
 )
 from imgpipe.colour.light import (  # noqa: F401
     BACKDROP_TARGET, WHITE_OK, estimate_auto, shades_of_grey,
 )
 from imgpipe.colour.chart import (  # noqa: F401
     CHART_PATCH_NAMES, CHART_REFERENCE_LAB_D50, CHART_REFERENCE_LINEAR, GREY_ROW, ChartFound,
-    _apply_lin, _sample_chart, correction_from_chart, find_chart, fit_chart,
+    MAX_LOO_MEAN_DE, ChartFit, _sample_chart, best_chart_fit, chart_delta_e, correction_from_chart, find_chart,
+    fit_chart, leave_one_out,
 )
 from imgpipe.colour.reference import (  # noqa: F401
-    GREY_CARD_NOMINAL, correction_from_grey_card, detect_reference, is_reference_name,
+    GREY_CARD_NOMINAL, correction_from_grey_card, correction_from_reference, detect_reference,
+    is_reference_name,
 )
 
 __all__ = [
     "Correction", "ReferenceNotFound", "ReferenceRejected",
     "srgb_to_linear", "linear_to_srgb", "srgb_to_lab", "linear_to_lab", "delta_e_2000",
-    "estimate_auto", "shades_of_grey", "correction_from_grey_card", "correction_from_chart",
+    "estimate_auto", "shades_of_grey", "correction_from_grey_card", "correction_from_chart", "correction_from_reference",
     "find_chart", "fit_chart", "detect_reference", "is_reference_name", "apply_correction",
     "cct_and_tint", "illuminant_rgb", "angular_error",
     "CHART_REFERENCE_LINEAR", "CHART_REFERENCE_LAB_D50", "BACKDROP_TARGET", "GREY_CARD_NOMINAL",

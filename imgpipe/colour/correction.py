@@ -41,14 +41,20 @@ _MAX_GAIN_RATIO = 20.0
 
 @dataclass
 class Correction:
-    """A colour correction in linear light: out = clip(M @ (exposure * gains * rgb)).
+    """A colour correction in linear light: out = clip(M @ terms(curve(exposure * gains * rgb))).
 
     gains: (r, g, b) von Kries factors, normalised to keep the luminance of
-    the light they neutralise. matrix: 3x3 (rows sum to 1) or None.
-    exposure: multiplier (1 = unchanged). method: backdrop, shades_of_grey,
-    grey_card, chart, manual, session or none. cct_k / tint: the light that was
-    undone (K, Duv). patch_delta_e: ΔE2000 of each of the 24 chart patches
-    after the fit (chart only). warnings: texts for the user.
+    the light they neutralise. exposure: multiplier (1 = unchanged).
+    curve: None or, per channel, [xs, ys] knots (linear 0-1, increasing) of a
+    monotone tone curve, interpolated in log-log (chart mode: undoes the
+    camera's tone curve). matrix: None, 3x3 (terms = rgb) or 3x6 (terms =
+    r, g, b, sqrt(rg), sqrt(gb), sqrt(rb): root-polynomial degree 2); rows sum
+    to 1 when fitted constrained. method: backdrop, shades_of_grey, grey_edge,
+    grey_card, chart, manual, session or none. cct_k / tint: the light that
+    was undone (K, Duv). patch_delta_e: in-sample ΔE2000 of each of the 24
+    chart patches; fit: chart-fit summary (model, in-sample and leave-one-out
+    ΔE2000). cast_left_deg: an estimated cast (°) that was NOT corrected, with
+    the reason among the warnings. warnings: texts for the user.
     """
 
     gains: tuple[float, float, float] = (1.0, 1.0, 1.0)
@@ -59,13 +65,18 @@ class Correction:
     tint: float | None = None
     patch_delta_e: list[float] | None = None
     warnings: list[str] = field(default_factory=list)
+    curve: list[list[list[float]]] | None = None
+    fit: dict | None = None
+    cast_left_deg: float | None = None
 
     # "session": a close-up given its article's backdrop correction (pipeline.with_session_colour)
-    METHODS = ("backdrop", "shades_of_grey", "grey_card", "chart", "manual", "session", "none")
+    METHODS = ("backdrop", "shades_of_grey", "grey_edge", "grey_card", "chart", "manual", "session", "none")
 
     @property
     def is_identity(self) -> bool:
-        if self.matrix is not None and not np.allclose(self.matrix, np.eye(3), atol=1e-4):
+        if self.curve is not None:
+            return False
+        if self.matrix is not None and not np.allclose(self.matrix, _identity_terms(len(self.matrix[0])), atol=1e-4):
             return False
         return bool(np.allclose(self.gains, 1.0, atol=1e-4) and abs(self.exposure - 1.0) < 1e-4)
 
@@ -80,11 +91,14 @@ class Correction:
             "tint": None if self.tint is None else round(float(self.tint), 5),
             "patch_delta_e": None if self.patch_delta_e is None else [round(float(v), 3) for v in self.patch_delta_e],
             "warnings": [str(w) for w in self.warnings],
+            "curve": None if self.curve is None else [[[round(float(v), 7) for v in xy] for xy in ch] for ch in self.curve],
+            "fit": self.fit,
+            "cast_left_deg": None if self.cast_left_deg is None else round(float(self.cast_left_deg), 2),
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> "Correction":
-        m = d.get("matrix")
+        m, cv = d.get("matrix"), d.get("curve")
         return cls(
             gains=tuple(float(g) for g in d.get("gains", (1.0, 1.0, 1.0))),
             matrix=None if m is None else [[float(v) for v in row] for row in m],
@@ -94,6 +108,9 @@ class Correction:
             tint=None if d.get("tint") is None else float(d["tint"]),
             patch_delta_e=None if d.get("patch_delta_e") is None else [float(v) for v in d["patch_delta_e"]],
             warnings=[str(w) for w in d.get("warnings", [])],
+            curve=None if cv is None else [[[float(v) for v in xy] for xy in ch] for ch in cv],
+            fit=d.get("fit"),
+            cast_left_deg=None if d.get("cast_left_deg") is None else float(d["cast_left_deg"]),
         )
 
     @classmethod
@@ -106,17 +123,61 @@ class Correction:
         return cls(gains=tuple(float(v) for v in g), exposure=float(exposure), method="manual", cct_k=cct, tint=tint)
 
     def scaled(self, strength: float) -> "Correction":
-        """This correction blended toward identity: 0 = none, 1 = full (in gains/matrix, not pixels)."""
+        """This correction blended toward identity: 0 = none, 1 = full (in gains/curve/matrix, not pixels)."""
         s = float(min(max(strength, 0.0), 1.0))
         g = np.asarray(self.gains, dtype=np.float64) ** s
-        m = None
+        m = curve = None
         if self.matrix is not None:
-            m = (np.eye(3) + s * (np.asarray(self.matrix) - np.eye(3))).tolist()
+            eye = _identity_terms(len(self.matrix[0]))
+            m = (eye + s * (np.asarray(self.matrix) - eye)).tolist()
+        if self.curve is not None:  # geometric blend of each knot toward y = x
+            curve = [[list(xs), [x ** (1 - s) * y ** s for x, y in zip(xs, ys)]] for xs, ys in self.curve]
         return Correction(
             gains=tuple(float(v) for v in g), matrix=m, exposure=float(self.exposure**s),
             method=self.method, cct_k=self.cct_k, tint=self.tint,
-            patch_delta_e=self.patch_delta_e, warnings=list(self.warnings),
+            patch_delta_e=self.patch_delta_e, warnings=list(self.warnings), curve=curve, fit=self.fit,
+            cast_left_deg=self.cast_left_deg,
         )
+
+
+def _identity_terms(n: int) -> np.ndarray:
+    """The 3 x n matrix that maps terms(rgb) back to rgb (3x3 identity, zeros for root terms)."""
+    return np.hstack([np.eye(3), np.zeros((3, n - 3))])
+
+
+def terms(lin: np.ndarray, n: int) -> np.ndarray:
+    """Colour terms of linear RGB (..., 3): n=3 the channels; n=6 adds sqrt(rg), sqrt(gb), sqrt(rb).
+
+    The root-polynomial terms (Finlayson et al. 2015) scale with exposure like
+    the channels do, so a fit holds at any brightness.
+    """
+    if n == 3:
+        return lin
+    x = np.maximum(lin, 0)
+    r, g, b = x[..., 0], x[..., 1], x[..., 2]
+    return np.concatenate([lin, np.sqrt(np.stack([r * g, g * b, r * b], axis=-1))], axis=-1)
+
+
+def apply_curve(curve, lin: np.ndarray) -> np.ndarray:
+    """Per-channel tone curve on linear values (..., 3): log-log interpolation through the knots.
+
+    Beyond the first/last knot the curve continues with the slope of its end
+    segment in log-log, held to 0.7-1.5 so that highlights and shadows keep
+    their order and are never stretched hard.
+    """
+    lin = np.asarray(lin, dtype=np.float64)
+    out = np.empty_like(lin)
+    for c, (xs, ys) in enumerate(curve):
+        lx, ly = np.log(np.asarray(xs)), np.log(np.asarray(ys))
+        v = np.log(np.maximum(lin[..., c], 1e-7))
+        mid = np.interp(v, lx, ly)
+        lo, hi = 1.0, 1.0
+        if len(lx) > 1:
+            lo = float(np.clip((ly[1] - ly[0]) / (lx[1] - lx[0]), 0.7, 1.5))
+            hi = float(np.clip((ly[-1] - ly[-2]) / (lx[-1] - lx[-2]), 0.7, 1.5))
+        mid = np.where(v < lx[0], ly[0] + lo * (v - lx[0]), mid)
+        out[..., c] = np.exp(np.where(v > lx[-1], ly[-1] + hi * (v - lx[-1]), mid))
+    return out
 
 
 def _gains_from_light(illum, warnings: list[str] | None = None) -> np.ndarray:
@@ -157,10 +218,11 @@ def _check_image(img_u8) -> np.ndarray:
 def apply_correction(img_u8: np.ndarray, corr: Correction, strength: float = 1.0) -> np.ndarray:
     """Apply `corr` to a uint8 sRGB image; returns a new uint8 sRGB image.
 
-    strength 0..1 blends the correction toward identity (in gains/matrix).
-    Diagonal corrections go through three 256-entry LUTs (cv2.LUT, as fast as
-    a copy); a matrix goes through float32 linear light in row strips so
-    memory stays bounded on large photos.
+    strength 0..1 blends the correction toward identity (in gains/curve/matrix).
+    Gains, exposure and the tone curve act per channel, so they become three
+    256-entry tables; without a matrix that is one cv2.LUT (as fast as a
+    copy). A matrix goes through float32 linear light in row strips so memory
+    stays bounded on large photos.
     """
     img = np.asarray(img_u8)
     if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
@@ -171,14 +233,18 @@ def apply_correction(img_u8: np.ndarray, corr: Correction, strength: float = 1.0
     k = np.asarray(c.gains, dtype=np.float64) * float(c.exposure)
     if not np.all(np.isfinite(k)) or np.any(k <= 0):
         raise ValueError("correction gains must be finite and positive")
-    if c.matrix is None or np.allclose(c.matrix, np.eye(3), atol=1e-6):
-        lin = _DECODE_LUT.astype(np.float64)
-        lut = np.stack([linear_to_srgb(np.clip(lin * k[ch], 0, 1)) for ch in range(3)], axis=-1)
+    table = _DECODE_LUT.astype(np.float64)[:, None] * k[None, :]  # (256, 3) linear, per channel
+    if c.curve is not None:
+        table = apply_curve(c.curve, table)
+    if c.matrix is None or np.allclose(c.matrix, _identity_terms(len(c.matrix[0])), atol=1e-6):
+        lut = linear_to_srgb(np.clip(table, 0, 1))
         return cv2.LUT(np.ascontiguousarray(img), lut.reshape(256, 1, 3))
-    M = (np.asarray(c.matrix, dtype=np.float64) * k[None, :]).T.astype(np.float32)
+    table = table.astype(np.float32)
+    M = np.asarray(c.matrix, dtype=np.float32).T
     out = np.empty_like(img)
     step = max(1, 1_000_000 // max(img.shape[1], 1))
     for y in range(0, img.shape[0], step):
-        lin = _DECODE_LUT[img[y:y + step]]
-        out[y:y + step] = linear_to_srgb(lin @ M)
+        strip = img[y:y + step]
+        lin = np.stack([table[strip[..., ch], ch] for ch in range(3)], axis=-1)
+        out[y:y + step] = linear_to_srgb(terms(lin, M.shape[0]) @ M)
     return out

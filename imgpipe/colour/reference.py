@@ -8,7 +8,7 @@ import re
 import cv2
 import numpy as np
 
-from imgpipe.colour.chart import find_chart
+from imgpipe.colour.chart import correction_from_chart, find_chart
 from imgpipe.colour.correction import (Correction, ReferenceNotFound, ReferenceRejected, _check_image,
                                       _gains_from_light, _MAX_GAIN_RATIO, _proxy)
 from imgpipe.colour.maths import _Y_WEIGHTS, cct_and_tint, srgb_to_linear
@@ -116,3 +116,19 @@ def is_reference_name(filename: str) -> bool:
                 return True
         return bool(re.search("色卡|灰卡|gr[ae]y[_ -]?card", stem, re.IGNORECASE))
     return False
+
+
+def correction_from_reference(img_u8: np.ndarray) -> Correction:
+    """The correction a reference shot gives: a ColorChecker if one is seen, else a grey card.
+
+    Raises ReferenceRejected with the reason when the chart or card is found
+    but unusable, and ReferenceNotFound naming both (and what each must look
+    like) when neither is found.
+    """
+    img = _check_image(img_u8)
+    if detect_reference(img, grey_card=False) == "chart":
+        return correction_from_chart(img)
+    try:
+        return correction_from_grey_card(img)
+    except ReferenceNotFound:
+        raise ReferenceNotFound(t("colour.no_reference"), fix=t("colour.no_reference.fix")) from None
