@@ -36,6 +36,25 @@ def shades_of_grey(lin: np.ndarray, p: float = 6.0) -> np.ndarray:
     return e / n if n > 0 else np.ones(3) / np.sqrt(3)
 
 
+def grey_edge(lin: np.ndarray, p: float = 6.0, sigma: float = 1.0, mask: np.ndarray | None = None) -> np.ndarray:
+    """Grey-edge illuminant estimate (van de Weijer et al. 2007): Minkowski p-mean of gradient magnitudes.
+
+    lin: linear float (H, W, 3) in 0-1; mask: (H, W) bool of usable pixels
+    (unclipped), default all. Edges between surfaces average to grey better
+    than the surfaces do, so it is less fooled by one big coloured area.
+    Returns the light colour, unit length.
+    """
+    x = cv2.GaussianBlur(np.asarray(lin, np.float32), (0, 0), sigma)
+    gx = cv2.Sobel(x, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(x, cv2.CV_32F, 0, 1, ksize=3)
+    mag = np.sqrt(gx * gx + gy * gy)
+    if mask is not None:
+        # a gradient touching an excluded (clipped) pixel is not the scene's
+        mask = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        mag = mag[mask]
+    return shades_of_grey(mag.reshape(-1, 3), p)
+
+
 def _backdrop(proxy: np.ndarray, lin: np.ndarray, unclipped: np.ndarray):
     """Find the studio backdrop in the image border.
 
