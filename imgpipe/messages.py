@@ -250,6 +250,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "背景本身有颜色（不是白/灰背景），改用整体色彩估计",
         "the backdrop is itself coloured (not white or grey); used a whole-image estimate",
     ),
+    "colour.warn.cast_left": (
+        "估计有 {deg}° 的色偏未校正，原因：{reason}",
+        "an estimated cast of {deg}° was left uncorrected because: {reason}",
+    ),
     "colour.warn.one_colour": (
         "画面几乎只有一种颜色（特写？），无法判断光源，未校色；建议用同组照片的校正或色卡",
         "the frame is nearly one colour (a close-up?): the light cannot be judged, colour left as it is; "

@@ -18,9 +18,19 @@ from imgpipe.messages import t
 # (framing stage), not here where the aim is truth to the object.
 BACKDROP_TARGET = 0.913
 # A backdrop whose bright part already reads within this linear range
-# (sRGB ~229-252) is left at its exposure: fall-off across a backdrop is
-# normal, and a photo that is already right must stay as it is.
-WHITE_OK = (0.78, 0.97)
+# (sRGB ~203-252) is left at its exposure: fall-off across a backdrop is
+# normal, a light-grey seamless (sRGB 215-235) is a photographer's choice,
+# and a photo that is already right must stay as it is. Only a backdrop
+# darker than sRGB ~203 (clearly a dim white) or brighter than 252 is moved.
+WHITE_OK = (0.60, 0.97)
+# An estimated cast above this (°) that is left uncorrected is reported with
+# its reason: the user must never get a strong cast back silently.
+WARN_CAST_LEFT_DEG = 3.0
+# A backdrop far from the light locus is taken as coloured paper -- unless
+# the rest of the frame (the product, the room) shows the same cast to within
+# this many degrees: then it is a neutral backdrop under strongly tinted
+# light (a booth lamp, an uncorrected camera), and it is believed.
+CONSISTENT_DEG = 5.0
 
 def shades_of_grey(lin: np.ndarray, p: float = 6.0) -> np.ndarray:
     """Shades-of-grey illuminant estimate (Finlayson & Trezzi 2004): Minkowski p-mean per channel.
@@ -96,8 +106,9 @@ def _backdrop(proxy: np.ndarray, lin: np.ndarray, unclipped: np.ndarray):
     # from it is coloured paper, not a white one under coloured light.
     u, v = _rgb_to_uv(light)
     cct, duv = _uv_cct_duv(u, v)
+    why = None
     if abs(duv) > 0.035 or not 1800 <= cct <= 14000:
-        return None, None, None, "colour.warn.backdrop_coloured"
+        why = "colour.warn.backdrop_coloured"  # the caller checks it against the rest of the frame
     y_ring = float(np.percentile(Y[sel], 90))
     like = near & (Y >= 0.5 * y_ring)
     whole = unclipped & like & smooth
@@ -107,7 +118,17 @@ def _backdrop(proxy: np.ndarray, lin: np.ndarray, unclipped: np.ndarray):
     # judge its exposure by its bright part, over the whole frame
     y_bd = float(np.percentile(Y[whole], 95))
     top = float(np.percentile(lin[whole].max(axis=-1), 95))
-    return light, (y_bd, top), like, None
+    return light, (y_bd, top), like, why
+
+
+def _uncorrected(method: str, warnings: list[str], reason_key: str, light, **kw) -> Correction:
+    """No correction; with an estimated cast above WARN_CAST_LEFT_DEG it is named, with the reason."""
+    cast = None if light is None else angular_error(light, (1, 1, 1))
+    warnings = warnings + [t(reason_key, **kw)]
+    if cast is not None and cast > WARN_CAST_LEFT_DEG:
+        warnings.append(t("colour.warn.cast_left", deg=round(cast, 1), reason=t(reason_key, **kw)))
+        return Correction(method=method, warnings=warnings, cast_left_deg=cast)
+    return Correction(method=method, warnings=warnings)
 
 
 def estimate_auto(
@@ -136,6 +157,15 @@ def estimate_auto(
     unclipped = (proxy < 250).all(axis=-1) & (proxy > 2).all(axis=-1)
     warnings: list[str] = []
     light, y_bd, bd_mask, why = _backdrop(proxy, lin, unclipped)
+    if why == "colour.warn.backdrop_coloured":
+        # coloured paper, or a neutral one under tinted light? The rest of
+        # the frame decides: under tinted light it carries the same cast.
+        rest = unclipped & ~bd_mask
+        if rest.sum() < 0.02 * rest.size or \
+                angular_error(shades_of_grey(lin[rest], 6.0), light) > CONSISTENT_DEG:
+            light = None
+        else:
+            why = None
     exposure = 1.0
     if light is not None:
         method, threshold = "backdrop", min_cast_deg
@@ -144,14 +174,15 @@ def estimate_auto(
         method, threshold = "shades_of_grey", min_cast_deg_fallback
         pix = lin[unclipped]
         if len(pix) < 100:
-            return Correction(method="none", warnings=warnings + [t("colour.warn.no_usable_pixels")])
+            return _uncorrected("none", warnings, "colour.warn.no_usable_pixels", None)
         light = shades_of_grey(pix, 6.0)
         # A frame filled by one colour (a fabric close-up) tells the light
-        # nothing: any grey-based estimate would just grey the product.
+        # nothing: any grey-based estimate would just grey the product. Left
+        # as it is -- but a strong cast is named in the warnings.
         chrom = pix[:, :2] / (pix.sum(axis=1, keepdims=True) + 1e-6)
         spread = np.abs(chrom - np.median(chrom, axis=0)).max(axis=1)
         if np.mean(spread < 0.03) > 0.7:
-            return Correction(method="none", warnings=warnings + [t("colour.warn.one_colour")])
+            return _uncorrected("none", warnings, "colour.warn.one_colour", light)
     cast = angular_error(light, (1, 1, 1))
     gains = np.ones(3) if cast < threshold else _gains_from_light(light, warnings)
     if method == "backdrop":
@@ -176,6 +207,8 @@ def estimate_auto(
                         warnings.append(t("colour.warn.exposure_limited"))
     if np.allclose(gains, 1.0) and exposure == 1.0:
         return Correction(method=method, cct_k=None, tint=None, warnings=warnings)
+    if np.allclose(gains, 1.0) and cast > WARN_CAST_LEFT_DEG:  # cannot happen today; kept honest
+        warnings.append(t("colour.warn.cast_left", deg=round(cast, 1), reason=method))
     cct, tint = cct_and_tint(gains)
     return Correction(
         gains=tuple(float(g) for g in gains), exposure=float(exposure), method=method,
