@@ -254,6 +254,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "估计有 {deg}° 的色偏未校正，原因：{reason}",
         "an estimated cast of {deg}° was left uncorrected because: {reason}",
     ),
+    "colour.warn.cast_left.fix": (
+        "在同样的光下拍一张灰卡或色卡参考照片（文件名带 _ref），或在 imgpipe.toml 的 [colour.articles.货号] 设 gains",
+        "shoot a grey-card or ColorChecker reference under the same light (file name with _ref), "
+        "or set gains under [colour.articles.<article>] in imgpipe.toml",
+    ),
     "colour.warn.one_colour": (
         "画面几乎只有一种颜色（特写？），无法判断光源，未校色；建议用同组照片的校正或色卡",
         "the frame is nearly one colour (a close-up?): the light cannot be judged, colour left as it is; "
