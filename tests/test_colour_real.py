@@ -7,7 +7,6 @@ curve and a root-polynomial transform.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from imgpipe import colour as C

@@ -6,7 +6,6 @@ import numpy as np
 from click.testing import CliRunner
 from PIL import Image
 
-from imgpipe import colour
 from imgpipe.cli import main
 
 from chart_render import render_colorchecker
