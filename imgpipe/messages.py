@@ -208,10 +208,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "no ColorChecker (24-patch) and no grey card found in the reference shot",
     ),
     "colour.no_reference.fix": (
-        "色卡须 24 个色块全部入画、色块之间的黑框清晰、每个色块至少约 10 像素宽、没有强反光（方向、位置不限，"
-        "局部阴影可以；Passport 打开拍 24 色一面）；灰卡须平整、均匀受光、占画面至少 1/20。重拍后再运行；这批照片先用自动校色",
+        "色卡须 24 个色块全部入画、色块之间的黑框清晰、每个色块至少约 15 像素宽、没有强反光、没有阴影落在色块上（方向、位置不限，"
+        "可以很小；Passport 打开拍 24 色一面）；灰卡须平整、均匀受光、占画面至少 1/20。重拍后再运行；这批照片先用自动校色",
         "the chart must show all 24 patches with the black gaps between them visible, each patch at least about "
-        "10 pixels wide and free of strong glare (any position or turn, partial shade is fine; open a Passport "
+        "15 pixels wide and free of strong glare and from shadows across the patches (any position or turn, small is fine; open a Passport "
         "on its 24-patch side); a grey card must be flat, evenly lit and fill at least 1/20 of the frame. "
         "Reshoot and run again; these photos use auto colour meanwhile",
     ),

@@ -133,3 +133,35 @@ def test_a_cast_left_uncorrected_is_a_warning_of_the_run(workspace):
     summary = run(Workspace.open(workspace))
     hits = [w for w in summary.warnings if "°" in (w.get("message") or "")]
     assert len(hits) == 1 and hits[0]["file"].endswith("A1023-01.jpg") and hits[0]["fix"], summary.warnings
+
+
+def chart_scene(angle=0.0, patch=36, shadow=False, W=1400, H=1000) -> np.ndarray:
+    import cv2
+    chart = C.srgb_to_linear(render_colorchecker(patch_px=patch))
+    s = np.full((H, W, 3), 0.6, np.float32)
+    ch, cw = chart.shape[:2]
+    M = cv2.getRotationMatrix2D((cw / 2, ch / 2), angle, 1.0)
+    M[:, 2] += (W / 3 - cw / 2, H / 2 - ch / 2)
+    warped = cv2.warpAffine(chart, M, (W, H), flags=cv2.INTER_LINEAR, borderValue=(-1, -1, -1))
+    inside = warped[..., 0] >= 0
+    s[inside] = warped[inside]
+    if shadow:  # a hard shadow across part of the chart (a hand, the camera)
+        yy, xx = np.mgrid[0:H, 0:W]
+        s[(xx + 0.3 * yy) < W / 3 + 60] *= 0.35
+    return photograph(s, C.illuminant_rgb(4500), 0.9)
+
+
+def test_chart_found_at_any_turn_small_and_shadowed():
+    for kw in (dict(angle=45), dict(angle=-60), dict(patch=14), dict(shadow=True, angle=20)):
+        img = chart_scene(**kw)
+        found = C.find_chart(img)
+        assert found is not None, kw
+        # found the right way round: dark skin first, white 9.5 brightest of the grey row
+        assert int(np.argmax(found.patches[18:24] @ np.array([0.2126, 0.7152, 0.0722]))) == 0, kw
+
+
+def test_hard_shadow_across_the_chart_is_refused_with_the_reason():
+    import pytest
+    with pytest.raises(C.ReferenceRejected) as err:
+        C.correction_from_chart(chart_scene(shadow=True))
+    assert "ΔE2000" in str(err.value)
