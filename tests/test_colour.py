@@ -52,18 +52,26 @@ def general(h=300, w=400, seed=1) -> np.ndarray:
     return img
 
 
-def chart_in_scene(light, turn=0, angle=5.0, exposure=0.85) -> np.ndarray:
-    chart = render_colorchecker((1, 1, 1), patch_px=36)
+def chart_in_scene(light, turn=0, angle=5.0, exposure=0.85, patch=36, shadow=False, size=(700, 900),
+                   at=(0.5, 0.5)) -> np.ndarray:
+    """A chart on grey, turned `turn` x 90° and `angle`°, centred at `at` (shares of the frame).
+
+    shadow: a hard shadow (35 % light) across the left part of the chart.
+    """
+    chart = render_colorchecker((1, 1, 1), patch_px=patch)
     chart = np.rot90(chart, turn)
     lin = C.srgb_to_linear(np.ascontiguousarray(chart))
-    h, w = 700, 900
+    h, w = size
     scene = np.full((h, w, 3), 0.6, np.float32)
     ch, cw = lin.shape[:2]
     M = cv2.getRotationMatrix2D((cw / 2, ch / 2), angle, 1.0)
-    M[:, 2] += (w / 2 - cw / 2, h / 2 - ch / 2)
+    M[:, 2] += (w * at[0] - cw / 2, h * at[1] - ch / 2)
     warped = cv2.warpAffine(lin, M, (w, h), flags=cv2.INTER_LINEAR, borderValue=(-1, -1, -1))
     inside = warped[..., 0] >= 0
     scene[inside] = warped[inside]
+    if shadow:
+        yy, xx = np.mgrid[0:h, 0:w]
+        scene[(xx + 0.3 * yy) < w * at[0] + 60] *= 0.35
     return photograph(scene, light, exposure)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from imgpipe import colour as C
 
 from chart_render import render_colorchecker
-from test_colour import general, jpeg, photograph, studio
+from test_colour import chart_in_scene, general, jpeg, photograph, studio
 
 REF = C.CHART_REFERENCE_LINEAR
 
@@ -135,20 +135,9 @@ def test_a_cast_left_uncorrected_is_a_warning_of_the_run(workspace):
     assert len(hits) == 1 and hits[0]["file"].endswith("A1023-01.jpg") and hits[0]["fix"], summary.warnings
 
 
-def chart_scene(angle=0.0, patch=36, shadow=False, W=1400, H=1000) -> np.ndarray:
-    import cv2
-    chart = C.srgb_to_linear(render_colorchecker(patch_px=patch))
-    s = np.full((H, W, 3), 0.6, np.float32)
-    ch, cw = chart.shape[:2]
-    M = cv2.getRotationMatrix2D((cw / 2, ch / 2), angle, 1.0)
-    M[:, 2] += (W / 3 - cw / 2, H / 2 - ch / 2)
-    warped = cv2.warpAffine(chart, M, (W, H), flags=cv2.INTER_LINEAR, borderValue=(-1, -1, -1))
-    inside = warped[..., 0] >= 0
-    s[inside] = warped[inside]
-    if shadow:  # a hard shadow across part of the chart (a hand, the camera)
-        yy, xx = np.mgrid[0:H, 0:W]
-        s[(xx + 0.3 * yy) < W / 3 + 60] *= 0.35
-    return photograph(s, C.illuminant_rgb(4500), 0.9)
+def chart_scene(angle=0.0, patch=36, shadow=False) -> np.ndarray:
+    return chart_in_scene(C.illuminant_rgb(4500), angle=angle, exposure=0.9, patch=patch, shadow=shadow,
+                          size=(1000, 1400), at=(1 / 3, 0.5))
 
 
 def test_chart_found_at_any_turn_small_and_shadowed():

@@ -230,8 +230,6 @@ def test_colour_controls_per_workspace_and_per_article(workspace):
 
 
 def test_a_chart_in_any_photo_becomes_the_articles_colour_reference(workspace):
-    from imgpipe import colour
-
     cast = (1.25, 1.0, 0.7)
     chart = render_colorchecker(cast, patch_px=50)
     scene = studio_photo(1200, 900, backdrop=(200, 200, 200), cast=cast, seed=5)
