@@ -141,14 +141,18 @@ def estimate_auto(
     """Automatic correction without a reference, measured on a <=512 px proxy.
 
     1. Studio shots: the light is the mean colour of the backdrop found in the
-       image border (bright, smooth, one chromaticity, near the light locus).
+       image border (bright, smooth, one chromaticity, near the light locus --
+       or off it when the rest of the frame shows the same cast within
+       CONSISTENT_DEG: a neutral wall under a tinted booth light).
        A white backdrop (brightest channel >= 0.5, sRGB 188) is brought to
        `backdrop_target` (linear; default 0.913 = sRGB 245), unless that
        would clip the product; a backdrop already in WHITE_OK is left alone.
     2. No usable backdrop: shades-of-grey p=6 on unclipped pixels, exposure 1.
     3. Guard: a cast smaller than `min_cast_deg` (backdrop) or
        `min_cast_deg_fallback` (shades-of-grey, which is only good to a few
-       degrees on real scenes) is not a cast: gains stay 1.
+       degrees on real scenes) is not a cast: gains stay 1. A frame of one
+       colour is left as it is; if the estimate then says the cast is above
+       WARN_CAST_LEFT_DEG, `cast_left_deg` and a warning name it and why.
     Gains are clamped to a channel ratio of 20, so no NaN, black or inversion.
     """
     img = _check_image(img_u8)
@@ -207,8 +211,6 @@ def estimate_auto(
                         warnings.append(t("colour.warn.exposure_limited"))
     if np.allclose(gains, 1.0) and exposure == 1.0:
         return Correction(method=method, cct_k=None, tint=None, warnings=warnings)
-    if np.allclose(gains, 1.0) and cast > WARN_CAST_LEFT_DEG:  # cannot happen today; kept honest
-        warnings.append(t("colour.warn.cast_left", deg=round(cast, 1), reason=method))
     cct, tint = cct_and_tint(gains)
     return Correction(
         gains=tuple(float(g) for g in gains), exposure=float(exposure), method=method,
