@@ -23,11 +23,22 @@ Prints angular error of the automatic mode (and of shades-of-grey alone),
 held-out ΔE2000 of chart mode (leave-one-out: each patch predicted by a fit
 that never saw it), and the change made to already-correct photos, with
 PASS/FAIL against the targets of issue 3.
+
+Real photos (issue 16): when a folder of real ColorChecker photos with a
+`charts.json` (verified patch centres; see shared/data/colour-real/README.md)
+is present -- `../shared/data/colour-real/`, `../coord/colour-extra/` beside
+the repository or one level up, or any `--real DIR` -- it also prints per
+photo: detection, in-sample and leave-one-out ΔE2000 (mean, max, neutral
+row) for imgpipe and plain baselines (white-patch diagonal, unconstrained
+3x3, cv2.ccm), and the automatic mode's angular error with the chart masked
+against grey-world, shades-of-grey and grey-edge. `--real-only` skips the
+generated scenes.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -255,7 +266,6 @@ def run_neutral(rng, n: int, kind: str):
 
 
 def run_chart(rng, n: int):
-    ref_lab = C.linear_to_lab(C.CHART_REFERENCE_LINEAR)
     held, held_grey, insample, held_unclipped = [], [], [], []
     found = rejected = 0
     for _ in range(n):
@@ -272,17 +282,11 @@ def run_chart(rng, n: int):
             continue
         found += 1
         p = ch.patches
+        _fit, _ins, loo = C.best_chart_fit(p)  # the model production would choose, held out patch by patch
         for i in range(24):
-            use = np.ones(24, bool)
-            use[i] = False
-            k, M = C.fit_chart(p, use=use)
-            pred = C._apply_lin(p[i:i + 1], k, M)
-            # compare what the output file would hold: 8-bit sRGB
-            pred8 = C.linear_to_srgb(pred.astype(np.float32))
-            de = float(C.delta_e_2000(C.srgb_to_lab(pred8), ref_lab[i:i + 1])[0])
-            (held_grey if i >= 18 else held).append(de)
+            (held_grey if i >= 18 else held).append(float(loo[i]))
             if p[i].min() > 1e-3 and p[i].max() < 0.98:
-                held_unclipped.append(de)
+                held_unclipped.append(float(loo[i]))
         try:
             corr = C.correction_from_chart(img)
             insample.extend(corr.patch_delta_e)
@@ -291,10 +295,165 @@ def run_chart(rng, n: int):
     return held, held_grey, insample, held_unclipped, found, rejected
 
 
+# ------------------------------------------------------------- real photos
+
+REPO = Path(__file__).resolve().parents[1]
+REAL_DIRS = [base / sub for base in (REPO.parent, REPO.parent.parent)
+             for sub in ("shared/data/colour-real", "coord/colour-extra")]
+
+
+def load_real(dirs) -> list[dict]:
+    """Real chart photos: name, sRGB uint8 image, verified centres and pitch (from each dir's charts.json)."""
+    out, seen = [], set()
+    for d in dirs:
+        meta_path = Path(d) / "charts.json"
+        if not meta_path.is_file():
+            continue
+        for name, m in json.loads(meta_path.read_text()).items():
+            if name in seen or not (Path(d) / name).is_file():
+                continue
+            seen.add(name)
+            bgr = cv2.imdecode(np.frombuffer((Path(d) / name).read_bytes(), np.uint8), cv2.IMREAD_COLOR)
+            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            if m.get("linear_data") or name.startswith("luimoli_"):  # linear camera data: encode as sRGB
+                rgb = C.linear_to_srgb(rgb.astype(np.float32) / 255)
+            out.append({"name": name, "img": rgb, "centres": np.array(m["centres"], float), "pitch": float(m["pitch"])})
+    return out
+
+
+def de_stats(de: np.ndarray) -> tuple[float, float, float]:
+    return float(de.mean()), float(de.max()), float(de[C.GREY_ROW].mean())
+
+
+def baseline_fits(p: np.ndarray):
+    """name -> fit(use) -> predict(lin): the plain baselines the issue compares with."""
+    ref = C.CHART_REFERENCE_LINEAR
+
+    def white_patch(use):
+        i = next(i for i in (18, 19, 20) if use[i] and p[i].max() < 0.98)
+        k = ref[i] / p[i]
+        return lambda q: np.clip(q * k, 0, 1)
+
+    def free_3x3(use):
+        M = np.linalg.lstsq(p[use], ref[use], rcond=None)[0]
+        return lambda q: np.clip(q @ M, 0, 1)
+
+    def ccm(use):  # OpenCV's colour correction model, CIEDE2000 loss, sRGB gamma linearisation
+        src = C._srgb_encode(p[use])[:, None, :].astype(np.float64)
+        lab = C.linear_to_lab(ref[use])[:, None, :].astype(np.float64)
+        m = cv2.ccm.ColorCorrectionModel(src, lab, cv2.ccm.COLOR_SPACE_LAB_D65_2)
+        m.setColorSpace(cv2.ccm.COLOR_SPACE_SRGB)
+        m.setDistance(cv2.ccm.DISTANCE_CIE2000)
+        m.setLinearization(cv2.ccm.LINEARIZATION_GAMMA)
+        m.compute()
+
+        def predict(q):  # correctImage works on BGR
+            x = np.ascontiguousarray(C._srgb_encode(q).astype(np.float32)[:, None, ::-1])
+            return C._srgb_decode(np.clip(m.correctImage(x)[:, 0, ::-1], 0, 1))
+        return predict
+
+    fits = {"white-patch diagonal": white_patch, "unconstrained 3x3": free_3x3}
+    if hasattr(cv2, "ccm"):
+        fits["cv2.ccm (ΔE2000 loss)"] = ccm
+    return fits
+
+
+def in_and_loo(p: np.ndarray, fit) -> tuple[np.ndarray, np.ndarray]:
+    ins = C.chart_delta_e(fit(np.ones(24, bool))(p), np.arange(24))
+    loo = np.array([C.chart_delta_e(fit(np.arange(24) != i)(p[i:i + 1]), [i])[0] for i in range(24)])
+    return ins, loo
+
+
+def chart_mask(shape, centres: np.ndarray, pitch: float) -> np.ndarray:
+    """Bool mask of the chart (its patches' hull grown by 0.8 pitch), to hide it from the auto mode."""
+    hull = cv2.convexHull(centres.astype(np.float32))[:, 0]
+    c = hull.mean(axis=0)
+    grown = c + (hull - c) * (1 + 0.8 * pitch / np.maximum(np.linalg.norm(hull - c, axis=1, keepdims=True), 1))
+    m = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(m, [np.round(grown).astype(np.int32)], 1)
+    return m.astype(bool)
+
+
+def auto_errors(photo: dict, p: np.ndarray) -> dict:
+    """Angular error (°) of each estimator with the chart hidden; truth = the chart's N8..N3.5 patches."""
+    truth = (p[19:23] / C.CHART_REFERENCE_LINEAR[19:23]).mean(axis=0)
+    img = photo["img"].copy()
+    img[chart_mask(img.shape, photo["centres"], photo["pitch"])] = 0  # 0 = excluded as black everywhere
+    corr = C.estimate_auto(img)
+    proxy = C._proxy(img, 512)
+    ok = (proxy < 250).all(-1) & (proxy > 2).all(-1)
+    lin = C.srgb_to_linear(proxy)
+    est = {
+        "imgpipe auto": light_of(corr),
+        "grey-world": C.shades_of_grey(lin[ok], 1),
+        "shades-of-grey": C.shades_of_grey(lin[ok], 6),
+        "grey-edge": C.grey_edge(lin, 6, 1, ok),
+    }
+    out = {k: C.angular_error(v, truth) for k, v in est.items()}
+    out["_method"] = corr.method
+    out["_warned"] = corr.cast_left_deg is not None
+    out["_cast"] = C.angular_error(truth, np.ones(3))
+    return out
+
+
+def run_real(dirs, line) -> None:
+    photos = load_real(dirs)
+    if not photos:
+        print("\nReal photos: none found (looked in " + ", ".join(str(d) for d in dirs) + ")")
+        return
+    print(f"\nReal ColorChecker photos (n={len(photos)}; ΔE2000 of 8-bit sRGB output vs X-Rite post-2014 "
+          f"values; in-sample / leave-one-out: mean, max, neutral row)")
+    rows, autos, refused, detected = {}, [], 0, 0
+    for ph in photos:
+        try:
+            found = C.find_chart(ph["img"])
+        except C.ReferenceRejected:
+            found = None
+        ok_det = found is not None and float(np.abs(found.centres - ph["centres"]).max()) < 0.25 * ph["pitch"]
+        detected += ok_det
+        p, _ = C._sample_chart(ph["img"], ph["centres"], 0.2 * ph["pitch"])
+        fit, ins, loo = C.best_chart_fit(p)
+        refused += float(loo.mean()) > C.MAX_LOO_MEAN_DE
+        res = {f"imgpipe ({fit.model})": (ins, loo)}
+        for name, f in baseline_fits(p).items():
+            res[name] = in_and_loo(p, f)
+        print(f"\n  {ph['name']}: chart {'found' if ok_det else 'NOT FOUND'}")
+        for name, (i, lo) in res.items():
+            key = "imgpipe" if name.startswith("imgpipe") else name
+            rows.setdefault(key, []).append((*de_stats(i), *de_stats(lo)))
+            print(f"    {name:<28} in {i.mean():5.2f} {i.max():5.1f} {i[C.GREY_ROW].mean():5.2f}   "
+                  f"LOO {lo.mean():5.2f} {lo.max():5.1f} {lo[C.GREY_ROW].mean():5.2f}")
+        a = auto_errors(ph, p)
+        autos.append(a)
+        print(f"    auto, chart masked (cast {a['_cast']:.1f}°, method {a['_method']}"
+              f"{', warned' if a['_warned'] else ''}): " +
+              "  ".join(f"{k} {v:.2f}°" for k, v in a.items() if not k.startswith("_")))
+    print("\n  Mean over the real photos      in-sample mean  max  neutral | LOO mean  max  neutral")
+    for name, r in rows.items():
+        r = np.array(r).mean(axis=0)
+        print(f"    {name:<28} {r[0]:8.2f} {r[1]:5.1f} {r[2]:6.2f}   | {r[3]:6.2f} {r[4]:5.1f} {r[5]:6.2f}")
+    med = {k: float(np.median([a[k] for a in autos])) for k in autos[0] if not k.startswith("_")}
+    print("  Auto mode, chart masked, median angular error: " + "  ".join(f"{k} {v:.2f}°" for k, v in med.items()))
+    imp = np.array(rows["imgpipe"]).mean(axis=0)
+    line("real: chart mean ΔE2000 in-sample", f"{imp[0]:.2f}", "<= 2.5", imp[0] <= 2.5)
+    line("real: chart mean ΔE2000 leave-one-out", f"{imp[3]:.2f}", "<= 3.0", imp[3] <= 3.0)
+    line("real: chart neutral row ΔE2000 in-sample", f"{imp[2]:.2f}", "<= 1.5", imp[2] <= 1.5)
+    line("real: charts refused", f"{refused}/{len(photos)}", "<= 1 in 7", refused <= max(1, len(photos) // 7))
+    line("real: charts detected", f"{detected}/{len(photos)}", f"{len(photos)}/{len(photos)}", detected == len(photos))
+    line("real: auto median angular error (°)", f"{med['imgpipe auto']:.2f}", "<= 2.5", med["imgpipe auto"] <= 2.5)
+    line("real: auto no worse than grey-edge (median)", f"{med['imgpipe auto']:.2f}", f"<= {med['grey-edge']:.2f}",
+         med["imgpipe auto"] <= med["grey-edge"] + 1e-9)
+    silent = [a for a in autos if a["imgpipe auto"] > 3 and a["_method"] == "none" and not a["_warned"]]
+    line("real: casts > 3° left without a warning", f"{len(silent)}", "0", not silent)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="fewer cases (smoke run)")
+    ap.add_argument("--real", action="append", type=Path, default=[],
+                    help="a folder of real chart photos with charts.json (repeatable)")
+    ap.add_argument("--real-only", action="store_true", help="only the real photos")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     n = 12 if args.quick else 60
@@ -308,49 +467,52 @@ def main(argv=None) -> int:
 
     print(f"imgpipe colour benchmark (seed {args.seed}, casts 2800-7500 K, tints ±0.006-0.02 Duv)")
 
-    s_auto, s_sog, methods = run_auto(rng, n, "studio")
-    print(f"\nAutomatic mode, studio backdrop shots (n={s_auto['n']}; method used: {methods})")
-    print(f"  angular error °  auto: mean {s_auto['mean']:.2f}  median {s_auto['median']:.2f}  "
-          f"worst-25% {s_auto['worst25']:.2f}  max {s_auto['max']:.2f}")
-    print(f"                   SoG : mean {s_sog['mean']:.2f}  median {s_sog['median']:.2f}  "
-          f"worst-25% {s_sog['worst25']:.2f}  max {s_sog['max']:.2f}")
-    line("median angular error (°)", f"{s_auto['median']:.2f}", "<= 1.5", s_auto["median"] <= 1.5)
-    line("worst-25% angular error (°)", f"{s_auto['worst25']:.2f}", "<= 3.0", s_auto["worst25"] <= 3.0)
+    if not args.real_only:
+        s_auto, s_sog, methods = run_auto(rng, n, "studio")
+        print(f"\nAutomatic mode, studio backdrop shots (n={s_auto['n']}; method used: {methods})")
+        print(f"  angular error °  auto: mean {s_auto['mean']:.2f}  median {s_auto['median']:.2f}  "
+              f"worst-25% {s_auto['worst25']:.2f}  max {s_auto['max']:.2f}")
+        print(f"                   SoG : mean {s_sog['mean']:.2f}  median {s_sog['median']:.2f}  "
+              f"worst-25% {s_sog['worst25']:.2f}  max {s_sog['max']:.2f}")
+        line("median angular error (°)", f"{s_auto['median']:.2f}", "<= 1.5", s_auto["median"] <= 1.5)
+        line("worst-25% angular error (°)", f"{s_auto['worst25']:.2f}", "<= 3.0", s_auto["worst25"] <= 3.0)
 
-    g_auto, g_sog, methods = run_auto(rng, n, "general")
-    print(f"\nAutomatic mode, general scenes, no backdrop (n={g_auto['n']}; method used: {methods})")
-    print(f"  angular error °  auto: mean {g_auto['mean']:.2f}  median {g_auto['median']:.2f}  "
-          f"worst-25% {g_auto['worst25']:.2f}  max {g_auto['max']:.2f}")
-    print(f"                   SoG : mean {g_sog['mean']:.2f}  median {g_sog['median']:.2f}  "
-          f"worst-25% {g_sog['worst25']:.2f}  max {g_sog['max']:.2f}")
-    line("median: auto no worse than shades-of-grey", f"{g_auto['median']:.2f}", f"<= {g_sog['median']:.2f}",
-         g_auto["median"] <= g_sog["median"] + 1e-9)
-    line("mean: auto no worse than shades-of-grey", f"{g_auto['mean']:.2f}", f"<= {g_sog['mean']:.2f}",
-         g_auto["mean"] <= g_sog["mean"] + 1e-9)
+        g_auto, g_sog, methods = run_auto(rng, n, "general")
+        print(f"\nAutomatic mode, general scenes, no backdrop (n={g_auto['n']}; method used: {methods})")
+        print(f"  angular error °  auto: mean {g_auto['mean']:.2f}  median {g_auto['median']:.2f}  "
+              f"worst-25% {g_auto['worst25']:.2f}  max {g_auto['max']:.2f}")
+        print(f"                   SoG : mean {g_sog['mean']:.2f}  median {g_sog['median']:.2f}  "
+              f"worst-25% {g_sog['worst25']:.2f}  max {g_sog['max']:.2f}")
+        line("median: auto no worse than shades-of-grey", f"{g_auto['median']:.2f}", f"<= {g_sog['median']:.2f}",
+             g_auto["median"] <= g_sog["median"] + 1e-9)
+        line("mean: auto no worse than shades-of-grey", f"{g_auto['mean']:.2f}", f"<= {g_sog['mean']:.2f}",
+             g_auto["mean"] <= g_sog["mean"] + 1e-9)
 
-    nc = 10 if args.quick else 40
-    held, held_grey, insample, held_unclipped, found, rejected = run_chart(rng, nc)
-    allh = np.array(held + held_grey)
-    print(f"\nReference mode, ColorChecker (n={nc} shots, found {found}, rejected {rejected}; "
-          f"leave-one-out ΔE2000 on {len(allh)} held-out patches)")
-    if len(allh):
-        print(f"  held-out ΔE2000: mean {allh.mean():.2f}  median {np.median(allh):.2f}  max {allh.max():.2f};  "
-              f"colour patches mean {np.mean(held):.2f}, grey patches mean {np.mean(held_grey):.2f} "
-              f"max {np.max(held_grey):.2f};  in-sample fit mean {np.mean(insample):.2f}")
-        line("mean ΔE2000 (held out)", f"{allh.mean():.2f}", "<= 2.0", allh.mean() <= 2.0)
-        line("max ΔE2000 (held out)", f"{allh.max():.2f}", "<= 6.0", allh.max() <= 6.0)
-        print(f"    (max over the {len(held_unclipped)} patches with no channel clipped at 0 or 255 in the "
-              f"photo: {np.max(held_unclipped):.2f}; a channel clipped in the JPEG cannot be recovered)")
-        line("grey patches mean ΔE2000 (held out)", f"{np.mean(held_grey):.2f}", "<= 1.5", np.mean(held_grey) <= 1.5)
-    line("charts found", f"{found}/{nc}", f"{nc}/{nc}", found == nc)
+        nc = 10 if args.quick else 40
+        held, held_grey, insample, held_unclipped, found, rejected = run_chart(rng, nc)
+        allh = np.array(held + held_grey)
+        print(f"\nReference mode, ColorChecker (n={nc} shots, found {found}, rejected {rejected}; "
+              f"leave-one-out ΔE2000 on {len(allh)} held-out patches)")
+        if len(allh):
+            print(f"  held-out ΔE2000: mean {allh.mean():.2f}  median {np.median(allh):.2f}  max {allh.max():.2f};  "
+                  f"colour patches mean {np.mean(held):.2f}, grey patches mean {np.mean(held_grey):.2f} "
+                  f"max {np.max(held_grey):.2f};  in-sample fit mean {np.mean(insample):.2f}")
+            line("mean ΔE2000 (held out)", f"{allh.mean():.2f}", "<= 2.0", allh.mean() <= 2.0)
+            line("max ΔE2000 (held out)", f"{allh.max():.2f}", "<= 6.0", allh.max() <= 6.0)
+            print(f"    (max over the {len(held_unclipped)} patches with no channel clipped at 0 or 255 in the "
+                  f"photo: {np.max(held_unclipped):.2f}; a channel clipped in the JPEG cannot be recovered)")
+            line("grey patches mean ΔE2000 (held out)", f"{np.mean(held_grey):.2f}", "<= 1.5", np.mean(held_grey) <= 1.5)
+        line("charts found", f"{found}/{nc}", f"{nc}/{nc}", found == nc)
 
-    print("\nAlready-correct photos (neutral light, right exposure)")
-    for kind in ("studio", "general"):
-        a, d = run_neutral(rng, n // 2, kind)
-        print(f"  {kind}: change in light estimate ° mean {a['mean']:.2f} max {a['max']:.2f}; "
-              f"image change ΔE2000 mean {d['mean']:.2f} max {d['max']:.2f}")
-        line(f"{kind}: mean change (°)", f"{a['mean']:.2f}", "<= 0.5", a["mean"] <= 0.5)
-        line(f"{kind}: mean change (ΔE2000)", f"{d['mean']:.2f}", "<= 1.0", d["mean"] <= 1.0)
+        print("\nAlready-correct photos (neutral light, right exposure)")
+        for kind in ("studio", "general"):
+            a, d = run_neutral(rng, n // 2, kind)
+            print(f"  {kind}: change in light estimate ° mean {a['mean']:.2f} max {a['max']:.2f}; "
+                  f"image change ΔE2000 mean {d['mean']:.2f} max {d['max']:.2f}")
+            line(f"{kind}: mean change (°)", f"{a['mean']:.2f}", "<= 0.5", a["mean"] <= 0.5)
+            line(f"{kind}: mean change (ΔE2000)", f"{d['mean']:.2f}", "<= 1.0", d["mean"] <= 1.0)
+
+    run_real(args.real or REAL_DIRS, line)
 
     print(f"\n{'ALL PASS' if ok_all else 'SOME TARGETS FAILED'} in {time.time() - t0:.0f} s")
     return 0 if ok_all else 1

@@ -178,9 +178,15 @@ def run(ctx, platforms, jobs, articles, dry_run, as_json, no_backup, executor, s
               help="A grey-card or colour-chart shot taken under the same light.")
 @click.option("--strength", type=click.FloatRange(0, 1), default=1.0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-def correct(inputs, out_dir, reference, strength, as_json) -> None:
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+              help="Language of messages (default zh; outside a workspace there is no imgpipe.toml to say).")
+def correct(inputs, out_dir, reference, strength, as_json, lang) -> None:
     """Colour correction alone, on any files (no workspace needed)."""
     from imgpipe.correct import correct_files
+    from imgpipe.messages import set_language
+
+    if lang:
+        set_language(lang)
 
     try:
         results = correct_files(list(inputs), out_dir, reference=reference, strength=strength)

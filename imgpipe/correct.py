@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageCms
 
 from imgpipe import colour
 from imgpipe.errors import ImgpipeError, item_error
@@ -15,14 +15,49 @@ from imgpipe.imageio import load_photo
 from imgpipe.messages import t
 
 
-def correction_from_reference(img_u8: np.ndarray) -> colour.Correction:
-    """The correction a reference shot gives: a colour chart if one is found, else a grey card.
+correction_from_reference = colour.correction_from_reference  # render.py takes it from here
 
-    Raises colour.ReferenceNotFound / ReferenceRejected with the reason.
+
+_SRGB_ICC: bytes | None = None
+
+
+def srgb_icc() -> bytes:
+    """The bytes of an sRGB ICC profile (littleCMS's built-in sRGB), made once."""
+    global _SRGB_ICC
+    if _SRGB_ICC is None:
+        _SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return _SRGB_ICC
+
+
+def kept_exif(path: Path) -> Image.Exif | None:
+    """The original's EXIF (capture time, camera, lens, ...) for the corrected copy; None when it has none.
+
+    The orientation is set to 1: the pixels are written upright. (Pillow
+    writes IFD0 and its sub-IFDs, not the IFD1 thumbnail, so no uncorrected
+    thumbnail travels along.)
     """
-    if colour.detect_reference(img_u8, grey_card=False) == "chart":
-        return colour.correction_from_chart(img_u8)
-    return colour.correction_from_grey_card(img_u8)
+    try:
+        with Image.open(path) as im:
+            exif = im.getexif()
+    except OSError:
+        return None
+    if not exif:
+        return None
+    exif[0x0112] = 1  # Orientation: upright
+    exif.get_ifd(0x8769)  # load the Exif sub-IFD (capture time, exposure) so it is written back
+    return exif
+
+
+def encode_output(rgb: np.ndarray, fmt: str, *, quality: int, exif: Image.Exif | None) -> bytes:
+    """The corrected image as file bytes: tagged sRGB (ICC profile), with the original's EXIF where the format holds it."""
+    opts: dict = {"icc_profile": srgb_icc()}
+    if fmt == "JPEG":
+        opts["quality"] = quality
+    if exif is not None and fmt in ("JPEG", "PNG", "TIFF"):
+        opts["exif"] = exif.tobytes()
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, fmt, **opts)
+    return buf.getvalue()
 
 
 def describe(corr: colour.Correction) -> str:
@@ -35,12 +70,19 @@ def describe(corr: colour.Correction) -> str:
     parts.append("gains " + "/".join(f"{g:.3f}" for g in corr.gains))
     if corr.patch_delta_e:
         parts.append(f"ΔE2000 mean {np.mean(corr.patch_delta_e):.2f} max {np.max(corr.patch_delta_e):.2f}")
+    if corr.fit:
+        parts.append(f"{corr.fit['model']}, leave-one-out ΔE2000 {corr.fit['loo_mean_de']:.2f}")
+    if corr.cast_left_deg is not None:
+        parts.append(f"cast {corr.cast_left_deg:.1f}° left")
     return ", ".join(parts)
 
 
 def correct_files(inputs: list[Path], out_dir: Path, *, reference: Path | None = None,
                   strength: float = 1.0, quality: int = 95) -> list[dict]:
     """Correct each input into `out_dir` (same file name; JPEG/PNG/TIFF kept, others -> .jpg).
+
+    Outputs carry an sRGB ICC profile and the original's EXIF (orientation
+    reset to upright, thumbnail dropped).
 
     With `reference`, its chart/grey-card correction is used for every input;
     without, each photo gets the automatic estimate. A bad input is reported
@@ -70,11 +112,9 @@ def correct_files(inputs: list[Path], out_dir: Path, *, reference: Path | None =
             photo = load_photo(path)
             corr = shared or colour.estimate_auto(photo.rgb)
             fixed = colour.apply_correction(photo.rgb, corr, strength)
-            buf = io.BytesIO()
-            Image.fromarray(fixed).save(buf, fmt, **({"quality": quality} if fmt == "JPEG" else {}))
-            atomic_write_bytes(dest, buf.getvalue())
+            atomic_write_bytes(dest, encode_output(fixed, fmt, quality=quality, exif=kept_exif(path)))
             results.append({"input": str(path), "output": str(dest), "correction": corr.to_dict(),
-                            "summary": describe(corr)})
+                            "summary": describe(corr), "warnings": list(corr.warnings)})
         except ImgpipeError as err:
             results.append({"input": str(path), "error": str(err)})
         except Exception as exc:  # noqa: BLE001 - unreadable input, a full disk, a 1-pixel image: this file

@@ -291,6 +291,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "让色卡完整、正面、占画面至少 1/6 再拍一张；这批照片先用自动校色",
         "reshoot with the whole chart facing the camera, at least 1/6 of the frame; these photos use auto colour meanwhile",
     ),
+    "colour.no_reference": (
+        "参考照片中既找不到 24 色标准色卡（ColorChecker），也找不到灰卡",
+        "no ColorChecker (24-patch) and no grey card found in the reference shot",
+    ),
+    "colour.no_reference.fix": (
+        "色卡须 24 个色块全部入画、色块之间的黑框清晰、每个色块至少约 15 像素宽、没有强反光、没有阴影落在色块上（方向、位置不限，"
+        "可以很小；Passport 打开拍 24 色一面）；灰卡须平整、均匀受光、占画面至少 1/20。重拍后再运行；这批照片先用自动校色",
+        "the chart must show all 24 patches with the black gaps between them visible, each patch at least about "
+        "15 pixels wide and free of strong glare and from shadows across the patches (any position or turn, small is fine; open a Passport "
+        "on its 24-patch side); a grey card must be flat, evenly lit and fill at least 1/20 of the frame. "
+        "Reshoot and run again; these photos use auto colour meanwhile",
+    ),
     "colour.no_grey_card": ("参考照片中找不到灰卡", "no grey card found in the reference shot"),
     "colour.no_grey_card.fix": (
         "让灰卡平整、均匀受光、占画面至少 1/20 再拍一张；这批照片先用自动校色",
@@ -309,9 +321,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "colour.why.chart_clipped": ("色卡有部分在画面之外", "part of the chart is outside the frame"),
     "colour.why.chart_small": ("色卡在画面中太小", "the chart is too small in the frame"),
     "colour.why.dark": ("太暗，无法测量", "too dark to measure"),
+    "colour.why.chart_overexposed": ("过曝：{n} 个色块已到顶（白色块应低于约 245）", "overexposed: {n} patches clipped (the white patch should read below about 245)"),
     "colour.why.fit_poor": (
-        "拟合误差过大（平均 ΔE2000 {mean}，最差 {worst}，色块「{patch}」），可能有反光、阴影或光线不均",
-        "the fit is poor (mean ΔE2000 {mean}, worst {worst} on '{patch}'): glare, shadow or uneven light",
+        "交叉验证误差过大（留一法平均 ΔE2000 {mean}，最差 {worst}，色块「{patch}」），可能有反光、阴影或光线不均",
+        "the cross-validated fit is poor (leave-one-out mean ΔE2000 {mean}, worst {worst} on '{patch}'): glare, shadow or uneven light",
     ),
     "colour.warn.no_backdrop": (
         "未找到干净的背景，改用整体色彩估计（精度较低）",
@@ -324,6 +337,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "colour.warn.backdrop_coloured": (
         "背景本身有颜色（不是白/灰背景），改用整体色彩估计",
         "the backdrop is itself coloured (not white or grey); used a whole-image estimate",
+    ),
+    "colour.warn.cast_left": (
+        "估计有 {deg}° 的色偏未校正，原因：{reason}",
+        "an estimated cast of {deg}° was left uncorrected because: {reason}",
+    ),
+    "colour.warn.cast_left.fix": (
+        "在同样的光下拍一张灰卡或色卡参考照片（文件名带 _ref），或在 imgpipe.toml 的 [colour.articles.货号] 设 gains",
+        "shoot a grey-card or ColorChecker reference under the same light (file name with _ref), "
+        "or set gains under [colour.articles.<article>] in imgpipe.toml",
     ),
     "colour.warn.one_colour": (
         "画面几乎只有一种颜色（特写？），无法判断光源，未校色；建议用同组照片的校正或色卡",

@@ -11,6 +11,8 @@ import pytest
 from imgpipe import colour as C
 from imgpipe.errors import ImgpipeError
 
+from chart_render import render_colorchecker
+
 REF_LAB = C.linear_to_lab(C.CHART_REFERENCE_LINEAR)
 
 
@@ -50,18 +52,26 @@ def general(h=300, w=400, seed=1) -> np.ndarray:
     return img
 
 
-def chart_in_scene(light, turn=0, angle=5.0, exposure=0.85) -> np.ndarray:
-    chart = C.render_colorchecker((1, 1, 1), patch_px=36)
+def chart_in_scene(light, turn=0, angle=5.0, exposure=0.85, patch=36, shadow=False, size=(700, 900),
+                   at=(0.5, 0.5)) -> np.ndarray:
+    """A chart on grey, turned `turn` x 90° and `angle`°, centred at `at` (shares of the frame).
+
+    shadow: a hard shadow (35 % light) across the left part of the chart.
+    """
+    chart = render_colorchecker((1, 1, 1), patch_px=patch)
     chart = np.rot90(chart, turn)
     lin = C.srgb_to_linear(np.ascontiguousarray(chart))
-    h, w = 700, 900
+    h, w = size
     scene = np.full((h, w, 3), 0.6, np.float32)
     ch, cw = lin.shape[:2]
     M = cv2.getRotationMatrix2D((cw / 2, ch / 2), angle, 1.0)
-    M[:, 2] += (w / 2 - cw / 2, h / 2 - ch / 2)
+    M[:, 2] += (w * at[0] - cw / 2, h * at[1] - ch / 2)
     warped = cv2.warpAffine(lin, M, (w, h), flags=cv2.INTER_LINEAR, borderValue=(-1, -1, -1))
     inside = warped[..., 0] >= 0
     scene[inside] = warped[inside]
+    if shadow:
+        yy, xx = np.mgrid[0:h, 0:w]
+        scene[(xx + 0.3 * yy) < w * at[0] + 60] *= 0.35
     return photograph(scene, light, exposure)
 
 
@@ -135,14 +145,14 @@ def test_chart_under_known_cast_is_corrected_within_targets(T, tint, turn):
 def test_chart_held_out_patches_within_targets():
     img = chart_in_scene(C.illuminant_rgb(3400, 0.006))
     p = C.find_chart(img).patches
-    errs = []
-    for i in range(24):
-        use = np.ones(24, bool)
-        use[i] = False
-        k, M = C.fit_chart(p, use=use)
-        errs.append(float(C.delta_e_2000(C.linear_to_lab(C._apply_lin(p[i], k, M)), REF_LAB[i])))
-    errs = np.array(errs)
-    assert errs.mean() <= 2.0 and errs.max() <= 6.0 and errs[18:].mean() <= 1.5, errs.round(2)
+    for model in C.chart.MODELS:
+        errs = C.leave_one_out(p, model)
+        assert errs.mean() <= 2.0 and errs.max() <= 6.0 and errs[18:].mean() <= 1.5, (model, errs.round(2))
+    corr = C.correction_from_chart(img)
+    # the catalog gets the cross-validated figures of the model chosen
+    assert corr.fit["loo_mean_de"] <= 2.0 and len(corr.fit["loo_patch_de"]) == 24
+    assert corr.fit["mean_de"] <= corr.fit["loo_mean_de"]
+    assert C.Correction.from_dict(corr.to_dict()).fit == corr.fit
 
 
 def test_chart_clipped_by_the_frame_is_rejected():

@@ -15,6 +15,7 @@ from PIL import Image
 from imgpipe.pipeline import run
 from imgpipe.workspace import Workspace
 
+from chart_render import render_colorchecker
 from conftest import PRODUCT_ROW, drop_photos, jpeg_bytes, studio_photo, write_sheet
 
 
@@ -229,10 +230,8 @@ def test_colour_controls_per_workspace_and_per_article(workspace):
 
 
 def test_a_chart_in_any_photo_becomes_the_articles_colour_reference(workspace):
-    from imgpipe import colour
-
     cast = (1.25, 1.0, 0.7)
-    chart = colour.render_colorchecker(cast, patch_px=50)
+    chart = render_colorchecker(cast, patch_px=50)
     scene = studio_photo(1200, 900, backdrop=(200, 200, 200), cast=cast, seed=5)
     h, w = chart.shape[:2]
     scene[200:200 + h, 300:300 + w] = chart
