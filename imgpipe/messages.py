@@ -1,19 +1,31 @@
 """Every user-facing string, in Simplified Chinese and English.
 
-`t("key", name=value)` returns the text in the current language (`zh` by
-default, set from `language` in imgpipe.toml via `set_language`). Keys are
-grouped by the module that uses them; add new ones to the matching section.
-A key missing from the table is a bug, so `t` raises KeyError rather than
-printing something half-translated.
+Two languages are in play (settings `language` and `listing_language`):
+the interface language of the CLI, reports and board, and the language of
+the text drawn on images and pages. `t("key", name=value)` gives a message
+in the interface language (`zh` by default; a front end sets it from
+`language` via `set_language`); `t_in(lang, …)` in a language passed
+explicitly, which is how listing text is made.
+
+A message made by `t` is a `Text`: a str that also remembers its key and
+arguments. It survives pickling to and from worker processes as key +
+arguments, and `localise(text, lang)` shows it again in any language, so a
+message made in a worker is shown in the language of the front end that
+prints it. Keys are grouped by the module that uses them; add new ones to
+the matching section. A key missing from the table is a bug, so `t` raises
+KeyError rather than printing something half-translated.
 """
 
 from __future__ import annotations
+
+from pathlib import PurePath
 
 LANGUAGES = ("zh", "en")
 _language = "zh"
 
 
 def set_language(lang: str) -> None:
+    """Set this process's interface language (front ends; workers get it passed in)."""
     global _language
     if lang not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, not {lang!r}")
@@ -24,16 +36,79 @@ def get_language() -> str:
     return _language
 
 
-def t(msg_id: str, /, **fields) -> str:
-    """The message `msg_id` in the current language, with `{fields}` filled in."""
-    return t_in(_language, msg_id, **fields)
+class Text(str):
+    """A message shown in one language that keeps its key and arguments.
+
+    Behaves as the str it was rendered to; `.key` and `.args` let a front
+    end render it again (`localise`). Pickles as key + arguments.
+    """
+
+    __slots__ = ("key", "args")
+
+    def __new__(cls, key: str, args: dict, rendered: str):
+        obj = super().__new__(cls, rendered)
+        obj.key = key
+        obj.args = args
+        return obj
+
+    def __reduce__(self):
+        return (Text, (self.key, {k: _portable(v) for k, v in self.args.items()}, str(self)))
+
+    def in_language(self, lang: str) -> str:
+        return t_in(lang, self.key, **self.args)
+
+    def record(self) -> dict:
+        """{"key", "args"} with JSON-safe arguments, for --json and reports."""
+        return {"key": self.key, "args": {k: _jsonable(v) for k, v in self.args.items()}}
+
+
+def _portable(value):
+    """An argument as it crosses processes: plain data kept, anything else (exceptions…) as text."""
+    if isinstance(value, (str, int, float, bool, type(None), PurePath)):
+        return value
+    if isinstance(value, (list, tuple)) and all(isinstance(v, (str, int, float, bool, type(None))) for v in value):
+        return value
+    return str(value)
+
+
+def _jsonable(value):
+    if isinstance(value, Text):
+        return value.record()
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+def t(msg_id: str, /, **fields) -> Text:
+    """The message `msg_id` in the interface language, with `{fields}` filled in."""
+    return Text(msg_id, fields, t_in(_language, msg_id, **fields))
 
 
 def t_in(lang: str, msg_id: str, /, **fields) -> str:
-    """The message `msg_id` in `lang` ("zh" or "en")."""
+    """The message `msg_id` in `lang` ("zh" or "en"); `Text` arguments follow it into `lang`."""
     zh, en = MESSAGES[msg_id]
     text = zh if lang == "zh" else en
-    return text.format(**fields) if fields else text
+    if not fields:
+        return text
+    return text.format(**{k: localise(v, lang) for k, v in fields.items()})
+
+
+def localise(value, lang: str | None = None):
+    """`value` in `lang` (default: the interface language) when it is a `Text`; else as it is.
+
+    Front ends pass every message that came from elsewhere (a worker, a stored
+    record) through this before showing it.
+    """
+    if isinstance(value, Text):
+        return value.in_language(lang or _language)
+    return value
+
+
+def localise_record(record: dict, lang: str | None = None) -> dict:
+    """An error/warning record ({file, message, fix, …}) with its texts in `lang`."""
+    return {k: localise(v, lang) for k, v in record.items()}
 
 
 MESSAGES: dict[str, tuple[str, str]] = {

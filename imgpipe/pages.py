@@ -53,7 +53,7 @@ def page_fingerprint(ws, product, profile, images: DetailImages, mode: str) -> s
 
     mode: "slices" (rendered by a browser and cut) or "html" (no browser).
     """
-    lang = ws.settings.language
+    lang = ws.settings.listing_language
     return detail_fingerprint(product, profile.detail_page, images, lang=lang, shop_name=ws.settings.watermark.text,
                               template_dir=ws.root / "templates", platform_label=profile.label(lang)) + mode
 
@@ -82,7 +82,7 @@ def render_pages(ws, articles, products, profiles, executor, summary, progress=N
     workers = max(1, min(getattr(executor, "jobs", 2), len(tasks)))
     batches = [tasks[i::workers] for i in range(workers)] if tasks else []
     for batch in executor.map(render_page_batch, batches, ws.root, products, profiles,
-                              ws.settings.language, ws.settings.watermark.text, browser,
+                              ws.settings.listing_language, ws.settings.watermark.text, browser,
                               crashed=lambda tasks, _exc: [(task, None, worker_died(str(task.out_dir)))
                                                            for task in tasks]):
         for task, result, error in batch:

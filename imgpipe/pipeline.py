@@ -256,7 +256,8 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
     font_path = ws.font_path()
     cat = ws.catalog
     # made before anything is touched: a bad --scheduler is a usage error with nothing done
-    pool = make_executor(jobs or ws.settings.jobs or os.cpu_count() or 1, executor, scheduler)
+    pool = make_executor(jobs or ws.settings.jobs or os.cpu_count() or 1, executor, scheduler,
+                         language=ws.settings.language)
     try:
         if not dry_run:
             remove_stale_temps(ws.root / "output")
@@ -270,7 +271,7 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
         analyse(ws, todo, pool, summary, progress)
         tasks = plan_all(ws, todo, sheet.products, profiles, font_path, summary)
         ctx = RenderContext(ws.root, profiles, sheet.products, ws.settings.watermark, ws.settings.soldout,
-                            font_path, ws.settings.language, ws.settings.max_megapixels)
+                            font_path, ws.settings.listing_language, ws.settings.max_megapixels)
         rendered = pool.map(render_photo, tasks, ctx,
                             crashed=lambda task, _exc: PhotoResult(task.photo_id, [], 0.0, worker_died(task.original)))
         for done, result in enumerate(rendered, 1):
@@ -295,7 +296,7 @@ def plan_all(ws: Workspace, articles: list[str], products, profiles, font_path, 
     shared_base = {
         "watermark": settings.fingerprint("watermark"),
         "font": str(font_path),
-        "lang": settings.language,
+        "lang": settings.listing_language,
     }
     tasks: dict[int, PhotoTask] = {}
     for article in articles:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from imgpipe.messages import t
+from imgpipe.messages import localise, t
 
 
 def print_run_summary(summary, ws, out: Console) -> None:
@@ -25,9 +25,10 @@ def print_run_summary(summary, ws, out: Console) -> None:
     if summary.backup is not None:
         table.add_row(t("run.backup_pending"), str(getattr(summary.backup, "pending", 0)))
     out.print(table)
-    problems = [(p.path, p.reason, p.fix) for p in summary.ingest.pending]
-    problems += [(e.get("file"), e.get("message"), e.get("fix")) for e in summary.failed]
-    warnings = [(e.get("file"), e.get("message"), e.get("fix")) for e in summary.warnings]
+    # records made in worker processes: shown in this front end's language
+    problems = [(p.path, localise(p.reason), localise(p.fix)) for p in summary.ingest.pending]
+    problems += [(e.get("file"), localise(e.get("message")), localise(e.get("fix"))) for e in summary.failed]
+    warnings = [(e.get("file"), localise(e.get("message")), localise(e.get("fix"))) for e in summary.warnings]
     if problems or warnings:
         out.print(f"[bold]{t('run.problems')}[/]")
         for mark, rows in (("[red]✗[/]", problems), ("[yellow]![/]", warnings)):

@@ -119,7 +119,7 @@ def planned_fingerprints(ws, product: Product, sold: list[tuple[str, str]]) -> d
     photos = [p for p in ws.catalog.photos(product.article) if p.analysis and "box" in p.analysis]
     sidecar = _sidecar(ws, product, RunSummary())
     shared = {
-        "watermark": "", "font": "", "lang": ws.settings.language,
+        "watermark": "", "font": "", "lang": ws.settings.listing_language,
         "analysis": {p.id: p.analysis_key for p in photos},
         "backdrop": {p.id: p.analysis.get("backdrop") for p in photos},
         "close_up": {p.id for p in photos if is_close_up(p.analysis)},
