@@ -3,22 +3,144 @@
 Exit status (contract.md): 0 all done, 1 some items failed (the rest were
 done), 2 usage or configuration error (nothing done). `--json` prints one
 JSON document on stdout; progress and logs go to stderr.
+
+Everything it says is in the interface language: the workspace's
+`language` is read before click parses the command line, so help texts
+(message keys `cli.<command>[.<option>]`) and click's own usage errors
+(keys `click.*`) come from the message catalogue like every other text.
 """
 
 from __future__ import annotations
 
+import gettext
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from imgpipe import clock
+from imgpipe import __version__, clock
 from imgpipe.errors import ConfigError, ImgpipeError
 from imgpipe.lock import ensure_no_watcher, run_lock
-from imgpipe.messages import t
+from imgpipe.messages import LANGUAGES, MESSAGES, set_language, t
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+# the order a user meets the commands in; any other command follows, by name
+COMMAND_ORDER = ("init", "run", "watch", "serve", "validate", "status", "listed", "soldout", "restock",
+                 "backup", "restore", "correct", "doctor")
+_HELP_ALIASES = {"restock": "soldout"}  # restock takes soldout's options
+
+# click marks its texts for gettext; its English text -> our message key
+_CLICK_KEYS = {en: key for key, (_zh, en) in MESSAGES.items()
+               if key.startswith("click.") and not key.endswith(".many")}
+
+
+def _click_text(msgid: str) -> str:
+    key = _CLICK_KEYS.get(msgid)
+    return t(key) if key else msgid
+
+
+def _click_plural(singular: str, plural: str, n: int) -> str:
+    key = _CLICK_KEYS.get(singular)
+    if key is None:
+        return singular if n == 1 else plural
+    return t(key if n == 1 else key.rsplit(".", 1)[0] + ".many")
+
+
+def _speak_click() -> None:
+    """Route click's gettext calls (module globals `_`, `ngettext`) to the message catalogue."""
+    for name, module in list(sys.modules.items()):
+        if name == "click" or name.startswith("click."):
+            if getattr(module, "_", None) is gettext.gettext:
+                module._ = _click_text
+            if getattr(module, "ngettext", None) is gettext.ngettext:
+                module.ngettext = _click_plural
+
+
+_speak_click()
+
+
+def interface_language(args: list[str]) -> str:
+    """The `language` of the workspace named by -w/--workspace in `args` (else the current folder).
+
+    Read before click parses anything, so help and usage errors speak it too.
+    No workspace, or one that does not load: $IMGPIPE_LANGUAGE, else Chinese.
+    The real settings are checked later, when the command opens the workspace.
+    """
+    from imgpipe.schema import tomllib
+
+    root = Path(".")
+    items = iter(args)
+    for arg in items:
+        if arg in ("-w", "--workspace"):
+            root = Path(next(items, "."))
+        elif arg.startswith("--workspace="):
+            root = Path(arg.split("=", 1)[1])
+        elif arg.startswith("-w") and not arg.startswith("--"):
+            root = Path(arg[2:])
+        elif not arg.startswith("-"):
+            break  # the command: what follows is its own
+    try:
+        language = tomllib.loads((root / "imgpipe.toml").read_text(encoding="utf-8-sig")).get("language")
+    except (OSError, ValueError):
+        language = None
+    if language not in LANGUAGES:
+        language = os.environ.get("IMGPIPE_LANGUAGE", "zh")
+    return language if language in LANGUAGES else "zh"
+
+
+def _help_key(*candidates: str) -> str | None:
+    return next((key for key in candidates if key in MESSAGES), None)
+
+
+def _localise_command(cmd: click.Command, name: str) -> None:
+    key = _help_key(f"cli.{name}")
+    if key:
+        cmd.help = t(key)
+    cmd.options_metavar = t("cli.options_metavar")
+    if hasattr(cmd, "_help_option"):  # click caches it with the text of the language it was made in
+        cmd._help_option = None
+    owner = _HELP_ALIASES.get(name, name)
+    for param in cmd.params:
+        if isinstance(param.type, click.Path):  # named when made, in the language of that moment
+            kind = "file" if not param.type.dir_okay else "directory" if not param.type.file_okay else "path"
+            param.type.name = t(f"click.{kind}")
+        key = isinstance(param, click.Option) and _help_key(f"cli.{owner}.{param.name}", f"cli.opt.{param.name}",
+                                                             f"click.{param.name}_option")
+        if key:
+            param.help = t(key)
+
+
+class ImgpipeCommand(click.Command):
+    def get_short_help_str(self, limit: int = 45) -> str:
+        """The whole first line of the help: the command list is read to choose a command."""
+        return (self.help or "").strip().split("\n")[0]
+
+
+class ImgpipeGroup(click.Group):
+    """Commands in the order a user meets them, every text in the workspace's language."""
+
+    command_class = ImgpipeCommand
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
+        return sorted(self.commands, key=lambda name: (rank.get(name, len(rank)), name))
+
+    def main(self, args=None, prog_name=None, **extra):
+        args = list(sys.argv[1:] if args is None else args)
+        set_language(interface_language(args))
+        _localise_command(self, "main")
+        for name, cmd in self.commands.items():
+            _localise_command(cmd, name)
+        return super().main(args=args, prog_name=prog_name, **extra)
+
+
+def _print_version(ctx: click.Context, _param, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"imgpipe {__version__}")
+        ctx.exit()
 
 
 def stderr_console():
@@ -74,20 +196,20 @@ class Progress:
             self.bar.__exit__(*exc)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ImgpipeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-w", "--workspace", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Workspace folder (default: the current one).")
-@click.version_option(package_name="imgpipe")
+              show_default=True)
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version)
 @click.pass_context
 def main(ctx: click.Context, workspace: Path) -> None:
-    """imgpipe: product photos in, every image Tmall, JD and 1688 need out."""
+    """The imgpipe command (help text: message key cli.main)."""
     ctx.ensure_object(dict)
     ctx.obj["workspace"] = workspace
 
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--demo", is_flag=True, help="Fill it with the sample shop from samples/.")
+@click.option("--demo", is_flag=True)
 def init(directory: Path, demo: bool) -> None:
     """Create a workspace in DIRECTORY (never overwrites one)."""
     from imgpipe.workspace import init_workspace
@@ -101,16 +223,14 @@ def init(directory: Path, demo: bool) -> None:
 
 
 @main.command()
-@click.option("--platform", "platforms", multiple=True, help="Only this platform (repeatable).")
-@click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Worker processes (default: CPU count).")
-@click.option("--article", "articles", multiple=True, help="Only this article (repeatable).")
-@click.option("--dry-run", is_flag=True, help="Say what would happen; write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-@click.option("--no-backup", is_flag=True, help="Skip the backup at the end.")
-@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
-              help="Where photos are processed: local processes, or a Dask cluster.")
-@click.option("--scheduler", metavar="ADDRESS", default=None,
-              help="Dask scheduler address for --executor dask, e.g. tcp://HOST:8786.")
+@click.option("--platform", "platforms", multiple=True)
+@click.option("--jobs", type=click.IntRange(1, 256), default=None)
+@click.option("--article", "articles", multiple=True)
+@click.option("--dry-run", is_flag=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--no-backup", is_flag=True)
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", metavar="ADDRESS", default=None)
 @click.pass_context
 def run(ctx, platforms, jobs, articles, dry_run, as_json, no_backup, executor, scheduler) -> None:
     """Ingest inbox/, process everything new or changed, render detail pages, back up."""
@@ -138,12 +258,10 @@ def run(ctx, platforms, jobs, articles, dry_run, as_json, no_backup, executor, s
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the corrected copies (same file names).")
-@click.option("--reference", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A grey-card or colour-chart shot taken under the same light.")
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--reference", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--strength", type=click.FloatRange(0, 1), default=1.0, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--json", "as_json", is_flag=True)
 def correct(inputs, out_dir, reference, strength, as_json) -> None:
     """Colour correction alone, on any files (no workspace needed)."""
     from imgpipe.correct import correct_files
@@ -165,12 +283,10 @@ def correct(inputs, out_dir, reference, strength, as_json) -> None:
 
 
 @main.command()
-@click.option("--poll", is_flag=True,
-              help="Scan the folder instead of waiting for system events (SMB/NFS shares, mapped Windows drives).")
-@click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Worker processes (default: CPU count).")
-@click.option("--settle", "settle", type=click.FloatRange(0, 3600), default=None,
-              help="Seconds a file must stay unchanged before it is taken (default: imgpipe.toml [watch]).")
-@click.option("--no-backup", is_flag=True, help="Skip the backup after each batch.")
+@click.option("--poll", is_flag=True)
+@click.option("--jobs", type=click.IntRange(1, 256), default=None)
+@click.option("--settle", "settle", type=click.FloatRange(0, 3600), default=None)
+@click.option("--no-backup", is_flag=True)
 @click.pass_context
 def watch(ctx, poll, jobs, settle, no_backup) -> None:
     """The hot folder: process photos as they arrive in inbox/ (Ctrl-C stops)."""
@@ -212,9 +328,9 @@ def _parse_today(value: str | None):
 
 
 @main.command()
-@click.option("--platform", "platforms", multiple=True, help="Only this platform (repeatable).")
-@click.option("--article", "articles", multiple=True, help="Only this article (repeatable).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--platform", "platforms", multiple=True)
+@click.option("--article", "articles", multiple=True)
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def validate(ctx, platforms, articles, as_json) -> None:
     """Pre-upload check of every article per platform; reports into reports/ (exit 1 on any error)."""
@@ -236,8 +352,8 @@ def validate(ctx, platforms, articles, as_json) -> None:
 
 
 @main.command()
-@click.option("--today", default=None, metavar="YYYY-MM-DD", help="Count from this day (default: today).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--today", default=None, metavar="YYYY-MM-DD")
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def status(ctx, today, as_json) -> None:
     """The three-day board: arrival, due date, state and timing per article, most urgent first."""
@@ -255,8 +371,8 @@ def status(ctx, today, as_json) -> None:
 
 @main.command()
 @click.argument("article")
-@click.option("--platform", "platforms", multiple=True, help="Only this platform (repeatable; default: all enabled).")
-@click.option("--date", "on_date", default=None, metavar="YYYY-MM-DD", help="Listed on this day (default: today).")
+@click.option("--platform", "platforms", multiple=True)
+@click.option("--date", "on_date", default=None, metavar="YYYY-MM-DD")
 @click.pass_context
 def listed(ctx, article, platforms, on_date) -> None:
     """Mark ARTICLE as listed (on sale), so the board knows it is done."""
@@ -314,11 +430,11 @@ def _soldout_command(ctx, article, colour, size, whole, dry_run, as_json, sold_o
 
 
 _variant_options = [
-    click.option("--colour", "--color", "colour", default=None, help="The colour, as in the product sheet."),
-    click.option("--size", default=None, help="The size, as in the product sheet (alone: struck on the large image)."),
-    click.option("--all", "whole", is_flag=True, help="The whole article."),
-    click.option("--dry-run", is_flag=True, help="List the files that would change; change nothing."),
-    click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout."),
+    click.option("--colour", "--color", "colour", default=None),
+    click.option("--size", default=None),
+    click.option("--all", "whole", is_flag=True),
+    click.option("--dry-run", is_flag=True),
+    click.option("--json", "as_json", is_flag=True),
 ]
 
 
@@ -347,8 +463,8 @@ def restock(ctx, article, colour, size, whole, dry_run, as_json) -> None:
 
 
 @main.command()
-@click.option("--verify", is_flag=True, help="Re-hash every file on the target; report missing or changed ones.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--verify", is_flag=True)
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def backup(ctx, verify, as_json) -> None:
     """Copy originals and outputs to the backup target (verified by hash), or check it (--verify)."""
@@ -393,10 +509,9 @@ def backup(ctx, verify, as_json) -> None:
 
 @main.command()
 @click.argument("articles", nargs=-1)
-@click.option("--to", "dest", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Restore into this folder (default: the workspace itself).")
-@click.option("--overwrite", is_flag=True, help="Replace files that differ from the backup (default: leave them).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--to", "dest", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--overwrite", is_flag=True)
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def restore(ctx, articles, dest, overwrite, as_json) -> None:
     """Bring originals and outputs back from the backup (all, or only ARTICLE…)."""
@@ -431,8 +546,8 @@ def restore(ctx, articles, dest, overwrite, as_json) -> None:
 
 
 @main.command()
-@click.option("--rebuild", is_flag=True, help="Rebuild the catalog from originals/ and output/ (the old one is kept).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--rebuild", is_flag=True)
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def doctor(ctx, rebuild, as_json) -> None:
     """Check the catalog against the files on disk; --rebuild makes a new one from them."""
