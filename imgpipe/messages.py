@@ -461,16 +461,42 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "set [fonts] path in imgpipe.toml to an existing .ttf/.otf/.ttc with Chinese glyphs, or leave it empty to find one",
     ),
     "font.unreadable": ("无法读取字体 {path}：{detail}", "cannot read font {path}: {detail}"),
-    "font.none_found": ("本机没有找到含中文字形的字体", "no font with Chinese glyphs found on this computer"),
-    "font.none_found.fix": (
-        "Windows：系统自带微软雅黑（C:/Windows/Fonts/msyh.ttc），若被删除请重新安装；"
-        "macOS：系统自带苹方 PingFang；"
-        "Linux：sudo apt-get install fonts-noto-cjk（Debian/Ubuntu）或 sudo dnf install google-noto-sans-cjk-fonts（Fedora）；"
-        "也可以在 imgpipe.toml 的 [fonts] path 指定字体文件",
-        "Windows: Microsoft YaHei ships with Windows (C:/Windows/Fonts/msyh.ttc), reinstall it if removed; "
-        "macOS: PingFang ships with macOS; "
-        "Linux: sudo apt-get install fonts-noto-cjk (Debian/Ubuntu) or sudo dnf install google-noto-sans-cjk-fonts (Fedora); "
+    "font.none_found": (
+        "本机没有找到可免费商用的中文字体（系统自带的微软雅黑、宋体、黑体、苹方等不能用于商品图片）",
+        "no Chinese font free for commercial use on this computer (system fonts such as Microsoft YaHei, "
+        "SimSun, SimHei or PingFang may not be used on product images)",
+    ),
+    "font.install.linux": (
+        "安装思源黑体 / Noto Sans CJK：$(command -v sudo) apt-get install -y fonts-noto-cjk（Debian/Ubuntu），"
+        "或 sudo dnf install google-noto-sans-cjk-fonts（Fedora）；也可在 imgpipe.toml 的 [fonts] path 指定字体文件",
+        "install Noto Sans CJK (Source Han Sans): $(command -v sudo) apt-get install -y fonts-noto-cjk (Debian/Ubuntu) "
+        "or sudo dnf install google-noto-sans-cjk-fonts (Fedora); or name a font file in [fonts] path in imgpipe.toml",
+    ),
+    "font.install.windows": (
+        "从 https://fonts.google.com/noto/specimen/Noto+Sans+SC 下载 Noto Sans SC（或阿里巴巴普惠体、HarmonyOS Sans SC），"
+        "解压后右键字体文件 →「为所有用户安装」；也可在 imgpipe.toml 的 [fonts] path 指定字体文件",
+        "download Noto Sans SC from https://fonts.google.com/noto/specimen/Noto+Sans+SC (or Alibaba PuHuiTi, "
+        "HarmonyOS Sans SC), unzip, right-click the font file → \"Install for all users\"; "
         "or name a font file in [fonts] path in imgpipe.toml",
+    ),
+    "font.install.macos": (
+        "brew install --cask font-noto-sans-cjk-sc，或从 https://fonts.google.com/noto/specimen/Noto+Sans+SC 下载后"
+        "双击字体文件安装；也可在 imgpipe.toml 的 [fonts] path 指定字体文件",
+        "brew install --cask font-noto-sans-cjk-sc, or download Noto Sans SC from "
+        "https://fonts.google.com/noto/specimen/Noto+Sans+SC and double-click the font file; "
+        "or name a font file in [fonts] path in imgpipe.toml",
+    ),
+    "font.restricted": (
+        "字体 {font}（版权属 {owner}）不可免费用于商品图片：系统自带字体只授权在本机显示，不包含商业图片用途，"
+        "已有字体公司就电商图片起诉店铺",
+        "font {font} (owned by {owner}) is not free for product images: a system font is licensed for display "
+        "on that computer, not for commercial images, and font owners have sued shops over exactly this",
+    ),
+    "font.restricted.fix": (
+        "在 imgpipe.toml 的 [fonts] path 改用可免费商用的字体（思源黑体 / Noto Sans CJK SC、阿里巴巴普惠体、"
+        "HarmonyOS Sans SC、霞鹜文楷），或确认已购买该字体的商用授权",
+        "set [fonts] path in imgpipe.toml to a font free for commercial use (Noto Sans CJK SC / Source Han Sans, "
+        "Alibaba PuHuiTi, HarmonyOS Sans SC, LXGW WenKai), or make sure you have bought a commercial licence for it",
     ),
     "font.missing_glyphs": (
         "字体 {font} 无法显示{where}中的字符：{chars}",

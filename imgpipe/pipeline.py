@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from imgpipe import colour
+from imgpipe import colour, fonts
 from imgpipe.errors import ConfigError, ImgpipeError
 from imgpipe.executors import make_executor
 from imgpipe.fsutil import remove_stale_temps, sha256_file
@@ -254,6 +254,9 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
             raise ConfigError(t("run.unknown_article", articles=", ".join(unknown)),
                               fix=t("run.unknown_article.fix", known=", ".join(sorted(sheet.products)[:30])))
     font_path = ws.font_path()
+    font_warning = fonts.font_warning(font_path)  # a configured system font: said on every run
+    if font_warning:
+        summary.warnings.append(font_warning.as_dict())
     cat = ws.catalog
     # made before anything is touched: a bad --scheduler is a usage error with nothing done
     pool = make_executor(jobs or ws.settings.jobs or os.cpu_count() or 1, executor, scheduler,

@@ -46,13 +46,18 @@ class Workspace:
             return Sheet(errors=[ImgpipeError(t("sheet.missing"), file=self.root, fix=t("sheet.missing.fix"))])
         return load_sheet(path)
 
-    def font_path(self) -> Path:
+    @cached_property
+    def _font(self) -> Path:
         from imgpipe.fonts import resolve_font
 
         configured = self.settings.fonts.path
         if configured and not Path(configured).is_absolute():
             configured = str(self.root / configured)
         return resolve_font(configured or None)
+
+    def font_path(self) -> Path:
+        """The font of all text on images and pages (found once per opened workspace)."""
+        return self._font
 
     def enabled(self, platforms=None) -> dict[str, Profile]:
         if not platforms:
