@@ -23,7 +23,7 @@ import click
 from imgpipe import __version__, clock
 from imgpipe.errors import ConfigError, ImgpipeError
 from imgpipe.lock import ensure_no_watcher, run_lock
-from imgpipe.messages import LANGUAGES, MESSAGES, set_language, t
+from imgpipe.messages import LANGUAGES, MESSAGES, localise, set_language, t
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -149,8 +149,15 @@ def stderr_console():
     return Console(stderr=True, highlight=False)
 
 
+def esc(text) -> str:
+    """User and config text made safe for rich markup: "[backup]" is shown, not taken for a style."""
+    from rich.markup import escape
+
+    return escape(str(text))
+
+
 def fail_usage(err: Exception) -> None:
-    stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {err}", soft_wrap=True)
+    stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {esc(err)}", soft_wrap=True)
     sys.exit(EXIT_USAGE)
 
 
@@ -216,10 +223,10 @@ def init(directory: Path, demo: bool) -> None:
 
     created, photos = init_workspace(directory, demo=demo)
     out = stderr_console()
-    out.print(t("init.created" if created else "init.exists", path=directory))
+    out.print(esc(t("init.created" if created else "init.exists", path=directory)))
     if demo:
-        out.print(t("init.demo", count=photos))
-    out.print(t("init.next", path=directory))
+        out.print(esc(t("init.demo", count=photos)))
+    out.print(esc(t("init.next", path=directory)))
 
 
 @main.command()
@@ -276,9 +283,10 @@ def correct(inputs, out_dir, reference, strength, as_json) -> None:
         out = stderr_console()
         for item in results:
             if item.get("error"):
-                out.print(f"[red]✗[/] {item['error']}")
+                out.print(f"[red]✗[/] {esc(item['error'])}", soft_wrap=True)
             else:
-                out.print(f"[green]✓[/] {item['input']} → {item['output']}  ({item['summary']})")
+                out.print(f"[green]✓[/] {esc(item['input'])} → {esc(item['output'])}  ({esc(item['summary'])})",
+                          soft_wrap=True)
     sys.exit(EXIT_FAILED if any(r.get("error") for r in results) else EXIT_OK)
 
 
@@ -301,7 +309,7 @@ def watch(ctx, poll, jobs, settle, no_backup) -> None:
     def on_signal(signum, frame):
         if stop.is_set():  # a second Ctrl-C: stop now, the next start finishes the work
             raise KeyboardInterrupt
-        stderr_console().print(t("watch.stopping"))
+        stderr_console().print(esc(t("watch.stopping")))
         stop.set()
 
     for name in ("SIGINT", "SIGTERM", "SIGBREAK"):
@@ -343,7 +351,7 @@ def validate(ctx, platforms, articles, as_json) -> None:
         fail_usage(err)
     out = stderr_console()
     if result.no_outputs:
-        out.print(f"[red]{t('validate.no_outputs')}[/] ({t('error.fix')}: {t('validate.no_outputs.fix')})")
+        out.print(f"[red]{esc(t('validate.no_outputs'))}[/] ({esc(t('error.fix'))}: {esc(t('validate.no_outputs.fix'))})")
     else:
         print_summary(result, out)
     if as_json:
@@ -389,7 +397,7 @@ def listed(ctx, article, platforms, on_date) -> None:
     if article not in known:
         fail_usage(ImgpipeError(t("status.unknown_article", article=article), fix=t("status.unknown_article.fix")))
     mark_listed(ws, article, chosen, _parse_today(on_date))
-    stderr_console().print(t("status.listed", article=article, platforms=", ".join(chosen)))
+    stderr_console().print(esc(t("status.listed", article=article, platforms=", ".join(chosen))))
     sys.exit(EXIT_OK)
 
 
@@ -410,22 +418,24 @@ def _soldout_command(ctx, article, colour, size, whole, dry_run, as_json, sold_o
         emit_json(result.as_dict())
     else:
         out = stderr_console()
-        done = t("soldout.marked" if sold_out else "soldout.restocked", article=result.article,
-                 variant=result.variant)
-        out.print(t("soldout.already", article=result.article, variant=result.variant) if result.already
-                  and not result.changed_files else done)
+        # a dry run says what would happen, never that it happened
+        key = {(True, False): "soldout.marked", (False, False): "soldout.restocked",
+               (True, True): "soldout.would_mark", (False, True): "soldout.would_restock"}[(sold_out, dry_run)]
+        done = t(key, article=result.article, variant=result.variant)
+        out.print(esc(t("soldout.already", article=result.article, variant=result.variant) if result.already
+                      and not result.changed_files else done))
         if not result.has_outputs:
-            out.print(t("soldout.no_outputs"))
+            out.print(esc(t("soldout.no_outputs")))
         if result.changed_files:
-            out.print(t("soldout.would_change" if dry_run else "soldout.changed", count=len(result.changed_files)))
+            out.print(esc(t("soldout.would_change" if dry_run else "soldout.changed", count=len(result.changed_files))))
             for path in result.changed_files:
-                out.print(f"  {path}", soft_wrap=True)
+                out.print(f"  {esc(path)}", soft_wrap=True)
         if result.failed:
-            out.print(f"[red]{t('soldout.failed', count=len(result.failed))}[/]")
+            out.print(f"[red]{esc(t('soldout.failed', count=len(result.failed)))}[/]")
             for item in result.failed:
-                out.print(f"  [red]✗[/] {item.get('file')}: {item.get('message')}", soft_wrap=True)
+                out.print(f"  [red]✗[/] {esc(item.get('file'))}: {esc(localise(item.get('message')))}", soft_wrap=True)
         if result.backup is not None:
-            out.print(result.backup.summary())
+            out.print(esc(result.backup.summary()))
     sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
 
 
@@ -481,13 +491,13 @@ def backup(ctx, verify, as_json) -> None:
         if as_json:
             emit_json(report.as_dict())
         else:
-            out.print(report.summary())
+            out.print(esc(report.summary()))
             for path in report.missing:
-                out.print(f"  [red]✗[/] {t('backup.cli_verify_missing', path=path)}", soft_wrap=True)
+                out.print(f"  [red]✗[/] {esc(t('backup.cli_verify_missing', path=path))}", soft_wrap=True)
             for path in report.changed:
-                out.print(f"  [red]✗[/] {t('backup.cli_verify_changed', path=path)}", soft_wrap=True)
+                out.print(f"  [red]✗[/] {esc(t('backup.cli_verify_changed', path=path))}", soft_wrap=True)
             if not report.clean:
-                out.print(t("backup.cli_verify_hint"))
+                out.print(esc(t("backup.cli_verify_hint")))
         sys.exit(EXIT_OK if report.clean else EXIT_FAILED)
     if not (ws.settings.backup.target or "").strip():
         fail_usage(ImgpipeError(t("backup.no_target"), field="backup.target", fix=t("backup.no_target.fix")))
@@ -499,11 +509,11 @@ def backup(ctx, verify, as_json) -> None:
         emit_json(result.as_dict())
     else:
         if result.message:
-            out.print(f"[yellow]{result.message}[/]", soft_wrap=True)
+            out.print(f"[yellow]{esc(result.message)}[/]", soft_wrap=True)
         for line in result.errors:
             if line != result.message:
-                out.print(f"  [red]✗[/] {line}", soft_wrap=True)
-        out.print(result.summary())
+                out.print(f"  [red]✗[/] {esc(line)}", soft_wrap=True)
+        out.print(esc(result.summary()))
     sys.exit(EXIT_OK if result.complete else EXIT_FAILED)
 
 
@@ -530,18 +540,18 @@ def restore(ctx, articles, dest, overwrite, as_json) -> None:
                 restore_catalog(conn, target, dest)
     except ImgpipeError as err:
         if err.fix == t("backup.restore_damaged.fix"):  # the good files are in place: some items failed
-            stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {err}", soft_wrap=True)
+            stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {esc(err)}", soft_wrap=True)
             sys.exit(EXIT_FAILED)
         fail_usage(err)  # no target, unknown article, unsafe listing: nothing restored
     if as_json:
         emit_json({"dest": str(dest), "restored": [str(p) for p in files], "kept": [str(p) for p in files.kept]})
     else:
         out = stderr_console()
-        out.print(t("restore.done", count=len(files), dest=dest), soft_wrap=True)
+        out.print(esc(t("restore.done", count=len(files), dest=dest)), soft_wrap=True)
         if files.kept:
-            out.print(f"[yellow]{t('restore.kept', count=len(files.kept))}[/]")
+            out.print(f"[yellow]{esc(t('restore.kept', count=len(files.kept)))}[/]")
             for p in files.kept:
-                out.print(f"  {p}", soft_wrap=True)
+                out.print(f"  {esc(p)}", soft_wrap=True)
     sys.exit(EXIT_OK)
 
 
@@ -559,20 +569,20 @@ def doctor(ctx, rebuild, as_json) -> None:
         result = rebuild_catalog(ws.root)
         if as_json:
             emit_json(result.as_dict())
-        out.print(t("doctor.rebuilt", photos=result.photos, outputs=result.outputs))
+        out.print(esc(t("doctor.rebuilt", photos=result.photos, outputs=result.outputs)))
         if result.kept_as:
-            out.print(t("doctor.kept", name=result.kept_as))
+            out.print(esc(t("doctor.kept", name=result.kept_as)))
         for p in result.skipped:
-            out.print(f"[yellow]{t('doctor.skipped', path=p)}[/]", soft_wrap=True)
-        out.print(t("doctor.lost"))
+            out.print(f"[yellow]{esc(t('doctor.skipped', path=p))}[/]", soft_wrap=True)
+        out.print(esc(t("doctor.lost")))
         sys.exit(EXIT_OK)
     report = check(ws.root)
     if as_json:
         emit_json(report.as_dict())
     for line in describe(report):
-        out.print(f"[red]✗[/] {line}", soft_wrap=True)
+        out.print(f"[red]✗[/] {esc(line)}", soft_wrap=True)
     if report.catalog_error:
-        out.print(t("doctor.fix"))
+        out.print(esc(t("doctor.fix")))
     elif report.ok:
-        out.print(f"[green]✓[/] {t('doctor.ok')}")
+        out.print(f"[green]✓[/] {esc(t('doctor.ok'))}")
     sys.exit(EXIT_OK if report.ok else EXIT_FAILED)

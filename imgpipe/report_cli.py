@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from imgpipe.messages import localise, t
@@ -12,7 +13,7 @@ def print_run_summary(summary, ws, out: Console) -> None:
     if summary.dry_run:
         out.print(f"[yellow]{t('run.dry_run')}[/]")
         for a in summary.ingest.archived:
-            out.print(t("run.would_archive", src=a.source, dest=a.dest))
+            out.print(escape(t("run.would_archive", src=a.source, dest=a.dest)), soft_wrap=True)
     table = Table(title=t("run.title"))
     table.add_column(t("run.col.what"))
     table.add_column(t("run.col.count"), justify="right")
@@ -33,7 +34,9 @@ def print_run_summary(summary, ws, out: Console) -> None:
         out.print(f"[bold]{t('run.problems')}[/]")
         for mark, rows in (("[red]✗[/]", problems), ("[yellow]![/]", warnings)):
             for file, message, fix in rows:
-                where = f"{file}: " if file else ""
-                out.print(f"  {mark} {where}{message}" + (f" [dim]({fix})[/]" if fix else ""), soft_wrap=True)
+                # paths, sheet text and settings may hold brackets: shown as they are, not as markup
+                where = escape(f"{file}: ") if file else ""
+                out.print(f"  {mark} {where}{escape(str(message))}" + (f" [dim]({escape(str(fix))})[/]" if fix else ""),
+                          soft_wrap=True)
     if not summary.dry_run:
-        out.print(t("run.output_at", path=ws.root / "output"))
+        out.print(escape(t("run.output_at", path=ws.root / "output")), soft_wrap=True)
