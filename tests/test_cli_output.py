@@ -39,3 +39,12 @@ def test_a_profile_error_names_the_key_and_allowed_values_only(workspace):
     (workspace / "profiles" / "tmall.toml").write_text("[roles.main]\nwidth = \"wide\"\n", encoding="utf-8")
     typed = invoke(workspace, "status")
     assert "roles.main.width" in typed.output and "整数" in typed.output and "an integer" not in typed.output
+
+
+def test_sheet_text_with_brackets_reaches_the_board_whole(workspace):
+    from conftest import PRODUCT_ROW, write_sheet
+
+    write_sheet(workspace, [PRODUCT_ROW.replace("纯棉衬衫", "[hot]衬衫", 1)])
+    result = invoke(workspace, "status")
+    assert result.exit_code == 0, result.output
+    assert "[hot]" in result.output  # the column may fold the name itself
