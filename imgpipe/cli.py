@@ -15,7 +15,9 @@ from __future__ import annotations
 import gettext
 import json
 import os
+import re
 import sys
+import unicodedata
 from pathlib import Path
 
 import click
@@ -113,7 +115,67 @@ def _localise_command(cmd: click.Command, name: str) -> None:
             param.help = t(key)
 
 
+def display_width(text: str) -> int:
+    """Terminal columns `text` takes: Chinese characters and full-width punctuation take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+# a wide character, with the full-width punctuation after it (never at the start of a line)
+_TOKENS = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff01-\uff60\u3000-\u303f][\uff0c\u3002\uff09\uff1b\uff1a\u3001\uff01\uff1f\u300d]*"
+                     r"|[^\s\u2e80-\u9fff\uf900-\ufaff\uff01-\uff60\u3000-\u303f]+|\s+")
+
+
+def wrap_columns(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` columns, broken at spaces or between Chinese characters."""
+    lines, line = [], ""
+    for token in _TOKENS.findall(" ".join(text.split())):
+        if display_width(line + token.rstrip()) > width and line.strip():
+            lines.append(line.rstrip())
+            line = ""
+        if line or not token.isspace():
+            line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+class ImgpipeHelpFormatter(click.HelpFormatter):
+    """click's help layout, measured in terminal columns so Chinese text stays inside the window."""
+
+    def write_text(self, text: str) -> None:
+        indent = " " * self.current_indent
+        paragraphs = [p for p in text.split("\n\n") if p.strip()]
+        for n, paragraph in enumerate(paragraphs):
+            for line in wrap_columns(paragraph, max(self.width - self.current_indent, 11)):
+                self.write(f"{indent}{line}\n")
+            if n < len(paragraphs) - 1:
+                self.write("\n")
+
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = list(rows)
+        first_col = min(max((display_width(first) for first, _ in rows), default=0), col_max) + col_spacing
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if display_width(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - display_width(first)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            lines = wrap_columns(second, max(self.width - first_col - 2, 10)) or [""]
+            self.write(lines[0] + "\n")
+            for line in lines[1:]:
+                self.write(" " * (first_col + self.current_indent) + line + "\n")
+
+
+class ImgpipeContext(click.Context):
+    formatter_class = ImgpipeHelpFormatter
+
+
 class ImgpipeCommand(click.Command):
+    context_class = ImgpipeContext
+
     def get_short_help_str(self, limit: int = 45) -> str:
         """The whole first line of the help: the command list is read to choose a command."""
         return (self.help or "").strip().split("\n")[0]
@@ -123,6 +185,7 @@ class ImgpipeGroup(click.Group):
     """Commands in the order a user meets them, every text in the workspace's language."""
 
     command_class = ImgpipeCommand
+    context_class = ImgpipeContext
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         rank = {name: i for i, name in enumerate(COMMAND_ORDER)}

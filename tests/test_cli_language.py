@@ -31,6 +31,11 @@ def english(tmp_path):
     return root
 
 
+def flat(text: str) -> str:
+    """Text without the spaces and line breaks that wrapping puts in."""
+    return "".join(text.split())
+
+
 def invoke(*args, **kw):
     return CliRunner().invoke(main, list(args), **kw)
 
@@ -41,17 +46,18 @@ def test_help_is_chinese_by_default_with_commands_in_the_order_a_user_meets_them
     out = result.output
     assert t_in("zh", "cli.main") in out and "用法" in out and "命令" in out and "选项" in out
     assert "Show this message" not in out and "Usage:" not in out
-    listed = [line.split()[0] for line in out.split("命令:")[1].splitlines() if line.startswith("  ")]
+    commands = out.split("命令:")[1]
+    listed = [line.split()[0] for line in commands.splitlines() if re.match(r"  \S", line)]
     assert listed == [c for c in COMMAND_ORDER if c in main.commands]
-    # full one-line descriptions, not click's 45-character cut
-    assert t_in("zh", "cli.validate") in out and "..." not in out.split("命令:")[1]
+    # full descriptions (wrapped to the window), not click's 45-character cut
+    assert flat(t_in("zh", "cli.validate")) in flat(commands) and "..." not in commands
 
 
 def test_run_help_and_a_usage_error_follow_the_workspace_language(tmp_path, english):
     zh = invoke("-w", str(tmp_path / "nowhere"), "run", "--help")
     en = invoke("-w", str(english), "run", "--help")
-    assert t_in("zh", "cli.run") in zh.output and t_in("zh", "cli.run.executor") in zh.output
-    assert t_in("en", "cli.run") in " ".join(en.output.split())
+    assert flat(t_in("zh", "cli.run")) in flat(zh.output) and flat(t_in("zh", "cli.run.executor")) in flat(zh.output)
+    assert flat(t_in("en", "cli.run")) in flat(en.output)
     assert not CJK.search(en.output)
     missing_zh = invoke("-w", str(tmp_path / "nowhere"), "listed")
     missing_en = invoke("-w", str(english), "listed")
@@ -97,3 +103,17 @@ def test_version_has_one_source():
     result = invoke("--version")
     assert result.exit_code == 0
     assert result.output.strip() == f"imgpipe {imgpipe.__version__}" == f"imgpipe {version('imgpipe')}"
+
+
+def test_chinese_help_stays_inside_an_80_column_terminal(tmp_path):
+    from imgpipe.cli import display_width, wrap_columns
+
+    for args in (["--help"], *([name, "--help"] for name in main.commands)):
+        out = invoke("-w", str(tmp_path / "nowhere"), *args).output
+        widest = max(out.splitlines(), key=display_width)
+        assert display_width(widest) <= 80, (args, widest)
+    # breaks between Chinese characters, never before closing punctuation, words kept whole
+    lines = wrap_columns("把 ARTICLE 的某个颜色、尺码或整个货号标记为售罄：图片加上售罄标记，文件名不变。", 20)
+    assert all(display_width(line) <= 20 for line in lines) and len(lines) > 2
+    assert not any(line[0] in "，。、：）" for line in lines)
+    assert "".join(lines).replace(" ", "") == "把ARTICLE的某个颜色、尺码或整个货号标记为售罄：图片加上售罄标记，文件名不变。"
