@@ -3,22 +3,234 @@
 Exit status (contract.md): 0 all done, 1 some items failed (the rest were
 done), 2 usage or configuration error (nothing done). `--json` prints one
 JSON document on stdout; progress and logs go to stderr.
+
+Everything it says is in the interface language: the workspace's
+`language` is read before click parses the command line, so help texts
+(message keys `cli.<command>[.<option>]`) and click's own usage errors
+(keys `click.*`) come from the message catalogue like every other text.
 """
 
 from __future__ import annotations
 
+import gettext
 import json
+import os
+import re
 import sys
+import unicodedata
 from pathlib import Path
 
 import click
 
-from imgpipe import clock
+from imgpipe import __version__, clock
 from imgpipe.errors import ConfigError, GlobalFailure, ImgpipeError
 from imgpipe.lock import ensure_no_watcher, run_lock
-from imgpipe.messages import t
+from imgpipe.messages import LANGUAGES, MESSAGES, localise, set_language, t
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+# the order a user meets the commands in; any other command follows, by name
+COMMAND_ORDER = ("init", "run", "watch", "serve", "validate", "status", "listed", "soldout", "restock",
+                 "backup", "restore", "correct", "doctor")
+_HELP_ALIASES = {"restock": "soldout"}  # restock takes soldout's options
+
+# click marks its texts for gettext; its English text -> our message key
+_CLICK_KEYS = {en: key for key, (_zh, en) in MESSAGES.items()
+               if key.startswith("click.") and not key.endswith(".many")}
+
+
+def _click_text(msgid: str) -> str:
+    key = _CLICK_KEYS.get(msgid)
+    return t(key) if key else msgid
+
+
+def _click_plural(singular: str, plural: str, n: int) -> str:
+    key = _CLICK_KEYS.get(singular)
+    if key is None:
+        return singular if n == 1 else plural
+    return t(key if n == 1 else key.rsplit(".", 1)[0] + ".many")
+
+
+def _speak_click() -> None:
+    """Route click's gettext calls (module globals `_`, `ngettext`) to the message catalogue."""
+    for name, module in list(sys.modules.items()):
+        if name == "click" or name.startswith("click."):
+            if getattr(module, "_", None) is gettext.gettext:
+                module._ = _click_text
+            if getattr(module, "ngettext", None) is gettext.ngettext:
+                module.ngettext = _click_plural
+
+
+_speak_click()
+
+
+def interface_language(args: list[str]) -> str:
+    """The `language` of the workspace named by -w/--workspace in `args` (else the current folder).
+
+    Read before click parses anything, so help and usage errors speak it too.
+    No workspace, or one that does not load: $IMGPIPE_LANGUAGE, else Chinese.
+    The real settings are checked later, when the command opens the workspace.
+    """
+    from imgpipe.schema import tomllib
+
+    root = Path(".")
+    items = iter(args)
+    for arg in items:
+        if arg in ("-w", "--workspace"):
+            root = Path(next(items, "."))
+        elif arg.startswith("--workspace="):
+            root = Path(arg.split("=", 1)[1])
+        elif arg.startswith("-w") and not arg.startswith("--"):
+            root = Path(arg[2:])
+        elif not arg.startswith("-"):
+            break  # the command: what follows is its own
+    try:
+        language = tomllib.loads((root / "imgpipe.toml").read_text(encoding="utf-8-sig")).get("language")
+    except (OSError, ValueError):
+        language = None
+    if language not in LANGUAGES:
+        language = os.environ.get("IMGPIPE_LANGUAGE", "zh")
+    return language if language in LANGUAGES else "zh"
+
+
+def _help_key(*candidates: str) -> str | None:
+    return next((key for key in candidates if key in MESSAGES), None)
+
+
+def _localise_command(cmd: click.Command, name: str) -> None:
+    key = _help_key(f"cli.{name}")
+    if key:
+        cmd.help = t(key)
+    cmd.options_metavar = t("cli.options_metavar")
+    if hasattr(cmd, "_help_option"):  # click caches it with the text of the language it was made in
+        cmd._help_option = None
+    owner = _HELP_ALIASES.get(name, name)
+    for param in cmd.params:
+        if isinstance(param.type, click.Path):  # named when made, in the language of that moment
+            kind = "file" if not param.type.dir_okay else "directory" if not param.type.file_okay else "path"
+            param.type.name = t(f"click.{kind}")
+        key = isinstance(param, click.Option) and _help_key(f"cli.{owner}.{param.name}", f"cli.opt.{param.name}",
+                                                             f"click.{param.name}_option")
+        if key:
+            param.help = t(key)
+
+
+def display_width(text: str) -> int:
+    """Terminal columns `text` takes: Chinese characters and full-width punctuation take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+# a wide character, with the full-width punctuation after it (never at the start of a line)
+_TOKENS = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff01-\uff60\u3000-\u303f][\uff0c\u3002\uff09\uff1b\uff1a\u3001\uff01\uff1f\u300d]*"
+                     r"|[^\s\u2e80-\u9fff\uf900-\ufaff\uff01-\uff60\u3000-\u303f]+|\s+")
+
+
+def wrap_columns(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` columns, broken at spaces or between Chinese characters."""
+    lines, line = [], ""
+    for token in _TOKENS.findall(" ".join(text.split())):
+        if display_width(line + token.rstrip()) > width and line.strip():
+            lines.append(line.rstrip())
+            line = ""
+        if line or not token.isspace():
+            line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+class ImgpipeHelpFormatter(click.HelpFormatter):
+    """click's help layout, measured in terminal columns so Chinese text stays inside the window."""
+
+    def write_text(self, text: str) -> None:
+        indent = " " * self.current_indent
+        paragraphs = [p for p in text.split("\n\n") if p.strip()]
+        for n, paragraph in enumerate(paragraphs):
+            for line in wrap_columns(paragraph, max(self.width - self.current_indent, 11)):
+                self.write(f"{indent}{line}\n")
+            if n < len(paragraphs) - 1:
+                self.write("\n")
+
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = list(rows)
+        first_col = min(max((display_width(first) for first, _ in rows), default=0), col_max) + col_spacing
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if display_width(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - display_width(first)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            lines = wrap_columns(second, max(self.width - first_col - 2, 10)) or [""]
+            self.write(lines[0] + "\n")
+            for line in lines[1:]:
+                self.write(" " * (first_col + self.current_indent) + line + "\n")
+
+
+class ImgpipeContext(click.Context):
+    formatter_class = ImgpipeHelpFormatter
+
+
+class ImgpipeCommand(click.Command):
+    context_class = ImgpipeContext
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        """The whole first line of the help: the command list is read to choose a command."""
+        return (self.help or "").strip().split("\n")[0]
+
+
+class ImgpipeGroup(click.Group):
+    """Commands in the order a user meets them, every text in the workspace's language.
+
+    No traceback reaches a user: a full disk or an unwritable catalog is one clear message (exit 1),
+    anything unforeseen an internal error naming the command (exit 1). IMGPIPE_DEBUG=1 or --debug
+    shows the traceback."""
+
+    command_class = ImgpipeCommand
+    context_class = ImgpipeContext
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
+        return sorted(self.commands, key=lambda name: (rank.get(name, len(rank)), name))
+
+    def invoke(self, ctx):
+        import os
+
+        from imgpipe.errors import global_failure
+
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            if os.environ.get("IMGPIPE_DEBUG") or (ctx.obj or {}).get("debug"):
+                import traceback
+
+                traceback.print_exc()
+            fatal = global_failure(exc)
+            if fatal is None and isinstance(exc, ImgpipeError):
+                fail_usage(exc)
+            message = fatal or ImgpipeError(t("error.internal", stage=ctx.invoked_subcommand or "imgpipe",
+                                                detail=f"{type(exc).__name__}: {exc}"),
+                                              fix=t("error.internal.fix"))
+            stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {esc(message)}", soft_wrap=True)
+            sys.exit(EXIT_FAILED)
+
+    def main(self, args=None, prog_name=None, **extra):
+        args = list(sys.argv[1:] if args is None else args)
+        set_language(interface_language(args))
+        _localise_command(self, "main")
+        for name, cmd in self.commands.items():
+            _localise_command(cmd, name)
+        return super().main(args=args, prog_name=prog_name, **extra)
+
+
+def _print_version(ctx: click.Context, _param, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"imgpipe {__version__}")
+        ctx.exit()
 
 
 def stderr_console():
@@ -27,8 +239,15 @@ def stderr_console():
     return Console(stderr=True, highlight=False)
 
 
+def esc(text) -> str:
+    """User and config text made safe for rich markup: "[backup]" is shown, not taken for a style."""
+    from rich.markup import escape
+
+    return escape(str(text))
+
+
 def fail_usage(err: Exception) -> None:
-    stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {err}", soft_wrap=True)
+    stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {esc(err)}", soft_wrap=True)
     sys.exit(EXIT_USAGE)
 
 
@@ -74,43 +293,14 @@ class Progress:
             self.bar.__exit__(*exc)
 
 
-class GuardedGroup(click.Group):
-    """No traceback reaches a user: a full disk or an unwritable catalog is one clear message (exit 1),
-    anything unforeseen an internal error naming the command (exit 1). IMGPIPE_DEBUG=1 or --debug
-    shows the traceback."""
-
-    def invoke(self, ctx):
-        import os
-
-        from imgpipe.errors import global_failure
-
-        try:
-            return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
-            raise
-        except Exception as exc:  # noqa: BLE001 - the last line of defence
-            if os.environ.get("IMGPIPE_DEBUG") or (ctx.obj or {}).get("debug"):
-                import traceback
-
-                traceback.print_exc()
-            fatal = global_failure(exc)
-            if fatal is None and isinstance(exc, ImgpipeError):
-                fail_usage(exc)
-            message = fatal or ImgpipeError(t("error.internal", stage=ctx.invoked_subcommand or "imgpipe",
-                                                detail=f"{type(exc).__name__}: {exc}"),
-                                              fix=t("error.internal.fix"))
-            stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {message}", soft_wrap=True)
-            sys.exit(EXIT_FAILED)
-
-
-@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ImgpipeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-w", "--workspace", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Workspace folder (default: the current one).")
-@click.option("--debug", is_flag=True, hidden=True, help="Show the Python traceback of an internal error.")
-@click.version_option(package_name="imgpipe")
+              show_default=True)
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version)
+@click.option("--debug", is_flag=True, hidden=True)
 @click.pass_context
 def main(ctx: click.Context, workspace: Path, debug: bool) -> None:
-    """imgpipe: product photos in, every image Tmall, JD and 1688 need out."""
+    """The imgpipe command (help text: message key cli.main)."""
     ctx.ensure_object(dict)
     ctx.obj["workspace"] = workspace
     ctx.obj["debug"] = debug
@@ -118,30 +308,28 @@ def main(ctx: click.Context, workspace: Path, debug: bool) -> None:
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--demo", is_flag=True, help="Fill it with the sample shop from samples/.")
+@click.option("--demo", is_flag=True)
 def init(directory: Path, demo: bool) -> None:
     """Create a workspace in DIRECTORY (never overwrites one)."""
     from imgpipe.workspace import init_workspace
 
     created, photos = init_workspace(directory, demo=demo)
     out = stderr_console()
-    out.print(t("init.created" if created else "init.exists", path=directory))
+    out.print(esc(t("init.created" if created else "init.exists", path=directory)))
     if demo:
-        out.print(t("init.demo", count=photos))
-    out.print(t("init.next", path=directory))
+        out.print(esc(t("init.demo", count=photos)))
+    out.print(esc(t("init.next", path=directory)))
 
 
 @main.command()
-@click.option("--platform", "platforms", multiple=True, help="Only this platform (repeatable).")
-@click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Worker processes (default: CPU count).")
-@click.option("--article", "articles", multiple=True, help="Only this article (repeatable).")
-@click.option("--dry-run", is_flag=True, help="Say what would happen; write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-@click.option("--no-backup", is_flag=True, help="Skip the backup at the end.")
-@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
-              help="Where photos are processed: local processes, or a Dask cluster.")
-@click.option("--scheduler", metavar="ADDRESS", default=None,
-              help="Dask scheduler address for --executor dask, e.g. tcp://HOST:8786.")
+@click.option("--platform", "platforms", multiple=True)
+@click.option("--jobs", type=click.IntRange(1, 256), default=None)
+@click.option("--article", "articles", multiple=True)
+@click.option("--dry-run", is_flag=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--no-backup", is_flag=True)
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", metavar="ADDRESS", default=None)
 @click.pass_context
 def run(ctx, platforms, jobs, articles, dry_run, as_json, no_backup, executor, scheduler) -> None:
     """Ingest inbox/, process everything new or changed, render detail pages, back up."""
@@ -159,7 +347,7 @@ def run(ctx, platforms, jobs, articles, dry_run, as_json, no_backup, executor, s
     except ConfigError as err:
         fail_usage(err)
     except GlobalFailure as err:  # a full disk: stop with one message; what was done is recorded
-        stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {err}", soft_wrap=True)
+        stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {esc(err)}", soft_wrap=True)
         sys.exit(EXIT_FAILED)
     except ImgpipeError as err:  # e.g. no CJK font: nothing can be drawn
         fail_usage(err)
@@ -172,18 +360,14 @@ def run(ctx, platforms, jobs, articles, dry_run, as_json, no_backup, executor, s
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the corrected copies (same file names).")
-@click.option("--reference", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A grey-card or colour-chart shot taken under the same light.")
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--reference", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--strength", type=click.FloatRange(0, 1), default=1.0, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
-              help="Language of messages (default zh; outside a workspace there is no imgpipe.toml to say).")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None)
 def correct(inputs, out_dir, reference, strength, as_json, lang) -> None:
     """Colour correction alone, on any files (no workspace needed)."""
     from imgpipe.correct import correct_files
-    from imgpipe.messages import set_language
 
     if lang:
         set_language(lang)
@@ -198,19 +382,18 @@ def correct(inputs, out_dir, reference, strength, as_json, lang) -> None:
         out = stderr_console()
         for item in results:
             if item.get("error"):
-                out.print(f"[red]✗[/] {item['error']}")
+                out.print(f"[red]✗[/] {esc(item['error'])}", soft_wrap=True)
             else:
-                out.print(f"[green]✓[/] {item['input']} → {item['output']}  ({item['summary']})")
+                out.print(f"[green]✓[/] {esc(item['input'])} → {esc(item['output'])}  ({esc(item['summary'])})",
+                          soft_wrap=True)
     sys.exit(EXIT_FAILED if any(r.get("error") for r in results) else EXIT_OK)
 
 
 @main.command()
-@click.option("--poll", is_flag=True,
-              help="Scan the folder instead of waiting for system events (SMB/NFS shares, mapped Windows drives).")
-@click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Worker processes (default: CPU count).")
-@click.option("--settle", "settle", type=click.FloatRange(0, 3600), default=None,
-              help="Seconds a file must stay unchanged before it is taken (default: imgpipe.toml [watch]).")
-@click.option("--no-backup", is_flag=True, help="Skip the backup after each batch.")
+@click.option("--poll", is_flag=True)
+@click.option("--jobs", type=click.IntRange(1, 256), default=None)
+@click.option("--settle", "settle", type=click.FloatRange(0, 3600), default=None)
+@click.option("--no-backup", is_flag=True)
 @click.pass_context
 def watch(ctx, poll, jobs, settle, no_backup) -> None:
     """The hot folder: process photos as they arrive in inbox/ (Ctrl-C stops)."""
@@ -225,7 +408,7 @@ def watch(ctx, poll, jobs, settle, no_backup) -> None:
     def on_signal(signum, frame):
         if stop.is_set():  # a second Ctrl-C: stop now, the next start finishes the work
             raise KeyboardInterrupt
-        stderr_console().print(t("watch.stopping"))
+        stderr_console().print(esc(t("watch.stopping")))
         stop.set()
 
     for name in ("SIGINT", "SIGTERM", "SIGBREAK"):
@@ -252,9 +435,9 @@ def _parse_today(value: str | None):
 
 
 @main.command()
-@click.option("--platform", "platforms", multiple=True, help="Only this platform (repeatable).")
-@click.option("--article", "articles", multiple=True, help="Only this article (repeatable).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--platform", "platforms", multiple=True)
+@click.option("--article", "articles", multiple=True)
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def validate(ctx, platforms, articles, as_json) -> None:
     """Pre-upload check of every article per platform; reports into reports/ (exit 1 on any error)."""
@@ -267,7 +450,7 @@ def validate(ctx, platforms, articles, as_json) -> None:
         fail_usage(err)
     out = stderr_console()
     if result.no_outputs:
-        out.print(f"[red]{t('validate.no_outputs')}[/] ({t('error.fix')}: {t('validate.no_outputs.fix')})")
+        out.print(f"[red]{esc(t('validate.no_outputs'))}[/] ({esc(t('error.fix'))}: {esc(t('validate.no_outputs.fix'))})")
     else:
         print_summary(result, out)
     if as_json:
@@ -276,8 +459,8 @@ def validate(ctx, platforms, articles, as_json) -> None:
 
 
 @main.command()
-@click.option("--today", default=None, metavar="YYYY-MM-DD", help="Count from this day (default: today).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--today", default=None, metavar="YYYY-MM-DD")
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def status(ctx, today, as_json) -> None:
     """The three-day board: arrival, due date, state and timing per article, most urgent first."""
@@ -295,8 +478,8 @@ def status(ctx, today, as_json) -> None:
 
 @main.command()
 @click.argument("article")
-@click.option("--platform", "platforms", multiple=True, help="Only this platform (repeatable; default: all enabled).")
-@click.option("--date", "on_date", default=None, metavar="YYYY-MM-DD", help="Listed on this day (default: today).")
+@click.option("--platform", "platforms", multiple=True)
+@click.option("--date", "on_date", default=None, metavar="YYYY-MM-DD")
 @click.pass_context
 def listed(ctx, article, platforms, on_date) -> None:
     """Mark ARTICLE as listed (on sale), so the board knows it is done."""
@@ -313,7 +496,7 @@ def listed(ctx, article, platforms, on_date) -> None:
     if article not in known:
         fail_usage(ImgpipeError(t("status.unknown_article", article=article), fix=t("status.unknown_article.fix")))
     mark_listed(ws, article, chosen, _parse_today(on_date))
-    stderr_console().print(t("status.listed", article=article, platforms=", ".join(chosen)))
+    stderr_console().print(esc(t("status.listed", article=article, platforms=", ".join(chosen))))
     sys.exit(EXIT_OK)
 
 
@@ -334,31 +517,33 @@ def _soldout_command(ctx, article, colour, size, whole, dry_run, as_json, sold_o
         emit_json(result.as_dict())
     else:
         out = stderr_console()
-        done = t("soldout.marked" if sold_out else "soldout.restocked", article=result.article,
-                 variant=result.variant)
-        out.print(t("soldout.already", article=result.article, variant=result.variant) if result.already
-                  and not result.changed_files else done)
+        # a dry run says what would happen, never that it happened
+        key = {(True, False): "soldout.marked", (False, False): "soldout.restocked",
+               (True, True): "soldout.would_mark", (False, True): "soldout.would_restock"}[(sold_out, dry_run)]
+        done = t(key, article=result.article, variant=result.variant)
+        out.print(esc(t("soldout.already", article=result.article, variant=result.variant) if result.already
+                      and not result.changed_files else done))
         if not result.has_outputs:
-            out.print(t("soldout.no_outputs"))
+            out.print(esc(t("soldout.no_outputs")))
         if result.changed_files:
-            out.print(t("soldout.would_change" if dry_run else "soldout.changed", count=len(result.changed_files)))
+            out.print(esc(t("soldout.would_change" if dry_run else "soldout.changed", count=len(result.changed_files))))
             for path in result.changed_files:
-                out.print(f"  {path}", soft_wrap=True)
+                out.print(f"  {esc(path)}", soft_wrap=True)
         if result.failed:
-            out.print(f"[red]{t('soldout.failed', count=len(result.failed))}[/]")
+            out.print(f"[red]{esc(t('soldout.failed', count=len(result.failed)))}[/]")
             for item in result.failed:
-                out.print(f"  [red]✗[/] {item.get('file')}: {item.get('message')}", soft_wrap=True)
+                out.print(f"  [red]✗[/] {esc(item.get('file'))}: {esc(localise(item.get('message')))}", soft_wrap=True)
         if result.backup is not None:
-            out.print(result.backup.summary())
+            out.print(esc(result.backup.summary()))
     sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
 
 
 _variant_options = [
-    click.option("--colour", "--color", "colour", default=None, help="The colour, as in the product sheet."),
-    click.option("--size", default=None, help="The size, as in the product sheet (alone: struck on the large image)."),
-    click.option("--all", "whole", is_flag=True, help="The whole article."),
-    click.option("--dry-run", is_flag=True, help="List the files that would change; change nothing."),
-    click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout."),
+    click.option("--colour", "--color", "colour", default=None),
+    click.option("--size", default=None),
+    click.option("--all", "whole", is_flag=True),
+    click.option("--dry-run", is_flag=True),
+    click.option("--json", "as_json", is_flag=True),
 ]
 
 
@@ -387,8 +572,8 @@ def restock(ctx, article, colour, size, whole, dry_run, as_json) -> None:
 
 
 @main.command()
-@click.option("--verify", is_flag=True, help="Re-hash every file on the target; report missing or changed ones.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--verify", is_flag=True)
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def backup(ctx, verify, as_json) -> None:
     """Copy originals and outputs to the backup target (verified by hash), or check it (--verify)."""
@@ -405,13 +590,13 @@ def backup(ctx, verify, as_json) -> None:
         if as_json:
             emit_json(report.as_dict())
         else:
-            out.print(report.summary())
+            out.print(esc(report.summary()))
             for path in report.missing:
-                out.print(f"  [red]✗[/] {t('backup.cli_verify_missing', path=path)}", soft_wrap=True)
+                out.print(f"  [red]✗[/] {esc(t('backup.cli_verify_missing', path=path))}", soft_wrap=True)
             for path in report.changed:
-                out.print(f"  [red]✗[/] {t('backup.cli_verify_changed', path=path)}", soft_wrap=True)
+                out.print(f"  [red]✗[/] {esc(t('backup.cli_verify_changed', path=path))}", soft_wrap=True)
             if not report.clean:
-                out.print(t("backup.cli_verify_hint"))
+                out.print(esc(t("backup.cli_verify_hint")))
         sys.exit(EXIT_OK if report.clean else EXIT_FAILED)
     if not (ws.settings.backup.target or "").strip():
         fail_usage(ImgpipeError(t("backup.no_target"), field="backup.target", fix=t("backup.no_target.fix")))
@@ -423,20 +608,19 @@ def backup(ctx, verify, as_json) -> None:
         emit_json(result.as_dict())
     else:
         if result.message:
-            out.print(f"[yellow]{result.message}[/]", soft_wrap=True)
+            out.print(f"[yellow]{esc(result.message)}[/]", soft_wrap=True)
         for line in result.errors:
             if line != result.message:
-                out.print(f"  [red]✗[/] {line}", soft_wrap=True)
-        out.print(result.summary())
+                out.print(f"  [red]✗[/] {esc(line)}", soft_wrap=True)
+        out.print(esc(result.summary()))
     sys.exit(EXIT_OK if result.complete else EXIT_FAILED)
 
 
 @main.command()
 @click.argument("articles", nargs=-1)
-@click.option("--to", "dest", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Restore into this folder (default: the workspace itself).")
-@click.option("--overwrite", is_flag=True, help="Replace files that differ from the backup (default: leave them).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--to", "dest", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--overwrite", is_flag=True)
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def restore(ctx, articles, dest, overwrite, as_json) -> None:
     """Bring originals and outputs back from the backup (all, or only ARTICLE…)."""
@@ -455,7 +639,7 @@ def restore(ctx, articles, dest, overwrite, as_json) -> None:
                 restore_catalog(conn, target, dest)
     except ImgpipeError as err:
         if err.fix == t("backup.restore_damaged.fix"):  # the good files are in place: some items failed
-            stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {err}", soft_wrap=True)
+            stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {esc(err)}", soft_wrap=True)
             sys.exit(EXIT_FAILED)
         fail_usage(err)  # no target, unknown article, unsafe listing: nothing restored
     if as_json:
@@ -463,21 +647,21 @@ def restore(ctx, articles, dest, overwrite, as_json) -> None:
                    "missing": files.missing})
     else:
         out = stderr_console()
-        out.print(t("restore.done", count=len(files), dest=dest), soft_wrap=True)
+        out.print(esc(t("restore.done", count=len(files), dest=dest)), soft_wrap=True)
         if files.kept:
-            out.print(f"[yellow]{t('restore.kept', count=len(files.kept))}[/]")
+            out.print(f"[yellow]{esc(t('restore.kept', count=len(files.kept)))}[/]")
             for p in files.kept:
-                out.print(f"  {p}", soft_wrap=True)
+                out.print(f"  {esc(p)}", soft_wrap=True)
         if files.missing:  # the backup lost them: say which, every one
             out.print(f"[bold red]{t('restore.missing', count=len(files.missing))}[/]", soft_wrap=True)
             for rel in files.missing:
-                out.print(f"  [red]✗[/] {rel}", soft_wrap=True)
+                out.print(f"  [red]✗[/] {esc(rel)}", soft_wrap=True)
     sys.exit(EXIT_FAILED if files.missing else EXIT_OK)
 
 
 @main.command()
-@click.option("--rebuild", is_flag=True, help="Rebuild the catalog from originals/ and output/ (the old one is kept).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--rebuild", is_flag=True)
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def doctor(ctx, rebuild, as_json) -> None:
     """Check the catalog against the files on disk; --rebuild makes a new one from them."""
@@ -489,30 +673,30 @@ def doctor(ctx, rebuild, as_json) -> None:
         try:
             result = rebuild_catalog(ws.root)
         except GlobalFailure as err:  # a full disk: a rebuild would not help
-            stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {err}", soft_wrap=True)
+            stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {esc(err)}", soft_wrap=True)
             sys.exit(EXIT_FAILED)
         except ImgpipeError as err:  # a run or a watcher holds the workspace
             fail_usage(err)
         if as_json:
             emit_json(result.as_dict())
-        out.print(t("doctor.rebuilt", photos=result.photos, outputs=result.outputs))
+        out.print(esc(t("doctor.rebuilt", photos=result.photos, outputs=result.outputs)))
         if result.kept_as:
-            out.print(t("doctor.kept", name=result.kept_as))
+            out.print(esc(t("doctor.kept", name=result.kept_as)))
         for p in result.skipped:
-            out.print(f"[yellow]{t('doctor.skipped', path=p)}[/]", soft_wrap=True)
+            out.print(f"[yellow]{esc(t('doctor.skipped', path=p))}[/]", soft_wrap=True)
         if result.recovered:
             out.print(t("doctor.recovered", photos=result.recovered.get("photos", 0),
                         soldout=result.recovered.get("soldout", 0), listings=result.recovered.get("listings", 0)))
         else:
-            out.print(t("doctor.lost"))
+            out.print(esc(t("doctor.lost")))
         sys.exit(EXIT_OK)
     report = check(ws.root)
     if as_json:
         emit_json(report.as_dict())
     for line in describe(report):
-        out.print(f"[red]✗[/] {line}", soft_wrap=True)
+        out.print(f"[red]✗[/] {esc(line)}", soft_wrap=True)
     if report.catalog_error and not report.disk_full:
-        out.print(t("doctor.fix"))
+        out.print(esc(t("doctor.fix")))
     elif report.ok:
-        out.print(f"[green]✓[/] {t('doctor.ok')}")
+        out.print(f"[green]✓[/] {esc(t('doctor.ok'))}")
     sys.exit(EXIT_OK if report.ok else EXIT_FAILED)

@@ -77,7 +77,7 @@ class Resources:
         logo = settings.watermark.logo
         logo_sha = content_hash(Path(logo) if Path(logo).is_absolute() else ws.root / logo) if logo else ""
         return cls(watermark=fingerprint(settings.fingerprint("watermark"), logo_sha),
-                   font=content_hash(font_path), lang=settings.language, logo_sha=logo_sha)
+                   font=content_hash(font_path), lang=settings.listing_language, logo_sha=logo_sha)
 
 
 # --------------------------------------------------------------------------- analysis inputs

@@ -171,6 +171,16 @@ def _labels(lang: str) -> dict[str, str]:
     return {key: t_in(lang, f"detail.label.{key}") for key in keys}
 
 
+def _font_css(font: Path | None) -> dict[str, str]:
+    """Template values naming the images' font: its file URL and its (Simplified Chinese) family."""
+    if font is None:
+        return {"font_url": "", "font_family": ""}
+    from imgpipe.fonts import font as load_font
+
+    family = load_font(Path(font), 16).getname()[0] or ""
+    return {"font_url": Path(font).resolve().as_uri(), "font_family": re.sub(r'["\\<>;{}]', "", family)}
+
+
 def render_detail_html(
     product: Product,
     page: DetailPageSpec,
@@ -182,8 +192,12 @@ def render_detail_html(
     template_dir: Path | None = None,
     platform_label: str = "",
     warnings: list | None = None,
+    font: Path | None = None,
 ) -> Path:
     """Write the detail page as a self-contained folder; returns `out_dir/index.html`.
+
+    font: the font file the images' text is drawn with; the page uses the same
+    (by its family name when installed, else loaded from the file).
 
     `out_dir` (normally output/<platform>/<article>/page/) gets index.html
     (CSS inline, relative links) and img/ with copies of the images shown.
@@ -249,6 +263,7 @@ def render_detail_html(
         "platform_label": platform_label,
         "width": int(page.width),
         "font_px": int(page.base_font_px),
+        **_font_css(font),
         "sections": sections,
         "header": header,
         "large": large,
@@ -288,6 +303,7 @@ def detail_fingerprint(
     shop_name: str = "",
     template_dir: Path | None = None,
     platform_label: str = "",
+    font: Path | None = None,
 ) -> str:
     """A hash of everything a detail page depends on: unchanged hash -> no re-render needed.
 
@@ -310,6 +326,7 @@ def detail_fingerprint(
         "details": [file_hash(p) for p in images.details],
         "template": file_hash(template_file),
         "text": (lang, shop_name, platform_label),
+        "font": str(font) if font else None,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -470,6 +487,7 @@ def render_detail_page(
     min_quality: int = 30,
     keep_render: Path | None = None,
     session: BrowserSession | None = None,
+    font: Path | None = None,
 ) -> DetailPageResult:
     """HTML page, then (with a browser) the render and its JPEG slices.
 
@@ -480,14 +498,14 @@ def render_detail_page(
     the HTML is still written and `result.skipped` says how to install one.
     keep_render: also save the full-page render there as PNG (for a look).
     session: a running BrowserSession to reuse (saves the ~0.5 s browser
-    start per page in a batch); it wins over `browser`.
+    start per page in a batch); it wins over `browser`. font: the images' font (the page uses it too).
     """
     seconds: dict[str, float] = {}
     warnings: list[ImgpipeError] = []
     start = time.perf_counter()
     html = render_detail_html(
         product, page, images, out_dir, lang=lang, shop_name=shop_name,
-        template_dir=template_dir, platform_label=platform_label, warnings=warnings,
+        template_dir=template_dir, platform_label=platform_label, warnings=warnings, font=font,
     )
     seconds["html"] = time.perf_counter() - start
     result = DetailPageResult(html=html, warnings=warnings, seconds=seconds)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from imgpipe.messages import t
+from imgpipe.messages import Text, t
 
 
 class ImgpipeError(Exception):
@@ -44,13 +44,20 @@ class ImgpipeError(Exception):
         return text
 
     def as_dict(self) -> dict:
-        return {
+        """The error as a record; `message`/`fix` stay `Text` (key + arguments) until shown.
+
+        `key`/`args` name the message for readers of --json that translate it themselves.
+        """
+        out = {
             "file": self.file,
             "row": self.row,
             "field": self.field,
             "message": self.message,
             "fix": self.fix,
         }
+        if isinstance(self.message, Text):
+            out.update(self.message.record())
+        return out
 
 
 class ConfigError(ImgpipeError):

@@ -24,15 +24,21 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Iterable
 
 from imgpipe.errors import ConfigError
-from imgpipe.messages import t
+from imgpipe.messages import get_language, set_language, t
 from imgpipe.render import worker_init
 
 
 class LocalExecutor:
-    """Runs task functions inline (jobs=1) or in a local process pool, results in order."""
+    """Runs task functions inline (jobs=1) or in a local process pool, results in order.
 
-    def __init__(self, jobs: int):
+    language: the interface language every task runs in (messages made in a
+    worker); default the caller's. Passed with each task: a worker process
+    starts fresh and knows nothing of the coordinator's settings.
+    """
+
+    def __init__(self, jobs: int, language: str | None = None):
         self.jobs = max(1, jobs)
+        self.language = language or get_language()
         self._pool: ProcessPoolExecutor | None = None
 
     def map(self, fn, items: list, *args, crashed=None) -> Iterable:
@@ -46,11 +52,11 @@ class LocalExecutor:
         if self.jobs == 1 or len(items) <= 1:
             worker_init()
             for item in items:
-                yield fn(item, *args)
+                yield _in_language(self.language, fn, item, *args)
             return
         pending = list(items)
         while pending:
-            futures = [self._get_pool().submit(fn, item, *args) for item in pending]
+            futures = [self._get_pool().submit(_in_language, self.language, fn, item, *args) for item in pending]
             for index, (item, fut) in enumerate(zip(pending, futures)):
                 try:
                     result = fut.result()
@@ -67,7 +73,7 @@ class LocalExecutor:
 
     def _alone(self, fn, item, args, crashed):
         try:
-            return self._get_pool().submit(fn, item, *args).result()
+            return self._get_pool().submit(_in_language, self.language, fn, item, *args).result()
         except BrokenProcessPool as exc:
             self._reset_pool()
             return crashed(item, exc)
@@ -138,12 +144,22 @@ def _follow(coordinator: int) -> None:
             os._exit(1)  # nothing of ours is half-written: outputs are written atomically
 
 
-def _init_and_call(fn, item, *args):
+def _in_language(language: str, fn, item, *args):
+    """fn(item, *args) with the interface language set: a worker process has no settings of its own."""
+    before = get_language()
+    set_language(language)
+    try:
+        return fn(item, *args)
+    finally:  # inline (jobs=1) tasks run in the coordinator: leave its language as it was
+        set_language(before)
+
+
+def _init_and_call(language: str, fn, item, *args):
     """Run one task on a Dask worker with the same library-thread pinning as the local pool."""
     from imgpipe.render import worker_init
 
     worker_init()
-    return fn(item, *args)
+    return _in_language(language, fn, item, *args)
 
 
 class DaskExecutor:
@@ -154,7 +170,8 @@ class DaskExecutor:
     the local pool, so the catalog is written in the same order.
     """
 
-    def __init__(self, scheduler):
+    def __init__(self, scheduler, language: str | None = None):
+        self.language = language or get_language()
         try:
             from distributed import Client
         except ImportError:
@@ -179,7 +196,8 @@ class DaskExecutor:
             return
         # the shared arguments (render context, paths) go to the cluster once, not once per photo
         shared = [self.client.scatter(a, broadcast=True) if _big(a) else a for a in args]
-        futures = self.client.map(_init_and_call, [fn] * len(items), items, *[[a] * len(items) for a in shared],
+        futures = self.client.map(_init_and_call, [self.language] * len(items), [fn] * len(items), items,
+                                  *[[a] * len(items) for a in shared],
                                   pure=False)
         try:
             for item, fut in zip(items, futures):
@@ -202,11 +220,14 @@ def _big(value) -> bool:
     return not isinstance(value, (str, int, float, bool, type(None))) and not hasattr(value, "__fspath__")
 
 
-def make_executor(jobs: int, executor: str = "local", scheduler=None):
-    """The executor `run` uses: "local" (process pool / inline) or "dask"."""
+def make_executor(jobs: int, executor: str = "local", scheduler=None, language: str | None = None):
+    """The executor `run` uses: "local" (process pool / inline) or "dask".
+
+    language: the interface language of messages made by tasks (settings.language).
+    """
     if executor == "dask":
-        return DaskExecutor(scheduler)
+        return DaskExecutor(scheduler, language)
     if executor not in ("local", None, ""):
         raise ConfigError(t("dask.unknown_executor", name=executor), field="executor",
                           fix=t("dask.unknown_executor.fix"))
-    return LocalExecutor(jobs)
+    return LocalExecutor(jobs, language)

@@ -1,20 +1,27 @@
-"""Finding a font that draws Chinese, and checking it has every glyph we draw.
+"""Finding a font that draws Chinese and may be used on product images, and checking its glyphs.
 
-Resolution order (issue 4): the font in `imgpipe.toml` ([fonts] path), then a
-CJK font found on this machine (Windows, macOS, Linux, then `fc-match`), then a
-clear error saying how to install one. Before any text is drawn, `check_text`
-makes sure the font has a glyph for every character, so a picture never shows
-empty boxes (tofu); the error names the missing characters.
+Resolution order: the font in `imgpipe.toml` ([fonts] path), then a CJK
+font free for commercial use found on this machine (font folders of
+Windows, macOS and Linux, then `fc-match`), then a clear error saying which
+font to install and how on this OS. Fonts that come with an operating
+system (Microsoft YaHei, SimSun, SimHei, PingFang, Hiragino, the ST* faces)
+are licensed for showing text on that computer, not for commercial images;
+font owners have sued shops over exactly that, so they are never picked by
+default, and a configured one gets a warning (`font_warning`). Before any
+text is drawn, `check_text` makes sure the font has a glyph for every
+character, so a picture never shows empty boxes (tofu).
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import ImageFont
@@ -22,37 +29,99 @@ from PIL import ImageFont
 from imgpipe.errors import ImgpipeError
 from imgpipe.messages import t
 
-# Candidates in order of preference per OS. Simplified Chinese faces first:
-# the shop writes Simplified Chinese, and Traditional/Japanese faces draw some
-# shared characters (e.g. 说, 门) with different shapes.
-_WINDOWS_FONTS = ("msyh.ttc", "msyh.ttf", "simhei.ttf", "simsun.ttc", "Deng.ttf", "simkai.ttf")
-_MAC_FONTS = (
-    "/System/Library/Fonts/PingFang.ttc",
-    "/Library/Fonts/PingFang.ttc",
-    "/System/Library/Fonts/Hiragino Sans GB.ttc",
-    "/Library/Fonts/Hiragino Sans GB.ttc",
-    "/System/Library/Fonts/STHeiti Medium.ttc",
-    "/System/Library/Fonts/STHeiti Light.ttc",
-    "/Library/Fonts/Arial Unicode.ttf",
-    "/System/Library/Fonts/Supplemental/Songti.ttc",
-)
-_LINUX_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
-# file-name patterns searched under the Linux font folders, best first
-_LINUX_NAMES = (
-    "NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf", "NotoSansSC-Regular.otf",
-    "NotoSansCJK*.ttc", "NotoSansSC*", "NotoSerifCJK-Regular.ttc", "NotoSerifCJK*.ttc",
-    "wqy-microhei.ttc", "wqy-zenhei.ttc", "wqy*.ttc", "DroidSansFallbackFull.ttf", "SourceHanSans*",
-)
 _FONT_SUFFIXES = (".ttf", ".ttc", ".otf", ".otc")
 
 
-def resolve_font(configured: str | Path | None = None) -> Path:
+@dataclass(frozen=True)
+class FreeFont:
+    """A CJK face free for commercial use, found by its file name (lower case regex)."""
+
+    name: str
+    licence: str
+    pattern: str
+
+
+# best first: Simplified Chinese sans faces (the shop writes Simplified Chinese;
+# Traditional/Japanese faces draw shared characters such as 说, 门 differently)
+FREE_FONTS = (
+    FreeFont("Noto Sans CJK SC", "SIL OFL 1.1", r"notosanscjk(sc)?-regular\.(ttc|otc|otf)"),
+    FreeFont("Noto Sans SC", "SIL OFL 1.1", r"notosanssc(\[wght\])?(-regular)?\.(otf|ttf)"),
+    FreeFont("Source Han Sans SC", "SIL OFL 1.1", r"sourcehansans(sc|cn)?-regular\.(ttc|otc|otf)"),
+    FreeFont("Noto Sans CJK", "SIL OFL 1.1", r"notosanscjk.*\.(ttc|otc|otf)"),
+    FreeFont("Source Han Sans", "SIL OFL 1.1", r"sourcehansans.*\.(ttc|otc|otf|ttf)"),
+    FreeFont("Alibaba PuHuiTi", "Alibaba PuHuiTi licence (free for commercial use)",
+             r"alibaba[-_ ]?puhuiti.*(regular|55).*\.(ttf|otf)"),
+    FreeFont("Alibaba PuHuiTi", "Alibaba PuHuiTi licence (free for commercial use)", r"alibaba[-_ ]?puhuiti.*\.(ttf|otf)"),
+    FreeFont("HarmonyOS Sans SC", "HarmonyOS Sans licence (free for commercial use)",
+             r"harmonyos[-_ ]?sans[-_ ]?sc[-_ ]?regular\.ttf"),
+    FreeFont("HarmonyOS Sans SC", "HarmonyOS Sans licence (free for commercial use)", r"harmonyos[-_ ]?sans[-_ ]?sc.*\.ttf"),
+    FreeFont("LXGW WenKai", "SIL OFL 1.1", r"lxgwwenkai(gb)?-regular\.ttf"),
+    FreeFont("LXGW WenKai", "SIL OFL 1.1", r"lxgw.*\.ttf"),
+    FreeFont("Noto Serif CJK", "SIL OFL 1.1", r"notoserifcjk.*\.(ttc|otc|otf)"),
+    FreeFont("Source Han Serif", "SIL OFL 1.1", r"sourcehanserif.*\.(ttc|otc|otf)"),
+    FreeFont("WenQuanYi Micro Hei", "Apache 2.0 / GPL 3 with font exception", r"wqy-microhei\.ttc"),
+    FreeFont("WenQuanYi Zen Hei", "GPL 2 with font embedding exception", r"wqy-zenhei\.ttc"),
+    FreeFont("Droid Sans Fallback", "Apache 2.0", r"droidsansfallback(full)?\.ttf"),
+)
+
+# fonts that come with an operating system or are sold: (file-name/family regex, name, owner)
+RESTRICTED_FONTS = (
+    (r"^msyh|microsoft ?yahei|微软雅黑", "Microsoft YaHei", "Microsoft / 方正 Founder"),
+    (r"^msjh|jhenghei", "Microsoft JhengHei", "Microsoft"),
+    (r"^n?simsun|^新?宋体$", "SimSun", "中易 Zhongyi"),
+    (r"^simhei|^黑体$", "SimHei", "中易 Zhongyi"),
+    (r"^simkai|^kaiti|^楷体", "KaiTi", "中易 Zhongyi"),
+    (r"^simfang|^fangsong|^仿宋", "FangSong", "中易 Zhongyi"),
+    (r"^deng[bl]?$|dengxian|等线", "DengXian", "Microsoft / 方正 Founder"),
+    (r"mingliu", "MingLiU", "Microsoft / DynaComware"),
+    (r"pingfang|苹方", "PingFang", "Apple"),
+    (r"hiragino", "Hiragino", "SCREEN / Apple"),
+    (r"^st(heiti|song|kaiti|fangsong|xihei|zhongsong)|华文", "华文 (ST) fonts", "常州华文 SinoType"),
+    (r"^songti|^heiti|^lantinghei|^yuanti", "Apple system Chinese fonts", "Apple"),
+    (r"arial ?unicode", "Arial Unicode MS", "Monotype"),
+    (r"^fz|方正", "方正 Founder fonts", "方正 Founder"),
+    (r"^hy|汉仪", "汉仪 Hanyi fonts", "汉仪 Hanyi"),
+)
+
+
+def restricted_font(path: Path) -> tuple[str, str] | None:
+    """(font name, owner) when `path` is a system or commercial face, not free for product images."""
+    names = [Path(path).stem.lower()]
+    try:
+        names.append(" ".join(ImageFont.truetype(str(path), 16, index=_face_index(Path(path))).getname()).lower())
+    except (OSError, ImgpipeError):
+        pass
+    for pattern, name, owner in RESTRICTED_FONTS:
+        if any(re.search(pattern, n) for n in names):
+            return name, owner
+    return None
+
+
+def free_font(path: Path) -> FreeFont | None:
+    """The FREE_FONTS entry whose file name `path` has, if any."""
+    name = Path(path).name.lower()
+    return next((f for f in FREE_FONTS if re.fullmatch(f.pattern, name)), None)
+
+
+def font_warning(path: Path) -> ImgpipeError | None:
+    """A warning naming the font and why, when the font in use is not free for commercial images."""
+    found = restricted_font(path)
+    if not found:
+        return None
+    name, owner = found
+    return ImgpipeError(t("font.restricted", font=name, owner=owner), file=path, field="fonts.path",
+                        fix=t("font.restricted.fix"))
+
+
+def resolve_font(configured: str | Path | None = None, font_dirs: list[Path] | None = None) -> Path:
     """The font file to draw all text with.
 
-    `configured` (the [fonts] path setting) wins; a configured file that does
-    not exist is an error naming it, never a silent fallback. Empty/None: the
-    first CJK font found on this machine. Raises ImgpipeError with install
-    instructions for each OS when there is none. Call it once at start.
+    `configured` (the [fonts] path setting) wins, whatever its licence
+    (`font_warning` says when it is not free); a configured file that does
+    not exist is an error naming it, never a silent fallback. Empty/None:
+    the best font of FREE_FONTS in `font_dirs` (default: this machine's font
+    folders). Raises ImgpipeError saying what to install on this OS when
+    there is none. Call it once at start.
     """
     if configured:
         path = Path(configured).expanduser()
@@ -63,36 +132,56 @@ def resolve_font(configured: str | Path | None = None) -> Path:
             )
         _face_index(path)  # unreadable files fail here, at start
         return path
-    for candidate in system_font_candidates():
+    for candidate in system_font_candidates(font_dirs):
         if candidate.is_file():
             try:
                 _face_index(candidate)
             except ImgpipeError:
                 continue
             return candidate
-    raise ImgpipeError(t("font.none_found"), field="fonts.path", fix=t("font.none_found.fix"))
+    raise ImgpipeError(t("font.none_found"), field="fonts.path", fix=install_hint())
 
 
-def system_font_candidates() -> list[Path]:
-    """CJK font files that may exist on this machine, best first (not checked to exist)."""
-    found: list[Path] = []
+def install_hint(platform: str | None = None) -> str:
+    """How to install a free CJK font on `platform` (default: this one)."""
+    platform = platform or sys.platform
+    if platform.startswith("win"):
+        return t("font.install.windows")
+    if platform == "darwin":
+        return t("font.install.macos")
+    return t("font.install.linux")
+
+
+def font_dirs_of_this_machine() -> list[Path]:
+    """Where fonts are installed on this OS (system-wide and per user)."""
     if sys.platform.startswith("win"):
-        windir = Path(os.environ.get("WINDIR", "C:/Windows")) / "Fonts"
-        local = Path(os.environ.get("LOCALAPPDATA", "")) / "Microsoft/Windows/Fonts"
-        for name in _WINDOWS_FONTS:
-            found += [windir / name, local / name]
-    elif sys.platform == "darwin":
-        found += [Path(p) for p in _MAC_FONTS]
-    for folder in _LINUX_DIRS:
-        root = Path(folder).expanduser()
-        if not root.is_dir():
-            continue
-        for pattern in _LINUX_NAMES:
-            found += sorted(root.rglob(pattern))
-    matched = _fc_match()
-    if matched:
-        found.append(matched)
-    return found
+        return [Path(os.environ.get("WINDIR", "C:/Windows")) / "Fonts",
+                Path(os.environ.get("LOCALAPPDATA", "")) / "Microsoft/Windows/Fonts"]
+    if sys.platform == "darwin":
+        return [Path("~/Library/Fonts").expanduser(), Path("/Library/Fonts"), Path("/System/Library/Fonts"),
+                Path("/opt/homebrew/share/fonts"), Path("/usr/local/share/fonts")]
+    return [Path(p).expanduser() for p in ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts",
+                                           "~/.fonts")]
+
+
+def system_font_candidates(font_dirs: list[Path] | None = None) -> list[Path]:
+    """Free CJK font files in `font_dirs` (default: this machine's), best first; then fontconfig's.
+
+    Only fonts free for commercial use are candidates; fontconfig's answer
+    counts only when it is one of them.
+    """
+    files = []
+    for root in font_dirs if font_dirs is not None else font_dirs_of_this_machine():
+        if root.is_dir():
+            files += [p for p in root.rglob("*") if p.suffix.lower() in _FONT_SUFFIXES]
+    ranked = []
+    for entry in FREE_FONTS:
+        ranked += sorted(p for p in files if re.fullmatch(entry.pattern, p.name.lower()) and p not in ranked)
+    if font_dirs is None:
+        matched = _fc_match()
+        if matched and free_font(matched) and matched not in ranked:
+            ranked.append(matched)
+    return ranked
 
 
 def _fc_match() -> Path | None:

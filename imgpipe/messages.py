@@ -1,19 +1,31 @@
 """Every user-facing string, in Simplified Chinese and English.
 
-`t("key", name=value)` returns the text in the current language (`zh` by
-default, set from `language` in imgpipe.toml via `set_language`). Keys are
-grouped by the module that uses them; add new ones to the matching section.
-A key missing from the table is a bug, so `t` raises KeyError rather than
-printing something half-translated.
+Two languages are in play (settings `language` and `listing_language`):
+the interface language of the CLI, reports and board, and the language of
+the text drawn on images and pages. `t("key", name=value)` gives a message
+in the interface language (`zh` by default; a front end sets it from
+`language` via `set_language`); `t_in(lang, …)` in a language passed
+explicitly, which is how listing text is made.
+
+A message made by `t` is a `Text`: a str that also remembers its key and
+arguments. It survives pickling to and from worker processes as key +
+arguments, and `localise(text, lang)` shows it again in any language, so a
+message made in a worker is shown in the language of the front end that
+prints it. Keys are grouped by the module that uses them; add new ones to
+the matching section. A key missing from the table is a bug, so `t` raises
+KeyError rather than printing something half-translated.
 """
 
 from __future__ import annotations
+
+from pathlib import PurePath
 
 LANGUAGES = ("zh", "en")
 _language = "zh"
 
 
 def set_language(lang: str) -> None:
+    """Set this process's interface language (front ends; workers get it passed in)."""
     global _language
     if lang not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, not {lang!r}")
@@ -24,16 +36,79 @@ def get_language() -> str:
     return _language
 
 
-def t(msg_id: str, /, **fields) -> str:
-    """The message `msg_id` in the current language, with `{fields}` filled in."""
-    return t_in(_language, msg_id, **fields)
+class Text(str):
+    """A message shown in one language that keeps its key and arguments.
+
+    Behaves as the str it was rendered to; `.key` and `.args` let a front
+    end render it again (`localise`). Pickles as key + arguments.
+    """
+
+    __slots__ = ("key", "args")
+
+    def __new__(cls, key: str, args: dict, rendered: str):
+        obj = super().__new__(cls, rendered)
+        obj.key = key
+        obj.args = args
+        return obj
+
+    def __reduce__(self):
+        return (Text, (self.key, {k: _portable(v) for k, v in self.args.items()}, str(self)))
+
+    def in_language(self, lang: str) -> str:
+        return t_in(lang, self.key, **self.args)
+
+    def record(self) -> dict:
+        """{"key", "args"} with JSON-safe arguments, for --json and reports."""
+        return {"key": self.key, "args": {k: _jsonable(v) for k, v in self.args.items()}}
+
+
+def _portable(value):
+    """An argument as it crosses processes: plain data kept, anything else (exceptions…) as text."""
+    if isinstance(value, (str, int, float, bool, type(None), PurePath)):
+        return value
+    if isinstance(value, (list, tuple)) and all(isinstance(v, (str, int, float, bool, type(None))) for v in value):
+        return value
+    return str(value)
+
+
+def _jsonable(value):
+    if isinstance(value, Text):
+        return value.record()
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+def t(msg_id: str, /, **fields) -> Text:
+    """The message `msg_id` in the interface language, with `{fields}` filled in."""
+    return Text(msg_id, fields, t_in(_language, msg_id, **fields))
 
 
 def t_in(lang: str, msg_id: str, /, **fields) -> str:
-    """The message `msg_id` in `lang` ("zh" or "en")."""
+    """The message `msg_id` in `lang` ("zh" or "en"); `Text` arguments follow it into `lang`."""
     zh, en = MESSAGES[msg_id]
     text = zh if lang == "zh" else en
-    return text.format(**fields) if fields else text
+    if not fields:
+        return text
+    return text.format(**{k: localise(v, lang) for k, v in fields.items()})
+
+
+def localise(value, lang: str | None = None):
+    """`value` in `lang` (default: the interface language) when it is a `Text`; else as it is.
+
+    Front ends pass every message that came from elsewhere (a worker, a stored
+    record) through this before showing it.
+    """
+    if isinstance(value, Text):
+        return value.in_language(lang or _language)
+    return value
+
+
+def localise_record(record: dict, lang: str | None = None) -> dict:
+    """An error/warning record ({file, message, fix, …}) with its texts in `lang`."""
+    return {k: localise(v, lang) for k, v in record.items()}
 
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -52,12 +127,144 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "先运行 imgpipe init 目录，或用 -w 指定工作区",
         "run `imgpipe init DIR` first, or name the workspace with -w",
     ),
+    # --- command line (cli.py): command and option help, keyed cli.<command>[.<option>] ---
+    "cli.main": (
+        "imgpipe：产品照片进，天猫、京东、1688 上架所需的每一张图出。",
+        "imgpipe: product photos in, every image a Tmall, JD and 1688 listing needs out.",
+    ),
+    "cli.main.workspace": ("工作区文件夹（默认：当前文件夹）。", "Workspace folder (default: the current one)."),
+    "cli.options_metavar": ("[选项]", "[OPTIONS]"),
+    "cli.opt.as_json": ("在标准输出打印一份 JSON 文档。", "Print one JSON document on stdout."),
+    "cli.opt.platforms": ("只处理这个平台（可重复）。", "Only this platform (repeatable)."),
+    "cli.opt.articles": ("只处理这个货号（可重复）。", "Only this article (repeatable)."),
+    "cli.opt.jobs": ("工作进程数（默认：CPU 核数）。", "Worker processes (default: CPU count)."),
+    "cli.opt.no_backup": ("结束时不备份。", "Skip the backup at the end."),
+    "cli.init": (
+        "在 DIRECTORY 中新建工作区（文件夹、imgpipe.toml、空商品表；已有的不会覆盖）。",
+        "Create a workspace in DIRECTORY (folders, imgpipe.toml, an empty sheet; never overwrites one).",
+    ),
+    "cli.init.demo": ("同时放入示例店铺：商品表和 inbox/ 中的照片。", "Also fill it with the sample shop: sheet and photos in inbox/."),
+    "cli.run": (
+        "处理一次：归档 inbox/ 的新照片，生成所有新增或改动的图片和详情页，然后备份。",
+        "One pass: archive new photos from inbox/, make every new or changed image and detail page, back up.",
+    ),
+    "cli.run.dry_run": ("只列出将要做的事，不写入任何文件。", "Say what would happen; write nothing."),
+    "cli.run.executor": ("在哪里处理照片：本机进程（local）或 Dask 集群（dask）。", "Where photos are processed: local processes, or a Dask cluster."),
+    "cli.run.scheduler": ("--executor dask 的调度器地址，例如 tcp://主机:8786。", "Dask scheduler address for --executor dask, e.g. tcp://HOST:8786."),
+    "cli.watch": (
+        "热文件夹：照片一放进 inbox/ 就自动处理，直到按 Ctrl-C。",
+        "The hot folder: process photos as they arrive in inbox/, until Ctrl-C.",
+    ),
+    "cli.watch.poll": (
+        "定时扫描文件夹而不等系统事件（SMB/NFS 共享、映射的 Windows 网络驱动器）。",
+        "Scan the folder instead of waiting for system events (SMB/NFS shares, mapped Windows drives).",
+    ),
+    "cli.watch.settle": (
+        "文件需保持不变多少秒才处理（默认：imgpipe.toml 的 [watch]）。",
+        "Seconds a file must stay unchanged before it is taken (default: imgpipe.toml [watch]).",
+    ),
+    "cli.watch.no_backup": ("每批处理后不备份。", "Skip the backup after each batch."),
+    "cli.validate": (
+        "上传前检查每个货号在每个平台的图片和资料；报告写入 reports/（有错误时退出码 1）。",
+        "Pre-upload check of every article per platform; reports go to reports/ (exit 1 on any error).",
+    ),
+    "cli.status": (
+        "三天看板：每个货号的到货日、截止日、状态和用时，最紧急的在前。",
+        "The three-day board: arrival, due date, state and timing per article, most urgent first.",
+    ),
+    "cli.status.today": ("从这一天算起（默认：今天）。", "Count from this day (default: today)."),
+    "cli.listed": ("把 ARTICLE 标记为已上架（在售），看板就知道它已完成。", "Mark ARTICLE as listed (on sale), so the board knows it is done."),
+    "cli.listed.platforms": ("只标记这个平台（可重复；默认：所有启用的平台）。", "Only this platform (repeatable; default: all enabled)."),
+    "cli.listed.on_date": ("上架日期（默认：今天）。", "Listed on this day (default: today)."),
+    "cli.soldout": (
+        "把 ARTICLE 的某个颜色、尺码或整个货号标记为售罄：图片加上售罄标记，文件名不变。",
+        "Mark a colour, size or the whole ARTICLE sold out: overlays on the images, file names kept.",
+    ),
+    "cli.restock": (
+        "撤销 soldout：重新生成不带该售罄标记的图片，文件名不变。",
+        "Undo `soldout`: the images are made again without that overlay, file names kept.",
+    ),
+    "cli.soldout.colour": ("颜色，与商品表一致。", "The colour, as in the product sheet."),
+    "cli.soldout.size": ("尺码，与商品表一致（单独使用时在大图上划掉）。", "The size, as in the product sheet (alone: struck on the large image)."),
+    "cli.soldout.whole": ("整个货号。", "The whole article."),
+    "cli.soldout.dry_run": ("只列出将会改写的文件，不做任何改动。", "List the files that would change; change nothing."),
+    "cli.backup": (
+        "把原图和输出复制到备份位置（逐个校验哈希），或用 --verify 检查备份。",
+        "Copy originals and outputs to the backup target (verified by hash), or check it (--verify).",
+    ),
+    "cli.backup.verify": ("重新计算备份中每个文件的哈希，报告缺失或改动的文件。", "Re-hash every file on the target; report missing or changed ones."),
+    "cli.restore": (
+        "从备份取回原图和输出（全部，或只取 ARTICLE…）。",
+        "Bring originals and outputs back from the backup (all, or only ARTICLE…).",
+    ),
+    "cli.restore.dest": ("恢复到这个文件夹（默认：工作区本身）。", "Restore into this folder (default: the workspace itself)."),
+    "cli.restore.overwrite": ("替换与备份不同的文件（默认：保留它们）。", "Replace files that differ from the backup (default: leave them)."),
+    "cli.correct": (
+        "只做颜色校正，可用于任意文件（不需要工作区）。",
+        "Colour correction alone, on any files (no workspace needed).",
+    ),
+    "cli.correct.out_dir": ("校正后副本的存放文件夹（文件名不变）。", "Folder for the corrected copies (same file names)."),
+    "cli.correct.reference": ("同一光线下拍的灰卡或色卡照片。", "A grey-card or colour-chart shot taken under the same light."),
+    "cli.correct.strength": ("校正力度，0–1。", "Share of the correction applied, 0–1."),
+    "cli.correct.lang": ("提示信息的语言（zh 或 en；工作区外没有 imgpipe.toml 可读，默认中文）。",
+                         "Language of messages (zh or en; outside a workspace there is no imgpipe.toml to say; default zh)."),
+    "cli.doctor": (
+        "核对目录与磁盘上的文件；--rebuild 从文件重建目录。",
+        "Check the catalog against the files on disk; --rebuild makes a new one from them.",
+    ),
+    "cli.doctor.rebuild": ("从 originals/ 和 output/ 重建目录（旧目录保留）。", "Rebuild the catalog from originals/ and output/ (the old one is kept)."),
+    # click's own texts (usage errors, headings), keyed click.*; the English side is click's exact text
+    "click.usage": ("用法:", "Usage:"),
+    "click.options": ("选项", "Options"),
+    "click.commands": ("命令", "Commands"),
+    "click.positional": ("位置参数", "Positional arguments"),
+    "click.help_option": ("显示本帮助并退出。", "Show this message and exit."),
+    "click.version_option": ("显示版本号并退出。", "Show the version and exit."),
+    "click.version": ("%(prog)s，版本 %(version)s", "%(prog)s, version %(version)s"),
+    "click.error": ("错误：{message}", "Error: {message}"),
+    "click.try_help": ("运行 '{command} {option}' 查看帮助。", "Try '{command} {option}' for help."),
+    "click.missing_argument": ("缺少参数", "Missing argument"),
+    "click.missing_option": ("缺少选项", "Missing option"),
+    "click.missing_parameter": ("缺少参数", "Missing parameter"),
+    "click.missing_type": ("缺少 {param_type}", "Missing {param_type}"),
+    "click.missing_named": ("缺少参数：{param_name}", "Missing parameter: {param_name}"),
+    "click.missing_command": ("缺少命令。", "Missing command."),
+    "click.no_command": ("没有名为 {name!r} 的命令。", "No such command {name!r}."),
+    "click.no_option": ("没有选项 {name!r}。", "No such option {name!r}."),
+    "click.no_value": ("选项 {name!r} 不接受值。", "Option {name!r} does not take a value."),
+    "click.invalid_for": ("{param_hint} 的值无效：{message}", "Invalid value for {param_hint}: {message}"),
+    "click.invalid": ("值无效：{message}", "Invalid value: {message}"),
+    "click.range": ("{value} 不在范围 {range} 内。", "{value} is not in the range {range}."),
+    "click.not_number": ("{value!r} 不是有效的 {number_type}。", "{value!r} is not a valid {number_type}."),
+    "click.not_exists": ("{name} {filename!r} 不存在。", "{name} {filename!r} does not exist."),
+    "click.is_dir": ("{name} {filename!r} 是文件夹。", "{name} {filename!r} is a directory."),
+    "click.is_file": ("{name} {filename!r} 是文件。", "{name} {filename!r} is a file."),
+    "click.aborted": ("已中止！", "Aborted!"),
+    "click.default": ("默认：{default}", "default: {default}"),
+    "click.file": ("文件", "file"),
+    "click.directory": ("文件夹", "directory"),
+    "click.path": ("路径", "path"),
+    "click.extra_args.one": ("多余的参数（{args}）", "Got unexpected extra argument ({args})"),
+    "click.extra_args.many": ("多余的参数（{args}）", "Got unexpected extra arguments ({args})"),
+    "click.needs_value.one": ("选项 {name!r} 需要一个值。", "Option {name!r} requires an argument."),
+    "click.needs_value.many": ("选项 {name!r} 需要 {nargs} 个值。", "Option {name!r} requires {nargs} arguments."),
+    "click.did_you_mean.one": ("是不是 {possibility}？", "Did you mean {possibility}?"),
+    "click.did_you_mean.many": ("（是不是其中之一：{possibilities}？）", "(Did you mean one of: {possibilities}?)"),
+    "click.not_choice.one": ("{value!r} 不是 {choice}。", "{value!r} is not {choice}."),
+    "click.not_choice.many": ("{value!r} 不是 {choices} 之一。", "{value!r} is not one of {choices}."),
     # --- settings and profiles (settings.py, profiles.py) ---
     "config.toml_syntax": ("TOML 语法错误：{detail}", "TOML syntax error: {detail}"),
     "config.unknown_key": ("未知的设置项「{key}」", "unknown setting '{key}'"),
     "config.unknown_key.fix": ("可用的设置项：{known}", "known settings: {known}"),
     "config.wrong_type": ("「{key}」应为 {expected}，实际为 {got!r}", "'{key}' must be {expected}, got {got!r}"),
     "config.bad_value": ("「{key}」的值 {got!r} 不合理：{why}", "'{key}' has an impossible value {got!r}: {why}"),
+    "config.bad_key": ("「{key}」的设置不合理：{why}", "'{key}' is not possible: {why}"),
+    "config.type.bool": ("true 或 false", "true/false"),
+    "config.type.int": ("整数", "an integer"),
+    "config.type.float": ("数字", "a number"),
+    "config.type.str": ("文本（加引号）", "text (in quotes)"),
+    "config.type.list": ("列表 [...]", "a list [...]"),
+    "config.type.table": ("表 [...] 或 {...}", "a table [...] or {...}"),
     "config.unknown_platform": ("未知平台「{name}」", "unknown platform '{name}'"),
     "config.unknown_platform.fix": (
         "已有平台：{known}；新平台请在 profiles/ 中添加 {name}.toml",
@@ -373,16 +580,42 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "set [fonts] path in imgpipe.toml to an existing .ttf/.otf/.ttc with Chinese glyphs, or leave it empty to find one",
     ),
     "font.unreadable": ("无法读取字体 {path}：{detail}", "cannot read font {path}: {detail}"),
-    "font.none_found": ("本机没有找到含中文字形的字体", "no font with Chinese glyphs found on this computer"),
-    "font.none_found.fix": (
-        "Windows：系统自带微软雅黑（C:/Windows/Fonts/msyh.ttc），若被删除请重新安装；"
-        "macOS：系统自带苹方 PingFang；"
-        "Linux：sudo apt-get install fonts-noto-cjk（Debian/Ubuntu）或 sudo dnf install google-noto-sans-cjk-fonts（Fedora）；"
-        "也可以在 imgpipe.toml 的 [fonts] path 指定字体文件",
-        "Windows: Microsoft YaHei ships with Windows (C:/Windows/Fonts/msyh.ttc), reinstall it if removed; "
-        "macOS: PingFang ships with macOS; "
-        "Linux: sudo apt-get install fonts-noto-cjk (Debian/Ubuntu) or sudo dnf install google-noto-sans-cjk-fonts (Fedora); "
+    "font.none_found": (
+        "本机没有找到可免费商用的中文字体（系统自带的微软雅黑、宋体、黑体、苹方等不能用于商品图片）",
+        "no Chinese font free for commercial use on this computer (system fonts such as Microsoft YaHei, "
+        "SimSun, SimHei or PingFang may not be used on product images)",
+    ),
+    "font.install.linux": (
+        "安装思源黑体 / Noto Sans CJK：$(command -v sudo) apt-get install -y fonts-noto-cjk（Debian/Ubuntu），"
+        "或 sudo dnf install google-noto-sans-cjk-fonts（Fedora）；也可在 imgpipe.toml 的 [fonts] path 指定字体文件",
+        "install Noto Sans CJK (Source Han Sans): $(command -v sudo) apt-get install -y fonts-noto-cjk (Debian/Ubuntu) "
+        "or sudo dnf install google-noto-sans-cjk-fonts (Fedora); or name a font file in [fonts] path in imgpipe.toml",
+    ),
+    "font.install.windows": (
+        "从 https://fonts.google.com/noto/specimen/Noto+Sans+SC 下载 Noto Sans SC（或阿里巴巴普惠体、HarmonyOS Sans SC），"
+        "解压后右键字体文件 →「为所有用户安装」；也可在 imgpipe.toml 的 [fonts] path 指定字体文件",
+        "download Noto Sans SC from https://fonts.google.com/noto/specimen/Noto+Sans+SC (or Alibaba PuHuiTi, "
+        "HarmonyOS Sans SC), unzip, right-click the font file → \"Install for all users\"; "
         "or name a font file in [fonts] path in imgpipe.toml",
+    ),
+    "font.install.macos": (
+        "brew install --cask font-noto-sans-cjk-sc，或从 https://fonts.google.com/noto/specimen/Noto+Sans+SC 下载后"
+        "双击字体文件安装；也可在 imgpipe.toml 的 [fonts] path 指定字体文件",
+        "brew install --cask font-noto-sans-cjk-sc, or download Noto Sans SC from "
+        "https://fonts.google.com/noto/specimen/Noto+Sans+SC and double-click the font file; "
+        "or name a font file in [fonts] path in imgpipe.toml",
+    ),
+    "font.restricted": (
+        "字体 {font}（版权属 {owner}）不可免费用于商品图片：系统自带字体只授权在本机显示，不包含商业图片用途，"
+        "已有字体公司就电商图片起诉店铺",
+        "font {font} (owned by {owner}) is not free for product images: a system font is licensed for display "
+        "on that computer, not for commercial images, and font owners have sued shops over exactly this",
+    ),
+    "font.restricted.fix": (
+        "在 imgpipe.toml 的 [fonts] path 改用可免费商用的字体（思源黑体 / Noto Sans CJK SC、阿里巴巴普惠体、"
+        "HarmonyOS Sans SC、霞鹜文楷），或确认已购买该字体的商用授权",
+        "set [fonts] path in imgpipe.toml to a font free for commercial use (Noto Sans CJK SC / Source Han Sans, "
+        "Alibaba PuHuiTi, HarmonyOS Sans SC, LXGW WenKai), or make sure you have bought a commercial licence for it",
     ),
     "font.missing_glyphs": (
         "字体 {font} 无法显示{where}中的字符：{chars}",
@@ -601,6 +834,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "soldout.variant_all": ("整个货号", "whole article"),
     "soldout.marked": ("{article} {variant}：已标记售罄", "{article} {variant}: marked sold out"),
     "soldout.restocked": ("{article} {variant}：已恢复有货", "{article} {variant}: back in stock"),
+    "soldout.would_mark": ("试运行：{article} {variant} 将被标记售罄（未做任何改动）", "dry run: {article} {variant} would be marked sold out (nothing changed)"),
+    "soldout.would_restock": ("试运行：{article} {variant} 将恢复有货（未做任何改动）", "dry run: {article} {variant} would be back in stock (nothing changed)"),
     "soldout.already": ("{article} {variant}：状态未变，无需改图", "{article} {variant}: already so, no image changes"),
     "soldout.would_change": ("将改写 {count} 个文件（文件名不变）：", "{count} files would be rewritten (same names):"),
     "soldout.changed": ("已改写 {count} 个文件（文件名不变）：", "{count} files rewritten (same names):"),

@@ -53,9 +53,10 @@ def page_fingerprint(ws, product, profile, images: DetailImages, mode: str) -> s
 
     mode: "slices" (rendered by a browser and cut) or "html" (no browser).
     """
-    lang = ws.settings.language
+    lang = ws.settings.listing_language
     return detail_fingerprint(product, profile.detail_page, images, lang=lang, shop_name=ws.settings.watermark.text,
-                              template_dir=ws.root / "templates", platform_label=profile.label(lang)) + mode
+                              template_dir=ws.root / "templates", platform_label=profile.label(lang),
+                              font=ws.font_path()) + mode
 
 
 def render_pages(ws, articles, products, profiles, executor, summary, progress=None) -> None:
@@ -81,8 +82,10 @@ def render_pages(ws, articles, products, profiles, executor, summary, progress=N
     # one browser per worker for all its pages: starting Chromium costs about 0.5 s
     workers = max(1, min(getattr(executor, "jobs", 2), len(tasks)))
     batches = [tasks[i::workers] for i in range(workers)] if tasks else []
+    if progress and tasks:  # the bar shows from the start: a first run's pages take half a minute
+        progress("pages", 0, len(tasks))
     for batch in executor.map(render_page_batch, batches, ws.root, products, profiles,
-                              ws.settings.language, ws.settings.watermark.text, browser,
+                              ws.settings.listing_language, ws.settings.watermark.text, browser, ws.font_path(),
                               crashed=lambda tasks, _exc: [(task, None, worker_died(str(task.out_dir)))
                                                            for task in tasks]):
         for task, result, error in batch:
@@ -104,7 +107,7 @@ def render_pages(ws, articles, products, profiles, executor, summary, progress=N
 
 
 def render_page_batch(tasks: list[PageTask], root: Path, products, profiles, lang: str, shop_name: str,
-                      browser: Path | None) -> list:
+                      browser: Path | None, font: Path | None = None) -> list:
     """Worker side: render `tasks` with one browser; [(task, result, error)], never raises."""
     out = []
     session = None
@@ -115,7 +118,7 @@ def render_page_batch(tasks: list[PageTask], root: Path, products, profiles, lan
                     session = BrowserSession(browser).__enter__()
                 except Exception:  # noqa: BLE001 - each page then starts its own and reports why
                     session = None
-            item = render_page_task(task, root, products, profiles, lang, shop_name, browser, session)
+            item = render_page_task(task, root, products, profiles, lang, shop_name, browser, session, font)
             if item[2] is not None and session is not None:  # a crashed browser is not reused
                 session.__exit__(None, None, None)
                 session = None
@@ -127,7 +130,7 @@ def render_page_batch(tasks: list[PageTask], root: Path, products, profiles, lan
 
 
 def render_page_task(task: PageTask, root: Path, products, profiles, lang: str, shop_name: str,
-                     browser: Path | None, session=None):
+                     browser: Path | None, session=None, font: Path | None = None):
     """HTML, browser render, slices for one page. Returns (task, result, error)."""
     profile = profiles[task.platform]
     template_dir = root / "templates"
@@ -136,7 +139,7 @@ def render_page_task(task: PageTask, root: Path, products, profiles, lang: str, 
             products[task.article], profile.detail_page, task.images, task.out_dir, lang=lang, shop_name=shop_name,
             template_dir=template_dir if template_dir.is_dir() else None, platform_label=profile.label(lang),
             slices_dir=task.out_dir, quality=profile.jpeg_quality, min_quality=profile.min_jpeg_quality,
-            browser=browser, use_browser=browser is not None, session=session,
+            browser=browser, use_browser=browser is not None, session=session, font=font,
         )
         return task, result, None
     except Exception as err:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 
+from imgpipe import fonts
 from imgpipe.errors import ConfigError, GlobalFailure, ImgpipeError, item_error
 from imgpipe.executors import make_executor
 from imgpipe.fsutil import remove_stale_temps, sha256_file
@@ -155,9 +156,13 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
             raise ConfigError(t("run.unknown_article", articles=", ".join(unknown)),
                               fix=t("run.unknown_article.fix", known=", ".join(sorted(sheet.products)[:30])))
     font_path = ws.font_path()
+    font_warning = fonts.font_warning(font_path)  # a configured system font: said on every run
+    if font_warning:
+        summary.warnings.append(font_warning.as_dict())
     cat = ws.catalog
     # made before anything is touched: a bad --scheduler is a usage error with nothing done
-    pool = make_executor(jobs or ws.settings.jobs or os.cpu_count() or 1, executor, scheduler)
+    pool = make_executor(jobs or ws.settings.jobs or os.cpu_count() or 1, executor, scheduler,
+                         language=ws.settings.language)
     try:
         if not dry_run:
             remove_stale_temps(ws.root / "output")
@@ -180,7 +185,7 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
             apply_plan(ws, plan, summary)
         tasks = photo_tasks(plans, profiles)
         ctx = RenderContext(ws.root, profiles, sheet.products, ws.settings.watermark, ws.settings.soldout,
-                            font_path, ws.settings.language, ws.settings.max_megapixels,
+                            font_path, ws.settings.listing_language, ws.settings.max_megapixels,
                             logo_sha=resources.logo_sha, font_sha=resources.font)
         rendered = pool.map(render_photo, tasks, ctx,
                             crashed=lambda task, _exc: PhotoResult(task.photo_id, [], 0.0, worker_died(task.original)))

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from imgpipe.messages import t
+from imgpipe.messages import localise, t
 
 
 def print_run_summary(summary, ws, out: Console) -> None:
     if summary.dry_run:
         out.print(f"[yellow]{t('run.dry_run')}[/]")
         for a in summary.ingest.archived:
-            out.print(t("run.would_archive", src=a.source, dest=a.dest))
+            out.print(escape(t("run.would_archive", src=a.source, dest=a.dest)), soft_wrap=True)
         for item in getattr(summary, "preview", []):
             if item.analyse:
                 out.print(t("run.would_analyse", article=item.article, count=len(item.analyse)))
@@ -22,7 +23,7 @@ def print_run_summary(summary, ws, out: Console) -> None:
                     out.print(t("run.would_plan", article=item.article, platform=platform, write=counts[0],
                                 remove=counts[1], same=counts[2]), soft_wrap=True)
                 for path in item.remove[platform]:
-                    out.print(t("run.would_remove", path=path), soft_wrap=True)
+                    out.print(escape(t("run.would_remove", path=path)), soft_wrap=True)
     table = Table(title=t("run.title"))
     table.add_column(t("run.col.what"))
     table.add_column(t("run.col.count"), justify="right")
@@ -35,17 +36,20 @@ def print_run_summary(summary, ws, out: Console) -> None:
     if summary.backup is not None:
         table.add_row(t("run.backup_pending"), str(getattr(summary.backup, "pending", 0)))
     out.print(table)
-    problems = [(p.path, p.reason, p.fix) for p in summary.ingest.pending]
-    problems += [(_where(e), e.get("message"), e.get("fix")) for e in summary.failed]
-    warnings = [(_where(e), e.get("message"), e.get("fix")) for e in summary.warnings]
+    # records made in worker processes: shown in this front end's language
+    problems = [(p.path, localise(p.reason), localise(p.fix)) for p in summary.ingest.pending]
+    problems += [(_where(e), localise(e.get("message")), localise(e.get("fix"))) for e in summary.failed]
+    warnings = [(_where(e), localise(e.get("message")), localise(e.get("fix"))) for e in summary.warnings]
     if problems or warnings:
         out.print(f"[bold]{t('run.problems')}[/]")
         for mark, rows in (("[red]✗[/]", problems), ("[yellow]![/]", warnings)):
             for file, message, fix in rows:
-                where = f"{file}: " if file else ""
-                out.print(f"  {mark} {where}{message}" + (f" [dim]({fix})[/]" if fix else ""), soft_wrap=True)
+                # paths, sheet text and settings may hold brackets: shown as they are, not as markup
+                where = escape(f"{file}: ") if file else ""
+                out.print(f"  {mark} {where}{escape(str(message))}" + (f" [dim]({escape(str(fix))})[/]" if fix else ""),
+                          soft_wrap=True)
     if not summary.dry_run:
-        out.print(t("run.output_at", path=ws.root / "output"))
+        out.print(escape(t("run.output_at", path=ws.root / "output")), soft_wrap=True)
 
 
 def _where(error: dict) -> str | None:

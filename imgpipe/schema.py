@@ -30,20 +30,24 @@ def read_toml(path: Path) -> dict:
 
 
 def _type_name(tp) -> str:
-    if tp is bool:
-        return "true/false"
-    if tp is int:
-        return "an integer"
-    if tp is float:
-        return "a number"
-    if tp is str:
-        return "text"
+    """What a TOML value of type `tp` is called, in the interface language."""
     origin = typing.get_origin(tp)
     if origin in (list, tuple):
-        return "a list"
-    if origin is dict:
-        return "a table"
-    return getattr(tp, "__name__", str(tp))
+        return t("config.type.list")
+    if origin is dict or dataclasses.is_dataclass(tp):
+        return t("config.type.table")
+    kind = {bool: "bool", int: "int", float: "float", str: "str"}.get(tp)
+    return t(f"config.type.{kind}") if kind else getattr(tp, "__name__", str(tp))
+
+
+def _shown(value):
+    """`value` when it is short enough to quote in an error; None for tables, profiles and long lists."""
+    scalar = (str, int, float, bool)
+    if isinstance(value, scalar):
+        return value
+    if isinstance(value, (list, tuple)) and len(value) <= 8 and all(isinstance(v, scalar) for v in value):
+        return list(value)
+    return None
 
 
 def _coerce(value, tp, key: str, file: Path):
@@ -61,22 +65,26 @@ def _coerce(value, tp, key: str, file: Path):
             except ConfigError:
                 continue
         raise ConfigError(
-            t("config.wrong_type", key=key, expected=" or ".join(_type_name(a) for a in args if a is not type(None)), got=value),
+            t("config.wrong_type", key=key, expected=" / ".join(_type_name(a) for a in args if a is not type(None)),
+              got=_shown(value)),
             file=file, field=key,
         )
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
-            raise ConfigError(t("config.wrong_type", key=key, expected="a table", got=value), file=file, field=key)
+            raise ConfigError(t("config.wrong_type", key=key, expected=_type_name(tp), got=_shown(value)),
+                              file=file, field=key)
         return load_dataclass(tp, value, file, prefix=key + ".")
     if origin in (list, tuple):
         if not isinstance(value, list):
-            raise ConfigError(t("config.wrong_type", key=key, expected="a list", got=value), file=file, field=key)
+            raise ConfigError(t("config.wrong_type", key=key, expected=_type_name(tp), got=_shown(value)),
+                              file=file, field=key)
         (inner, *_) = typing.get_args(tp) or (object,)
         items = [_coerce(v, inner, f"{key}[{i}]", file) for i, v in enumerate(value)]
         return tuple(items) if origin is tuple else items
     if origin is dict:
         if not isinstance(value, dict):
-            raise ConfigError(t("config.wrong_type", key=key, expected="a table", got=value), file=file, field=key)
+            raise ConfigError(t("config.wrong_type", key=key, expected=_type_name(tp), got=_shown(value)),
+                              file=file, field=key)
         _, inner = typing.get_args(tp)
         return {k: _coerce(v, inner, f"{key}.{k}", file) for k, v in value.items()}
     if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -85,7 +93,7 @@ def _coerce(value, tp, key: str, file: Path):
         return value
     if tp in (bool, int, str) and (type(value) is tp):
         return value
-    raise ConfigError(t("config.wrong_type", key=key, expected=_type_name(tp), got=value), file=file, field=key)
+    raise ConfigError(t("config.wrong_type", key=key, expected=_type_name(tp), got=_shown(value)), file=file, field=key)
 
 
 def load_dataclass(cls, data: dict, file: Path, prefix: str = ""):
@@ -111,10 +119,10 @@ def load_dataclass(cls, data: dict, file: Path, prefix: str = ""):
     except TypeError as exc:  # a required key is missing
         raise ConfigError(str(exc), file=file) from None
     for key, why in getattr(obj, "check", lambda: [])():
-        raise ConfigError(
-            t("config.bad_value", key=prefix + key, got=_value_at(obj, key), why=why),
-            file=file, field=prefix + key,
-        )
+        got = _shown(_value_at(obj, key))  # the key and what is allowed; never the repr of a whole table
+        message = (t("config.bad_key", key=prefix + key, why=why) if got is None
+                   else t("config.bad_value", key=prefix + key, got=got, why=why))
+        raise ConfigError(message, file=file, field=prefix + key)
     return obj
 
 

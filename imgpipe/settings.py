@@ -151,7 +151,11 @@ class SlaSettings:
 
 @dataclass(frozen=True)
 class Settings:
+    """imgpipe.toml. language: the interface (CLI, reports, board); listing_language:
+    the text customers see on images and detail pages. Both "zh" or "en"."""
+
     language: str = "zh"
+    listing_language: str = "zh"
     platforms: list[str] = field(default_factory=lambda: ["tmall", "jd", "1688"])
     max_megapixels: float = 150.0
     jobs: int = 0
@@ -166,6 +170,8 @@ class Settings:
     def check(self):
         if self.language not in ("zh", "en"):
             yield "language", "zh / en"
+        if self.listing_language not in ("zh", "en"):
+            yield "listing_language", "zh / en"
         if not self.platforms:
             yield "platforms", "at least one platform"
         if self.max_megapixels <= 0:
@@ -184,7 +190,8 @@ def load_settings(path: Path) -> Settings:
 DEFAULT_TOML = """\
 # imgpipe workspace settings. Every key is optional; these are the defaults.
 
-language = "zh"                       # "zh" or "en": reports, board and messages
+language = "zh"                       # "zh" or "en": commands, messages, reports and board
+listing_language = "zh"               # "zh" or "en": text on the images and detail pages customers see
 platforms = ["tmall", "jd", "1688"]   # profiles/<name>.toml; add a file to add a platform
 max_megapixels = 150                  # larger photos are refused (decompression-bomb guard)
 jobs = 0                              # worker processes; 0 = one per CPU core

@@ -114,6 +114,7 @@ def mark_listed(ws, article: str, platforms: list[str], on: dt.date | None = Non
 
 
 def print_board(rows: list[BoardRow], console, today: dt.date, sla_days: int) -> None:
+    from rich.markup import escape  # names come from the sheet: "[新款]" is text, not a style
     from rich.table import Table
 
     colour = {"overdue": "bold red", "due_today": "yellow", "on_time": "green", "late": "magenta",
@@ -132,7 +133,7 @@ def print_board(rows: list[BoardRow], console, today: dt.date, sla_days: int) ->
             when = t("status.timing.on_time", days=r.days)
         else:
             when = t(f"status.timing.{r.timing}")
-        table.add_row(r.article, r.name, r.arrival.isoformat() if r.arrival else "-",
+        table.add_row(escape(r.article), escape(r.name), r.arrival.isoformat() if r.arrival else "-",
                       r.due.isoformat() if r.due else "-", t(f"status.state.{r.state}"),
                       f"[{colour[r.timing]}]{when}[/]", ", ".join(sorted(r.listed)) or "-")
     console.print(table)

@@ -25,7 +25,7 @@ from pathlib import Path
 from PIL import Image, ImageColor, ImageDraw, ImageFilter
 
 from imgpipe.errors import ImgpipeError
-from imgpipe.fonts import check_text, font
+from imgpipe.fonts import check_text, font, install_hint
 from imgpipe.messages import t
 from imgpipe.settings import WatermarkSettings
 
@@ -95,7 +95,7 @@ def make_stamp(settings: WatermarkSettings, font_path: Path | None, width_px: in
             stamp = _with_shadow(stamp, (0, 0, 0), width_px)
     else:
         if font_path is None:
-            raise ImgpipeError(t("font.none_found"), field="fonts.path", fix=t("font.none_found.fix"))
+            raise ImgpipeError(t("font.none_found"), field="fonts.path", fix=install_hint())
         text = settings.text.strip()
         check_text(font_path, text, "watermark.text")
         # size the text so its advance width is width_px

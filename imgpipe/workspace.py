@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import shutil
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from imgpipe import clock
 from imgpipe.catalog import Catalog
 from imgpipe.errors import ConfigError, ImgpipeError
+from imgpipe.fsutil import atomic_write_bytes
 from imgpipe.messages import set_language, t
 from imgpipe.profiles import Profile, load_profiles
 from imgpipe.resources import builtin_dir
 from imgpipe.settings import DEFAULT_TOML, Settings, load_settings
-from imgpipe.sheet import Sheet, find_sheet, load_sheet, write_empty_sheet
+from imgpipe.sheet import COLUMNS, Sheet, find_sheet, load_sheet, write_empty_sheet
 
 FOLDERS = ("inbox", "originals", "output", "reports", "profiles", ".imgpipe")
 
@@ -46,13 +50,18 @@ class Workspace:
             return Sheet(errors=[ImgpipeError(t("sheet.missing"), file=self.root, fix=t("sheet.missing.fix"))])
         return load_sheet(path)
 
-    def font_path(self) -> Path:
+    @cached_property
+    def _font(self) -> Path:
         from imgpipe.fonts import resolve_font
 
         configured = self.settings.fonts.path
         if configured and not Path(configured).is_absolute():
             configured = str(self.root / configured)
         return resolve_font(configured or None)
+
+    def font_path(self) -> Path:
+        """The font of all text on images and pages (found once per opened workspace)."""
+        return self._font
 
     def enabled(self, platforms=None) -> dict[str, Profile]:
         if not platforms:
@@ -88,6 +97,36 @@ def init_workspace(root: Path, demo: bool = False) -> tuple[bool, int]:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(src, dest)
                 copied += rel.parts[0] == "inbox"
+                if rel.name == "products.xlsx":
+                    date_demo_arrivals(dest)
     if find_sheet(root) is None:
         write_empty_sheet(root / "products.xlsx")
     return created, copied
+
+
+def date_demo_arrivals(sheet: Path) -> None:
+    """Move the demo sheet's arrival dates so the latest is yesterday, keeping their spacing.
+
+    The demo is shot on one day; copied on another, every article would be
+    long overdue on the first `imgpipe status`. The day comes from clock.today().
+    """
+    import openpyxl
+
+    book = openpyxl.load_workbook(sheet)
+    rows = book.active
+    header = [str(c.value or "").strip().lower() for c in rows[1]]
+    column = next((i for i, name in enumerate(header) if name in COLUMNS["arrival_date"]), None)
+    if column is None:
+        return
+    cells = [row[column] for row in rows.iter_rows(min_row=2) if isinstance(row[column].value, (dt.date, dt.datetime))]
+    if not cells:
+        return
+    latest = max(c.value.date() if isinstance(c.value, dt.datetime) else c.value for c in cells)
+    shift = (clock.today() - dt.timedelta(days=1)) - latest
+    if not shift:
+        return
+    for cell in cells:
+        cell.value = cell.value + shift
+    buf = io.BytesIO()
+    book.save(buf)
+    atomic_write_bytes(sheet, buf.getvalue())

@@ -48,7 +48,7 @@ def test_unreadable_configured_font_is_an_error(tmp_path):
 
 
 def test_no_font_anywhere_says_how_to_install(monkeypatch):
-    monkeypatch.setattr(fonts, "system_font_candidates", lambda: [Path("/nonexistent/x.ttc")])
+    monkeypatch.setattr(fonts, "system_font_candidates", lambda *_: [Path("/nonexistent/x.ttc")])
     with pytest.raises(ImgpipeError) as info:
         resolve_font(None)
     assert "fonts-noto-cjk" in str(info.value)

@@ -80,6 +80,7 @@ def write_reports(root: Path, reports: list[PlatformReport], lang: str) -> Path 
 
 def print_summary(result: ValidationResult, console) -> None:
     """A rich table on stderr: one row per article, one column per check."""
+    from rich.markup import escape
     from rich.table import Table
 
     marks = {"pass": "[green]●[/]", "warning": "[yellow]▲[/]", "error": "[red]✗[/]", "waiting": "[dim]…[/]"}
@@ -98,7 +99,9 @@ def print_summary(result: ValidationResult, console) -> None:
                   if f.severity == "error"]
         for a, finding in errors[:MAX_PRINTED_ERRORS]:
             where = f"{finding.file}: " if finding.file else f"{a.article}: "
-            console.print(f"  [red]✗[/] {where}{finding.message} [dim]({finding.fix})[/]", soft_wrap=True)
+            # paths and fixes hold brackets ("[roles.main]"): shown as written, not taken for markup
+            console.print(f"  [red]✗[/] {escape(where + str(finding.message))} [dim]({escape(str(finding.fix))})[/]",
+                          soft_wrap=True)
         if len(errors) > MAX_PRINTED_ERRORS:
             console.print("  " + t("validate.more_errors", n=len(errors) - MAX_PRINTED_ERRORS))
         if report.html:
