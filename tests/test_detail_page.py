@@ -176,11 +176,14 @@ def test_chinese_text_has_real_glyphs(session, tmall_page):
     product, spec, html = tmall_page
     session.open(html, spec.width)
     # which font the browser really used for the product name
-    session.call("DOM.enable", session=True)
-    session.call("CSS.enable", session=True)
-    root = session.call("DOM.getDocument", session=True)["root"]["nodeId"]
-    h1 = session.call("DOM.querySelector", session=True, nodeId=root, selector="h1")["nodeId"]
-    fonts = session.call("CSS.getPlatformFontsForNode", session=True, nodeId=h1)["fonts"]
+    # (only the browser knows; Playwright's CDP session asks it)
+    cdp = session.page.context.new_cdp_session(session.page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    h1 = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "h1"})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": h1})["fonts"]
+    cdp.detach()
     assert any(f["familyName"] in CJK_FONTS for f in fonts), fonts
     # and the pixels: real glyphs differ from each other and from a missing-glyph box
     chars = ["禾", "象", "棉", "篮", "\U0010FFFD"]
