@@ -52,6 +52,28 @@ LOAD_TIMEOUT_S = 60.0
 READY_JS = ("(async () => { await document.fonts.ready;"
             " await Promise.all(Array.from(document.images, i => i.decode().catch(() => null)));"
             " return true; })()")
+FONTS_JS = "(async () => { await document.fonts.ready; return true; })()"
+# Each image's box in page px and whether imgpipe may paste it in place of the browser:
+# a plain local raster shown as it is (no transform, filter, opacity, rounding,
+# border, padding or object-fit on it or its ancestors). Plain ones are hidden
+# (visibility keeps the layout) so the capture is flat where they go.
+PLAIN_IMAGES_JS = """(() => Array.from(document.images, img => {
+  const r = img.getBoundingClientRect();
+  let plain = img.complete && img.naturalWidth > 0 && img.currentSrc.startsWith('file:');
+  const s = getComputedStyle(img);
+  plain = plain && s.visibility === 'visible' && s.objectFit === 'fill' && s.borderRadius === '0px'
+    && ['Top', 'Right', 'Bottom', 'Left'].every(k => s['border' + k + 'Width'] === '0px' && s['padding' + k] === '0px')
+    && s.outlineStyle === 'none';
+  for (let e = img; plain && e; e = e.parentElement) {
+    const c = getComputedStyle(e);
+    plain = c.opacity === '1' && c.filter === 'none' && c.transform === 'none' && c.clipPath === 'none'
+      && c.mixBlendMode === 'normal' && c.maskImage === 'none' && c.backdropFilter === 'none';
+  }
+  if (plain) img.style.setProperty('visibility', 'hidden', 'important');
+  return {src: img.currentSrc, x: r.left + scrollX, y: r.top + scrollY, w: r.width, h: r.height, plain};
+}))()"""
+UNHIDE_JS = ("(async () => { for (const i of document.images) i.style.removeProperty('visibility');"
+             " await Promise.all(Array.from(document.images, i => i.decode().catch(() => null))); return true; })()")
 HEIGHT_JS = ("Math.ceil(Math.max(document.documentElement.scrollHeight,"
              " document.body ? document.body.scrollHeight : 0))")
 
@@ -219,8 +241,12 @@ class Tab:
         self.timeout = timeout
         self.width = 0
 
-    def open(self, html_path: Path, width: int) -> None:
-        """Load a local HTML file at `width` CSS px (device scale 1), fonts and images ready."""
+    def open(self, html_path: Path, width: int, *, decode_images: bool = True) -> None:
+        """Load a local HTML file at `width` CSS px (device scale 1), fonts and images ready.
+
+        decode_images=False: only loaded (sizes known, layout final), not decoded,
+        for a `screenshot(paste_images=True)` that never shows them.
+        """
         from playwright.sync_api import Error
 
         self.width = int(width)
@@ -228,7 +254,7 @@ class Tab:
             self.page.set_viewport_size({"width": self.width, "height": 800})
             # as_uri percent-encodes Chinese and space characters correctly
             self.page.goto(Path(html_path).resolve().as_uri(), wait_until="load", timeout=self.timeout * 1000)
-            self.page.evaluate(READY_JS)
+            self.page.evaluate(READY_JS if decode_images else FONTS_JS)
         except Error as exc:
             raise _failed(exc.message, html_path) from None
 
@@ -244,8 +270,26 @@ class Tab:
     def page_height(self) -> int:
         return int(self.evaluate(HEIGHT_JS))
 
-    def screenshot(self):
-        """The whole page as a PIL "RGB" image, `width` px wide, full height, scale 1."""
+    def screenshot(self, *, paste_images: bool = False):
+        """The whole page as a PIL "RGB" image, `width` px wide, full height, scale 1.
+
+        paste_images: the browser lays out and draws the page with its plain
+        images hidden, and their pixels are pasted into their boxes here. Same
+        picture (see test_detail_page), a fraction of the cost: the browser
+        neither decodes the photos nor encodes and sends a photo-sized PNG.
+        Where anything else was drawn inside an image's box (a custom
+        template's overlay), the browser draws the images itself after all.
+        """
+        if not paste_images:
+            return self._capture()
+        images = self.evaluate(PLAIN_IMAGES_JS)
+        full = self._capture()
+        if _paste_images(full, [i for i in images if i["plain"]]):
+            return full
+        self.evaluate(UNHIDE_JS)
+        return self._capture()
+
+    def _capture(self):
         from PIL import Image
         from playwright.sync_api import Error
 
@@ -278,6 +322,64 @@ class Tab:
             pass
 
 
+def _is_srgb(icc: bytes | None) -> bool:
+    """True for no ICC profile (browsers take sRGB) or an sRGB one."""
+    if not icc:
+        return True
+    from PIL import ImageCms
+
+    try:
+        return "srgb" in ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc))).lower()
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return False
+
+
+def _paste_images(page, images: list[dict]) -> bool:
+    """Paste each image's file into its box on `page` (PIL RGB, changed in place).
+
+    Boxes are snapped to whole pixels as the browser snaps them. False (page
+    untouched) when a box is not one flat colour (something else is drawn
+    there) or an image needs colour management the browser would do.
+    """
+    from urllib.parse import urlparse
+    from urllib.request import url2pathname
+
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    pixels = np.asarray(page)
+    placed = []
+    for info in images:
+        x0, y0 = round(info["x"]), round(info["y"])
+        x1, y1 = round(info["x"] + info["w"]), round(info["y"] + info["h"])
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(page.width, x1), min(page.height, y1)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        box = pixels[y0:y1, x0:x1]
+        if not (box == box[0, 0]).all():
+            return False
+        path = Path(url2pathname(urlparse(info["src"]).path))
+        with Image.open(path) as img:
+            if not _is_srgb(img.info.get("icc_profile")):
+                return False  # a wide-gamut image: the browser converts it, so let it
+            img = ImageOps.exif_transpose(img)  # browsers honour EXIF orientation too
+            if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+                ground = Image.new("RGB", img.size, tuple(int(v) for v in box[0, 0]))
+                ground.paste(img.convert("RGBA"), mask=img.convert("RGBA"))
+                img = ground
+            else:
+                img = img.convert("RGB")
+            # what the box shows of it (the box is clipped to the page)
+            w, h = round(info["x"] + info["w"]) - round(info["x"]), round(info["y"] + info["h"]) - round(info["y"])
+            if img.size != (w, h):
+                img = img.resize((w, h), Image.Resampling.LANCZOS)
+            img = img.crop((x0 - round(info["x"]), y0 - round(info["y"]), x1 - round(info["x"]), y1 - round(info["y"])))
+        placed.append((img, (x0, y0)))
+    for img, at in placed:
+        page.paste(img, at)
+    return True
+
+
 class BrowserSession(Tab):
     """A browser with one tab: `with BrowserSession(program) as s: s.open(...); s.screenshot()`."""
 
@@ -301,14 +403,3 @@ class BrowserSession(Tab):
     def close(self) -> None:
         self.browser.close()
         self.page = None
-
-
-def screenshot_page(html_path: Path, width: int, browser: Path):
-    """Render `html_path` in headless `browser` at exactly `width` CSS px, device scale 1.
-
-    Returns the full page (every pixel row, no scrollbar) as a PIL "RGB" image
-    `width` px wide. Raises ImgpipeError when the browser cannot start or load it.
-    """
-    with BrowserSession(browser) as session:
-        session.open(html_path, width)
-        return session.screenshot()

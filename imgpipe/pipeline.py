@@ -19,6 +19,7 @@ import datetime as dt
 import functools
 import os
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -30,7 +31,7 @@ from imgpipe.executors import make_executor
 from imgpipe.fsutil import remove_stale_temps, sha256_file
 from imgpipe.ingest import SIDECAR_NAME, IngestResult, category_folder, ingest
 from imgpipe.messages import t
-from imgpipe.pages import render_pages
+from imgpipe.pages import PageStage
 from imgpipe.plan import OutputJob, fingerprint, plan_article
 from imgpipe.render import (
     AnalyseTask, PhotoResult, PhotoTask, RenderContext, analyse_photo, is_close_up, render_photo,
@@ -257,6 +258,7 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
     cat = ws.catalog
     # made before anything is touched: a bad --scheduler is a usage error with nothing done
     pool = make_executor(jobs or ws.settings.jobs or os.cpu_count() or 1, executor, scheduler)
+    pages = None
     try:
         if not dry_run:
             remove_stale_temps(ws.root / "output")
@@ -273,12 +275,25 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
                             font_path, ws.settings.language, ws.settings.max_megapixels)
         rendered = pool.map(render_photo, tasks, ctx,
                             crashed=lambda task, _exc: PhotoResult(task.photo_id, [], 0.0, worker_died(task.original)))
-        for done, result in enumerate(rendered, 1):
+        # an article's pages start as soon as its last photo is recorded, beside the next articles' photos
+        pages = PageStage(ws, sheet.products, profiles, summary, progress)
+        photos_left = Counter(task.article for task in tasks)
+        for article in todo:
+            if not photos_left[article]:
+                pages.article_done(article)
+        for done, (task, result) in enumerate(zip(tasks, rendered), 1):
             record_photo_result(ws, result, summary)
             if progress:
                 progress("render", done, len(tasks))
-        render_pages(ws, todo, sheet.products, profiles, pool, summary, progress)
+            photos_left[task.article] -= 1
+            if photos_left[task.article]:
+                pages.collect()
+            else:
+                pages.article_done(task.article)
+        pages.finish()
     finally:
+        if pages is not None:
+            pages.close()
         pool.close()
     if backup and ws.settings.backup.target and ws.settings.backup.after_run:
         from imgpipe.backup import backup_workspace
