@@ -55,23 +55,32 @@ READY_JS = ("(async () => { await document.fonts.ready;"
 FONTS_JS = "(async () => { await document.fonts.ready; return true; })()"
 # Each image's box in page px and whether imgpipe may paste it in place of the browser:
 # a plain local raster shown as it is (no transform, filter, opacity, rounding,
-# border, padding or object-fit on it or its ancestors). Plain ones are hidden
-# (visibility keeps the layout) so the capture is flat where they go.
-PLAIN_IMAGES_JS = """(() => Array.from(document.images, img => {
-  const r = img.getBoundingClientRect();
-  let plain = img.complete && img.naturalWidth > 0 && img.currentSrc.startsWith('file:');
-  const s = getComputedStyle(img);
-  plain = plain && s.visibility === 'visible' && s.objectFit === 'fill' && s.borderRadius === '0px'
-    && ['Top', 'Right', 'Bottom', 'Left'].every(k => s['border' + k + 'Width'] === '0px' && s['padding' + k] === '0px')
-    && s.outlineStyle === 'none';
-  for (let e = img; plain && e; e = e.parentElement) {
-    const c = getComputedStyle(e);
-    plain = c.opacity === '1' && c.filter === 'none' && c.transform === 'none' && c.clipPath === 'none'
-      && c.mixBlendMode === 'normal' && c.maskImage === 'none' && c.backdropFilter === 'none';
-  }
-  if (plain) img.style.setProperty('visibility', 'hidden', 'important');
-  return {src: img.currentSrc, x: r.left + scrollX, y: r.top + scrollY, w: r.width, h: r.height, plain};
-}))()"""
+# border, padding or object-fit on it or its ancestors) with nothing else laid
+# over it. Plain ones are hidden (visibility keeps the layout) so the capture
+# is flat where they go; the others are decoded for the browser to draw.
+PLAIN_IMAGES_JS = """(async () => {
+  const all = Array.from(document.body ? document.body.querySelectorAll('*') : []);
+  const over = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5
+    && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
+  const out = Array.from(document.images, img => {
+    const r = img.getBoundingClientRect();
+    let plain = img.complete && img.naturalWidth > 0 && img.currentSrc.startsWith('file:');
+    const s = getComputedStyle(img);
+    plain = plain && s.visibility === 'visible' && s.objectFit === 'fill' && s.borderRadius === '0px'
+      && ['Top', 'Right', 'Bottom', 'Left'].every(k => s['border' + k + 'Width'] === '0px' && s['padding' + k] === '0px')
+      && s.outlineStyle === 'none';
+    for (let e = img; plain && e; e = e.parentElement) {
+      const c = getComputedStyle(e);
+      plain = c.opacity === '1' && c.filter === 'none' && c.transform === 'none' && c.clipPath === 'none'
+        && c.mixBlendMode === 'normal' && c.maskImage === 'none' && c.backdropFilter === 'none';
+    }
+    plain = plain && !all.some(e => e !== img && !e.contains(img) && over(e.getBoundingClientRect(), r));
+    return {img, src: img.currentSrc, x: r.left + scrollX, y: r.top + scrollY, w: r.width, h: r.height, plain};
+  });
+  await Promise.all(out.filter(i => !i.plain).map(i => i.img.decode().catch(() => null)));
+  for (const i of out) if (i.plain) i.img.style.setProperty('visibility', 'hidden', 'important');
+  return out.map(({img, ...rest}) => rest);
+})()"""
 UNHIDE_JS = ("(async () => { for (const i of document.images) i.style.removeProperty('visibility');"
              " await Promise.all(Array.from(document.images, i => i.decode().catch(() => null))); return true; })()")
 HEIGHT_JS = ("Math.ceil(Math.max(document.documentElement.scrollHeight,"

@@ -7,6 +7,7 @@ installed.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -16,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from imgpipe.browser import BrowserSession, find_browser
+from imgpipe.browser import Browser, BrowserSession, find_browser
 from imgpipe.detail_page import (
     DetailImages,
     render_detail_html,
@@ -333,6 +334,82 @@ def test_render_with_a_running_session_matches_own_browser(session, browser, tmp
     assert [p.name for p in shared.slices] == [p.name for p in own.slices]
     with Image.open(tmp_path / "a.png") as a, Image.open(tmp_path / "b.png") as b:
         assert np.array_equal(np.asarray(a), np.asarray(b))  # same pixels from a reused browser
+
+
+def test_pasted_images_match_the_browsers_own_drawing(session, tmall_page, tmp_path):
+    product, spec, html = tmall_page
+    session.open(html, spec.width)
+    drawn = np.asarray(session.screenshot())
+    session.open(html, spec.width, decode_images=False)
+    pasted = np.asarray(session.screenshot(paste_images=True))
+    assert np.array_equal(pasted, drawn)  # images at page width: the very pixels the browser draws
+    # images the page scales (790 px photos on a 750 px page, at fractional offsets) are resampled
+    # here, not by the browser: the same picture in the same place, not the same filter
+    images = make_images(tmp_path / "src", product, n_details=1)
+    jd = load_profile("jd").detail_page
+    html = render_detail_html(product, jd, images, tmp_path / "jd" / "page")
+    session.open(html, jd.width)
+    drawn = np.asarray(session.screenshot()).astype(int)
+    session.open(html, jd.width, decode_images=False)
+    pasted = np.asarray(session.screenshot(paste_images=True)).astype(int)
+    assert pasted.shape == drawn.shape and drawn.shape[1] == 750
+    diff = np.abs(pasted - drawn)
+    off_by_a_row = np.abs(pasted[1:] - drawn[:-1]).mean()
+    assert diff.mean() < 0.5 < off_by_a_row and np.percentile(diff, 99) <= 8, (diff.mean(), off_by_a_row)
+
+
+def test_anything_drawn_over_an_image_makes_the_browser_draw_it(session, tmp_path):
+    product = make_product(n_points=1)
+    images = make_images(tmp_path / "src", product, n_details=1)
+    template = (Path(__file__).parent.parent / "templates" / "detail.html.j2").read_text(encoding="utf-8")
+    own = tmp_path / "templates"
+    own.mkdir()
+    # a shop's template that sets the product name over the header photo
+    (own / "detail.html.j2").write_text(template.replace(
+        "</style>", "h1 { position: relative; margin-top: -3em; color: #ffffff; }\n</style>"), encoding="utf-8")
+    spec = load_profile("tmall").detail_page
+    html = render_detail_html(product, spec, images, tmp_path / "page", template_dir=own)
+    session.open(html, spec.width)
+    drawn = np.asarray(session.screenshot())
+    session.open(html, spec.width, decode_images=False)
+    assert np.array_equal(np.asarray(session.screenshot(paste_images=True)), drawn)
+
+
+def test_slices_are_byte_identical_run_to_run(browser, tmp_path):
+    product = make_product(n_points=3)
+    images = make_images(tmp_path / "src", product, n_details=2)
+    spec = load_profile("tmall").detail_page
+    made = []
+    for run_dir in ("first", "second"):
+        with Browser(browser) as fresh:  # a new browser each time, as on two runs
+            result = render_detail_page(product, spec, images, tmp_path / run_dir / "page", session=fresh.tab())
+        made.append([p.read_bytes() for p in result.slices])
+    assert len(made[0]) >= 2 and made[0] == made[1]
+
+
+def test_equal_pages_are_rendered_once_and_cut_per_platform(session, tmp_path):
+    product = make_product(n_points=3)
+    images = make_images(tmp_path / "src", product, n_details=2)
+    tall = load_profile("tmall").detail_page
+    short = dataclasses.replace(tall, slice_height=700, max_bytes=900_000)  # caps and height differ only
+    renders, encoded = {}, {}
+    a = render_detail_page(product, tall, images, tmp_path / "a" / "page", session=session, renders=renders,
+                           encoded=encoded, keep_render=tmp_path / "a.png")
+    b = render_detail_page(product, short, images, tmp_path / "b" / "page", session=session, renders=renders,
+                           encoded=encoded, keep_render=tmp_path / "b.png")
+    assert len(renders) == 1  # one render served both
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+    with Image.open(tmp_path / "a.png") as full:
+        for result, height in ((a, tall.slice_height), (b, short.slice_height)):
+            pieces = [Image.open(p) for p in result.slices]
+            assert all(p.height <= height for p in pieces) and sum(p.height for p in pieces) == full.height
+    assert len(b.slices) > len(a.slices)
+    # another platform's footer: a different page, rendered on its own; its equal slices share bytes
+    c = render_detail_page(product, tall, images, tmp_path / "c" / "page", session=session, renders=renders,
+                           encoded=encoded, platform_label="1688")
+    assert len(renders) == 2
+    same = [x.read_bytes() == y.read_bytes() for x, y in zip(a.slices, c.slices)]
+    assert same[0] and not same[-1]
 
 
 # --- slicing rules without a browser -----------------------------------------------
