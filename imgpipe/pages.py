@@ -75,8 +75,9 @@ class PageStage:
 
     `article_done` looks up which pages changed (catalog, fingerprints) and
     hands them to the page thread; `collect`/`finish` record what it made
-    and report ("pages", done, total) to `progress`, where total counts the
-    pages handed over so far. Catalog and progress stay on the calling thread.
+    and report ("pages", done, total) to `progress` for each page made and
+    each article handed over (total counts the pages handed over so far).
+    Catalog and progress stay on the calling thread.
     """
 
     def __init__(self, ws, products, profiles, summary, progress=None):
@@ -103,6 +104,8 @@ class PageStage:
                 self._thread.start()
             self.total += len(tasks)
             self._todo.put(tasks)
+            if self.progress:  # the bar grows as articles become ready
+                self.progress("pages", self.done, self.total)
         self.collect()
 
     def tasks_for(self, article: str) -> list[PageTask]:

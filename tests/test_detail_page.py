@@ -412,6 +412,43 @@ def test_equal_pages_are_rendered_once_and_cut_per_platform(session, tmp_path):
     assert same[0] and not same[-1]
 
 
+def test_run_makes_pages_beside_the_photos_reports_each_and_redoes_none(browser, workspace, monkeypatch):
+    from conftest import PRODUCT_ROW, drop_photos, write_sheet
+    from imgpipe.pipeline import run
+    from imgpipe.workspace import Workspace
+
+    monkeypatch.setenv("IMGPIPE_BROWSER", str(browser))
+    write_sheet(workspace, [PRODUCT_ROW, PRODUCT_ROW.replace("A1023", "B2045", 1)])
+    drop_photos(workspace, "A1023", count=2, size=(900, 600))
+    drop_photos(workspace, "B2045", count=2, size=(900, 600))
+    events = []
+    summary = run(Workspace.open(workspace), jobs=1, progress=lambda *e: events.append(e))
+    assert summary.ok, summary.failed
+    assert len(summary.pages_written) == 6 and not summary.warnings
+    pages = [(done, total) for stage, done, total in events if stage == "pages"]
+    made = [d for d, _ in pages if d]
+    assert made == list(range(1, 7)) and pages[-1] == (6, 6)  # one report per page made
+    # the first article's 3 pages were handed over before the second article's photos were made
+    handed = events.index(("pages", 0, 3))
+    assert [e for e in events[handed:] if e[0] == "render"] == [("render", 3, 4), ("render", 4, 4)]
+    slices = {p: p.read_bytes() for p in sorted((workspace / "output").glob("*/*/page/*-detail-*.jpg"))}
+    assert {p.parent.parent.parent.name for p in slices} == {"tmall", "jd", "1688"}
+    for name in ("A1023", "B2045"):  # Tmall's and 1688's pages differ only in the footer
+        tmall = sorted(p for p in slices if f"tmall/{name}/" in p.as_posix())
+        alibaba = sorted(p for p in slices if f"1688/{name}/" in p.as_posix())
+        assert [slices[p] for p in tmall[:-1]] == [slices[p] for p in alibaba[:-1]]
+    again = run(Workspace.open(workspace), jobs=1)
+    assert again.pages_written == [] and again.pages_skipped == 6
+    # a page folder lost: made again, byte for byte
+    page = workspace / "output" / "jd" / "B2045" / "page"
+    for f in page.glob("*.jpg"):
+        f.unlink()
+    (page / "index.html").unlink()
+    redo = run(Workspace.open(workspace), jobs=2)
+    assert redo.pages_written == ["output/jd/B2045/page/index.html"]
+    assert {p: p.read_bytes() for p in slices} == slices
+
+
 # --- slicing rules without a browser -----------------------------------------------
 
 
