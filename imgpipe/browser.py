@@ -16,6 +16,7 @@ Windows, macOS and Linux.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import shutil
@@ -43,8 +44,10 @@ LAUNCH_ARGS = (
     "--force-color-profile=srgb",
 )
 
-# Captured in bands this tall: one huge capture can exceed the compositor's
-# texture limits on long pages (30+ selling points are > 20 000 px).
+# Pages up to SINGLE_CAPTURE_MAX_PX are captured at once; taller ones in bands:
+# one huge capture can exceed the compositor's texture limits (30+ selling
+# points make pages of more than 20 000 px).
+SINGLE_CAPTURE_MAX_PX = 16384
 CAPTURE_BAND_PX = 4096
 START_TIMEOUT_S = 30.0
 LOAD_TIMEOUT_S = 60.0
@@ -249,6 +252,7 @@ class Tab:
         self.page = page  # playwright.sync_api.Page, for checks beyond these methods
         self.timeout = timeout
         self.width = 0
+        self.decoded: dict = {}  # images pasted into this tab's pages, by content and box
 
     def open(self, html_path: Path, width: int, *, decode_images: bool = True) -> None:
         """Load a local HTML file at `width` CSS px (device scale 1), fonts and images ready.
@@ -293,7 +297,7 @@ class Tab:
             return self._capture()
         images = self.evaluate(PLAIN_IMAGES_JS)
         full = self._capture()
-        if _paste_images(full, [i for i in images if i["plain"]]):
+        if _paste_images(full, [i for i in images if i["plain"]], self.decoded):
             return full
         self.evaluate(UNHIDE_JS)
         return self._capture()
@@ -303,23 +307,24 @@ class Tab:
         from playwright.sync_api import Error
 
         height = max(1, self.page_height())
+        # one capture of the whole page (no viewport change, no relayout) while the
+        # compositor can take it at once; taller pages in bands of the same capture
+        band = height if height <= SINGLE_CAPTURE_MAX_PX else CAPTURE_BAND_PX
+        full = Image.new("RGB", (self.width, height)) if band < height else None
         try:
-            # The viewport becomes the whole page, so every band is on screen and
-            # layout does not change between bands.
-            self.page.set_viewport_size({"width": self.width, "height": height})
-            full = Image.new("RGB", (self.width, height), "white")
-            for top in range(0, height, CAPTURE_BAND_PX):
-                band = min(CAPTURE_BAND_PX, height - top)
+            for top in range(0, height, band):
+                rows = min(band, height - top)
                 data = self.page.screenshot(
-                    type="png", clip={"x": 0, "y": top, "width": self.width, "height": band},
-                    animations="disabled", caret="hide", scale="css",
+                    type="png", full_page=True, scale="css",
+                    clip=None if rows == height else {"x": 0, "y": top, "width": self.width, "height": rows},
                 )
                 with Image.open(io.BytesIO(data)) as part:
                     part = part.convert("RGB")
-                    if part.size != (self.width, band):
-                        raise _failed(f"captured {part.size[0]}x{part.size[1]}, expected {self.width}x{band}")
+                    if part.size != (self.width, rows):
+                        raise _failed(f"captured {part.size[0]}x{part.size[1]}, expected {self.width}x{rows}")
+                    if rows == height:
+                        return part
                     full.paste(part, (0, top))
-            self.page.set_viewport_size({"width": self.width, "height": 800})
         except Error as exc:
             raise _failed(exc.message) from None
         return full
@@ -343,9 +348,10 @@ def _is_srgb(icc: bytes | None) -> bool:
         return False
 
 
-def _paste_images(page, images: list[dict]) -> bool:
+def _paste_images(page, images: list[dict], decoded: dict | None = None) -> bool:
     """Paste each image's file into its box on `page` (PIL RGB, changed in place).
 
+    decoded: the tab's images already decoded and fitted, reused by content.
     Boxes are snapped to whole pixels as the browser snaps them. False (page
     untouched) when a box is not one flat colour (something else is drawn
     there) or an image needs colour management the browser would do.
@@ -365,10 +371,15 @@ def _paste_images(page, images: list[dict]) -> bool:
         if x1 <= x0 or y1 <= y0:
             continue
         box = pixels[y0:y1, x0:x1]
-        if not (box == box[0, 0]).all():
+        if box.tobytes() != box[0, 0].tobytes() * box.shape[0] * box.shape[1]:  # memcmp, not a bool array
             return False
         path = Path(url2pathname(urlparse(info["src"]).path))
-        with Image.open(path) as img:
+        data = path.read_bytes()
+        key = (hashlib.sha256(data).digest(), x0, y0, x1, y1, tuple(box[0, 0]))
+        if decoded is not None and key in decoded:  # another platform's page shows the same image there
+            placed.append((decoded[key], (x0, y0)))
+            continue
+        with Image.open(io.BytesIO(data)) as img:
             if not _is_srgb(img.info.get("icc_profile")):
                 return False  # a wide-gamut image: the browser converts it, so let it
             img = ImageOps.exif_transpose(img)  # browsers honour EXIF orientation too
@@ -383,6 +394,8 @@ def _paste_images(page, images: list[dict]) -> bool:
             if img.size != (w, h):
                 img = img.resize((w, h), Image.Resampling.LANCZOS)
             img = img.crop((x0 - round(info["x"]), y0 - round(info["y"]), x1 - round(info["x"]), y1 - round(info["y"])))
+        if decoded is not None:
+            decoded[key] = img
         placed.append((img, (x0, y0)))
     for img, at in placed:
         page.paste(img, at)
@@ -397,6 +410,7 @@ class BrowserSession(Tab):
         self.page = None
         self.timeout = timeout
         self.width = 0
+        self.decoded: dict = {}
 
     def __enter__(self) -> "BrowserSession":
         self.start()

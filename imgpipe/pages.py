@@ -6,12 +6,13 @@ its caption, and the detail images; see detail_page.py for HTML and slicing.
 
 The pages of an article are made as soon as its photos are done, while the
 photos of the next articles are still being made (`PageStage`): on one
-thread of the coordinator, with one browser kept for the whole run and each
-page a tab of it. The coordinator alone writes the catalog.
+thread of the coordinator, with one browser and tab kept for the whole run.
+The coordinator alone writes the catalog.
 """
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 from dataclasses import dataclass
@@ -119,7 +120,7 @@ class PageStage:
             out_dir = self.ws.root / "output" / platform / article / "page"
             fp = page_fingerprint(self.ws, product, profile, images, self.mode)
             row = self.ws.catalog.page(platform, article)
-            if row and row["fingerprint"] == fp and (out_dir / "index.html").is_file():
+            if row and row["fingerprint"] == fp and _complete(self.ws.root, out_dir, row):
                 self.summary.pages_skipped += 1
                 continue
             tasks.append(PageTask(platform, article, images, fp, out_dir))
@@ -173,20 +174,28 @@ class PageStage:
             self._thread = None
 
 
+def _complete(root: Path, out_dir: Path, row) -> bool:
+    """The page's files are all there and not empty (they are written without fsync)."""
+    files = [out_dir / "index.html"] + [root / rel for rel in json.loads(row["slices"] or "[]")]
+    return all(f.is_file() and f.stat().st_size > 0 for f in files)
+
+
 def make_pages(todo: queue.Queue, made: queue.Queue, stop: threading.Event, root: Path, products, profiles,
                lang: str, shop_name: str, program: Path | None) -> None:
     """Page thread: each item of `todo` is one article's pages, None ends; (task, result, error) to `made`.
 
-    One browser for everything, started with the first page and started
-    again after a page that broke it; each article's pages share a tab and
-    its renders (see render_detail_page). Never raises.
+    One browser and one tab (a new tab costs a renderer start) for
+    everything, started with the first page and again after a page that
+    broke them; the pages of an article share renders, encodes and decoded
+    images (see render_detail_page). Never raises.
     """
-    browser = None
+    browser = tab = None
     try:
         while (tasks := todo.get()) is not None:
             renders: dict = {}
             encoded: dict = {}
-            tab = None
+            if tab is not None:
+                tab.decoded = {}  # what this article's pages share; the next shares nothing with it
             for task in tasks:
                 if stop.is_set():
                     return
@@ -202,8 +211,6 @@ def make_pages(todo: queue.Queue, made: queue.Queue, stop: threading.Event, root
                     browser = _close(browser)
                     tab = None
                 made.put(item)
-            if tab is not None:
-                tab.close()
     finally:
         _close(browser)
 

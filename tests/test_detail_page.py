@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+import imgpipe.browser as browser_module
 from imgpipe.browser import Browser, BrowserSession, find_browser
 from imgpipe.detail_page import (
     DetailImages,
@@ -587,3 +588,13 @@ def test_find_browser_honours_env(tmp_path, monkeypatch, browser):
 def page_roles(img_dir) -> set[str]:
     """The copies in a page's img/ by their role: "A1023-02-header.jpg" -> "header.jpg"."""
     return {re.sub(r"^.*-(header|large|point-\d+|detail-\d+)", r"\1", p.name) for p in img_dir.iterdir()}
+
+
+def test_tall_pages_are_captured_in_bands_that_join_seamlessly(session, tmall_page, monkeypatch):
+    product, spec, html = tmall_page
+    session.open(html, spec.width)
+    whole = np.asarray(session.screenshot())
+    monkeypatch.setattr(browser_module, "SINGLE_CAPTURE_MAX_PX", 1000)
+    monkeypatch.setattr(browser_module, "CAPTURE_BAND_PX", 700)
+    assert whole.shape[0] > 2 * 700
+    assert np.array_equal(np.asarray(session.screenshot()), whole)
