@@ -129,17 +129,27 @@ def new_workspace(base: Path, photos: list[Path], articles: int, jobs: int):
 
 # --- imgpipe ---------------------------------------------------------------------------------------
 
+def cpu_seconds() -> float:
+    """CPU time of this process (all threads) and of its children that have ended (browser, driver)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def imgpipe_run(photos, jobs, tmp: Path, articles: int, sample_memory: bool = False) -> dict:
     from imgpipe.pipeline import run
 
     ws = new_workspace(tmp / f"ws-jobs{jobs}", photos, articles, jobs)
     sampler = MemorySampler() if sample_memory else None
-    t0 = time.perf_counter()
+    c0, t0 = cpu_seconds(), time.perf_counter()
     summary = run(ws, jobs=jobs, backup=False)
     wall = time.perf_counter() - t0
+    # pool workers of --jobs 2 outlive the run (their times are not counted): jobs 1 only
+    cpu = cpu_seconds() - c0 if jobs == 1 else None
     peak = sampler.stop() if sampler else None
     assert summary.ok, summary.failed[:3]
-    return {"ws": ws, "summary": summary, "wall": wall, "render": sum(summary.photo_seconds), "peak_mb": peak}
+    return {"ws": ws, "summary": summary, "wall": wall, "cpu": cpu, "render": sum(summary.photo_seconds),
+            "peak_mb": peak}
 
 
 def pages_only(ws) -> dict:
@@ -150,18 +160,19 @@ def pages_only(ws) -> dict:
     for page in (ws.root / "output").glob("*/*/page"):
         shutil.rmtree(page)
     stamps = []
-    t0 = time.perf_counter()
+    c0, t0 = cpu_seconds(), time.perf_counter()
     summary = run(Workspace.open(ws.root), jobs=1, backup=False,
                   progress=lambda stage, done, total: stamps.append((time.perf_counter(), done, total))
                   if stage == "pages" and done else None)
     wall = time.perf_counter() - t0
+    cpu = cpu_seconds() - c0
     assert summary.ok and summary.pages_written, summary.failed[:3]
     per_article = len(ws.profiles)
     done_at = {done: at for at, done, _ in stamps}
     articles = len(stamps) // per_article
     first = done_at.get(per_article)
     after_first = ((stamps[-1][0] - first) / (articles - 1)) if articles > 1 and first else None
-    return {"wall": wall, "pages": len(summary.pages_written), "per_article_after_first": after_first}
+    return {"wall": wall, "cpu": cpu, "pages": len(summary.pages_written), "per_article_after_first": after_first}
 
 
 def _pss_mb(pid: int) -> float:
@@ -243,35 +254,38 @@ def output_specs(ws, task) -> list[tuple[str, int, int, int]]:
 
 # --- floor -----------------------------------------------------------------------------------------
 
-def floor_time(ws, tasks) -> float:
-    """Seconds of codec work alone: each photo's reduced decode, every output's and page slice's encode."""
-    total = 0.0
+def floor_time(ws, tasks) -> tuple[float, float]:
+    """(wall, CPU) seconds of codec work alone: each photo's reduced decode, every output's and slice's encode."""
+    total = cpu = 0.0
     for row in ws.catalog.db.execute("SELECT slices FROM pages"):
         for rel in json.loads(row[0] or "[]"):
             with Image.open(ws.root / rel) as jpg:
                 pix = Image.new("RGB", jpg.size, (200, 200, 200))
                 pix.paste(jpg)  # the slice's own pixels (the browser's work is not codec work)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             pix.save(io.BytesIO(), "JPEG", quality=90, subsampling=0)
             total += time.perf_counter() - t0
+            cpu += time.process_time() - c0
     for task in tasks:
         specs = output_specs(ws, task)
         path = ws.root / task.original
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         img = Image.open(path)
         w, h = img.size
         f = max(w, h) / task.decode_long_side
         img.draft("RGB", (int(w / f) + 1, int(h / f) + 1))
         img.load()
         total += time.perf_counter() - t0
+        cpu += time.process_time() - c0
         arr = np.asarray(img)
         for _, ow, oh, q in specs:  # pixels of the right size, made outside the clock
             pix = Image.fromarray(arr).resize((ow, oh), Image.Resampling.NEAREST)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             buf = io.BytesIO()
             pix.save(buf, "JPEG", quality=q, subsampling=0 if q >= 90 else 2)
             total += time.perf_counter() - t0
-    return total
+            cpu += time.process_time() - c0
+    return total, cpu
 
 
 # --- references ------------------------------------------------------------------------------------
@@ -437,20 +451,24 @@ def main(argv=None) -> int:
         n = len(photos)
         print(f"{n} photos ready in {time.perf_counter() - t0:.1f} s ({tmp})", file=sys.stderr)
         articles = max(1, n // args.per_article)
-        walls = defaultdict(list)
-        floors, pages, peaks = [], [], []
+        walls, cpus = defaultdict(list), defaultdict(list)
+        floors, floor_cpus, pages, peaks = [], [], [], []
         base = None
         for r in range(args.repeat):  # alternating: one of each per round
             order = jobs_list if r % 2 == 0 else jobs_list[::-1]
             for j in order:
                 res = imgpipe_run(photos, j, tmp / f"round{r}", articles, sample_memory=(j == 1))
                 walls[j].append(res["wall"])
+                if res["cpu"] is not None:
+                    cpus[j].append(res["cpu"])
                 if res["peak_mb"] is not None:
                     peaks.append(res["peak_mb"])
                 if j == jobs_list[0]:
                     base = res
                     tasks, ctx = photo_tasks(res["ws"], res["summary"])
-                    floors.append(floor_time(res["ws"], tasks))
+                    f_wall, f_cpu = floor_time(res["ws"], tasks)
+                    floors.append(f_wall)
+                    floor_cpus.append(f_cpu)
                 print(f"round {r + 1}: run --jobs {j} {res['wall']:.1f} s; floor {floors[-1]:.1f} s", file=sys.stderr)
             if not args.no_pages:
                 pages.append(pages_only(base["ws"]))
@@ -489,21 +507,29 @@ def main(argv=None) -> int:
         print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
               f"{_cpu_name()}, Python {platform.python_version()}, {platform.system()} {platform.release()}; "
               f"load average at the end {os.getloadavg()[0]:.1f}\n")
-        print(f"{'':40}{'per photo':>11} {'per article':>12}  {'rate':>8}")
-        rows = [("floor (reduced decode + encode)", floor)]
+        print(f"{'':40}{'per photo':>11} {'per article':>12}  {'rate':>8}  {'CPU/photo':>10}")
+        cpu_of = {"floor": statistics.median(floor_cpus)}
         for j in jobs_list:
-            rows.append((f"imgpipe run --jobs {j} (wall{', pages' if not args.no_pages else ''})", wall[j]))
+            if cpus[j]:
+                cpu_of[j] = statistics.median(cpus[j])
+        rows = [("floor (reduced decode + encode)", floor, cpu_of["floor"])]
+        for j in jobs_list:
+            rows.append((f"imgpipe run --jobs {j} (wall{', pages' if not args.no_pages else ''})", wall[j], cpu_of.get(j)))
         if pages:
-            rows.append(("pages alone (wall, browser start incl.)", statistics.median(p["wall"] for p in pages)))
-        rows += [("imgpipe full job, 1 thread, no pages", full), ("libvips reference", vips),
-                 ("ImageMagick reference", magick)]
-        for name, sec in rows:
-            print(f"{name:40}{ms(sec)} {ms(sec, articles):>12}  {ps(sec):>8}")
+            rows.append(("pages alone (wall, browser start incl.)", statistics.median(p["wall"] for p in pages),
+                         statistics.median(p["cpu"] for p in pages)))
+        rows += [("imgpipe full job, 1 thread, no pages", full, None), ("libvips reference", vips, None),
+                 ("ImageMagick reference", magick, None)]
+        for name, sec, cpu in rows:
+            print(f"{name:40}{ms(sec)} {ms(sec, articles):>12}  {ps(sec):>8}  {ms(cpu) if cpu else '':>10}")
         after = [p["per_article_after_first"] for p in pages if p["per_article_after_first"]]
         if after:
             print(f"{'pages per article after the first':40}{'':11} {statistics.median(after) * 1000:9.0f} ms")
         print("\nrounds (s): " + "; ".join(f"--jobs {j}: " + ", ".join(f"{w:.1f}" for w in walls[j]) for j in jobs_list)
-              + "; floor: " + ", ".join(f"{f:.1f}" for f in floors))
+              + "; floor: " + ", ".join(f"{f:.1f}" for f in floors)
+              + "\nCPU (s, this process + ended children; --jobs 1): run " + ", ".join(f"{c:.1f}" for c in cpus[1])
+              + "; floor " + ", ".join(f"{c:.1f}" for c in floor_cpus)
+              + ("; pages alone " + ", ".join(f"{p['cpu']:.1f}" for p in pages) if pages else ""))
         if peaks:
             print(f"peak memory, run --jobs 1 with its browser and driver (PSS): {max(peaks):.0f} MB")
         print(f"peak memory, one photo worker, first photo: {mem['peak_first_mb']:.0f} MB; "
@@ -518,7 +544,10 @@ def main(argv=None) -> int:
             print(f"  [{'ok ' if ok else 'MISS'}] {label}: {value}")
 
         one = wall[jobs_list[0]]
-        check(f"run --jobs {jobs_list[0]} <= 1.5x floor", f"{one / floor:.2f}x", one / floor <= 1.5)
+        check(f"run --jobs {jobs_list[0]} <= 1.5x floor (wall)", f"{one / floor:.2f}x", one / floor <= 1.5)
+        if 1 in cpu_of:
+            check("run --jobs 1 <= 1.5x floor (CPU)", f"{cpu_of[1] / cpu_of['floor']:.2f}x",
+                  cpu_of[1] / cpu_of["floor"] <= 1.5)
         if isinstance(magick, float):
             check("ImageMagick / full job >= 5x", f"{magick / full:.2f}x", magick / full >= 5)
         else:

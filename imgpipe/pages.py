@@ -94,15 +94,23 @@ class PageStage:
         self._thread: threading.Thread | None = None
         self._note = None
 
+    def warm_up(self) -> None:
+        """Start the page thread and its browser now, while photos are made (new photos mean new pages)."""
+        if self._thread is None and self.browser is not None:
+            self._start(warm=True)
+
+    def _start(self, warm: bool = False) -> None:
+        self._thread = threading.Thread(
+            target=make_pages, name="imgpipe-pages", daemon=True,
+            args=(self._todo, self._made, self._stop, self.ws.root, self.products, self.profiles,
+                  self.ws.settings.language, self.ws.settings.watermark.text, self.browser, warm))
+        self._thread.start()
+
     def article_done(self, article: str) -> None:
         tasks = self.tasks_for(article)
         if tasks:
             if self._thread is None:
-                self._thread = threading.Thread(
-                    target=make_pages, name="imgpipe-pages", daemon=True,
-                    args=(self._todo, self._made, self._stop, self.ws.root, self.products, self.profiles,
-                          self.ws.settings.language, self.ws.settings.watermark.text, self.browser))
-                self._thread.start()
+                self._start()
             self.total += len(tasks)
             self._todo.put(tasks)
             if self.progress:  # the bar grows as articles become ready
@@ -181,16 +189,23 @@ def _complete(root: Path, out_dir: Path, row) -> bool:
 
 
 def make_pages(todo: queue.Queue, made: queue.Queue, stop: threading.Event, root: Path, products, profiles,
-               lang: str, shop_name: str, program: Path | None) -> None:
+               lang: str, shop_name: str, program: Path | None, warm: bool = False) -> None:
     """Page thread: each item of `todo` is one article's pages, None ends; (task, result, error) to `made`.
 
     One browser and one tab (a new tab costs a renderer start) for
     everything, started with the first page and again after a page that
     broke them; the pages of an article share renders, encodes and decoded
-    images (see render_detail_page). Never raises.
+    images (see render_detail_page). warm: start the browser before the
+    first page arrives. Never raises.
     """
     browser = tab = None
     try:
+        if warm and program is not None:
+            try:
+                browser = Browser(program).__enter__()
+                tab = browser.tab()
+            except Exception:  # noqa: BLE001 - tried again with the first page, which reports why
+                browser = _close(browser)
         while (tasks := todo.get()) is not None:
             renders: dict = {}
             encoded: dict = {}

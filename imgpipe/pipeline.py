@@ -277,6 +277,8 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
                             crashed=lambda task, _exc: PhotoResult(task.photo_id, [], 0.0, worker_died(task.original)))
         # an article's pages start as soon as its last photo is recorded, beside the next articles' photos
         pages = PageStage(ws, sheet.products, profiles, summary, progress)
+        if tasks:
+            pages.warm_up()
         photos_left = Counter(task.article for task in tasks)
         for article in todo:
             if not photos_left[article]:
