@@ -13,6 +13,7 @@ autoescape on and product values are only ever passed as data.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import json
@@ -76,7 +77,10 @@ def template_dirs(template_dir: Path | None = None) -> list[Path]:
     return dirs
 
 
+@functools.lru_cache(maxsize=8)
 def _environment(template_dir: Path | None):
+    """One Jinja environment per template folder: it compiles the template once and
+    recompiles only when the file changes (auto_reload), not once per page."""
     import jinja2
 
     return jinja2.Environment(
@@ -102,7 +106,7 @@ def load_template(template_dir: Path | None = None):
     """The detail template (workspace copy first); a broken one -> ImgpipeError with file and line."""
     import jinja2
 
-    env = _environment(template_dir)
+    env = _environment(Path(template_dir) if template_dir is not None else None)
     try:
         return env.get_template(TEMPLATE_NAME)
     except jinja2.TemplateSyntaxError as exc:
