@@ -1,17 +1,27 @@
-"""Throughput of imgpipe's full job against the codec floor, libvips and ImageMagick.
+"""Throughput of imgpipe's whole run, detail pages included, against the codec floor.
 
-    python benchmarks/throughput.py [--photos 8] [--batch 500] [--jobs 1,2] [--noop 1000] [--from DIR]
+    python benchmarks/throughput.py [--photos 8] [--per-article 4] [--repeat 3] [--jobs 1,2]
+                                    [--batch 500] [--noop 1000] [--from DIR] [--no-pages]
 
 Generates 24-megapixel camera-like JPEGs (textured product on a backdrop,
-EXIF orientation on some, one Adobe RGB), then measures in one run:
+EXIF orientation on some, one Adobe RGB), `--per-article` to an article,
+then measures in one session, `--repeat` times in alternating order
+(run --jobs 1, floor, run --jobs 2, ...; medians are reported, since a
+shared machine is noisy):
   floor     reduced decode at the scale the outputs need + encoding the same
-            output files (same sizes, same quality): the codec work alone
-  imgpipe   the full job through pipeline.run (ingest, analyse, one decode,
-            colour, every role of every platform, watermark, labels, byte caps;
-            IMGPIPE_BROWSER=none: detail-page screenshots are excluded)
+            output files (same sizes, same quality), the detail-page slices
+            included: the codec work alone
+  run       `imgpipe run` on a fresh workspace through pipeline.run: ingest,
+            analyse, one decode, colour, every role of every platform,
+            watermark, labels, byte caps, and the detail pages in the
+            installed browser (unless --no-pages)
+  pages     the pages alone (page folders removed, the run repeated): all,
+            and per article after the first (the browser start excluded)
+  full job  analysis + render of the same photos called directly, 1 thread, no pages
   libvips   pyvips shrink-on-load + the same output sizes/qualities (reference)
   magick    ImageMagick convert with jpeg:size hint, the same outputs (reference)
-  memory    peak RSS of one worker on 24 MP input, and across a --batch run
+  memory    peak PSS of the run --jobs 1 process with its browser and driver
+            (sampled), and of one photo worker on 24 MP input across a --batch run
   no-op     a second `run` over --noop catalogued photos (nothing to do)
 """
 
@@ -26,14 +36,15 @@ import pickle
 import platform
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
 
-os.environ["IMGPIPE_BROWSER"] = "none"
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VIPS_CONCURRENCY", "MAGICK_THREAD_LIMIT"):
     os.environ.setdefault(_v, "1")
 
@@ -118,15 +129,96 @@ def new_workspace(base: Path, photos: list[Path], articles: int, jobs: int):
 
 # --- imgpipe ---------------------------------------------------------------------------------------
 
-def imgpipe_run(photos, jobs, tmp: Path, articles: int) -> dict:
+def cpu_seconds() -> float:
+    """CPU time of this process (all threads) and of its children that have ended (browser, driver)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def imgpipe_run(photos, jobs, tmp: Path, articles: int, sample_memory: bool = False) -> dict:
     from imgpipe.pipeline import run
 
     ws = new_workspace(tmp / f"ws-jobs{jobs}", photos, articles, jobs)
-    t0 = time.perf_counter()
+    sampler = MemorySampler() if sample_memory else None
+    c0, t0 = cpu_seconds(), time.perf_counter()
     summary = run(ws, jobs=jobs, backup=False)
     wall = time.perf_counter() - t0
+    # pool workers of --jobs 2 outlive the run (their times are not counted): jobs 1 only
+    cpu = cpu_seconds() - c0 if jobs == 1 else None
+    peak = sampler.stop() if sampler else None
     assert summary.ok, summary.failed[:3]
-    return {"ws": ws, "summary": summary, "wall": wall, "render": sum(summary.photo_seconds)}
+    return {"ws": ws, "summary": summary, "wall": wall, "cpu": cpu, "render": sum(summary.photo_seconds),
+            "peak_mb": peak}
+
+
+def pages_only(ws) -> dict:
+    """Remove every page folder and run again: only the pages are made. Seconds, all and per article."""
+    from imgpipe.pipeline import run
+    from imgpipe.workspace import Workspace
+
+    for page in (ws.root / "output").glob("*/*/page"):
+        shutil.rmtree(page)
+    stamps = []
+    c0, t0 = cpu_seconds(), time.perf_counter()
+    summary = run(Workspace.open(ws.root), jobs=1, backup=False,
+                  progress=lambda stage, done, total: stamps.append((time.perf_counter(), done, total))
+                  if stage == "pages" and done else None)
+    wall = time.perf_counter() - t0
+    cpu = cpu_seconds() - c0
+    assert summary.ok and summary.pages_written, summary.failed[:3]
+    per_article = len(ws.profiles)
+    done_at = {done: at for at, done, _ in stamps}
+    articles = len(stamps) // per_article
+    first = done_at.get(per_article)
+    after_first = ((stamps[-1][0] - first) / (articles - 1)) if articles > 1 and first else None
+    return {"wall": wall, "cpu": cpu, "pages": len(summary.pages_written), "per_article_after_first": after_first}
+
+
+def _pss_mb(pid: int) -> float:
+    try:
+        for line in open(f"/proc/{pid}/smaps_rollup"):
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = defaultdict(list)
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children[ppid].append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+class MemorySampler:
+    """Peak PSS (MB) of this process and everything it started (browser, driver), every 0.1 s."""
+
+    def __init__(self):
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.wait(0.1):
+            self.peak = max(self.peak, sum(_pss_mb(p) for p in _descendants(os.getpid())))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
 
 
 def photo_tasks(ws, summary):
@@ -162,26 +254,38 @@ def output_specs(ws, task) -> list[tuple[str, int, int, int]]:
 
 # --- floor -----------------------------------------------------------------------------------------
 
-def floor_time(ws, tasks) -> float:
-    total = 0.0
+def floor_time(ws, tasks) -> tuple[float, float]:
+    """(wall, CPU) seconds of codec work alone: each photo's reduced decode, every output's and slice's encode."""
+    total = cpu = 0.0
+    for row in ws.catalog.db.execute("SELECT slices FROM pages"):
+        for rel in json.loads(row[0] or "[]"):
+            with Image.open(ws.root / rel) as jpg:
+                pix = Image.new("RGB", jpg.size, (200, 200, 200))
+                pix.paste(jpg)  # the slice's own pixels (the browser's work is not codec work)
+            t0, c0 = time.perf_counter(), time.process_time()
+            pix.save(io.BytesIO(), "JPEG", quality=90, subsampling=0)
+            total += time.perf_counter() - t0
+            cpu += time.process_time() - c0
     for task in tasks:
         specs = output_specs(ws, task)
         path = ws.root / task.original
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         img = Image.open(path)
         w, h = img.size
         f = max(w, h) / task.decode_long_side
         img.draft("RGB", (int(w / f) + 1, int(h / f) + 1))
         img.load()
         total += time.perf_counter() - t0
+        cpu += time.process_time() - c0
         arr = np.asarray(img)
         for _, ow, oh, q in specs:  # pixels of the right size, made outside the clock
             pix = Image.fromarray(arr).resize((ow, oh), Image.Resampling.NEAREST)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             buf = io.BytesIO()
             pix.save(buf, "JPEG", quality=q, subsampling=0 if q >= 90 else 2)
             total += time.perf_counter() - t0
-    return total
+            cpu += time.process_time() - c0
+    return total, cpu
 
 
 # --- references ------------------------------------------------------------------------------------
@@ -324,29 +428,57 @@ def noop_run(tmp: Path, count: int) -> tuple[float, float]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--photos", type=int, default=8)
+    ap.add_argument("--per-article", type=int, default=4, help="photos per article")
+    ap.add_argument("--repeat", type=int, default=3, help="alternating rounds; medians reported")
     ap.add_argument("--batch", type=int, default=500)
     ap.add_argument("--jobs", default="1,2")
     ap.add_argument("--noop", type=int, default=1000)
+    ap.add_argument("--no-pages", action="store_true", help="IMGPIPE_BROWSER=none: pages as HTML only")
     ap.add_argument("--from", dest="source", type=Path, default=None, help="Use the JPEGs in this folder.")
     ap.add_argument("--_worker", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args._worker:
         _worker_main(args._worker, args.batch)
         return 0
+    if args.no_pages:
+        os.environ["IMGPIPE_BROWSER"] = "none"
     jobs_list = [int(j) for j in args.jobs.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="imgpipe-bench-"))
     try:
         t0 = time.perf_counter()
-        photos = (sorted(args.source.glob("*.jp*g")) if args.source else make_photos(tmp / "photos", args.photos))
+        photos = (sorted(args.source.glob("*.jp*g"))[:args.photos] if args.source
+                  else make_photos(tmp / "photos", args.photos))
         n = len(photos)
         print(f"{n} photos ready in {time.perf_counter() - t0:.1f} s ({tmp})", file=sys.stderr)
-        articles = max(1, n // 4)
-        runs = {j: imgpipe_run(photos, j, tmp, articles) for j in jobs_list}
-        base = runs[jobs_list[0]]
+        articles = max(1, n // args.per_article)
+        walls, cpus = defaultdict(list), defaultdict(list)
+        floors, floor_cpus, pages, peaks = [], [], [], []
+        base = None
+        for r in range(args.repeat):  # alternating: one of each per round
+            order = jobs_list if r % 2 == 0 else jobs_list[::-1]
+            for j in order:
+                res = imgpipe_run(photos, j, tmp / f"round{r}", articles, sample_memory=(j == 1))
+                walls[j].append(res["wall"])
+                if res["cpu"] is not None:
+                    cpus[j].append(res["cpu"])
+                if res["peak_mb"] is not None:
+                    peaks.append(res["peak_mb"])
+                if j == jobs_list[0]:
+                    base = res
+                    tasks, ctx = photo_tasks(res["ws"], res["summary"])
+                    f_wall, f_cpu = floor_time(res["ws"], tasks)
+                    floors.append(f_wall)
+                    floor_cpus.append(f_cpu)
+                print(f"round {r + 1}: run --jobs {j} {res['wall']:.1f} s; floor {floors[-1]:.1f} s", file=sys.stderr)
+            if not args.no_pages:
+                pages.append(pages_only(base["ws"]))
+            if r < args.repeat - 1:  # the last round's workspace is measured further below
+                shutil.rmtree(tmp / f"round{r}", ignore_errors=True)
         ws, summary = base["ws"], base["summary"]
         tasks, ctx = photo_tasks(ws, summary)
         n_out = sum(len(output_specs(ws, t)) for t in tasks)
-        # single-threaded full job on the same tasks, measured directly (analysis + render)
+        n_slices = sum(len(json.loads(row[0] or "[]")) for row in ws.catalog.db.execute("SELECT slices FROM pages"))
+        # single-threaded full job on the same tasks, measured directly (analysis + render, no pages)
         from imgpipe.render import AnalyseTask, analyse_photo, render_photo, worker_init
 
         worker_init()
@@ -355,31 +487,52 @@ def main(argv=None) -> int:
             analyse_photo(AnalyseTask(task.photo_id, task.original, "photo", None, AUTO), ws.root, ctx.max_megapixels)
             render_photo(task, ctx)
         full = time.perf_counter() - t0
-        floor = floor_time(ws, tasks)
+        floor = statistics.median(floors)
         vips = vips_time(ws, tasks, tmp / "vips")
         magick = magick_time(ws, tasks, tmp / "magick")
         mem = memory(tasks, ctx, tmp, 1)
         mem_batch = memory(tasks, ctx, tmp, args.batch) if args.batch > 1 else mem
         t_first, t_noop = noop_run(tmp, args.noop) if args.noop else (0.0, 0.0)
+        wall = {j: statistics.median(v) for j, v in walls.items()}
 
-        def ms(sec):
-            return f"{sec / n * 1000:8.0f} ms" if isinstance(sec, float) else f"{sec:>11}"
+        def ms(sec, per=n):
+            return f"{sec / per * 1000:8.0f} ms" if isinstance(sec, float) else f"{sec:>11}"
 
         def ps(sec):
             return f"{n / sec:6.2f}/s" if isinstance(sec, float) else ""
 
-        print(f"\nimgpipe throughput - {n} photos {Image.open(photos[0]).size[0]}x{Image.open(photos[0]).size[1]}, "
-              f"{n_out} output files ({n_out / n:.0f}/photo)")
+        size = Image.open(photos[0]).size
+        print(f"\nimgpipe throughput - {n} photos {size[0]}x{size[1]} in {articles} article(s), {n_out} output files "
+              f"({n_out / n:.0f}/photo) + {n_slices} page slices; medians of {args.repeat} alternating rounds")
         print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-              f"{_cpu_name()}, Python {platform.python_version()}, {platform.system()} {platform.release()}\n")
-        print(f"{'':34}{'per photo':>11}  {'rate':>8}")
-        rows = [("floor (reduced decode + encode)", floor), ("imgpipe full job, 1 thread", full),
-                ("libvips reference", vips), ("ImageMagick reference", magick)]
+              f"{_cpu_name()}, Python {platform.python_version()}, {platform.system()} {platform.release()}; "
+              f"load average at the end {os.getloadavg()[0]:.1f}\n")
+        print(f"{'':40}{'per photo':>11} {'per article':>12}  {'rate':>8}  {'CPU/photo':>10}")
+        cpu_of = {"floor": statistics.median(floor_cpus)}
         for j in jobs_list:
-            rows.append((f"imgpipe run --jobs {j} (wall)", runs[j]["wall"]))
-        for name, sec in rows:
-            print(f"{name:34}{ms(sec)}  {ps(sec):>8}")
-        print(f"\npeak memory, one worker, first photo: {mem['peak_first_mb']:.0f} MB; "
+            if cpus[j]:
+                cpu_of[j] = statistics.median(cpus[j])
+        rows = [("floor (reduced decode + encode)", floor, cpu_of["floor"])]
+        for j in jobs_list:
+            rows.append((f"imgpipe run --jobs {j} (wall{', pages' if not args.no_pages else ''})", wall[j], cpu_of.get(j)))
+        if pages:
+            rows.append(("pages alone (wall, browser start incl.)", statistics.median(p["wall"] for p in pages),
+                         statistics.median(p["cpu"] for p in pages)))
+        rows += [("imgpipe full job, 1 thread, no pages", full, None), ("libvips reference", vips, None),
+                 ("ImageMagick reference", magick, None)]
+        for name, sec, cpu in rows:
+            print(f"{name:40}{ms(sec)} {ms(sec, articles):>12}  {ps(sec):>8}  {ms(cpu) if cpu else '':>10}")
+        after = [p["per_article_after_first"] for p in pages if p["per_article_after_first"]]
+        if after:
+            print(f"{'pages per article after the first':40}{'':11} {statistics.median(after) * 1000:9.0f} ms")
+        print("\nrounds (s): " + "; ".join(f"--jobs {j}: " + ", ".join(f"{w:.1f}" for w in walls[j]) for j in jobs_list)
+              + "; floor: " + ", ".join(f"{f:.1f}" for f in floors)
+              + "\nCPU (s, this process + ended children; --jobs 1): run " + ", ".join(f"{c:.1f}" for c in cpus[1])
+              + "; floor " + ", ".join(f"{c:.1f}" for c in floor_cpus)
+              + ("; pages alone " + ", ".join(f"{p['cpu']:.1f}" for p in pages) if pages else ""))
+        if peaks:
+            print(f"peak memory, run --jobs 1 with its browser and driver (PSS): {max(peaks):.0f} MB")
+        print(f"peak memory, one photo worker, first photo: {mem['peak_first_mb']:.0f} MB; "
               f"after one of each ({len(tasks)}): {mem_batch['peak_first_mb']:.0f} MB; "
               f"after {args.batch} photos: {mem_batch['peak_mb']:.0f} MB peak "
               f"(RSS {mem_batch['rss_first_mb']:.0f} -> {mem_batch['rss_end_mb']:.0f} MB)")
@@ -390,20 +543,25 @@ def main(argv=None) -> int:
         def check(label, value, ok):
             print(f"  [{'ok ' if ok else 'MISS'}] {label}: {value}")
 
-        check("full job <= 1.3x floor", f"{full / floor:.2f}x", full / floor <= 1.3)
-        if isinstance(vips, float):
-            check("full job <= libvips", f"{full / vips:.2f}x", full <= vips)
-        else:
-            print(f"  [n/a ] libvips {vips}")
+        one = wall[jobs_list[0]]
+        check(f"run --jobs {jobs_list[0]} <= 1.5x floor (wall)", f"{one / floor:.2f}x", one / floor <= 1.5)
+        if 1 in cpu_of:
+            check("run --jobs 1 <= 1.5x floor (CPU)", f"{cpu_of[1] / cpu_of['floor']:.2f}x",
+                  cpu_of[1] / cpu_of["floor"] <= 1.5)
         if isinstance(magick, float):
             check("ImageMagick / full job >= 5x", f"{magick / full:.2f}x", magick / full >= 5)
         else:
             print(f"  [n/a ] ImageMagick {magick}")
         if len(jobs_list) > 1:
             a, b = jobs_list[0], jobs_list[-1]
-            sp = runs[a]["wall"] / runs[b]["wall"]
+            sp = wall[a] / wall[b]
             check(f"--jobs {b} >= {0.9 * b / a:.1f}x --jobs {a}", f"{sp:.2f}x", sp >= 0.9 * b / a)
-        check("peak memory <= 300 MB per worker", f"{mem_batch['peak_mb']:.0f} MB", mem_batch["peak_mb"] <= 300)
+        if after:
+            check("pages per article after the first <= 1 s", f"{statistics.median(after):.2f} s",
+                  statistics.median(after) <= 1)
+        if peaks:
+            check("peak memory <= 300 MB, browser counted", f"{max(peaks):.0f} MB", max(peaks) <= 300)
+        check("photo worker peak <= 300 MB", f"{mem_batch['peak_mb']:.0f} MB", mem_batch["peak_mb"] <= 300)
         grow = mem_batch["peak_mb"] - mem_batch["peak_first_mb"]
         check(f"flat over {args.batch} photos", f"+{grow:.0f} MB", grow <= 0.1 * mem["peak_mb"] + 10)
         if args.noop:

@@ -1,27 +1,27 @@
-"""Find the installed Chromium/Chrome/Edge and drive it headless to render a page.
+"""Find the installed Chromium/Chrome/Edge and drive it headless to render pages.
 
 The detail page must be rendered by a real browser engine at exactly the
-platform's width. We talk to the system browser over the DevTools protocol
-(a WebSocket on 127.0.0.1, port chosen by the browser), using only the
-standard library: no Playwright, no browser download (shops are often
-offline), and the same code on Windows, macOS and Linux — a
-`--remote-debugging-pipe` would need inherited fds 3/4, which Python cannot
-hand to a child on Windows.
+platform's width. Playwright (sync API) drives the browser that is already
+installed, by its program path: no browser download (shops are often
+offline; `playwright install` is never part of setup), the same code on
+Windows, macOS and Linux.
+
+    with Browser(find_browser()) as browser:      # one browser per run (or worker)
+        tab = browser.tab()                        # a page is a tab
+        tab.open(Path("page/index.html"), width=790)
+        image = tab.screenshot()                   # PIL RGB, full page, scale 1
+
+`BrowserSession` is a browser with one tab, for a single page or a test.
 """
 
 from __future__ import annotations
 
-import base64
+import hashlib
 import io
-import json
 import os
 import shutil
-import socket
-import struct
-import subprocess
 import sys
-import tempfile
-import time
+import threading
 from pathlib import Path
 
 from imgpipe.errors import ImgpipeError
@@ -30,30 +30,64 @@ from imgpipe.messages import t
 BROWSER_ENV = "IMGPIPE_BROWSER"
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "msedge")
 
-# Flags for a headless run as root, with no network and no trace left behind.
-HEADLESS_FLAGS = (
-    "--headless",
-    "--no-sandbox",
+# On top of Playwright's own headless flags: no network, no GPU, and pixels that
+# do not depend on the machine's screen (scale 1, sRGB, no scrollbars).
+LAUNCH_ARGS = (
     "--disable-gpu",
     "--disable-quic",
-    "--no-first-run",
-    "--no-default-browser-check",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--disable-extensions",
-    "--disable-default-apps",
     "--hide-scrollbars",
     "--mute-audio",
     "--force-device-scale-factor=1",
     "--force-color-profile=srgb",
 )
 
-# Captured in bands this tall: one huge capture can exceed the compositor's
-# texture limits on long pages (30+ selling points are > 20 000 px).
+# Pages up to SINGLE_CAPTURE_MAX_PX are captured at once; taller ones in bands:
+# one huge capture can exceed the compositor's texture limits (30+ selling
+# points make pages of more than 20 000 px).
+SINGLE_CAPTURE_MAX_PX = 16384
 CAPTURE_BAND_PX = 4096
 START_TIMEOUT_S = 30.0
 LOAD_TIMEOUT_S = 60.0
+# Wait for the web fonts and every image to be decoded before anything is measured.
+READY_JS = ("(async () => { await document.fonts.ready;"
+            " await Promise.all(Array.from(document.images, i => i.decode().catch(() => null)));"
+            " return true; })()")
+FONTS_JS = "(async () => { await document.fonts.ready; return true; })()"
+# Each image's box in page px and whether imgpipe may paste it in place of the browser:
+# a plain local raster shown as it is (no transform, filter, opacity, rounding,
+# border, padding or object-fit on it or its ancestors) with nothing else laid
+# over it. Plain ones are hidden (visibility keeps the layout) so the capture
+# is flat where they go; the others are decoded for the browser to draw.
+PLAIN_IMAGES_JS = """(async () => {
+  const all = Array.from(document.body ? document.body.querySelectorAll('*') : []);
+  const over = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5
+    && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
+  const out = Array.from(document.images, img => {
+    const r = img.getBoundingClientRect();
+    let plain = img.complete && img.naturalWidth > 0 && img.currentSrc.startsWith('file:');
+    const s = getComputedStyle(img);
+    plain = plain && s.visibility === 'visible' && s.objectFit === 'fill' && s.borderRadius === '0px'
+      && ['Top', 'Right', 'Bottom', 'Left'].every(k => s['border' + k + 'Width'] === '0px' && s['padding' + k] === '0px')
+      && s.outlineStyle === 'none';
+    for (let e = img; plain && e; e = e.parentElement) {
+      const c = getComputedStyle(e);
+      plain = c.opacity === '1' && c.filter === 'none' && c.transform === 'none' && c.clipPath === 'none'
+        && c.mixBlendMode === 'normal' && c.maskImage === 'none' && c.backdropFilter === 'none';
+    }
+    plain = plain && !all.some(e => e !== img && !e.contains(img) && over(e.getBoundingClientRect(), r));
+    return {img, src: img.currentSrc, x: r.left + scrollX, y: r.top + scrollY, w: r.width, h: r.height, plain};
+  });
+  await Promise.all(out.filter(i => !i.plain).map(i => i.img.decode().catch(() => null)));
+  for (const i of out) if (i.plain) i.img.style.setProperty('visibility', 'hidden', 'important');
+  return out.map(({img, ...rest}) => rest);
+})()"""
+UNHIDE_JS = ("(async () => { for (const i of document.images) i.style.removeProperty('visibility');"
+             " await Promise.all(Array.from(document.images, i => i.decode().catch(() => null))); return true; })()")
+HEIGHT_JS = ("Math.ceil(Math.max(document.documentElement.scrollHeight,"
+             " document.body ? document.body.scrollHeight : 0))")
 
 
 def _standard_install_paths() -> list[Path]:
@@ -113,116 +147,270 @@ def browser_install_hint() -> str:
     return t("detail.browser_missing.fix_other", env=BROWSER_ENV)
 
 
-class _WebSocket:
-    """The client half of RFC 6455, just enough for DevTools on 127.0.0.1.
+def _failed(detail, file=None) -> ImgpipeError:
+    """The browser could not start or render: one line of the library's message, and the fix."""
+    first = str(detail).strip().splitlines()[0] if str(detail).strip() else type(detail).__name__
+    return ImgpipeError(t("detail.browser_failed", detail=first), file=file, fix=browser_install_hint())
 
-    Text frames out (masked, as clients must), text frames in (possibly
-    fragmented), pings answered. No Origin header is sent: Chromium only
-    checks --remote-allow-origins when one is present.
+
+_local = threading.local()
+
+
+def _driver_acquire():
+    """This thread's Playwright driver, started on first use and shared by its browsers.
+
+    Playwright's sync API allows one driver per thread; counting its users lets a
+    second browser (a test's, a one-off page's) run beside a kept one.
+    """
+    from playwright.sync_api import sync_playwright
+
+    if getattr(_local, "users", 0) == 0:
+        _local.driver = sync_playwright().start()
+    _local.users = getattr(_local, "users", 0) + 1
+    return _local.driver
+
+
+def _driver_release() -> None:
+    _local.users -= 1
+    if _local.users == 0:
+        driver, _local.driver = _local.driver, None
+        driver.stop()
+
+
+class Browser:
+    """One headless browser, kept for many pages: each page is a tab (`tab()`).
+
+    A context manager; the browser, its temporary profile and Playwright's
+    driver process end on exit. Not thread-safe: use it from the thread
+    that made it (Playwright's sync API is bound to that thread).
     """
 
-    def __init__(self, host: str, port: int, path: str, timeout: float):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        key = base64.b64encode(os.urandom(16)).decode()
-        request = (
-            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        )
-        self.sock.sendall(request.encode())
-        self.buf = b""
-        while b"\r\n\r\n" not in self.buf:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                raise ConnectionError("DevTools closed the connection during the handshake")
-            self.buf += chunk
-        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        status = head.split(b"\r\n", 1)[0]
-        if b" 101 " not in status + b" ":
-            raise ConnectionError(f"DevTools refused the WebSocket: {status.decode(errors='replace')}")
+    def __init__(self, program: Path, *, timeout: float = LOAD_TIMEOUT_S):
+        self.program = Path(program)
+        self.timeout = timeout
+        self._pw = None
+        self._browser = None
+        self._context = None
 
-    def _read(self, n: int) -> bytes:
-        while len(self.buf) < n:
-            chunk = self.sock.recv(max(65536, n - len(self.buf)))
-            if not chunk:
-                raise ConnectionError("DevTools closed the connection")
-            self.buf += chunk
-        data, self.buf = self.buf[:n], self.buf[n:]
-        return data
+    def __enter__(self) -> "Browser":
+        self.start()
+        return self
 
-    def _send_frame(self, opcode: int, payload: bytes) -> None:
-        header = bytes([0x80 | opcode])
-        n = len(payload)
-        if n < 126:
-            header += bytes([0x80 | n])
-        elif n < 1 << 16:
-            header += bytes([0x80 | 126]) + struct.pack("!H", n)
-        else:
-            header += bytes([0x80 | 127]) + struct.pack("!Q", n)
-        mask = os.urandom(4)
-        # our messages are small commands, so a plain loop is fast enough
-        masked = bytes(b ^ mask[i & 3] for i, b in enumerate(payload))
-        self.sock.sendall(header + mask + masked)
+    def __exit__(self, *exc) -> None:
+        self.close()
 
-    def send_text(self, text: str) -> None:
-        self._send_frame(0x1, text.encode("utf-8"))
+    def start(self) -> None:
+        try:
+            from playwright.sync_api import Error
+        except ImportError as exc:  # the dependency is declared; a broken install says so
+            raise _failed(exc, self.program) from None
+        try:
+            self._pw = _driver_acquire()
+            self._browser = self._pw.chromium.launch(
+                executable_path=str(self.program), headless=True, args=list(LAUNCH_ARGS),
+                timeout=START_TIMEOUT_S * 1000,
+            )
+            self._context = self._browser.new_context(
+                viewport={"width": 800, "height": 600}, device_scale_factor=1, color_scheme="light",
+                reduced_motion="reduce", service_workers="block",
+            )
+            self._context.set_default_timeout(self.timeout * 1000)
+        except Error as exc:
+            self.close()
+            raise _failed(exc.message, self.program) from None
+        except BaseException:
+            self.close()
+            raise
 
-    def recv_text(self) -> str:
-        parts: list[bytes] = []
-        while True:
-            b0, b1 = self._read(2)
-            opcode, fin = b0 & 0x0F, b0 & 0x80
-            n = b1 & 0x7F
-            if n == 126:
-                n = struct.unpack("!H", self._read(2))[0]
-            elif n == 127:
-                n = struct.unpack("!Q", self._read(8))[0]
-            mask = self._read(4) if b1 & 0x80 else None
-            payload = self._read(n)
-            if mask:
-                payload = bytes(b ^ mask[i & 3] for i, b in enumerate(payload))
-            if opcode == 0x9:
-                self._send_frame(0xA, payload)
+    @property
+    def version(self) -> str:
+        return self._browser.version if self._browser is not None else ""
+
+    def tab(self) -> "Tab":
+        """A new tab (its own page, same browser); close it when done."""
+        if self._context is None:
+            raise _failed("browser is not running", self.program)
+        return Tab(self._context.new_page(), self.timeout)
+
+    def close(self) -> None:
+        for part in (self._context, self._browser):
+            if part is None:
                 continue
-            if opcode == 0xA:
-                continue
-            if opcode == 0x8:
-                raise ConnectionError("DevTools closed the WebSocket")
-            parts.append(payload)
-            if fin:
-                return b"".join(parts).decode("utf-8")
+            try:
+                part.close()
+            except Exception:  # noqa: BLE001 - a dead browser cannot be closed twice; the driver still stops
+                pass
+        if self._pw is not None:
+            _driver_release()
+        self._context = self._browser = self._pw = None
+
+
+class Tab:
+    """One page in a running Browser: open a local HTML file, run script, take the full page."""
+
+    def __init__(self, page, timeout: float = LOAD_TIMEOUT_S):
+        self.page = page  # playwright.sync_api.Page, for checks beyond these methods
+        self.timeout = timeout
+        self.width = 0
+        self.decoded: dict = {}  # images pasted into this tab's pages, by content and box
+
+    def open(self, html_path: Path, width: int, *, decode_images: bool = True) -> None:
+        """Load a local HTML file at `width` CSS px (device scale 1), fonts and images ready.
+
+        decode_images=False: only loaded (sizes known, layout final), not decoded,
+        for a `screenshot(paste_images=True)` that never shows them.
+        """
+        from playwright.sync_api import Error
+
+        self.width = int(width)
+        try:
+            self.page.set_viewport_size({"width": self.width, "height": 800})
+            # as_uri percent-encodes Chinese and space characters correctly
+            self.page.goto(Path(html_path).resolve().as_uri(), wait_until="load", timeout=self.timeout * 1000)
+            self.page.evaluate(READY_JS if decode_images else FONTS_JS)
+        except Error as exc:
+            raise _failed(exc.message, html_path) from None
+
+    def evaluate(self, expression: str):
+        """Run JavaScript in the page; returns its (awaited) value as JSON data."""
+        from playwright.sync_api import Error
+
+        try:
+            return self.page.evaluate(expression)
+        except Error as exc:
+            raise _failed(f"script error: {exc.message}") from None
+
+    def page_height(self) -> int:
+        return int(self.evaluate(HEIGHT_JS))
+
+    def screenshot(self, *, paste_images: bool = False):
+        """The whole page as a PIL "RGB" image, `width` px wide, full height, scale 1.
+
+        paste_images: the browser lays out and draws the page with its plain
+        images hidden, and their pixels are pasted into their boxes here. Same
+        picture (see test_detail_page), a fraction of the cost: the browser
+        neither decodes the photos nor encodes and sends a photo-sized PNG.
+        Where anything else was drawn inside an image's box (a custom
+        template's overlay), the browser draws the images itself after all.
+        """
+        if not paste_images:
+            return self._capture()
+        images = self.evaluate(PLAIN_IMAGES_JS)
+        full = self._capture()
+        if _paste_images(full, [i for i in images if i["plain"]], self.decoded):
+            return full
+        self.evaluate(UNHIDE_JS)
+        return self._capture()
+
+    def _capture(self):
+        from PIL import Image
+        from playwright.sync_api import Error
+
+        height = max(1, self.page_height())
+        # one capture of the whole page (no viewport change, no relayout) while the
+        # compositor can take it at once; taller pages in bands of the same capture
+        band = height if height <= SINGLE_CAPTURE_MAX_PX else CAPTURE_BAND_PX
+        full = Image.new("RGB", (self.width, height)) if band < height else None
+        try:
+            for top in range(0, height, band):
+                rows = min(band, height - top)
+                data = self.page.screenshot(
+                    type="png", full_page=True, scale="css",
+                    clip=None if rows == height else {"x": 0, "y": top, "width": self.width, "height": rows},
+                )
+                with Image.open(io.BytesIO(data)) as part:
+                    part = part.convert("RGB")
+                    if part.size != (self.width, rows):
+                        raise _failed(f"captured {part.size[0]}x{part.size[1]}, expected {self.width}x{rows}")
+                    if rows == height:
+                        return part
+                    full.paste(part, (0, top))
+        except Error as exc:
+            raise _failed(exc.message) from None
+        return full
 
     def close(self) -> None:
         try:
-            self._send_frame(0x8, b"")
-        except OSError:
+            self.page.close()
+        except Exception:  # noqa: BLE001 - the browser may be gone already
             pass
-        self.sock.close()
 
 
-class BrowserSession:
-    """One headless browser with one page, for rendering local HTML files.
+def _is_srgb(icc: bytes | None) -> bool:
+    """True for no ICC profile (browsers take sRGB) or an sRGB one."""
+    if not icc:
+        return True
+    from PIL import ImageCms
 
-    Use as a context manager; the browser process and its temporary profile
-    folder are removed on exit.
+    try:
+        return "srgb" in ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc))).lower()
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return False
 
-        with BrowserSession(browser) as session:
-            session.open(Path("page/index.html"), width=790)
-            session.evaluate("document.title")
-            image = session.screenshot()
+
+def _paste_images(page, images: list[dict], decoded: dict | None = None) -> bool:
+    """Paste each image's file into its box on `page` (PIL RGB, changed in place).
+
+    decoded: the tab's images already decoded and fitted, reused by content.
+    Boxes are snapped to whole pixels as the browser snaps them. False (page
+    untouched) when a box is not one flat colour (something else is drawn
+    there) or an image needs colour management the browser would do.
     """
+    from urllib.parse import urlparse
+    from urllib.request import url2pathname
 
-    def __init__(self, browser: Path, *, timeout: float = LOAD_TIMEOUT_S):
-        self.browser = Path(browser)
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    pixels = np.asarray(page)
+    placed = []
+    for info in images:
+        x0, y0 = round(info["x"]), round(info["y"])
+        x1, y1 = round(info["x"] + info["w"]), round(info["y"] + info["h"])
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(page.width, x1), min(page.height, y1)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        box = pixels[y0:y1, x0:x1]
+        if box.tobytes() != box[0, 0].tobytes() * box.shape[0] * box.shape[1]:  # memcmp, not a bool array
+            return False
+        path = Path(url2pathname(urlparse(info["src"]).path))
+        data = path.read_bytes()
+        key = (hashlib.sha256(data).digest(), x0, y0, x1, y1, tuple(box[0, 0]))
+        if decoded is not None and key in decoded:  # another platform's page shows the same image there
+            placed.append((decoded[key], (x0, y0)))
+            continue
+        with Image.open(io.BytesIO(data)) as img:
+            if not _is_srgb(img.info.get("icc_profile")):
+                return False  # a wide-gamut image: the browser converts it, so let it
+            img = ImageOps.exif_transpose(img)  # browsers honour EXIF orientation too
+            if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+                ground = Image.new("RGB", img.size, tuple(int(v) for v in box[0, 0]))
+                ground.paste(img.convert("RGBA"), mask=img.convert("RGBA"))
+                img = ground
+            else:
+                img = img.convert("RGB")
+            # what the box shows of it (the box is clipped to the page)
+            w, h = round(info["x"] + info["w"]) - round(info["x"]), round(info["y"] + info["h"]) - round(info["y"])
+            if img.size != (w, h):
+                img = img.resize((w, h), Image.Resampling.LANCZOS)
+            img = img.crop((x0 - round(info["x"]), y0 - round(info["y"]), x1 - round(info["x"]), y1 - round(info["y"])))
+        if decoded is not None:
+            decoded[key] = img
+        placed.append((img, (x0, y0)))
+    for img, at in placed:
+        page.paste(img, at)
+    return True
+
+
+class BrowserSession(Tab):
+    """A browser with one tab: `with BrowserSession(program) as s: s.open(...); s.screenshot()`."""
+
+    def __init__(self, program: Path, *, timeout: float = LOAD_TIMEOUT_S):
+        self.browser = Browser(program, timeout=timeout)
+        self.page = None
         self.timeout = timeout
-        self.proc: subprocess.Popen | None = None
-        self.ws: _WebSocket | None = None
-        self.profile_dir: str | None = None
-        self.session_id: str | None = None
         self.width = 0
-        self._next_id = 0
-        self._events: list[dict] = []
-
-    # -- life cycle ---------------------------------------------------------
+        self.decoded: dict = {}
 
     def __enter__(self) -> "BrowserSession":
         self.start()
@@ -232,206 +420,9 @@ class BrowserSession:
         self.close()
 
     def start(self) -> None:
-        self.profile_dir = tempfile.mkdtemp(prefix="imgpipe-browser-")
-        args = [
-            str(self.browser),
-            *HEADLESS_FLAGS,
-            f"--user-data-dir={self.profile_dir}",
-            "--remote-debugging-address=127.0.0.1",
-            "--remote-debugging-port=0",
-            "--window-size=800,600",
-            "about:blank",
-        ]
-        self._stderr = tempfile.TemporaryFile()
-        try:
-            self.proc = subprocess.Popen(
-                args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr
-            )
-        except OSError as exc:
-            self.close()
-            raise ImgpipeError(
-                t("detail.browser_failed", detail=exc), file=self.browser, fix=browser_install_hint()
-            ) from None
-        try:
-            port, path = self._wait_for_port()
-            self.ws = _WebSocket("127.0.0.1", port, path, timeout=self.timeout)
-            target = self.call("Target.createTarget", url="about:blank")["targetId"]
-            self.session_id = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-            self.call("Page.enable", session=True)
-            self.call("Runtime.enable", session=True)
-        except BaseException:
-            self.close()
-            raise
-
-    def _wait_for_port(self) -> tuple[int, str]:
-        """The browser writes its DevTools port and path into the profile folder."""
-        assert self.proc is not None and self.profile_dir is not None
-        port_file = Path(self.profile_dir) / "DevToolsActivePort"
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise ImgpipeError(
-                    t("detail.browser_failed", detail=self._stderr_tail()),
-                    file=self.browser, fix=browser_install_hint(),
-                )
-            try:
-                lines = port_file.read_text(encoding="ascii").split()
-            except (FileNotFoundError, UnicodeDecodeError):
-                lines = []
-            if len(lines) >= 2:
-                return int(lines[0]), lines[1]
-            time.sleep(0.05)
-        raise ImgpipeError(
-            t("detail.browser_failed", detail=f"no DevTools port after {START_TIMEOUT_S:g} s"),
-            file=self.browser, fix=browser_install_hint(),
-        )
-
-    def _stderr_tail(self) -> str:
-        try:
-            self._stderr.seek(0)
-            lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
-            return " / ".join(lines[-3:]) or f"exit status {self.proc.returncode if self.proc else '?'}"
-        except (OSError, ValueError):
-            return "?"
+        self.browser.start()
+        self.page = self.browser.tab().page
 
     def close(self) -> None:
-        if self.ws is not None:
-            try:
-                self.call("Browser.close")
-            except (OSError, ConnectionError, ImgpipeError, ValueError):
-                pass
-            self.ws.close()
-            self.ws = None
-        if self.proc is not None:
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-            self.proc = None
-        if getattr(self, "_stderr", None) is not None:
-            self._stderr.close()
-            self._stderr = None
-        if self.profile_dir:
-            # the browser may hold files a moment longer on Windows
-            for _ in range(10):
-                shutil.rmtree(self.profile_dir, ignore_errors=True)
-                if not os.path.exists(self.profile_dir):
-                    break
-                time.sleep(0.2)
-            self.profile_dir = None
-
-    # -- protocol -----------------------------------------------------------
-
-    def call(self, method: str, *, session: bool = False, **params) -> dict:
-        """Send one DevTools command and return its result (events are kept)."""
-        if self.ws is None:
-            raise ConnectionError("browser is not running")
-        self._next_id += 1
-        message = {"id": self._next_id, "method": method, "params": params}
-        if session:
-            message["sessionId"] = self.session_id
-        self.ws.send_text(json.dumps(message))
-        while True:
-            reply = json.loads(self.ws.recv_text())
-            if reply.get("id") == self._next_id:
-                if "error" in reply:
-                    raise ImgpipeError(t("detail.browser_failed", detail=f"{method}: {reply['error'].get('message')}"))
-                return reply.get("result", {})
-            if "method" in reply:
-                self._events.append(reply)
-
-    def wait_event(self, method: str, timeout: float) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            for i, event in enumerate(self._events):
-                if event["method"] == method and event.get("sessionId") == self.session_id:
-                    return self._events.pop(i)
-            if time.monotonic() > deadline:
-                raise ImgpipeError(t("detail.browser_failed", detail=f"timed out waiting for {method}"))
-            assert self.ws is not None
-            message = json.loads(self.ws.recv_text())
-            if "method" in message:
-                self._events.append(message)
-
-    # -- pages --------------------------------------------------------------
-
-    def open(self, html_path: Path, width: int) -> None:
-        """Load a local HTML file at `width` CSS px (device scale 1), fonts and images ready."""
-        self.width = int(width)
-        self.call(
-            "Emulation.setDeviceMetricsOverride", session=True,
-            width=self.width, height=800, deviceScaleFactor=1, mobile=False,
-        )
-        self._events.clear()
-        # as_uri percent-encodes Chinese and space characters correctly
-        url = Path(html_path).resolve().as_uri()
-        result = self.call("Page.navigate", session=True, url=url)
-        if result.get("errorText"):
-            raise ImgpipeError(t("detail.browser_failed", detail=result["errorText"]), file=html_path)
-        self.wait_event("Page.loadEventFired", self.timeout)
-        self.evaluate(
-            "(async () => { await document.fonts.ready;"
-            " await Promise.all(Array.from(document.images, i => i.decode().catch(() => null)));"
-            " return true; })()"
-        )
-
-    def evaluate(self, expression: str):
-        """Run JavaScript in the page; returns its (awaited) value as JSON data."""
-        result = self.call(
-            "Runtime.evaluate", session=True, expression=expression,
-            awaitPromise=True, returnByValue=True,
-        )
-        if "exceptionDetails" in result:
-            detail = result["exceptionDetails"].get("exception", {}).get("description") or result["exceptionDetails"].get("text")
-            raise ImgpipeError(t("detail.browser_failed", detail=f"script error: {detail}"))
-        return result.get("result", {}).get("value")
-
-    def page_height(self) -> int:
-        return int(self.evaluate(
-            "Math.ceil(Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0))"
-        ))
-
-    def screenshot(self):
-        """The whole page as a PIL "RGB" image, `width` px wide, full height, scale 1."""
-        from PIL import Image
-
-        height = max(1, self.page_height())
-        # The viewport becomes the whole page, so every band is on screen and
-        # layout does not change between bands.
-        self.call(
-            "Emulation.setDeviceMetricsOverride", session=True,
-            width=self.width, height=height, deviceScaleFactor=1, mobile=False,
-        )
-        full = Image.new("RGB", (self.width, height), "white")
-        for top in range(0, height, CAPTURE_BAND_PX):
-            band = min(CAPTURE_BAND_PX, height - top)
-            data = self.call(
-                "Page.captureScreenshot", session=True, format="png", fromSurface=True,
-                captureBeyondViewport=False, optimizeForSpeed=True,
-                clip={"x": 0, "y": top, "width": self.width, "height": band, "scale": 1},
-            )["data"]
-            with Image.open(io.BytesIO(base64.b64decode(data))) as part:
-                part = part.convert("RGB")
-                if part.size != (self.width, band):
-                    raise ImgpipeError(t(
-                        "detail.browser_failed",
-                        detail=f"captured {part.size[0]}x{part.size[1]}, expected {self.width}x{band}",
-                    ))
-                full.paste(part, (0, top))
-        self.call(
-            "Emulation.setDeviceMetricsOverride", session=True,
-            width=self.width, height=800, deviceScaleFactor=1, mobile=False,
-        )
-        return full
-
-
-def screenshot_page(html_path: Path, width: int, browser: Path):
-    """Render `html_path` in headless `browser` at exactly `width` CSS px, device scale 1.
-
-    Returns the full page (every pixel row, no scrollbar) as a PIL "RGB" image
-    `width` px wide. Raises ImgpipeError when the browser cannot start or load it.
-    """
-    with BrowserSession(browser) as session:
-        session.open(html_path, width)
-        return session.screenshot()
+        self.browser.close()
+        self.page = None

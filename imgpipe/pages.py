@@ -3,14 +3,22 @@
 The page is built from the finished images of the same run: the first main
 image as header, the large labelled image, one photo per selling point with
 its caption, and the detail images; see detail_page.py for HTML and slicing.
+
+The pages of an article are made as soon as its photos are done, while the
+photos of the next articles are still being made (`PageStage`): on one
+thread of the coordinator, with one browser and tab kept for the whole run.
+The coordinator alone writes the catalog.
 """
 
 from __future__ import annotations
 
+import json
+import queue
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from imgpipe.browser import BrowserSession, find_browser
+from imgpipe.browser import Browser, find_browser
 from imgpipe.detail_page import DetailImages, detail_fingerprint, render_detail_page
 from imgpipe.render import error_dict, worker_died
 
@@ -59,78 +67,180 @@ def page_fingerprint(ws, product, profile, images: DetailImages, mode: str) -> s
                               font=ws.font_path()) + mode
 
 
-def render_pages(ws, articles, products, profiles, executor, summary, progress=None) -> None:
-    browser = find_browser()
-    # pages made without a browser (HTML only) are redone once one is installed
-    mode = "slices" if browser else "html"
-    tasks = []
-    for article in articles:
-        product = products[article]
-        for platform, profile in profiles.items():
-            images = page_images(ws, product, platform)
+class PageStage:
+    """The pages stage of one run, overlapped with the photo work.
+
+        stage = PageStage(ws, products, profiles, summary, progress)
+        stage.article_done("A1023")   # its photos are recorded: its pages may start
+        stage.collect()               # record pages finished so far (non-blocking)
+        stage.finish()                # wait for the rest; always close() after
+
+    `article_done` looks up which pages changed (catalog, fingerprints) and
+    hands them to the page thread; `collect`/`finish` record what it made
+    and report ("pages", done, total) to `progress` for each page made and
+    each article handed over (total counts the pages handed over so far).
+    Catalog and progress stay on the calling thread.
+    """
+
+    def __init__(self, ws, products, profiles, summary, progress=None):
+        self.ws, self.products, self.profiles = ws, products, profiles
+        self.summary, self.progress = summary, progress
+        self.browser = find_browser()
+        # pages made without a browser (HTML only) are redone once one is installed
+        self.mode = "slices" if self.browser else "html"
+        self.total = self.done = 0
+        self._todo: queue.Queue = queue.Queue()
+        self._made: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._note = None
+
+    def warm_up(self) -> None:
+        """Start the page thread and its browser now, while photos are made (new photos mean new pages)."""
+        if self._thread is None and self.browser is not None:
+            self._start(warm=True)
+
+    def _start(self, warm: bool = False) -> None:
+        self._thread = threading.Thread(
+            target=make_pages, name="imgpipe-pages", daemon=True,
+            args=(self._todo, self._made, self._stop, self.ws.root, self.products, self.profiles,
+                  self.ws.settings.listing_language, self.ws.settings.watermark.text, self.browser,
+                  self.ws.font_path(), warm))
+        self._thread.start()
+
+    def article_done(self, article: str) -> None:
+        tasks = self.tasks_for(article)
+        if tasks:
+            if self._thread is None:
+                self._start()
+            self.total += len(tasks)
+            self._todo.put(tasks)
+            if self.progress:  # the bar grows as articles become ready
+                self.progress("pages", self.done, self.total)
+        self.collect()
+
+    def tasks_for(self, article: str) -> list[PageTask]:
+        """The article's pages whose fingerprint changed or whose folder is gone."""
+        product = self.products[article]
+        tasks = []
+        for platform, profile in self.profiles.items():
+            images = page_images(self.ws, product, platform)
             if not (images.header or images.details):
                 continue
-            out_dir = ws.root / "output" / platform / article / "page"
-            fp = page_fingerprint(ws, product, profile, images, mode)
-            row = ws.catalog.page(platform, article)
-            if row and row["fingerprint"] == fp and (out_dir / "index.html").is_file():
-                summary.pages_skipped += 1
+            out_dir = self.ws.root / "output" / platform / article / "page"
+            fp = page_fingerprint(self.ws, product, profile, images, self.mode)
+            row = self.ws.catalog.page(platform, article)
+            if row and row["fingerprint"] == fp and _complete(self.ws.root, out_dir, row):
+                self.summary.pages_skipped += 1
                 continue
             tasks.append(PageTask(platform, article, images, fp, out_dir))
-    done = 0
-    browser_note = None
-    # one browser per worker for all its pages: starting Chromium costs about 0.5 s
-    workers = max(1, min(getattr(executor, "jobs", 2), len(tasks)))
-    batches = [tasks[i::workers] for i in range(workers)] if tasks else []
-    if progress and tasks:  # the bar shows from the start: a first run's pages take half a minute
-        progress("pages", 0, len(tasks))
-    for batch in executor.map(render_page_batch, batches, ws.root, products, profiles,
-                              ws.settings.listing_language, ws.settings.watermark.text, browser, ws.font_path(),
-                              crashed=lambda tasks, _exc: [(task, None, worker_died(str(task.out_dir)))
-                                                           for task in tasks]):
-        for task, result, error in batch:
-            done += 1
-            if progress:
-                progress("pages", done, len(tasks))
-            if error:
-                summary.failed.append(error)
+        return tasks
+
+    def collect(self, wait: bool = False) -> None:
+        """Record the pages made so far; wait=True: until every page handed over is made."""
+        while self.done < self.total:
+            try:
+                item = self._made.get(block=wait, timeout=1.0 if wait else None)
+            except queue.Empty:
+                if not wait:
+                    return
+                if self._thread is None or not self._thread.is_alive():  # it died: what it left undone failed
+                    while not self._todo.empty():
+                        for task in self._todo.get_nowait() or []:
+                            self._record(task, None, worker_died(str(task.out_dir)))
+                    self.total = self.done
                 continue
+            self._record(*item)
+
+    def _record(self, task: PageTask, result, error) -> None:
+        self.done += 1
+        summary, root = self.summary, self.ws.root
+        if error:
+            summary.failed.append(error)
+        else:
             summary.warnings.extend(w.as_dict() for w in result.warnings)
             if result.skipped:
-                browser_note = result.skipped
-            rel_slices = [p.relative_to(ws.root).as_posix() for p in result.slices]
-            ws.catalog.record_page(task.platform, task.article, task.fingerprint, rel_slices,
-                                   result.html.relative_to(ws.root).as_posix())
-            summary.pages_written.append(result.html.relative_to(ws.root).as_posix())
-    if browser_note:
-        summary.warnings.append({"file": None, "message": browser_note, "fix": None})
+                self._note = result.skipped
+            rel_slices = [p.relative_to(root).as_posix() for p in result.slices]
+            self.ws.catalog.record_page(task.platform, task.article, task.fingerprint, rel_slices,
+                                        result.html.relative_to(root).as_posix())
+            summary.pages_written.append(result.html.relative_to(root).as_posix())
+        if self.progress:
+            self.progress("pages", self.done, self.total)
+
+    def finish(self) -> None:
+        self.collect(wait=True)
+        if self._note:
+            self.summary.warnings.append({"file": None, "message": self._note, "fix": None})
+            self._note = None
+
+    def close(self) -> None:
+        """End the page thread (after the page in hand when the run stops early)."""
+        if self._thread is not None:
+            if self.done < self.total:
+                self._stop.set()
+            self._todo.put(None)
+            self._thread.join()
+            self._thread = None
 
 
-def render_page_batch(tasks: list[PageTask], root: Path, products, profiles, lang: str, shop_name: str,
-                      browser: Path | None, font: Path | None = None) -> list:
-    """Worker side: render `tasks` with one browser; [(task, result, error)], never raises."""
-    out = []
-    session = None
+def _complete(root: Path, out_dir: Path, row) -> bool:
+    """The page's files are all there and not empty (they are written without fsync)."""
+    files = [out_dir / "index.html"] + [root / rel for rel in json.loads(row["slices"] or "[]")]
+    return all(f.is_file() and f.stat().st_size > 0 for f in files)
+
+
+def make_pages(todo: queue.Queue, made: queue.Queue, stop: threading.Event, root: Path, products, profiles,
+               lang: str, shop_name: str, program: Path | None, font: Path | None = None,
+               warm: bool = False) -> None:
+    """Page thread: each item of `todo` is one article's pages, None ends; (task, result, error) to `made`.
+
+    One browser and one tab (a new tab costs a renderer start) for
+    everything, started with the first page and again after a page that
+    broke them; the pages of an article share renders, encodes and decoded
+    images (see render_detail_page). warm: start the browser before the
+    first page arrives. Never raises.
+    """
+    browser = tab = None
     try:
-        for task in tasks:
-            if browser is not None and session is None:
-                try:
-                    session = BrowserSession(browser).__enter__()
-                except Exception:  # noqa: BLE001 - each page then starts its own and reports why
-                    session = None
-            item = render_page_task(task, root, products, profiles, lang, shop_name, browser, session, font)
-            if item[2] is not None and session is not None:  # a crashed browser is not reused
-                session.__exit__(None, None, None)
-                session = None
-            out.append(item)
+        if warm and program is not None:
+            try:
+                browser = Browser(program).__enter__()
+                tab = browser.tab()
+            except Exception:  # noqa: BLE001 - tried again with the first page, which reports why
+                browser = _close(browser)
+        while (tasks := todo.get()) is not None:
+            renders: dict = {}
+            encoded: dict = {}
+            if tab is not None:
+                tab.decoded = {}  # what this article's pages share; the next shares nothing with it
+            for task in tasks:
+                if stop.is_set():
+                    return
+                if program is not None and tab is None:
+                    try:
+                        browser = browser or Browser(program).__enter__()
+                        tab = browser.tab()
+                    except Exception:  # noqa: BLE001 - the page then starts its own browser and reports why
+                        browser = _close(browser)
+                item = render_page_task(task, root, products, profiles, lang, shop_name, program, tab,
+                                        renders, encoded, font)
+                if item[2] is not None and tab is not None:  # a browser that failed a page is not trusted
+                    browser = _close(browser)
+                    tab = None
+                made.put(item)
     finally:
-        if session is not None:
-            session.__exit__(None, None, None)
-    return out
+        _close(browser)
+
+
+def _close(browser: Browser | None) -> None:
+    if browser is not None:
+        browser.close()
 
 
 def render_page_task(task: PageTask, root: Path, products, profiles, lang: str, shop_name: str,
-                     browser: Path | None, session=None, font: Path | None = None):
+                     browser: Path | None, session=None, renders: dict | None = None, encoded: dict | None = None,
+                     font: Path | None = None):
     """HTML, browser render, slices for one page. Returns (task, result, error)."""
     profile = profiles[task.platform]
     template_dir = root / "templates"
@@ -139,7 +249,8 @@ def render_page_task(task: PageTask, root: Path, products, profiles, lang: str, 
             products[task.article], profile.detail_page, task.images, task.out_dir, lang=lang, shop_name=shop_name,
             template_dir=template_dir if template_dir.is_dir() else None, platform_label=profile.label(lang),
             slices_dir=task.out_dir, quality=profile.jpeg_quality, min_quality=profile.min_jpeg_quality,
-            browser=browser, use_browser=browser is not None, session=session, font=font,
+            browser=browser, use_browser=browser is not None, session=session, renders=renders, encoded=encoded,
+            font=font,
         )
         return task, result, None
     except Exception as err:

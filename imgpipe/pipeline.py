@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import os
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -28,7 +29,7 @@ from imgpipe.fsutil import remove_stale_temps, sha256_file
 from imgpipe.context import ArticlePlan, Preview, Resources, analysis_task, build_context, plan_outputs, preview
 from imgpipe.ingest import IngestResult, ingest
 from imgpipe.messages import t
-from imgpipe.pages import render_pages
+from imgpipe.pages import PageStage
 from imgpipe.plan import OutputJob
 from imgpipe.render import (
     PhotoResult, PhotoTask, RenderContext, analyse_photo, render_photo, source_long_side, worker_died,
@@ -163,6 +164,7 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
     # made before anything is touched: a bad --scheduler is a usage error with nothing done
     pool = make_executor(jobs or ws.settings.jobs or os.cpu_count() or 1, executor, scheduler,
                          language=ws.settings.language)
+    pages = None
     try:
         if not dry_run:
             remove_stale_temps(ws.root / "output")
@@ -189,14 +191,29 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
                             logo_sha=resources.logo_sha, font_sha=resources.font)
         rendered = pool.map(render_photo, tasks, ctx,
                             crashed=lambda task, _exc: PhotoResult(task.photo_id, [], 0.0, worker_died(task.original)))
-        for done, result in enumerate(rendered, 1):
+        # an article's pages start as soon as its last photo is recorded, beside the next articles' photos
+        pages = PageStage(ws, sheet.products, profiles, summary, progress)
+        if tasks:
+            pages.warm_up()
+        photos_left = Counter(task.article for task in tasks)
+        for article in todo:
+            if not photos_left[article]:
+                pages.article_done(article)
+        for done, (task, result) in enumerate(zip(tasks, rendered), 1):
             record_photo_result(ws, result, summary)
             if progress:
                 progress("render", done, len(tasks))
-        render_pages(ws, todo, sheet.products, profiles, pool, summary, progress)
+            photos_left[task.article] -= 1
+            if photos_left[task.article]:
+                pages.collect()
+            else:
+                pages.article_done(task.article)
+        pages.finish()
         for error in summary.failed:
             _stop_if_global(error)
     finally:
+        if pages is not None:
+            pages.close()
         pool.close()
     if backup and ws.settings.backup.target and ws.settings.backup.after_run:
         from imgpipe.backup import backup_workspace

@@ -7,6 +7,7 @@ installed.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -16,7 +17,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from imgpipe.browser import BrowserSession, find_browser
+import imgpipe.browser as browser_module
+from imgpipe.browser import Browser, BrowserSession, find_browser
 from imgpipe.detail_page import (
     DetailImages,
     render_detail_html,
@@ -178,11 +180,14 @@ def test_chinese_text_has_real_glyphs(session, tmall_page):
     product, spec, html = tmall_page
     session.open(html, spec.width)
     # which font the browser really used for the product name
-    session.call("DOM.enable", session=True)
-    session.call("CSS.enable", session=True)
-    root = session.call("DOM.getDocument", session=True)["root"]["nodeId"]
-    h1 = session.call("DOM.querySelector", session=True, nodeId=root, selector="h1")["nodeId"]
-    fonts = session.call("CSS.getPlatformFontsForNode", session=True, nodeId=h1)["fonts"]
+    # (only the browser knows; Playwright's CDP session asks it)
+    cdp = session.page.context.new_cdp_session(session.page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    h1 = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "h1"})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": h1})["fonts"]
+    cdp.detach()
     assert any(f["familyName"] in CJK_FONTS for f in fonts), fonts
     # and the pixels: real glyphs differ from each other and from a missing-glyph box
     chars = ["禾", "象", "棉", "篮", "\U0010FFFD"]
@@ -334,6 +339,119 @@ def test_render_with_a_running_session_matches_own_browser(session, browser, tmp
         assert np.array_equal(np.asarray(a), np.asarray(b))  # same pixels from a reused browser
 
 
+def test_pasted_images_match_the_browsers_own_drawing(session, tmall_page, tmp_path):
+    product, spec, html = tmall_page
+    session.open(html, spec.width)
+    drawn = np.asarray(session.screenshot())
+    session.open(html, spec.width, decode_images=False)
+    pasted = np.asarray(session.screenshot(paste_images=True))
+    assert np.array_equal(pasted, drawn)  # images at page width: the very pixels the browser draws
+    # images the page scales (790 px photos on a 750 px page, at fractional offsets) are resampled
+    # here, not by the browser: the same picture in the same place, not the same filter
+    images = make_images(tmp_path / "src", product, n_details=1)
+    jd = load_profile("jd").detail_page
+    html = render_detail_html(product, jd, images, tmp_path / "jd" / "page")
+    session.open(html, jd.width)
+    drawn = np.asarray(session.screenshot()).astype(int)
+    session.open(html, jd.width, decode_images=False)
+    pasted = np.asarray(session.screenshot(paste_images=True)).astype(int)
+    assert pasted.shape == drawn.shape and drawn.shape[1] == 750
+    diff = np.abs(pasted - drawn)
+    off_by_a_row = np.abs(pasted[1:] - drawn[:-1]).mean()
+    assert diff.mean() < 0.5 < off_by_a_row and np.percentile(diff, 99) <= 8, (diff.mean(), off_by_a_row)
+
+
+def test_anything_drawn_over_an_image_makes_the_browser_draw_it(session, tmp_path):
+    product = make_product(n_points=1)
+    images = make_images(tmp_path / "src", product, n_details=1)
+    template = (Path(__file__).parent.parent / "templates" / "detail.html.j2").read_text(encoding="utf-8")
+    own = tmp_path / "templates"
+    own.mkdir()
+    # a shop's template that sets the product name over the header photo
+    (own / "detail.html.j2").write_text(template.replace(
+        "</style>", "h1 { position: relative; margin-top: -3em; color: #ffffff; }\n</style>"), encoding="utf-8")
+    spec = load_profile("tmall").detail_page
+    html = render_detail_html(product, spec, images, tmp_path / "page", template_dir=own)
+    session.open(html, spec.width)
+    drawn = np.asarray(session.screenshot())
+    session.open(html, spec.width, decode_images=False)
+    assert np.array_equal(np.asarray(session.screenshot(paste_images=True)), drawn)
+
+
+def test_slices_are_byte_identical_run_to_run(browser, tmp_path):
+    product = make_product(n_points=3)
+    images = make_images(tmp_path / "src", product, n_details=2)
+    spec = load_profile("tmall").detail_page
+    made = []
+    for run_dir in ("first", "second"):
+        with Browser(browser) as fresh:  # a new browser each time, as on two runs
+            result = render_detail_page(product, spec, images, tmp_path / run_dir / "page", session=fresh.tab())
+        made.append([p.read_bytes() for p in result.slices])
+    assert len(made[0]) >= 2 and made[0] == made[1]
+
+
+def test_equal_pages_are_rendered_once_and_cut_per_platform(session, tmp_path):
+    product = make_product(n_points=3)
+    images = make_images(tmp_path / "src", product, n_details=2)
+    tall = load_profile("tmall").detail_page
+    short = dataclasses.replace(tall, slice_height=700, max_bytes=900_000)  # caps and height differ only
+    renders, encoded = {}, {}
+    a = render_detail_page(product, tall, images, tmp_path / "a" / "page", session=session, renders=renders,
+                           encoded=encoded, keep_render=tmp_path / "a.png")
+    b = render_detail_page(product, short, images, tmp_path / "b" / "page", session=session, renders=renders,
+                           encoded=encoded, keep_render=tmp_path / "b.png")
+    assert len(renders) == 1  # one render served both
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+    with Image.open(tmp_path / "a.png") as full:
+        for result, height in ((a, tall.slice_height), (b, short.slice_height)):
+            pieces = [Image.open(p) for p in result.slices]
+            assert all(p.height <= height for p in pieces) and sum(p.height for p in pieces) == full.height
+    assert len(b.slices) > len(a.slices)
+    # another platform's footer: a different page, rendered on its own; its equal slices share bytes
+    c = render_detail_page(product, tall, images, tmp_path / "c" / "page", session=session, renders=renders,
+                           encoded=encoded, platform_label="1688")
+    assert len(renders) == 2
+    same = [x.read_bytes() == y.read_bytes() for x, y in zip(a.slices, c.slices)]
+    assert same[0] and not same[-1]
+
+
+def test_run_makes_pages_beside_the_photos_reports_each_and_redoes_none(browser, workspace, monkeypatch):
+    from conftest import PRODUCT_ROW, drop_photos, write_sheet
+    from imgpipe.pipeline import run
+    from imgpipe.workspace import Workspace
+
+    monkeypatch.setenv("IMGPIPE_BROWSER", str(browser))
+    write_sheet(workspace, [PRODUCT_ROW, PRODUCT_ROW.replace("A1023", "B2045", 1)])
+    drop_photos(workspace, "A1023", count=2, size=(900, 600))
+    drop_photos(workspace, "B2045", count=2, size=(900, 600))
+    events = []
+    summary = run(Workspace.open(workspace), jobs=1, progress=lambda *e: events.append(e))
+    assert summary.ok, summary.failed
+    assert len(summary.pages_written) == 6 and not summary.warnings
+    pages = [(done, total) for stage, done, total in events if stage == "pages"]
+    made = [d for d, _ in pages if d]
+    assert made == list(range(1, 7)) and pages[-1] == (6, 6)  # one report per page made
+    # the first article's 3 pages were handed over before the second article's photos were made
+    handed = events.index(("pages", 0, 3))
+    assert [e for e in events[handed:] if e[0] == "render"] == [("render", 3, 4), ("render", 4, 4)]
+    slices = {p: p.read_bytes() for p in sorted((workspace / "output").glob("*/*/page/*-detail-*.jpg"))}
+    assert {p.parent.parent.parent.name for p in slices} == {"tmall", "jd", "1688"}
+    for name in ("A1023", "B2045"):  # Tmall's and 1688's pages differ only in the footer
+        tmall = sorted(p for p in slices if f"tmall/{name}/" in p.as_posix())
+        alibaba = sorted(p for p in slices if f"1688/{name}/" in p.as_posix())
+        assert [slices[p] for p in tmall[:-1]] == [slices[p] for p in alibaba[:-1]]
+    again = run(Workspace.open(workspace), jobs=1)
+    assert again.pages_written == [] and again.pages_skipped == 6
+    # a page folder lost: made again, byte for byte
+    page = workspace / "output" / "jd" / "B2045" / "page"
+    for f in page.glob("*.jpg"):
+        f.unlink()
+    (page / "index.html").unlink()
+    redo = run(Workspace.open(workspace), jobs=2)
+    assert redo.pages_written == ["output/jd/B2045/page/index.html"]
+    assert {p: p.read_bytes() for p in slices} == slices
+
+
 # --- slicing rules without a browser -----------------------------------------------
 
 
@@ -472,3 +590,13 @@ def test_find_browser_honours_env(tmp_path, monkeypatch, browser):
 def page_roles(img_dir) -> set[str]:
     """The copies in a page's img/ by their role: "A1023-02-header.jpg" -> "header.jpg"."""
     return {re.sub(r"^.*-(header|large|point-\d+|detail-\d+)", r"\1", p.name) for p in img_dir.iterdir()}
+
+
+def test_tall_pages_are_captured_in_bands_that_join_seamlessly(session, tmall_page, monkeypatch):
+    product, spec, html = tmall_page
+    session.open(html, spec.width)
+    whole = np.asarray(session.screenshot())
+    monkeypatch.setattr(browser_module, "SINGLE_CAPTURE_MAX_PX", 1000)
+    monkeypatch.setattr(browser_module, "CAPTURE_BAND_PX", 700)
+    assert whole.shape[0] > 2 * 700
+    assert np.array_equal(np.asarray(session.screenshot()), whole)
