@@ -220,9 +220,27 @@ def tiff_data_missing(img: Image.Image, size: int) -> str | None:
 
 
 def jpeg_truncated(data: bytes) -> bool:
-    """A JPEG that lost its tail still decodes (grey fill) in some builds: refuse it."""
-    tail = data[-64:].rstrip(b"\x00\xff\r\n ")
-    return b"\xff\xd9" not in data[-4096:] and not tail.endswith(b"\xd9")
+    """A JPEG that lost its tail (libjpeg would fill it grey): no end marker after its first scan.
+
+    Phones append data after the end marker (Huawei trace blocks, Samsung
+    trailers, motion-photo videos of several MB), so the marker is looked for
+    after the start of scan, not at the end of the file. Entropy-coded data
+    never holds FF D9 (an FF byte there is stuffed as FF 00).
+    """
+    pos, n = 2, len(data)
+    while pos + 4 <= n:
+        if data[pos] != 0xFF:
+            return False  # a layout this walk does not know: the decoder judges
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+        elif marker == 0xDA:  # start of scan
+            return data.find(b"\xff\xd9", pos) < 0
+        elif 0xD0 <= marker <= 0xD8 or marker == 0x01:  # markers without a length
+            pos += 2
+        else:
+            pos += 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
+    return True  # the file ends before its first scan
 
 
 def _exif_orientation(img: Image.Image) -> int:

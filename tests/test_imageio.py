@@ -114,6 +114,17 @@ def test_truncated_jpeg_is_refused():
         load_photo(data[: len(data) // 2], name="cut.jpg")
 
 
+def test_phone_jpeg_with_data_after_its_end_marker_loads():
+    """Huawei trace blocks, Samsung trailers, motion-photo videos follow the JPEG's end marker."""
+    pixels = np.random.default_rng(2).integers(0, 255, (300, 400, 3), np.uint8)
+    trailer = b"\x00" * 5000 + b"ftypmp42" + bytes(range(256)) * 40 + b"trace\x00\x00"
+    photo = load_photo(jpeg_bytes(pixels) + trailer, name="华为.jpg")
+    assert photo.rgb.shape[:2] == (300, 400)
+    cut = (jpeg_bytes(pixels) + trailer)[:2000]  # cut inside the scan: no end marker after it
+    with pytest.raises(ImgpipeError):
+        load_photo(cut, name="cut.jpg")
+
+
 def test_decompression_bomb_is_refused_before_decoding():
     buf = io.BytesIO()
     Image.new("L", (5000, 5000)).save(buf, "PNG")
