@@ -263,10 +263,33 @@ def _window(img: np.ndarray, box, size: tuple[int, int], scale: float):
     crop = img[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
     pads = (max(0, -y0), max(0, y1 - h), max(0, -x0), max(0, x1 - w))
     if any(pads):
-        crop = cv2.copyMakeBorder(crop, *pads, cv2.BORDER_REPLICATE)
+        crop = _carry_edges(crop, pads)
     dx, dy = -x0, -y0
     moved = framing.ProductBox(box.x0 + dx, box.y0 + dy, box.x1 + dx, box.y1 + dy, box.backdrop_rgb, box.confident)
     return np.ascontiguousarray(crop), moved
+
+
+def _carry_edges(img: np.ndarray, pads: tuple[int, int, int, int]) -> np.ndarray:
+    """`img` grown by (top, bottom, left, right) pixels, each side carrying its edge outwards, smoothed.
+
+    A replicated edge row would carry its noise and texture out as streaks
+    (visible when a 3:4 frame reaches far past a landscape photo): the pad
+    repeats the mean of the outer 8 rows (columns), blurred along the edge.
+    """
+    h, w = img.shape[:2]
+
+    def along(strip: np.ndarray) -> np.ndarray:  # (length, 3) -> box-blurred along its length
+        k = max(3, len(strip) // 40) | 1
+        blurred = cv2.blur(strip[None].astype(np.float32), (k, 1), borderType=cv2.BORDER_REFLECT)[0]
+        return np.round(blurred).astype(img.dtype)
+
+    smoothed = img.copy()
+    smoothed[0], smoothed[-1] = along(img[:8].mean(axis=0)), along(img[-8:].mean(axis=0))
+    smoothed[:, 0], smoothed[:, -1] = along(img[:, :8].mean(axis=1)), along(img[:, -8:].mean(axis=1))
+    out = cv2.copyMakeBorder(smoothed, *pads, cv2.BORDER_REPLICATE)
+    top, _, left, _ = pads
+    out[top:top + h, left:left + w] = img  # the photo itself stays as it is
+    return out
 
 
 def is_close_up(analysis: dict) -> bool:

@@ -152,3 +152,18 @@ def test_product_box_dataclass_helpers():
     box = ProductBox(10, 20, 110, 70, (255, 255, 255), True)
     assert (box.width, box.height, box.centre) == (100, 50, (60.0, 45.0))
     assert frame_scale(box, 800, 0.8) == pytest.approx(6.4)
+
+
+def test_a_frame_reaching_past_the_photo_carries_its_edge_without_streaks():
+    from imgpipe.render import _carry_edges
+
+    rng = np.random.default_rng(3)
+    img = np.clip(200 + rng.normal(0, 6, (300, 400, 3)), 0, 255).astype(np.uint8)
+    out = _carry_edges(img, (120, 0, 50, 50))
+    assert out.shape == (420, 500, 3)
+    assert np.array_equal(out[120:, 50:450], img)  # the photo itself is untouched
+    pad = out[:120, 50:450].astype(float)
+    streaks = np.abs(np.diff(pad, axis=1)).mean()
+    replicated = np.abs(np.diff(np.repeat(img[:1].astype(float), 120, axis=0), axis=1)).mean()
+    assert streaks < 0.5 < 5 < replicated  # plain replication carries the edge row's noise out as stripes
+    assert abs(pad.mean() - img[:8].mean()) < 1.5  # and keeps the edge's level
