@@ -26,6 +26,7 @@ from imgpipe import colour
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import sha256_file
 from imgpipe.ingest import SIDECAR_NAME, category_folder
+from imgpipe.messages import t
 from imgpipe.plan import OutputJob, colour_photos, fingerprint, overlay_texts, publishable
 from imgpipe.render import AnalyseTask, is_close_up
 from imgpipe.roles import role_of
@@ -220,8 +221,21 @@ def article_context(product: Product, photos: list, *, sidecar: Sidecar | None =
     return ArticleContext(
         product=product, photos=tuple(photos), sidecar=sidecar or Sidecar(), sold=tuple(tuple(s) for s in sold),
         resources=resources or Resources("", "", "zh"),
-        close_up=frozenset(p.id for p in photos if is_close_up(p.analysis)), warnings=tuple(warnings),
+        close_up=frozenset(p.id for p in photos if is_close_up(p.analysis)),
+        warnings=tuple(warnings) + tuple(cast_warnings(photos)),
     )
+
+
+def cast_warnings(photos) -> list[dict]:
+    """A strong cast still uncorrected once the session light is applied (colour.Correction.cast_left_deg),
+    one warning per photo with its reason: a close-up that took its article's light has none."""
+    out = []
+    for p in photos:
+        corr = p.analysis.get("correction") or {}
+        if p.kind == "photo" and corr.get("cast_left_deg") is not None and corr.get("warnings"):
+            out.append({"file": p.original, "row": None, "field": None, "message": corr["warnings"][-1],
+                        "fix": t("colour.warn.cast_left.fix")})
+    return out
 
 
 def sidecar_path(root: Path, product: Product) -> Path:

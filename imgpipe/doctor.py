@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,9 @@ from imgpipe.imageio import is_photo_name
 from imgpipe.messages import t
 
 CATALOG = Path(".imgpipe") / "catalog.sqlite"
+# Below this much free space a run stops part-way: each output is written to a temporary
+# file beside it (up to a few MB for a large page slice) and the catalog needs its journal.
+MIN_FREE_BYTES = 64 * 1024 * 1024
 _ORIGINAL = re.compile(r"^(?P<article>.+)-(?P<seq>\d{2,})\.(?P<ext>[A-Za-z0-9]+)$")
 
 
@@ -88,6 +92,10 @@ def check(root: Path) -> DoctorReport:
         fatal = global_failure(err, root / CATALOG)
         report.catalog_error, report.disk_full = str(fatal or err), fatal is not None
         return report
+    free = shutil.disk_usage(root).free
+    if free < MIN_FREE_BYTES:  # the catalog reads fine, but the next run would stop on a full disk
+        report.catalog_error, report.disk_full = t("doctor.disk_low", free=free // 1024 ** 2,
+                                                   need=MIN_FREE_BYTES // 1024 ** 2), True
     for photo in photos:
         path = root / photo.original
         if not path.is_file():

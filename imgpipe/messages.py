@@ -1119,6 +1119,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "watch.stopping": ("正在停止：处理完手头的照片后退出", "stopping: finishing the photo in hand"),
     "watch.stopped": ("监视已停止", "watcher stopped"),
     # --- doctor (doctor.py) ---
+    "doctor.disk_low": ("磁盘空间不足：只剩 {free} MB，运行至少需要 {need} MB；目录完好，无需重建。腾出空间后重新运行",
+                        "the disk is nearly full: {free} MB free, a run needs at least {need} MB; the catalog is fine, "
+                        "no rebuild needed. Free some space, then run again"),
     "doctor.ok": ("检查通过：目录与原图、输出一致", "all good: the catalog matches the originals and outputs"),
     "doctor.catalog_bad": ("目录无法打开：{detail}", "the catalog cannot be opened: {detail}"),
     "doctor.original_missing": ("原图缺失：{path}", "original missing: {path}"),

@@ -103,7 +103,6 @@ def analyse(ws: Workspace, articles: list[str], executor, summary: RunSummary,
                     continue
                 keys[photo.id] = key
                 tasks.append(task)
-        originals = {task.photo_id: task.original for task in tasks}
         done = 0
         for photo_id, analysis, error in executor.map(
                 analyse_photo, tasks, ws.root, settings.max_megapixels,
@@ -118,15 +117,6 @@ def analyse(ws: Workspace, articles: list[str], executor, summary: RunSummary,
                     cat.set_analysis(photo_id, {"error": error}, keys[photo_id])
                 continue
             cat.set_analysis(photo_id, analysis, keys[photo_id])
-            colour_warning(summary, analysis, originals.get(photo_id))
-
-
-def colour_warning(summary: RunSummary, analysis: dict, file: str | None) -> None:
-    """A strong cast left uncorrected (colour.Correction.cast_left_deg) goes into the run's warnings, with its reason."""
-    corr = analysis.get("correction") or {}
-    if corr.get("cast_left_deg") is not None and corr.get("warnings"):
-        summary.warnings.append({"file": file, "row": None, "field": None, "message": corr["warnings"][-1],
-                                 "fix": t("colour.warn.cast_left.fix")})
 
 
 def _inspect_crashed(path, _exc) -> tuple[dict, bool]:

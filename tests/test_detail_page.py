@@ -427,7 +427,9 @@ def test_run_makes_pages_beside_the_photos_reports_each_and_redoes_none(browser,
     events = []
     summary = run(Workspace.open(workspace), jobs=1, progress=lambda *e: events.append(e))
     assert summary.ok, summary.failed
-    assert len(summary.pages_written) == 6 and not summary.warnings
+    # the generated shots' strong cast on a blue product is left uncorrected with a warning (colour's business)
+    assert len(summary.pages_written) == 6
+    assert not [w for w in summary.warnings if "°" not in (w.get("message") or "")], summary.warnings
     pages = [(done, total) for stage, done, total in events if stage == "pages"]
     made = [d for d, _ in pages if d]
     assert made == list(range(1, 7)) and pages[-1] == (6, 6)  # one report per page made
