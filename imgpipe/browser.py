@@ -223,6 +223,11 @@ class Browser:
             raise
 
     @property
+    def alive(self) -> bool:
+        """Still running and connected (a crashed or killed browser is not)."""
+        return self._browser is not None and self._browser.is_connected()
+
+    @property
     def version(self) -> str:
         return self._browser.version if self._browser is not None else ""
 

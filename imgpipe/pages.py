@@ -225,8 +225,8 @@ def make_pages(todo: queue.Queue, made: queue.Queue, stop: threading.Event, root
                         browser = _close(browser)
                 item = render_page_task(task, root, products, profiles, lang, shop_name, program, tab,
                                         renders, encoded, font)
-                if item[2] is not None and tab is not None:  # a browser that failed a page is not trusted
-                    browser = _close(browser)
+                if item[2] is not None and tab is not None and not (browser.alive and not tab.page.is_closed()):
+                    browser = _close(browser)  # it died under the page: the next one starts a new browser
                     tab = None
                 made.put(item)
     finally:

@@ -602,3 +602,24 @@ def test_tall_pages_are_captured_in_bands_that_join_seamlessly(session, tmall_pa
     monkeypatch.setattr(browser_module, "CAPTURE_BAND_PX", 700)
     assert whole.shape[0] > 2 * 700
     assert np.array_equal(np.asarray(session.screenshot()), whole)
+
+
+def test_a_bad_page_fails_alone_and_keeps_the_browser(browser, tmp_path):
+    import queue
+    import threading
+
+    from imgpipe.pages import PageTask, make_pages
+
+    product = make_product(n_points=1)
+    images = make_images(tmp_path / "src", product, n_details=1)
+    profiles = {"tmall": load_profile("tmall")}
+    good = PageTask("tmall", "A1023", images, "fp", tmp_path / "ok" / "page")
+    broken = PageTask("tmall", "NOPE", images, "fp", tmp_path / "bad" / "page")  # not in the products
+    todo, made = queue.Queue(), queue.Queue()
+    for batch in ([broken, good], [good]):
+        todo.put(batch)
+    todo.put(None)
+    make_pages(todo, made, threading.Event(), tmp_path, {"A1023": product}, profiles, "zh", "", browser)
+    results = [made.get_nowait() for _ in range(3)]
+    assert results[0][2] is not None and "NOPE" in results[0][2]["message"]
+    assert results[1][2] is None and results[1][1].slices and results[2][1].slices
