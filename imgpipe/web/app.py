@@ -209,16 +209,17 @@ def article_view(ws, product, runner: Jobs) -> dict:
     for groups in platforms.values():
         for items in groups.values():
             items.sort(key=lambda i: (i["index"], i["colour"], i["name"]))
-    ordered = {p: [(r, platforms[p][r]) for r in ROLE_ORDER if r in platforms[p]] for p in platforms}
+    ordered = {p: [(r, platforms[p][r]) for r in ROLE_ORDER if r in platforms[p]]
+               for p in [*ws.profiles, *sorted(set(platforms) - set(ws.profiles))] if p in platforms}
     checks = runner.checks.get(product.article, [])
     by_file: dict[str, list[dict]] = {}
     general: list[dict] = []
     for finding in checks:
         (by_file.setdefault(finding["file"], []) if finding.get("file") else general).append(finding)
     sku_of = {c: sidecar.colours.get(c, [None])[0] for c in product.colours}
-    for items in (platforms.get(first) or {}).get("sku", []), :
-        for i in items:
-            sku_of[i["colour"]] = sku_of.get(i["colour"]) or (by_id[i["photo_id"]].seq if i["photo_id"] in by_id else None)
+    for item in (platforms.get(first) or {}).get("sku", []):
+        if not sku_of.get(item["colour"]) and item["photo_id"] in by_id:
+            sku_of[item["colour"]] = by_id[item["photo_id"]].seq
     return {
         "product": product, "photos": photos, "roles": roles, "platforms": ordered, "sidecar": sidecar,
         "sidecar_error": sidecar_error, "checks_by_file": by_file, "checks_general": general,
@@ -532,5 +533,6 @@ def create_app(root: Path, *, token: str | None = None, host: str = "127.0.0.1",
     app = Starlette(routes=routes, middleware=[Middleware(Guard, state=state)],
                     exception_handlers={HTTPException: http_error, ImgpipeError: imgpipe_error,
                                         Exception: server_error})
+    app.router.redirect_slashes = False  # an unknown path is a 404 page, not a redirect to a guessed one
     app.state.web = state
     return app
