@@ -11,14 +11,12 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from conftest import TEST_NOW, jpeg_bytes, studio_photo
+from web_server import running
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytest.importorskip("uvicorn")
@@ -53,26 +51,13 @@ def shop(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(shop):
-    import uvicorn
-
     from imgpipe.web.app import create_app
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("IMGPIPE_NOW", TEST_NOW)
         app = create_app(shop)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=srv.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not srv.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert srv.started
-        yield f"http://127.0.0.1:{port}", app.state.web
-        srv.should_exit = True
-        thread.join(10)
+        with running(app) as port:
+            yield f"http://127.0.0.1:{port}", app.state.web
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +148,14 @@ def test_article_page_shows_originals_and_outputs(page, server, tmp_path):
     assert full.ok and full.headers["content-type"] == "image/jpeg"
     _images_loaded(page)
     _screenshot(page, tmp_path, "workbench-article.png")
+    # colour before/after: the strip switches to the corrected detail images and back
+    second = page.locator("figure.photo[data-seq='2'] img")
+    original = second.get_attribute("src")
+    page.click("#toggle-after")
+    assert second.get_attribute("src") == "/thumb/output/tmall/A1023/detail/A1023-02.jpg"
+    page.wait_for_function("() => document.querySelector(\"figure.photo[data-seq='2'] img\").naturalWidth > 0")
+    page.click("#toggle-after")
+    assert second.get_attribute("src").endswith(original)
 
 
 def test_drop_three_photos_and_see_them_processed(page, server, shop):
@@ -266,3 +259,23 @@ def test_mark_listed(page, server, shop):
     page.goto(url + "/")
     row = page.locator("tr[data-article=A1023]")
     assert "已上架" in row.inner_text()
+
+
+def test_validation_report_page(page, server, shop):
+    url, _ = server
+    page.goto(url + "/reports")
+    assert page.locator("section.card").count() == 0
+    _act_and_wait_for_reload(page, lambda: page.click("#validate-btn"))
+    assert sorted(p.name for p in (shop / "reports").glob("*.json")) == ["validation-tmall-2026-11-26.json"]
+    cards = page.locator("section.card")
+    assert cards.count() == 4
+    # the demo scarf has four selling points: it fails R4, and comes first
+    assert cards.nth(0).get_attribute("data-article") == "D4410" and "st-error" in cards.nth(0).get_attribute("class")
+    thumbs = cards.nth(0).locator(".grid img")
+    assert thumbs.count() > 5 and thumbs.nth(0).evaluate("i => i.naturalWidth") == 240
+    page.select_option("select[name=status]", "error")
+    page.click("form.filters button")
+    assert page.locator("section.card").count() == 1
+    page.click("section.card h2 a")
+    assert page.url.endswith("/a/D4410")
+    assert "R4" in page.locator("section.checks").inner_text()

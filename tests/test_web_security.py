@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import io
 import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +21,7 @@ from imgpipe.web import security  # noqa: E402
 from imgpipe.web.app import create_app  # noqa: E402
 
 from conftest import jpeg_bytes, studio_photo  # noqa: E402
+from web_server import running  # noqa: E402
 
 SECRET = "secret-do-not-serve"
 LOCAL = dict(client=("127.0.0.1", 50000), base_url="http://127.0.0.1:8765")
@@ -93,21 +92,8 @@ def _raw_get(port: int, target: str) -> tuple[int, bytes]:
 
 @pytest.fixture
 def live(shop):
-    import uvicorn
-
-    app = create_app(shop)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield port
-    server.should_exit = True
-    thread.join(10)
+    with running(create_app(shop)) as port:
+        yield port
 
 
 def test_traversal_refused_on_the_wire(live):
@@ -216,10 +202,10 @@ def test_upload_names_are_sanitised_and_never_overwrite(client, shop, monkeypatc
              ("photos", ("big.jpg", big, "image/jpeg"))]
     r = client.post("/upload", data={"article": "A1023"}, files=files, headers={"X-CSRF-Token": client.csrf})
     body = r.json()
-    assert body["stored"] == ["inbox/A1023/evil.jpg", "inbox/A1023/evil-1.jpg"]
+    assert body["stored"] == ["inbox/A1023/evil.jpg", "inbox/A1023/evil (2).jpg"]
     assert [x["file"] for x in body["refused"]] == ["big.jpg"] and "MB" in body["refused"][0]["message"]
     assert not (shop / "evil.jpg").exists() and not (shop.parent / "evil.jpg").exists()
-    assert (shop / "inbox/A1023/evil-1.jpg").read_bytes() == photo and "job" not in body
+    assert (shop / "inbox/A1023/evil (2).jpg").read_bytes() == photo and "job" not in body
 
 
 def test_errors_are_pages_without_tracebacks(client):

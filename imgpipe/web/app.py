@@ -29,6 +29,7 @@ from imgpipe.errors import ImgpipeError
 from imgpipe.messages import get_language, t
 from imgpipe.web import security
 from imgpipe.web.jobs import Jobs, render_article
+from imgpipe.web.reports import failure_counts, findings_for, latest_reports
 from imgpipe.web.thumbs import SIZES, THUMB_DIR, thumbnail
 
 HERE = Path(__file__).parent
@@ -114,24 +115,6 @@ def _error_response(state: State, status: int, message: str, fix: str = ""):
 
 # --- the board ------------------------------------------------------------------
 
-def failure_counts(root: Path) -> dict[str, int]:
-    """article -> failing checks in the newest validation report per platform (reports/*.json)."""
-    newest: dict[str, Path] = {}
-    for path in sorted((root / "reports").glob("validation-*-*.json")):
-        platform = path.stem[len("validation-"):].rsplit("-", 3)[0]
-        newest[platform] = path  # names end in the date: sorted, the last is the newest
-    counts: dict[str, int] = {}
-    for path in newest.values():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        for art in data.get("articles", []):
-            bad = sum(1 for c in art.get("checks", []) if c.get("status") == "error")
-            counts[art["article"]] = counts.get(art["article"], 0) + bad
-    return counts
-
-
 async def board(request: Request):
     state: State = request.app.state.web
     return await asyncio.to_thread(_board, state, dict(request.query_params))
@@ -155,6 +138,44 @@ def _board(state: State, query: dict) -> HTMLResponse:
     return state.page("board.html", rows=shown, total=len(rows), counts=counts, fails=fails, platforms=platforms,
                       today=today, sla=sla, states=STATES, timings=TIMINGS, want_state=want_state,
                       want_timing=want_timing, q=text, ms=round((time.perf_counter() - started) * 1000))
+
+
+# --- the validation report ---------------------------------------------------------
+
+async def reports_page(request: Request):
+    state: State = request.app.state.web
+    query = dict(request.query_params)
+
+    def build():
+        with state.workspace():  # sets the workspace's language
+            pass
+        reports = latest_reports(state.root)
+        for r in reports:
+            html = r["file"][:-len(".json")] + ".html"
+            r["html"] = html if (state.root / html).is_file() else ""
+        status, platform, text = query.get("status", ""), query.get("platform", ""), query.get("q", "").strip()
+        cards = [dict(a, platform=r["platform"]) for r in reports for a in r.get("articles", [])
+                 if (not status or a.get("status") == status) and (not platform or r["platform"] == platform)
+                 and (not text or text.casefold() in (a["article"] + " " + a.get("name", "")).casefold())]
+        order = {"error": 0, "warning": 1, "waiting": 2, "pass": 3}
+        cards.sort(key=lambda a: (order.get(a.get("status"), 9), a["article"], a["platform"]))
+        return state.page("reports.html", reports=reports, cards=cards, want_status=status,
+                          want_platform=platform, q=text)
+
+    return await asyncio.to_thread(build)
+
+
+async def validate_route(request: Request):
+    """`imgpipe validate` from the page: writes the reports into reports/ as the command does."""
+    state: State = request.app.state.web
+
+    def work(ws, progress):
+        from imgpipe.validate import validate_workspace
+
+        result = validate_workspace(ws)
+        return {"reports": [str(r.json.relative_to(ws.root)) for r in result.reports if r.json]}
+
+    return JSONResponse({"ok": True, "job": state.runner.submit("validate", None, work)})
 
 
 # --- an article -----------------------------------------------------------------
@@ -188,6 +209,7 @@ def article_view(ws, product, runner: Jobs) -> dict:
     outputs = cat.outputs(product.article)
     labels = {safe_label(c): c for c in product.colours}
     roles: dict[int, list[str]] = {}   # photo id -> role badges (from the first platform's outputs)
+    after: dict[int, str] = {}         # photo id -> its colour-corrected detail image (first platform)
     platforms: dict[str, dict[str, list[dict]]] = {}
     first = next(iter(ws.profiles), None)
     for row in outputs:
@@ -200,6 +222,8 @@ def article_view(ws, product, runner: Jobs) -> dict:
         if row["role"] == "selling_point" and "-sp" in stem:
             item["index"] = int(stem.rsplit("-sp", 1)[1] or 0)
         platforms.setdefault(row["platform"], {}).setdefault(row["role"], []).append(item)
+        if row["platform"] == first and row["role"] == "detail":
+            after[row["photo_id"]] = row["path"]
         if row["platform"] == first and row["photo_id"] in by_id:
             badge = {"sku": t("web.role.sku", colour=item["colour"]),
                      "selling_point": t("web.role.selling_point", index=item["index"])}.get(
@@ -211,19 +235,31 @@ def article_view(ws, product, runner: Jobs) -> dict:
             items.sort(key=lambda i: (i["index"], i["colour"], i["name"]))
     ordered = {p: [(r, platforms[p][r]) for r in ROLE_ORDER if r in platforms[p]]
                for p in [*ws.profiles, *sorted(set(platforms) - set(ws.profiles))] if p in platforms}
-    checks = runner.checks.get(product.article, [])
+    if product.article in runner.checks:   # checked since this server started: the freshest
+        checks, checked = runner.checks[product.article], t("web.checked_now")
+    else:                                  # else what the last `imgpipe validate` found
+        checks, date = findings_for(ws.root, product.article)
+        checked = t("web.checked_report", date=date) if date else ""
     by_file: dict[str, list[dict]] = {}
     general: list[dict] = []
-    for finding in checks:
-        (by_file.setdefault(finding["file"], []) if finding.get("file") else general).append(finding)
+    shown = {row["path"] for row in outputs} | {p.original for p in photos}
+    merged: dict[tuple, dict] = {}   # the same finding on several platforms: once, naming them all
+    for f in checks:
+        key = (f.get("file"), f["message"], f.get("fix"), f["severity"])
+        if key in merged:
+            merged[key]["platform"] += ", " + f["platform"]
+        else:
+            merged[key] = dict(f)
+    for finding in merged.values():  # beside the image it is about; in the list when that image is not on the page
+        (by_file.setdefault(finding["file"], []) if finding.get("file") in shown else general).append(finding)
     sku_of = {c: sidecar.colours.get(c, [None])[0] for c in product.colours}
     for item in (platforms.get(first) or {}).get("sku", []):
         if not sku_of.get(item["colour"]) and item["photo_id"] in by_id:
             sku_of[item["colour"]] = by_id[item["photo_id"]].seq
     return {
-        "product": product, "photos": photos, "roles": roles, "platforms": ordered, "sidecar": sidecar,
+        "product": product, "photos": photos, "roles": roles, "after": after, "platforms": ordered, "sidecar": sidecar,
         "sidecar_error": sidecar_error, "checks_by_file": by_file, "checks_general": general,
-        "checked": product.article in runner.checks, "sku_of": sku_of,
+        "checked": checked, "sku_of": sku_of,
         "sold": cat.soldout(product.article), "listed": cat.listings(product.article),
         "profiles": list(ws.profiles), "last": runner.last.get(product.article),
         "sidecar_json": json.dumps(dataclasses.asdict(sidecar), ensure_ascii=False),
@@ -525,6 +561,8 @@ def create_app(root: Path, *, token: str | None = None, host: str = "127.0.0.1",
         Route("/a/{article}/listed", listed_route, methods=["POST"]),
         Route("/a/{article}/check", check_route, methods=["POST"]),
         Route("/upload", upload_route, methods=["POST"]),
+        Route("/reports", reports_page),
+        Route("/reports/run", validate_route, methods=["POST"]),
         Route("/events", events),
         Route("/file/{area}/{path:path}", file_route),
         Route("/thumb/{area}/{path:path}", thumb_route),

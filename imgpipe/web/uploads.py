@@ -16,6 +16,7 @@ from PIL import Image
 from imgpipe.fsutil import atomic_write_stream
 from imgpipe.imageio import PHOTO_EXTENSIONS
 from imgpipe.messages import t
+from imgpipe.watch import _free_name
 from imgpipe.web.security import safe_name
 
 _EXT_OF_FORMAT = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "WEBP": ".webp", "BMP": ".bmp", "GIF": ".gif",
@@ -33,15 +34,6 @@ def image_format(stream) -> str | None:
         return None
     finally:
         stream.seek(0)
-
-
-def _free(path: Path) -> Path:
-    n = 1
-    candidate = path
-    while candidate.exists():
-        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
-        n += 1
-    return candidate
 
 
 def store_uploads(root: Path, article: str, files: list, max_bytes: int) -> dict:
@@ -78,7 +70,7 @@ def store_uploads(root: Path, article: str, files: list, max_bytes: int) -> dict
             name = "photo"
         if Path(name).suffix.lower() not in PHOTO_EXTENSIONS:
             name += _EXT_OF_FORMAT[fmt]
-        dest = _free(folder / name)
+        dest = _free_name(folder / name)  # as Explorer names a second copy: `a (2).jpg`
         dest.parent.mkdir(parents=True, exist_ok=True)
         upload.file.seek(0)
         atomic_write_stream(dest, lambda f=upload.file: contextlib.nullcontext(f))

@@ -87,6 +87,9 @@
     zone.querySelector("input[type=file]").addEventListener("change", (e) => upload(zone, [...e.target.files]));
   });
 
+  const validate = document.getElementById("validate-btn");
+  if (validate) validate.addEventListener("click", () => { validate.disabled = true; post("/reports/run", {}); });
+
   if (!page) return;
 
   // --- fix by pointing ---
@@ -102,6 +105,16 @@
     });
   });
   const url = "/a/" + encodeURIComponent(article);
+  // colour before/after: swap the strip between the originals and their corrected detail images
+  const toggle = document.getElementById("toggle-after");
+  if (toggle) toggle.addEventListener("click", () => {
+    const showAfter = toggle.classList.toggle("on");
+    document.querySelectorAll("#strip img[data-after]").forEach((img) => {
+      if (!img.dataset.before) img.dataset.before = img.src;
+      img.src = showAfter ? img.dataset.after : img.dataset.before;
+    });
+    toggle.textContent = showAfter ? toggle.dataset.before : toggle.dataset.after;
+  });
   function need() { if (!selected) { say(T.select_first, true); return null; } return Number(selected.dataset.seq); }
   const actions = {
     "main-add": () => { const s = need(); if (s) post(url + "/fix", { action: "main", seqs: sidecar.main.filter((x) => x !== s).concat([s]) }); },
