@@ -71,6 +71,14 @@ class Guard:
         return await self.app(scope, receive, send)
 
 
+def _label(key: str, default: str) -> str:
+    """t(key), or `default` for a name the catalogue does not know (a check added to a report later)."""
+    try:
+        return t(key)
+    except KeyError:
+        return default
+
+
 def _bearer(header: str) -> str | None:
     return header[7:].strip() if header.lower().startswith("bearer ") else None
 
@@ -85,7 +93,7 @@ class State:
         self.watching = watching
         self.runner = Jobs(self.root, jobs)
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
-        self.env.globals.update(t=t, csrf=self.csrf)
+        self.env.globals.update(t=t, csrf=self.csrf, label=_label)
         self._sheet = (None, None)
 
     @contextlib.contextmanager
