@@ -885,6 +885,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "web.size": ("尺码", "Size"),
     "web.selling_point": ("卖点", "Selling point"),
     "web.act.main_add": ("加入主图（排在最后）", "add to main images (last)"),
+    "web.act.main_up": ("主图中前移一位", "move earlier among main images"),
+    "web.act.main_remove": ("移出主图", "remove from main images"),
     "web.act.main_clear": ("主图恢复自动", "main images: automatic"),
     "web.act.white": ("设为白底图", "make it the white image"),
     "web.act.large": ("设为大图", "make it the large image"),

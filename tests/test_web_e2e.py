@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -199,6 +200,28 @@ def test_change_a_colours_sku_photo(page, server, shop):
     shown = page.locator("details[data-platform=tmall] figure.out[data-role=sku][data-colour='红色']")
     assert shown.get_attribute("data-path") == "output/tmall/A1023/sku/A1023-06-红色.jpg"
     assert "SKU 红色" in page.locator("figure.photo[data-seq='6']").inner_text()
+
+
+def test_main_images_by_pointing(page, server, shop):
+    """Two quick clicks (add 07, then move it up) before the first redraw is done: both count, in order."""
+    url, state = server
+    page.goto(url + "/a/A1023")
+    assert page.locator(".main-order").get_attribute("data-auto") == "2,3,4,6"  # Tmall shows 4 main images
+    main = shop / "output/tmall/A1023/main"
+    assert not (main / "A1023-07.jpg").exists()
+    page.click("figure.photo[data-seq='7']")
+    with page.expect_navigation(timeout=WAIT_MS):
+        page.click("[data-act=main-add]")
+        page.wait_for_function("() => document.getElementById('main-order').textContent === '2, 3, 4, 6, 7'")
+        page.click("[data-act=main-up]")
+    assert state.runner.wait(WAIT_MS / 1000)
+    time.sleep(0.5)  # let the page's own reload after the second job pass before navigating
+    assert _sidecar(shop).main == [2, 3, 4, 7, 6]
+    assert sorted(p.name for p in main.iterdir()) == ["A1023-02.jpg", "A1023-03.jpg", "A1023-04.jpg", "A1023-07.jpg"]
+    page.goto(url + "/a/A1023")
+    assert page.locator("#main-order").inner_text() == "2, 3, 4, 7, 6"
+    assert "主图" in page.locator("figure.photo[data-seq='7']").inner_text()
+    assert "主图" not in page.locator("figure.photo[data-seq='6']").inner_text()
 
 
 def test_draw_a_crop_for_a_selling_point(page, server, shop):

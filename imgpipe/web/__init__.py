@@ -50,7 +50,8 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8765, token: str |
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        # the pages keep an event stream open: give it 3 s on Ctrl-C instead of waiting for the browser
+        uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
     finally:
         stop.set()
         if watcher:

@@ -260,6 +260,9 @@ def article_view(ws, product, runner: Jobs) -> dict:
             merged[key] = dict(f)
     for finding in merged.values():  # beside the image it is about; in the list when that image is not on the page
         (by_file.setdefault(finding["file"], []) if finding.get("file") in shown else general).append(finding)
+    # the main images as they are now, for "add/remove/move" to start from when the sidecar has none
+    auto_main = sorted(by_id[i["photo_id"]].seq for i in (platforms.get(first) or {}).get("main", [])
+                       if i["photo_id"] in by_id)
     sku_of = {c: sidecar.colours.get(c, [None])[0] for c in product.colours}
     for item in (platforms.get(first) or {}).get("sku", []):
         if not sku_of.get(item["colour"]) and item["photo_id"] in by_id:
@@ -267,7 +270,7 @@ def article_view(ws, product, runner: Jobs) -> dict:
     return {
         "product": product, "photos": photos, "roles": roles, "after": after, "platforms": ordered, "sidecar": sidecar,
         "sidecar_error": sidecar_error, "checks_by_file": by_file, "checks_general": general,
-        "checked": checked, "sku_of": sku_of,
+        "checked": checked, "sku_of": sku_of, "auto_main": auto_main,
         "sold": cat.soldout(product.article), "listed": cat.listings(product.article),
         "profiles": list(ws.profiles), "last": runner.last.get(product.article),
         "sidecar_json": json.dumps(dataclasses.asdict(sidecar), ensure_ascii=False),
@@ -375,11 +378,14 @@ def apply_fix(sidecar, product, photos, data: dict):
     raise ImgpipeError(t("web.bad_action", action=action), field="action")
 
 
-def _render_and_check(state: State, article: str | None):
-    render = render_article(None, article)
+def _render_and_check(state: State, article: str | None, before=None):
+    render = render_article(None, article, before)
 
     def work(ws, progress):
         result = render(ws, progress)
+        for path in result.pop("paths", []):  # thumbnails now, so the reloaded page shows at once
+            with contextlib.suppress(ImgpipeError, OSError):
+                thumbnail(ws.root, ws.root / path, SIZES[0], ws.settings.max_megapixels)
         if article:
             state.runner.checks[article] = check_article(ws, article)
         return result
@@ -402,25 +408,46 @@ def check_article(ws, article: str) -> list[dict]:
 
 
 def _refuse_while_watching(state: State):
-    if state.watching:
+    """Changes are refused while a watcher owns the workspace, as `imgpipe run` and `soldout` are."""
+    from imgpipe.lock import ensure_no_watcher
+
+    if state.watching:  # our own (--watch): say how to get fixes back
         raise ImgpipeError(t("watch.run_refused", pid="imgpipe serve --watch"), fix=t("web.watching.fix"))
+    ensure_no_watcher(state.root)
+
+
+def _watcher_running(root: Path) -> bool:
+    from imgpipe.lock import ensure_no_watcher
+
+    try:
+        ensure_no_watcher(root)
+        return False
+    except ImgpipeError:
+        return True
 
 
 async def fix_route(request: Request):
-    """Change who plays which role (the sidecar), then re-render the article in the background."""
+    """Change who plays which role (the sidecar), then re-render the article in the background.
+
+    The change is checked now (a bad one is refused at once, nothing written) and applied in the
+    job, under the run lock, to the sidecar as it is then: quick successive fixes all count.
+    """
+    from imgpipe.sidecar import load_sidecar, save_sidecar, sidecar_path
+
     state: State = request.app.state.web
     data = await _json_body(request)
 
     def change():
-        from imgpipe.sidecar import load_sidecar, save_sidecar, sidecar_path
-
         _refuse_while_watching(state)
         with state.workspace() as ws:
             product = _product(ws, request.path_params["article"])
             path = sidecar_path(ws.root, product)
             new = apply_fix(load_sidecar(path), product, ws.catalog.photos(product.article), data)
-            save_sidecar(path, new)
-        job = state.runner.submit("render", product.article, _render_and_check(state, product.article))
+
+        def write(ws):
+            save_sidecar(path, apply_fix(load_sidecar(path), product, ws.catalog.photos(product.article), data))
+
+        job = state.runner.submit("render", product.article, _render_and_check(state, product.article, write))
         return {"ok": True, "job": job, "sidecar": dataclasses.asdict(new)}
 
     return JSONResponse(await asyncio.to_thread(change))
@@ -491,7 +518,8 @@ async def upload_route(request: Request):
         result = await asyncio.to_thread(store_uploads, state.root, article, files, MAX_UPLOAD_BYTES)
     finally:
         await form.close()
-    if result["stored"] and not state.watching:  # with --watch the watcher takes them, as from a copy
+    if result["stored"] and not state.watching and not _watcher_running(state.root):
+        # (a watcher, ours with --watch or another process's, takes them as it takes a copy)
         result["job"] = state.runner.submit("render", result["article"] or None,
                                             _render_and_check(state, result["article"] or None))
     status = 200 if result["stored"] or not result["refused"] else 415

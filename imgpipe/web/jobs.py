@@ -103,8 +103,12 @@ class Jobs:
             self.publish(event)
 
 
-def render_article(jobs: int | None, article: str | None):
-    """Work: `pipeline.run` for one article (None: the whole inbox and catalog), as `imgpipe run` does it."""
+def render_article(jobs: int | None, article: str | None, before: Callable | None = None):
+    """Work: `pipeline.run` for one article (None: the whole inbox and catalog), as `imgpipe run` does it.
+
+    before(ws): a change made first, under the same run lock (a sidecar edit), so that it lands in
+    queue order and never while another writer works on the workspace.
+    """
 
     def work(ws, progress) -> dict:
         from imgpipe.lock import ensure_no_watcher, run_lock
@@ -112,8 +116,10 @@ def render_article(jobs: int | None, article: str | None):
 
         with run_lock(ws.root):
             ensure_no_watcher(ws.root)
+            if before:
+                before(ws)
             summary = run(ws, articles=[article] if article else None, jobs=jobs, progress=progress)
-        return {"written": len(summary.written), "failed": summary.failed,
+        return {"written": len(summary.written), "paths": summary.written, "failed": summary.failed,
                 "archived": len(summary.ingest.archived),
                 "pending": [{"file": str(p.path.name), "reason": p.reason} for p in summary.ingest.pending]}
 

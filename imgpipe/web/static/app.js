@@ -7,6 +7,7 @@
   const page = document.getElementById("article");
   const article = page ? page.dataset.article : null;
   const waiting = new Set();   // job ids this page started and reloads after
+  const sidecar = page ? JSON.parse(page.dataset.sidecar) : null;   // the article's article.toml, as last saved
 
   function say(text, bad) { jobLine.textContent = text; jobLine.style.color = bad ? "#ff8a8a" : ""; }
   function fill(text, fields) { return text.replace(/\{(\w+)\}/g, (_, k) => (k in fields ? fields[k] : "")); }
@@ -17,6 +18,11 @@
     const body = await res.json().catch(() => ({ ok: false, message: res.statusText }));
     if (!res.ok || !body.ok) { say((body.message || res.statusText) + (body.fix ? " — " + body.fix : ""), true); return null; }
     if (body.job) { waiting.add(body.job); say(T.saved); }
+    if (body.sidecar && sidecar) {  // successive clicks build on this change before the page reloads
+      Object.assign(sidecar, body.sidecar);
+      const order = document.getElementById("main-order");
+      if (order && sidecar.main.length) order.textContent = sidecar.main.join(", ");
+    }
     return body;
   }
 
@@ -93,7 +99,6 @@
   if (!page) return;
 
   // --- fix by pointing ---
-  const sidecar = JSON.parse(page.dataset.sidecar);
   let selected = null;
   const label = document.getElementById("selected-label");
   document.querySelectorAll("figure.photo.kind-photo").forEach((fig) => {
@@ -115,9 +120,18 @@
     });
     toggle.textContent = showAfter ? toggle.dataset.before : toggle.dataset.after;
   });
+  const autoMain = (document.querySelector(".main-order") || { dataset: { auto: "" } }).dataset.auto
+    .split(",").filter(Boolean).map(Number);
+  function mainNow() { return (sidecar.main.length ? sidecar.main : autoMain).slice(); }
+  function setMain(seqs) { if (seqs.length) post(url + "/fix", { action: "main", seqs: seqs }); }
   function need() { if (!selected) { say(T.select_first, true); return null; } return Number(selected.dataset.seq); }
   const actions = {
-    "main-add": () => { const s = need(); if (s) post(url + "/fix", { action: "main", seqs: sidecar.main.filter((x) => x !== s).concat([s]) }); },
+    "main-add": () => { const s = need(); if (s) setMain(mainNow().filter((x) => x !== s).concat([s])); },
+    "main-remove": () => { const s = need(); if (s) setMain(mainNow().filter((x) => x !== s)); },
+    "main-up": () => {
+      const s = need(), order = mainNow(), i = order.indexOf(s);
+      if (s && i > 0) { [order[i - 1], order[i]] = [order[i], order[i - 1]]; setMain(order); }
+    },
     "main-clear": () => post(url + "/fix", { action: "main", seqs: [] }),
     white: () => { const s = need(); if (s) post(url + "/fix", { action: "white", seq: s }); },
     large: () => { const s = need(); if (s) post(url + "/fix", { action: "large", seq: s }); },
