@@ -898,6 +898,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "web.crop_hint": ("在照片上按住鼠标拖出裁剪框", "drag on the photo to draw the crop box"),
     "web.cancel": ("取消", "Cancel"),
     "web.soldout": ("售罄 / 补货", "Sold out / restock"),
+    "web.whole_article": ("整个商品", "whole article"),
     "web.sold_out": ("已售罄", "sold out"),
     "web.in_stock": ("有货", "in stock"),
     "web.act.soldout": ("标记售罄", "mark sold out"),

@@ -248,6 +248,11 @@ def test_draw_a_crop_for_a_selling_point(page, server, shop):
     out = shop / "output/tmall/A1023/selling_point/A1023-04-sp01.jpg"
     assert out.is_file() and not (shop / "output/tmall/A1023/selling_point/A1023-03-sp01.jpg").exists()
     assert page.locator("figure.out[data-path='output/tmall/A1023/selling_point/A1023-04-sp01.jpg']").count() == 1
+    # reopened, the editor shows the saved box
+    page.click("figure.photo[data-seq='4']")
+    page.click("[data-act=crop]")
+    assert page.locator("#crop-box").is_visible()
+    assert page.locator("#crop-box").evaluate("e => parseFloat(e.style.left)") == pytest.approx(20, abs=1)
     # the crop (a detail of the shirt) fills the image: it is not the whole-shirt picture of sp02
     with Image.open(out) as a, Image.open(shop / "output/tmall/A1023/selling_point/A1023-04-sp02.jpg") as b:
         assert a.size == b.size

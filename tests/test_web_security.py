@@ -208,6 +208,23 @@ def test_upload_names_are_sanitised_and_never_overwrite(client, shop, monkeypatc
     assert (shop / "inbox/A1023/evil (2).jpg").read_bytes() == photo and "job" not in body
 
 
+def test_safe_name():
+    assert security.safe_name("../../a.jpg") == "a.jpg"
+    assert security.safe_name("C:\\Users\\x\\IMG 1.JPG") == "IMG 1.JPG"
+    assert security.safe_name("..") == "" and security.safe_name(".hidden.jpg") == "hidden.jpg"
+    assert security.safe_name("a\x00b<c>.jpg") == "a_b_c_.jpg"
+    assert security.safe_name("con.jpg") == "_con.jpg"
+    assert security.safe_name("新到 %2e%2e.jpg") == "新到 _2e_2e.jpg"
+    assert len(security.safe_name("长" * 300 + ".jpg")) == 120 and security.safe_name("长" * 300 + ".jpg").endswith(".jpg")
+
+
+def test_pages_cannot_be_framed_and_run_no_inline_script(client):
+    r = client.get("/")
+    assert r.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert "script-src" not in r.headers["content-security-policy"]  # default-src 'self': no inline script runs
+    assert client.get("/file/output/服装/A1023/A1023-01.jpg").headers["x-content-type-options"] == "nosniff"
+
+
 def test_errors_are_pages_without_tracebacks(client):
     r = client.get("/a/NOPE")
     assert r.status_code == 404 and "NOPE" in r.text and "<html" in r.text and "Traceback" not in r.text

@@ -24,6 +24,7 @@ TOKEN_COOKIE = "imgpipe_token"
 CSRF_HEADER = "x-csrf-token"
 FILE_AREAS = ("originals", "output", "reports")
 _LOOPBACK_NAMES = {"localhost", "localhost.", "ip6-localhost"}
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 
 
 def is_loopback(host: str | None) -> bool:
@@ -71,6 +72,8 @@ def safe_name(name: str, max_len: int = 120) -> str:
     """
     name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
     name = "".join("_" if (ord(c) < 32 or c in '<>:"|?*%') else c for c in name).strip(" .")
+    if name.split(".", 1)[0].upper() in _WINDOWS_RESERVED:  # `CON.jpg` cannot exist on Windows
+        name = "_" + name
     if len(name) > max_len:
         stem, dot, ext = name.rpartition(".")
         name = (stem[: max_len - len(ext) - 1] + "." + ext) if dot and len(ext) < 10 else name[:max_len]

@@ -150,9 +150,19 @@
     img.src = selected.dataset.src;
     editor.hidden = false; rect.hidden = true; box = null;
     document.getElementById("crop-save").disabled = true;
+    // this selling point's crop on this photo, as saved: shown so it can be redrawn
+    const point = sidecar.selling_points[Number(document.getElementById("selling-point").value) - 1];
+    if (point && point.photo === Number(selected.dataset.seq) && point.crop.length === 4) showBox(point.crop);
+  }
+  function showBox(b) {
+    const rect = document.getElementById("crop-box");
+    box = b;
+    rect.hidden = false;
+    rect.style.left = b[0] * 100 + "%"; rect.style.top = b[1] * 100 + "%";
+    rect.style.width = (b[2] - b[0]) * 100 + "%"; rect.style.height = (b[3] - b[1]) * 100 + "%";
   }
   if (editor) {
-    const img = document.getElementById("crop-img"), rect = document.getElementById("crop-box");
+    const img = document.getElementById("crop-img");
     let start = null;
     const at = (e) => { const r = img.getBoundingClientRect();
       return [Math.min(Math.max((e.clientX - r.left) / r.width, 0), 1), Math.min(Math.max((e.clientY - r.top) / r.height, 0), 1)]; };
@@ -160,10 +170,7 @@
     window.addEventListener("mousemove", (e) => {
       if (!start) return;
       const p = at(e);
-      box = [Math.min(start[0], p[0]), Math.min(start[1], p[1]), Math.max(start[0], p[0]), Math.max(start[1], p[1])];
-      rect.hidden = false;
-      rect.style.left = box[0] * 100 + "%"; rect.style.top = box[1] * 100 + "%";
-      rect.style.width = (box[2] - box[0]) * 100 + "%"; rect.style.height = (box[3] - box[1]) * 100 + "%";
+      showBox([Math.min(start[0], p[0]), Math.min(start[1], p[1]), Math.max(start[0], p[0]), Math.max(start[1], p[1])]);
     });
     window.addEventListener("mouseup", () => {
       if (!start) return;
