@@ -787,8 +787,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # --- workbench (web/) ---
     "web.serving": ("工作台已启动：{url}（Ctrl-C 停止）", "workbench running at {url} (Ctrl-C stops it)"),
     "web.token_generated": (
-        "已生成访问令牌（在上面的地址里）；同一局域网的同事用这个完整地址打开。本机也可用 http://127.0.0.1:端口/",
-        "an access token was generated (it is in the address above); colleagues on the network open that full address. On this PC http://127.0.0.1:PORT/ works too",
+        "已生成访问令牌（在上面的地址里）；同一局域网的同事用这个完整地址打开；本机也可用 http://127.0.0.1:{port}/",
+        "an access token was generated (it is in the address above); colleagues on the network open that full address; on this PC http://127.0.0.1:{port}/ works too",
     ),
     "web.watch_failed": ("监视 inbox 未能启动：{detail}", "watching inbox could not start: {detail}"),
     "web.need_token": ("需要访问令牌", "an access token is needed"),

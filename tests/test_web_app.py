@@ -125,7 +125,8 @@ def test_serve_command(workspace, monkeypatch, tmp_path):
     from imgpipe.cli import main
 
     seen = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **kw: seen.update(app=app, host=host, port=port))
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: seen.update(
+        app=self.config.app, host=self.config.host, port=self.config.port))
     result = CliRunner().invoke(main, ["-w", str(workspace), "serve", "--host", "0.0.0.0", "--port", "9001"])
     assert result.exit_code == 0, result.output
     token = seen["app"].state.web.token

@@ -157,7 +157,8 @@ def test_serve_prints_the_token_url_for_a_network_host(shop, monkeypatch):
     from imgpipe.web import serve
 
     seen = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **kw: seen.update(app=app, host=host, port=port))
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: seen.update(
+        app=self.config.app, host=self.config.host, port=self.config.port))
     said = []
     serve(shop, host="0.0.0.0", port=9999, say=said.append)
     token = seen["app"].state.web.token

@@ -27,5 +27,6 @@ def running(app):
     try:
         yield port
     finally:
+        app.state.web.closing.set()
         server.should_exit = True
         thread.join(10)

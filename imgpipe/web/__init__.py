@@ -14,8 +14,21 @@ from pathlib import Path
 from imgpipe.messages import t
 
 
+def lan_address() -> str:
+    """This PC's address on its network (the one colleagues can reach), or 127.0.0.1 when there is none."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("10.255.255.255", 1))  # UDP: picks the outgoing interface, sends nothing
+            return s.getsockname()[0]
+    except OSError:
+        return "127.0.0.1"
+
+
 def url_for(host: str, port: int, token: str | None) -> str:
-    shown = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else host)
+    """The address to print: a wildcard host (0.0.0.0, ::) is shown as this PC's network address."""
+    shown = lan_address() if host in ("0.0.0.0", "", "::") else host
     shown = f"[{shown}]" if ":" in shown and not shown.startswith("[") else shown
     return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
 
@@ -33,7 +46,7 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8765, token: str |
     url = url_for(host, port, state.token)
     say(t("web.serving", url=url))
     if state.token and not token:
-        say(t("web.token_generated"))
+        say(t("web.token_generated", port=port))
     watcher = None
     if watch:
         from imgpipe.watch import watch as watch_folder
@@ -49,9 +62,13 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8765, token: str |
         watcher.start()
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame):
+            state.closing.set()  # open pages' event streams end now instead of holding the shutdown
+            super().handle_exit(sig, frame)
+
     try:
-        # the pages keep an event stream open: give it 3 s on Ctrl-C instead of waiting for the browser
-        uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
+        Server(uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)).run()
     finally:
         stop.set()
         if watcher:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -97,6 +98,7 @@ class State:
         self.token = token
         self.csrf = security.new_secret()
         self.watching = watching
+        self.closing = threading.Event()  # set on Ctrl-C: event streams end, so the server can stop at once
         self.runner = Jobs(self.root, jobs)
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
         self.env.globals.update(t=t, csrf=self.csrf, label=_label)
@@ -541,7 +543,7 @@ async def events(request: Request):
         try:
             yield "retry: 2000\n\n"
             idle = 0.0
-            while not await request.is_disconnected():
+            while not state.closing.is_set() and not await request.is_disconnected():
                 sent = False
                 while not q.empty():
                     yield f"data: {json.dumps(q.get_nowait(), ensure_ascii=False, default=str)}\n\n"
@@ -593,8 +595,8 @@ def create_app(root: Path, *, token: str | None = None, host: str = "127.0.0.1",
                watching: bool = False) -> Starlette:
     """The workbench for workspace `root`. `token`: required from non-local clients (see security.py)."""
     state = State(root, security.server_token(host, token), jobs, watching)
-    with state.workspace():
-        pass  # a broken workspace fails here, before the server starts
+    with state.workspace() as ws:
+        ws.sheet()  # a broken workspace fails here, before the server starts; and the first page is quick
     routes = [
         Route("/", board),
         Route("/a/{article}", article_page),
