@@ -102,6 +102,7 @@
   let selected = null;
   const label = document.getElementById("selected-label");
   document.querySelectorAll("figure.photo.kind-photo").forEach((fig) => {
+    fig.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); fig.click(); } });
     fig.addEventListener("click", () => {
       document.querySelectorAll("figure.photo.selected").forEach((f) => f.classList.remove("selected"));
       fig.classList.add("selected");
