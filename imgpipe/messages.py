@@ -790,6 +790,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "已生成访问令牌（在上面的地址里）；同一局域网的同事用这个完整地址打开；本机也可用 http://127.0.0.1:{port}/",
         "an access token was generated (it is in the address above); colleagues on the network open that full address; on this PC http://127.0.0.1:{port}/ works too",
     ),
+    "web.port_taken": ("无法在 {host}:{port} 上启动：{detail}", "cannot listen on {host}:{port}: {detail}"),
+    "web.port_taken.fix": (
+        "工作台可能已经在运行（直接打开 http://127.0.0.1:{port}/）；或用 --port 换一个端口",
+        "the workbench may already be running (open http://127.0.0.1:{port}/); or choose another --port",
+    ),
     "web.watch_failed": ("监视 inbox 未能启动：{detail}", "watching inbox could not start: {detail}"),
     "web.need_token": ("需要访问令牌", "an access token is needed"),
     "web.denied": ("访问令牌不对", "wrong access token"),

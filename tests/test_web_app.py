@@ -135,3 +135,16 @@ def test_serve_command(workspace, monkeypatch, tmp_path):
     assert result.exit_code == 0 and seen["app"].state.web.token == "s3cret-token-1234"
     result = CliRunner().invoke(main, ["-w", str(tmp_path / "nowhere"), "serve"])
     assert result.exit_code == 2 and "imgpipe.toml" in result.output
+
+
+def test_serve_refuses_a_taken_port_with_a_clear_message(workspace):
+    import socket
+
+    from imgpipe.cli import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(main, ["-w", str(workspace), "serve", "--port", str(port)])
+    assert result.exit_code == 2 and f"127.0.0.1:{port}" in result.output and "--port" in result.output

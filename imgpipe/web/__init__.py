@@ -26,6 +26,22 @@ def lan_address() -> str:
         return "127.0.0.1"
 
 
+def check_port(host: str, port: int) -> None:
+    """ImgpipeError naming the address when it cannot be listened on (taken, or not this PC's)."""
+    import socket
+
+    from imgpipe.errors import ImgpipeError
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no conflict
+            s.bind((host, port))
+    except OSError as exc:
+        raise ImgpipeError(t("web.port_taken", host=host, port=port, detail=exc.strerror or exc),
+                           field="port", fix=t("web.port_taken.fix", port=port)) from None
+
+
 def url_for(host: str, port: int, token: str | None) -> str:
     """The address to print: a wildcard host (0.0.0.0, ::) is shown as this PC's network address."""
     shown = lan_address() if host in ("0.0.0.0", "", "::") else host
@@ -40,6 +56,7 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8765, token: str |
 
     from imgpipe.web.app import create_app
 
+    check_port(host, port)
     stop = threading.Event()
     app = create_app(root, token=token, host=host, watching=watch)
     state = app.state.web
