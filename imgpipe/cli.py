@@ -700,3 +700,25 @@ def doctor(ctx, rebuild, as_json) -> None:
     elif report.ok:
         out.print(f"[green]✓[/] {esc(t('doctor.ok'))}")
     sys.exit(EXIT_OK if report.ok else EXIT_FAILED)
+
+
+# --- workbench (imgpipe/web/) ---
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; any other than this PC's own needs a token (one is made when not given).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True)
+@click.option("--token", default=None, help="Access token for other PCs (default: generated for a non-local --host).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in the default browser.")
+@click.option("--watch", "watch_inbox", is_flag=True, help="Also watch inbox/ (as `imgpipe watch`).")
+@click.pass_context
+def serve(ctx, host, port, token, open_browser, watch_inbox) -> None:
+    """The workbench: a local web page to see, fix and approve every image (Ctrl-C stops)."""
+    from imgpipe.web import serve as serve_web
+
+    ws = open_workspace(ctx)  # a broken workspace is a usage error before anything listens
+    try:
+        serve_web(ws.root, host=host, port=port, token=token, open_browser=open_browser, watch=watch_inbox,
+                  say=lambda text: stderr_console().print(text, soft_wrap=True, markup=False))
+    except (ImgpipeError, OSError) as err:  # port taken, address not ours
+        fail_usage(err)
+    sys.exit(EXIT_OK)

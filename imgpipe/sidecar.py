@@ -51,3 +51,52 @@ def load_sidecar(path: Path) -> Sidecar:
     if isinstance(data.get("colours"), dict):
         data["colours"] = {k: ([v] if isinstance(v, int) else v) for k, v in data["colours"].items()}
     return load_dataclass(Sidecar, data, path)
+
+
+def sidecar_path(root: Path, product) -> Path:
+    """Where the article's archived sidecar lives: originals/<category>/<article>/article.toml."""
+    from imgpipe.ingest import SIDECAR_NAME, category_folder
+
+    return Path(root) / "originals" / category_folder(product.category) / product.article / SIDECAR_NAME
+
+
+def _toml_str(text: str) -> str:
+    # a JSON string is a valid TOML basic string (same escapes, \uXXXX included)
+    import json
+
+    return json.dumps(text, ensure_ascii=False)
+
+
+def dump_sidecar(sidecar: Sidecar) -> str:
+    """`sidecar` as article.toml text; keys left at their defaults are omitted."""
+    lines = ["# imgpipe article.toml: which photo (sequence number) plays which role; see imgpipe/sidecar.py"]
+    if sidecar.main:
+        lines.append(f"main = [{', '.join(str(int(s)) for s in sidecar.main)}]")
+    if sidecar.white:
+        lines.append(f"white = {int(sidecar.white)}")
+    if sidecar.large:
+        lines.append(f"large = {int(sidecar.large)}")
+    if sidecar.skip:
+        lines.append(f"skip = [{', '.join(str(int(s)) for s in sidecar.skip)}]")
+    if sidecar.colours:
+        lines += ["", "[colours]"]
+        lines += [f"{_toml_str(c)} = [{', '.join(str(int(s)) for s in seqs)}]"
+                  for c, seqs in sidecar.colours.items() if seqs]
+    for sp in sidecar.selling_points:
+        lines += ["", "[[selling_points]]", f"photo = {int(sp.photo)}"]
+        if sp.crop:
+            lines.append(f"crop = [{', '.join(f'{float(v):.4f}' for v in sp.crop)}]")
+    return "\n".join(lines) + "\n"
+
+
+def save_sidecar(path: Path, sidecar: Sidecar) -> None:
+    """Write `sidecar` to `path` atomically; it reads back equal (load_sidecar).
+
+    Checked as a run checks it first: ConfigError rather than a file the next run refuses.
+    """
+    from imgpipe.fsutil import atomic_write_bytes
+    from imgpipe.schema import tomllib
+
+    text = dump_sidecar(sidecar)
+    load_dataclass(Sidecar, tomllib.loads(text), Path(path))  # the checks a run applies, before writing
+    atomic_write_bytes(Path(path), text.encode("utf-8"))

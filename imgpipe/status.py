@@ -73,18 +73,20 @@ def build_board(ws, today: dt.date | None = None) -> list[BoardRow]:
     platforms = list(ws.profiles)
     days = ws.settings.sla.days
     articles = list(sheet.products) + [a for a in cat.articles() if a not in sheet.products]
+    # whole-table reads, once: per-article queries and a stat of every output made 500 articles take seconds
+    mains: dict[tuple[str, str], list[str]] = {}
+    for r in cat.db.execute("SELECT article, platform, path FROM outputs WHERE role='main'"):
+        mains.setdefault((r["article"], r["platform"]), []).append(r["path"])
+    paged = {(r["article"], r["platform"]) for r in cat.db.execute("SELECT article, platform, slices FROM pages")
+             if r["slices"] not in (None, "[]")}
     rows = []
     for article in articles:
         product = sheet.products.get(article)
         photos = [p for p in cat.photos(article) if p.kind == "photo"]
         listed = {p: at for p, at in cat.listings(article).items() if p in platforms}
-        outputs = cat.outputs(article)
-        ready = []
-        for platform in platforms:
-            roles = {r["role"] for r in outputs if r["platform"] == platform and (ws.root / r["path"]).is_file()}
-            page = cat.page(platform, article)
-            if "main" in roles and page is not None and page["slices"] not in (None, "[]"):
-                ready.append(platform)
+        # ready: an existing main image and a sliced detail page
+        ready = [platform for platform in platforms if (article, platform) in paged
+                 and any((ws.root / path).is_file() for path in mains.get((article, platform), ()))]
         analysed = all(p.analysis for p in photos)
         if platforms and all(p in listed for p in platforms):
             state = "listed"
