@@ -704,12 +704,11 @@ def doctor(ctx, rebuild, as_json) -> None:
 
 # --- workbench (imgpipe/web/) ---
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; any other than this PC's own needs a token (one is made when not given).")
+@click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True)
-@click.option("--token", default=None, help="Access token for other PCs (default: generated for a non-local --host).")
-@click.option("--open", "open_browser", is_flag=True, help="Open the page in the default browser.")
-@click.option("--watch", "watch_inbox", is_flag=True, help="Also watch inbox/ (as `imgpipe watch`).")
+@click.option("--token", default=None)
+@click.option("--open", "open_browser", is_flag=True)
+@click.option("--watch", "watch_inbox", is_flag=True)
 @click.pass_context
 def serve(ctx, host, port, token, open_browser, watch_inbox) -> None:
     """The workbench: a local web page to see, fix and approve every image (Ctrl-C stops)."""

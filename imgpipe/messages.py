@@ -164,6 +164,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Seconds a file must stay unchanged before it is taken (default: imgpipe.toml [watch]).",
     ),
     "cli.watch.no_backup": ("每批处理后不备份。", "Skip the backup after each batch."),
+    "cli.serve": (
+        "工作台：在浏览器里查看每张图、指点修正、标记售罄和上架，不用命令行。",
+        "The workbench: a local web page to see every image, fix picks by pointing, mark sold out and listed.",
+    ),
+    "cli.serve.host": (
+        "监听的地址；除本机（127.0.0.1）外都需要访问令牌（未给出时自动生成）。",
+        "Address to listen on; any other than this PC's own needs a token (one is made when not given).",
+    ),
+    "cli.serve.port": ("端口号。", "Port number."),
+    "cli.serve.token": (
+        "其他电脑访问所需的令牌（默认：非本机地址时自动生成）。",
+        "Access token for other PCs (default: generated for a non-local --host).",
+    ),
+    "cli.serve.open_browser": ("启动后用默认浏览器打开页面。", "Open the page in the default browser."),
+    "cli.serve.watch_inbox": ("同时监视 inbox/（同 imgpipe watch）。", "Also watch inbox/ (as `imgpipe watch`)."),
     "cli.validate": (
         "上传前检查每个货号在每个平台的图片和资料；报告写入 reports/（有错误时退出码 1）。",
         "Pre-upload check of every article per platform; reports go to reports/ (exit 1 on any error).",
