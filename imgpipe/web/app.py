@@ -28,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 from imgpipe import clock
 from imgpipe.errors import ImgpipeError
 from imgpipe.messages import get_language, t
-from imgpipe.web import security
+import imgpipe.web.security as security
 from imgpipe.web.jobs import Jobs, render_article
 from imgpipe.web.reports import failure_counts, findings_for, latest_reports
 from imgpipe.web.thumbs import SIZES, THUMB_DIR, thumbnail
