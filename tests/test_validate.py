@@ -354,11 +354,18 @@ def test_html_report_in_a_real_browser(shop):
     html = result.reports[0].html
     assert html.parent == shop / "reports"
     text = html.read_text(encoding="utf-8")
-    assert 'src="../output/jd/A1023/main/A1023-01.jpg"' in text
+    assert 'href="../output/jd/A1023/main/A1023-01.jpg"' in text  # the full-size file, beside the workspace
+    # the report travels alone (emailed): its images are small thumbnails carried inside it
+    alone = shop.parent / "mailbox" / html.name
+    alone.parent.mkdir()
+    alone.write_text(text, encoding="utf-8")
     with BrowserSession(browser) as page:
-        page.open(html, 1280)
-        images = page.evaluate("Array.from(document.images).map(i => [i.getAttribute('src'), i.naturalWidth])")
+        page.open(alone, 1280)
+        images = page.evaluate("Array.from(document.images).map(i => [i.getAttribute('src').slice(0, 23), "
+                               "Math.max(i.naturalWidth, i.naturalHeight)])")
         assert len(images) > 40 and all(w > 0 for _, w in images), [s for s, w in images if not w]
+        assert {s for s, _ in images} == {"data:image/jpeg;base64,"} and max(w for _, w in images) <= 160
+        page.open(html, 1280)
         visible = "Array.from(document.querySelectorAll('section.card')).filter(c => !c.hidden && c.offsetHeight > 0).map(c => c.id)"
         assert sorted(page.evaluate(visible)) == ["jd-A1023", "jd-B2045", "jd-C3301"]
         page.evaluate("document.querySelector('#f-status button[data-status=error]').click()")

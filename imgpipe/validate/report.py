@@ -9,6 +9,7 @@ from urllib.parse import quote
 from imgpipe import clock
 from imgpipe.fsutil import atomic_write_text
 from imgpipe.messages import t, t_in
+from imgpipe.thumbs import data_uri
 from imgpipe.validate.model import CHECKS, ROLE_ORDER, PlatformReport, ValidationResult
 
 MAX_PRINTED_ERRORS = 12         # error lines per platform in the terminal; the report has all
@@ -31,8 +32,14 @@ def _labels(lang: str) -> dict[str, str]:
     return out
 
 
-def render_html(reports: list[PlatformReport], lang: str, generated: str, workspace: str) -> str:
-    """The report page (Jinja2, autoescaped): one card per article, filters in inline JS."""
+def render_html(reports: list[PlatformReport], lang: str, generated: str, workspace: str,
+                root: Path | None = None) -> str:
+    """The report page (Jinja2, autoescaped): one card per article, filters in inline JS.
+
+    root: the workspace; given, each image is shown by a small thumbnail carried inside
+    the page (EMBED_SIZE px, cached), so the report still shows its images when it is
+    emailed; the link still opens the full-size file beside the workspace.
+    """
     import jinja2
 
     from imgpipe.resources import builtin_dir
@@ -46,8 +53,9 @@ def render_html(reports: list[PlatformReport], lang: str, generated: str, worksp
             cards.append({
                 "platform": report.platform, "platform_label": report.label, "article": a.article, "name": a.name,
                 "status": a.status,
-                "images": [dict(i.as_dict(), href="../" + quote(i.path, safe="/"),
-                                file=i.path.rsplit("/", 1)[-1]) for i in a.images],
+                "images": [dict(i.as_dict(), href="../" + quote(i.path, safe="/"), file=i.path.rsplit("/", 1)[-1],
+                                src=(data_uri(root, root / i.path) if root is not None and i.exists else None))
+                           for i in a.images],
                 "checks": [{"id": c, "status": a.checks[c].status,
                             "findings": [x.as_dict() for x in a.checks[c].findings]} for c in CHECKS],
             })
@@ -67,13 +75,13 @@ def write_reports(root: Path, reports: list[PlatformReport], lang: str) -> Path 
     generated = clock.now_iso()
     for report in reports:
         html_path, json_path = report_paths(root, report.platform, report.date)
-        atomic_write_text(html_path, render_html([report], lang, generated, str(root)))
+        atomic_write_text(html_path, render_html([report], lang, generated, str(root), root))
         data = dict(report.as_dict(), generated=generated, workspace=str(root), language=lang)
         atomic_write_text(json_path, json.dumps(data, ensure_ascii=False, indent=2))
         report.html, report.json = html_path, json_path
     if len(reports) > 1:
         combined = root / "reports" / f"validation-all-{reports[0].date}.html"
-        atomic_write_text(combined, render_html(reports, lang, generated, str(root)))
+        atomic_write_text(combined, render_html(reports, lang, generated, str(root), root))
         return combined
     return None
 

@@ -31,7 +31,7 @@ from imgpipe.messages import get_language, t
 import imgpipe.web.security as security
 from imgpipe.web.jobs import Jobs, render_article
 from imgpipe.web.reports import failure_counts, findings_for, latest_reports
-from imgpipe.web.thumbs import SIZES, THUMB_DIR, thumbnail
+from imgpipe.thumbs import SIZES, THUMB_DIR, thumbnail
 
 HERE = Path(__file__).parent
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024   # one file; a 16-bit TIFF from a 45-MP camera is ~ 270 MB uncompressed

@@ -7,16 +7,19 @@ bytes) gets a new thumbnail, an unchanged one is never decoded again.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 from pathlib import Path
 
 from PIL import Image
 
+from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import atomic_write_bytes
 from imgpipe.imageio import load_photo
 
 SIZES = (240, 640)  # px, long side: the strip and grids; the crop editor
+EMBED_SIZE = 160    # px, long side: thumbnails carried inside an emailed report (~5 KB each)
 THUMB_DIR = ".imgpipe/thumbs"
 
 
@@ -44,3 +47,13 @@ def thumbnail(root: Path, path: Path, size: int, max_megapixels: float = 150.0) 
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out, buf.getvalue(), durable=False)  # a cache: a lost file is simply made again
     return out
+
+
+def data_uri(root: Path, path: Path, size: int = EMBED_SIZE, max_megapixels: float = 150.0) -> str | None:
+    """The cached thumbnail as a `data:image/jpeg;base64,…` URI, so a page carries it inside
+    (a report survives being emailed); None when `path` is missing or does not decode."""
+    try:
+        thumb = thumbnail(root, Path(path), size, max_megapixels)
+    except (ImgpipeError, OSError):
+        return None
+    return "data:image/jpeg;base64," + base64.b64encode(thumb.read_bytes()).decode("ascii")
