@@ -289,8 +289,30 @@ def framed_box(img_shape: tuple[int, ...], box: ProductBox, size: int, fill: flo
 
 
 def white_background(img_u8: np.ndarray, box: ProductBox, size: int, fill: float,
-                     scale: float | None = None) -> np.ndarray:
+                     scale: float | None = None, shadow: str = "remove") -> np.ndarray:
     """The product framed on pure white (#FFFFFF), for the white-background role (白底图).
+
+    The product is cut out (cutout.cut_out: through-holes and soft shadows
+    taken out, a matted edge with the backdrop's colour removed) and laid on
+    white; shadow="keep" leaves its soft shadow as grey on the white.
+    Everything outside the product (and its kept shadow) is exactly 255.
+    When the cut-out is not trusted, the older flat-field composite is used
+    (`flat_white_background`); not confident (busy scene): the framed photo
+    on white padding, unmatted.
+    """
+    if box.confident:
+        from imgpipe import cutout  # cutout builds on this module
+
+        cut = cutout.cut_out(img_u8)
+        if cut.good:
+            white = cutout.on_white(cut, shadow)
+            return frame_square(white, box, size, fill, background_rgb=(255, 255, 255), scale=scale)
+    return flat_white_background(img_u8, box, size, fill, scale)
+
+
+def flat_white_background(img_u8: np.ndarray, box: ProductBox, size: int, fill: float,
+                          scale: float | None = None) -> np.ndarray:
+    """The fallback white-background composite, by flat-fielding the backdrop.
 
     Inside the product outline (mask with holes filled) the photo is kept as
     it is: its colours are the product's. Everywhere else the photo is
