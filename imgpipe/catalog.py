@@ -113,7 +113,8 @@ class Catalog:
         if version > SCHEMA_VERSION:
             raise ImgpipeError(t("catalog.too_new", version=version), file=self.path, fix=t("catalog.too_new.fix"))
         # version 0 -> 1: the tables above; later versions add ALTER TABLE steps here
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        if version != SCHEMA_VERSION:  # only then: opening to read (validate, a dry run) writes nothing
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         self.db.close()

@@ -412,20 +412,22 @@ def _keep_large(mask: np.ndarray) -> np.ndarray:
     return np.isin(labels, keep)
 
 
-def on_white(cut: Cutout, shadow: str = "remove") -> np.ndarray:
-    """The product on pure white (#FFFFFF), uint8 HxWx3.
+def on_white(cut: Cutout, shadow: str = "remove", background_rgb=(255, 255, 255)) -> np.ndarray:
+    """The product on pure white (#FFFFFF, or `background_rgb`), uint8 HxWx3.
 
-    shadow: "remove" (nothing but white around the product) or "keep" (the
-    product's soft shadow, as a grey darkening of the white, faded to 0 so
-    the image border stays pure white).
+    shadow: "remove" (nothing but the background around the product) or
+    "keep" (the product's soft shadow, as a darkening of the background,
+    faded to 0 so the image border stays pure background).
     """
     a = cut.alpha[..., None]
-    white = np.full(cut.foreground.shape, 255.0, np.float32)
+    bg = np.empty(cut.foreground.shape, np.float32)
+    bg[:] = np.asarray(background_rgb, np.float32)
     if shadow == "keep":
-        white *= 1.0 - cut.shadow[..., None]
-    out = cut.foreground.astype(np.float32) * a + white * (1.0 - a)
+        bg *= 1.0 - cut.shadow[..., None]
+    out = cut.foreground.astype(np.float32) * a + bg * (1.0 - a)
     out = np.clip(np.round(out), 0, 255).astype(np.uint8)
-    out[cut.alpha <= 0.0 if shadow != "keep" else (cut.alpha <= 0.0) & (cut.shadow <= 0.002)] = 255
+    untouched = (cut.alpha <= 0.0) & ((cut.shadow <= 0.002) if shadow == "keep" else True)
+    out[untouched] = np.asarray(background_rgb, np.uint8)
     return out
 
 

@@ -227,20 +227,40 @@ def find_product_box(img_u8: np.ndarray) -> ProductBox:
     return ProductBox(x0, y0, x1, y1, backdrop.rgb, True)
 
 
-def frame_scale(box: ProductBox, size: int, fill: float) -> float:
-    """Output pixels per source pixel so the box's longer side spans `fill` (0-1) of `size` px."""
-    return fill * size / max(1, box.width, box.height)
+Size = "int | tuple[int, int]"  # a square's side, or (width, height) in pixels
+
+
+def _wh(size) -> tuple[int, int]:
+    return (int(size), int(size)) if isinstance(size, (int, np.integer)) else (int(size[0]), int(size[1]))
+
+
+def frame_scale(box: ProductBox, size: Size, fill: float) -> float:
+    """Output pixels per source pixel so the box spans `fill` (0-1) of the frame on its tighter axis.
+
+    size: the side of a square frame, or (width, height) of any aspect; the
+    product is scaled evenly (never squashed) until its width or its height
+    reaches `fill` of the frame's.
+    """
+    w, h = _wh(size)
+    return fill * min(w / max(1, box.width), h / max(1, box.height))
+
+
+def _fitting(box: ProductBox, size: Size, scale: float | None, fill: float) -> float:
+    """`scale` (default: frame_scale), reduced so the product fits the frame: it is never cropped."""
+    w, h = _wh(size)
+    s = frame_scale(box, size, fill) if scale is None else float(scale)
+    return min(s, w / max(1, box.width), h / max(1, box.height))
 
 
 def frame_square(
     img_u8: np.ndarray,
     box: ProductBox,
-    size: int,
+    size: Size,
     fill: float,
     background_rgb: tuple[int, int, int] | None = None,
     scale: float | None = None,
 ) -> np.ndarray:
-    """A `size`×`size` uint8 image with the product centred at the given fill.
+    """A `size` frame (square side, or (width, height)) with the product centred at the given fill.
 
     scale: output px per source px; default frame_scale(box, size, fill). A
     shared scale keeps several photos of one article alike; it is reduced if
@@ -248,8 +268,8 @@ def frame_square(
     the photo are padded with `background_rgb` (default: the backdrop colour).
     """
     background = tuple(int(v) for v in (background_rgb if background_rgb is not None else box.backdrop_rgb))
-    s = frame_scale(box, size, fill) if scale is None else float(scale)
-    s = min(s, size / max(1, box.width, box.height))  # never crop into the product
+    out_w, out_h = _wh(size)
+    s = _fitting(box, size, scale, fill)
     h, w = img_u8.shape[:2]
     new_w, new_h = max(1, round(w * s)), max(1, round(h * s))
     interp = cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC
@@ -257,45 +277,46 @@ def frame_square(
     sx, sy = new_w / w, new_h / h
     cx, cy = box.centre
     # top-left of the output window in scaled coordinates
-    ox = round(cx * sx - size / 2)
-    oy = round(cy * sy - size / 2)
-    out = np.empty((size, size, 3), np.uint8)
+    ox = round(cx * sx - out_w / 2)
+    oy = round(cy * sy - out_h / 2)
+    out = np.empty((out_h, out_w, 3), np.uint8)
     out[:] = background
     src_x0, src_y0 = max(0, ox), max(0, oy)
-    src_x1, src_y1 = min(new_w, ox + size), min(new_h, oy + size)
+    src_x1, src_y1 = min(new_w, ox + out_w), min(new_h, oy + out_h)
     if src_x1 > src_x0 and src_y1 > src_y0:
         out[src_y0 - oy:src_y1 - oy, src_x0 - ox:src_x1 - ox] = scaled[src_y0:src_y1, src_x0:src_x1]
     return out
 
 
-def framed_box(img_shape: tuple[int, ...], box: ProductBox, size: int, fill: float,
+def framed_box(img_shape: tuple[int, ...], box: ProductBox, size: Size, fill: float,
                scale: float | None = None) -> tuple[int, int, int, int]:
     """Where `frame_square` puts the product box in the output (pixels, x1/y1 exclusive).
 
     Use it as `avoid` for a watermark outside the product (JD main images).
     """
+    out_w, out_h = _wh(size)
     h, w = img_shape[:2]
-    s = frame_scale(box, size, fill) if scale is None else float(scale)
-    s = min(s, size / max(1, box.width, box.height))
+    s = _fitting(box, size, scale, fill)
     new_w, new_h = max(1, round(w * s)), max(1, round(h * s))
     sx, sy = new_w / w, new_h / h
     cx, cy = box.centre
-    ox, oy = round(cx * sx - size / 2), round(cy * sy - size / 2)
+    ox, oy = round(cx * sx - out_w / 2), round(cy * sy - out_h / 2)
     x0 = max(0, int(np.floor(box.x0 * sx)) - ox)
     y0 = max(0, int(np.floor(box.y0 * sy)) - oy)
-    x1 = min(size, int(np.ceil(box.x1 * sx)) - ox)
-    y1 = min(size, int(np.ceil(box.y1 * sy)) - oy)
+    x1 = min(out_w, int(np.ceil(box.x1 * sx)) - ox)
+    y1 = min(out_h, int(np.ceil(box.y1 * sy)) - oy)
     return x0, y0, x1, y1
 
 
-def white_background(img_u8: np.ndarray, box: ProductBox, size: int, fill: float,
-                     scale: float | None = None, shadow: str = "remove") -> np.ndarray:
-    """The product framed on pure white (#FFFFFF), for the white-background role (白底图).
+def white_background(img_u8: np.ndarray, box: ProductBox, size: Size, fill: float,
+                     scale: float | None = None, background_rgb: tuple[int, int, int] = (255, 255, 255),
+                     shadow: str = "remove") -> np.ndarray:
+    """The product framed on pure white (or the profile's `background_rgb`), for the white-background role (白底图).
 
     The product is cut out (cutout.cut_out: through-holes and soft shadows
     taken out, a matted edge with the backdrop's colour removed) and laid on
     white; shadow="keep" leaves its soft shadow as grey on the white.
-    Everything outside the product (and its kept shadow) is exactly 255.
+    Everything outside the product (and its kept shadow) is exactly the background.
     When the cut-out is not trusted, the older flat-field composite is used
     (`flat_white_background`); not confident (busy scene): the framed photo
     on white padding, unmatted.
@@ -305,13 +326,14 @@ def white_background(img_u8: np.ndarray, box: ProductBox, size: int, fill: float
 
         cut = cutout.cut_out(img_u8)
         if cut.good:
-            white = cutout.on_white(cut, shadow)
-            return frame_square(white, box, size, fill, background_rgb=(255, 255, 255), scale=scale)
-    return flat_white_background(img_u8, box, size, fill, scale)
+            white = cutout.on_white(cut, shadow, background_rgb)
+            return frame_square(white, box, size, fill, background_rgb=background_rgb, scale=scale)
+    return flat_white_background(img_u8, box, size, fill, scale, background_rgb)
 
 
-def flat_white_background(img_u8: np.ndarray, box: ProductBox, size: int, fill: float,
-                          scale: float | None = None) -> np.ndarray:
+def flat_white_background(img_u8: np.ndarray, box: ProductBox, size: Size, fill: float,
+                          scale: float | None = None,
+                          background_rgb: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
     """The fallback white-background composite, by flat-fielding the backdrop.
 
     Inside the product outline (mask with holes filled) the photo is kept as
@@ -320,13 +342,13 @@ def flat_white_background(img_u8: np.ndarray, box: ProductBox, size: int, fill: 
     becomes 255 while what differs from it (a pale sleeve the outline missed,
     a soft contact shadow) keeps its shading instead of being cut out; a soft
     matte on the colour distance blends the two. Outside the framed product
-    box everything is exactly 255,255,255.
+    box everything is exactly 255,255,255 (the background colour).
     Not confident (busy scene): the framed photo on white padding, unmatted.
     """
     framed = frame_square(img_u8, box, size, fill, background_rgb=box.backdrop_rgb, scale=scale)
     if not box.confident:
         # no trustworthy product outline: keep the photo as it is, on white padding
-        return frame_square(img_u8, box, size, fill, background_rgb=(255, 255, 255), scale=scale)
+        return frame_square(img_u8, box, size, fill, background_rgb=background_rgb, scale=scale)
     lab = _lab(framed)
     mask, backdrop = product_mask(framed)
     threshold = max(MIN_THRESHOLD, min(backdrop.threshold, 3 * MIN_THRESHOLD))
@@ -342,13 +364,16 @@ def flat_white_background(img_u8: np.ndarray, box: ProductBox, size: int, fill: 
     # FLAT_HEADROOM: the fitted surface runs a few levels under a real sweep's
     # brightest parts; without it the box shows as a faint grey rectangle
     flat = np.clip(framed.astype(np.float32) * (255.0 * FLAT_HEADROOM / np.maximum(surface_rgb, 1.0)), 0, 255)
+    bg = np.asarray(background_rgb, np.float32)
+    if (bg != 255).any():  # the sweep becomes the background colour, its shading kept
+        flat *= bg / 255.0
     a = alpha[..., None]
     out = framed.astype(np.float32) * a + flat * (1.0 - a)
     # nothing of the photo survives outside the product's own box
     x0, y0, x1, y1 = framed_box(img_u8.shape, box, size, fill, scale)
     outside = np.ones(alpha.shape, bool)
     outside[y0:y1, x0:x1] = False
-    out[outside] = 255.0
+    out[outside] = bg
     return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
 

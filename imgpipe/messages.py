@@ -117,6 +117,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "在平台配置中调高 max_bytes 或降低 min_jpeg_quality",
         "raise max_bytes or lower min_jpeg_quality in the platform profile",
     ),
+    "image.png_cap": (
+        "{role} 图存为 PNG 有 {size} 字节，超过上限 {cap}（PNG 无损，无法降低质量）",
+        "{role} image is {size} bytes as PNG, over the cap of {cap} (PNG is lossless: there is no quality to lower)",
+    ),
+    "image.png_cap.fix": (
+        "在平台配置中调高该角色的 max_bytes，或用 format = \"jpg\"",
+        "raise the role's max_bytes in the platform profile, or set format = \"jpg\"",
+    ),
     # --- ingest (ingest.py) ---
     "ingest.unknown_article": ("商品表中没有货号 {article}", "article {article} is not in the product sheet"),
     "ingest.unknown_article.fix": (
@@ -144,7 +152,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "run.progress": ("处理照片", "processing photos"),
     "run.dry_run": ("试运行：不会写入任何文件", "dry run: nothing is written"),
     "run.would_archive": ("将归档 {src} → {dest}", "would archive {src} -> {dest}"),
-    "run.would_render": ("将生成 {count} 张图片（{platform}）", "would write {count} images ({platform})"),
+    "run.would_plan": ("{article} · {platform}：将写入 {write} 张，将删除 {remove} 张，{same} 张不变",
+                       "{article} · {platform}: would write {write}, would remove {remove}, {same} unchanged"),
+    "run.would_analyse": ("{article}：将分析 {count} 张照片（新归档的照片分析后再安排输出）",
+                          "{article}: would analyse {count} photos (photos not archived yet are planned once analysed)"),
+    "run.would_remove": ("  将删除 {path}", "  would remove {path}"),
     "run.problems": ("问题", "Problems"),
     "run.nothing": ("没有需要处理的内容", "nothing to do"),
     "run.pages": ("详情页", "detail pages"),

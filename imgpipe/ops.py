@@ -25,9 +25,10 @@ def resize_to_width(img: np.ndarray, width: int, upscale: bool = False) -> np.nd
     return cv2.resize(img, (width, height), interpolation=interp)
 
 
-def centre_square(img: np.ndarray) -> np.ndarray:
-    """The largest centred square of `img` (a view, no copy)."""
+def centre_crop(img: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The largest centred part of `img` with the aspect `width`:`height` (a view, no copy)."""
     h, w = img.shape[:2]
-    side = min(h, w)
-    y, x = (h - side) // 2, (w - side) // 2
-    return img[y:y + side, x:x + side]
+    cw, ch = (w, round(w * height / width)) if w * height <= h * width else (round(h * width / height), h)
+    y, x = (h - ch) // 2, (w - cw) // 2
+    return img[y:y + ch, x:x + cw]
+

@@ -14,30 +14,25 @@ nothing and a killed run is finished by running again.
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import functools
 import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-import numpy as np
 
-from imgpipe import colour
-from imgpipe.errors import ConfigError, ImgpipeError
+from imgpipe.errors import ConfigError
 from imgpipe.executors import make_executor
 from imgpipe.fsutil import remove_stale_temps, sha256_file
-from imgpipe.ingest import SIDECAR_NAME, IngestResult, category_folder, ingest
+from imgpipe.context import ArticlePlan, Preview, Resources, analysis_task, build_context, plan_outputs, preview
+from imgpipe.ingest import IngestResult, ingest
 from imgpipe.messages import t
 from imgpipe.pages import render_pages
-from imgpipe.plan import OutputJob, fingerprint, plan_article
+from imgpipe.plan import OutputJob
 from imgpipe.render import (
-    AnalyseTask, PhotoResult, PhotoTask, RenderContext, analyse_photo, is_close_up, render_photo,
-    source_long_side, worker_died,
+    PhotoResult, PhotoTask, RenderContext, analyse_photo, render_photo, source_long_side, worker_died,
 )
 from imgpipe.sheet import normalise_article
-from imgpipe.sidecar import Sidecar, load_sidecar
 from imgpipe.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -58,6 +53,7 @@ class RunSummary:
     seconds: float = 0.0
     photo_seconds: list[float] = field(default_factory=list)
     dry_run: bool = False
+    preview: list[Preview] = field(default_factory=list)  # with dry_run: per article, what would be done
 
     @property
     def ok(self) -> bool:
@@ -81,50 +77,9 @@ class RunSummary:
             "pages_skipped": self.pages_skipped,
             "backup": getattr(self.backup, "as_dict", lambda: self.backup)() if self.backup else None,
             "seconds": round(self.seconds, 2),
+            **({"preview": [p.as_dict() for p in self.preview]} if self.dry_run else {}),
         }
 
-
-
-def analysis_task(settings, photo, references: list) -> tuple[AnalyseTask, str]:
-    """What analysing `photo` takes, and the key its stored analysis must carry to be current.
-
-    references: the article's reference shots (already analysed).
-    """
-    plan = settings.colour.for_article(photo.article)
-    reference = None
-    if photo.kind == "photo" and plan.mode != "off":
-        reference = _reference_for(photo, references, settings.colour.reference_window_minutes)
-    key = fingerprint("analysis-2", photo.sha256, plan, reference)
-    return AnalyseTask(photo.id, photo.original, photo.kind, reference, plan), key
-
-
-def _reference_for(photo, references: list, window_minutes: float) -> dict | None:
-    """The correction of the article's reference shot taken under the same light.
-
-    Same article, and when both carry a capture time, within the window;
-    the nearest in time wins.
-    """
-    best, best_gap = None, None
-    for ref in references:
-        if not ref.analysis or "correction" not in ref.analysis:  # no card/chart found: not a reference
-            continue
-        gap = _minutes_between(photo.captured_at, ref.captured_at)
-        if gap is not None and gap > window_minutes:
-            continue
-        if best is None or (gap is not None and (best_gap is None or gap < best_gap)):
-            best, best_gap = ref, gap
-    return best.analysis["correction"] if best else None
-
-
-def _minutes_between(a: str | None, b: str | None) -> float | None:
-    if not a or not b:
-        return None
-    try:
-        fa = dt.datetime.strptime(a[:19], "%Y:%m:%d %H:%M:%S")
-        fb = dt.datetime.strptime(b[:19], "%Y:%m:%d %H:%M:%S")
-    except ValueError:
-        return None
-    return abs((fa - fb).total_seconds()) / 60
 
 
 def analyse(ws: Workspace, articles: list[str], executor, summary: RunSummary,
@@ -162,76 +117,9 @@ def analyse(ws: Workspace, articles: list[str], executor, summary: RunSummary,
             cat.set_analysis(photo_id, analysis, keys[photo_id])
 
 
-SESSION_OUTLIER_DEG = 2.0  # a photo's light further than this from its article's is not believed
-
-
 def _inspect_crashed(path, _exc) -> tuple[dict, bool]:
     error = worker_died(str(path))
     return {"message": error["message"], "fix": error["fix"]}, False
-
-
-def with_session_colour(photos: list) -> list:
-    """The photos, where those that cannot see the light take the article's studio correction.
-
-    The photos of one article are shot in one session under one light. A
-    close-up of fabric cannot show that light: with no backdrop the general
-    estimate (shades-of-grey) mistakes a colourful product for a cast, and
-    a frame filled with cream canvas passes the fabric off as a white
-    backdrop. So the median light of the article's backdrop shots is used
-    for photos without a backdrop, and, when at least three backdrop shots
-    agree, for any photo whose own estimate strays from them by more than
-    SESSION_OUTLIER_DEG degrees. A backdrop shot that strays is taken for a
-    close-up too (`close_up` in its analysis): what it took for backdrop
-    was the product's own surface, so its "product box" is only a detail.
-    """
-    own = [p for p in photos if p.kind == "photo"]
-    studio = [p.analysis["correction"] for p in own if p.analysis["correction"].get("method") == "backdrop"]
-    if not studio:
-        return photos
-    gains = np.median([c["gains"] for c in studio], axis=0)
-    cct, tint = colour.cct_and_tint(gains)
-    session = colour.Correction(gains=tuple(float(g) for g in gains), method="session", cct_k=cct, tint=tint,
-                                exposure=float(np.median([c["exposure"] for c in studio]))).to_dict()
-
-    def strays(c) -> bool:
-        # the lights are the inverse gains; compare their directions
-        return (c.get("method") == "backdrop" and len(studio) >= 3
-                and colour.angular_error(1 / np.asarray(c["gains"]), 1 / gains) > SESSION_OUTLIER_DEG)
-
-    out = []
-    for p in photos:
-        c = p.analysis["correction"]
-        if p.kind == "photo" and c.get("method") in ("shades_of_grey", "none"):
-            p = dataclasses.replace(p, analysis=dict(p.analysis, correction=session))
-        elif p.kind == "photo" and strays(c):
-            p = dataclasses.replace(p, analysis=dict(p.analysis, correction=session, close_up=True))
-        out.append(p)
-    return out
-
-
-def _main_scales(article: str, photos, profiles) -> dict:
-    """One scale (output px per full-size px) for all main images of an article.
-
-    The smallest scale that frames every main photo at the profile's fill, so
-    the product keeps the same size from one main image to the next.
-    """
-    scales = {}
-    for profile in profiles.values():
-        spec = profile.role("main")
-        if not spec:
-            continue
-        count = spec.count or len(photos)
-        values = []
-        for p in photos[:count]:
-            if is_close_up(p.analysis):  # framed on their own (they fill the square)
-                continue
-            x0, y0, x1, y1 = p.analysis["box"]
-            w, h = p.analysis["size"]
-            box_long = max((x1 - x0) * w, (y1 - y0) * h, 1)
-            values.append(spec.width * spec.fill / box_long)
-        if values:
-            scales[(article, spec.width, spec.fill)] = min(values)
-    return scales
 
 
 def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None = None, dry_run: bool = False,
@@ -264,13 +152,19 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
         summary.ingest = ingest(ws.root, sheet.products, cat, dry_run=dry_run,
                                 max_megapixels=ws.settings.max_megapixels,
                                 map_fn=functools.partial(pool.map, crashed=_inspect_crashed))
-        if dry_run:
-            return summary
         todo = [a for a in (articles or cat.articles()) if a in sheet.products]
+        if dry_run:  # what would be archived, analysed, written and removed; nothing is
+            summary.preview = preview(ws, todo, sheet.products, profiles, font_path, summary.ingest.archived)
+            return summary
         analyse(ws, todo, pool, summary, progress)
-        tasks = plan_all(ws, todo, sheet.products, profiles, font_path, summary)
+        resources = Resources.of(ws, font_path)
+        plans = [plan_outputs(ws, build_context(ws, sheet.products[a], resources), profiles) for a in todo]
+        for plan in plans:
+            apply_plan(ws, plan, summary)
+        tasks = photo_tasks(plans, profiles)
         ctx = RenderContext(ws.root, profiles, sheet.products, ws.settings.watermark, ws.settings.soldout,
-                            font_path, ws.settings.language, ws.settings.max_megapixels)
+                            font_path, ws.settings.language, ws.settings.max_megapixels,
+                            logo_sha=resources.logo_sha, font_sha=resources.font)
         rendered = pool.map(render_photo, tasks, ctx,
                             crashed=lambda task, _exc: PhotoResult(task.photo_id, [], 0.0, worker_died(task.original)))
         for done, result in enumerate(rendered, 1):
@@ -288,65 +182,31 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
     return summary
 
 
-def plan_all(ws: Workspace, articles: list[str], products, profiles, font_path, summary: RunSummary) -> list[PhotoTask]:
-    """Photo tasks for every output whose file is missing or whose fingerprint changed."""
-    cat = ws.catalog
-    settings = ws.settings
-    shared_base = {
-        "watermark": settings.fingerprint("watermark"),
-        "font": str(font_path),
-        "lang": settings.language,
-    }
-    tasks: dict[int, PhotoTask] = {}
-    for article in articles:
-        product = products[article]
-        photos = [p for p in cat.photos(article) if p.analysis and "box" in p.analysis]
-        sidecar = _sidecar(ws, product, summary)
-        photos = with_session_colour(photos)
-        shared = dict(shared_base,
-                      analysis={p.id: fingerprint(p.analysis_key, p.analysis["correction"], is_close_up(p.analysis))
-                                for p in photos},
-                      backdrop={p.id: p.analysis.get("backdrop") for p in photos},
-                      close_up={p.id for p in photos if is_close_up(p.analysis)},
-                      main_scale=_main_scales(article, [p for p in photos if p.kind == "photo"], profiles))
-        by_id = {p.id: p for p in photos}
-        sold = cat.soldout(article)
-        all_jobs: dict[int, list[OutputJob]] = {}
-        for profile in profiles.values():
-            jobs = plan_article(product, photos, profile, sidecar, sold, settings, shared)
-            summary.planned.extend(jobs)
-            wanted = {j.path for j in jobs}
-            for row in cat.outputs(article, profile.name):
-                if row["path"] not in wanted:
-                    (ws.root / row["path"]).unlink(missing_ok=True)
-                    cat.forget_output(row["path"])
-                    summary.removed.append(row["path"])
-            for job in jobs:
-                all_jobs.setdefault(job.photo_id, []).append(job)
-                row = cat.output(job.path)
-                path = ws.root / job.path
-                if row and row["fingerprint"] == job.fingerprint and path.is_file() and (
-                        path.stat().st_size == row["bytes"]):
-                    summary.skipped += 1
-                    continue
-                photo = by_id[job.photo_id]
-                task = tasks.setdefault(photo.id, PhotoTask(photo.id, article, photo.original, photo.analysis, []))
-                task.jobs.append(job)
-        for photo_id, jobs in all_jobs.items():
-            if photo_id in tasks:
+def apply_plan(ws: Workspace, plan: ArticlePlan, summary: RunSummary) -> None:
+    """Remove the outputs the plan no longer wants and count what is up to date; the
+    writes happen in the render tasks (`photo_tasks`)."""
+    summary.planned.extend(plan.jobs)
+    summary.warnings.extend(plan.context.warnings)
+    summary.skipped += plan.up_to_date
+    for _platform, path in plan.remove:
+        (ws.root / path).unlink(missing_ok=True)
+        ws.catalog.forget_output(path)
+        summary.removed.append(path)
+
+
+def photo_tasks(plans: list[ArticlePlan], profiles) -> list[PhotoTask]:
+    """One render task per photo with outputs to write: one decode makes all of them."""
+    tasks: list[PhotoTask] = []
+    for plan in plans:
+        for photo in plan.context.photos:
+            pending = [j for j in plan.write if j.photo_id == photo.id]
+            if pending:
                 # from all of the photo's outputs, not just the pending ones: the same
                 # decode size on every run keeps outputs byte-identical after a crash
-                tasks[photo_id].decode_long_side = source_long_side(by_id[photo_id].analysis, jobs, profiles)
-    return list(tasks.values())
-
-
-def _sidecar(ws: Workspace, product, summary: RunSummary) -> Sidecar:
-    path = ws.root / "originals" / category_folder(product.category) / product.article / SIDECAR_NAME
-    try:
-        return load_sidecar(path)
-    except ImgpipeError as err:
-        summary.warnings.append(err.as_dict())
-        return Sidecar()
+                every = [j for j in plan.jobs if j.photo_id == photo.id]
+                tasks.append(PhotoTask(photo.id, plan.context.article, photo.original, photo.analysis, pending,
+                                       source_long_side(photo.analysis, every, profiles)))
+    return tasks
 
 
 def record_photo_result(ws: Workspace, result: PhotoResult, summary: RunSummary) -> None:
@@ -361,7 +221,7 @@ def record_photo_result(ws: Workspace, result: PhotoResult, summary: RunSummary)
                 summary.failed.append(out.error)
                 continue
             job = out.job
-            cat.record_output(path=job.path, platform=job.platform, article=job.path.split("/")[2], role=job.role,
+            cat.record_output(path=job.path, platform=job.platform, article=job.article, role=job.role,
                               photo_id=job.photo_id, fingerprint=job.fingerprint, sha256=out.sha256,
                               width=out.width, height=out.height, nbytes=out.nbytes, quality=out.quality,
                               meta=out.meta)

@@ -1,14 +1,7 @@
-"""Which photo plays which role, per platform: the list of outputs to make.
+"""Output records and fingerprints, and the rules every role shares.
 
-Defaults (an `article.toml` sidecar overrides each, see sidecar.py):
-- main: the first photos in sequence order, up to the profile's count,
-  whole-product shots before close-ups (a close-up fills the square);
-- white: the whole-product photo with the cleanest, whitest backdrop;
-- large: the first photo, with the R7 label panel;
-- detail: every photo, at the page width;
-- selling_point: one per selling point in the sheet, photos in turn from the
-  second on (the first is the large image), captioned;
-- sku: one per colour, colour i from photo i (in turn).
+Which photo plays which role is in roles.py (an `article.toml` sidecar
+overrides it, see sidecar.py); context.plan_article puts them together.
 Reference shots (grey card, chart) and slates are never published.
 """
 
@@ -20,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 
 from imgpipe.catalog import PhotoRow
-from imgpipe.profiles import Profile
 from imgpipe.sheet import Product
 from imgpipe.sidecar import Sidecar
 
@@ -31,14 +23,21 @@ _UNSAFE = re.compile(r'[\\/:*?"<>|\s\x00-\x1f]+')  # control chars: NUL is no fi
 
 @dataclass(frozen=True)
 class OutputJob:
-    """One output file: `path` (workspace-relative) made from photo `photo_id`."""
+    """One output file: `path` (workspace-relative) made from photo `photo_id` (sequence `seq`).
+
+    The record carries article, platform, role and seq so nothing has to be
+    parsed back out of the path.
+    """
 
     platform: str
+    article: str
     role: str
+    seq: int
     path: str
     photo_id: int
     params: dict = field(default_factory=dict, compare=False, hash=False)
     fingerprint: str = ""
+    fmt: str = "jpg"           # "jpg" or "png" (the path's extension)
 
 
 def safe_label(text: str) -> str:
@@ -73,8 +72,10 @@ def overlay_texts(product: Product, photo: PhotoRow, role: str, sold: list[tuple
     """Sold-out texts (R11) for one output; [] when nothing on it is sold out.
 
     A colour's overlay goes on its SKU image, and on every image of the photos
-    the sidecar says show that colour. A whole-article entry (no colour, no
-    size) goes on everything. Sizes are struck on the large image instead.
+    the sidecar says show that colour; one size of a colour (`size_text`, its
+    {size} the variant "红色 XL") on that colour's SKU image. A whole-article
+    entry (no colour, no size) goes on everything. A size gone in every
+    colour is struck on the large image instead.
     """
     texts = []
     for colour, size in sold:
@@ -84,81 +85,6 @@ def overlay_texts(product: Product, photo: PhotoRow, role: str, sold: list[tuple
             explicit = photo.seq in sidecar.colours.get(colour, [])
             if sku_colour == colour or (explicit and role != "sku"):
                 texts.append(templates.colour_text.format(colour=colour))
-        elif colour and size and sku_colour == colour:
-            texts.append(templates.colour_text.format(colour=f"{colour} {size}"))
+        elif colour and size and sku_colour == colour:  # one size of a colour: on that colour's SKU image
+            texts.append(templates.size_text.format(size=f"{colour} {size}", colour=colour))
     return sorted(set(texts), key=texts.index)
-
-
-def plan_article(product: Product, photos: list[PhotoRow], profile: Profile, sidecar: Sidecar,
-                 sold: list[tuple[str, str]], settings, shared: dict) -> list[OutputJob]:
-    """All outputs of one article for one platform (see the module docstring).
-
-    `shared` carries what every job's fingerprint depends on: colour key per
-    photo, watermark and font fingerprints, language.
-    """
-    pubs = publishable(photos, sidecar)
-    if not pubs:
-        return []
-    by_seq = {p.seq: p for p in pubs}
-    base = f"output/{profile.name}/{product.article}"
-    colour_map = colour_photos(product, pubs, sidecar)
-    jobs: list[OutputJob] = []
-    sold_sizes = sorted({s for c, s in sold if s and not c})
-
-    def add(role: str, photo: PhotoRow, name: str, **params):
-        spec = profile.role(role)
-        if spec is None:
-            return
-        params.update(
-            overlays=overlay_texts(product, photo, role, sold, sidecar, colour_map, params.get("colour"),
-                                   settings.soldout),
-        )
-        fp = fingerprint(
-            RENDER_VERSION, photo.sha256, shared["analysis"].get(photo.id), profile.fingerprint(role),
-            shared["watermark"] if spec.watermark != "none" else None, shared["font"], shared["lang"],
-            params, settings.soldout.banner_colour if params["overlays"] else None,
-        )
-        jobs.append(OutputJob(profile.name, role, f"{base}/{role}/{name}", photo.id, params, fp))
-
-    main_spec = profile.role("main")
-    if main_spec:
-        # whole-product shots first; close-ups (detail shots) fill the remaining slots
-        chosen = [by_seq[s] for s in sidecar.main if s in by_seq] or sorted(
-            pubs, key=lambda p: p.id in shared["close_up"])
-        if main_spec.count:
-            chosen = chosen[: main_spec.count]
-        scale = shared["main_scale"].get((product.article, main_spec.width, main_spec.fill))
-        for photo in chosen:
-            add("main", photo, f"{photo.stem}.jpg", scale=scale)
-    if profile.role("white"):
-        white = by_seq.get(sidecar.white) or max(
-            pubs, key=lambda p: (p.id not in shared["close_up"], shared["backdrop"].get(p.id) or 0.0, -p.seq))
-        add("white", white, f"{white.stem}.jpg")
-    if profile.role("large"):
-        large = by_seq.get(sidecar.large) or pubs[0]
-        add("large", large, f"{large.stem}.jpg", label=_label_fields(product), sold_sizes=sold_sizes)
-    if profile.role("detail"):
-        for photo in pubs:
-            add("detail", photo, f"{photo.stem}.jpg")
-    if profile.role("selling_point"):
-        pool = pubs[1:] or pubs
-        for i, caption in enumerate(product.selling_points):
-            source = sidecar.selling_points[i] if i < len(sidecar.selling_points) else None
-            photo = by_seq.get(source.photo) if source and source.photo else None
-            photo = photo or pool[i % len(pool)]
-            crop = list(source.crop) if source and source.crop else None
-            add("selling_point", photo, f"{photo.stem}-sp{i + 1:02d}.jpg", caption=caption, index=i + 1, crop=crop)
-    if profile.role("sku"):
-        for colour, shown in colour_map.items():
-            if shown:
-                add("sku", shown[0], f"{shown[0].stem}-{safe_label(colour)}.jpg", colour=colour)
-    return jobs
-
-
-def _label_fields(product: Product) -> dict:
-    """The R7/R6 data the large image shows: part of its fingerprint."""
-    return {
-        "name": product.name, "article": product.article, "colours": list(product.colours),
-        "fabric": product.fabric, "sizes": list(product.sizes), "note": product.note,
-        "measurements": product.measurements(),
-    }

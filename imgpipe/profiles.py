@@ -17,10 +17,11 @@ from pathlib import Path
 from imgpipe.errors import ConfigError
 from imgpipe.messages import t
 from imgpipe.resources import builtin_dir
+from imgpipe.roles import ROLES
 from imgpipe.schema import load_dataclass, merge, read_toml
 
-ROLES = ("main", "white", "large", "detail", "selling_point", "sku")
 WATERMARK_MODES = ("none", "all", "outside_product")
+FORMATS = ("jpg", "png")  # what the outputs can be written as ("jpeg" is read as "jpg")
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class RoleSpec:
     max_bytes: hard cap per file. count: most images of this role (0 = no limit).
     fill: share of the longer side the product spans in framed roles (0.3–1.0).
     watermark: "none", "all", or "outside_product" (never over the product box).
+    like: for a role the profile adds, the registered role it works like (roles.py).
+    format: "jpg" or "png"; empty = the profile's first `formats` entry.
     """
 
     width: int
@@ -42,6 +45,8 @@ class RoleSpec:
     watermark: str = "none"
     upscale: bool = False
     enabled: bool = True
+    like: str = ""
+    format: str = ""
 
     def check(self):
         if not 16 <= self.width <= 10000:
@@ -67,7 +72,6 @@ class DetailPageSpec:
     """Detail page: rendered at `width` px, cut into slices <= `slice_height` px."""
 
     width: int = 790
-    mobile_width: int = 750
     slice_height: int = 1500
     max_bytes: int = 3 * 1024 * 1024
     base_font_px: int = 24
@@ -99,15 +103,47 @@ class Profile:
     background: str = "#FFFFFF"
 
     def check(self):
-        for role in self.roles:
-            if role not in ROLES:
-                yield "roles", f"roles are {', '.join(ROLES)}; '{role}' is not one"
+        known = ", ".join(ROLES)
+        wrong = [f for f in self.formats if _format(f) not in FORMATS]
+        if wrong or not self.formats:
+            yield "formats", f"a list of {' / '.join(FORMATS)}; '{(wrong or [''])[0]}' cannot be written"
+        for name, spec in self.roles.items():
+            key = f"roles.{name}"
+            if spec.like and spec.like not in ROLES:
+                yield f"{key}.like", f"one of {known}"
+                continue
+            if name not in ROLES and not spec.like:
+                yield f"{key}.like", f"'{name}' is not a role imgpipe knows; to add it, say which one it works like: {known}"
+                continue
+            role = ROLES[spec.like or name]
+            if role.framed and not spec.height:
+                yield f"{key}.height", f"16..10000 pixels: a {role.name} image is framed at width × height"
+            if not role.framed and spec.height:
+                yield f"{key}.height", f"0 (not set): a {role.name} image keeps the photo's aspect at its width"
+            if spec.watermark == "outside_product" and not role.framed:
+                yield f"{key}.watermark", "none / all: only framed images know where the product is"
+            fmt = self.output_format(name)
+            if fmt not in [_format(f) for f in self.formats]:
+                yield f"{key}.format", f"one of the profile's formats ({', '.join(self.formats)})"
+            if role.alpha and (fmt != "png" or self.flatten_alpha):
+                yield f"{key}.format", "png, with flatten_alpha = false: this image keeps its transparency"
         if not 30 <= self.jpeg_quality <= 100:
             yield "jpeg_quality", "30..100"
         if not 10 <= self.min_jpeg_quality <= self.jpeg_quality:
             yield "min_jpeg_quality", "10..jpeg_quality"
         if self.title_max_units < 1:
             yield "title_max_units", ">= 1"
+
+    def output_format(self, role: str) -> str:
+        """"jpg" or "png": the role's own `format`, else the profile's first accepted format."""
+        spec = self.roles.get(role)
+        return _format((spec.format if spec else "") or (self.formats[0] if self.formats else "jpg"))
+
+    def active_roles(self) -> list[tuple[str, RoleSpec]]:
+        """The enabled roles: the registered ones in registry order, then those the profile adds."""
+        order = {name: i for i, name in enumerate(ROLES)}
+        named = sorted(self.roles.items(), key=lambda item: order.get(item[0], len(order)))
+        return [(name, spec) for name, spec in named if spec.enabled]
 
     def label(self, lang: str) -> str:
         return self.label_zh if lang == "zh" else self.label_en
@@ -124,6 +160,11 @@ class Profile:
             "q": (self.jpeg_quality, self.min_jpeg_quality, self.background, self.flatten_alpha),
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _format(name: str) -> str:
+    name = name.lower().lstrip(".")
+    return "jpg" if name == "jpeg" else name
 
 
 def builtin_profiles_dir() -> Path:

@@ -14,17 +14,19 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageColor
 
 from imgpipe import colour, framing, labels
 from imgpipe.correct import correction_from_reference
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import atomic_write_bytes, sha256_bytes
-from imgpipe.imageio import encode_jpeg, load_photo
+from imgpipe.encode import encode_output
+from imgpipe.imageio import load_photo
 from imgpipe.messages import t
-from imgpipe.ops import centre_square, resize_to_width, shrink_to_long_side
+from imgpipe.ops import centre_crop, resize_to_width, shrink_to_long_side
 from imgpipe.plan import OutputJob
 from imgpipe.profiles import Profile
+from imgpipe.roles import role_of
 from imgpipe.sheet import Product
 from imgpipe.watermark import load_logo, place_watermark
 
@@ -41,6 +43,8 @@ class RenderContext:
     font_path: Path | None
     lang: str
     max_megapixels: float
+    logo_sha: str = ""         # content hashes: a file replaced under its name is read again
+    font_sha: str = ""
 
 
 @dataclass
@@ -81,6 +85,7 @@ def worker_init() -> None:
 
 
 _logo_cache: dict[str, Image.Image] = {}
+_files_seen: dict[str, tuple[str, str]] = {}
 
 
 def _logo(ctx: RenderContext) -> Image.Image | None:
@@ -93,22 +98,45 @@ def _logo(ctx: RenderContext) -> Image.Image | None:
     return _logo_cache[key]
 
 
+def _forget_replaced_files(ctx: RenderContext) -> None:
+    """Drop what this process remembers of a logo or font replaced under its name.
+
+    Worker and watcher processes outlive one run, and logos, fonts and
+    watermark stamps are cached by path: without this a new file with the
+    old name would not be read.
+    """
+    key = str(ctx.root)
+    seen = (ctx.logo_sha, ctx.font_sha)
+    if _files_seen.get(key, seen) != seen:
+        from imgpipe import fonts, watermark
+
+        for cached in vars(fonts).values():
+            if hasattr(cached, "cache_clear"):
+                cached.cache_clear()
+        watermark._STAMPS.clear()
+        _logo_cache.clear()
+    _files_seen[key] = seen
+
+
 def source_long_side(analysis: dict, jobs: list[OutputJob], profiles: dict[str, Profile]) -> int:
     """Smallest long side (pixels) of the decoded photo that no output has to upscale."""
     full_w, full_h = analysis["size"]
+    full_long = max(full_w, full_h)
     x0, y0, x1, y1 = analysis["box"]
-    box_frac = max(x1 - x0, y1 - y0, 0.05)  # share of the long side the product spans
+    fx, fy = max(x1 - x0, 0.05), max(y1 - y0, 0.05)  # shares of the photo's width and height
     need = 0
     for job in jobs:
         spec = profiles[job.platform].roles[job.role]
-        if spec.framed:
-            need = max(need, int(spec.width * spec.fill / box_frac) + 1)
+        if spec.framed and is_close_up(analysis):  # its centre fills the frame
+            need = max(need, int(max(spec.width, spec.height) * full_long / min(full_w, full_h)) + 1)
+        elif spec.framed:  # the product at `fill` of the frame on its tighter axis
+            k = spec.fill * min(spec.width / (fx * full_w), spec.height / (fy * full_h))
+            need = max(need, int(k * full_long) + 1)
         else:
             crop = job.params.get("crop")
             span = (crop[2] - crop[0]) if crop else 1.0
-            need = max(need, int(spec.width / span * max(full_w, full_h) / full_w) + 1)
-    return min(need, max(full_w, full_h))
-
+            need = max(need, int(spec.width / span * full_long / full_w) + 1)
+    return min(need, full_long)
 
 
 def _box_px(analysis: dict, shape) -> tuple[int, int, int, int]:
@@ -121,16 +149,19 @@ def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderCo
                   shapes: dict | None = None) -> tuple[Image.Image, dict]:
     """One output image (PIL, RGB) from the corrected photo; meta for the catalog.
 
-    `shapes` memoises the geometry step (framing, white matte, width resize)
-    across the outputs of one photo: Tmall, JD and 1688 mostly want the same
-    800 px square or the same page width, and only the marks differ.
+    The role's steps (roles.py): shape, then the mark, the role's text, the
+    sold-out overlay. `shapes` memoises the shape step across the outputs of
+    one photo: Tmall, JD and 1688 mostly want the same 800 px square or the
+    same page width, and only the marks differ.
     """
     profile = ctx.profiles[job.platform]
     spec = profile.roles[job.role]
+    role = role_of(job.role, spec)
     params = job.params
-    key = _shape_key(job, spec)
+    key = (role.shape, spec.width, spec.height, spec.fill, params.get("scale"), tuple(params.get("crop") or ()),
+           spec.upscale, profile.background)
     if shapes is None or key not in shapes:
-        shaped = _shape(img, analysis, job, spec)
+        shaped = SHAPES[role.shape](img, analysis, params, spec, profile.background)
         if shapes is not None:
             shapes[key] = shaped
     else:
@@ -150,10 +181,10 @@ def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderCo
         out = marked.image
         meta["watermark_boxes"] = [list(b) for b in marked.boxes]
         meta["watermark_skipped"] = marked.skipped
-    if job.role == "large":
-        out = labels.labelled_large_image(out, ctx.products[ctx_article(job)], spec.width, ctx.font_path,
+    if role.text == "label":
+        out = labels.labelled_large_image(out, ctx.products[job.article], spec.width, ctx.font_path,
                                           lang=ctx.lang, sold_out_sizes=set(params.get("sold_sizes", [])))
-    elif job.role == "selling_point":
+    elif role.text == "caption":
         out = labels.selling_point_image(out, params["caption"], spec.width, ctx.font_path, params["index"])
     if params.get("overlays"):
         out = labels.sold_out_overlay(out, params["overlays"], ctx.font_path, colour=ctx.soldout.banner_colour)
@@ -161,51 +192,74 @@ def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderCo
     return out, meta
 
 
-def _shape_key(job: OutputJob, spec) -> tuple:
-    kind = {"main": "framed", "sku": "framed", "white": "white"}.get(job.role, "width")
-    crop = tuple(job.params.get("crop") or ())
-    return kind, spec.width, spec.height, spec.fill, job.params.get("scale"), crop, spec.upscale
+def _frame_geometry(img: np.ndarray, analysis: dict, params: dict, spec, shared_scale: bool):
+    """(window of the photo, product box in it, scale) for a product framed in width × height."""
+    size = (spec.width, spec.height)
+    backdrop = tuple(int(v) for v in analysis.get("backdrop_rgb", (255, 255, 255)))
+    box = framing.ProductBox(*_box_px(analysis, img.shape), backdrop, bool(analysis.get("box_confident", True)))
+    scale = _scale_for(params.get("scale") if shared_scale else None, img, analysis)
+    scale = min(scale or framing.frame_scale(box, size, spec.fill),
+                spec.width / max(1, box.width), spec.height / max(1, box.height))
+    window, box = _window(img, box, size, scale)
+    return window, box, scale
 
 
-def _shape(img: np.ndarray, analysis: dict, job: OutputJob, spec) -> tuple[np.ndarray, tuple | None]:
-    """The photo brought to the role's geometry, before marks and text.
+def _close_up(img: np.ndarray, spec) -> np.ndarray:
+    """A close-up has no backdrop around it to frame: its centre fills the frame."""
+    return cv2.resize(centre_crop(img, spec.width, spec.height), (spec.width, spec.height),
+                      interpolation=cv2.INTER_AREA)
 
-    Returns (uint8 pixels, the product box in them or None).
+
+def shape_frame(img: np.ndarray, analysis: dict, params: dict, spec, background: str = "#FFFFFF") -> tuple[np.ndarray, tuple | None]:
+    """The product framed in width × height at the spec's fill; the photo's edge carried outwards.
+
+    Returns (uint8 pixels, the product box in them or None for a close-up).
     """
-    if job.role in ("main", "sku", "white") and is_close_up(analysis):
-        # a close-up has no backdrop around it to frame: it fills the square
-        return cv2.resize(centre_square(img), (spec.width, spec.height), interpolation=cv2.INTER_AREA), None
-    if job.role in ("main", "sku", "white"):
-        backdrop = tuple(int(v) for v in analysis.get("backdrop_rgb", (255, 255, 255)))
-        box = framing.ProductBox(*_box_px(analysis, img.shape), backdrop,
-                                 bool(analysis.get("box_confident", True)))
-        scale = _scale_for(job.params.get("scale") if job.role != "white" else None, img, analysis)
-        scale = min(scale or framing.frame_scale(box, spec.width, spec.fill), spec.width / max(1, box.width, box.height))
-        window, box = _window(img, box, spec.width, scale)
-        if job.role == "white":
-            return framing.white_background(window, box, spec.width, spec.fill, scale=scale), None
-        framed = framing.frame_square(window, box, spec.width, spec.fill, backdrop, scale=scale)
-        return framed, framing.framed_box(window.shape, box, spec.width, spec.fill, scale)
+    if is_close_up(analysis):
+        return _close_up(img, spec), None
+    window, box, scale = _frame_geometry(img, analysis, params, spec, shared_scale=True)
+    size = (spec.width, spec.height)
+    return (framing.frame_square(window, box, size, spec.fill, box.backdrop_rgb, scale=scale),
+            framing.framed_box(window.shape, box, size, spec.fill, scale))
+
+
+def shape_white(img: np.ndarray, analysis: dict, params: dict, spec,
+                background: str = "#FFFFFF") -> tuple[np.ndarray, None]:
+    """The product framed on pure white, or the profile's `background` (its own scale: the image stands alone)."""
+    if is_close_up(analysis):
+        return _close_up(img, spec), None
+    window, box, scale = _frame_geometry(img, analysis, params, spec, shared_scale=False)
+    return framing.white_background(window, box, (spec.width, spec.height), spec.fill, scale=scale,
+                                    background_rgb=ImageColor.getrgb(background)[:3]), None
+
+
+def shape_width(img: np.ndarray, analysis: dict, params: dict, spec, background: str = "#FFFFFF") -> tuple[np.ndarray, None]:
+    """The photo (or the params' crop of it, shares 0..1) at the spec's width, aspect kept."""
     part = img
-    if job.params.get("crop"):
+    if params.get("crop"):
         h, w = img.shape[:2]
-        cx0, cy0, cx1, cy1 = job.params["crop"]
+        cx0, cy0, cx1, cy1 = params["crop"]
         part = img[int(cy0 * h): int(cy1 * h), int(cx0 * w): int(cx1 * w)]
     return resize_to_width(np.ascontiguousarray(part), spec.width, spec.upscale), None
 
 
-def _window(img: np.ndarray, box, size: int, scale: float):
-    """The part of the photo that lands in a `size`-px square framed at `scale`.
+# the shape steps a role may name (roles.Role.shape): (photo, analysis, job params, RoleSpec,
+# profile background) -> (pixels, product box in them or None)
+SHAPES = {"frame": shape_frame, "white": shape_white, "width": shape_width}
 
-    Cropping first means only that part is resized. Where the square reaches
+
+def _window(img: np.ndarray, box, size: tuple[int, int], scale: float):
+    """The part of the photo that lands in a `size` (width, height) frame at `scale`.
+
+    Cropping first means only that part is resized. Where the frame reaches
     past the photo, the photo's own edge is carried outwards: a flat pad
     colour never matches a real sweep (gradients, vignetting). Returns the
     window and the product box moved into it.
     """
-    side = int(np.ceil(size / scale)) + 4
+    side_x, side_y = (int(np.ceil(v / scale)) + 4 for v in size)
     cx, cy = box.centre
-    x0, y0 = int(np.floor(cx - side / 2)), int(np.floor(cy - side / 2))
-    x1, y1 = x0 + side, y0 + side
+    x0, y0 = int(np.floor(cx - side_x / 2)), int(np.floor(cy - side_y / 2))
+    x1, y1 = x0 + side_x, y0 + side_y
     h, w = img.shape[:2]
     crop = img[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
     pads = (max(0, -y0), max(0, y1 - h), max(0, -x0), max(0, x1 - w))
@@ -228,11 +282,6 @@ def is_close_up(analysis: dict) -> bool:
 
 
 
-def ctx_article(job: OutputJob) -> str:
-    # output/<platform>/<article>/<role>/<file>
-    return job.path.split("/")[2]
-
-
 def _scale_for(shared_scale: float | None, img: np.ndarray, analysis: dict) -> float | None:
     """The article's shared main-image scale is stored per full-size pixel; convert to this decode."""
     if shared_scale is None:
@@ -244,6 +293,7 @@ def _scale_for(shared_scale: float | None, img: np.ndarray, analysis: dict) -> f
 def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
     """Decode one photo, correct it once, write all its outputs. Never raises."""
     started = time.perf_counter()
+    _forget_replaced_files(ctx)
     try:
         need = task.decode_long_side or source_long_side(task.analysis, task.jobs, ctx.profiles)
         photo = load_photo(ctx.root / task.original, max_megapixels=ctx.max_megapixels, min_long_side=need)
@@ -258,8 +308,9 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
         spec = profile.roles[job.role]
         try:
             out, meta = render_output(img, task.analysis, job, ctx, shapes)
-            data, quality = encode_jpeg(out, max_bytes=spec.max_bytes, quality=profile.jpeg_quality,
-                                        min_quality=profile.min_jpeg_quality, role=job.role, file=job.path)
+            data, quality = encode_output(out, job.fmt, max_bytes=spec.max_bytes, quality=profile.jpeg_quality,
+                                          min_quality=profile.min_jpeg_quality, background=profile.background,
+                                          keep_alpha=not profile.flatten_alpha, role=job.role, file=job.path)
             atomic_write_bytes(ctx.root / job.path, data, durable=False)  # rebuildable; size is checked
             results.append(OutputResult(job, sha256_bytes(data), out.width, out.height, len(data), quality, meta))
         except Exception as err:

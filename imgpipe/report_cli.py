@@ -13,6 +13,16 @@ def print_run_summary(summary, ws, out: Console) -> None:
         out.print(f"[yellow]{t('run.dry_run')}[/]")
         for a in summary.ingest.archived:
             out.print(t("run.would_archive", src=a.source, dest=a.dest))
+        for item in getattr(summary, "preview", []):
+            if item.analyse:
+                out.print(t("run.would_analyse", article=item.article, count=len(item.analyse)))
+            for platform in item.write:
+                counts = (len(item.write[platform]), len(item.remove[platform]), item.up_to_date[platform])
+                if any(counts):  # an article with only new photos: planned once they are analysed
+                    out.print(t("run.would_plan", article=item.article, platform=platform, write=counts[0],
+                                remove=counts[1], same=counts[2]), soft_wrap=True)
+                for path in item.remove[platform]:
+                    out.print(t("run.would_remove", path=path), soft_wrap=True)
     table = Table(title=t("run.title"))
     table.add_column(t("run.col.what"))
     table.add_column(t("run.col.count"), justify="right")

@@ -112,9 +112,16 @@ def load_dataclass(cls, data: dict, file: Path, prefix: str = ""):
         raise ConfigError(str(exc), file=file) from None
     for key, why in getattr(obj, "check", lambda: [])():
         raise ConfigError(
-            t("config.bad_value", key=prefix + key, got=getattr(obj, key.split(".")[0], None), why=why),
+            t("config.bad_value", key=prefix + key, got=_value_at(obj, key), why=why),
             file=file, field=prefix + key,
         )
+    return obj
+
+
+def _value_at(obj, key: str):
+    """The value a dotted key ("roles.main.height") names in a loaded dataclass; None when absent."""
+    for part in key.split("."):
+        obj = obj.get(part) if isinstance(obj, dict) else getattr(obj, part, None)
     return obj
 
 

@@ -127,7 +127,8 @@ class BackupSettings:
 
 @dataclass(frozen=True)
 class SoldOutSettings:
-    """Overlay texts (R11); {colour} and {size} are filled in."""
+    """Overlay texts (R11). text: the whole article; colour_text: one colour ({colour});
+    size_text: one size of one colour, on that colour's SKU image ({size} = "红色 XL", {colour} = "红色")."""
 
     text: str = "已售罄"
     colour_text: str = "{colour} 已售完"
@@ -214,7 +215,7 @@ key_file = ""                         # SSH key for sftp targets (else the SSH a
 [soldout]                             # overlay texts (R11)
 text = "已售罄"
 colour_text = "{colour} 已售完"
-size_text = "{size} 已售完"
+size_text = "{size} 已售完"                # one size of one colour ({size} = "红色 XL"), on its SKU image
 
 [watch]
 settle_seconds = 1.0                  # a file must be unchanged this long before it is taken

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from imgpipe.context import Resources, build_context, plan_jobs
 from imgpipe.errors import ImgpipeError
 from imgpipe.messages import t
-from imgpipe.plan import plan_article
 from imgpipe.sheet import Product, normalise_article
 
 
@@ -108,28 +108,12 @@ def _listing(items) -> str:
 def planned_fingerprints(ws, product: Product, sold: list[tuple[str, str]]) -> dict[str, str]:
     """path -> fingerprint of every output of `product` with the soldout table `sold`.
 
-    Pure planning (no file or catalog writes). The inputs other than `sold`
-    are stand-ins where they only feed fingerprints (font, watermark): two
-    calls differing in `sold` only differ exactly where the overlays do.
+    Pure planning (no file or catalog writes), from the same article context
+    `run` plans with: two calls differing in `sold` differ exactly where the
+    overlays do.
     """
-    from imgpipe.pipeline import RunSummary, _main_scales, _sidecar
-    from imgpipe.render import is_close_up
-
-    # mirrors pipeline.plan_all's per-article `shared`; keep the two in step
-    photos = [p for p in ws.catalog.photos(product.article) if p.analysis and "box" in p.analysis]
-    sidecar = _sidecar(ws, product, RunSummary())
-    shared = {
-        "watermark": "", "font": "", "lang": ws.settings.language,
-        "analysis": {p.id: p.analysis_key for p in photos},
-        "backdrop": {p.id: p.analysis.get("backdrop") for p in photos},
-        "close_up": {p.id for p in photos if is_close_up(p.analysis)},
-        "main_scale": _main_scales(product.article, [p for p in photos if p.kind == "photo"], ws.profiles),
-    }
-    out = {}
-    for profile in ws.profiles.values():
-        for job in plan_article(product, photos, profile, sidecar, sold, ws.settings, shared):
-            out[job.path] = job.fingerprint
-    return out
+    ctx = build_context(ws, product, Resources.of(ws, ws.font_path()), sold=sold)
+    return {job.path: job.fingerprint for job in plan_jobs(ctx, ws.profiles, ws.settings)}
 
 
 def affected_files(ws, product: Product, before: list[tuple[str, str]], after: list[tuple[str, str]]) -> list[str]:

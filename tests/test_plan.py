@@ -1,8 +1,7 @@
 """Role assignment and colour sharing rules, on catalog rows made by hand."""
 
 from imgpipe.catalog import PhotoRow
-from imgpipe.pipeline import with_session_colour
-from imgpipe.plan import plan_article
+from imgpipe.context import article_context, plan_article, with_session_colour
 from imgpipe.profiles import load_profile
 from imgpipe.settings import Settings
 from imgpipe.sheet import Product
@@ -17,12 +16,6 @@ def photo(seq, method="backdrop", gains=(1.2, 1.0, 0.8), box=(0.2, 0.2, 0.8, 0.8
                 "box": list(box), "size": [1000, 800], "backdrop": backdrop, "box_confident": True}
     return PhotoRow(seq, "A1", seq, ".jpg", f"sha{seq}", f"originals/x/A1-{seq:02d}.jpg", f"{seq}.jpg",
                     None, kind, analysis, "k")
-
-
-def shared_for(photos):
-    return {"watermark": "w", "font": "f", "lang": "zh", "analysis": {p.id: p.analysis_key for p in photos},
-            "backdrop": {p.id: p.analysis["backdrop"] for p in photos},
-            "close_up": {p.id for p in photos if p.analysis["box"] == [0, 0, 1, 1]}, "main_scale": {}}
 
 
 def test_close_ups_take_the_articles_studio_correction():
@@ -41,7 +34,7 @@ def test_roles_whole_shots_first_cleanest_backdrop_white_references_never_publis
     photos = [photo(1, box=[0, 0, 1, 1]), photo(2, backdrop=0.4), photo(3, backdrop=0.9),
               photo(4, kind="reference"), photo(5)]
     profile = load_profile("tmall")
-    jobs = plan_article(PRODUCT, photos, profile, Sidecar(), [], Settings(), shared_for(photos))
+    jobs = plan_article(article_context(PRODUCT, photos), profile, Settings())
     by_role = {}
     for job in jobs:
         by_role.setdefault(job.role, []).append(job)
@@ -56,11 +49,11 @@ def test_sold_out_colour_goes_on_its_sku_image_only_unless_the_sidecar_says_more
     photos = [photo(1), photo(2), photo(3)]
     profile = load_profile("tmall")
     settings = Settings()
-    jobs = plan_article(PRODUCT, photos, profile, Sidecar(), [("红色", "")], settings, shared_for(photos))
+    jobs = plan_article(article_context(PRODUCT, photos, sold=[("红色", "")]), profile, settings)
     marked = {j.path.split("/", 3)[3] for j in jobs if j.params["overlays"]}
     assert marked == {"sku/A1-01-红色.jpg"}
     sidecar = Sidecar(colours={"红色": [2]})
-    jobs = plan_article(PRODUCT, photos, profile, sidecar, [("红色", "")], settings, shared_for(photos))
+    jobs = plan_article(article_context(PRODUCT, photos, sidecar=sidecar, sold=[("红色", "")]), profile, settings)
     marked = {j.path.split("/", 3)[3] for j in jobs if j.params["overlays"]}
     assert "sku/A1-02-红色.jpg" in marked and "main/A1-02.jpg" in marked and "main/A1-01.jpg" not in marked
 

@@ -1,0 +1,387 @@
+"""One article's planning context, and the pure planner built on it.
+
+`build_context` is the one place that gathers what deciding an article's
+outputs takes: its analysed photos with the session colour applied, which of
+them are close-ups, the sidecar, the sold-out state, and the content hashes
+of the logo and font. `run`, `soldout`, `validate` and the tests all plan
+from it, so they cannot drift apart.
+
+`plan_outputs` compares the wanted outputs with the catalog and the files
+and returns an `ArticlePlan` (write / remove / up to date). It never touches
+a file or the catalog: applying a plan is the pipeline's job, so validating,
+a dry run and a sold-out preview are safe at any time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from imgpipe import colour
+from imgpipe.errors import ImgpipeError
+from imgpipe.fsutil import sha256_file
+from imgpipe.ingest import SIDECAR_NAME, category_folder
+from imgpipe.plan import RENDER_VERSION, OutputJob, colour_photos, fingerprint, overlay_texts, publishable
+from imgpipe.render import AnalyseTask, is_close_up
+from imgpipe.roles import role_of
+from imgpipe.sheet import Product
+from imgpipe.sidecar import Sidecar, load_sidecar
+
+SESSION_OUTLIER_DEG = 2.0  # a photo's light further than this from its article's is not believed
+
+
+# --------------------------------------------------------------------------- shared files
+
+
+_HASHES: dict[tuple, str] = {}
+
+
+def content_hash(path: Path | None) -> str:
+    """sha256 of the file's bytes ("" for none or a missing file); remembered per size and mtime.
+
+    Fingerprints carry this, not the path: a logo or font replaced under the
+    same name changes the hash, and exactly the outputs that carry it are redone.
+    """
+    if not path:
+        return ""
+    path = Path(path)
+    try:
+        st = path.stat()
+    except OSError:
+        return ""
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _HASHES:
+        if len(_HASHES) > 64:
+            _HASHES.clear()
+        _HASHES[key] = sha256_file(path)
+    return _HASHES[key]
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Fingerprints of what many outputs share: the mark, the font, the language."""
+
+    watermark: str      # watermark settings + the logo's content hash
+    font: str           # the font file's content hash
+    lang: str
+    logo_sha: str = ""
+
+    @classmethod
+    def of(cls, ws, font_path: Path | None) -> "Resources":
+        settings = ws.settings
+        logo = settings.watermark.logo
+        logo_sha = content_hash(Path(logo) if Path(logo).is_absolute() else ws.root / logo) if logo else ""
+        return cls(watermark=fingerprint(settings.fingerprint("watermark"), logo_sha),
+                   font=content_hash(font_path), lang=settings.language, logo_sha=logo_sha)
+
+
+# --------------------------------------------------------------------------- analysis inputs
+
+
+def analysis_task(settings, photo, references: list) -> tuple[AnalyseTask, str]:
+    """What analysing `photo` takes, and the key its stored analysis must carry to be current.
+
+    references: the article's reference shots (already analysed).
+    """
+    plan = settings.colour.for_article(photo.article)
+    reference = None
+    if photo.kind == "photo" and plan.mode != "off":
+        reference = _reference_for(photo, references, settings.colour.reference_window_minutes)
+    key = fingerprint("analysis-2", photo.sha256, plan, reference)
+    return AnalyseTask(photo.id, photo.original, photo.kind, reference, plan), key
+
+
+def _reference_for(photo, references: list, window_minutes: float) -> dict | None:
+    """The correction of the article's reference shot taken under the same light.
+
+    Same article, and when both carry a capture time, within the window;
+    the nearest in time wins.
+    """
+    best, best_gap = None, None
+    for ref in references:
+        if not ref.analysis or "correction" not in ref.analysis:  # no card/chart found: not a reference
+            continue
+        gap = _minutes_between(photo.captured_at, ref.captured_at)
+        if gap is not None and gap > window_minutes:
+            continue
+        if best is None or (gap is not None and (best_gap is None or gap < best_gap)):
+            best, best_gap = ref, gap
+    return best.analysis["correction"] if best else None
+
+
+def _minutes_between(a: str | None, b: str | None) -> float | None:
+    if not a or not b:
+        return None
+    try:
+        fa = dt.datetime.strptime(a[:19], "%Y:%m:%d %H:%M:%S")
+        fb = dt.datetime.strptime(b[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    return abs((fa - fb).total_seconds()) / 60
+
+
+def with_session_colour(photos: list) -> list:
+    """The photos, where those that cannot see the light take the article's studio correction.
+
+    The photos of one article are shot in one session under one light. A
+    close-up of fabric cannot show that light: with no backdrop the general
+    estimate (shades-of-grey) mistakes a colourful product for a cast, and
+    a frame filled with cream canvas passes the fabric off as a white
+    backdrop. So the median light of the article's backdrop shots is used
+    for photos without a backdrop, and, when at least three backdrop shots
+    agree, for any photo whose own estimate strays from them by more than
+    SESSION_OUTLIER_DEG degrees. A backdrop shot that strays is taken for a
+    close-up too (`close_up` in its analysis): what it took for backdrop
+    was the product's own surface, so its "product box" is only a detail.
+    """
+    own = [p for p in photos if p.kind == "photo"]
+    studio = [p.analysis["correction"] for p in own if p.analysis["correction"].get("method") == "backdrop"]
+    if not studio:
+        return photos
+    gains = np.median([c["gains"] for c in studio], axis=0)
+    cct, tint = colour.cct_and_tint(gains)
+    session = colour.Correction(gains=tuple(float(g) for g in gains), method="session", cct_k=cct, tint=tint,
+                                exposure=float(np.median([c["exposure"] for c in studio]))).to_dict()
+
+    def strays(c) -> bool:
+        # the lights are the inverse gains; compare their directions
+        return (c.get("method") == "backdrop" and len(studio) >= 3
+                and colour.angular_error(1 / np.asarray(c["gains"]), 1 / gains) > SESSION_OUTLIER_DEG)
+
+    out = []
+    for p in photos:
+        c = p.analysis["correction"]
+        if p.kind == "photo" and c.get("method") in ("shades_of_grey", "none"):
+            p = dataclasses.replace(p, analysis=dict(p.analysis, correction=session))
+        elif p.kind == "photo" and strays(c):
+            p = dataclasses.replace(p, analysis=dict(p.analysis, correction=session, close_up=True))
+        out.append(p)
+    return out
+
+
+# --------------------------------------------------------------------------- the context
+
+
+@dataclass(frozen=True)
+class ArticleContext:
+    """Everything planning one article's outputs depends on (one per article and run).
+
+    photos: the analysed photos in sequence order, session colour applied.
+    sold: the sold-out table ((colour, size), '' = any). warnings: sidecar problems.
+    """
+
+    product: Product
+    photos: tuple = ()
+    sidecar: Sidecar = field(default_factory=Sidecar)
+    sold: tuple[tuple[str, str], ...] = ()
+    resources: Resources = Resources("", "", "zh")
+    close_up: frozenset[int] = frozenset()
+    warnings: tuple[dict, ...] = ()
+
+    @property
+    def article(self) -> str:
+        return self.product.article
+
+    def photo(self, photo_id: int):
+        return next(p for p in self.photos if p.id == photo_id)
+
+    def analysis_key(self, photo) -> str:
+        """What of a photo's analysis its outputs depend on (the session colour included)."""
+        return fingerprint(photo.analysis_key, photo.analysis["correction"], photo.id in self.close_up)
+
+    def backdrop(self, photo) -> float:
+        return photo.analysis.get("backdrop") or 0.0
+
+    def main_scale(self, spec) -> float | None:
+        """One scale (output px per full-size px) for all main images of the article.
+
+        The smallest scale that frames every whole-product photo at the
+        spec's fill, so the product keeps its size from one main image to the
+        next. None when every photo is a close-up (each fills its frame).
+        """
+        count = spec.count or len(self.photos)
+        values = []
+        for p in [p for p in self.photos if p.kind == "photo"][:count]:
+            if p.id in self.close_up:  # framed on their own (they fill the frame)
+                continue
+            x0, y0, x1, y1 = p.analysis["box"]
+            w, h = p.analysis["size"]
+            values.append(spec.fill * min(spec.width / max((x1 - x0) * w, 1),
+                                          (spec.height or spec.width) / max((y1 - y0) * h, 1)))
+        return min(values) if values else None
+
+
+def article_context(product: Product, photos: list, *, sidecar: Sidecar | None = None,
+                    sold=(), resources: Resources | None = None, warnings=()) -> ArticleContext:
+    """The context from catalog rows (pure: what `build_context` and the tests call)."""
+    photos = with_session_colour([p for p in photos if p.analysis and "box" in p.analysis])
+    return ArticleContext(
+        product=product, photos=tuple(photos), sidecar=sidecar or Sidecar(), sold=tuple(tuple(s) for s in sold),
+        resources=resources or Resources("", "", "zh"),
+        close_up=frozenset(p.id for p in photos if is_close_up(p.analysis)), warnings=tuple(warnings),
+    )
+
+
+def sidecar_path(root: Path, product: Product) -> Path:
+    return root / "originals" / category_folder(product.category) / product.article / SIDECAR_NAME
+
+
+def build_context(ws, product: Product, resources: Resources, *, sold=None) -> ArticleContext:
+    """The article's context from the catalog and its archived sidecar. Reads only.
+
+    sold: the sold-out table to plan with; None = the catalog's.
+    A broken sidecar is a warning (in `warnings`); the defaults apply.
+    """
+    warnings = []
+    try:
+        sidecar = load_sidecar(sidecar_path(ws.root, product))
+    except ImgpipeError as err:
+        warnings.append(err.as_dict())
+        sidecar = Sidecar()
+    return article_context(product, ws.catalog.photos(product.article), sidecar=sidecar,
+                           sold=ws.catalog.soldout(product.article) if sold is None else sold,
+                           resources=resources, warnings=warnings)
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+@dataclass
+class ArticlePlan:
+    """What bringing one article up to date takes; nothing done yet.
+
+    jobs: every output wanted; write: those missing or changed; remove:
+    recorded outputs no longer wanted (platform, workspace-relative path).
+    """
+
+    context: ArticleContext
+    jobs: list[OutputJob] = field(default_factory=list)
+    write: list[OutputJob] = field(default_factory=list)
+    remove: list[tuple[str, str]] = field(default_factory=list)  # (platform, path)
+    up_to_date: int = 0
+
+
+def plan_article(ctx: ArticleContext, profile, settings) -> list[OutputJob]:
+    """All outputs of one article for one platform: each role's picks (roles.py), named and fingerprinted.
+
+    A fingerprint holds what the output's pixels depend on: the photo and its
+    colour, the role's profile values, the mark (with the logo's content)
+    where the role is marked, the font's content where text is drawn, the
+    data shown and the sold-out texts.
+    """
+    photos = publishable(list(ctx.photos), ctx.sidecar)
+    if not photos:
+        return []
+    res = ctx.resources
+    colour_map = colour_photos(ctx.product, photos, ctx.sidecar)
+    jobs = []
+    for name, spec in profile.active_roles():
+        role = role_of(name, spec)
+        ext = profile.output_format(name)
+        marked = spec.watermark != "none"
+        for pick in role.pick(ctx, photos, spec):
+            params = dict(pick.params, overlays=overlay_texts(
+                ctx.product, pick.photo, role.name, list(ctx.sold), ctx.sidecar, colour_map,
+                pick.params.get("colour"), settings.soldout))
+            draws_text = bool(role.text or params["overlays"] or (marked and settings.watermark.text))
+            fp = fingerprint(
+                RENDER_VERSION, pick.photo.sha256, ctx.analysis_key(pick.photo), profile.fingerprint(name),
+                res.watermark if marked else None, res.font if draws_text else None, res.lang,
+                params, settings.soldout.banner_colour if params["overlays"] else None,
+            )
+            jobs.append(OutputJob(profile.name, ctx.article, name, pick.photo.seq,
+                                  f"output/{profile.name}/{ctx.article}/{name}/{pick.stem}.{ext}",
+                                  pick.photo.id, params, fp, ext))
+    return jobs
+
+
+def plan_jobs(ctx: ArticleContext, profiles: dict, settings) -> list[OutputJob]:
+    """Every output of the article for `profiles` (name -> Profile)."""
+    return [job for profile in profiles.values() for job in plan_article(ctx, profile, settings)]
+
+
+def plan_outputs(ws, ctx: ArticleContext, profiles: dict) -> ArticlePlan:
+    """Compare the wanted outputs with the catalog and the files. Reads only."""
+    cat = ws.catalog
+    plan = ArticlePlan(ctx, plan_jobs(ctx, profiles, ws.settings))
+    wanted = {j.path for j in plan.jobs}
+    for name in profiles:
+        plan.remove.extend((name, r["path"]) for r in cat.outputs(ctx.article, name) if r["path"] not in wanted)
+    for job in plan.jobs:
+        row = cat.output(job.path)
+        path = ws.root / job.path
+        if row and row["fingerprint"] == job.fingerprint and path.is_file() and path.stat().st_size == row["bytes"]:
+            plan.up_to_date += 1
+        else:
+            plan.write.append(job)
+    return plan
+
+
+# --------------------------------------------------------------------------- dry run
+
+
+@dataclass
+class Preview:
+    """What `run` would do to one article (a dry run), all paths workspace-relative.
+
+    archive: (inbox file, original it would become); analyse: originals whose
+    analysis would be (re)made; per platform: outputs to write (missing,
+    changed, or from a photo analysed again), to remove, and up to date.
+    Photos not archived yet are planned once analysed: their outputs (and the
+    selling points or colours they take over from other photos) are not
+    listed, `archive` says they come.
+    """
+
+    article: str
+    archive: list[tuple[str, str]] = field(default_factory=list)
+    analyse: list[str] = field(default_factory=list)
+    write: dict[str, list[str]] = field(default_factory=dict)
+    remove: dict[str, list[str]] = field(default_factory=dict)
+    up_to_date: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"article": self.article, "archive": [{"source": s, "original": d} for s, d in self.archive],
+                "analyse": self.analyse,
+                "platforms": {p: {"write": self.write[p], "remove": self.remove[p], "up_to_date": self.up_to_date[p],
+                                  "counts": {"write": len(self.write[p]), "remove": len(self.remove[p])}}
+                              for p in self.write}}
+
+
+def preview(ws, articles: list[str], products: dict, profiles: dict, font_path, archived=()) -> list[Preview]:
+    """Dry run: for each article (and each one photos would be archived for), what `run` would do. Reads only."""
+    resources = Resources.of(ws, font_path)
+    out: dict[str, Preview] = {}
+    for a in archived:
+        dest = Path(a.dest)
+        out.setdefault(a.article, Preview(a.article)).archive.append(
+            (_rel(ws.root, Path(a.source)), _rel(ws.root, dest)))
+    for article in articles:
+        item = out.setdefault(article, Preview(article))
+        photos = ws.catalog.photos(article)
+        refs = [p for p in photos if p.kind == "reference"]
+        again = {p.id for p in photos if p.kind in ("photo", "reference")
+                 and (not p.analysis or p.analysis_key != analysis_task(ws.settings, p, refs)[1])}
+        item.analyse = [p.original for p in photos if p.id in again]
+        plan = plan_outputs(ws, build_context(ws, products[article], resources), profiles)
+        writes = {j.path for j in plan.write} | {j.path for j in plan.jobs if j.photo_id in again}
+        for name in profiles:
+            item.write[name] = sorted(j.path for j in plan.jobs if j.platform == name and j.path in writes)
+            item.remove[name] = sorted(path for platform, path in plan.remove if platform == name)
+            item.up_to_date[name] = sum(1 for j in plan.jobs if j.platform == name and j.path not in writes)
+    for item in out.values():
+        for name in profiles:
+            item.write.setdefault(name, [])
+            item.remove.setdefault(name, [])
+            item.up_to_date.setdefault(name, 0)
+    return [out[a] for a in sorted(out)]
+
+
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)

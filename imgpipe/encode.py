@@ -1,0 +1,43 @@
+"""Output files' bytes: JPEG under a byte cap, or PNG; both tagged sRGB.
+
+One 588-byte sRGB ICC profile (imageio's, with LittleCMS's date fields
+zeroed) goes into every output, so reruns give identical bytes and viewers
+that honour ICC show what was meant.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image, ImageColor
+
+from imgpipe.errors import ImgpipeError
+from imgpipe.imageio import _SRGB_ICC, encode_jpeg, flatten
+from imgpipe.messages import t
+
+
+def encode_png(img: Image.Image, *, max_bytes: int, role: str = "", file: str | Path | None = None) -> bytes:
+    """Lossless PNG bytes (zlib level 9, sRGB tag). Raises ImgpipeError over `max_bytes`: nothing to lower."""
+    buf = io.BytesIO()
+    img.save(buf, "PNG", optimize=True, icc_profile=_SRGB_ICC)
+    data = buf.getvalue()
+    if len(data) > max_bytes:
+        raise ImgpipeError(t("image.png_cap", role=role, size=len(data), cap=max_bytes), file=file,
+                           fix=t("image.png_cap.fix"))
+    return data
+
+
+def encode_output(img: Image.Image, fmt: str, *, max_bytes: int, quality: int, min_quality: int,
+                  background: str = "#FFFFFF", keep_alpha: bool = False, role: str = "",
+                  file: str | Path | None = None) -> tuple[bytes, int]:
+    """(bytes, JPEG quality used or 0 for PNG) of `img` as `fmt` ("jpg" or "png").
+
+    Transparency is flattened onto the profile's `background` unless
+    `keep_alpha` (a PNG role that keeps it, with flatten_alpha = false).
+    """
+    if img.mode in ("RGBA", "LA", "PA", "P") and not (keep_alpha and fmt == "png"):
+        img = flatten(img.convert("RGBA"), ImageColor.getrgb(background)[:3])
+    if fmt == "png":
+        return encode_png(img, max_bytes=max_bytes, role=role, file=file), 0
+    return encode_jpeg(img, max_bytes=max_bytes, quality=quality, min_quality=min_quality, role=role, file=file)

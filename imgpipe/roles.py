@@ -1,0 +1,147 @@
+"""The image roles: which photos each takes, its shape step, its text and how validation checks it.
+
+Like imgproxy's list of processing steps, a role is data. Rendering runs the
+same steps for every role (see render.py):
+
+    shape  ──►  watermark (the profile's `watermark` for the role)  ──►  text  ──►  sold-out overlay
+
+and the profile gives each role its numbers ([roles.<name>] width, height,
+fill, count, max_bytes, watermark, format). A new kind of image is one
+`Role` in ROLES plus its profile keys. A profile may also add a role of its
+own that works like a registered one, e.g. a 3:4 apparel main image beside
+the square one:
+
+    [roles.main_34]
+    like = "main"
+    width = 750
+    height = 1000
+
+Shapes (render.SHAPES): "frame" (the product framed in width × height at the
+role's fill, the backdrop carried outwards), "white" (the same on pure
+white), "width" (the photo at the width, aspect kept). A framed role needs a
+height in its profile entry; the others must have none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from imgpipe.plan import colour_photos, safe_label
+
+@dataclass(frozen=True)
+class Pick:
+    """One output a role makes: from `photo`, named `<stem>` (no extension), with its params."""
+
+    photo: object              # catalog.PhotoRow
+    stem: str
+    params: dict
+
+
+@dataclass(frozen=True)
+class Role:
+    """One kind of image.
+
+    pick(ctx, photos, spec) -> [Pick]: photos are the article's publishable
+    photos in sequence order; ctx the context.ArticleContext; spec the
+    profile's RoleSpec. shape: a render.SHAPES step; framed: made at width ×
+    height (the profile must give a height), else at the width with the
+    photo's aspect (it must not). text: "" / "label" (the
+    R7 panel) / "caption" (the selling point), drawn after the mark.
+    alpha: the output keeps transparency (PNG only, never flattened).
+    Validation: at least `min_count` images (`too_few` is the message code),
+    at most the spec's count, else `max_count` (`too_many`); `numbered`: one image per photo
+    number; `pure_white`: a pure white border and no marks.
+    """
+
+    name: str
+    pick: Callable
+    shape: str
+    framed: bool = True        # made at width × height (else at the width, aspect kept)
+    text: str = ""
+    alpha: bool = False
+    min_count: int = 0
+    too_few: str = ""
+    too_many: str = ""
+    max_count: int = 0         # the limit when the spec's count is 0 (0 = none)
+    numbered: bool = False
+    pure_white: bool = False
+
+
+# --------------------------------------------------------------------------- picking
+
+
+def pick_main(ctx, photos, spec) -> list[Pick]:
+    """The sidecar's `main` list, else the photos in order, whole-product shots before close-ups."""
+    by_seq = {p.seq: p for p in photos}
+    chosen = [by_seq[s] for s in ctx.sidecar.main if s in by_seq] or sorted(photos, key=lambda p: p.id in ctx.close_up)
+    if spec.count:
+        chosen = chosen[: spec.count]
+    scale = ctx.main_scale(spec)
+    return [Pick(p, p.stem, {"scale": scale}) for p in chosen]
+
+
+def pick_white(ctx, photos, spec) -> list[Pick]:
+    """The sidecar's `white`, else the whole-product photo with the cleanest, whitest backdrop."""
+    by_seq = {p.seq: p for p in photos}
+    white = by_seq.get(ctx.sidecar.white) or max(
+        photos, key=lambda p: (p.id not in ctx.close_up, ctx.backdrop(p), -p.seq))
+    return [Pick(white, white.stem, {})]
+
+
+def pick_large(ctx, photos, spec) -> list[Pick]:
+    """The sidecar's `large`, else the first photo; the label data and struck sizes are its params."""
+    large = {p.seq: p for p in photos}.get(ctx.sidecar.large) or photos[0]
+    sold_sizes = sorted({s for c, s in ctx.sold if s and not c})
+    return [Pick(large, large.stem, {"label": label_fields(ctx.product), "sold_sizes": sold_sizes})]
+
+
+def pick_every(ctx, photos, spec) -> list[Pick]:
+    return [Pick(p, p.stem, {}) for p in photos]
+
+
+def pick_selling_points(ctx, photos, spec) -> list[Pick]:
+    """One per selling point in the sheet: the sidecar's photo and crop, else photos in turn from the second."""
+    by_seq = {p.seq: p for p in photos}
+    pool = photos[1:] or photos
+    out = []
+    for i, caption in enumerate(ctx.product.selling_points):
+        source = ctx.sidecar.selling_points[i] if i < len(ctx.sidecar.selling_points) else None
+        photo = (by_seq.get(source.photo) if source and source.photo else None) or pool[i % len(pool)]
+        crop = list(source.crop) if source and source.crop else None
+        out.append(Pick(photo, f"{photo.stem}-sp{i + 1:02d}", {"caption": caption, "index": i + 1, "crop": crop}))
+    return out
+
+
+def pick_colours(ctx, photos, spec) -> list[Pick]:
+    """One per colour: the first photo the sidecar maps to it, else colour i from photo i (in turn)."""
+    return [Pick(shown[0], f"{shown[0].stem}-{safe_label(colour)}", {"colour": colour})
+            for colour, shown in colour_photos(ctx.product, photos, ctx.sidecar).items() if shown]
+
+
+def label_fields(product) -> dict:
+    """The R7/R6 data the large image shows: part of its fingerprint."""
+    return {
+        "name": product.name, "article": product.article, "colours": list(product.colours),
+        "fabric": product.fabric, "sizes": list(product.sizes), "note": product.note,
+        "measurements": product.measurements(),
+    }
+
+
+# --------------------------------------------------------------------------- the registry
+
+ROLES: dict[str, Role] = {r.name: r for r in (
+    Role("main", pick_main, "frame", min_count=1, too_few="main_none", too_many="main_too_many", numbered=True),
+    Role("white", pick_white, "white", min_count=1, too_few="white_none", too_many="white_too_many", max_count=1,
+         numbered=True, pure_white=True),
+    Role("large", pick_large, "width", framed=False, text="label", min_count=1, too_few="large_none", numbered=True),
+    Role("detail", pick_every, "width", framed=False, numbered=True),
+    Role("selling_point", pick_selling_points, "width", framed=False, text="caption", min_count=5,
+         too_few="selling_points_few"),
+    Role("sku", pick_colours, "frame"),
+)}
+
+
+def role_of(name: str, spec=None) -> Role:
+    """The registered role an output role name works like (`like` in its profile entry)."""
+    return ROLES[(getattr(spec, "like", "") or name)]

@@ -1,0 +1,68 @@
+"""Pre-upload validation (图片审核): one report per platform, product by product.
+
+    imgpipe validate [--platform P] [--article A] [--json]
+
+Every article is checked for every platform against its profile; each check
+has an id, and every problem it finds a severity (error / warning), a message
+and what to do about it:
+
+  naming     file names `<article>-NN…`, no duplicate or missing numbers, length (R9)
+  counts     main images within the profile's count, a white-background image,
+             the large image, >= 5 selling-point images (R4)
+  sizes      dimensions, detail width, slice height, byte caps, formats, sRGB,
+             no CMYK, no alpha; an image that does not decode fails here
+  marks      watermark on the roles that need it, none on the white image (pure
+             white border), never over the product where the profile says so (R2)
+  data       R7 label fields, R6 measurements, R10 title/category/brand/price
+  soldout    every sold-out variant's overlay is on its images, names kept (R11)
+  backup     every output and original verified on the backup target (R9)
+  quality    originals: residual backdrop cast after correction (R8), blur,
+             near-duplicate photos, product touching the frame edge
+  freshness  outputs missing, stale (fingerprint), older than their original
+
+Nothing here writes to outputs or the catalog: the plan comes from the
+pipeline's pure planner on the same article context (context.py), so
+validating is safe at any time. One decode per file per run; hashes are shared between
+the backup and freshness checks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from imgpipe.validate.checks.data import title_units
+from imgpipe.validate.checks.marks import boxes_intersect, white_border_ok
+from imgpipe.validate.checks.quality import backdrop_cast, hamming, mean_lab, phash, sharpness
+from imgpipe.validate.model import (
+    CHECKS, SEVERITIES, ArticleResult, CheckResult, Finding, ImageEntry, PlatformReport, ValidationResult,
+)
+from imgpipe.validate.report import print_summary, render_html, report_paths, write_reports
+from imgpipe.validate.validator import Validator
+
+__all__ = [
+    "CHECKS", "SEVERITIES", "ArticleResult", "CheckResult", "Finding", "ImageEntry", "PlatformReport",
+    "ValidationResult", "Validator", "backdrop_cast", "boxes_intersect", "hamming", "mean_lab", "phash",
+    "print_summary", "render_html", "report_paths", "sharpness", "title_units", "validate_workspace",
+    "white_border_ok", "write_reports",
+]
+
+
+def validate_workspace(ws, *, platforms: list[str] | None = None, articles: list[str] | None = None,
+                       today: dt.date | None = None, write: bool = True) -> ValidationResult:
+    """Check every article for every platform; write the reports. Raises ConfigError/ImgpipeError for usage problems."""
+    started = time.perf_counter()
+    validator = Validator(ws, platforms=platforms, articles=articles, today=today)
+    result = ValidationResult()
+    wanted = list(validator.profiles)
+    outputs = [r for r in ws.catalog.outputs() if r["platform"] in wanted
+               and (not articles or r["article"] in articles)]
+    if not outputs:
+        result.no_outputs = True
+        result.seconds = time.perf_counter() - started
+        return result
+    result.reports = validator.run()
+    if write:
+        result.combined_html = write_reports(ws.root, result.reports, ws.settings.language)
+    result.seconds = time.perf_counter() - started
+    return result

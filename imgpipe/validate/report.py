@@ -1,0 +1,108 @@
+"""The reports: `reports/validation-<platform>-<date>.html|.json`, and the terminal summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+from imgpipe import clock
+from imgpipe.fsutil import atomic_write_text
+from imgpipe.messages import t, t_in
+from imgpipe.validate.model import CHECKS, ROLE_ORDER, PlatformReport, ValidationResult
+
+MAX_PRINTED_ERRORS = 12         # error lines per platform in the terminal; the report has all
+
+def report_paths(root: Path, platform: str, date: str) -> tuple[Path, Path]:
+    base = root / "reports" / f"validation-{platform}-{date}"
+    return base.with_suffix(".html"), base.with_suffix(".json")
+
+
+def _labels(lang: str) -> dict[str, str]:
+    keys = ["title", "generated", "platform", "status", "all", "filter_platform", "filter_status", "shown",
+            "no_findings", "more", "file", "fix", "images", "missing_file", "checks", "summary_line",
+            "legend", "article", "st.pass", "st.warning", "st.error", "st.waiting", "sev.error", "sev.warning"]
+    out = {k: t_in(lang, f"validate.html.{k}") for k in keys}
+    for c in CHECKS:
+        out[f"check.{c}"] = t_in(lang, f"validate.check.{c}")
+        out[f"check_help.{c}"] = t_in(lang, f"validate.check_help.{c}")
+    for r in ROLE_ORDER:
+        out[f"role.{r}"] = t_in(lang, f"validate.role.{r}")
+    return out
+
+
+def render_html(reports: list[PlatformReport], lang: str, generated: str, workspace: str) -> str:
+    """The report page (Jinja2, autoescaped): one card per article, filters in inline JS."""
+    import jinja2
+
+    from imgpipe.resources import builtin_dir
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(builtin_dir("templates")), encoding="utf-8"),
+                             autoescape=True, keep_trailing_newline=True)
+    template = env.get_template("report.html.j2")
+    cards = []
+    for report in reports:
+        for a in report.articles:
+            cards.append({
+                "platform": report.platform, "platform_label": report.label, "article": a.article, "name": a.name,
+                "status": a.status,
+                "images": [dict(i.as_dict(), href="../" + quote(i.path, safe="/"),
+                                file=i.path.rsplit("/", 1)[-1]) for i in a.images],
+                "checks": [{"id": c, "status": a.checks[c].status,
+                            "findings": [x.as_dict() for x in a.checks[c].findings]} for c in CHECKS],
+            })
+    summary = {"articles": 0, "pass": 0, "warning": 0, "error": 0, "waiting": 0}
+    for r in reports:
+        for k, v in r.counts().items():
+            summary[k] += v
+    return template.render(
+        lang=lang, L=_labels(lang), cards=cards, checks=list(CHECKS), generated=generated, workspace=workspace,
+        platforms=[{"name": r.platform, "label": r.label} for r in reports], summary=summary,
+        date=reports[0].date if reports else "",
+    )
+
+
+def write_reports(root: Path, reports: list[PlatformReport], lang: str) -> Path | None:
+    """`reports/validation-<platform>-<date>.html` and `.json` per platform; all-platform page when several."""
+    generated = clock.now_iso()
+    for report in reports:
+        html_path, json_path = report_paths(root, report.platform, report.date)
+        atomic_write_text(html_path, render_html([report], lang, generated, str(root)))
+        data = dict(report.as_dict(), generated=generated, workspace=str(root), language=lang)
+        atomic_write_text(json_path, json.dumps(data, ensure_ascii=False, indent=2))
+        report.html, report.json = html_path, json_path
+    if len(reports) > 1:
+        combined = root / "reports" / f"validation-all-{reports[0].date}.html"
+        atomic_write_text(combined, render_html(reports, lang, generated, str(root)))
+        return combined
+    return None
+
+
+def print_summary(result: ValidationResult, console) -> None:
+    """A rich table on stderr: one row per article, one column per check."""
+    from rich.table import Table
+
+    marks = {"pass": "[green]●[/]", "warning": "[yellow]▲[/]", "error": "[red]✗[/]", "waiting": "[dim]…[/]"}
+    for report in result.reports:
+        c = report.counts()
+        table = Table(title=t("validate.table_title", platform=report.label, date=report.date))
+        table.add_column(t("validate.html.article"), no_wrap=True)
+        for check in CHECKS:
+            table.add_column(t(f"validate.check.{check}"), justify="center", overflow="fold")
+        for a in report.articles:
+            status = "waiting" if a.waiting else None
+            table.add_row(a.article, *[marks[status or a.checks[ch].status] for ch in CHECKS])
+        console.print(table)
+        console.print(t("validate.summary", **{k: c[k] for k in ("articles", "pass", "warning", "error", "waiting")}))
+        errors = [(a, f) for a in report.articles for ch in CHECKS for f in a.checks[ch].findings
+                  if f.severity == "error"]
+        for a, finding in errors[:MAX_PRINTED_ERRORS]:
+            where = f"{finding.file}: " if finding.file else f"{a.article}: "
+            console.print(f"  [red]✗[/] {where}{finding.message} [dim]({finding.fix})[/]", soft_wrap=True)
+        if len(errors) > MAX_PRINTED_ERRORS:
+            console.print("  " + t("validate.more_errors", n=len(errors) - MAX_PRINTED_ERRORS))
+        if report.html:
+            console.print(t("validate.written", html=report.html, json=report.json))
+    if result.combined_html:
+        console.print(t("validate.written_all", html=result.combined_html))
+    console.print(t("validate.seconds", seconds=f"{result.seconds:.1f}"))

@@ -1,0 +1,117 @@
+"""The validator: one instance per run; it gathers each article's inputs once and runs every check."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+
+from imgpipe import clock
+from imgpipe.errors import ImgpipeError
+from imgpipe.messages import t
+from imgpipe.profiles import Profile
+from imgpipe.validate.checks import REGISTRY
+from imgpipe.validate.files import Files
+from imgpipe.validate.model import (
+    CHECKS, ROLE_ORDER, ArticleInputs, ArticleResult, Finding, ImageEntry, PlatformReport,
+)
+
+
+class Validator:
+    """Validates a workspace; one instance per run (it caches decodes and hashes)."""
+
+    def __init__(self, ws, *, platforms: list[str] | None = None, articles: list[str] | None = None,
+                 today: dt.date | None = None):
+        self.ws = ws
+        self.root: Path = ws.root
+        self.cat = ws.catalog
+        self.settings = ws.settings
+        self.profiles: dict[str, Profile] = ws.enabled(platforms)
+        self.sheet = ws.sheet()
+        self.products = self.sheet.products
+        self.today = today or clock.today()
+        known = set(self.products) | set(self.cat.articles()) | {r["article"] for r in self.cat.outputs()}
+        if articles:
+            unknown = [a for a in articles if a not in known]
+            if unknown:
+                raise ImgpipeError(t("validate.unknown_article", article=unknown[0]),
+                                   fix=t("validate.unknown_article.fix"))
+            self.articles = sorted(set(articles))
+        else:
+            self.articles = sorted(known)
+        self.files = Files(self.root)
+        self.quality_cache: dict[str, list[Finding]] = {}
+        self._plans: dict[tuple[str, str], tuple[list, list]] = {}
+        self.backup_rows = self._load_backup_rows()
+        self._resources = None
+
+    # -- shared data ----------------------------------------------------------
+
+    def _load_backup_rows(self) -> dict[str, sqlite3.Row] | None:
+        db = self.cat.db
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='backup_files'").fetchone():
+            return {}
+        return {r["path"]: r for r in db.execute("SELECT * FROM backup_files")}
+
+    def plan(self, article: str, platform: str):
+        """(jobs with the sold-out state, jobs as if nothing were sold out) for one article/platform.
+
+        The pipeline's own planner on the article's context: pure, so
+        validating never changes the workspace.
+        """
+        if (article, platform) not in self._plans:
+            from imgpipe.context import Resources, build_context, plan_article
+
+            if self._resources is None:
+                self._resources = Resources.of(self.ws, self.ws.font_path())
+            product = self.products[article]
+            sold = build_context(self.ws, product, self._resources)
+            unsold = dataclasses.replace(sold, sold=())
+            for name, profile in self.ws.profiles.items():
+                self._plans[(article, name)] = (plan_article(sold, profile, self.settings),
+                                                plan_article(unsold, profile, self.settings))
+        return self._plans[(article, platform)]
+
+    # -- entry point ----------------------------------------------------------
+
+    def run(self) -> list[PlatformReport]:
+        reports = []
+        for name, profile in self.profiles.items():
+            results = [self.validate_article(a, profile) for a in self.articles]
+            order = {"error": 0, "warning": 1, "pass": 2, "waiting": 3}
+            results.sort(key=lambda r: (order[r.status], r.article))
+            reports.append(PlatformReport(name, profile.label(self.settings.language), self.today.isoformat(), results))
+        return reports
+
+    def inputs(self, article: str, profile: Profile) -> ArticleInputs:
+        """What the checks of `article` on `profile`'s platform read."""
+        rows = self.cat.outputs(article, profile.name)
+        page = self.cat.page(profile.name, article)
+        photos = self.cat.photos(article)
+        a = ArticleInputs(article, profile, self.products.get(article), rows, page,
+                          json.loads(page["slices"]) if page and page["slices"] else [], photos,
+                          waiting=not rows and not photos)
+        if a.product is not None and photos:
+            try:
+                a.plan = self.plan(article, profile.name)
+            except ImgpipeError as err:  # e.g. no CJK font: the plan cannot be computed here
+                a.plan_error = err.message
+        return a
+
+    def validate_article(self, article: str, profile: Profile) -> ArticleResult:
+        a = self.inputs(article, profile)
+        checks = {check: REGISTRY[check](self, a) for check in CHECKS}
+        return ArticleResult(profile.name, article, a.product.name if a.product else "", checks,
+                             self._images(a.rows, a.slices), a.waiting)
+
+    def _images(self, rows, slices) -> list[ImageEntry]:
+        out = []
+        for r in sorted(rows, key=lambda r: (ROLE_ORDER.index(r["role"]) if r["role"] in ROLE_ORDER else 99, r["path"])):
+            exists = self.files.path(r["path"]).is_file()
+            out.append(ImageEntry(r["path"], r["role"], r["width"] or 0, r["height"] or 0, r["bytes"] or 0, exists))
+        for s in slices:
+            facts = self.files.facts(s)
+            out.append(ImageEntry(s, "page", facts.width, facts.height, facts.nbytes, facts.exists))
+        return out

@@ -1,0 +1,75 @@
+"""One article context for run, soldout and validate; planning touches nothing."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from PIL import Image
+
+from conftest import jpeg_bytes, studio_photo
+from imgpipe.context import Resources, build_context, plan_outputs
+from imgpipe.pipeline import run
+from imgpipe.soldout import planned_fingerprints
+from imgpipe.validate import Validator, backdrop_cast
+from imgpipe.workspace import Workspace
+
+
+def _drop(root, name, arr):
+    (root / "inbox" / "A1023").mkdir(parents=True, exist_ok=True)
+    (root / "inbox" / "A1023" / name).write_bytes(jpeg_bytes(arr))
+
+
+def _shop_with_a_close_up(root):
+    """Two studio shots and a fabric close-up (it takes the session's light)."""
+    for i in range(2):
+        _drop(root, f"IMG_{i + 1}.jpg", studio_photo(backdrop=(215, 215, 215), cast=(1.2, 1.0, 0.72), seed=i,
+                                                      box=(0.3 + 0.05 * i, 0.25, 0.65 + 0.05 * i, 0.8)))
+    _drop(root, "IMG_3.jpg", studio_photo(box=(0, 0, 1, 1), product=(150, 60, 40), cast=(1.2, 1.0, 0.72)))
+    return Workspace.open(root)
+
+
+def test_soldout_and_validate_plan_what_run_made(workspace):
+    ws = _shop_with_a_close_up(workspace)
+    summary = run(ws, platforms=["tmall"], backup=False)
+    assert summary.ok and summary.written
+    photos = build_context(ws, ws.sheet().products["A1023"], Resources.of(ws, ws.font_path())).photos
+    assert any(p.analysis["correction"]["method"] == "session" for p in photos)  # the close-up took the session light
+    recorded = {r["path"]: r["fingerprint"] for r in ws.catalog.outputs("A1023", "tmall")}
+    planned = planned_fingerprints(ws, ws.sheet().products["A1023"], ws.catalog.soldout("A1023"))
+    assert {p: fp for p, fp in planned.items() if p in recorded} == recorded
+    jobs, _ = Validator(ws, platforms=["tmall"]).plan("A1023", "tmall")
+    assert {j.path: j.fingerprint for j in jobs} == recorded
+
+
+def test_planning_reads_only(workspace):
+    ws = _shop_with_a_close_up(workspace)
+    run(ws, platforms=["tmall"], backup=False)
+    stale = workspace / "output" / "tmall" / "A1023" / "main" / "A1023-09.jpg"
+    stale.write_bytes(b"x")
+    ws.catalog.record_output(path="output/tmall/A1023/main/A1023-09.jpg", platform="tmall", article="A1023",
+                             role="main", photo_id=1, fingerprint="old", sha256="", width=1, height=1, nbytes=1,
+                             quality=0, meta={})
+    before = sorted((p, p.stat().st_mtime_ns) for p in workspace.rglob("*") if p.is_file())
+    ctx = build_context(ws, ws.sheet().products["A1023"], Resources.of(ws, ws.font_path()))
+    plan = plan_outputs(ws, ctx, ws.enabled(["tmall"]))
+    assert plan.remove == [("tmall", "output/tmall/A1023/main/A1023-09.jpg")] and not plan.write and plan.up_to_date
+    assert all(j.article == "A1023" and j.platform == "tmall" and j.seq in (1, 2, 3) for j in plan.jobs)
+    assert sorted((p, p.stat().st_mtime_ns) for p in workspace.rglob("*") if p.is_file()) == before
+    assert ws.catalog.output("output/tmall/A1023/main/A1023-09.jpg") is not None
+
+
+def test_validate_measures_the_cast_the_outputs_have_at_half_strength(workspace):
+    toml = workspace / "imgpipe.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("strength = 1.0", "strength = 0.5"), encoding="utf-8")
+    _drop(workspace, "warm.jpg", studio_photo(backdrop=(215, 215, 215), cast=(1.2, 1.0, 0.72)))
+    ws = Workspace.open(workspace)
+    run(ws, platforms=["tmall"], backup=False)
+    detail = np.asarray(Image.open(workspace / "output/tmall/A1023/detail/A1023-01.jpg").convert("RGB"))
+    (photo,) = ws.catalog.photos("A1023")
+    in_output = backdrop_cast(detail, tuple(photo.analysis["box"]))[0]
+    result = Validator(ws, platforms=["tmall"]).validate_article("A1023", ws.enabled(["tmall"])["tmall"])
+    (cast,) = [f for f in result.checks["quality"].findings if f.code == "cast"]
+    reported = float(re.search(r"ΔE ([\d.]+)", cast.message).group(1))
+    # the correction is applied once: validate sees the cast the published image has
+    assert abs(reported - in_output) < 1.0, (reported, in_output)
