@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imgpipe import colour
+from imgpipe import colour, colour_names
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import sha256_file
 from imgpipe.ingest import SIDECAR_NAME, category_folder
@@ -91,7 +91,7 @@ def analysis_task(settings, photo, references: list) -> tuple[AnalyseTask, str]:
     reference = None
     if photo.kind == "photo" and plan.mode != "off":
         reference = _reference_for(photo, references, settings.colour.reference_window_minutes)
-    key = fingerprint("analysis-2", photo.sha256, plan, reference)
+    key = fingerprint("analysis-3", photo.sha256, plan, reference)
     return AnalyseTask(photo.id, photo.original, photo.kind, reference, plan), key
 
 
@@ -181,6 +181,7 @@ class ArticleContext:
     resources: Resources = Resources("", "", "zh")
     close_up: frozenset[int] = frozenset()
     warnings: tuple[dict, ...] = ()
+    colours: object = None    # colour_names.Assignment: which photos show which sheet colour
 
     @property
     def article(self) -> str:
@@ -216,14 +217,32 @@ class ArticleContext:
 
 
 def article_context(product: Product, photos: list, *, sidecar: Sidecar | None = None,
-                    sold=(), resources: Resources | None = None, warnings=()) -> ArticleContext:
+                    sold=(), resources: Resources | None = None, warnings=(),
+                    lexicon=colour_names.DEFAULT) -> ArticleContext:
     """The context from catalog rows (pure: what `build_context` and the tests call)."""
     photos = with_session_colour([p for p in photos if p.analysis and "box" in p.analysis])
+    sidecar = sidecar or Sidecar()
+    close_up = frozenset(p.id for p in photos if is_close_up(p.analysis))
     return ArticleContext(
-        product=product, photos=tuple(photos), sidecar=sidecar or Sidecar(), sold=tuple(tuple(s) for s in sold),
-        resources=resources or Resources("", "", "zh"),
-        close_up=frozenset(p.id for p in photos if is_close_up(p.analysis)), warnings=tuple(warnings),
+        product=product, photos=tuple(photos), sidecar=sidecar, sold=tuple(tuple(s) for s in sold),
+        resources=resources or Resources("", "", "zh"), close_up=close_up, warnings=tuple(warnings),
+        colours=colour_assignment(product, publishable(photos, sidecar), close_up, lexicon),
     )
+
+
+def colour_assignment(product: Product, photos: list, close_up, lexicon=colour_names.DEFAULT):
+    """Which photos show which of the sheet's colours, from each photo's measured colour.
+
+    Whole-product shots decide (close-ups join the colour they match); the
+    SKU image of a colour is its first whole-product photo. Photos analysed
+    before colours were measured count as unmeasured: None when none is.
+    """
+    measured = [p for p in photos if p.kind == "photo" and p.analysis.get("colours")]
+    if not measured or not product.colours:
+        return None
+    return colour_names.assign(list(product.colours), [
+        colour_names.PhotoColour(p.seq, tuple(p.analysis["colours"][0][:3]), p.id not in close_up, -p.seq)
+        for p in measured], lexicon)
 
 
 def sidecar_path(root: Path, product: Product) -> Path:
@@ -277,7 +296,7 @@ def plan_article(ctx: ArticleContext, profile, settings) -> list[OutputJob]:
     if not photos:
         return []
     res = ctx.resources
-    colour_map = colour_photos(ctx.product, photos, ctx.sidecar)
+    colour_map = colour_photos(ctx.product, photos, ctx.sidecar, ctx.colours)
     jobs = []
     for name, spec in profile.active_roles():
         role = role_of(name, spec)

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageColor
 
-from imgpipe import colour, framing, labels
+from imgpipe import colour, colour_names, framing, labels
 from imgpipe.correct import correction_from_reference
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import atomic_write_bytes, sha256_bytes
@@ -368,10 +368,25 @@ def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float) -> tuple
             "box_confident": bool(box.confident),
             "backdrop_rgb": [int(v) for v in box.backdrop_rgb],
             "backdrop": float(framing.backdrop_score(corrected)),
+            "colours": product_colours(corrected, box),
         }, None
     except Exception as err:
         return task.photo_id, None, error_dict(err, task.original)
 
+
+
+def product_colours(corrected: np.ndarray, box) -> list[list[float]]:
+    """The product's dominant colours [[L, a, b, share], …] (largest first), after colour correction.
+
+    Measured inside the product mask; a close-up (no backdrop found) is all
+    product, so its central 60 % is measured instead.
+    """
+    mask = framing.product_mask(corrected)[0] if box.confident else None
+    if mask is None or not mask.any():
+        h, w = corrected.shape[:2]
+        mask = np.zeros((h, w), bool)
+        mask[int(h * 0.2):int(h * 0.8), int(w * 0.2):int(w * 0.8)] = True
+    return [[round(v, 2) for v in s.lab] + [round(s.share, 3)] for s in colour_names.dominant_colours(corrected, mask)]
 
 
 def worker_died(file: str) -> dict:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from imgpipe.messages import t
 
-CHECKS = ("naming", "counts", "sizes", "marks", "data", "soldout", "backup", "quality", "freshness")
+CHECKS = ("naming", "counts", "sizes", "marks", "data", "colours", "soldout", "backup", "quality", "freshness")
 SEVERITIES = ("error", "warning")
 ROLE_ORDER = ("main", "white", "large", "selling_point", "detail", "sku", "page")
 

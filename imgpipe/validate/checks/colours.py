@@ -1,0 +1,59 @@
+"""colours: every SKU image shows the colour it is named for; colours no photo could be settled for.
+
+The SKU image's product is measured the way the pipeline measures photos
+(product mask, dominant colour, colour_names); its ΔE to the named colour's
+region above colour_names.MAX_MATCH is an error naming both colours. A
+colour the measured assignment left to a person (unknown name, article shot
+in one colour, doubtful or ambiguous match) is an error until the article's
+`article.toml` `[colours]` maps it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from imgpipe import colour_names, framing
+from imgpipe.roles import role_of
+from imgpipe.validate.model import ArticleInputs, CheckResult, Finder
+
+
+def check(v, a: ArticleInputs) -> CheckResult:
+    f = Finder("colours")
+    if a.plan is None:
+        return f.result
+    ctx = v.context(a.article)
+    lexicon = v.lexicon
+    for job in a.plan[0]:
+        if role_of(job.role, a.profile.roles.get(job.role)).name != "sku" or not job.params.get("colour"):
+            continue
+        pixels = v.files.pixels(job.path)
+        if pixels is None:
+            continue  # freshness reports a missing or unreadable file
+        name = job.params["colour"]
+        lab = sku_colour(pixels)
+        d = lexicon.distance(lab, name)
+        if d is not None and d > colour_names.MAX_MATCH:
+            f.error("sku_colour_mismatch", job.path, colour=name, delta_e=f"{d:.0f}", seen=nearest(lexicon, lab))
+    mapped = set(ctx.sidecar.colours) if ctx is not None else set()
+    for problem in (ctx.colours.problems if ctx is not None and ctx.colours is not None else []):
+        if problem.colour and problem.colour in mapped:
+            continue  # a person mapped it in article.toml
+        photos = ", ".join(f"{a.article}-{int(s):02d}" for s in problem.photos) or "-"
+        severity = f.warning if problem.code == "extra_colour" else f.error
+        severity(f"colour_{problem.code}", colour=problem.colour or "-", delta_e=f"{problem.delta_e:.0f}",
+                 photos=photos, article=a.article)
+    return f.result
+
+
+def sku_colour(pixels: np.ndarray) -> tuple[float, float, float]:
+    """The dominant colour (Lab) of the product in an SKU image (all of it when no backdrop is found)."""
+    mask = framing.product_mask(pixels)[0]
+    if not mask.any() or mask.mean() > 0.97:
+        mask = np.ones(pixels.shape[:2], bool)
+    swatches = colour_names.dominant_colours(pixels, mask)
+    return swatches[0].lab if swatches else (50.0, 0.0, 0.0)
+
+
+def nearest(lexicon, lab) -> str:
+    """The lexicon's name nearest to a Lab colour (for the message: "looks 白色")."""
+    return min(lexicon.names, key=lambda n: lexicon.names[n].distance(lab) + 0.15 * lexicon.names[n].centre_distance(lab))
