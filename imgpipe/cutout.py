@@ -42,6 +42,7 @@ SHADOW_MAX_RATIO = 0.97   # less than 3 % darkening is just the backdrop
 SHADOW_CHROMA = 0.10      # shadow keeps the backdrop's chromaticity within 10 % per channel
 SHADOW_REACH = 0.025      # a shadow reaches at most 2.5 % of the long side into the seed
 LOW_EVIDENCE = 3.0        # inside the outline's hull, plain ΔE above 3x the backdrop's noise is product
+LOCAL_EVIDENCE = 1.6      # ... and so is ΔE averaged over a ~1 % window above 1.6x that noise
 AREA_EVIDENCE = 2.5       # ... and so is an area of it whose median ΔE is above 2.5x that noise
 HOLE_NOISE = 2.0          # a hole matches the backdrop surface within 2x the backdrop's own ΔE noise
 HOLE_FENCE = 0.008        # ... and fenced off from the open backdrop by 0.8 % of the long side
@@ -220,7 +221,12 @@ def grow_seed(seed: np.ndarray, delta_e: np.ndarray, noise: float, like: np.ndar
     hull = np.zeros((h, w), np.uint8)
     cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero(seed.astype(np.uint8))), 1)
     hull = hull.astype(bool)
-    faint = hull & (delta_e > max(4.0, LOW_EVIDENCE * noise)) & ~(like & ~enclosed)
+    # ΔE averaged over a small window: noise averages out, a pale body's few units of
+    # difference do not (single pixels of it cross the backdrop's shade)
+    k = max(3, round(max(h, w) / 120) | 1)
+    local = cv2.blur(delta_e.astype(np.float32), (k, k))
+    faint = hull & ((delta_e > max(4.0, LOW_EVIDENCE * noise)) | (local > max(2.0, LOCAL_EVIDENCE * noise)))
+    faint &= ~(like & ~enclosed)
     grown = seed | faint
     # whole areas of the hull the seed missed: product when, taken together, they differ from
     # the backdrop more than its noise and do not look like shadow (a pale mug's body, where
