@@ -91,7 +91,7 @@ def analysis_task(settings, photo, references: list) -> tuple[AnalyseTask, str]:
     reference = None
     if photo.kind == "photo" and plan.mode != "off":
         reference = _reference_for(photo, references, settings.colour.reference_window_minutes)
-    key = fingerprint("analysis-3", photo.sha256, plan, reference)
+    key = fingerprint("analysis-4", photo.sha256, plan, reference)
     return AnalyseTask(photo.id, photo.original, photo.kind, reference, plan), key
 
 
@@ -296,7 +296,7 @@ def plan_article(ctx: ArticleContext, profile, settings) -> list[OutputJob]:
     if not photos:
         return []
     res = ctx.resources
-    colour_map = colour_photos(ctx.product, photos, ctx.sidecar, ctx.colours)
+    colour_map = colour_photos(ctx.product, photos, ctx.sidecar, ctx.colours, guess=False)
     jobs = []
     for name, spec in profile.active_roles():
         role = role_of(name, spec)

@@ -279,7 +279,7 @@ def frame_square(
     # top-left of the output window in scaled coordinates
     ox = round(cx * sx - out_w / 2)
     oy = round(cy * sy - out_h / 2)
-    out = np.empty((out_h, out_w, 3), np.uint8)
+    out = np.empty((out_h, out_w) + img_u8.shape[2:], img_u8.dtype)  # any channels (RGBA too)
     out[:] = background
     src_x0, src_y0 = max(0, ox), max(0, oy)
     src_x1, src_y1 = min(new_w, ox + out_w), min(new_h, oy + out_h)

@@ -55,13 +55,14 @@ def publishable(photos: list[PhotoRow], sidecar: Sidecar) -> list[PhotoRow]:
 
 
 def colour_photos(product: Product, photos: list[PhotoRow], sidecar: Sidecar,
-                  assignment=None) -> dict[str, list[PhotoRow]]:
+                  assignment=None, guess: bool = True) -> dict[str, list[PhotoRow]]:
     """Colour -> photos showing it. The first photo of each is its SKU image.
 
     The sidecar's `[colours]` entry wins; else the measured assignment
     (colour_names.assign: a colour it could not settle gets no photo, and
     validation says a person must map it); without one (photos analysed
-    before colours were measured) colour i from photo i, in turn.
+    before colours were measured) colour i from photo i, in turn, unless
+    `guess` is False (sold-out overlays spread only to photos known to show it).
     """
     by_seq = {p.seq: p for p in photos}
     mapping = {}
@@ -69,7 +70,7 @@ def colour_photos(product: Product, photos: list[PhotoRow], sidecar: Sidecar,
         chosen = [by_seq[s] for s in sidecar.colours.get(colour, []) if s in by_seq]
         if not chosen and assignment is not None:
             chosen = [by_seq[s] for s in assignment.photos.get(colour, []) if s in by_seq]
-        elif not chosen and photos:
+        elif not chosen and photos and guess:
             chosen = [photos[i % len(photos)]]
         mapping[colour] = chosen
     return mapping
@@ -81,7 +82,7 @@ def overlay_texts(product: Product, photo: PhotoRow, role: str, sold: list[tuple
     """Sold-out texts (R11) for one output; [] when nothing on it is sold out.
 
     A colour's overlay goes on its SKU image, and on every image of the photos
-    that show that colour (`colour_map`: the sidecar's or the measured); one size of a colour (`size_text`, its
+    known to show that colour (`colour_map`: the sidecar's or the measured); one size of a colour (`size_text`, its
     {size} the variant "红色 XL") on that colour's SKU image. A whole-article
     entry (no colour, no size) goes on everything. A size gone in every
     colour is struck on the large image instead.

@@ -113,6 +113,8 @@ class Profile:
             yield "formats", f"a list of {' / '.join(FORMATS)}; '{(wrong or [''])[0]}' cannot be written"
         for name, spec in self.roles.items():
             key = f"roles.{name}"
+            if not spec.enabled:
+                continue  # not made: nothing to refuse
             if spec.like and spec.like not in ROLES:
                 yield f"{key}.like", f"one of {known}"
                 continue

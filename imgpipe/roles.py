@@ -164,6 +164,8 @@ ROLES: dict[str, Role] = {r.name: r for r in (
     Role("selling_point", pick_selling_points, "width", framed=False, text="caption", min_count=5,
          too_few="selling_points_few"),
     Role("sku", pick_colours, "frame"),
+    # 透明素材图 (Tmall, JD): the white image's photo cut out on transparency; 1688 flattens alpha
+    Role("transparent", pick_white, "transparent", alpha=True, max_count=1, too_many="white_too_many"),
 )}
 
 

@@ -16,7 +16,7 @@ from imgpipe import framing
 from imgpipe.cli import main as cli
 from imgpipe.colour_names import DEFAULT
 from imgpipe.pipeline import run as run_pipeline
-from imgpipe.validate.checks.colours import sku_colour
+from imgpipe.colour_names import dominant_colours
 from imgpipe.workspace import Workspace, init_workspace
 
 CASES = {c.name: c for c in studio_set.CASES}
@@ -51,6 +51,11 @@ def built(tmp_path_factory) -> Path:
 
 def _outputs(root: Path, role: str) -> list[Path]:
     return sorted((root / "output" / "tmall" / "B2045" / role).glob("*"))
+
+
+def sku_colour(pixels: np.ndarray) -> tuple[float, float, float]:
+    """The dominant colour (Lab) of the product in an output image, measured on its pixels."""
+    return dominant_colours(pixels, framing.product_mask(pixels)[0])[0].lab
 
 
 def _rgb(path: Path) -> np.ndarray:

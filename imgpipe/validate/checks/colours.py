@@ -1,8 +1,9 @@
 """colours: every SKU image shows the colour it is named for; colours no photo could be settled for.
 
-The SKU image's product is measured the way the pipeline measures photos
-(product mask, dominant colour, colour_names); its ΔE to the named colour's
-region above colour_names.MAX_MATCH is an error naming both colours. A
+The SKU image's product colour is its photo's, measured when the photo was
+analysed (cut-out mask, dominant colour after colour correction); its ΔE to
+the named colour's region above colour_names.MAX_MATCH is an error naming
+both colours. A
 colour the measured assignment left to a person (unknown name, article shot
 in one colour, doubtful or ambiguous match) is an error until the article's
 `article.toml` `[colours]` maps it.
@@ -10,9 +11,7 @@ in one colour, doubtful or ambiguous match) is an error until the article's
 
 from __future__ import annotations
 
-import numpy as np
-
-from imgpipe import colour_names, framing
+from imgpipe import colour_names
 from imgpipe.roles import role_of
 from imgpipe.validate.model import ArticleInputs, CheckResult, Finder
 
@@ -26,11 +25,10 @@ def check(v, a: ArticleInputs) -> CheckResult:
     for job in a.plan[0]:
         if role_of(job.role, a.profile.roles.get(job.role)).name != "sku" or not job.params.get("colour"):
             continue
-        pixels = v.files.pixels(job.path)
-        if pixels is None:
-            continue  # freshness reports a missing or unreadable file
         name = job.params["colour"]
-        lab = sku_colour(pixels)
+        lab = photo_colour(ctx, job.photo_id)
+        if lab is None:
+            continue  # analysed before colours were measured: the next run measures it
         d = lexicon.distance(lab, name)
         if d is not None and d > colour_names.MAX_MATCH:
             f.error("sku_colour_mismatch", job.path, colour=name, delta_e=f"{d:.0f}", seen=nearest(lexicon, lab))
@@ -45,13 +43,14 @@ def check(v, a: ArticleInputs) -> CheckResult:
     return f.result
 
 
-def sku_colour(pixels: np.ndarray) -> tuple[float, float, float]:
-    """The dominant colour (Lab) of the product in an SKU image (all of it when no backdrop is found)."""
-    mask = framing.product_mask(pixels)[0]
-    if not mask.any() or mask.mean() > 0.97:
-        mask = np.ones(pixels.shape[:2], bool)
-    swatches = colour_names.dominant_colours(pixels, mask)
-    return swatches[0].lab if swatches else (50.0, 0.0, 0.0)
+def photo_colour(ctx, photo_id: int) -> tuple[float, float, float] | None:
+    """The measured dominant colour (Lab) of the photo an SKU image is made from (render.product_colours:
+    the SKU image is that photo framed, its colours the same)."""
+    try:
+        colours = ctx.photo(photo_id).analysis.get("colours") if ctx is not None else None
+    except StopIteration:
+        return None
+    return tuple(colours[0][:3]) if colours else None
 
 
 def nearest(lexicon, lab) -> str:
