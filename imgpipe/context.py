@@ -252,7 +252,8 @@ def sidecar_path(root: Path, product: Product) -> Path:
 def build_context(ws, product: Product, resources: Resources, *, sold=None) -> ArticleContext:
     """The article's context from the catalog and its archived sidecar. Reads only.
 
-    sold: the sold-out table to plan with; None = the catalog's.
+    sold: the sold-out table to plan with; None = the catalog's. The sheet's
+    售罄 column is always added to it.
     A broken sidecar is a warning (in `warnings`); the defaults apply.
     """
     warnings = []
@@ -261,8 +262,11 @@ def build_context(ws, product: Product, resources: Resources, *, sold=None) -> A
     except ImgpipeError as err:
         warnings.append(err.as_dict())
         sidecar = Sidecar()
-    return article_context(product, ws.catalog.photos(product.article), sidecar=sidecar,
-                           sold=ws.catalog.soldout(product.article) if sold is None else sold,
+    sold = ws.catalog.soldout(product.article) if sold is None else sold
+    # the sheet's 售罄 column applies on every run, on top of `imgpipe soldout` (the sheet wins:
+    # `imgpipe restock` cannot undo a variant the sheet marks; clear the cell instead)
+    sold = tuple(dict.fromkeys([*(tuple(s) for s in sold), *product.sold_out]))
+    return article_context(product, ws.catalog.photos(product.article), sidecar=sidecar, sold=sold,
                            resources=resources, warnings=warnings)
 
 

@@ -45,6 +45,7 @@ LOW_EVIDENCE = 3.0        # inside the outline's hull, plain ΔE above 3x the ba
 LOCAL_EVIDENCE = 1.6      # ... and so is ΔE averaged over a ~1 % window above 1.6x that noise
 AREA_EVIDENCE = 2.5       # ... and so is an area of it whose median ΔE is above 2.5x that noise
 HOLE_NOISE = 2.0          # a hole matches the backdrop surface within 2x the backdrop's own ΔE noise
+HOLE_MEDIAN = 1.0         # ... its median ΔE within the noise itself (a pale body sits higher)
 HOLE_FENCE = 0.008        # ... and fenced off from the open backdrop by 0.8 % of the long side
 HOLE_RIM_EDGES = 0.3      # ... and at least 30 % of its rim is sharp edge (the product's inner outline)
 HOLE_MAX_SHARE = 0.35     # a hole is at most 35 % of the filled outline's area
@@ -129,7 +130,8 @@ def find_holes(filled: np.ndarray, evidence: np.ndarray, edges: np.ndarray, delt
     HOLE_FENCE of the long side away from the open backdrop, and it sits on
     the backdrop surface as closely as the backdrop itself does: plain ΔE to
     the surface (no allowance for shadows) within HOLE_NOISE x the border's
-    95th-percentile ΔE `noise`, for 80 % of its pixels, and its rim is mostly
+    95th-percentile ΔE `noise` for 80 % of its pixels and within the noise
+    (HOLE_MEDIAN) at its median, and its rim is mostly
     sharp edge (HOLE_RIM_EDGES). A white mug's body or a black mug on a dark
     sweep lacks evidence, but is shaded or darker, and a glossy band whose
     shade crosses the backdrop's has no sharp rim.
@@ -150,7 +152,9 @@ def find_holes(filled: np.ndarray, evidence: np.ndarray, edges: np.ndarray, delt
         if n > HOLE_MAX_SHARE * area or n < HOLE_MIN_PX * h * w:
             continue
         part = labels == i
-        if float(inside[part].min()) < fence or float(np.percentile(delta_e[part], 80)) > limit:
+        d = delta_e[part]
+        if (float(inside[part].min()) < fence or float(np.percentile(d, 80)) > limit
+                or float(np.median(d)) > HOLE_MEDIAN * max(noise, 1.0)):
             continue
         # a hole's rim is the product's inner outline: mostly sharp edge. A band of a glossy
         # body whose shade crosses the backdrop's is bordered by smooth shading instead

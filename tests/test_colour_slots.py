@@ -3,6 +3,7 @@ main-image fill, and validation catching a sidecar that maps a colour to a photo
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -111,3 +112,42 @@ def test_validate_names_a_sku_mapped_to_a_photo_of_another_colour(built, tmp_pat
     bad = runner.invoke(cli, ["-w", str(root), "validate", "--json"])
     assert bad.exit_code == 1
     assert "sku_colour_mismatch" in bad.output and "红色" in bad.output
+
+
+def test_sold_out_column_parses_colours_sizes_and_all():
+    from imgpipe.sheet import parse_sold_out
+
+    colours, sizes = ("黑色", "白色"), ("M", "XL")
+    assert parse_sold_out("黑色", colours, sizes) == (("黑色", ""),)
+    assert parse_sold_out("黑色:XL、白色：M", colours, sizes) == (("黑色", "XL"), ("白色", "M"))
+    assert parse_sold_out("XL", colours, sizes) == (("", "XL"),)
+    assert parse_sold_out("全部", colours, sizes) == (("", ""),)
+    assert parse_sold_out("", colours, sizes) == ()
+
+
+def test_sold_out_column_applies_every_run_and_wins_over_restock(built, tmp_path):
+    import shutil
+
+    from imgpipe.context import Resources, build_context
+
+    root = tmp_path / "shop"
+    shutil.copytree(built, root)
+    sheet = root / "products.csv"
+    lines = sheet.read_text(encoding="utf-8").splitlines()
+    sheet.write_text(f"{lines[0]},售罄\n{lines[1]},蓝色\n", encoding="utf-8")
+    ws = Workspace.open(root)
+    assert run_pipeline(ws, jobs=1).ok
+    ctx = build_context(ws, ws.sheet().products["B2045"], Resources.of(ws, ws.font_path()))
+    assert ("蓝色", "") in ctx.sold
+    overlays = {r["path"].rsplit("/", 1)[-1]: json.loads(r["meta"] or "{}").get("overlays", [])
+                for r in ws.catalog.outputs("B2045", "tmall")}
+    assert overlays["B2045-01-蓝色.jpg"] == ["蓝色 已售完"]
+    assert overlays["B2045-01.jpg"] == ["蓝色 已售完"]  # the blue photo's main image: it shows the colour
+    assert not overlays["B2045-02-红色.jpg"] and not overlays["B2045-02.jpg"]
+    ws.catalog.close()
+    # `imgpipe restock` cannot undo what the sheet marks
+    CliRunner().invoke(cli, ["-w", str(root), "restock", "B2045", "--colour", "蓝色"])
+    ws = Workspace.open(root)
+    ctx = build_context(ws, ws.sheet().products["B2045"], Resources.of(ws, ws.font_path()))
+    assert ("蓝色", "") in ctx.sold
+    ws.catalog.close()
