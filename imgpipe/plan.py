@@ -59,19 +59,23 @@ def colour_photos(product: Product, photos: list[PhotoRow], sidecar: Sidecar,
     """Colour -> photos showing it. The first photo of each is its SKU image.
 
     The sidecar's `[colours]` entry wins; else the measured assignment
-    (colour_names.assign: a colour it could not settle gets no photo, and
-    validation says a person must map it); without one (photos analysed
-    before colours were measured) colour i from photo i, in turn, unless
-    `guess` is False (sold-out overlays spread only to photos known to show it).
+    (colour_names.assign). A colour neither settles (or photos analysed
+    before colours were measured) gets a guess, colour i from photo i in
+    turn among the photos no colour was measured on, so the listing is
+    complete, and validation's pairing check fails it until a person maps
+    it; with `guess` False it gets none (sold-out overlays spread only to
+    photos known to show the colour).
     """
     by_seq = {p.seq: p for p in photos}
+    # a guess takes photos no colour was measured on first
+    spare = [p for p in photos if assignment is None or assignment.colour_of.get(p.seq) is None] or photos
     mapping = {}
     for i, colour in enumerate(product.colours):
         chosen = [by_seq[s] for s in sidecar.colours.get(colour, []) if s in by_seq]
         if not chosen and assignment is not None:
             chosen = [by_seq[s] for s in assignment.photos.get(colour, []) if s in by_seq]
-        elif not chosen and photos and guess:
-            chosen = [photos[i % len(photos)]]
+        if not chosen and photos and guess:
+            chosen = [spare[i % len(spare)]]
         mapping[colour] = chosen
     return mapping
 

@@ -116,7 +116,9 @@ def check_states(root: Path, article: str) -> dict[str, str]:
     result = validate_workspace(Workspace.open(root), articles=[article], write=False)
     (report,) = result.reports
     (art,) = report.articles
-    return {c: art.checks[c].status for c in CHECKS}, art
+    # pairing (photo colours vs the sheet's colour names, automatic selling points) is tested in
+    # test_colour_slots.py: the coloured shapes here are not products of their sheet colours
+    return {c: art.checks[c].status for c in CHECKS if c != "pairing"}, art
 
 
 def assert_only(states: dict[str, str], check: str, status: str = "error") -> None:

@@ -8,15 +8,7 @@ from imgpipe.roles import role_of
 from imgpipe.validate.model import ArticleInputs, CheckResult, Finder
 
 def check(v, a: ArticleInputs) -> CheckResult:
-    result = _check_counts(v, a.article, a.profile, a.rows, a.waiting)
-    if a.plan is not None:
-        auto = [j for j in a.plan[0] if j.params.get("auto") and j.params.get("caption")]
-        if auto:  # selling points paired with photos automatically: a person confirms them
-            f = Finder("counts")
-            f.warning("selling_point_auto", pairs="; ".join(
-                f"{j.params['index']:02d} {j.params['caption']} ← {a.article}-{j.seq:02d}" for j in auto))
-            result.findings.extend(f.result.findings)
-    return result
+    return _check_counts(v, a.article, a.profile, a.rows, a.waiting)
 
 
 def _check_counts(v, article: str, profile: Profile, rows, waiting: bool) -> CheckResult:

@@ -1,4 +1,5 @@
-"""colours: every SKU image shows the colour it is named for; colours no photo could be settled for.
+"""pairing: the right photo in the right slot — every SKU image shows the colour it is named for,
+colours no photo could be settled for, and selling points paired with photos automatically.
 
 The SKU image's product colour is its photo's, measured when the photo was
 analysed (cut-out mask, dominant colour after colour correction); its ΔE to
@@ -6,7 +7,8 @@ the named colour's region above colour_names.MAX_MATCH is an error naming
 both colours. A
 colour the measured assignment left to a person (unknown name, article shot
 in one colour, doubtful or ambiguous match) is an error until the article's
-`article.toml` `[colours]` maps it.
+`article.toml` `[colours]` maps it. Selling points paired with photos
+automatically are listed (one warning per article) for a person to confirm.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from imgpipe.validate.model import ArticleInputs, CheckResult, Finder
 
 
 def check(v, a: ArticleInputs) -> CheckResult:
-    f = Finder("colours")
+    f = Finder("pairing")
     if a.plan is None:
         return f.result
     ctx = v.context(a.article)
@@ -40,6 +42,10 @@ def check(v, a: ArticleInputs) -> CheckResult:
         severity = f.warning if problem.code == "extra_colour" else f.error
         severity(f"colour_{problem.code}", colour=problem.colour or "-", delta_e=f"{problem.delta_e:.0f}",
                  photos=photos, article=a.article)
+    auto = [j for j in a.plan[0] if j.params.get("auto") and j.params.get("caption")]
+    if auto:
+        f.warning("selling_point_auto", pairs="; ".join(
+            f"{j.params['index']:02d} {j.params['caption']} ← {a.article}-{j.seq:02d}" for j in auto))
     return f.result
 
 
