@@ -13,7 +13,6 @@ The product's alpha from the renderer is the true outline.
 from __future__ import annotations
 
 import io
-import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path

@@ -1,10 +1,10 @@
-"""framing: whole-product images fill their frame, white images leave room, transparent images are cut out.
+"""framing: whole-product images fill their frame, transparent images are cut out.
+
+(A white image's pure-white border is the marks check's, roles.Role.pure_white.)
 
 - main / white / sku images of whole-product photos: the product's long
   side spans FILL_RANGE of the frame's (a close-up fills the frame and is
   not measured);
-- white images: the product keeps off the frame's edge (a product touching
-  it was cut by the frame or its backdrop was left);
 - transparent images: PNG with alpha, transparent corners, an opaque
   product, not a faint ghost.
 """
@@ -19,7 +19,6 @@ from imgpipe.roles import role_of
 from imgpipe.validate.model import ArticleInputs, CheckResult, Finder
 
 FILL_RANGE = (0.60, 0.92)   # share of the frame's long side a whole product spans
-EDGE_SHARE = 0.01           # a white image's outer 1 % is pure background
 
 
 def check(v, a: ArticleInputs) -> CheckResult:
@@ -38,6 +37,8 @@ def check(v, a: ArticleInputs) -> CheckResult:
         if role == "transparent":
             _check_alpha(f, path, job.path)
             continue
+        if job.params.get("overlays"):
+            continue  # a sold-out banner spans the frame: the product cannot be measured
         pixels = v.files.pixels(job.path)
         if pixels is None:
             continue
@@ -48,19 +49,7 @@ def check(v, a: ArticleInputs) -> CheckResult:
         if not FILL_RANGE[0] <= fill <= FILL_RANGE[1]:
             f.warning("fill_out_of_range", job.path, fill=f"{fill:.0%}", low=f"{FILL_RANGE[0]:.0%}",
                       high=f"{FILL_RANGE[1]:.0%}")
-        if role == "white" and _touches_edge(pixels):
-            f.error("white_touches_edge", job.path)
     return f.result
-
-
-def _touches_edge(pixels: np.ndarray) -> bool:
-    """Anything but the background colour (read at the corners) in the outer EDGE_SHARE of the frame."""
-    h, w = pixels.shape[:2]
-    k = max(2, round(min(h, w) * EDGE_SHARE))
-    bg = pixels[0, 0].astype(int)
-    ring = np.concatenate([pixels[:k].reshape(-1, 3), pixels[-k:].reshape(-1, 3),
-                           pixels[:, :k].reshape(-1, 3), pixels[:, -k:].reshape(-1, 3)]).astype(int)
-    return bool((np.abs(ring - bg).max(axis=1) > 8).mean() > 0.002)
 
 
 def _check_alpha(f: Finder, path, rel: str) -> None:

@@ -6,8 +6,9 @@ analysed (cut-out mask, dominant colour after colour correction); its ΔE to
 the named colour's region above colour_names.MAX_MATCH is an error naming
 both colours. A
 colour the measured assignment left to a person (unknown name, article shot
-in one colour, doubtful or ambiguous match) is an error until the article's
-`article.toml` `[colours]` maps it. Selling points paired with photos
+in one colour, doubtful or ambiguous match) gets a guessed SKU image and a
+warning until the article's `article.toml` `[colours]` maps it; a mapped or
+measured colour whose photo shows another colour is the error. Selling points paired with photos
 automatically are listed (one warning per article) for a person to confirm.
 """
 
@@ -28,6 +29,10 @@ def check(v, a: ArticleInputs) -> CheckResult:
         if role_of(job.role, a.profile.roles.get(job.role)).name != "sku" or not job.params.get("colour"):
             continue
         name = job.params["colour"]
+        settled = ctx is not None and (name in ctx.sidecar.colours
+                                       or (ctx.colours is not None and ctx.colours.photos.get(name)))
+        if not settled:
+            continue  # a guessed SKU image: the colour's problem below says a person must map it
         lab = photo_colour(ctx, job.photo_id)
         if lab is None:
             continue  # analysed before colours were measured: the next run measures it
@@ -39,9 +44,8 @@ def check(v, a: ArticleInputs) -> CheckResult:
         if problem.colour and problem.colour in mapped:
             continue  # a person mapped it in article.toml
         photos = ", ".join(f"{a.article}-{int(s):02d}" for s in problem.photos) or "-"
-        severity = f.warning if problem.code == "extra_colour" else f.error
-        severity(f"colour_{problem.code}", colour=problem.colour or "-", delta_e=f"{problem.delta_e:.0f}",
-                 photos=photos, article=a.article)
+        f.warning(f"colour_{problem.code}", colour=problem.colour or "-", delta_e=f"{problem.delta_e:.0f}",
+                  photos=photos, article=a.article)
     auto = [j for j in a.plan[0] if j.params.get("auto") and j.params.get("caption")]
     if auto:
         f.warning("selling_point_auto", pairs="; ".join(
