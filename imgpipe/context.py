@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 import imgpipe.plan  # RENDER_VERSION read at each plan: bumping it redoes every output
-from imgpipe import colour
+from imgpipe import colour, colour_names
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import sha256_file
 from imgpipe.ingest import SIDECAR_NAME, category_folder
@@ -93,7 +93,7 @@ def analysis_task(settings, photo, references: list) -> tuple[AnalyseTask, str]:
     reference = None
     if photo.kind == "photo" and plan.mode != "off":
         reference = _reference_for(photo, references, settings.colour.reference_window_minutes)
-    key = fingerprint("analysis-2", photo.sha256, plan, reference)
+    key = fingerprint("analysis-4", photo.sha256, plan, reference)
     return AnalyseTask(photo.id, photo.original, photo.kind, reference, plan), key
 
 
@@ -183,6 +183,7 @@ class ArticleContext:
     resources: Resources = Resources("", "", "zh")
     close_up: frozenset[int] = frozenset()
     warnings: tuple[dict, ...] = ()
+    colours: object = None    # colour_names.Assignment: which photos show which sheet colour
 
     @property
     def article(self) -> str:
@@ -215,15 +216,33 @@ class ArticleContext:
 
 
 def article_context(product: Product, photos: list, *, sidecar: Sidecar | None = None,
-                    sold=(), resources: Resources | None = None, warnings=()) -> ArticleContext:
+                    sold=(), resources: Resources | None = None, warnings=(),
+                    lexicon=colour_names.DEFAULT) -> ArticleContext:
     """The context from catalog rows (pure: what `build_context` and the tests call)."""
     photos = with_session_colour([p for p in photos if p.analysis and "box" in p.analysis])
+    sidecar = sidecar or Sidecar()
+    close_up = frozenset(p.id for p in photos if is_close_up(p.analysis))
     return ArticleContext(
-        product=product, photos=tuple(photos), sidecar=sidecar or Sidecar(), sold=tuple(tuple(s) for s in sold),
-        resources=resources or Resources("", "", "zh"),
-        close_up=frozenset(p.id for p in photos if is_close_up(p.analysis)),
+        product=product, photos=tuple(photos), sidecar=sidecar, sold=tuple(tuple(s) for s in sold),
+        resources=resources or Resources("", "", "zh"), close_up=close_up,
         warnings=tuple(warnings) + tuple(cast_warnings(photos)),
+        colours=colour_assignment(product, publishable(photos, sidecar), close_up, lexicon),
     )
+
+
+def colour_assignment(product: Product, photos: list, close_up, lexicon=colour_names.DEFAULT):
+    """Which photos show which of the sheet's colours, from each photo's measured colour.
+
+    Whole-product shots decide (close-ups join the colour they match); the
+    SKU image of a colour is its first whole-product photo. Photos analysed
+    before colours were measured count as unmeasured: None when none is.
+    """
+    measured = [p for p in photos if p.kind == "photo" and p.analysis.get("colours")]
+    if not measured or not product.colours:
+        return None
+    return colour_names.assign(list(product.colours), [
+        colour_names.PhotoColour(p.seq, tuple(p.analysis["colours"][0][:3]), p.id not in close_up, -p.seq)
+        for p in measured], lexicon)
 
 
 def cast_warnings(photos) -> list[dict]:
@@ -245,7 +264,8 @@ def sidecar_path(root: Path, product: Product) -> Path:
 def build_context(ws, product: Product, resources: Resources, *, sold=None) -> ArticleContext:
     """The article's context from the catalog and its archived sidecar. Reads only.
 
-    sold: the sold-out table to plan with; None = the catalog's.
+    sold: the sold-out table to plan with; None = the catalog's. The sheet's
+    售罄 column is always added to it.
     A broken sidecar is a warning (in `warnings`); the defaults apply.
     """
     warnings = []
@@ -254,8 +274,11 @@ def build_context(ws, product: Product, resources: Resources, *, sold=None) -> A
     except ImgpipeError as err:
         warnings.append(err.as_dict())
         sidecar = Sidecar()
-    return article_context(product, ws.catalog.photos(product.article), sidecar=sidecar,
-                           sold=ws.catalog.soldout(product.article) if sold is None else sold,
+    sold = ws.catalog.soldout(product.article) if sold is None else sold
+    # the sheet's 售罄 column applies on every run, on top of `imgpipe soldout` (the sheet wins:
+    # `imgpipe restock` cannot undo a variant the sheet marks; clear the cell instead)
+    sold = tuple(dict.fromkeys([*(tuple(s) for s in sold), *product.sold_out]))
+    return article_context(product, ws.catalog.photos(product.article), sidecar=sidecar, sold=sold,
                            resources=resources, warnings=warnings)
 
 
@@ -289,14 +312,15 @@ def plan_article(ctx: ArticleContext, profile, settings) -> list[OutputJob]:
     if not photos:
         return []
     res = ctx.resources
-    colour_map = colour_photos(ctx.product, photos, ctx.sidecar)
+    colour_map = colour_photos(ctx.product, photos, ctx.sidecar, ctx.colours, guess=False)
     jobs = []
     for name, spec in profile.active_roles():
         role = role_of(name, spec)
         ext = profile.output_format(name)
         marked = spec.watermark != "none"
         for pick in role.pick(ctx, photos, spec):
-            params = dict(pick.params, overlays=overlay_texts(
+            # a transparent image is material for the platform's own layouts: no sold-out banner on it
+            params = dict(pick.params, overlays=[] if role.alpha else overlay_texts(
                 ctx.product, pick.photo, role.name, list(ctx.sold), ctx.sidecar, colour_map,
                 pick.params.get("colour"), settings.soldout))
             draws_text = bool(role.text or params["overlays"] or (marked and settings.watermark.text))

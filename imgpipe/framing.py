@@ -279,7 +279,7 @@ def frame_square(
     # top-left of the output window in scaled coordinates
     ox = round(cx * sx - out_w / 2)
     oy = round(cy * sy - out_h / 2)
-    out = np.empty((out_h, out_w, 3), np.uint8)
+    out = np.empty((out_h, out_w) + img_u8.shape[2:], img_u8.dtype)  # any channels (RGBA too)
     out[:] = background
     src_x0, src_y0 = max(0, ox), max(0, oy)
     src_x1, src_y1 = min(new_w, ox + out_w), min(new_h, oy + out_h)
@@ -309,8 +309,32 @@ def framed_box(img_shape: tuple[int, ...], box: ProductBox, size: Size, fill: fl
 
 
 def white_background(img_u8: np.ndarray, box: ProductBox, size: Size, fill: float,
-                     scale: float | None = None, background_rgb: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
+                     scale: float | None = None, background_rgb: tuple[int, int, int] = (255, 255, 255),
+                     shadow: str = "remove") -> np.ndarray:
     """The product framed on pure white (or the profile's `background_rgb`), for the white-background role (白底图).
+
+    The product is cut out (cutout.cut_out: through-holes and soft shadows
+    taken out, a matted edge with the backdrop's colour removed) and laid on
+    white; shadow="keep" leaves its soft shadow as grey on the white.
+    Everything outside the product (and its kept shadow) is exactly the background.
+    When the cut-out is not trusted, the older flat-field composite is used
+    (`flat_white_background`); not confident (busy scene): the framed photo
+    on white padding, unmatted.
+    """
+    if box.confident:
+        from imgpipe import cutout  # cutout builds on this module
+
+        cut = cutout.cut_out(img_u8)
+        if cut.good:
+            white = cutout.on_white(cut, shadow, background_rgb)
+            return frame_square(white, box, size, fill, background_rgb=background_rgb, scale=scale)
+    return flat_white_background(img_u8, box, size, fill, scale, background_rgb)
+
+
+def flat_white_background(img_u8: np.ndarray, box: ProductBox, size: Size, fill: float,
+                          scale: float | None = None,
+                          background_rgb: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
+    """The fallback white-background composite, by flat-fielding the backdrop.
 
     Inside the product outline (mask with holes filled) the photo is kept as
     it is: its colours are the product's. Everywhere else the photo is

@@ -54,14 +54,28 @@ def publishable(photos: list[PhotoRow], sidecar: Sidecar) -> list[PhotoRow]:
     return [p for p in photos if p.kind == "photo" and p.seq not in sidecar.skip]
 
 
-def colour_photos(product: Product, photos: list[PhotoRow], sidecar: Sidecar) -> dict[str, list[PhotoRow]]:
-    """Colour -> photos showing it. The first photo of each is its SKU image."""
+def colour_photos(product: Product, photos: list[PhotoRow], sidecar: Sidecar,
+                  assignment=None, guess: bool = True) -> dict[str, list[PhotoRow]]:
+    """Colour -> photos showing it. The first photo of each is its SKU image.
+
+    The sidecar's `[colours]` entry wins; else the measured assignment
+    (colour_names.assign). A colour neither settles (or photos analysed
+    before colours were measured) gets a guess, colour i from photo i in
+    turn among the photos no colour was measured on, so the listing is
+    complete, and validation's pairing check fails it until a person maps
+    it; with `guess` False it gets none (sold-out overlays spread only to
+    photos known to show the colour).
+    """
     by_seq = {p.seq: p for p in photos}
+    # a guess takes photos no colour was measured on first
+    spare = [p for p in photos if assignment is None or assignment.colour_of.get(p.seq) is None] or photos
     mapping = {}
     for i, colour in enumerate(product.colours):
         chosen = [by_seq[s] for s in sidecar.colours.get(colour, []) if s in by_seq]
-        if not chosen and photos:
-            chosen = [photos[i % len(photos)]]
+        if not chosen and assignment is not None:
+            chosen = [by_seq[s] for s in assignment.photos.get(colour, []) if s in by_seq]
+        if not chosen and photos and guess:
+            chosen = [spare[i % len(spare)]]
         mapping[colour] = chosen
     return mapping
 
@@ -72,7 +86,7 @@ def overlay_texts(product: Product, photo: PhotoRow, role: str, sold: list[tuple
     """Sold-out texts (R11) for one output; [] when nothing on it is sold out.
 
     A colour's overlay goes on its SKU image, and on every image of the photos
-    the sidecar says show that colour; one size of a colour (`size_text`, its
+    known to show that colour (`colour_map`: the sidecar's or the measured); one size of a colour (`size_text`, its
     {size} the variant "红色 XL") on that colour's SKU image. A whole-article
     entry (no colour, no size) goes on everything. A size gone in every
     colour is struck on the large image instead.
@@ -82,8 +96,8 @@ def overlay_texts(product: Product, photo: PhotoRow, role: str, sold: list[tuple
         if not colour and not size:
             texts.append(templates.text)
         elif colour and not size:
-            explicit = photo.seq in sidecar.colours.get(colour, [])
-            if sku_colour == colour or (explicit and role != "sku"):
+            shows = any(p.seq == photo.seq for p in colour_map.get(colour, []))
+            if sku_colour == colour or (shows and role != "sku"):
                 texts.append(templates.colour_text.format(colour=colour))
         elif colour and size and sku_colour == colour:  # one size of a colour: on that colour's SKU image
             texts.append(templates.size_text.format(size=f"{colour} {size}", colour=colour))

@@ -35,6 +35,9 @@ class RoleSpec:
     watermark: "none", "all", or "outside_product" (never over the product box).
     like: for a role the profile adds, the registered role it works like (roles.py).
     format: "jpg" or "png"; empty = the profile's first `formats` entry.
+    same_scale: framed roles keep one scale across the article's photos (the
+    product keeps its size from image to image); default: each whole-product
+    image fills `fill` of its frame, a close-up fills the frame.
     """
 
     width: int
@@ -47,6 +50,7 @@ class RoleSpec:
     enabled: bool = True
     like: str = ""
     format: str = ""
+    same_scale: bool = False   # main images: one scale for the article's set instead of each filling `fill`
 
     def check(self):
         if not 16 <= self.width <= 10000:
@@ -109,6 +113,8 @@ class Profile:
             yield "formats", f"a list of {' / '.join(FORMATS)}; '{(wrong or [''])[0]}' cannot be written"
         for name, spec in self.roles.items():
             key = f"roles.{name}"
+            if not spec.enabled:
+                continue  # not made: nothing to refuse
             if spec.like and spec.like not in ROLES:
                 yield f"{key}.like", f"one of {known}"
                 continue

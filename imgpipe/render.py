@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageColor
 
-from imgpipe import colour, framing, labels
+from imgpipe import colour, colour_names, cutout, framing, labels
 from imgpipe.correct import correction_from_reference
 from imgpipe.fsutil import atomic_write_bytes, sha256_bytes
 from imgpipe.encode import encode_output
@@ -193,14 +193,30 @@ def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderCo
 
 def _frame_geometry(img: np.ndarray, analysis: dict, params: dict, spec, shared_scale: bool):
     """(window of the photo, product box in it, scale) for a product framed in width × height."""
+    box, scale = _box_and_scale(img, analysis, params, spec, shared_scale)
+    window, box = _window(img, box, (spec.width, spec.height), scale)
+    return window, box, scale
+
+
+def _box_and_scale(img: np.ndarray, analysis: dict, params: dict, spec, shared_scale: bool):
+    """The product box in `img` and the scale that frames it in width × height."""
     size = (spec.width, spec.height)
     backdrop = tuple(int(v) for v in analysis.get("backdrop_rgb", (255, 255, 255)))
     box = framing.ProductBox(*_box_px(analysis, img.shape), backdrop, bool(analysis.get("box_confident", True)))
     scale = _scale_for(params.get("scale") if shared_scale else None, img, analysis)
     scale = min(scale or framing.frame_scale(box, size, spec.fill),
                 spec.width / max(1, box.width), spec.height / max(1, box.height))
-    window, box = _window(img, box, size, scale)
-    return window, box, scale
+    return box, scale
+
+
+_last_cut: list = [None, None]  # (photo pixels, its cut-out): the white and transparent images share one
+
+
+def _cut_out(img: np.ndarray) -> cutout.Cutout:
+    """The photo's cut-out, made once per decoded photo (on the whole photo, so every role agrees)."""
+    if _last_cut[0] is not img:
+        _last_cut[:] = [img, cutout.cut_out(img)]
+    return _last_cut[1]
 
 
 def _close_up(img: np.ndarray, spec) -> np.ndarray:
@@ -224,12 +240,41 @@ def shape_frame(img: np.ndarray, analysis: dict, params: dict, spec, background:
 
 def shape_white(img: np.ndarray, analysis: dict, params: dict, spec,
                 background: str = "#FFFFFF") -> tuple[np.ndarray, None]:
-    """The product framed on pure white, or the profile's `background` (its own scale: the image stands alone)."""
+    """The product cut out onto pure white, or the profile's `background` (its own scale: the image
+    stands alone). An untrusted cut-out falls back to framing.white_background's flat-field path."""
     if is_close_up(analysis):
         return _close_up(img, spec), None
-    window, box, scale = _frame_geometry(img, analysis, params, spec, shared_scale=False)
-    return framing.white_background(window, box, (spec.width, spec.height), spec.fill, scale=scale,
-                                    background_rgb=ImageColor.getrgb(background)[:3]), None
+    bg = ImageColor.getrgb(background)[:3]
+    box, scale = _box_and_scale(img, analysis, params, spec, shared_scale=False)
+    size = (spec.width, spec.height)
+    cut = _cut_out(img) if box.confident else None
+    if cut is not None and cut.good:
+        window, moved = _window(cutout.on_white(cut, background_rgb=bg), box, size, scale)
+        return framing.frame_square(window, moved, size, spec.fill, bg, scale=scale), None
+    window, moved = _window(img, box, size, scale)
+    return framing.flat_white_background(window, moved, size, spec.fill, scale=scale, background_rgb=bg), None
+
+
+def shape_transparent(img: np.ndarray, analysis: dict, params: dict, spec,
+                      background: str = "#FFFFFF") -> tuple[np.ndarray, tuple | None]:
+    """The product cut out on transparency (RGBA, straight alpha), framed in width × height at the fill.
+
+    Framed premultiplied, so the resized edge carries no colour from outside
+    the product. A close-up has no outline to cut: it fills the frame, opaque.
+    """
+    if is_close_up(analysis):
+        rgb = _close_up(img, spec)
+        return np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]), None
+    box, scale = _box_and_scale(img, analysis, params, spec, shared_scale=False)
+    size = (spec.width, spec.height)
+    px = cutout.rgba(_cut_out(img)).astype(np.float32)
+    a = px[..., 3:] / 255.0
+    window, moved = _window(np.concatenate([px[..., :3] * a, px[..., 3:]], -1), box, size, scale)
+    framed = framing.frame_square(window, moved, size, spec.fill, (0.0, 0.0, 0.0, 0.0), scale=scale)
+    alpha = framed[..., 3:]
+    rgb = np.where(alpha > 0.5, framed[..., :3] * 255.0 / np.maximum(alpha, 1e-3), 255.0)
+    out = np.clip(np.round(np.concatenate([rgb, alpha], -1)), 0, 255).astype(np.uint8)
+    return out, framing.framed_box(window.shape, moved, size, spec.fill, scale)
 
 
 def shape_width(img: np.ndarray, analysis: dict, params: dict, spec, background: str = "#FFFFFF") -> tuple[np.ndarray, None]:
@@ -244,7 +289,7 @@ def shape_width(img: np.ndarray, analysis: dict, params: dict, spec, background:
 
 # the shape steps a role may name (roles.Role.shape): (photo, analysis, job params, RoleSpec,
 # profile background) -> (pixels, product box in them or None)
-SHAPES = {"frame": shape_frame, "white": shape_white, "width": shape_width}
+SHAPES = {"frame": shape_frame, "white": shape_white, "width": shape_width, "transparent": shape_transparent}
 
 
 def _window(img: np.ndarray, box, size: tuple[int, int], scale: float):
@@ -390,10 +435,29 @@ def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float) -> tuple
             "box_confident": bool(box.confident),
             "backdrop_rgb": [int(v) for v in box.backdrop_rgb],
             "backdrop": float(framing.backdrop_score(corrected)),
+            "colours": product_colours(corrected, box),
         }, None
     except Exception as err:
         return task.photo_id, None, error_dict(err, task.original)
 
+
+
+def product_colours(corrected: np.ndarray, box) -> list[list[float]]:
+    """The product's dominant colours [[L, a, b, share], …] (largest first), after colour correction.
+
+    Measured inside the cut-out (cutout.cut_out: a white mug on a pale sweep
+    keeps its body, which the plain outline mask loses); a close-up (no
+    backdrop found) is all product, so its central 60 % is measured instead.
+    """
+    mask = None
+    if box.confident:
+        cut = cutout.cut_out(corrected, proxy_px=max(corrected.shape[:2]))
+        mask = cut.alpha >= 0.5 if cut.good else framing.product_mask(corrected)[0]
+    if mask is None or not mask.any():
+        h, w = corrected.shape[:2]
+        mask = np.zeros((h, w), bool)
+        mask[int(h * 0.2):int(h * 0.8), int(w * 0.2):int(w * 0.8)] = True
+    return [[round(v, 2) for v in s.lab] + [round(s.share, 3)] for s in colour_names.dominant_colours(corrected, mask)]
 
 
 def worker_died(file: str) -> dict:

@@ -72,12 +72,16 @@ class Role:
 
 
 def pick_main(ctx, photos, spec) -> list[Pick]:
-    """The sidecar's `main` list, else the photos in order, whole-product shots before close-ups."""
+    """The sidecar's `main` list, else the photos in order, whole-product shots before close-ups.
+
+    Each whole-product image fills the spec's `fill` of its frame; with
+    `same_scale` the article's set shares one scale instead (ctx.main_scale).
+    """
     by_seq = {p.seq: p for p in photos}
     chosen = [by_seq[s] for s in ctx.sidecar.main if s in by_seq] or sorted(photos, key=lambda p: p.id in ctx.close_up)
     if spec.count:
         chosen = chosen[: spec.count]
-    scale = ctx.main_scale(spec)
+    scale = ctx.main_scale(spec) if getattr(spec, "same_scale", False) else None
     return [Pick(p, p.stem, {"scale": scale}) for p in chosen]
 
 
@@ -90,8 +94,10 @@ def pick_white(ctx, photos, spec) -> list[Pick]:
 
 
 def pick_large(ctx, photos, spec) -> list[Pick]:
-    """The sidecar's `large`, else the first photo; the label data and struck sizes are its params."""
-    large = {p.seq: p for p in photos}.get(ctx.sidecar.large) or photos[0]
+    """The sidecar's `large`, else the first whole-product photo (never a close-up while there is
+    one); the label data and struck sizes are its params."""
+    whole = [p for p in photos if p.id not in ctx.close_up]
+    large = {p.seq: p for p in photos}.get(ctx.sidecar.large) or (whole or photos)[0]
     sold_sizes = sorted({s for c, s in ctx.sold if s and not c})
     return [Pick(large, large.stem, {"label": label_fields(ctx.product), "sold_sizes": sold_sizes})]
 
@@ -101,22 +107,41 @@ def pick_every(ctx, photos, spec) -> list[Pick]:
 
 
 def pick_selling_points(ctx, photos, spec) -> list[Pick]:
-    """One per selling point in the sheet: the sidecar's photo and crop, else photos in turn from the second."""
+    """One per selling point in the sheet, on a photo that can show it.
+
+    The sidecar's photo (and crop) for a point wins. Otherwise close-ups and
+    detail shots come first, then whole-product shots other than the large
+    image's, each photo used once while unused ones remain. Such automatic
+    pairings carry `auto` in their params, and validation lists them for a
+    person to confirm.
+    """
     by_seq = {p.seq: p for p in photos}
-    pool = photos[1:] or photos
+    sources = [ctx.sidecar.selling_points[i] if i < len(ctx.sidecar.selling_points) else None
+               for i in range(len(ctx.product.selling_points))]
+    chosen = {i: by_seq[s.photo] for i, s in enumerate(sources) if s and s.photo and s.photo in by_seq}
+    large = pick_large(ctx, photos, spec)[0].photo if photos else None
+    pool = ([p for p in photos if p.id in ctx.close_up]
+            + [p for p in photos if p.id not in ctx.close_up and p is not large]) or photos
+    used = {p.seq for p in chosen.values()}
     out = []
     for i, caption in enumerate(ctx.product.selling_points):
-        source = ctx.sidecar.selling_points[i] if i < len(ctx.sidecar.selling_points) else None
-        photo = (by_seq.get(source.photo) if source and source.photo else None) or pool[i % len(pool)]
+        photo, auto = chosen.get(i), False
+        if photo is None:
+            fresh = [p for p in pool if p.seq not in used]
+            photo, auto = (fresh[0] if fresh else pool[i % len(pool)]), True
+            used.add(photo.seq)
+        source = sources[i]
         crop = list(source.crop) if source and source.crop else None
-        out.append(Pick(photo, f"{photo.stem}-sp{i + 1:02d}", {"caption": caption, "index": i + 1, "crop": crop}))
+        out.append(Pick(photo, f"{photo.stem}-sp{i + 1:02d}",
+                        {"caption": caption, "index": i + 1, "crop": crop, "auto": auto}))
     return out
 
 
 def pick_colours(ctx, photos, spec) -> list[Pick]:
-    """One per colour: the first photo the sidecar maps to it, else colour i from photo i (in turn)."""
+    """One per colour: the first photo the sidecar maps to it, else its first whole-product photo
+    by measured colour (plan.colour_photos); a colour nobody could settle gets none."""
     return [Pick(shown[0], f"{shown[0].stem}-{safe_label(colour)}", {"colour": colour})
-            for colour, shown in colour_photos(ctx.product, photos, ctx.sidecar).items() if shown]
+            for colour, shown in colour_photos(ctx.product, photos, ctx.sidecar, ctx.colours).items() if shown]
 
 
 def label_fields(product) -> dict:
@@ -139,6 +164,8 @@ ROLES: dict[str, Role] = {r.name: r for r in (
     Role("selling_point", pick_selling_points, "width", framed=False, text="caption", min_count=5,
          too_few="selling_points_few"),
     Role("sku", pick_colours, "frame"),
+    # 透明素材图 (Tmall, JD): the white image's photo cut out on transparency; 1688 flattens alpha
+    Role("transparent", pick_white, "transparent", alpha=True, max_count=1, too_many="white_too_many"),
 )}
 
 

@@ -34,6 +34,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "selling_points": ("卖点", "selling_points", "selling points"),
     "arrival_date": ("到货日期", "arrival_date", "arrival"),
     "price": ("价格", "price"),
+    "sold_out": ("售罄", "sold_out", "sold out"),
 }
 REQUIRED = ("article", "name", "category")
 LIST_SPLIT = re.compile(r"\s*[/、,，;；]\s*")
@@ -69,6 +70,7 @@ class Product:
     arrival_date: dt.date | None = None
     price: float | None = None
     row: int = 0
+    sold_out: tuple[tuple[str, str], ...] = ()  # (colour, size) marked in the 售罄 column; "" = any
 
     def measurements(self) -> str:
         """`长×宽×高` as "30×20×10 cm", leaving out the ones not measured."""
@@ -354,9 +356,32 @@ def _parse_row(row: list, mapping: dict[str, int], row_no: int, path: Path | Non
         sizes=_split(_cell_text(cell("sizes")), LIST_SPLIT),
         note=_cell_text(cell("note")),
         selling_points=_split(_cell_text(cell("selling_points")), POINTS_SPLIT),
+        sold_out=parse_sold_out(_cell_text(cell("sold_out")), _split(_cell_text(cell("colours")), LIST_SPLIT),
+                                _split(_cell_text(cell("sizes")), LIST_SPLIT)),
         row=row_no,
         **values,
     )
+
+
+ALL_SOLD = {"全部", "all", "*"}
+
+
+def parse_sold_out(text: str, colours: tuple[str, ...], sizes: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The 售罄 cell as (colour, size) pairs ("" = any): `黑色`, `黑色:XL`, `XL` (every colour), `全部`.
+
+    Entries are separated like colours (/ 、 , ;); colour and size by ':' or '：'.
+    A bare entry that is one of the sizes and none of the colours is a size.
+    """
+    out = []
+    for entry in _split(text, LIST_SPLIT):
+        if entry.lower() in ALL_SOLD:
+            out.append(("", ""))
+            continue
+        colour, _, size = (part.strip() for part in entry.replace("：", ":").partition(":"))
+        if not size and colour in sizes and colour not in colours:
+            colour, size = "", colour
+        out.append((colour, size))
+    return tuple(dict.fromkeys(out))
 
 
 def find_sheet(workspace: Path) -> Path | None:

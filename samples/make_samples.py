@@ -95,12 +95,13 @@ class Shot:
 
 
 SHOTS: list[Shot] = [
-    # A1023: a camera folder (IMG_ names), warm tungsten light, two portrait shots tagged 6 and 8
-    Shot("inbox/A1023/IMG_0001.JPG", "A1023", "front", "白色", (1600, 1200), "tungsten", taken="2026:11:25 14:02:11"),
+    # A1023: a camera folder (IMG_ names), warm tungsten light, two portrait shots tagged 6 and 8;
+    # the colours are shot red, navy, white, while the sheet lists 白色/藏青/红色
+    Shot("inbox/A1023/IMG_0001.JPG", "A1023", "front", "红色", (1600, 1200), "tungsten", taken="2026:11:25 14:02:11"),
     Shot("inbox/A1023/IMG_0002.JPG", "A1023", "front", "藏青", (1200, 1600), "tungsten", orientation=6, taken="2026:11:25 14:03:40"),
-    Shot("inbox/A1023/IMG_0003.JPG", "A1023", "flat", "红色", (1600, 1200), "tungsten", taken="2026:11:25 14:06:02"),
+    Shot("inbox/A1023/IMG_0003.JPG", "A1023", "flat", "白色", (1600, 1200), "tungsten", taken="2026:11:25 14:06:02"),
     Shot("inbox/A1023/IMG_0004.JPG", "A1023", "collar", "白色", (1600, 1200), "tungsten", taken="2026:11:25 14:08:19"),
-    Shot("inbox/A1023/IMG_0005.JPG", "A1023", "front", "红色", (1200, 1600), "tungsten", orientation=8, taken="2026:11:25 14:09:55"),
+    Shot("inbox/A1023/IMG_0005.JPG", "A1023", "front", "白色", (1200, 1600), "tungsten", orientation=8, taken="2026:11:25 14:09:55"),
     Shot("inbox/A1023/IMG_0006.JPG", "A1023", "cuff", "藏青", (1600, 1200), "tungsten", taken="2026:11:25 14:12:30"),
     Shot("inbox/A1023/A1023_ref_灰卡.jpg", "A1023", "greycard", "", (1600, 1200), "tungsten", taken="2026:11:25 14:00:05"),
     # B2045: loose files with Chinese names and the three separators; cool daylight; no EXIF dates
@@ -485,7 +486,10 @@ def drop_shadow(view: View, alpha: np.ndarray, dx=0.012, dy=0.02, spread=0.015, 
 
 # ---------------------------------------------------------------- products
 
-SHIRT = {"白色": (236, 236, 232), "藏青": (36, 46, 82), "红色": (176, 32, 42)}
+# albedos (sRGB 0-255) per shop colour name; the demo uses the first entries, the
+# cut-out/colour test set (tests/studio_set.py) the rest
+SHIRT = {"白色": (236, 236, 232), "藏青": (36, 46, 82), "红色": (176, 32, 42),
+         "粉色": (232, 168, 184), "浅蓝": (160, 190, 222)}
 
 
 def draw_shirt(view: View, colour: str, rng, flat=False) -> Layer:
@@ -560,7 +564,9 @@ def draw_shirt(view: View, colour: str, rng, flat=False) -> Layer:
     return Layer(alpha, rgb.astype(np.float32), shadow)
 
 
-MUG = {"白色": ((240, 240, 236), (34, 48, 92)), "黑色": ((32, 32, 34), (196, 160, 92))}
+MUG = {"白色": ((240, 240, 236), (34, 48, 92)), "黑色": ((32, 32, 34), (196, 160, 92)),
+       "红色": ((178, 30, 40), (240, 236, 228)), "蓝色": ((40, 86, 170), (240, 236, 228)),
+       "黄色": ((236, 196, 60), (60, 60, 64))}
 
 
 def draw_mug(view: View, colour: str, rng, k=0.2, handle=1.0, handle_w=1.0) -> Layer:
@@ -624,7 +630,7 @@ def draw_mug(view: View, colour: str, rng, k=0.2, handle=1.0, handle_w=1.0) -> L
     return Layer(alpha, rgb.astype(np.float32), shadow)
 
 
-BAG = {"米白": (226, 216, 192), "黑色": (40, 40, 42)}
+BAG = {"米白": (226, 216, 192), "黑色": (40, 40, 42), "墨绿": (44, 78, 58), "卡其": (176, 150, 104)}
 
 
 def draw_bag(view: View, colour: str, rng, printed=True) -> Layer:

@@ -77,3 +77,21 @@ def drop_photos(root: Path, article="A1023", count=3, size=(1200, 900), folder=T
         target.write_bytes(jpeg_bytes(arr))
         paths.append(target)
     return paths
+
+
+@pytest.fixture
+def block_import(monkeypatch):
+    """`block_import("scipy")`: from then on, importing that package raises ImportError."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def block(prefix: str) -> None:
+        def guarded(name, *args, **kwargs):
+            if name == prefix or name.startswith(prefix + "."):
+                raise ImportError(name)
+            return real_import(name, *args, **kwargs)
+
+        monkeypatch.setattr(builtins, "__import__", guarded)
+
+    return block

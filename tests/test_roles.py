@@ -109,7 +109,8 @@ def test_a_new_role_is_one_entry_plus_profile_keys(workspace, monkeypatch):
         a = np.asarray(img.getchannel("A"))
     assert a[0, 0] == 0 and a[300, 300] == 255
     # and the check refuses what the code cannot make: alpha flattened away
-    _profile(workspace, '[roles.cutout]\nwidth = 600\nheight = 600\nformat = "png"\n')
+    _profile(workspace, 'flatten_alpha = true\n[roles.transparent]\nenabled = false\n'
+                        '[roles.cutout]\nwidth = 600\nheight = 600\nformat = "png"\n')
     with pytest.raises(ConfigError) as err:
         Workspace.open(workspace)
     assert err.value.field == "roles.cutout.format"

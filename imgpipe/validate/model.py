@@ -11,9 +11,9 @@ from pathlib import Path
 
 from imgpipe.messages import t
 
-CHECKS = ("naming", "counts", "sizes", "marks", "data", "soldout", "backup", "quality", "freshness")
+CHECKS = ("naming", "counts", "sizes", "marks", "data", "pairing", "framing", "soldout", "backup", "quality", "freshness")
 SEVERITIES = ("error", "warning")
-ROLE_ORDER = ("main", "white", "large", "selling_point", "detail", "sku", "page")
+ROLE_ORDER = ("main", "white", "transparent", "large", "selling_point", "detail", "sku", "page")
 
 @dataclass
 class Finding:

@@ -8,7 +8,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from imgpipe import clock
+from imgpipe import clock, colour_names
 from imgpipe.errors import ImgpipeError
 from imgpipe.messages import t
 from imgpipe.profiles import Profile
@@ -47,6 +47,12 @@ class Validator:
         self.backup_rows = self._load_backup_rows()
         self._resources = None
         self._left = None  # files of each article still in the inbox, with why
+        self._contexts: dict[str, object] = {}
+        self.lexicon = colour_names.DEFAULT
+
+    def context(self, article: str):
+        """The article's planning context (context.ArticleContext), once planned; None before."""
+        return self._contexts.get(article)
 
     # -- shared data ----------------------------------------------------------
 
@@ -77,6 +83,7 @@ class Validator:
                 self._resources = Resources.of(self.ws, self.ws.font_path())
             product = self.products[article]
             sold = build_context(self.ws, product, self._resources)
+            self._contexts[article] = sold
             unsold = dataclasses.replace(sold, sold=())
             for name, profile in self.ws.profiles.items():
                 self._plans[(article, name)] = (plan_article(sold, profile, self.settings),

@@ -6,11 +6,13 @@ A new check is a module here, an entry in REGISTRY and its id in model.CHECKS
 
 from __future__ import annotations
 
-from imgpipe.validate.checks import backup, counts, data, freshness, marks, naming, quality, sizes, soldout
+from imgpipe.validate.checks import (
+    backup, counts, data, framing, freshness, marks, naming, pairing, quality, sizes, soldout,
+)
 
 # soldout runs before freshness: it notes the outputs whose staleness it explains
 REGISTRY = {
     "naming": naming.check, "counts": counts.check, "sizes": sizes.check, "marks": marks.check,
-    "data": data.check, "soldout": soldout.check, "backup": backup.check, "quality": quality.check,
+    "data": data.check, "pairing": pairing.check, "framing": framing.check, "soldout": soldout.check, "backup": backup.check, "quality": quality.check,
     "freshness": freshness.check,
 }

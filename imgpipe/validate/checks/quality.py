@@ -146,7 +146,19 @@ def _quality_findings(v, article: str, photos) -> list[Finding]:
             # a pHash over the whole frame: a re-save, a resize or a slight re-crop stays
             # within a few bits, another angle of the same product does not
             # and the same colours: one pose shot in navy and in red is two colour variants
-            if hamming(a[3], b[3]) <= DUP_PHASH_BITS and float(colour.delta_e_2000(a[4], b[4])) <= DUP_MAX_DELTA_E:
+            if (hamming(a[3], b[3]) <= DUP_PHASH_BITS and float(colour.delta_e_2000(a[4], b[4])) <= DUP_MAX_DELTA_E
+                    and not _other_colour(a[0], b[0])):
                 f.warning("duplicate", b[0].original, name=b[1], other=a[1])
     v.quality_cache[article] = f.result.findings
     return f.result.findings
+
+
+def _other_colour(a, b) -> bool:
+    """The two photos' products differ in dominant colour (measured at analysis, cut-out mask):
+    a navy and a red plaid scarf share their mean colour, not their main one."""
+    from imgpipe import colour
+
+    ca, cb = a.analysis.get("colours"), b.analysis.get("colours")
+    if not ca or not cb:
+        return False
+    return float(colour.delta_e_2000(np.asarray(ca[0][:3]), np.asarray(cb[0][:3]))) > DUP_MAX_DELTA_E

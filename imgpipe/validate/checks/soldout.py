@@ -25,7 +25,8 @@ def _check_soldout(v, article: str, profile: Profile, rows) -> tuple[CheckResult
     by_path = {r["path"]: r for r in rows}
     if {j.path for j in jobs} != {j.path for j in unsold}:
         f.error("names_changed")
-    sold = v.cat.soldout(article)
+    product = v.products[article]
+    sold = list(dict.fromkeys([*(tuple(s) for s in v.cat.soldout(article)), *product.sold_out]))
     for job in jobs:
         row = by_path.get(job.path)
         if row is None or not v.files.path(job.path).is_file():
@@ -41,7 +42,6 @@ def _check_soldout(v, article: str, profile: Profile, rows) -> tuple[CheckResult
         elif job.role == "large" and job.params.get("sold_sizes") and row["fingerprint"] != job.fingerprint:
             f.error("overlay_missing", job.path, text=", ".join(job.params["sold_sizes"]))
             handled.add(job.path)
-    product = v.products[article]
     for colour, size in sold:
         if colour and colour not in product.colours:
             f.warning("soldout_unknown_colour", colour=colour, known=" / ".join(product.colours) or "-")

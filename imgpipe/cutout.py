@@ -1,0 +1,453 @@
+"""Cutting the product out of its studio backdrop: a clean alpha mask.
+
+Arrays are uint8 HxWx3 RGB (sRGB 0-255) unless said otherwise; alpha is
+float32 0 (backdrop) .. 1 (product).
+
+The steps, on a proxy of at most PROXY_PX pixels on the long side:
+
+1. seed: `framing.product_mask` (colour distance to the fitted backdrop
+   surface plus sharp lightness edges, gaps bridged, enclosed areas filled);
+2. through-holes: areas inside the filled outline that show the backdrop
+   (inside a mug's handle or a tote's straps) are taken out again, so the
+   backdrop there becomes white like everywhere else;
+3. soft shadows: backdrop that is only darkened (same chromaticity as the
+   backdrop, lighter than a quarter of it, no sharp outline towards the
+   open backdrop) is a shadow, not product;
+4. GrabCut on a band along the outline, seeded by 1-3: the colour models of
+   product and backdrop decide the pixels the bridging added (the grey
+   wedge between a sleeve and the body) and the edge follows real contrast;
+5. alpha matting on a narrow band (closed-form matting, `pymatting`; a
+   guided filter when pymatting is not installed) and the product's own
+   colours at the edge (foreground estimation), so nothing of the backdrop
+   bleeds into the edge: no grey halo on white, no fringe in a PNG.
+
+An optional learned segmentation model (ONNX, `model_path`, off by default)
+replaces the seed of step 1 when the user has a weights file; everything
+after it is the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from imgpipe import framing
+
+PROXY_PX = 1000
+SHADOW_MIN_RATIO = 0.12   # darker than 12 % of the backdrop's light is product, never shadow
+SHADOW_MAX_RATIO = 0.97   # less than 3 % darkening is just the backdrop
+SHADOW_CHROMA = 0.10      # shadow keeps the backdrop's chromaticity within 10 % per channel
+SHADOW_REACH = 0.025      # a shadow reaches at most 2.5 % of the long side into the seed
+LOW_EVIDENCE = 3.0        # inside the outline's hull, plain ΔE above 3x the backdrop's noise is product
+LOCAL_EVIDENCE = 1.6      # ... and so is ΔE averaged over a ~1 % window above 1.6x that noise
+AREA_EVIDENCE = 2.5       # ... and so is an area of it whose median ΔE is above 2.5x that noise
+HOLE_NOISE = 2.0          # a hole matches the backdrop surface within 2x the backdrop's own ΔE noise
+HOLE_MEDIAN = 1.0         # ... its median ΔE within the noise itself (a pale body sits higher)
+HOLE_FENCE = 0.008        # ... and fenced off from the open backdrop by 0.8 % of the long side
+HOLE_RIM_EDGES = 0.3      # ... and at least 30 % of its rim is sharp edge (the product's inner outline)
+HOLE_MAX_SHARE = 0.35     # a hole is at most 35 % of the filled outline's area
+HOLE_MIN_PX = 0.00005     # ... and at least this share of the image (smaller: dust, stitching)
+BAND_SHARE = 0.012        # GrabCut decides within 1.2 % of the long side of the seed outline
+MATTE_BAND_PX = 2         # unknown band for matting: ±2 proxy pixels around the GrabCut outline
+MIN_AGREEMENT = 0.80      # cut-out vs seed IoU below this: the mask is not trusted
+
+
+@dataclass(frozen=True)
+class Cutout:
+    """A product cut out of its photo, at the photo's full size.
+
+    alpha: float32 HxW 0-1. foreground: uint8 HxWx3, the photo with the edge
+    pixels' colours freed of the backdrop (use it wherever alpha > 0).
+    shadow: float32 HxW 0-1, how much the product's shadow darkens the
+    backdrop (0 = not at all); outside the product only.
+    good: the backdrop was plain, a product was found and the refined mask
+    agrees with the seed; when False use a fallback (the caller decides).
+    holes: number of through-holes found.
+    """
+
+    alpha: np.ndarray
+    foreground: np.ndarray
+    shadow: np.ndarray
+    backdrop_rgb: tuple[int, int, int]
+    good: bool
+    holes: int
+
+
+def _disk(r: int) -> np.ndarray:
+    r = max(1, int(r))
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+
+
+def _linear(img: np.ndarray) -> np.ndarray:
+    """sRGB uint8 or float 0-255 -> linear float32 0-1."""
+    v = np.asarray(img, np.float32) / 255.0
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def _surface_linear(surface_lab: np.ndarray) -> np.ndarray:
+    rgb = cv2.cvtColor(surface_lab.astype(np.float32), cv2.COLOR_Lab2RGB)
+    return _linear(np.clip(rgb, 0, 1) * 255.0)
+
+
+def shadow_field(img_u8: np.ndarray, surface_lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(darkening 0-1, shadow-like bool) per pixel against the backdrop surface.
+
+    A shadow only removes light: every channel is scaled by about the same
+    factor k (SHADOW_CHROMA), with SHADOW_MIN_RATIO <= k <= SHADOW_MAX_RATIO.
+    darkening = 1 - k, clipped to 0-1 (0 where lighter than the backdrop).
+    """
+    lin = _linear(img_u8)
+    bg = np.maximum(_surface_linear(surface_lab), 1e-4)
+    ratio = lin / bg
+    k = np.maximum(ratio @ np.array([0.2126, 0.7152, 0.0722], np.float32), 1e-4)
+    spread = np.abs(ratio / k[..., None] - 1.0).max(axis=-1)
+    like = (k >= SHADOW_MIN_RATIO) & (k <= SHADOW_MAX_RATIO) & (spread <= SHADOW_CHROMA)
+    return np.clip(1.0 - k, 0.0, 1.0).astype(np.float32), like
+
+
+def _components(mask: np.ndarray):
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    return count, labels, stats
+
+
+def _edges(lab: np.ndarray, backdrop) -> np.ndarray:
+    """Sharp lightness edges (Canny), as in framing.product_mask."""
+    L8 = cv2.GaussianBlur(np.clip(lab[..., 0] * 2.55, 0, 255).astype(np.uint8), (0, 0), 1.2)
+    hi = backdrop.edge_threshold * 8 * 2.55
+    return cv2.Canny(L8, hi / 2, hi, L2gradient=True) > 0
+
+
+def find_holes(filled: np.ndarray, evidence: np.ndarray, edges: np.ndarray, delta_e: np.ndarray,
+               noise: float) -> np.ndarray:
+    """Through-holes: parts of the filled outline that show plain backdrop. bool HxW.
+
+    evidence: pixels that are product by colour or edge. A candidate is a
+    connected area of the outline without evidence; it is a hole when it is
+    small next to the outline (HOLE_MAX_SHARE), not a speck, at least
+    HOLE_FENCE of the long side away from the open backdrop, and it sits on
+    the backdrop surface as closely as the backdrop itself does: plain ΔE to
+    the surface (no allowance for shadows) within HOLE_NOISE x the border's
+    95th-percentile ΔE `noise` for 80 % of its pixels and within the noise
+    (HOLE_MEDIAN) at its median, and its rim is mostly
+    sharp edge (HOLE_RIM_EDGES). A white mug's body or a black mug on a dark
+    sweep lacks evidence, but is shaded or darker, and a glossy band whose
+    shade crosses the backdrop's has no sharp rim.
+    """
+    h, w = filled.shape
+    grow = max(1, round(max(h, w) / 400))
+    free = filled & ~cv2.dilate(evidence.astype(np.uint8), _disk(grow)).astype(bool)
+    count, labels, stats = _components(free)
+    holes = np.zeros_like(filled)
+    area = max(1, int(filled.sum()))
+    limit = HOLE_NOISE * max(noise, 1.0)
+    # a hole is fenced off from the open backdrop by the product (a handle's
+    # thickness); a pale body that just lacks evidence is only its outline away
+    inside = cv2.distanceTransform(np.pad(filled, 1).astype(np.uint8), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    fence = max(3.0, HOLE_FENCE * max(h, w))
+    for i in range(1, count):
+        n = stats[i, cv2.CC_STAT_AREA]
+        if n > HOLE_MAX_SHARE * area or n < HOLE_MIN_PX * h * w:
+            continue
+        part = labels == i
+        d = delta_e[part]
+        if (float(inside[part].min()) < fence or float(np.percentile(d, 80)) > limit
+                or float(np.median(d)) > HOLE_MEDIAN * max(noise, 1.0)):
+            continue
+        # a hole's rim is the product's inner outline: mostly sharp edge. A band of a glossy
+        # body whose shade crosses the backdrop's is bordered by smooth shading instead
+        x, y, bw, bh = stats[i, :4]
+        x0, y0 = max(0, x - 3 * grow - 2), max(0, y - 3 * grow - 2)
+        x1, y1 = min(w, x + bw + 3 * grow + 2), min(h, y + bh + 3 * grow + 2)
+        sub = part[y0:y1, x0:x1].astype(np.uint8)
+        rim = cv2.dilate(sub, _disk(grow + 1)).astype(bool) & ~sub.astype(bool)
+        near_edge = cv2.dilate(edges[y0:y1, x0:x1].astype(np.uint8), _disk(grow + 1)).astype(bool)
+        if float(near_edge[rim].mean()) >= HOLE_RIM_EDGES:
+            # give back the ring the evidence dilation took: the hole reaches the product's edge
+            holes |= cv2.dilate(part.astype(np.uint8), _disk(grow)).astype(bool) & ~evidence
+    return holes & filled
+
+
+def find_shadows(seed: np.ndarray, like: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Soft shadows inside the seed: bool HxW.
+
+    Shadow-like pixels away from sharp edges that run into the open backdrop
+    without a sharp edge in between, up to SHADOW_REACH of the long side
+    from it (a shadow fades out there; the visible part of a contact shadow
+    is a narrow band). A dark product's body is fenced in by its own sharp
+    outline, and whatever sharp edges enclose (gaps bridged) is product: a
+    pale product's shaded side is not its shadow.
+    """
+    h, w = seed.shape
+    grow = max(1, round(max(h, w) / 500))
+    # an edge with shadow on both sides (a contact shadow's dark core) is no outline;
+    # what the outline encloses is product, however shadow-like
+    outline = edges & ~cv2.erode(like.astype(np.uint8), _disk(2)).astype(bool)
+    sharp = cv2.dilate(outline.astype(np.uint8), _disk(grow)).astype(bool)
+    loose = seed & like & ~_enclosed_by_edges(outline)
+    cand = (loose & ~sharp).astype(np.uint8)
+    reached = (~seed).astype(np.uint8)
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    for _ in range(max(1, round(SHADOW_REACH * max(h, w)))):
+        grown = cv2.dilate(reached, cross) & (cand | reached)
+        if np.array_equal(grown, reached):
+            break
+        reached = grown
+    shadow = reached.astype(bool) & seed
+    # the darkest strip right under the product lies on its outline: take it too
+    # when it continues a shadow found there and the outline does not enclose it
+    return shadow | (cv2.dilate(shadow.astype(np.uint8), _disk(2 * grow + 1)).astype(bool) & loose & sharp)
+
+
+def _enclosed_by_edges(edges: np.ndarray) -> np.ndarray:
+    """What sharp edges enclose, gaps of up to 2.5 % of the short side bridged (as the seed does)."""
+    h, w = edges.shape
+    big = max(5, round(min(h, w) / 40) | 1)
+    closed = cv2.morphologyEx(edges.astype(np.uint8), cv2.MORPH_CLOSE, _disk(big // 2))
+    return framing._fill_holes(closed).astype(bool)
+
+
+def grow_seed(seed: np.ndarray, delta_e: np.ndarray, noise: float, like: np.ndarray,
+              enclosed: np.ndarray) -> np.ndarray:
+    """The seed plus what differs faintly from the backdrop inside the seed's convex hull. bool HxW.
+
+    framing.product_mask needs a weighted ΔE of 9 (shadows must not count);
+    a white mug on a pale sweep or a black one on a dark sweep differ by less
+    along whole stretches of outline, and the fill then leaks. Inside the
+    hull, plain ΔE above LOW_EVIDENCE x the backdrop's noise is product too,
+    unless it looks like a shadow that no sharp edge encloses.
+    """
+    if not seed.any():
+        return seed
+    h, w = seed.shape
+    hull = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero(seed.astype(np.uint8))), 1)
+    hull = hull.astype(bool)
+    # ΔE averaged over a small window: noise averages out, a pale body's few units of
+    # difference do not (single pixels of it cross the backdrop's shade)
+    k = max(3, round(max(h, w) / 120) | 1)
+    local = cv2.blur(delta_e.astype(np.float32), (k, k))
+    faint = hull & ((delta_e > max(4.0, LOW_EVIDENCE * noise)) | (local > max(2.0, LOCAL_EVIDENCE * noise)))
+    faint &= ~(like & ~enclosed)
+    grown = seed | faint
+    # whole areas of the hull the seed missed: product when, taken together, they differ from
+    # the backdrop more than its noise and do not look like shadow (a pale mug's body, where
+    # single pixels cross the backdrop's shade); concavities between parts show plain backdrop
+    count, labels, stats = _components(hull & ~grown)
+    for i in range(1, count):
+        if stats[i, cv2.CC_STAT_AREA] < 50:
+            continue
+        part = labels == i
+        if float(np.median(delta_e[part])) > AREA_EVIDENCE * noise and float(like[part].mean()) < 0.5:
+            grown |= part
+    grown = grown.astype(np.uint8)
+    grown = cv2.morphologyEx(grown, cv2.MORPH_CLOSE, _disk(max(1, round(max(h, w) / 300))))
+    grown = framing._fill_holes(grown)
+    grown = cv2.morphologyEx(grown, cv2.MORPH_OPEN, _disk(max(1, round(max(h, w) / 400))))
+    return _keep_large(grown.astype(bool)) | seed
+
+
+def _grabcut(img_u8: np.ndarray, sure_fg: np.ndarray, maybe_fg: np.ndarray, maybe_bg: np.ndarray) -> np.ndarray:
+    """GrabCut (OpenCV) from a 4-level trimap; returns bool product mask."""
+    gc = np.full(sure_fg.shape, cv2.GC_BGD, np.uint8)
+    gc[maybe_bg] = cv2.GC_PR_BGD
+    gc[maybe_fg] = cv2.GC_PR_FGD
+    gc[sure_fg] = cv2.GC_FGD
+    if not (gc == cv2.GC_FGD).any() or not ((gc == cv2.GC_PR_FGD) | (gc == cv2.GC_PR_BGD)).any():
+        return sure_fg | maybe_fg
+    ys, xs = np.nonzero(gc != cv2.GC_BGD)
+    pad = 8
+    y0, y1 = max(0, ys.min() - pad), min(gc.shape[0], ys.max() + pad + 1)
+    x0, x1 = max(0, xs.min() - pad), min(gc.shape[1], xs.max() + pad + 1)
+    sub = np.ascontiguousarray(gc[y0:y1, x0:x1])
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    try:
+        cv2.grabCut(np.ascontiguousarray(img_u8[y0:y1, x0:x1]), sub, None, bgd, fgd, 4, cv2.GC_INIT_WITH_MASK)
+    except cv2.error:
+        return sure_fg | maybe_fg
+    out = np.zeros(gc.shape, bool)
+    out[y0:y1, x0:x1] = (sub == cv2.GC_FGD) | (sub == cv2.GC_PR_FGD)
+    return out
+
+
+def _guided_filter(guide: np.ndarray, p: np.ndarray, r: int, eps: float) -> np.ndarray:
+    """He et al.'s guided filter (grey guide), box filters only: an edge-aware soft alpha."""
+    size = (2 * r + 1, 2 * r + 1)
+    mean = lambda a: cv2.boxFilter(a, cv2.CV_32F, size)  # noqa: E731
+    mi, mp = mean(guide), mean(p)
+    a = (mean(guide * p) - mi * mp) / (mean(guide * guide) - mi * mi + eps)
+    b = mp - a * mi
+    return mean(a) * guide + mean(b)
+
+
+def matte(img_u8: np.ndarray, mask: np.ndarray, band: int = MATTE_BAND_PX) -> tuple[np.ndarray, np.ndarray]:
+    """(alpha float32 0-1, foreground float32 0-1 HxWx3) from a hard mask, refined on a band.
+
+    Known product: the mask eroded by `band`; known backdrop: outside it
+    dilated by `band`; the band in between is solved by closed-form matting
+    (pymatting) on the band's bounding box, with the foreground colours
+    estimated there too. Without pymatting: a guided filter and the photo's
+    own colours.
+    """
+    m8 = mask.astype(np.uint8)
+    fg = cv2.erode(m8, _disk(band)).astype(bool)
+    bg = ~cv2.dilate(m8, _disk(band)).astype(bool)
+    alpha = mask.astype(np.float32)
+    img = img_u8.astype(np.float32) / 255.0
+    foreground = img.copy()
+    unknown = ~fg & ~bg
+    if not unknown.any():
+        return alpha, foreground
+    ys, xs = np.nonzero(~bg)
+    pad = band + 4
+    y0, y1 = max(0, ys.min() - pad), min(mask.shape[0], ys.max() + pad + 1)
+    x0, x1 = max(0, xs.min() - pad), min(mask.shape[1], xs.max() + pad + 1)
+    sub = img[y0:y1, x0:x1].astype(np.float64)
+    trimap = np.full(sub.shape[:2], 0.5)
+    trimap[fg[y0:y1, x0:x1]] = 1.0
+    trimap[bg[y0:y1, x0:x1]] = 0.0
+    try:
+        from pymatting import estimate_alpha_cf, estimate_foreground_ml
+    except ImportError:  # optional at run time: the guided filter is a fair stand-in
+        grey = cv2.cvtColor(img_u8[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+        a = np.clip(_guided_filter(grey, trimap.astype(np.float32), 2 * band + 1, 1e-3), 0, 1)
+    else:
+        a = np.clip(estimate_alpha_cf(sub, trimap), 0, 1)
+        f = estimate_foreground_ml(sub, a)
+        foreground[y0:y1, x0:x1] = np.clip(f, 0, 1).astype(np.float32)
+    a = np.where(trimap == 1.0, 1.0, np.where(trimap == 0.0, 0.0, a)).astype(np.float32)
+    alpha[y0:y1, x0:x1] = a
+    return alpha, foreground
+
+
+def _model_seed(proxy: np.ndarray, model_path: Path) -> np.ndarray | None:
+    """Product mask from a learned salient-object model (ONNX), or None if it cannot run.
+
+    Expects the common U²-Net / IS-Net export: input 1x3xSxS float (ImageNet
+    mean/std normalised RGB), first output 1x1xSxS saliency 0-1 (or logits).
+    """
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return None
+    try:
+        sess = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
+        inp = sess.get_inputs()[0]
+        side = inp.shape[-1] if isinstance(inp.shape[-1], int) else 320
+        x = cv2.resize(proxy, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+        x = (x - np.array([0.485, 0.456, 0.406], np.float32)) / np.array([0.229, 0.224, 0.225], np.float32)
+        out = sess.run(None, {inp.name: x.transpose(2, 0, 1)[None]})[0]
+    except Exception:  # a broken or foreign model file: fall back to the classical seed
+        return None
+    sal = np.squeeze(out).astype(np.float32)
+    if sal.min() < 0 or sal.max() > 1:
+        sal = 1.0 / (1.0 + np.exp(-sal))
+    sal = cv2.resize(sal, (proxy.shape[1], proxy.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return sal > 0.5
+
+
+def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int = PROXY_PX) -> Cutout:
+    """Cut the product out of a studio photo on a plain backdrop (see the module docstring)."""
+    h, w = img_u8.shape[:2]
+    proxy, factor = framing._proxy(img_u8, proxy_px)
+    ph, pw = proxy.shape[:2]
+    lab = framing._lab(proxy)
+    backdrop = framing._backdrop(proxy, lab)
+    dist = framing._distance(lab, backdrop.surface)
+    edges = _edges(lab, backdrop)
+    seed, _ = framing.product_mask(proxy)
+    if model_path is not None:
+        learned = _model_seed(proxy, Path(model_path))
+        if learned is not None and learned.any():
+            seed = learned
+    darkening, like = shadow_field(proxy, backdrop.surface)
+    empty = Cutout(np.zeros((h, w), np.float32), img_u8.copy(), np.zeros((h, w), np.float32), backdrop.rgb,
+                   False, 0)
+    if not seed.any() or backdrop.uniform < framing.UNIFORM_SHARE:
+        return empty
+
+    delta_e = np.linalg.norm(lab - backdrop.surface, axis=-1)
+    noise = float(np.percentile(delta_e[framing._border_mask(ph, pw)], 95))
+    seed = grow_seed(seed, delta_e, noise, like, _enclosed_by_edges(edges))
+    evidence = (dist > backdrop.threshold) | edges | (delta_e > max(4.0, LOW_EVIDENCE * noise))
+    holes = find_holes(seed, evidence, edges, delta_e, noise)
+    shadows = find_shadows(seed & ~holes, like, edges)
+    body = seed & ~holes & ~shadows
+    body = cv2.morphologyEx(body.astype(np.uint8), cv2.MORPH_OPEN, _disk(1)).astype(bool)
+
+    band = max(3, round(BAND_SHARE * max(ph, pw)))
+    sure_fg = cv2.erode(body.astype(np.uint8), _disk(band)).astype(bool)
+    # pixels with clear colour evidence well inside the body are product whatever GrabCut thinks
+    sure_fg |= body & (dist > 2 * backdrop.threshold) & cv2.erode(body.astype(np.uint8), _disk(2)).astype(bool)
+    near = cv2.dilate(body.astype(np.uint8), _disk(band)).astype(bool)
+    maybe_fg = body & ~sure_fg
+    maybe_bg = near & ~body
+    sure_hole = cv2.erode(holes.astype(np.uint8), _disk(2)).astype(bool)
+    maybe_bg &= ~sure_hole
+    mask = _grabcut(proxy, sure_fg, maybe_fg, maybe_bg)
+    mask &= ~sure_hole
+    mask = _keep_large(mask)
+
+    union = (mask | body).sum()
+    agreement = float((mask & body).sum() / union) if union else 0.0
+    good = bool(mask.any()) and agreement >= MIN_AGREEMENT
+
+    alpha_p, fg_p = matte(proxy, mask)
+    shadow_p = np.where(shadows | (like & ~mask & near), darkening, 0.0).astype(np.float32)
+    shadow_p = cv2.GaussianBlur(shadow_p, (0, 0), 1.0) * (1.0 - alpha_p)
+
+    if factor > 1:
+        alpha = cv2.resize(alpha_p, (w, h), interpolation=cv2.INTER_LINEAR)
+        shadow = cv2.resize(shadow_p, (w, h), interpolation=cv2.INTER_LINEAR)
+        fg_full = cv2.resize(fg_p, (w, h), interpolation=cv2.INTER_LINEAR)
+    else:
+        alpha, shadow, fg_full = alpha_p, shadow_p, fg_p
+    # the photo's own pixels inside, the decontaminated colour only where the edge is mixed
+    edge = ((alpha > 0.01) & (alpha < 0.99))[..., None]
+    foreground = np.where(edge, np.clip(fg_full * 255.0 + 0.5, 0, 255), img_u8).astype(np.uint8)
+    count = _components(holes)[0] - 1
+    return Cutout(np.clip(alpha, 0, 1).astype(np.float32), foreground, np.clip(shadow, 0, 1).astype(np.float32),
+                  backdrop.rgb, good, int(count))
+
+
+def _keep_large(mask: np.ndarray) -> np.ndarray:
+    """Drop specks: keep parts at least 5 % of the largest (and 0.05 % of the image)."""
+    count, labels, stats = _components(mask)
+    if count <= 1:
+        return mask
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = 1 + np.flatnonzero(areas >= max(0.05 * areas.max(), 0.0005 * mask.size))
+    return np.isin(labels, keep)
+
+
+def on_white(cut: Cutout, shadow: str = "remove", background_rgb=(255, 255, 255)) -> np.ndarray:
+    """The product on pure white (#FFFFFF, or `background_rgb`), uint8 HxWx3.
+
+    shadow: "remove" (nothing but the background around the product) or
+    "keep" (the product's soft shadow, as a darkening of the background,
+    faded to 0 so the image border stays pure background).
+    """
+    a = cut.alpha[..., None]
+    bg = np.empty(cut.foreground.shape, np.float32)
+    bg[:] = np.asarray(background_rgb, np.float32)
+    if shadow == "keep":
+        bg *= 1.0 - cut.shadow[..., None]
+    out = cut.foreground.astype(np.float32) * a + bg * (1.0 - a)
+    out = np.clip(np.round(out), 0, 255).astype(np.uint8)
+    untouched = (cut.alpha <= 0.0) & ((cut.shadow <= 0.002) if shadow == "keep" else True)
+    out[untouched] = np.asarray(background_rgb, np.uint8)
+    return out
+
+
+def rgba(cut: Cutout) -> np.ndarray:
+    """The cut-out as uint8 HxWx4 (RGBA, straight alpha): the transparent image's pixels.
+
+    Fully transparent pixels carry white colour (some viewers show colour
+    under alpha 0 when scaling).
+    """
+    alpha8 = np.clip(np.round(cut.alpha * 255.0), 0, 255).astype(np.uint8)
+    rgb = cut.foreground.copy()
+    rgb[alpha8 == 0] = 255
+    return np.dstack([rgb, alpha8])

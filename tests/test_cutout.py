@@ -1,0 +1,116 @@
+"""The product cut-out: true outlines of rendered studio shots, holes, shadows, white and RGBA."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+import studio_set
+from imgpipe import cutout, framing
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from cutout import boundary_f, iou  # noqa: E402  (benchmarks/cutout.py: the same measures)
+
+CASES = {c.name: c for c in studio_set.CASES}
+
+
+@pytest.fixture(scope="module")
+def shots():
+    """name -> (photo, true alpha, cut-out) for a few cases at 900x675 (keeps the suite quick)."""
+    out = {}
+    for name in ("mug-red", "tote-cream-on-light", "shirt-navy", "tote-black-on-grey"):
+        case = replace(CASES[name], size=(900, 675))
+        photo, alpha = studio_set.render(case)
+        out[name] = (photo, alpha, cutout.cut_out(photo))
+    return out
+
+
+@pytest.mark.parametrize("name", ["mug-red", "tote-cream-on-light", "shirt-navy", "tote-black-on-grey"])
+def test_cut_out_matches_the_true_outline(shots, name):
+    photo, alpha, cut = shots[name]
+    true, pred = alpha >= 0.5, cut.alpha >= 0.5
+    assert cut.good
+    assert iou(pred, true) >= 0.95
+    assert boundary_f(pred, true) >= 0.85
+    inner = cv2.erode(true.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    assert (~pred[inner]).mean() <= 0.01  # nothing of the product lost
+
+
+@pytest.mark.parametrize("name", ["mug-red", "tote-cream-on-light", "tote-black-on-grey"])
+def test_backdrop_inside_handles_and_straps_turns_white(shots, name):
+    photo, alpha, cut = shots[name]
+    holes = studio_set.holes_of(alpha)
+    assert holes.sum() > 500 and cut.holes >= 1
+    white = cutout.on_white(cut)
+    assert (white[holes] >= 250).all(axis=-1).mean() >= 0.98
+    # the old filled outline kept the grey backdrop there
+    filled, _ = framing.product_mask(photo)
+    assert filled[holes].mean() > 0.9
+
+
+def test_contact_shadow_removed_or_kept_soft(shots):
+    photo, alpha, cut = shots["mug-red"]
+    below = np.zeros(alpha.shape, bool)
+    ys, xs = np.nonzero(alpha >= 0.5)
+    # the band just under the mug's foot, outside the product: where the contact shadow lies
+    y1 = ys.max()
+    below[y1 + 3:y1 + 15, xs.min() + 20:xs.max() - 20] = True
+    below &= alpha < 0.01
+    assert photo[below].mean() < photo[:40].mean() - 10  # the photo has a shadow there
+    removed = cutout.on_white(cut, "remove")
+    kept = cutout.on_white(cut, "keep")
+    # white there (the matted edge may leave a faint trace in its first pixels), no dark strip
+    assert (removed[below] == 255).all(axis=-1).mean() >= 0.98 and removed[below].min() >= 180
+    assert kept[below].mean() < 250  # a soft grey remains
+    for img in (removed, kept):  # the border stays pure white either way
+        border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
+        assert (border == 255).all()
+
+
+def test_rgba_is_the_product_with_straight_alpha(shots):
+    photo, alpha, cut = shots["tote-cream-on-light"]
+    px = cutout.rgba(cut)
+    assert px.shape == photo.shape[:2] + (4,) and px.dtype == np.uint8
+    a = px[..., 3]
+    inner = cv2.erode((alpha >= 0.99).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    assert a[0].max() == 0 and np.percentile(a[inner], 1) >= 250
+    assert (px[a == 0][:, :3] == 255).all()
+    # the edge colour is the product's, not the backdrop's: no grey fringe on a cream tote
+    edge = (a > 60) & (a < 200)
+    solid = cv2.erode((a == 255).astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    gap = np.abs(px[edge][:, :3].astype(float).mean(0) - px[solid][:, :3].astype(float).mean(0))
+    assert gap.max() < 40
+
+
+def test_framed_white_background_uses_the_cut_out(shots):
+    photo, alpha, cut = shots["mug-red"]
+    box = framing.find_product_box(photo)
+    out = framing.white_background(photo, box, 600, 0.8)
+    border = np.concatenate([out[0], out[-1], out[:, 0], out[:, -1]])
+    assert (border == 255).all()
+    # the handle's hole, framed: find it through the same framing of the true alpha
+    alpha3 = np.dstack([(studio_set.holes_of(alpha) * 255).astype(np.uint8)] * 3)
+    hole_framed = framing.frame_square(alpha3, box, 600, 0.8, background_rgb=(0, 0, 0))[..., 0] > 250
+    assert hole_framed.sum() > 200
+    assert (out[hole_framed] >= 250).all(axis=-1).mean() >= 0.98
+
+
+def test_busy_or_empty_photo_is_not_trusted():
+    rng = np.random.default_rng(3)
+    busy = (rng.random((300, 400, 3)) * 255).astype(np.uint8)
+    assert not cutout.cut_out(busy).good
+    plain = np.full((300, 400, 3), 235, np.uint8)
+    cut = cutout.cut_out(plain)
+    assert not cut.good and cut.alpha.max() == 0
+
+
+def test_guided_filter_path_without_pymatting(block_import, shots):
+    photo, alpha, _ = shots["shirt-navy"]
+    block_import("pymatting")
+    cut = cutout.cut_out(photo)
+    assert iou(cut.alpha >= 0.5, alpha >= 0.5) >= 0.95
