@@ -74,7 +74,7 @@ def measure(case: studio_set.StudioCase, seed: int = 7, save: Path | None = None
     inner = cv2.erode(true.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     lost = float((~pred[inner]).mean())
     box = framing.find_product_box(photo)
-    framed = framing.white_background(photo, box, 800, 0.8)
+    framed = cutout.white_background(photo, box, 800, 0.8)
     border = np.concatenate([framed[0], framed[-1], framed[:, 0], framed[:, -1]])
     if save:
         save.mkdir(parents=True, exist_ok=True)

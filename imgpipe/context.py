@@ -189,6 +189,10 @@ class ArticleContext:
     def article(self) -> str:
         return self.product.article
 
+    def photo(self, photo_id: int):
+        """The photo row of `photo_id` (session light applied)."""
+        return next(p for p in self.photos if p.id == photo_id)
+
     def analysis_key(self, photo) -> str:
         """What of a photo's analysis its outputs depend on (the session colour included)."""
         return fingerprint(photo.analysis_key, photo.analysis["correction"], photo.id in self.close_up)

@@ -308,29 +308,6 @@ def framed_box(img_shape: tuple[int, ...], box: ProductBox, size: Size, fill: fl
     return x0, y0, x1, y1
 
 
-def white_background(img_u8: np.ndarray, box: ProductBox, size: Size, fill: float,
-                     scale: float | None = None, background_rgb: tuple[int, int, int] = (255, 255, 255),
-                     shadow: str = "remove") -> np.ndarray:
-    """The product framed on pure white (or the profile's `background_rgb`), for the white-background role (白底图).
-
-    The product is cut out (cutout.cut_out: through-holes and soft shadows
-    taken out, a matted edge with the backdrop's colour removed) and laid on
-    white; shadow="keep" leaves its soft shadow as grey on the white.
-    Everything outside the product (and its kept shadow) is exactly the background.
-    When the cut-out is not trusted, the older flat-field composite is used
-    (`flat_white_background`); not confident (busy scene): the framed photo
-    on white padding, unmatted.
-    """
-    if box.confident:
-        from imgpipe import cutout  # cutout builds on this module
-
-        cut = cutout.cut_out(img_u8)
-        if cut.good:
-            white = cutout.on_white(cut, shadow, background_rgb)
-            return frame_square(white, box, size, fill, background_rgb=background_rgb, scale=scale)
-    return flat_white_background(img_u8, box, size, fill, scale, background_rgb)
-
-
 def flat_white_background(img_u8: np.ndarray, box: ProductBox, size: Size, fill: float,
                           scale: float | None = None,
                           background_rgb: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:

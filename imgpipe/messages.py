@@ -1286,6 +1286,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "web.skipped": ("不使用", "skipped"),
     "web.role.main": ("主图", "main"),
     "web.role.white": ("白底图", "white"),
+    "web.role.transparent": ("透明图", "transparent"),
     "web.role.large": ("大图", "large"),
     "web.role.detail": ("详情", "detail"),
     "web.role.sku": ("SKU {colour}", "SKU {colour}"),

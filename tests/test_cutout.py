@@ -90,7 +90,7 @@ def test_rgba_is_the_product_with_straight_alpha(shots):
 def test_framed_white_background_uses_the_cut_out(shots):
     photo, alpha, cut = shots["mug-red"]
     box = framing.find_product_box(photo)
-    out = framing.white_background(photo, box, 600, 0.8)
+    out = cutout.white_background(photo, box, 600, 0.8)
     border = np.concatenate([out[0], out[-1], out[:, 0], out[:, -1]])
     assert (border == 255).all()
     # the handle's hole, framed: find it through the same framing of the true alpha

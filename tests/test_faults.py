@@ -134,11 +134,9 @@ def test_disk_full_mid_write_stops_the_run_clearly_and_keeps_the_good_output(tmp
     first = run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"])
     assert first.ok
     good = {p: (root / p).read_bytes() for p in outputs(root)}
-    import imgpipe.context
     import imgpipe.plan
 
     monkeypatch.setattr(imgpipe.plan, "RENDER_VERSION", "disk-full-test")  # every output is redone
-    monkeypatch.setattr(imgpipe.context, "RENDER_VERSION", "disk-full-test")  # (the planner's own name for it)
     _enospc_after(1000, monkeypatch)
     with pytest.raises(GlobalFailure) as err:
         run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"])

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from imgpipe.cutout import white_background
 from imgpipe.framing import (
     ProductBox,
     backdrop_score,
@@ -13,7 +14,6 @@ from imgpipe.framing import (
     frame_scale,
     frame_square,
     framed_box,
-    white_background,
 )
 
 RED = (180, 40, 50)
