@@ -338,13 +338,14 @@ def _carry_edges(img: np.ndarray, pads: tuple[int, int, int, int]) -> np.ndarray
 
 
 def is_close_up(analysis: dict) -> bool:
-    """True for a detail shot: the product box touches two or more edges of the photo, no
-    product was found, or the article's other shots show its "backdrop" was product (`close_up`)."""
+    """True for a detail shot: the product box touches an edge of the photo (the frame cuts
+    the product, so it is not whole), no product was found, or the article's other shots
+    show its "backdrop" was product (`close_up`)."""
     if analysis.get("close_up"):
         return True
     x0, y0, x1, y1 = analysis["box"]
     edges = sum((x0 <= 0.01, y0 <= 0.01, x1 >= 0.99, y1 >= 0.99))
-    return edges >= 2 or not analysis.get("box_confident", True)
+    return edges >= 1 or not analysis.get("box_confident", True)
 
 
 
