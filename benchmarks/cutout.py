@@ -14,7 +14,8 @@ shadows, casts, noise, JPEG) and, per case, prints:
 - lost: share of true product pixels (2 px inside the outline) the cut-out
   turned to backdrop;
 - border: whether the framed white-background image's 1-px border is #FFFFFF;
-- seconds per cut-out (the machine is shared; figures are indicative).
+- seconds per cut-out, wall clock and CPU (all threads of the process; the
+  machine is shared, wall figures are indicative).
 
 Targets (issue 13): IoU >= 0.95, holes white, nothing lost, border pure white.
 """
@@ -64,9 +65,9 @@ def boundary_f(pred: np.ndarray, true: np.ndarray, tolerance: float = 0.008) -> 
 def measure(case: studio_set.StudioCase, seed: int = 7, save: Path | None = None) -> dict:
     photo, alpha_true = studio_set.render(case, seed)
     true = alpha_true >= 0.5
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     cut = cutout.cut_out(photo)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     pred = cut.alpha >= 0.5
     white = cutout.on_white(cut)
     holes = studio_set.holes_of(alpha_true)
@@ -83,7 +84,7 @@ def measure(case: studio_set.StudioCase, seed: int = 7, save: Path | None = None
     return {
         "case": case.name, "iou": iou(pred, true), "bf": boundary_f(pred, true), "holes_white": holes_white,
         "lost": lost, "border": bool((border == 255).all()), "good": cut.good, "holes": cut.holes,
-        "seconds": seconds,
+        "seconds": seconds, "cpu": cpu,
     }
 
 
@@ -94,17 +95,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args(argv)
     cases = [c for c in studio_set.CASES if not args.case or args.case in c.name]
-    print(f"{'case':24} {'IoU':>6} {'BF':>6} {'holes':>6} {'lost':>6} {'border':>6} {'good':>5} {'s':>5}")
+    print(f"{'case':24} {'IoU':>6} {'BF':>6} {'holes':>6} {'lost':>6} {'border':>6} {'good':>5} {'s':>5} {'cpu':>5}")
     rows = []
     for case in cases:
         r = measure(case, args.seed, args.save)
         rows.append(r)
         hw = "-" if np.isnan(r["holes_white"]) else f"{r['holes_white']:.3f}"
         print(f"{r['case']:24} {r['iou']:6.3f} {r['bf']:6.3f} {hw:>6} {r['lost']:6.3f} "
-              f"{'white' if r['border'] else 'NO':>6} {str(r['good']):>5} {r['seconds']:5.1f}", flush=True)
+              f"{'white' if r['border'] else 'NO':>6} {str(r['good']):>5} {r['seconds']:5.1f} {r['cpu']:5.1f}", flush=True)
     ok = all(r["iou"] >= 0.95 and r["lost"] <= 0.01 and r["border"]
              and (np.isnan(r["holes_white"]) or r["holes_white"] >= 0.98) for r in rows)
     print(f"mean IoU {np.mean([r['iou'] for r in rows]):.3f}, mean BF {np.mean([r['bf'] for r in rows]):.3f}: "
+          f"CPU {np.mean([r['cpu'] for r in rows]):.2f} s per photo: "
           f"{'PASS' if ok else 'FAIL'} (IoU >= 0.95, lost <= 1 %, holes >= 98 % white, border pure white)")
     return 0 if ok else 1
 

@@ -222,8 +222,13 @@ def grow_seed(seed: np.ndarray, delta_e: np.ndarray, noise: float, like: np.ndar
     if not seed.any():
         return seed
     h, w = seed.shape
+    # what sharp edges enclose next to the seed belongs to its outline too: a black mug's
+    # rim on a dark sweep has a clear edge but too little colour difference for the seed
+    count, labels, _ = _components(enclosed)
+    touching = np.unique(labels[seed & enclosed])
+    outline = seed | np.isin(labels, touching[touching > 0])
     hull = np.zeros((h, w), np.uint8)
-    cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero(seed.astype(np.uint8))), 1)
+    cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero(outline.astype(np.uint8))), 1)
     hull = hull.astype(bool)
     # ΔE averaged over a small window: noise averages out, a pale body's few units of
     # difference do not (single pixels of it cross the backdrop's shade)
