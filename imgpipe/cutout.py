@@ -44,6 +44,7 @@ SHADOW_REACH = 0.025      # a shadow reaches at most 2.5 % of the long side into
 LOW_EVIDENCE = 3.0        # inside the outline's hull, plain ΔE above 3x the backdrop's noise is product
 LOCAL_EVIDENCE = 1.6      # ... and so is ΔE averaged over a ~1 % window above 1.6x that noise
 AREA_EVIDENCE = 2.5       # ... and so is an area of it whose median ΔE is above 2.5x that noise
+GROW_REACH = 0.025        # outside the hull, such pixels (not shadow-like) join up to 2.5 % of the long side out
 HOLE_NOISE = 2.0          # a hole matches the backdrop surface within 2x the backdrop's own ΔE noise
 HOLE_MEDIAN = 1.0         # ... its median ΔE within the noise itself (a pale body sits higher)
 HOLE_FENCE = 0.008        # ... and fenced off from the open backdrop by 0.8 % of the long side
@@ -188,13 +189,7 @@ def find_shadows(seed: np.ndarray, like: np.ndarray, edges: np.ndarray) -> np.nd
     sharp = cv2.dilate(outline.astype(np.uint8), _disk(grow)).astype(bool)
     loose = seed & like & ~_enclosed_by_edges(outline)
     cand = (loose & ~sharp).astype(np.uint8)
-    reached = (~seed).astype(np.uint8)
-    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
-    for _ in range(max(1, round(SHADOW_REACH * max(h, w)))):
-        grown = cv2.dilate(reached, cross) & (cand | reached)
-        if np.array_equal(grown, reached):
-            break
-        reached = grown
+    reached = _reach((~seed).astype(np.uint8), cand, max(1, round(SHADOW_REACH * max(h, w))))
     shadow = reached.astype(bool) & seed
     # the darkest strip right under the product lies on its outline: take it too
     # when it continues a shadow found there and the outline does not enclose it
@@ -247,11 +242,26 @@ def grow_seed(seed: np.ndarray, delta_e: np.ndarray, noise: float, like: np.ndar
         part = labels == i
         if float(np.median(delta_e[part])) > AREA_EVIDENCE * noise and float(like[part].mean()) < 0.5:
             grown |= part
-    grown = grown.astype(np.uint8)
+    # beyond the hull: a convex outline the seed cut short (a white shirt's shaded hem) goes
+    # on outwards as long as the pixels differ from the backdrop and look like no shadow
+    beyond = ((delta_e > max(4.0, LOW_EVIDENCE * noise)) & ~like).astype(np.uint8)
+    grown = _reach(grown.astype(np.uint8), beyond, round(GROW_REACH * max(h, w)))
     grown = cv2.morphologyEx(grown, cv2.MORPH_CLOSE, _disk(max(1, round(max(h, w) / 300))))
     grown = framing._fill_holes(grown)
     grown = cv2.morphologyEx(grown, cv2.MORPH_OPEN, _disk(max(1, round(max(h, w) / 400))))
     return _keep_large(grown.astype(bool)) | seed
+
+
+def _reach(start: np.ndarray, allowed: np.ndarray, steps: int) -> np.ndarray:
+    """`start` (uint8 0/1) grown step by step (4-neighbours) into `allowed`, at most `steps` times."""
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    reached = start
+    for _ in range(max(0, steps)):
+        grown = cv2.dilate(reached, cross) & (allowed | reached)
+        if np.array_equal(grown, reached):
+            break
+        reached = grown
+    return reached
 
 
 def _grabcut(img_u8: np.ndarray, sure_fg: np.ndarray, maybe_fg: np.ndarray, maybe_bg: np.ndarray) -> np.ndarray:
@@ -268,6 +278,7 @@ def _grabcut(img_u8: np.ndarray, sure_fg: np.ndarray, maybe_fg: np.ndarray, mayb
     x0, x1 = max(0, xs.min() - pad), min(gc.shape[1], xs.max() + pad + 1)
     sub = np.ascontiguousarray(gc[y0:y1, x0:x1])
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(13)  # GrabCut's k-means draws from OpenCV's global RNG: same photo, same cut-out
     try:
         cv2.grabCut(np.ascontiguousarray(img_u8[y0:y1, x0:x1]), sub, None, bgd, fgd, 4, cv2.GC_INIT_WITH_MASK)
     except cv2.error:
