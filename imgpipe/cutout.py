@@ -41,6 +41,8 @@ SHADOW_MIN_RATIO = 0.12   # darker than 12 % of the backdrop's light is product,
 SHADOW_MAX_RATIO = 0.97   # less than 3 % darkening is just the backdrop
 SHADOW_CHROMA = 0.10      # shadow keeps the backdrop's chromaticity within 10 % per channel
 SHADOW_REACH = 0.025      # a shadow reaches at most 2.5 % of the long side into the seed
+KEEP_REACH = 0.06         # a kept shadow: up to 6 % of the long side from the product, fading out
+KEEP_MIN = 0.03           # ... and darkening the backdrop by at least 3 % (less is its noise)
 LOW_EVIDENCE = 3.0        # inside the outline's hull, plain ΔE above 3x the backdrop's noise is product
 LOCAL_EVIDENCE = 1.6      # ... and so is ΔE averaged over a ~1 % window above 1.6x that noise
 AREA_EVIDENCE = 2.5       # ... and so is an area of it whose median ΔE is above 2.5x that noise
@@ -411,8 +413,7 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
     good = bool(mask.any()) and agreement >= MIN_AGREEMENT
 
     alpha_p, fg_p = matte(proxy, mask)
-    shadow_p = np.where(shadows | (like & ~mask & near), darkening, 0.0).astype(np.float32)
-    shadow_p = cv2.GaussianBlur(shadow_p, (0, 0), 1.0) * (1.0 - alpha_p)
+    shadow_p = _kept_shadow(mask, shadows, like, darkening) * (1.0 - alpha_p)
 
     if factor > 1:
         alpha = cv2.resize(alpha_p, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -426,6 +427,24 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
     count = _components(holes)[0] - 1
     return Cutout(np.clip(alpha, 0, 1).astype(np.float32), foreground, np.clip(shadow, 0, 1).astype(np.float32),
                   backdrop.rgb, good, int(count))
+
+
+def _kept_shadow(mask: np.ndarray, shadows: np.ndarray, like: np.ndarray, darkening: np.ndarray) -> np.ndarray:
+    """The product's soft shadow as darkening 0-1 (for shadow="keep"), float32 HxW.
+
+    The shadow-like backdrop within KEEP_REACH of the long side from the
+    product, faded to 0 towards that reach so it ends softly (never a
+    cut edge), darkenings under KEEP_MIN dropped (backdrop noise).
+    """
+    h, w = mask.shape
+    reach = max(3, round(KEEP_REACH * max(h, w)))
+    # a contact shadow's core is darker than any shadow-like test allows (its colour is lost)
+    dark = (like | shadows | (darkening > 1.0 - SHADOW_MIN_RATIO)) & ~mask & (darkening >= KEEP_MIN)
+    # by distance, not grown pixel by pixel: a highlight mirrored under the foot must not cut it
+    d = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 3)
+    fade = np.clip(1.0 - d / reach, 0.0, 1.0) ** 2
+    out = np.where(dark, darkening * fade, 0.0).astype(np.float32)
+    return cv2.GaussianBlur(out, (0, 0), max(1.0, reach / 30))
 
 
 def _keep_large(mask: np.ndarray) -> np.ndarray:
@@ -457,14 +476,25 @@ def on_white(cut: Cutout, shadow: str = "remove", background_rgb=(255, 255, 255)
     return out
 
 
-def rgba(cut: Cutout) -> np.ndarray:
+def rgba(cut: Cutout, shadow: str = "remove") -> np.ndarray:
     """The cut-out as uint8 HxWx4 (RGBA, straight alpha): the transparent image's pixels.
 
-    Fully transparent pixels carry white colour (some viewers show colour
-    under alpha 0 when scaling).
+    shadow: "remove" (transparent around the product) or "keep" (its soft
+    shadow as black at the shadow's darkening for alpha: on any background
+    it darkens as the photo's backdrop was darkened). Fully transparent
+    pixels carry white colour (some viewers show colour under alpha 0 when
+    scaling).
     """
-    alpha8 = np.clip(np.round(cut.alpha * 255.0), 0, 255).astype(np.uint8)
+    a = cut.alpha
     rgb = cut.foreground.copy()
+    if shadow == "keep":
+        s = cut.shadow * (1.0 - a)
+        total = a + s
+        # product over shadow: colour = product's share of the coverage, the rest black
+        share = np.divide(a, total, out=np.zeros_like(a), where=total > 0)[..., None]
+        rgb = np.clip(np.round(cut.foreground * share), 0, 255).astype(np.uint8)
+        a = total
+    alpha8 = np.clip(np.round(a * 255.0), 0, 255).astype(np.uint8)
     rgb[alpha8 == 0] = 255
     return np.dstack([rgb, alpha8])
 

@@ -22,6 +22,8 @@ from imgpipe.schema import load_dataclass, merge, read_toml
 
 WATERMARK_MODES = ("none", "all", "outside_product")
 FORMATS = ("jpg", "png")  # what the outputs can be written as ("jpeg" is read as "jpg")
+SHADOW_MODES = ("remove", "keep")  # the product's soft contact shadow on cut-out images
+CUT_OUT_SHAPES = ("white", "transparent")  # the shapes that cut the product out (and so know its shadow)
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,9 @@ class RoleSpec:
     same_scale: framed roles keep one scale across the article's photos (the
     product keeps its size from image to image); default: each whole-product
     image fills `fill` of its frame, a close-up fills the frame.
+    shadow: cut-out roles (white, transparent): "remove" the product's soft
+    contact shadow (pure background around it) or "keep" it as a soft grey
+    (white) or a translucent dark (transparent) under the product.
     """
 
     width: int
@@ -51,6 +56,7 @@ class RoleSpec:
     like: str = ""
     format: str = ""
     same_scale: bool = False   # main images: one scale for the article's set instead of each filling `fill`
+    shadow: str = "remove"
 
     def check(self):
         if not 16 <= self.width <= 10000:
@@ -65,6 +71,8 @@ class RoleSpec:
             yield "fill", "0.3..1.0"
         if self.watermark not in WATERMARK_MODES:
             yield "watermark", " / ".join(WATERMARK_MODES)
+        if self.shadow not in SHADOW_MODES:
+            yield "shadow", " / ".join(SHADOW_MODES)
 
     @property
     def framed(self) -> bool:
@@ -126,6 +134,8 @@ class Profile:
                 yield f"{key}.height", f"16..10000 pixels: a {role.name} image is framed at width × height"
             if not role.framed and spec.height:
                 yield f"{key}.height", f"0 (not set): a {role.name} image keeps the photo's aspect at its width"
+            if spec.shadow != "remove" and role.shape not in CUT_OUT_SHAPES:
+                yield f"{key}.shadow", f"remove (not set): only {' / '.join(CUT_OUT_SHAPES)} images cut the product out"
             if spec.watermark == "outside_product" and not role.framed:
                 yield f"{key}.watermark", "none / all: only framed images know where the product is"
             fmt = self.output_format(name)

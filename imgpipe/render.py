@@ -249,7 +249,7 @@ def shape_white(img: np.ndarray, analysis: dict, params: dict, spec,
     size = (spec.width, spec.height)
     cut = _cut_out(img) if box.confident else None
     if cut is not None and cut.good:
-        window, moved = _window(cutout.on_white(cut, background_rgb=bg), box, size, scale)
+        window, moved = _window(cutout.on_white(cut, spec.shadow, background_rgb=bg), box, size, scale)
         return framing.frame_square(window, moved, size, spec.fill, bg, scale=scale), None
     window, moved = _window(img, box, size, scale)
     return framing.flat_white_background(window, moved, size, spec.fill, scale=scale, background_rgb=bg), None
@@ -267,7 +267,7 @@ def shape_transparent(img: np.ndarray, analysis: dict, params: dict, spec,
         return np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]), None
     box, scale = _box_and_scale(img, analysis, params, spec, shared_scale=False)
     size = (spec.width, spec.height)
-    px = cutout.rgba(_cut_out(img)).astype(np.float32)
+    px = cutout.rgba(_cut_out(img), spec.shadow).astype(np.float32)
     a = px[..., 3:] / 255.0
     window, moved = _window(np.concatenate([px[..., :3] * a, px[..., 3:]], -1), box, size, scale)
     framed = framing.frame_square(window, moved, size, spec.fill, (0.0, 0.0, 0.0, 0.0), scale=scale)

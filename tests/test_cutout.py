@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import studio_set
-from imgpipe import cutout, framing
+from imgpipe import cutout, framing, render
+from imgpipe.profiles import RoleSpec
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from cutout import boundary_f, iou  # noqa: E402  (benchmarks/cutout.py: the same measures)
@@ -114,3 +115,42 @@ def test_guided_filter_path_without_pymatting(block_import, shots):
     block_import("pymatting")
     cut = cutout.cut_out(photo)
     assert iou(cut.alpha >= 0.5, alpha >= 0.5) >= 0.95
+
+
+def _analysis(photo: np.ndarray) -> dict:
+    box = framing.find_product_box(photo)
+    h, w = photo.shape[:2]
+    return {"box": [box.x0 / w, box.y0 / h, box.x1 / w, box.y1 / h], "box_confident": box.confident,
+            "backdrop_rgb": list(box.backdrop_rgb)}
+
+
+def test_shadow_setting_keeps_a_soft_grey_shadow_or_pure_white(shots):
+    """`[roles.white] shadow = "keep" | "remove"` (profiles.RoleSpec.shadow) reaches the framed images."""
+    photo, _, _ = shots["mug-red"]
+    render._last_cut[:] = [None, None]
+    analysis = _analysis(photo)
+    images = {}
+    for mode in ("remove", "keep"):
+        spec = RoleSpec(width=600, height=600, fill=0.8, shadow=mode)
+        images[mode] = (render.shape_white(photo, analysis, {}, spec)[0],
+                        render.shape_transparent(photo, analysis, {}, spec)[0])
+    alpha = images["remove"][1][..., 3]
+    ys, xs = np.nonzero(alpha >= 128)
+    x0, x1 = np.percentile(xs, [20, 80]).astype(int)
+    # the strip just under the foot, across the middle of the mug, outside the product
+    below = np.zeros(alpha.shape, bool)
+    below[ys.max() + 2:ys.max() + 10, x0:x1] = True
+    below &= alpha == 0
+    assert below.sum() > 200
+    white_removed, white_kept = images["remove"][0], images["keep"][0]
+    assert (white_removed[below] == 255).all(axis=-1).mean() >= 0.98
+    kept = white_kept[below].astype(float)
+    assert 120 < kept.mean() < 245  # a soft grey, not a black bar
+    assert np.ptp(kept.mean(0)) < 12  # grey: the shadow takes no colour cast from the backdrop
+    for img in (white_removed, white_kept):  # pure white border either way
+        assert (np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]]) == 255).all()
+    # on transparency the kept shadow is translucent black, the removed one fully transparent
+    t_removed, t_kept = images["remove"][1], images["keep"][1]
+    assert t_removed[below][:, 3].max() == 0
+    assert 10 < t_kept[below][:, 3].mean() < 200 and t_kept[below][:, :3].mean() < 60
+    assert (t_kept[0, :, 3] == 0).all() and (t_kept[-1, :, 3] == 0).all()

@@ -35,6 +35,8 @@ def test_a_new_platform_is_a_new_file(tmp_path):
     ("[roles.main]\nfill = 1.5\n", "roles.main.fill"),             # impossible value
     ("jpeg_quality = 5\n", "jpeg_quality"),
     ("[roles.main]\nwatermark = \"sometimes\"\n", "roles.main.watermark"),
+    ("[roles.white]\nshadow = \"soft\"\n", "roles.white.shadow"),          # remove / keep
+    ("[roles.main]\nshadow = \"keep\"\n", "roles.main.shadow"),            # main images are not cut out
 ])
 def test_bad_profile_values_name_file_and_key(tmp_path, text, key):
     (tmp_path / "profiles").mkdir()
@@ -49,3 +51,15 @@ def test_unknown_platform_lists_the_known_ones():
     with pytest.raises(ConfigError) as info:
         load_profile("taobao")
     assert "tmall" in info.value.fix
+
+
+def test_shadow_setting_names_what_is_allowed(tmp_path):
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "jd.toml").write_text('[roles.transparent]\nshadow = "soft"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_profile("jd", tmp_path)
+    assert "remove / keep" in str(info.value) and "soft" in str(info.value)
+    (tmp_path / "profiles" / "jd.toml").write_text('[roles.white]\nshadow = "keep"\n', encoding="utf-8")
+    jd = load_profile("jd", tmp_path)
+    assert jd.roles["white"].shadow == "keep" and jd.roles["transparent"].shadow == "remove"
+    assert jd.fingerprint("white") != load_profile("jd").fingerprint("white")  # the white images are redone
