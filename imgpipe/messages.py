@@ -1023,6 +1023,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "validate.transparent_no_alpha.fix": ("配置中该角色用 png，并设 flatten_alpha = false", "use png for the role and flatten_alpha = false in the profile"),
     "validate.transparent_alpha": ("透明图抠图异常：不透明 {opaque}，半透明 {partial}，或四角不透明", "the transparent image is not a clean cut-out: {opaque} opaque, {partial} partly transparent, or opaque corners"),
     "validate.transparent_alpha.fix": ("换一张背景干净的整件商品照片（article.toml 的 white）", "use a whole-product photo on a plain backdrop (white in article.toml)"),
+    "validate.backdrop_in_holes": ("商品镂空处（把手、提带内）留着原图背景，约占画面 {share}；应为纯白或透明",
+                                   "the photo's backdrop is left inside a hole of the product (handle, strap), about {share} of the image; it should be white or transparent"),
+    "validate.backdrop_in_holes.fix": ("在 article.toml 的 white 中换一张把手/提带内背景干净的照片，或手工修图后放回",
+                                       "pick another photo for white in article.toml (backdrop plain inside the handle/strap), or retouch the image by hand"),
     "validate.role.transparent": ("透明图", "transparent"),
     # --- pairing (validate/checks/pairing.py) ---
     "validate.sku_colour_mismatch": ("SKU 图「{colour}」上的商品看起来是{seen}（与「{colour}」相差 ΔE {delta_e}）",

@@ -13,6 +13,7 @@ import pytest
 import studio_set
 from imgpipe import cutout, framing, render
 from imgpipe.profiles import RoleSpec
+from imgpipe.validate.checks.framing import backdrop_in_holes
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from cutout import boundary_f, iou  # noqa: E402  (benchmarks/cutout.py: the same measures)
@@ -154,3 +155,25 @@ def test_shadow_setting_keeps_a_soft_grey_shadow_or_pure_white(shots):
     assert t_removed[below][:, 3].max() == 0
     assert 10 < t_kept[below][:, 3].mean() < 200 and t_kept[below][:, :3].mean() < 60
     assert (t_kept[0, :, 3] == 0).all() and (t_kept[-1, :, 3] == 0).all()
+
+
+def test_backdrop_in_holes_check_finds_a_grey_handle_hole(shots, monkeypatch):
+    """validate's framing check, on white and transparent images of the studio mugs and totes."""
+    spec = RoleSpec(width=800, height=800, fill=0.8)
+    blue = replace(CASES["mug-blue"], size=(900, 675))  # a pale print band the colour of the backdrop
+    cases = {"mug-red": shots["mug-red"][0], "tote-black-on-grey": shots["tote-black-on-grey"][0],
+             "mug-blue": studio_set.render(blue)[0]}
+    for name, photo in cases.items():
+        analysis = _analysis(photo)
+        render._last_cut[:] = [None, None]
+        for shape in (render.shape_white, render.shape_transparent):
+            assert backdrop_in_holes(shape(photo, analysis, {}, spec)[0], analysis["backdrop_rgb"]) == 0, name
+    # the cut-out without its through-holes: the backdrop stays inside the handle and the strap
+    monkeypatch.setattr(cutout, "find_holes", lambda filled, *args: np.zeros_like(filled))
+    for name in ("mug-red", "tote-black-on-grey"):
+        photo = cases[name]
+        analysis = _analysis(photo)
+        render._last_cut[:] = [None, None]
+        for shape in (render.shape_white, render.shape_transparent):
+            assert backdrop_in_holes(shape(photo, analysis, {}, spec)[0], analysis["backdrop_rgb"]) > 0.01, name
+    render._last_cut[:] = [None, None]

@@ -213,6 +213,24 @@ def test_mark_over_product_and_grey_white_border_fail_marks(shop):
     assert sorted(f.code for f in findings(art, "marks")) == ["mark_over_product", "white_border"]
 
 
+def test_backdrop_left_inside_a_handle_fails_framing(shop):
+    """A white image whose handle hole shows the photo's backdrop (the analysis' backdrop colour)."""
+    db = sqlite3.connect(shop / ".imgpipe/catalog.sqlite")
+    white = db.execute("SELECT path FROM outputs WHERE role='white' AND article='A1023'").fetchone()[0]
+    db.close()
+    arr = np.asarray(Image.open(shop / white).convert("RGB")).copy()
+    ys, xs = np.nonzero((arr < 250).any(axis=-1))
+    cx, cy = int(np.median(xs)), int(np.median(ys))
+    # a handle: a dark red ring on the product, the backdrop photographed through it
+    cv2.circle(arr, (cx, cy), 70, (150, 50, 40), -1)
+    cv2.circle(arr, (cx, cy), 45, (243, 244, 245), -1)
+    replace_output(shop, white, Image.fromarray(arr))
+    states, art = check_states(shop, "A1023")
+    assert_only(states, "framing")
+    assert [f.code for f in findings(art, "framing")] == ["backdrop_in_holes"]
+    assert white in findings(art, "framing")[0].file
+
+
 def test_title_too_long_for_the_platform_fails_data(shop):
     # the platform tightened its rule: 10 units = 5 Chinese characters
     (shop / "profiles" / "jd.toml").write_text("title_max_units = 10\n", encoding="utf-8")
