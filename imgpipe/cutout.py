@@ -56,6 +56,8 @@ HOLE_MIN_PX = 0.00005     # ... and at least this share of the image (smaller: d
 BAND_SHARE = 0.012        # GrabCut decides within 1.2 % of the long side of the seed outline
 MATTE_BAND_PX = 2         # unknown band for matting: ±2 proxy pixels around the GrabCut outline
 MIN_AGREEMENT = 0.80      # cut-out vs seed IoU below this: the mask is not trusted
+FLAT_NOISE = 0.5          # a backdrop whose 95th-percentile ΔE to its surface is below this is flat (not a photo)
+FLAT_DE = 2.0             # ... and on it, every pixel differing by more than this is product
 
 
 @dataclass(frozen=True)
@@ -340,6 +342,39 @@ def matte(img_u8: np.ndarray, mask: np.ndarray, band: int = MATTE_BAND_PX) -> tu
     return alpha, foreground
 
 
+def flat_matte(img_u8: np.ndarray, mask: np.ndarray, backdrop_rgb) -> tuple[np.ndarray, np.ndarray]:
+    """(alpha, foreground) as matte() returns them, on a known flat backdrop (a flattened cut-out).
+
+    With the backdrop B known, an edge pixel I = a*F + (1-a)*B: F is taken
+    from the nearest pixel well inside the product and a is I's projection
+    onto the line from B to F. Exact for a thread of a fringe composited on
+    white, where a band-limited matting leaves pale edges on thin parts.
+    """
+    img = img_u8.astype(np.float32) / 255.0
+    alpha = mask.astype(np.float32)
+    foreground = img.copy()
+    b = np.asarray(backdrop_rgb, np.float32) / 255.0
+    # the edge: up to 3 px inside the outline, except pixels as far from the backdrop as any
+    # around them (a thread's core: mixed pixels are always nearer the backdrop than it)
+    far = np.linalg.norm(img - b, axis=-1)
+    core = far >= 0.95 * cv2.dilate(far, np.ones((5, 5), np.uint8))
+    rim = cv2.dilate(mask.astype(np.uint8), _disk(1)).astype(bool) & ~cv2.erode(mask.astype(np.uint8), _disk(3)).astype(bool)
+    edge = rim & ~(core & mask)
+    solid = mask & ~edge
+    if not solid.any() or not edge.any():
+        return alpha, foreground
+    _, labels = cv2.distanceTransformWithLabels((~solid).astype(np.uint8), cv2.DIST_L2, 5,
+                                                labelType=cv2.DIST_LABEL_PIXEL)
+    ys, xs = np.nonzero(solid)  # labels number the solid pixels in this (raster) order
+    nearest = labels[edge] - 1
+    f = img[ys[nearest], xs[nearest]]
+    span = f - b
+    a = ((img[edge] - b) * span).sum(-1) / np.maximum((span * span).sum(-1), 1e-4)
+    alpha[edge] = np.clip(a, 0.0, 1.0)
+    foreground[edge] = f
+    return alpha, foreground
+
+
 def _model_seed(proxy: np.ndarray, model_path: Path) -> np.ndarray | None:
     """Product mask from a learned salient-object model (ONNX), or None if it cannot run.
 
@@ -388,31 +423,13 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
 
     delta_e = np.linalg.norm(lab - backdrop.surface, axis=-1)
     noise = float(np.percentile(delta_e[framing._border_mask(ph, pw)], 95))
-    seed = grow_seed(seed, delta_e, noise, like, _enclosed_by_edges(edges))
-    evidence = (dist > backdrop.threshold) | edges | (delta_e > max(4.0, LOW_EVIDENCE * noise))
-    holes = find_holes(seed, evidence, edges, delta_e, noise)
-    shadows = find_shadows(seed & ~holes, like, edges)
-    body = seed & ~holes & ~shadows
-    body = cv2.morphologyEx(body.astype(np.uint8), cv2.MORPH_OPEN, _disk(1)).astype(bool)
-
-    band = max(3, round(BAND_SHARE * max(ph, pw)))
-    sure_fg = cv2.erode(body.astype(np.uint8), _disk(band)).astype(bool)
-    # pixels with clear colour evidence well inside the body are product whatever GrabCut thinks
-    sure_fg |= body & (dist > 2 * backdrop.threshold) & cv2.erode(body.astype(np.uint8), _disk(2)).astype(bool)
-    near = cv2.dilate(body.astype(np.uint8), _disk(band)).astype(bool)
-    maybe_fg = body & ~sure_fg
-    maybe_bg = near & ~body
-    sure_hole = cv2.erode(holes.astype(np.uint8), _disk(2)).astype(bool)
-    maybe_bg &= ~sure_hole
-    mask = _grabcut(proxy, sure_fg, maybe_fg, maybe_bg)
-    mask &= ~sure_hole
-    mask = _keep_large(mask)
-
-    union = (mask | body).sum()
-    agreement = float((mask & body).sum() / union) if union else 0.0
-    good = bool(mask.any()) and agreement >= MIN_AGREEMENT
-
-    alpha_p, fg_p = matte(proxy, mask)
+    flat = noise < FLAT_NOISE
+    if flat:
+        mask, holes, shadows, good = _flat_cut(delta_e, like, edges)
+        alpha_p, fg_p = flat_matte(proxy, mask, backdrop.rgb)
+    else:
+        mask, holes, shadows, good = _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, like)
+        alpha_p, fg_p = matte(proxy, mask)
     shadow_p = _kept_shadow(mask, shadows, like, darkening) * (1.0 - alpha_p)
 
     if factor > 1:
@@ -445,6 +462,51 @@ def _kept_shadow(mask: np.ndarray, shadows: np.ndarray, like: np.ndarray, darken
     fade = np.clip(1.0 - d / reach, 0.0, 1.0) ** 2
     out = np.where(dark, darkening * fade, 0.0).astype(np.float32)
     return cv2.GaussianBlur(out, (0, 0), max(1.0, reach / 30))
+
+
+def _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, like):
+    """Steps 1-4 of the module docstring on a photographed backdrop: (mask, holes, shadows, good)."""
+    ph, pw = proxy.shape[:2]
+    seed = grow_seed(seed, delta_e, noise, like, _enclosed_by_edges(edges))
+    evidence = (dist > backdrop.threshold) | edges | (delta_e > max(4.0, LOW_EVIDENCE * noise))
+    holes = find_holes(seed, evidence, edges, delta_e, noise)
+    shadows = find_shadows(seed & ~holes, like, edges)
+    body = seed & ~holes & ~shadows
+    body = cv2.morphologyEx(body.astype(np.uint8), cv2.MORPH_OPEN, _disk(1)).astype(bool)
+
+    band = max(3, round(BAND_SHARE * max(ph, pw)))
+    sure_fg = cv2.erode(body.astype(np.uint8), _disk(band)).astype(bool)
+    # pixels with clear colour evidence well inside the body are product whatever GrabCut thinks
+    sure_fg |= body & (dist > 2 * backdrop.threshold) & cv2.erode(body.astype(np.uint8), _disk(2)).astype(bool)
+    near = cv2.dilate(body.astype(np.uint8), _disk(band)).astype(bool)
+    maybe_fg = body & ~sure_fg
+    maybe_bg = near & ~body
+    sure_hole = cv2.erode(holes.astype(np.uint8), _disk(2)).astype(bool)
+    maybe_bg &= ~sure_hole
+    mask = _grabcut(proxy, sure_fg, maybe_fg, maybe_bg)
+    mask &= ~sure_hole
+    mask = _keep_large(mask)
+
+    union = (mask | body).sum()
+    agreement = float((mask & body).sum() / union) if union else 0.0
+    good = bool(mask.any()) and agreement >= MIN_AGREEMENT
+
+    return mask, holes, shadows, good
+
+
+def _flat_cut(delta_e: np.ndarray, like: np.ndarray, edges: np.ndarray):
+    """A backdrop without any noise was never photographed: the shop's own cut-out, flattened
+    onto a plain colour when it was decoded (a PNG's transparency). Every pixel that differs from
+    it is product and everything else is backdrop, enclosed or not: no gaps bridged, so the
+    backdrop between a scarf's fringe threads stays backdrop; soft shadows are taken out as on a
+    photographed backdrop (a blown-out white studio backdrop is flat too). (mask, holes, shadows, good)"""
+    mask = _keep_large(cv2.morphologyEx((delta_e > FLAT_DE).astype(np.uint8), cv2.MORPH_OPEN,
+                                        np.ones((2, 2), np.uint8)).astype(bool))
+    # a studio photo whose white backdrop is blown out is flat too, but keeps its product's soft shadow
+    shadows = find_shadows(mask, like, edges)
+    mask = _keep_large(mask & ~shadows)
+    holes = framing._fill_holes(mask.astype(np.uint8)).astype(bool) & ~mask
+    return mask, holes, shadows, bool(mask.any())
 
 
 def _keep_large(mask: np.ndarray) -> np.ndarray:
