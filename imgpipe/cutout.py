@@ -53,8 +53,6 @@ HOLE_FENCE = 0.008        # ... and fenced off from the open backdrop by 0.8 % o
 HOLE_RIM_EDGES = 0.3      # ... and at least 30 % of its rim is sharp edge (the product's inner outline)
 HOLE_MAX_SHARE = 0.35     # a hole is at most 35 % of the filled outline's area
 HOLE_MIN_PX = 0.00005     # ... and at least this share of the image (smaller: dust, stitching)
-GAP_MAX_SHARE = 0.003     # a gap between thin parts is at most 0.3 % of the image
-GAP_RIM = 6.0             # ... and the product around it differs by 6x the backdrop's noise at its median
 BAND_SHARE = 0.012        # GrabCut decides within 1.2 % of the long side of the seed outline
 MATTE_BAND_PX = 2         # unknown band for matting: ±2 proxy pixels around the GrabCut outline
 MIN_AGREEMENT = 0.80      # cut-out vs seed IoU below this: the mask is not trusted
@@ -175,39 +173,6 @@ def find_holes(filled: np.ndarray, evidence: np.ndarray, edges: np.ndarray, delt
             # give back the ring the evidence dilation took: the hole reaches the product's edge
             holes |= cv2.dilate(part.astype(np.uint8), _disk(grow)).astype(bool) & ~evidence
     return holes & filled
-
-
-def open_gaps(mask: np.ndarray, delta_e: np.ndarray, noise: float, like: np.ndarray) -> np.ndarray:
-    """Backdrop the outline bridged between thin parts (a fringe's threads, a tassel): bool HxW.
-
-    Small areas of the mask (at most GAP_MAX_SHARE of the image) that sit on
-    the backdrop surface within HOLE_NOISE x its noise or only darken it
-    (the threads' shadow), open onto the backdrop outside, and are bordered
-    by product that differs from the backdrop by GAP_RIM x the noise and 2x
-    as much as the area itself, at the medians: the gap between two
-    threads. A pale product's own pixels that match the backdrop are
-    bordered by equally pale product and stay.
-    """
-    h, w = mask.shape
-    bare = mask & ((delta_e <= HOLE_NOISE * max(noise, 1.0)) | like)
-    count, labels, stats = _components(bare)
-    if count <= 1:
-        return np.zeros_like(mask)
-    outside = cv2.dilate((~mask).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    opening = np.unique(labels[outside & bare])
-    gaps = np.zeros_like(mask)
-    rim_needed = max(8.0, GAP_RIM * noise)
-    for i in opening[opening > 0]:
-        x, y, bw, bh, n = stats[i]
-        if n < 4 or n > GAP_MAX_SHARE * h * w:
-            continue
-        y0, y1, x0, x1 = max(0, y - 2), min(h, y + bh + 2), max(0, x - 2), min(w, x + bw + 2)
-        part = labels[y0:y1, x0:x1] == i
-        ring = cv2.dilate(part.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~part & mask[y0:y1, x0:x1]
-        inside = float(np.median(delta_e[y0:y1, x0:x1][part]))
-        if ring.any() and float(np.median(delta_e[y0:y1, x0:x1][ring])) >= max(rim_needed, 2 * inside):
-            gaps[y0:y1, x0:x1] |= part
-    return gaps
 
 
 def find_shadows(seed: np.ndarray, like: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -520,7 +485,7 @@ def _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, l
     maybe_bg &= ~sure_hole
     mask = _grabcut(proxy, sure_fg, maybe_fg, maybe_bg)
     mask &= ~sure_hole
-    mask = _keep_large(mask & ~open_gaps(mask, delta_e, noise, like))
+    mask = _keep_large(mask)
 
     union = (mask | body).sum()
     agreement = float((mask & body).sum() / union) if union else 0.0
