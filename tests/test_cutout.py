@@ -177,3 +177,29 @@ def test_backdrop_in_holes_check_finds_a_grey_handle_hole(shots, monkeypatch):
         for shape in (render.shape_white, render.shape_transparent):
             assert backdrop_in_holes(shape(photo, analysis, {}, spec)[0], analysis["backdrop_rgb"]) > 0.01, name
     render._last_cut[:] = [None, None]
+
+
+def test_the_shops_own_png_cut_out_keeps_its_outline_and_clear_gaps():
+    """The demo's D4410 PNG (alpha, flattened on white when decoded): the fringe's gaps stay clear."""
+    from PIL import Image
+
+    from imgpipe.imageio import load_photo
+
+    path = Path(__file__).resolve().parents[1] / "samples" / "inbox" / "D4410" / "白底抠图.png"
+    with Image.open(path) as img:
+        true = np.asarray(img.convert("RGBA"))[..., 3].astype(np.float32) / 255.0
+    cut = cutout.cut_out(load_photo(path).rgb)
+    assert cut.good
+    assert iou(cut.alpha >= 0.5, true >= 0.5) >= 0.99
+    assert np.abs(cut.alpha - true).mean() < 0.005
+    # the gaps between the fringe's threads: clear in the PNG, enclosed by the product's hull
+    hull = np.zeros(true.shape, np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero((true >= 0.5).astype(np.uint8))), 1)
+    gaps = hull.astype(bool) & (cv2.dilate((true > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) == 0)
+    assert gaps.sum() > 500
+    px = cutout.rgba(cut)
+    assert (px[gaps][:, 3] == 0).mean() >= 0.99
+    # no pale specks: what the PNG had clear is clear, and edge pixels keep the threads' dark colour
+    assert ((px[..., 3] > 76) & (true < 0.1)).sum() < 20
+    edge = (true > 0.2) & (true < 0.8) & (px[..., 3] > 0)
+    assert px[edge][:, :3].mean() < 120
