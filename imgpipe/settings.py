@@ -16,6 +16,7 @@ ANCHORS = (
     "bottom-left", "bottom", "bottom-right",
     "tiled",
 )
+OUTLINES = ("auto", "always", "never")
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,9 @@ class WatermarkSettings:
 
     size: mark width as a share of the image width (0.02–1.0).
     opacity: 0–1. margin: gap to the edge as a share of the image width.
+    outline: "auto" draws an outline in the contrasting colour round a mark
+    that would not read where it lands (WCAG contrast of strokes to their
+    surroundings below watermark.MIN_CONTRAST), "always", or "never".
     """
 
     text: str = ""
@@ -34,10 +38,13 @@ class WatermarkSettings:
     margin: float = 0.03
     colour: str = "#FFFFFF"
     shadow: bool = True
+    outline: str = "auto"
 
     def check(self):
         if self.position not in ANCHORS:
             yield "position", " / ".join(ANCHORS)
+        if self.outline not in OUTLINES:
+            yield "outline", " / ".join(OUTLINES)
         if not 0 < self.opacity <= 1:
             yield "opacity", "0..1"
         if not 0.02 <= self.size <= 1:
@@ -202,6 +209,7 @@ position = "bottom-right"             # top-left … bottom-right, center, or "t
 opacity = 0.35                        # 0..1
 size = 0.25                           # mark width as a share of the image width
 margin = 0.03                         # gap to the edge as a share of the image width
+outline = "auto"                      # auto: outline a mark that would not read (light on white); always | never
 
 [fonts]
 path = ""                             # a .ttf/.otf/.ttc with Chinese glyphs; empty = find one
