@@ -939,6 +939,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "validate.product_box_unknown.fix": ("重新运行 imgpipe run", "run `imgpipe run` again"),
     "validate.mark_over_product": ("水印压在商品上，该平台主图不允许", "the mark lies over the product; the platform forbids that on main images"),
     "validate.mark_over_product.fix": ("换一个 [watermark] position，或拍摄时多留边，再运行 imgpipe run", "choose another [watermark] position or leave more margin, then run `imgpipe run`"),
+    "validate.mark_faint": (
+        "水印不够清楚：笔画与周围的对比度只有 {ratio}:1（至少 {level}:1，WCAG 对比度）",
+        "the mark is hard to read: its strokes measure only {ratio}:1 against their surroundings (at least {level}:1, WCAG contrast)",
+    ),
+    "validate.mark_faint.fix": (
+        "在 imgpipe.toml 的 [watermark] 设 outline = \"auto\"（或 \"always\"），或调高 opacity、换用与背景反差大的 colour，再运行 imgpipe run",
+        "set outline = \"auto\" (or \"always\") under [watermark] in imgpipe.toml, or raise opacity or pick a colour that stands out from the backdrop, then run `imgpipe run`",
+    ),
+    "validate.mark_invisible": (
+        "水印几乎看不见：笔画与周围的对比度 {ratio}:1（至少 {level}:1，WCAG 对比度）",
+        "the mark is as good as invisible: its strokes measure {ratio}:1 against their surroundings (at least {level}:1, WCAG contrast)",
+    ),
+    "validate.mark_invisible.fix": (
+        "在 imgpipe.toml 的 [watermark] 设 outline = \"auto\"（或 \"always\"），或换用与背景反差大的 colour（浅色背景用深色水印），再运行 imgpipe run",
+        "set outline = \"auto\" (or \"always\") under [watermark] in imgpipe.toml, or pick a colour that stands out (a dark mark on light backdrops), then run `imgpipe run`",
+    ),
     "validate.not_in_sheet": ("商品表中没有货号 {article}", "article {article} is not in the product sheet"),
     "validate.not_in_sheet.fix": ("把它加回商品表，或删除其输出文件夹", "add it back to the sheet, or delete its output folder"),
     "validate.missing_name": ("缺少商品名称（R7）", "no product name (R7)"),
