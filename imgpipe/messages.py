@@ -274,6 +274,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "config.wrong_type": ("「{key}」应为 {expected}，实际为 {got!r}", "'{key}' must be {expected}, got {got!r}"),
     "config.bad_value": ("「{key}」的值 {got!r} 不合理：{why}", "'{key}' has an impossible value {got!r}: {why}"),
     "config.bad_key": ("「{key}」的设置不合理：{why}", "'{key}' is not possible: {why}"),
+    "colours.names.bad": (
+        "{detail}。写法：样色 {{ sample = \"#A0632E\" }} 或 {{ lab = [L, a, b] }}、区域 {{ L = [低, 高], C = [低, 高], h = [起, 止] }}，或已知的颜色名（如 \"红\"）",
+        "{detail}. Write a sample colour {{ sample = \"#A0632E\" }} or {{ lab = [L, a, b] }}, a region {{ L = [lo, hi], C = [lo, hi], h = [from, to] }}, or a known colour name (e.g. \"red\")",
+    ),
     "config.type.bool": ("true 或 false", "true/false"),
     "config.type.int": ("整数", "an integer"),
     "config.type.float": ("数字", "a number"),
