@@ -49,7 +49,7 @@ Box = tuple[int, int, int, int]
 MIN_SHRINK = 0.5        # a mark moved off the product may shrink to half its configured size
 TILE_ANGLE = 30         # degrees, tiled marks
 MIN_CONTRAST = 1.5      # WCAG contrast ratio of strokes to their surroundings below which a mark does not read
-INVISIBLE_CONTRAST = 1.15  # ... below which it is as good as absent (validation: an error, not a warning)
+INVISIBLE_CONTRAST = 1.05  # ... below which it is as good as absent (validation: an error, not a warning)
 OUTLINE_ALPHA = 0.4     # 0-1, the outline's strength (not scaled by the mark's opacity: it is what makes it read)
 # anchor -> (horizontal, vertical) position as 0 / 0.5 / 1 of the free space
 _ANCHORS = {
