@@ -207,19 +207,21 @@ def make_stamp(settings: WatermarkSettings, font_path: Path | None, width_px: in
         out.putalpha(a)
         return out
 
+    # the mark over its shadow, then the whole at the mark's opacity (the strokes hide the shadow under them)
+    plain = Image.new("RGBA", canvas, (0, 0, 0, 0))
+    if settings.shadow:
+        shade = against if logo is None else (0, 0, 0)  # a logo's shadow has always been black
+        plain = coloured(shade, placed(alpha, 0.6, offset)).filter(ImageFilter.GaussianBlur(blur))
     top = Image.new("RGBA", canvas, (0, 0, 0, 0))
     top.paste(mark, (pad, pad))
-    top.putalpha(placed(alpha, settings.opacity))
-    under = Image.new("RGBA", canvas, (0, 0, 0, 0))
-    if settings.shadow:
-        under = coloured(against, placed(alpha, 0.6 * settings.opacity, offset)).filter(ImageFilter.GaussianBlur(blur))
-    # the outline: the strokes grown by outline_px and softened, only outside them (the strokes keep their colour)
+    plain = Image.alpha_composite(plain, top)
+    plain.putalpha(plain.getchannel("A").point(lambda v: round(v * settings.opacity)))
+    # the outline: the strokes grown by outline_px and softened, only outside them (the strokes keep
+    # their colour), at its own strength: it is what makes a faint mark read
     inside = placed(alpha, 1.0)
     grown = inside.filter(ImageFilter.MaxFilter(2 * outline_px + 1)).filter(ImageFilter.GaussianBlur(max(1, outline_px // 2)))
     ring = np.clip(np.asarray(grown, np.float32) - np.asarray(inside, np.float32), 0, 255) * OUTLINE_ALPHA
-    outline = coloured(against, Image.fromarray(ring.round().astype(np.uint8)))
-    outlined = Image.alpha_composite(Image.alpha_composite(under, outline), top)
-    plain = Image.alpha_composite(under, top)
+    outlined = Image.alpha_composite(coloured(against, Image.fromarray(ring.round().astype(np.uint8))), plain)
     strokes = np.zeros((canvas[1], canvas[0]), np.float32)
     strokes[pad:pad + mark.height, pad:pad + mark.width] = np.asarray(alpha, np.float32) / 255
     bbox = outlined.getchannel("A").getbbox()
