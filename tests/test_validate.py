@@ -412,16 +412,16 @@ def test_pale_mark_without_outline_fails_marks_and_names_the_contrast(shop):
     assert not any("/white/" in p or "/sku/" in p for p in files)
     ratios = [float(re.search(r"(\d+\.\d+):1", f.message).group(1)) for f in found]
     assert all(1.0 <= r < 1.5 for r in ratios) and all("outline" in f.fix for f in found)
-    assert {f.code for f in found} == {"mark_invisible"}  # 1.00-1.04: the shadow alone hardly shows
-    # a mid-grey mark shows a little, not enough: a warning
-    toml.write_text(toml.read_text(encoding="utf-8").replace(
-        "[watermark]", '[watermark]\ncolour = "#999999"'), encoding="utf-8")
+    assert {f.code for f in found} == {"mark_faint"}  # the soft shadow shows a little, not enough
+    # without the shadow the white mark is as good as absent: an error
+    toml.write_text(toml.read_text(encoding="utf-8").replace("[watermark]", "[watermark]\nshadow = false"),
+                    encoding="utf-8")
     ws = Workspace.open(shop)
     assert run_pipeline(ws, jobs=1, articles=["A1023"]).ok
     ws.catalog.close()
     states, art = check_states(shop, "A1023")
-    assert_only(states, "marks", "warning")
-    assert {f.code for f in findings(art, "marks")} == {"mark_faint"}
+    assert_only(states, "marks")
+    assert {(f.code, f.severity) for f in findings(art, "marks")} == {("mark_invisible", "error")}
 
 
 def test_outlined_marks_measure_legible_in_the_files(shop):
