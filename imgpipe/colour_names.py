@@ -9,8 +9,10 @@ name's lightness range up or down; a trailing 色 is ignored; English names
 are aliases. A workspace extends or overrides the lexicon (`Lexicon.extended`):
 
     [colours.names]                    # in imgpipe.toml (or a file of the same form)
-    雾霾蓝 = { lab = [62, -4, -14] }    # a centre; the region reaches ±10 ΔE around it
-    奶茶 = { L = [60, 80], C = [10, 30], h = [50, 85] }
+    "雾霾蓝" = { lab = [62, -4, -14] }    # a centre; the region reaches ±10 ΔE around it
+    "焦糖色" = { sample = "#A0632E", tolerance = 12 }   # a sample colour (sRGB hex) as the centre
+    "奶茶" = { L = [60, 80], C = [10, 30], h = [50, 85] }
+    "砖红" = "红"                         # another name for a known one (modifiers work: "深蓝")
 
 `assign` pairs the sheet's colours with photos by the best overall match
 (an assignment over colour groups, not a nearest-per-photo guess) and says
@@ -192,20 +194,35 @@ class Lexicon:
         """
         names = dict(self.names)
         for raw, spec in (table or {}).items():
-            names[normalise(str(raw))] = region_from_spec(str(raw), spec)
+            if isinstance(spec, str) and not spec.strip().startswith("#"):
+                known = self.region(spec)  # an alias: the known name's region (shop names are not chained)
+                if known is None:
+                    raise ValueError(f"{raw}: '{spec}' is not a known colour name")
+                names[normalise(str(raw))] = known
+            else:
+                names[normalise(str(raw))] = region_from_spec(str(raw), spec)
         return Lexicon(names, dict(self.aliases))
 
 
 def region_from_spec(name: str, spec) -> Region:
-    """One `[colours.names]` entry: `{lab = [L, a, b], tolerance = 10}` or `{L = [..], C = [..], h = [..]}`.
+    """One `[colours.names]` entry: `{lab = [L, a, b], tolerance = 10}`, `{sample = "#RRGGBB", tolerance = 10}`
+    or `{L = [..], C = [..], h = [..]}` (L* 0-100, C* 0-~130, h in degrees; tolerance in ΔE).
 
-    A bare list [L, a, b] is a centre with the default tolerance.
+    A bare list [L, a, b] or a bare "#RRGGBB" is a centre with the default tolerance.
     """
     if isinstance(spec, (list, tuple)):
         spec = {"lab": list(spec)}
+    if isinstance(spec, str):
+        spec = {"sample": spec}
     if not isinstance(spec, dict):
-        raise ValueError(f"{name}: expected a table or [L, a, b]")
+        raise ValueError(f"{name}: expected a table, [L, a, b] or \"#RRGGBB\"")
     try:
+        if "sample" in spec:
+            hexa = str(spec["sample"]).strip().lstrip("#")
+            if len(hexa) != 6:
+                raise ValueError(f"sample '{spec['sample']}' is not #RRGGBB")
+            rgb = np.array([[int(hexa[i:i + 2], 16) for i in (0, 2, 4)]], np.uint8)
+            spec = {**spec, "lab": [float(v) for v in srgb_to_lab(rgb)[0]]}
         if "lab" in spec:
             L, a, b = (float(v) for v in spec["lab"])
             tol = float(spec.get("tolerance", 10.0))

@@ -283,7 +283,7 @@ def build_context(ws, product: Product, resources: Resources, *, sold=None) -> A
     # `imgpipe restock` cannot undo a variant the sheet marks; clear the cell instead)
     sold = tuple(dict.fromkeys([*(tuple(s) for s in sold), *product.sold_out]))
     return article_context(product, ws.catalog.photos(product.article), sidecar=sidecar, sold=sold,
-                           resources=resources, warnings=warnings)
+                           resources=resources, warnings=warnings, lexicon=ws.settings.colours.lexicon())
 
 
 # --------------------------------------------------------------------------- the plan

@@ -274,6 +274,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "config.wrong_type": ("「{key}」应为 {expected}，实际为 {got!r}", "'{key}' must be {expected}, got {got!r}"),
     "config.bad_value": ("「{key}」的值 {got!r} 不合理：{why}", "'{key}' has an impossible value {got!r}: {why}"),
     "config.bad_key": ("「{key}」的设置不合理：{why}", "'{key}' is not possible: {why}"),
+    "colours.names.bad": (
+        "{detail}。写法：样色 {{ sample = \"#A0632E\" }} 或 {{ lab = [L, a, b] }}、区域 {{ L = [低, 高], C = [低, 高], h = [起, 止] }}，或已知的颜色名（如 \"红\"）",
+        "{detail}. Write a sample colour {{ sample = \"#A0632E\" }} or {{ lab = [L, a, b] }}, a region {{ L = [lo, hi], C = [lo, hi], h = [from, to] }}, or a known colour name (e.g. \"red\")",
+    ),
     "config.type.bool": ("true 或 false", "true/false"),
     "config.type.int": ("整数", "an integer"),
     "config.type.float": ("数字", "a number"),
@@ -939,6 +943,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "validate.product_box_unknown.fix": ("重新运行 imgpipe run", "run `imgpipe run` again"),
     "validate.mark_over_product": ("水印压在商品上，该平台主图不允许", "the mark lies over the product; the platform forbids that on main images"),
     "validate.mark_over_product.fix": ("换一个 [watermark] position，或拍摄时多留边，再运行 imgpipe run", "choose another [watermark] position or leave more margin, then run `imgpipe run`"),
+    "validate.mark_faint": (
+        "水印不够清楚：笔画与周围的对比度只有 {ratio}:1（至少 {level}:1，WCAG 对比度）",
+        "the mark is hard to read: its strokes measure only {ratio}:1 against their surroundings (at least {level}:1, WCAG contrast)",
+    ),
+    "validate.mark_faint.fix": (
+        "在 imgpipe.toml 的 [watermark] 设 outline = \"auto\"（或 \"always\"），或调高 opacity、换用与背景反差大的 colour，再运行 imgpipe run",
+        "set outline = \"auto\" (or \"always\") under [watermark] in imgpipe.toml, or raise opacity or pick a colour that stands out from the backdrop, then run `imgpipe run`",
+    ),
+    "validate.mark_invisible": (
+        "水印几乎看不见：笔画与周围的对比度 {ratio}:1（至少 {level}:1，WCAG 对比度）",
+        "the mark is as good as invisible: its strokes measure {ratio}:1 against their surroundings (at least {level}:1, WCAG contrast)",
+    ),
+    "validate.mark_invisible.fix": (
+        "在 imgpipe.toml 的 [watermark] 设 outline = \"auto\"（或 \"always\"），或换用与背景反差大的 colour（浅色背景用深色水印），再运行 imgpipe run",
+        "set outline = \"auto\" (or \"always\") under [watermark] in imgpipe.toml, or pick a colour that stands out (a dark mark on light backdrops), then run `imgpipe run`",
+    ),
     "validate.not_in_sheet": ("商品表中没有货号 {article}", "article {article} is not in the product sheet"),
     "validate.not_in_sheet.fix": ("把它加回商品表，或删除其输出文件夹", "add it back to the sheet, or delete its output folder"),
     "validate.missing_name": ("缺少商品名称（R7）", "no product name (R7)"),

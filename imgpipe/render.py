@@ -180,6 +180,9 @@ def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderCo
         out = marked.image
         meta["watermark_boxes"] = [list(b) for b in marked.boxes]
         meta["watermark_skipped"] = marked.skipped
+        if marked.contrast is not None:
+            meta["watermark_contrast"] = round(marked.contrast, 2)
+            meta["watermark_outlined"] = marked.outlined
     if role.text == "label":
         out = labels.labelled_large_image(out, ctx.products[job.article], spec.width, ctx.font_path,
                                           lang=ctx.lang, sold_out_sizes=set(params.get("sold_sizes", [])))

@@ -16,6 +16,7 @@ ANCHORS = (
     "bottom-left", "bottom", "bottom-right",
     "tiled",
 )
+OUTLINES = ("auto", "always", "never")
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,9 @@ class WatermarkSettings:
 
     size: mark width as a share of the image width (0.02–1.0).
     opacity: 0–1. margin: gap to the edge as a share of the image width.
+    outline: "auto" draws an outline in the contrasting colour round a mark
+    that would not read where it lands (WCAG contrast of strokes to their
+    surroundings below watermark.MIN_CONTRAST), "always", or "never".
     """
 
     text: str = ""
@@ -34,10 +38,13 @@ class WatermarkSettings:
     margin: float = 0.03
     colour: str = "#FFFFFF"
     shadow: bool = True
+    outline: str = "auto"
 
     def check(self):
         if self.position not in ANCHORS:
             yield "position", " / ".join(ANCHORS)
+        if self.outline not in OUTLINES:
+            yield "outline", " / ".join(OUTLINES)
         if not 0 < self.opacity <= 1:
             yield "opacity", "0..1"
         if not 0.02 <= self.size <= 1:
@@ -116,6 +123,35 @@ class ColourSettings:
 
 
 @dataclass(frozen=True)
+class ColourNameSettings:
+    """The shop's own colour names (`[colours.names]`), added to colour_names' lexicon.
+
+    An entry is a sample colour (`{ sample = "#A0632E" }` or `"#A0632E"`, or
+    `{ lab = [L, a, b] }`; `tolerance` = the region's radius in ΔE, default
+    10), an L*C*h region (`{ L = [lo, hi], C = [lo, hi], h = [from, to] }`,
+    L* 0-100, C* 0-~130, h in degrees) or the name of a known colour (an alias).
+    """
+
+    names: dict[str, object] = field(default_factory=dict)
+
+    def check(self):
+        from imgpipe.colour_names import DEFAULT
+        from imgpipe.messages import t
+
+        for name, spec in self.names.items():
+            try:
+                DEFAULT.extended({name: spec})
+            except ValueError as exc:
+                yield f"names.{name}", t("colours.names.bad", detail=exc)
+
+    def lexicon(self):
+        """colour_names.DEFAULT with these names added (a name here wins over a built-in one)."""
+        from imgpipe.colour_names import DEFAULT
+
+        return DEFAULT.extended(self.names) if self.names else DEFAULT
+
+
+@dataclass(frozen=True)
 class BackupSettings:
     """Where copies go (R9): a folder, a mounted share, or sftp://user@host/path."""
 
@@ -162,6 +198,7 @@ class Settings:
     watermark: WatermarkSettings = field(default_factory=WatermarkSettings)
     fonts: FontSettings = field(default_factory=FontSettings)
     colour: ColourSettings = field(default_factory=ColourSettings)
+    colours: ColourNameSettings = field(default_factory=ColourNameSettings)
     backup: BackupSettings = field(default_factory=BackupSettings)
     soldout: SoldOutSettings = field(default_factory=SoldOutSettings)
     watch: WatchSettings = field(default_factory=WatchSettings)
@@ -202,6 +239,7 @@ position = "bottom-right"             # top-left … bottom-right, center, or "t
 opacity = 0.35                        # 0..1
 size = 0.25                           # mark width as a share of the image width
 margin = 0.03                         # gap to the edge as a share of the image width
+outline = "auto"                      # auto: outline a mark that would not read (light on white); always | never
 
 [fonts]
 path = ""                             # a .ttf/.otf/.ttc with Chinese glyphs; empty = find one
@@ -214,6 +252,11 @@ reference_window_minutes = 120        # a grey card/chart shot corrects photos w
 # per article, e.g. a product whose colour must be left as shot:
 # [colour.articles.A1023]
 # mode = "off"                        # or "reference"; strength and gains work here too
+
+[colours.names]                       # the shop's own colour names (in quotes), for SKU images by colour
+# "雾霾蓝" = { sample = "#7A8B9C" }    # a sample colour (or lab = [L, a, b]); tolerance = 10 (ΔE) by default
+# "奶茶" = { L = [60, 80], C = [10, 30], h = [50, 85] }   # an L*C*h region
+# "砖红" = "红"                        # another name for a known colour
 
 [backup]                              # every image on another computer (R9)
 target = ""                           # "D:/备份/shop", "//nas/share/shop" or "sftp://user@host/path"

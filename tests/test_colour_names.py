@@ -124,3 +124,13 @@ def test_studio_shots_are_assigned_their_own_colours_after_correction():
     assert {c: a.sku(c) for c in sheet} == truth
     for c in sheet:
         assert a.delta_e[c] < 6.0
+
+
+def test_workspace_names_can_be_a_sample_colour_or_another_name():
+    lex = DEFAULT.extended({"焦糖色": {"sample": "#A0632E"}, "灰蓝": "#7A8B9C", "砖红": "红", "藏墨": "深蓝"})
+    assert lex.distance(lab((160, 99, 46)), "焦糖") == 0.0 and lex.distance(lab((122, 139, 156)), "灰蓝") == 0.0
+    assert lex.region("砖红色") == DEFAULT.region("红") and lex.region("藏墨") == DEFAULT.region("深蓝")
+    assert lex.distance(lab((40, 60, 150)), "焦糖色") > 30
+    for bad, why in (({"x": "独角兽"}, "not a known colour"), ({"x": {"sample": "#12"}}, "#RRGGBB")):
+        with pytest.raises(ValueError, match=why):
+            DEFAULT.extended(bad)

@@ -53,7 +53,11 @@ def test_a_3_to_4_main_image_is_framed_not_squashed_and_validate_agrees(workspac
         source = (bx1 - bx0) * a["size"][0] / ((by1 - by0) * a["size"][1])
         assert (x1 - x0) / (y1 - y0) == pytest.approx(source, rel=0.03)
     # the product is as large as the frame's fill allows on its tighter axis (fill 0.8 by default)
-    img = np.asarray(Image.open(mains[0]).convert("L"))
+    img = np.asarray(Image.open(mains[0]).convert("L")).copy()
+    meta = next(json.loads(r["meta"]) for r in ws.catalog.outputs("A1023", "tmall")
+                if r["path"].endswith("main/" + mains[0].name))
+    for bx0, by0, bx1, by1 in meta.get("watermark_boxes") or []:
+        img[by0:by1, bx0:bx1] = 255  # the mark (its outline is dark on the pale backdrop) is not product
     rows = np.where((img < 200).any(axis=1))[0]
     assert 0.7 * 1000 < rows[-1] - rows[0] < 0.82 * 1000
     assert not [f for f in _findings(ws, "sizes") if f.code == "dimensions"]

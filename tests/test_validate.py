@@ -409,3 +409,52 @@ def test_html_report_in_a_real_browser(shop):
     look = Path("/tmp/look")
     look.mkdir(exist_ok=True)
     shot_img.crop((0, 0, shot_img.width, min(shot_img.height, 1600))).save(look / "validation-report.png")
+
+
+def test_pale_mark_without_outline_fails_marks_and_names_the_contrast(shop):
+    toml = shop / "imgpipe.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert 'outline = "auto"' in text
+    toml.write_text(text.replace('outline = "auto"', 'outline = "never"'), encoding="utf-8")
+    ws = Workspace.open(shop)
+    assert run_pipeline(ws, jobs=1, articles=["A1023"]).ok
+    ws.catalog.close()
+    states, art = check_states(shop, "A1023")
+    found = findings(art, "marks")
+    assert_only(states, "marks", "error" if any(f.severity == "error" for f in found) else "warning")
+    # the white mark at 35 % (with its soft shadow) on the 245-grey backdrop: every marked image
+    # is faint (a warning) or as good as absent (an error); none of the unmarked ones is measured
+    assert {(f.code, f.severity) for f in found} <= {("mark_faint", "warning"), ("mark_invisible", "error")}
+    files = {f.file for f in found}
+    assert "output/jd/A1023/main/A1023-01.jpg" in files and len(files) >= 8
+    assert not any("/white/" in p or "/sku/" in p for p in files)
+    ratios = [float(re.search(r"(\d+\.\d+):1", f.message).group(1)) for f in found]
+    assert all(1.0 <= r < 1.5 for r in ratios) and all("outline" in f.fix for f in found)
+    assert {f.code for f in found} == {"mark_faint"}  # the soft shadow shows a little, not enough
+    # without the shadow the white mark is as good as absent: an error
+    toml.write_text(toml.read_text(encoding="utf-8").replace("[watermark]", "[watermark]\nshadow = false"),
+                    encoding="utf-8")
+    ws = Workspace.open(shop)
+    assert run_pipeline(ws, jobs=1, articles=["A1023"]).ok
+    ws.catalog.close()
+    states, art = check_states(shop, "A1023")
+    assert_only(states, "marks")
+    assert {(f.code, f.severity) for f in findings(art, "marks")} == {("mark_invisible", "error")}
+
+
+def test_outlined_marks_measure_legible_in_the_files(shop):
+    """The run's own outputs (outline = "auto"): every marked image measures at least the level."""
+    from imgpipe.validate.checks.marks import mark_contrast_in_file
+    from imgpipe.validate.validator import Validator
+    from imgpipe.watermark import MIN_CONTRAST
+
+    ws = Workspace.open(shop)
+    v = Validator(ws)
+    measured = []
+    for row in ws.catalog.db.execute("SELECT path, meta FROM outputs WHERE article='A1023'"):
+        boxes = json.loads(row["meta"] or "{}").get("watermark_boxes")
+        if boxes:
+            measured.append(mark_contrast_in_file(v, row["path"], boxes))
+    ws.catalog.close()
+    assert len(measured) >= 8 and None not in measured
+    assert min(measured) >= MIN_CONTRAST

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -12,7 +13,12 @@ from imgpipe.errors import ImgpipeError
 from imgpipe.fonts import resolve_font
 from imgpipe.settings import ANCHORS, WatermarkSettings
 from imgpipe.watermark import (
+    MIN_CONTRAST,
     WatermarkSkipped,
+    contrast_ratio,
+    mark_contrast,
+    relative_luminance,
+    strokes_for_box,
     apply_watermark,
     load_logo,
     mark_box,
@@ -77,8 +83,76 @@ def test_mark_reads_on_white_thanks_to_its_shadow():
     img = Image.new("RGB", (SIZE, SIZE), (255, 255, 255))
     out = apply_watermark(img, settings(colour="#FFFFFF", shadow=True), FONT)
     assert diff(img, out).max() > 60
-    plain = apply_watermark(img, settings(colour="#FFFFFF", shadow=False), FONT)
+    plain = apply_watermark(img, settings(colour="#FFFFFF", shadow=False, outline="never"), FONT)
     assert diff(img, plain).max() == 0  # white on white alone would be invisible
+
+
+@pytest.mark.parametrize("backdrop", [(255, 255, 255), (232, 232, 228)])
+def test_a_light_mark_on_white_or_a_pale_sweep_gets_an_outline_that_reads(backdrop):
+    img = Image.new("RGB", (SIZE, SIZE), backdrop)
+    light = settings(colour="#FFFFFF", opacity=0.35)
+    bare = place_watermark(img, dataclasses.replace(light, outline="never"), FONT)
+    assert bare.contrast < MIN_CONTRAST and not bare.outlined
+    auto = place_watermark(img, light, FONT)
+    assert auto.outlined and auto.contrast >= MIN_CONTRAST
+    assert auto.boxes == bare.boxes  # the outline never moves or grows the mark's box
+    # the outline is darker than the backdrop, the strokes keep their light colour
+    x0, y0, x1, y1 = auto.boxes[0]
+    region = np.asarray(auto.image)[y0:y1, x0:x1].astype(int)
+    assert region.min() < backdrop[0] - 60 and region.max() >= backdrop[0] - 2
+
+
+@pytest.mark.parametrize("backdrop,colour", [((250, 250, 250), "#333333"), ((50, 55, 60), "#FFFFFF")])
+def test_a_mark_that_already_reads_is_left_as_it_is(backdrop, colour):
+    img = Image.new("RGB", (SIZE, SIZE), backdrop)
+    mark = settings(colour=colour, opacity=0.5)
+    auto = place_watermark(img, mark, FONT)
+    never = place_watermark(img, dataclasses.replace(mark, outline="never"), FONT)
+    assert not auto.outlined and auto.contrast >= MIN_CONTRAST
+    assert diff(auto.image, never.image).max() == 0
+
+
+def test_a_dark_mark_on_a_dark_photo_gets_a_light_outline():
+    img = Image.new("RGB", (SIZE, SIZE), (30, 30, 30))
+    auto = place_watermark(img, settings(colour="#333333", opacity=0.35), FONT)
+    assert auto.outlined and auto.contrast >= MIN_CONTRAST
+    x0, y0, x1, y1 = auto.boxes[0]
+    assert np.asarray(auto.image)[y0:y1, x0:x1].max() > 30 + 60
+
+
+def test_contrast_ratio_and_luminance_follow_wcag():
+    assert contrast_ratio(1.0, 0.0) == pytest.approx(21.0)
+    assert contrast_ratio(0.2, 0.2) == 1.0
+    y = relative_luminance(np.array([[0, 0, 0], [255, 255, 255], [119, 119, 119]], np.uint8))
+    assert y[0] == 0 and y[1] == pytest.approx(1.0) and y[2] == pytest.approx(0.184, abs=0.002)
+    # #777 on white is WCAG's classic 4.48:1
+    assert contrast_ratio(y[1], y[2]) == pytest.approx(4.48, abs=0.02)
+
+
+def test_mark_contrast_measures_strokes_against_their_ring():
+    strokes = np.zeros((40, 120), np.float32)
+    strokes[15:25, 10:110] = 1.0
+    flat = np.full((40, 120, 3), 200, np.uint8)
+    assert mark_contrast(flat, strokes) == pytest.approx(1.0)
+    drawn = flat.copy()
+    drawn[15:25, 10:110] = 0
+    assert mark_contrast(drawn, strokes) == pytest.approx(contrast_ratio(
+        float(relative_luminance(np.array([200, 200, 200], np.uint8))), 0.0), rel=1e-3)
+    assert mark_contrast(flat, np.zeros_like(strokes)) is None
+
+
+def test_strokes_for_box_finds_the_drawn_mark_shrunk_or_tiled():
+    img = photo()
+    for kw, avoid in ((dict(size=0.6, position="top", margin=0.01), (40, 90, 760, 760)),
+                      (dict(position="tiled", size=0.15), None), (dict(), None)):
+        s = settings(**kw)
+        result = place_watermark(img, s, FONT, avoid=avoid)
+        full = [b for b in result.boxes if b[0] > 0 and b[1] > 0 and b[2] < SIZE and b[3] < SIZE]
+        strokes = strokes_for_box(s, FONT, None, SIZE, full[0])
+        assert strokes is not None and strokes.shape == (full[0][3] - full[0][1], full[0][2] - full[0][0])
+        x0, y0, x1, y1 = full[0]
+        assert mark_contrast(np.asarray(result.image)[y0:y1, x0:x1], strokes) == pytest.approx(
+            result.contrast, rel=0.5)
 
 
 @pytest.mark.parametrize("position", ANCHORS)

@@ -8,7 +8,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from imgpipe import clock, colour_names
+from imgpipe import clock
 from imgpipe.errors import ImgpipeError
 from imgpipe.messages import t
 from imgpipe.profiles import Profile
@@ -48,7 +48,7 @@ class Validator:
         self._resources = None
         self._left = None  # files of each article still in the inbox, with why
         self._contexts: dict[str, object] = {}
-        self.lexicon = colour_names.DEFAULT
+        self.lexicon = ws.settings.colours.lexicon()  # imgpipe.toml [colours.names] added
 
     def context(self, article: str):
         """The article's planning context (context.ArticleContext), once planned; None before."""

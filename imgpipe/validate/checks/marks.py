@@ -1,13 +1,24 @@
 """marks (R2): watermark on the roles that need it, none on the white image (pure white border),
-never over the product where the profile says so."""
+never over the product where the profile says so, and legible where it lands.
+
+Legibility is measured on the output file: the mark's strokes (rebuilt from
+the settings at the recorded box, watermark.strokes_for_box) against a thin
+ring around them, as a WCAG contrast ratio (watermark.mark_contrast); below
+watermark.MIN_CONTRAST a warning, below watermark.INVISIBLE_CONTRAST an
+error. Images under a sold-out banner and marks whose stamp no longer
+matches the settings (the freshness check's) are not measured.
+"""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 from PIL import ImageColor
 
+from imgpipe import watermark
+from imgpipe.errors import ImgpipeError
 from imgpipe.profiles import Profile
 from imgpipe.roles import role_of
 from imgpipe.validate.model import ArticleInputs, CheckResult, Finder
@@ -70,4 +81,43 @@ def _check_marks(v, profile: Profile, rows) -> CheckResult:
                 f.error("product_box_unknown", r["path"])
             elif any(boxes_intersect(b, product_box) for b in boxes):
                 f.error("mark_over_product", r["path"])
+        if not meta.get("overlays"):  # a sold-out banner may lie over the mark
+            _check_legible(v, f, r["path"], boxes)
     return f.result
+
+
+def _check_legible(v, f: Finder, rel: str, boxes) -> None:
+    contrast = mark_contrast_in_file(v, rel, boxes)
+    if contrast is None:
+        return
+    fields = dict(ratio=f"{contrast:.2f}", level=f"{watermark.MIN_CONTRAST:g}")
+    if contrast < watermark.INVISIBLE_CONTRAST:
+        f.error("mark_invisible", rel, **fields)
+    elif contrast < watermark.MIN_CONTRAST:
+        f.warning("mark_faint", rel, **fields)
+
+
+def mark_contrast_in_file(v, rel: str, boxes) -> float | None:
+    """The lowest WCAG contrast of the marks drawn at `boxes` in output `rel`; None: not measurable."""
+    rgb = v.files.pixels(rel) if v.files.path(rel).is_file() else None
+    wm = v.settings.watermark
+    if rgb is None or rgb.ndim != 3:
+        return None
+    try:
+        font_path = v.ws.font_path() if wm.text and not wm.logo else None
+        logo = watermark.load_logo(_logo_path(v.root, wm.logo)) if wm.logo else None
+    except ImgpipeError:
+        return None  # no font / logo: the run reports that, with its fix
+    found = []
+    for box in boxes:
+        x0, y0, x1, y1 = (int(c) for c in box)
+        strokes = watermark.strokes_for_box(wm, font_path, logo, rgb.shape[1], (x0, y0, x1, y1))
+        if strokes is not None and y1 <= rgb.shape[0]:
+            value = watermark.mark_contrast(np.ascontiguousarray(rgb[y0:y1, x0:x1, :3]), strokes)
+            if value is not None:
+                found.append(value)
+    return min(found) if found else None
+
+
+def _logo_path(root, logo: str) -> Path:
+    return Path(logo) if Path(logo).is_absolute() else Path(root) / logo
