@@ -234,8 +234,8 @@ def find_chart(img_u8: np.ndarray) -> ChartFound | None:
 
 
 # A chart is refused when its cross-validated (leave-one-out) mean ΔE2000
-# exceeds this. On 10 real chart photos the fits reach 2.2-3.9, one
-# over-saturated camera JPEG 6.2 (still better than its plain white balance,
+# exceeds this. On 10 real chart photos the fits reach 2.1-3.6, one
+# over-saturated camera JPEG 6.1 (still better than its plain white balance,
 # 7.7, so refusing it would only make things worse); a white balance on the
 # white patch alone averages 6.3. Beyond 8 the fit predicts the chart worse
 # than that on any photo we measured: the chart is not being measured (glare,
