@@ -56,6 +56,18 @@ def _orientation(img: Image.Image) -> int:
         return 1
 
 
+def rendering_intent(profile: ImageCms.ImageCmsProfile) -> ImageCms.Intent:
+    """Relative colorimetric for matrix/shaper profiles (Display P3, Adobe RGB, a phone's sRGB-EOTF P3):
+    colours inside sRGB keep their measured values, so a chart in the photo stays a measurement and a
+    colour correction fitted to it still maps. Perceptual for LUT profiles (CMYK, printer), whose
+    perceptual tables are how they are meant to be read.
+
+    (LittleCMS runs a matrix/shaper profile through its matrices whatever the intent, so today's
+    pixels are the same either way; the intent says what we rely on.)
+    """
+    return ImageCms.Intent.RELATIVE_COLORIMETRIC if profile.profile.is_matrix_shaper else ImageCms.Intent.PERCEPTUAL
+
+
 def _to_srgb(img: Image.Image, source, icc: bytes | None = None,
              warnings: list | None = None) -> tuple[Image.Image, bool]:
     """Convert to 8-bit sRGB RGB (or RGBA), honouring an embedded ICC profile.
@@ -77,7 +89,7 @@ def _to_srgb(img: Image.Image, source, icc: bytes | None = None,
             if img.mode == "LA":
                 img = img.convert("RGBA")
             converted = ImageCms.profileToProfile(
-                img, src_profile, _SRGB, renderingIntent=ImageCms.Intent.PERCEPTUAL, outputMode=out_mode
+                img, src_profile, _SRGB, renderingIntent=rendering_intent(src_profile), outputMode=out_mode
             )
             return converted, True
         except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as exc:

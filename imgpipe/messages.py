@@ -1119,6 +1119,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "validate.html.summary_line": ("共 {articles} 个商品：{pass_} 个通过，{warning} 个有提醒，{error} 个有错误，{waiting} 个等待拍摄", "{articles} products: {pass_} pass, {warning} with warnings, {error} with errors, {waiting} waiting for photos"),
     "validate.html.legend": ("绿色通过，黄色提醒，红色必须处理", "green passes, amber is a warning, red must be fixed"),
     "validate.html.article": ("商品", "Product"),
+    "validate.html.colour_refs": ("颜色参考", "Colour reference"),
+    "validate.colour_ref.chart": (
+        "色卡 {file}：留一法 ΔE2000 平均 {loo_mean}，最大 {loo_max}，中性灰行 {loo_neutral}（拟合内平均 {mean}，模型 {model}）",
+        "colour chart {file}: leave-one-out ΔE2000 mean {loo_mean}, max {loo_max}, neutral row {loo_neutral} "
+        "(in-sample mean {mean}, model {model})"),
+    "validate.colour_ref.card": ("灰卡 {file}：白平衡和曝光取自灰卡（只有一个色块，没有留一法误差）",
+                                 "grey card {file}: white balance and exposure from the card (one patch: no leave-one-out error)"),
     "validate.html.st.pass": ("通过", "pass"),
     "validate.html.st.warning": ("提醒", "warning"),
     "validate.html.st.error": ("错误", "error"),

@@ -52,7 +52,8 @@ def test_chart_fit_undoes_a_camera_tone_curve_better_than_a_matrix_alone():
     img = camera_chart(light=C.illuminant_rgb(3600, 0.004))
     p = C.find_chart(img).patches
     fit, ins, loo = C.best_chart_fit(p)
-    assert loo.mean() <= 2.0 and ins[C.GREY_ROW].mean() <= 1.0, (loo.round(2), ins.round(2))
+    # the targets: held out <= 2 here (3.0 on real photos), neutral row <= 1.5 in-sample
+    assert loo.mean() <= 2.0 and ins[C.GREY_ROW].mean() <= 1.5, (loo.round(2), ins.round(2))
     # the model chosen is the one that predicts held-out patches best (neutral row counted extra)
     for model in C.chart.MODELS:
         other = C.leave_one_out(p, model)

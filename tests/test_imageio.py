@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageCms
 
 from imgpipe.errors import ImgpipeError
-from imgpipe.imageio import encode_jpeg, load_photo
+from imgpipe.imageio import encode_jpeg, load_photo, rendering_intent
 
 from conftest import jpeg_bytes
 
@@ -68,6 +68,46 @@ def test_adobe_rgb_photo_comes_out_in_srgb_with_the_right_colours():
     photo = load_photo(buf.getvalue())
     assert photo.had_icc
     assert np.abs(photo.rgb[32, 32].astype(int) - patch_srgb).max() <= 4
+
+
+
+def _display_p3_icc(samples) -> bytes:
+    """A matrix/shaper profile with the Display P3 primaries (D65, Bradford-adapted to D50) and gamma 2.2:
+    the sample Adobe RGB profile with its three colorant tags replaced (same sizes, same offsets)."""
+    icc = samples.adobe_rgb_icc()
+    adobe, p3 = samples.bradford_d65_to_d50() @ samples.M_ADOBE, samples.bradford_d65_to_d50() @ _M_P3
+    for c in range(3):
+        old = samples._xyz_tag(adobe[:, c])
+        assert icc.count(old) == 1
+        icc = icc.replace(old, samples._xyz_tag(p3[:, c]))
+    return icc
+
+
+# Display P3 linear RGB -> XYZ (D65)
+_M_P3 = np.array([[0.4865709, 0.2656677, 0.1982173], [0.2289746, 0.6917385, 0.0792869],
+                  [0.0000000, 0.0451134, 1.0439444]])
+
+
+def test_display_p3_photo_is_converted_relative_colorimetric():
+    """A P3-tagged photo: colours inside sRGB keep their values; a P3 red beyond sRGB clips to sRGB red."""
+    samples = _samples_module()
+    icc = _display_p3_icc(samples)
+    profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    assert profile.profile.is_matrix_shaper
+    assert rendering_intent(profile) == ImageCms.Intent.RELATIVE_COLORIMETRIC
+    srgb = np.array([[200, 60, 40], [90, 140, 70], [128, 128, 128]], np.uint8)
+    lin = samples.srgb_to_linear(srgb.astype(np.float32) / 255.0)
+    p3 = np.clip(lin @ np.linalg.solve(_M_P3, samples.M_SRGB).T, 0, 1) ** (1 / samples.ADOBE_GAMMA)
+    tiles = np.round(np.concatenate([p3, [[1.0, 0.0, 0.0]]]) * 255).astype(np.uint8)
+    img = np.repeat(np.repeat(tiles[None], 32, axis=0), 32, axis=1)  # 4 tiles of 32 x 32
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, "PNG", icc_profile=icc)
+    photo = load_photo(buf.getvalue(), name="p3.png")
+    assert photo.had_icc
+    got = photo.rgb[16, 16::32].astype(int)
+    assert np.abs(got[:3] - srgb).max() <= 2, got  # the same colour, as measured
+    assert np.abs(tiles[:3].astype(int) - srgb).max() > 8  # (really different numbers in the file)
+    assert got[3, 0] == 255 and got[3, 1:].max() <= 5, got  # P3 red: sRGB's reddest, hue kept
 
 
 def test_cmyk_sixteen_bit_and_alpha_become_8bit_rgb():

@@ -458,3 +458,39 @@ def test_outlined_marks_measure_legible_in_the_files(shop):
     ws.catalog.close()
     assert len(measured) >= 8 and None not in measured
     assert min(measured) >= MIN_CONTRAST
+
+
+# --------------------------------------------------------------------------- colour reference of a session
+
+
+def test_report_shows_each_chart_sessions_cross_validated_error(shop):
+    """A chart shot's leave-one-out ΔE2000 (issue 16) is in the HTML, the JSON and the terminal summary."""
+    from rich.console import Console
+
+    from chart_render import render_colorchecker
+    from imgpipe.validate.report import print_summary
+
+    cast = (1.2, 1.0, 0.75)
+    chart = render_colorchecker(cast, patch_px=48)
+    scene = np.full((900, 1200, 3), (150, 140, 120), np.uint8)
+    scene[150:150 + chart.shape[0], 250:250 + chart.shape[1]] = chart
+    drop(shop, "B2045", [shot(0), shot(1), scene])
+    assert run_pipeline(Workspace.open(shop), jobs=1).ok
+    ws = Workspace.open(shop)
+    ref = next(p for p in ws.catalog.photos("B2045") if p.kind == "reference")
+    fit = ref.analysis["correction"]["fit"]
+    result = validate_workspace(ws, articles=["B2045", "A1023"])
+    arts = {a.article: a for a in result.reports[0].articles}
+    assert arts["A1023"].colour_references == []  # no reference shot: nothing to show
+    [entry] = arts["B2045"].colour_references
+    assert entry["method"] == "chart" and entry["file"] == ref.source_name
+    assert entry["loo_mean_de"] == fit["loo_mean_de"] and fit["mean_de"] <= fit["loo_mean_de"] < 3.0
+    line = f"留一法 ΔE2000 平均 {fit['loo_mean_de']:.2f}，最大 {fit['loo_max_de']:.1f}，中性灰行 {fit['loo_neutral_de']:.2f}"
+    html = result.reports[0].html.read_text(encoding="utf-8")
+    assert html.count('class="colour-ref"') == 1 and line in html
+    data = json.loads(result.reports[0].json.read_text(encoding="utf-8"))
+    saved = {a["article"]: a["colour_references"] for a in data["articles"]}
+    assert saved["B2045"] == [entry] and saved["A1023"] == []
+    console = Console(record=True, width=300)
+    print_summary(result, console)
+    assert f"B2045: 色卡 {ref.source_name}：{line}" in console.export_text()

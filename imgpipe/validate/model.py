@@ -70,6 +70,7 @@ class ArticleResult:
     checks: dict[str, CheckResult]
     images: list[ImageEntry] = field(default_factory=list)
     waiting: bool = False  # in the sheet, no photos yet: shown, not counted as failing
+    colour_references: list[dict] = field(default_factory=list)  # colour_references(): chart/card fits
 
     @property
     def status(self) -> str:
@@ -81,7 +82,29 @@ class ArticleResult:
     def as_dict(self) -> dict:
         return {"platform": self.platform, "article": self.article, "name": self.name, "status": self.status,
                 "images": [i.as_dict() for i in self.images],
-                "checks": [self.checks[c].as_dict() for c in CHECKS]}
+                "checks": [self.checks[c].as_dict() for c in CHECKS],
+                "colour_references": self.colour_references}
+
+
+def colour_references(photos) -> list[dict]:
+    """The article's reference shots whose chart or grey card set its colour (one per session).
+
+    photos: catalog PhotoRows. Per shot: file (the name it came in with),
+    method (chart | grey_card) and, for a chart, the fit's model and ΔE2000
+    figures (in-sample mean, leave-one-out mean / max / neutral row).
+    """
+    out = []
+    for p in photos:
+        corr = (p.analysis or {}).get("correction") if p.kind == "reference" else None
+        if not corr or corr.get("method") not in ("chart", "grey_card"):
+            continue
+        ref = {"file": p.source_name, "method": corr["method"]}
+        fit = corr.get("fit") or {}
+        for key in ("model", "mean_de", "loo_mean_de", "loo_max_de", "loo_neutral_de"):
+            if key in fit:
+                ref[key] = fit[key]
+        out.append(ref)
+    return out
 
 
 @dataclass

@@ -22,7 +22,7 @@ def report_paths(root: Path, platform: str, date: str) -> tuple[Path, Path]:
 def _labels(lang: str) -> dict[str, str]:
     keys = ["title", "generated", "platform", "status", "all", "filter_platform", "filter_status", "shown",
             "no_findings", "more", "file", "fix", "images", "missing_file", "checks", "summary_line",
-            "legend", "article", "st.pass", "st.warning", "st.error", "st.waiting", "sev.error", "sev.warning"]
+            "legend", "article", "colour_refs", "st.pass", "st.warning", "st.error", "st.waiting", "sev.error", "sev.warning"]
     out = {k: t_in(lang, f"validate.html.{k}") for k in keys}
     for c in CHECKS:
         out[f"check.{c}"] = t_in(lang, f"validate.check.{c}")
@@ -30,6 +30,21 @@ def _labels(lang: str) -> dict[str, str]:
     for r in ROLE_ORDER:
         out[f"role.{r}"] = t_in(lang, f"validate.role.{r}")
     return out
+
+
+def colour_reference_line(ref: dict, lang: str | None = None) -> str:
+    """One line for a reference shot (model.colour_references): a chart's cross-validated ΔE2000, or the card.
+
+    lang: "zh" / "en"; None = the interface language.
+    """
+    def msg(key, **fields):
+        return t_in(lang, key, **fields) if lang else str(t(key, **fields))
+
+    if ref["method"] != "chart" or "loo_mean_de" not in ref:
+        return msg("validate.colour_ref.card", file=ref["file"])
+    return msg("validate.colour_ref.chart", file=ref["file"], loo_mean=f"{ref['loo_mean_de']:.2f}",
+                loo_max=f"{ref['loo_max_de']:.1f}", loo_neutral=f"{ref['loo_neutral_de']:.2f}",
+                mean=f"{ref['mean_de']:.2f}", model=ref.get("model", ""))
 
 
 def render_html(reports: list[PlatformReport], lang: str, generated: str, workspace: str,
@@ -58,6 +73,7 @@ def render_html(reports: list[PlatformReport], lang: str, generated: str, worksp
                            for i in a.images],
                 "checks": [{"id": c, "status": a.checks[c].status,
                             "findings": [x.as_dict() for x in a.checks[c].findings]} for c in CHECKS],
+                "colour_refs": [colour_reference_line(r, lang) for r in a.colour_references],
             })
     summary = {"articles": 0, "pass": 0, "warning": 0, "error": 0, "waiting": 0}
     for r in reports:
@@ -103,6 +119,9 @@ def print_summary(result: ValidationResult, console) -> None:
             table.add_row(a.article, *[marks[status or a.checks[ch].status] for ch in CHECKS])
         console.print(table)
         console.print(t("validate.summary", **{k: c[k] for k in ("articles", "pass", "warning", "error", "waiting")}))
+        for a in report.articles:  # the colour reference of each session: how well its chart fits
+            for ref in a.colour_references:
+                console.print(f"  {escape(a.article)}: {escape(colour_reference_line(ref))}", soft_wrap=True)
         errors = [(a, f) for a in report.articles for ch in CHECKS for f in a.checks[ch].findings
                   if f.severity == "error"]
         for a, finding in errors[:MAX_PRINTED_ERRORS]:
