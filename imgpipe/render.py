@@ -7,6 +7,7 @@ coordinator records the results in the catalog.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -16,13 +17,13 @@ import cv2
 import numpy as np
 from PIL import Image, ImageColor
 
-from imgpipe import colour, colour_names, cutout, framing, labels
+from imgpipe import colour, colour_names, cutout, framing, labels, proxies
 from imgpipe.correct import correction_from_reference
 from imgpipe.fsutil import atomic_write_bytes, sha256_bytes
 from imgpipe.encode import encode_output
 from imgpipe.imageio import load_photo
 from imgpipe.messages import t
-from imgpipe.ops import centre_crop, resize_to_width, shrink_to_long_side
+from imgpipe.ops import centre_crop, resize_to_width
 from imgpipe.plan import OutputJob
 from imgpipe.profiles import Profile
 from imgpipe.roles import role_of
@@ -371,22 +372,28 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
         return PhotoResult(task.photo_id, [], time.perf_counter() - started, error_dict(err, task.original))
     results = []
     shapes: dict = {}
+    # same pixels under the same encode rules give the same bytes: platforms often want equal
+    # images (about half of a photo's outputs), so each is encoded and hashed once
+    encoded: dict = {}
     for job in task.jobs:
         profile = ctx.profiles[job.platform]
         spec = profile.roles[job.role]
         try:
             out, meta = render_output(img, task.analysis, job, ctx, shapes)
-            data, quality = encode_output(out, job.fmt, max_bytes=spec.max_bytes, quality=profile.jpeg_quality,
-                                          min_quality=profile.min_jpeg_quality, background=profile.background,
-                                          keep_alpha=not profile.flatten_alpha, role=job.role, file=job.path)
+            rules = (job.fmt, spec.max_bytes, profile.jpeg_quality, profile.min_jpeg_quality, profile.background,
+                     not profile.flatten_alpha)
+            key = (out.mode, out.size, hashlib.sha1(out.tobytes()).digest(), rules)
+            if key not in encoded:
+                data, quality = encode_output(out, job.fmt, max_bytes=spec.max_bytes, quality=profile.jpeg_quality,
+                                              min_quality=profile.min_jpeg_quality, background=profile.background,
+                                              keep_alpha=not profile.flatten_alpha, role=job.role, file=job.path)
+                encoded[key] = data, quality, sha256_bytes(data)
+            data, quality, sha = encoded[key]
             atomic_write_bytes(ctx.root / job.path, data, durable=False)  # rebuildable; size is checked
-            results.append(OutputResult(job, sha256_bytes(data), out.width, out.height, len(data), quality, meta))
+            results.append(OutputResult(job, sha, out.width, out.height, len(data), quality, meta))
         except Exception as err:
             results.append(OutputResult(job, error=error_dict(err, job.path)))
     return PhotoResult(task.photo_id, results, time.perf_counter() - started)
-
-
-ANALYSIS_LONG_SIDE = 512  # pixels: colour estimate and product box come from a proxy this size
 
 
 @dataclass
@@ -396,6 +403,7 @@ class AnalyseTask:
     kind: str
     reference: dict | None  # a Correction from the article's reference shot, if any
     colour: object = None   # settings.ColourPlan: mode, strength, manual gains
+    sha256: str = ""        # the original's: finds the proxy ingest kept (proxies.py)
 
 
 def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float) -> tuple[int, dict | None, dict | None]:
@@ -412,8 +420,11 @@ def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float) -> tuple
             correction = correction_from_reference(photo.rgb)
             return task.photo_id, {"correction": correction.to_dict(), "size": list(photo.full_size),
                                    "box": [0, 0, 1, 1], "backdrop": 0.0}, None
-        photo = load_photo(path, max_megapixels=max_megapixels, min_long_side=ANALYSIS_LONG_SIDE)
-        proxy = shrink_to_long_side(photo.rgb, ANALYSIS_LONG_SIDE)
+        kept = proxies.load_proxy(root, task.sha256) if task.sha256 else None
+        if kept is None:  # not ingested by this run, or the run was killed since: decode again
+            photo = load_photo(path, max_megapixels=max_megapixels, min_long_side=proxies.LONG_SIDE)
+            kept = proxies.make_proxy(photo.rgb), photo.full_size
+        proxy, full_size = kept
         plan = task.colour
         if plan.mode == "off":
             correction = colour.Correction()
@@ -431,7 +442,7 @@ def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float) -> tuple
         h, w = corrected.shape[:2]
         return task.photo_id, {
             "correction": correction.to_dict(),
-            "size": list(photo.full_size),
+            "size": list(full_size),
             "box": [box.x0 / w, box.y0 / h, box.x1 / w, box.y1 / h],
             "box_confident": bool(box.confident),
             "backdrop_rgb": [int(v) for v in box.backdrop_rgb],
