@@ -216,8 +216,20 @@ _last_cut: list = [None, None]  # (photo pixels, its cut-out): the white and tra
 def _cut_out(img: np.ndarray) -> cutout.Cutout:
     """The photo's cut-out, made once per decoded photo (on the whole photo, so every role agrees)."""
     if _last_cut[0] is not img:
-        _last_cut[:] = [img, cutout.cut_out(img)]
+        _last_cut[:] = [img, seeded_cut_out(img)]
     return _last_cut[1]
+
+
+def seeded_cut_out(img: np.ndarray, **kw) -> cutout.Cutout:
+    """cutout.cut_out from a fixed state of OpenCV's random generator (per thread).
+
+    GrabCut seeds its colour models from that generator: unseeded, a photo's
+    cut-out (white, transparent images, analysed colours) depended on how
+    many cut-outs the process had made before, so a resumed run or another
+    worker gave other bytes than an uninterrupted run.
+    """
+    cv2.setRNGSeed(0)
+    return cutout.cut_out(img, **kw)
 
 
 def _close_up(img: np.ndarray, spec) -> np.ndarray:
@@ -268,9 +280,12 @@ def shape_transparent(img: np.ndarray, analysis: dict, params: dict, spec,
         return np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]), None
     box, scale = _box_and_scale(img, analysis, params, spec, shared_scale=False)
     size = (spec.width, spec.height)
-    px = cutout.rgba(_cut_out(img)).astype(np.float32)
-    a = px[..., 3:] / 255.0
-    window, moved = _window(np.concatenate([px[..., :3] * a, px[..., 3:]], -1), box, size, scale)
+
+    def premultiplied(rgba: np.ndarray) -> np.ndarray:  # only the window's pixels: 4 float planes are big
+        px = rgba.astype(np.float32)
+        return np.concatenate([px[..., :3] * (px[..., 3:] / 255.0), px[..., 3:]], -1)
+
+    window, moved = _window(cutout.rgba(_cut_out(img)), box, size, scale, prepare=premultiplied)
     framed = framing.frame_square(window, moved, size, spec.fill, (0.0, 0.0, 0.0, 0.0), scale=scale)
     alpha = framed[..., 3:]
     rgb = np.where(alpha > 0.5, framed[..., :3] * 255.0 / np.maximum(alpha, 1e-3), 255.0)
@@ -293,13 +308,14 @@ def shape_width(img: np.ndarray, analysis: dict, params: dict, spec, background:
 SHAPES = {"frame": shape_frame, "white": shape_white, "width": shape_width, "transparent": shape_transparent}
 
 
-def _window(img: np.ndarray, box, size: tuple[int, int], scale: float):
+def _window(img: np.ndarray, box, size: tuple[int, int], scale: float, prepare=None):
     """The part of the photo that lands in a `size` (width, height) frame at `scale`.
 
     Cropping first means only that part is resized. Where the frame reaches
     past the photo, the photo's own edge is carried outwards: a flat pad
     colour never matches a real sweep (gradients, vignetting). Returns the
-    window and the product box moved into it.
+    window and the product box moved into it. prepare(pixels) -> pixels, if
+    given, is applied to the part inside the photo before the edges are carried.
     """
     side_x, side_y = (int(np.ceil(v / scale)) + 4 for v in size)
     cx, cy = box.centre
@@ -307,6 +323,8 @@ def _window(img: np.ndarray, box, size: tuple[int, int], scale: float):
     x1, y1 = x0 + side_x, y0 + side_y
     h, w = img.shape[:2]
     crop = img[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
+    if prepare is not None:
+        crop = prepare(crop)
     pads = (max(0, -y0), max(0, y1 - h), max(0, -x0), max(0, x1 - w))
     if any(pads):
         crop = _carry_edges(crop, pads)
@@ -463,7 +481,7 @@ def product_colours(corrected: np.ndarray, box) -> list[list[float]]:
     """
     mask = None
     if box.confident:
-        cut = cutout.cut_out(corrected, proxy_px=max(corrected.shape[:2]))
+        cut = seeded_cut_out(corrected, proxy_px=max(corrected.shape[:2]))
         mask = cut.alpha >= 0.5 if cut.good else framing.product_mask(corrected)[0]
     if mask is None or not mask.any():
         h, w = corrected.shape[:2]
