@@ -30,7 +30,7 @@ from imgpipe.context import ArticlePlan, Preview, Resources, analysis_task, buil
 from imgpipe.ingest import IngestResult, ingest
 from imgpipe.messages import t
 from imgpipe.pages import PageStage
-from imgpipe.proxies import drop_proxy
+from imgpipe.proxies import drop_proxy, proxy_path
 from imgpipe.plan import OutputJob
 from imgpipe.render import (
     PhotoResult, PhotoTask, RenderContext, analyse_photo, render_photo, source_long_side, worker_died,
@@ -162,6 +162,7 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
         if not dry_run:
             remove_stale_temps(ws.root / "output")
             remove_stale_temps(ws.root / "originals")
+            remove_stale_temps(proxy_path(ws.root, "").parent)
         summary.ingest = ingest(ws.root, sheet.products, cat, dry_run=dry_run,
                                 max_megapixels=ws.settings.max_megapixels,
                                 map_fn=functools.partial(pool.map, crashed=_inspect_crashed))
