@@ -252,6 +252,34 @@ def output_specs(ws, task) -> list[tuple[str, int, int, int]]:
     return out
 
 
+def browser_compare(ws) -> list[dict]:
+    """Each installed browser imgpipe may pick, on the run's pages: start (wall), CPU of start +
+    pages + close (browser and driver included), peak PSS with browser and driver, and a hash of
+    the captured pixels (equal hashes: equal slices)."""
+    import hashlib
+
+    from imgpipe.browser import Browser
+
+    pages = sorted(ws.root.glob("output/*/*/page/index.html"))
+    out = []
+    for name in ("chromium-headless-shell", "chromium"):
+        program = shutil.which(name)
+        if not program or not pages:
+            continue
+        sampler = MemorySampler()
+        c0, t0 = cpu_seconds(), time.perf_counter()
+        pixels = hashlib.sha256()
+        with Browser(Path(program)) as browser:
+            start = time.perf_counter() - t0
+            tab = browser.tab()
+            for page in pages:
+                tab.open(page, ws.profiles[page.parts[-4]].detail_page.width, decode_images=False)
+                pixels.update(tab.screenshot(paste_images=True).tobytes())
+        out.append({"name": name, "start": start, "wall": time.perf_counter() - t0, "cpu": cpu_seconds() - c0,
+                    "peak_mb": sampler.stop(), "pages": len(pages), "pixels": pixels.hexdigest()[:12]})
+    return out
+
+
 # --- floor -----------------------------------------------------------------------------------------
 
 def floor_time(ws, tasks) -> tuple[float, float]:
@@ -490,6 +518,7 @@ def main(argv=None) -> int:
         floor = statistics.median(floors)
         vips = vips_time(ws, tasks, tmp / "vips")
         magick = magick_time(ws, tasks, tmp / "magick")
+        browsers = browser_compare(ws) if not args.no_pages else []
         mem = memory(tasks, ctx, tmp, 1)
         mem_batch = memory(tasks, ctx, tmp, args.batch) if args.batch > 1 else mem
         t_first, t_noop = noop_run(tmp, args.noop) if args.noop else (0.0, 0.0)
@@ -536,6 +565,10 @@ def main(argv=None) -> int:
               f"after one of each ({len(tasks)}): {mem_batch['peak_first_mb']:.0f} MB; "
               f"after {args.batch} photos: {mem_batch['peak_mb']:.0f} MB peak "
               f"(RSS {mem_batch['rss_first_mb']:.0f} -> {mem_batch['rss_end_mb']:.0f} MB)")
+        for b in browsers:
+            print(f"browser {b['name']}: start {b['start']:.2f} s, {b['pages']} pages {b['wall']:.1f} s, "
+                  f"CPU {b['cpu']:.1f} s (browser + driver incl.), peak PSS {b['peak_mb']:.0f} MB "
+                  f"with this process, pixels {b['pixels']}")
         if args.noop:
             print(f"no-op run over {args.noop} catalogued photos: {t_noop:.2f} s; first run {t_first:.1f} s")
         print("\ntargets:")

@@ -28,7 +28,11 @@ from imgpipe.errors import ImgpipeError
 from imgpipe.messages import t
 
 BROWSER_ENV = "IMGPIPE_BROWSER"
-BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "msedge")
+# chromium-headless-shell first: the same engine and the same pixels without the desktop
+# browser's UI layers; under Playwright it is ~190 MB less memory (PSS) and ~20 % less CPU on
+# the same pages (README, benchmark)
+BROWSER_NAMES = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable",
+                 "msedge")
 
 # On top of Playwright's own headless flags: no network, no GPU, and pixels that
 # do not depend on the machine's screen (scale 1, sRGB, no scrollbars).
@@ -116,9 +120,9 @@ def find_browser() -> Path | None:
     """The installed Chromium-family browser, or None.
 
     Order: $IMGPIPE_BROWSER (a path or a command name; "none" turns slices
-    off), then chromium,
-    chromium-browser, google-chrome, google-chrome-stable, msedge on PATH,
-    then the standard Windows/macOS install folders.
+    off), then chromium-headless-shell, chromium, chromium-browser,
+    google-chrome, google-chrome-stable, msedge on PATH, then the standard
+    Windows/macOS install folders.
     """
     wanted = os.environ.get(BROWSER_ENV, "").strip()
     if wanted.lower() == "none":  # explicitly off: HTML pages only, no slices

@@ -94,7 +94,7 @@ def analysis_task(settings, photo, references: list) -> tuple[AnalyseTask, str]:
     if photo.kind == "photo" and plan.mode != "off":
         reference = _reference_for(photo, references, settings.colour.reference_window_minutes)
     key = fingerprint("analysis-4", photo.sha256, plan, reference)
-    return AnalyseTask(photo.id, photo.original, photo.kind, reference, plan), key
+    return AnalyseTask(photo.id, photo.original, photo.kind, reference, plan, photo.sha256), key
 
 
 def _reference_for(photo, references: list, window_minutes: float) -> dict | None:

@@ -16,12 +16,23 @@ from imgpipe.errors import ImgpipeError
 from imgpipe.imageio import _SRGB_ICC, encode_jpeg, flatten
 from imgpipe.messages import t
 
+PNG_LEVEL = 6  # zlib level of PNG outputs (9 + optimize only to get under a byte cap)
+
 
 def encode_png(img: Image.Image, *, max_bytes: int, role: str = "", file: str | Path | None = None) -> bytes:
-    """Lossless PNG bytes (zlib level 9, sRGB tag). Raises ImgpipeError over `max_bytes`: nothing to lower."""
+    """Lossless PNG bytes (sRGB tag). Raises ImgpipeError over `max_bytes`: nothing to lower.
+
+    zlib level 6 first: on an 800 px cut-out it is 0.2 s against 0.75 s for
+    level 9 with optimize, for 2.5 % more bytes; the slow kind only when the
+    fast one is over the cap.
+    """
     buf = io.BytesIO()
-    img.save(buf, "PNG", optimize=True, icc_profile=_SRGB_ICC)
+    img.save(buf, "PNG", compress_level=PNG_LEVEL, icc_profile=_SRGB_ICC)
     data = buf.getvalue()
+    if len(data) > max_bytes:
+        buf = io.BytesIO()
+        img.save(buf, "PNG", optimize=True, icc_profile=_SRGB_ICC)
+        data = buf.getvalue()
     if len(data) > max_bytes:
         raise ImgpipeError(t("image.png_cap", role=role, size=len(data), cap=max_bytes), file=file,
                            fix=t("image.png_cap.fix"))

@@ -24,12 +24,11 @@ from imgpipe.decoders import unsupported_reason
 from imgpipe.errors import global_failure, item_error
 from imgpipe.imageio import capture_time, load_photo, unusable_size
 from imgpipe.messages import t
-from imgpipe.ops import shrink_to_long_side
+from imgpipe.proxies import LONG_SIDE, make_proxy, save_proxy
 from imgpipe.sheet import Product, normalise_article
 
 SIDECAR_NAME = "article.toml"
 UNMATCHED = "_unmatched"
-REFERENCE_PROXY = 512  # pixels: the decode that checks a photo also looks for a colour chart in it
 _NATURAL = re.compile(r"(\d+)")
 _UNSAFE_FOLDER = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 MAX_FOLDER_BYTES = 200  # UTF-8 bytes of one folder name: 255 is the limit of most file systems, leave room
@@ -63,11 +62,6 @@ class IngestResult:
     duplicates: list[Pending] = field(default_factory=list)
     pending: list[Pending] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)  # archived, with something said (a broken ICC profile)
-
-
-def shows_chart(rgb) -> bool:
-    """True when the photo holds a 24-patch colour chart: a reference shot, whatever its name."""
-    return detect_reference(shrink_to_long_side(rgb, REFERENCE_PROXY), grey_card=False) == "chart"
 
 
 def _free_seq(folder: Path, article: str, seq: int, ext: str, sha: str) -> int:
@@ -167,19 +161,27 @@ def scan_inbox(inbox: Path, skipped: list | None = None) -> list[Path]:
     return found
 
 
-def inspect_photo(path: Path, max_megapixels: float) -> tuple[dict | None, bool, list[str]]:
-    """(error or None, shows a colour chart, warnings): the check every photo passes before it gets a number.
+def inspect_photo(item: tuple[Path, str], max_megapixels: float,
+                  root: Path | None = None) -> tuple[dict | None, bool, list[str]]:
+    """(error or None, shows a colour chart, warnings) of `item` (path, sha256): the check every
+    photo passes before it gets a number.
 
     A reduced decode (JPEG DCT scaling) is cheap and catches empty, truncated
-    and non-image files; the same pixels are searched for a colour chart.
-    Runs in worker processes: it only reads.
+    and non-image files; the same pixels are searched for a colour chart and,
+    with `root`, kept as the photo's analysis proxy (proxies.py): a new photo
+    is not decoded again for its analysis. Runs in worker processes: it
+    writes nothing else.
     """
+    path, sha = item
     try:
-        proxy = load_photo(path, max_megapixels=max_megapixels, min_long_side=REFERENCE_PROXY)
-        small = unusable_size(*proxy.full_size)
+        photo = load_photo(path, max_megapixels=max_megapixels, min_long_side=LONG_SIDE)
+        small = unusable_size(*photo.full_size)
         if small:
             return {"message": small, "fix": t("image.too_small.fix")}, False, []
-        return None, shows_chart(proxy.rgb), proxy.notes
+        proxy = make_proxy(photo.rgb)
+        if root is not None:
+            save_proxy(root, sha, proxy, photo.full_size)
+        return None, detect_reference(proxy, grey_card=False) == "chart", photo.notes
     except Exception as exc:  # noqa: BLE001 - the item boundary: one file's problem is that file's
         err = item_error(exc, path, "check")
         return {"message": err.message, "fix": err.fix or ""}, False, []
@@ -248,7 +250,8 @@ def ingest(root: Path, products: dict[str, Product], catalog: Catalog, *, dry_ru
                 continue
             seen[(article, sha)] = path
             fresh[path] = (sha, captured)
-    checks = dict(zip(fresh, (map_fn or _map)(inspect_photo, list(fresh), max_megapixels)))
+    items = [(path, sha) for path, (sha, _captured) in fresh.items()]
+    checks = dict(zip(fresh, (map_fn or _map)(inspect_photo, items, max_megapixels, None if dry_run else root)))
 
     for article, timed in batches:
         product = products[article]

@@ -30,6 +30,7 @@ from imgpipe.context import ArticlePlan, Preview, Resources, analysis_task, buil
 from imgpipe.ingest import IngestResult, ingest
 from imgpipe.messages import t
 from imgpipe.pages import PageStage
+from imgpipe.proxies import drop_proxy, proxy_path
 from imgpipe.plan import OutputJob
 from imgpipe.render import (
     PhotoResult, PhotoTask, RenderContext, analyse_photo, render_photo, source_long_side, worker_died,
@@ -91,7 +92,7 @@ def analyse(ws: Workspace, articles: list[str], executor, summary: RunSummary,
     settings = ws.settings
     # references first: the photos' analyses depend on them
     for stage in ("reference", "photo"):
-        tasks, keys = [], {}
+        tasks, keys, shas = [], {}, {}
         for article in articles:
             photos = cat.photos(article)
             refs = [p for p in photos if p.kind == "reference"]
@@ -102,12 +103,14 @@ def analyse(ws: Workspace, articles: list[str], executor, summary: RunSummary,
                 if photo.analysis_key == key and photo.analysis:
                     continue
                 keys[photo.id] = key
+                shas[photo.id] = photo.sha256
                 tasks.append(task)
         done = 0
         for photo_id, analysis, error in executor.map(
                 analyse_photo, tasks, ws.root, settings.max_megapixels,
                 crashed=lambda task, _exc: (task.photo_id, None, worker_died(task.original))):
             done += 1
+            drop_proxy(ws.root, shas[photo_id])  # analysed (or failed for good): ingest's proxy is spent
             if progress:
                 progress("analyse", done, len(tasks))
             if error:
@@ -119,8 +122,8 @@ def analyse(ws: Workspace, articles: list[str], executor, summary: RunSummary,
             cat.set_analysis(photo_id, analysis, keys[photo_id])
 
 
-def _inspect_crashed(path, _exc) -> tuple[dict, bool]:
-    error = worker_died(str(path))
+def _inspect_crashed(item, _exc) -> tuple[dict, bool]:
+    error = worker_died(str(item[0]))
     return {"message": error["message"], "fix": error["fix"]}, False
 
 
@@ -159,6 +162,7 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
         if not dry_run:
             remove_stale_temps(ws.root / "output")
             remove_stale_temps(ws.root / "originals")
+            remove_stale_temps(proxy_path(ws.root, "").parent)
         summary.ingest = ingest(ws.root, sheet.products, cat, dry_run=dry_run,
                                 max_megapixels=ws.settings.max_megapixels,
                                 map_fn=functools.partial(pool.map, crashed=_inspect_crashed))

@@ -7,6 +7,7 @@ coordinator records the results in the catalog.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -16,13 +17,13 @@ import cv2
 import numpy as np
 from PIL import Image, ImageColor
 
-from imgpipe import colour, colour_names, cutout, framing, labels
+from imgpipe import colour, colour_names, cutout, framing, labels, proxies
 from imgpipe.correct import correction_from_reference
 from imgpipe.fsutil import atomic_write_bytes, sha256_bytes
 from imgpipe.encode import encode_output
 from imgpipe.imageio import load_photo
 from imgpipe.messages import t
-from imgpipe.ops import centre_crop, resize_to_width, shrink_to_long_side
+from imgpipe.ops import centre_crop, resize_to_width
 from imgpipe.plan import OutputJob
 from imgpipe.profiles import Profile
 from imgpipe.roles import role_of
@@ -218,8 +219,20 @@ _last_cut: list = [None, None]  # (photo pixels, its cut-out): the white and tra
 def _cut_out(img: np.ndarray) -> cutout.Cutout:
     """The photo's cut-out, made once per decoded photo (on the whole photo, so every role agrees)."""
     if _last_cut[0] is not img:
-        _last_cut[:] = [img, cutout.cut_out(img)]
+        _last_cut[:] = [img, seeded_cut_out(img)]
     return _last_cut[1]
+
+
+def seeded_cut_out(img: np.ndarray, **kw) -> cutout.Cutout:
+    """cutout.cut_out from a fixed state of OpenCV's random generator (per thread).
+
+    GrabCut seeds its colour models from that generator: unseeded, a photo's
+    cut-out (white, transparent images, analysed colours) depended on how
+    many cut-outs the process had made before, so a resumed run or another
+    worker gave other bytes than an uninterrupted run.
+    """
+    cv2.setRNGSeed(0)
+    return cutout.cut_out(img, **kw)
 
 
 def _close_up(img: np.ndarray, spec) -> np.ndarray:
@@ -270,9 +283,12 @@ def shape_transparent(img: np.ndarray, analysis: dict, params: dict, spec,
         return np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]), None
     box, scale = _box_and_scale(img, analysis, params, spec, shared_scale=False)
     size = (spec.width, spec.height)
-    px = cutout.rgba(_cut_out(img), spec.shadow).astype(np.float32)
-    a = px[..., 3:] / 255.0
-    window, moved = _window(np.concatenate([px[..., :3] * a, px[..., 3:]], -1), box, size, scale)
+
+    def premultiplied(rgba: np.ndarray) -> np.ndarray:  # only the window's pixels: 4 float planes are big
+        px = rgba.astype(np.float32)
+        return np.concatenate([px[..., :3] * (px[..., 3:] / 255.0), px[..., 3:]], -1)
+
+    window, moved = _window(cutout.rgba(_cut_out(img), spec.shadow), box, size, scale, prepare=premultiplied)
     framed = framing.frame_square(window, moved, size, spec.fill, (0.0, 0.0, 0.0, 0.0), scale=scale)
     alpha = framed[..., 3:]
     rgb = np.where(alpha > 0.5, framed[..., :3] * 255.0 / np.maximum(alpha, 1e-3), 255.0)
@@ -295,13 +311,14 @@ def shape_width(img: np.ndarray, analysis: dict, params: dict, spec, background:
 SHAPES = {"frame": shape_frame, "white": shape_white, "width": shape_width, "transparent": shape_transparent}
 
 
-def _window(img: np.ndarray, box, size: tuple[int, int], scale: float):
+def _window(img: np.ndarray, box, size: tuple[int, int], scale: float, prepare=None):
     """The part of the photo that lands in a `size` (width, height) frame at `scale`.
 
     Cropping first means only that part is resized. Where the frame reaches
     past the photo, the photo's own edge is carried outwards: a flat pad
     colour never matches a real sweep (gradients, vignetting). Returns the
-    window and the product box moved into it.
+    window and the product box moved into it. prepare(pixels) -> pixels, if
+    given, is applied to the part inside the photo before the edges are carried.
     """
     side_x, side_y = (int(np.ceil(v / scale)) + 4 for v in size)
     cx, cy = box.centre
@@ -309,6 +326,8 @@ def _window(img: np.ndarray, box, size: tuple[int, int], scale: float):
     x1, y1 = x0 + side_x, y0 + side_y
     h, w = img.shape[:2]
     crop = img[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
+    if prepare is not None:
+        crop = prepare(crop)
     pads = (max(0, -y0), max(0, y1 - h), max(0, -x0), max(0, x1 - w))
     if any(pads):
         crop = _carry_edges(crop, pads)
@@ -374,22 +393,28 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
         return PhotoResult(task.photo_id, [], time.perf_counter() - started, error_dict(err, task.original))
     results = []
     shapes: dict = {}
+    # same pixels under the same encode rules give the same bytes: platforms often want equal
+    # images (about half of a photo's outputs), so each is encoded and hashed once
+    encoded: dict = {}
     for job in task.jobs:
         profile = ctx.profiles[job.platform]
         spec = profile.roles[job.role]
         try:
             out, meta = render_output(img, task.analysis, job, ctx, shapes)
-            data, quality = encode_output(out, job.fmt, max_bytes=spec.max_bytes, quality=profile.jpeg_quality,
-                                          min_quality=profile.min_jpeg_quality, background=profile.background,
-                                          keep_alpha=not profile.flatten_alpha, role=job.role, file=job.path)
+            rules = (job.fmt, spec.max_bytes, profile.jpeg_quality, profile.min_jpeg_quality, profile.background,
+                     not profile.flatten_alpha)
+            key = (out.mode, out.size, hashlib.sha1(out.tobytes()).digest(), rules)
+            if key not in encoded:
+                data, quality = encode_output(out, job.fmt, max_bytes=spec.max_bytes, quality=profile.jpeg_quality,
+                                              min_quality=profile.min_jpeg_quality, background=profile.background,
+                                              keep_alpha=not profile.flatten_alpha, role=job.role, file=job.path)
+                encoded[key] = data, quality, sha256_bytes(data)
+            data, quality, sha = encoded[key]
             atomic_write_bytes(ctx.root / job.path, data, durable=False)  # rebuildable; size is checked
-            results.append(OutputResult(job, sha256_bytes(data), out.width, out.height, len(data), quality, meta))
+            results.append(OutputResult(job, sha, out.width, out.height, len(data), quality, meta))
         except Exception as err:
             results.append(OutputResult(job, error=error_dict(err, job.path)))
     return PhotoResult(task.photo_id, results, time.perf_counter() - started)
-
-
-ANALYSIS_LONG_SIDE = 512  # pixels: colour estimate and product box come from a proxy this size
 
 
 @dataclass
@@ -399,6 +424,7 @@ class AnalyseTask:
     kind: str
     reference: dict | None  # a Correction from the article's reference shot, if any
     colour: object = None   # settings.ColourPlan: mode, strength, manual gains
+    sha256: str = ""        # the original's: finds the proxy ingest kept (proxies.py)
 
 
 def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float) -> tuple[int, dict | None, dict | None]:
@@ -415,8 +441,11 @@ def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float) -> tuple
             correction = correction_from_reference(photo.rgb)
             return task.photo_id, {"correction": correction.to_dict(), "size": list(photo.full_size),
                                    "box": [0, 0, 1, 1], "backdrop": 0.0}, None
-        photo = load_photo(path, max_megapixels=max_megapixels, min_long_side=ANALYSIS_LONG_SIDE)
-        proxy = shrink_to_long_side(photo.rgb, ANALYSIS_LONG_SIDE)
+        kept = proxies.load_proxy(root, task.sha256) if task.sha256 else None
+        if kept is None:  # not ingested by this run, or the run was killed since: decode again
+            photo = load_photo(path, max_megapixels=max_megapixels, min_long_side=proxies.LONG_SIDE)
+            kept = proxies.make_proxy(photo.rgb), photo.full_size
+        proxy, full_size = kept
         plan = task.colour
         if plan.mode == "off":
             correction = colour.Correction()
@@ -434,7 +463,7 @@ def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float) -> tuple
         h, w = corrected.shape[:2]
         return task.photo_id, {
             "correction": correction.to_dict(),
-            "size": list(photo.full_size),
+            "size": list(full_size),
             "box": [box.x0 / w, box.y0 / h, box.x1 / w, box.y1 / h],
             "box_confident": bool(box.confident),
             "backdrop_rgb": [int(v) for v in box.backdrop_rgb],
@@ -455,7 +484,7 @@ def product_colours(corrected: np.ndarray, box) -> list[list[float]]:
     """
     mask = None
     if box.confident:
-        cut = cutout.cut_out(corrected, proxy_px=max(corrected.shape[:2]))
+        cut = seeded_cut_out(corrected, proxy_px=max(corrected.shape[:2]))
         mask = cut.alpha >= 0.5 if cut.good else framing.product_mask(corrected)[0]
     if mask is None or not mask.any():
         h, w = corrected.shape[:2]
