@@ -219,20 +219,8 @@ _last_cut: list = [None, None]  # (photo pixels, its cut-out): the white and tra
 def _cut_out(img: np.ndarray) -> cutout.Cutout:
     """The photo's cut-out, made once per decoded photo (on the whole photo, so every role agrees)."""
     if _last_cut[0] is not img:
-        _last_cut[:] = [img, seeded_cut_out(img)]
+        _last_cut[:] = [img, cutout.cut_out(img)]
     return _last_cut[1]
-
-
-def seeded_cut_out(img: np.ndarray, **kw) -> cutout.Cutout:
-    """cutout.cut_out from a fixed state of OpenCV's random generator (per thread).
-
-    GrabCut seeds its colour models from that generator: unseeded, a photo's
-    cut-out (white, transparent images, analysed colours) depended on how
-    many cut-outs the process had made before, so a resumed run or another
-    worker gave other bytes than an uninterrupted run.
-    """
-    cv2.setRNGSeed(0)
-    return cutout.cut_out(img, **kw)
 
 
 def _close_up(img: np.ndarray, spec) -> np.ndarray:
@@ -484,7 +472,7 @@ def product_colours(corrected: np.ndarray, box) -> list[list[float]]:
     """
     mask = None
     if box.confident:
-        cut = seeded_cut_out(corrected, proxy_px=max(corrected.shape[:2]))
+        cut = cutout.cut_out(corrected, proxy_px=max(corrected.shape[:2]))
         mask = cut.alpha >= 0.5 if cut.good else framing.product_mask(corrected)[0]
     if mask is None or not mask.any():
         h, w = corrected.shape[:2]
