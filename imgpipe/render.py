@@ -213,14 +213,33 @@ def _box_and_scale(img: np.ndarray, analysis: dict, params: dict, spec, shared_s
     return box, scale
 
 
-_last_cut: list = [None, None]  # (photo pixels, its cut-out): the white and transparent images share one
+CUT_OVERSAMPLE = 1.5  # the cut-out is made at 1.5x the scale its image is framed at (>= the matte's proxy)
+
+_last_cut: list = [None, None, None]  # (photo pixels, working scale, cut-out): white and transparent share one
 
 
-def _cut_out(img: np.ndarray) -> cutout.Cutout:
-    """The photo's cut-out, made once per decoded photo (on the whole photo, so every role agrees)."""
-    if _last_cut[0] is not img:
-        _last_cut[:] = [img, cutout.cut_out(img)]
-    return _last_cut[1]
+def _cut_out(img: np.ndarray, scale: float = 1.0) -> tuple[cutout.Cutout, float]:
+    """(the photo's cut-out, its scale: cut-out px per photo px), made once per decoded photo.
+
+    The matte is solved on a proxy of cutout.PROXY_PX anyway, so cutting a
+    24-MP photo at full size only upsampled that alpha and carried a dozen
+    full-size float planes (~600 MB); the cut-out is made at CUT_OVERSAMPLE x
+    the framing `scale` instead (never below the proxy, never above the photo).
+    """
+    long_side = max(img.shape[:2])
+    factor = min(1.0, max(CUT_OVERSAMPLE * scale, cutout.PROXY_PX / long_side))
+    if _last_cut[0] is not img or _last_cut[1] != factor:
+        small = img if factor >= 1.0 else cv2.resize(
+            img, (max(1, round(img.shape[1] * factor)), max(1, round(img.shape[0] * factor))),
+            interpolation=cv2.INTER_AREA)
+        _last_cut[:] = [img, factor, cutout.cut_out(small)]
+    return _last_cut[2], _last_cut[1]
+
+
+def _scaled_box(box: framing.ProductBox, factor: float) -> framing.ProductBox:
+    """`box` in a copy of its photo resized by `factor`."""
+    return framing.ProductBox(*(int(round(v * factor)) for v in (box.x0, box.y0, box.x1, box.y1)),
+                              box.backdrop_rgb, box.confident)
 
 
 def _close_up(img: np.ndarray, spec) -> np.ndarray:
@@ -251,10 +270,11 @@ def shape_white(img: np.ndarray, analysis: dict, params: dict, spec,
     bg = ImageColor.getrgb(background)[:3]
     box, scale = _box_and_scale(img, analysis, params, spec, shared_scale=False)
     size = (spec.width, spec.height)
-    cut = _cut_out(img) if box.confident else None
+    cut, factor = _cut_out(img, scale) if box.confident else (None, 1.0)
     if cut is not None and cut.good:
-        window, moved = _window(cutout.on_white(cut, spec.shadow, background_rgb=bg), box, size, scale)
-        return framing.frame_square(window, moved, size, spec.fill, bg, scale=scale), None
+        small_box, small_scale = _scaled_box(box, factor), scale / factor
+        window, moved = _window(cutout.on_white(cut, spec.shadow, background_rgb=bg), small_box, size, small_scale)
+        return framing.frame_square(window, moved, size, spec.fill, bg, scale=small_scale), None
     window, moved = _window(img, box, size, scale)
     return framing.flat_white_background(window, moved, size, spec.fill, scale=scale, background_rgb=bg), None
 
@@ -276,7 +296,9 @@ def shape_transparent(img: np.ndarray, analysis: dict, params: dict, spec,
         px = rgba.astype(np.float32)
         return np.concatenate([px[..., :3] * (px[..., 3:] / 255.0), px[..., 3:]], -1)
 
-    window, moved = _window(cutout.rgba(_cut_out(img), spec.shadow), box, size, scale, prepare=premultiplied)
+    cut, factor = _cut_out(img, scale)
+    box, scale = _scaled_box(box, factor), scale / factor
+    window, moved = _window(cutout.rgba(cut, spec.shadow), box, size, scale, prepare=premultiplied)
     framed = framing.frame_square(window, moved, size, spec.fill, (0.0, 0.0, 0.0, 0.0), scale=scale)
     alpha = framed[..., 3:]
     rgb = np.where(alpha > 0.5, framed[..., :3] * 255.0 / np.maximum(alpha, 1e-3), 255.0)
