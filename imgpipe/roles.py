@@ -74,6 +74,9 @@ class Role:
 def pick_main(ctx, photos, spec) -> list[Pick]:
     """The sidecar's `main` list, else the photos in order, whole-product shots before close-ups.
 
+    Named by slot (`<article>-01` is the first main image, 主图1), not by
+    photo: upload tools and operators order main images by file name, and a
+    close-up shot as photo 01 must not become the listing's first image.
     Each whole-product image fills the spec's `fill` of its frame; with
     `same_scale` the article's set shares one scale instead (ctx.main_scale).
     """
@@ -82,7 +85,7 @@ def pick_main(ctx, photos, spec) -> list[Pick]:
     if spec.count:
         chosen = chosen[: spec.count]
     scale = ctx.main_scale(spec) if getattr(spec, "same_scale", False) else None
-    return [Pick(p, p.stem, {"scale": scale}) for p in chosen]
+    return [Pick(p, f"{ctx.article}-{slot:02d}", {"scale": scale}) for slot, p in enumerate(chosen, 1)]
 
 
 def pick_white(ctx, photos, spec) -> list[Pick]:

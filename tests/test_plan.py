@@ -38,7 +38,9 @@ def test_roles_whole_shots_first_cleanest_backdrop_white_references_never_publis
     by_role = {}
     for job in jobs:
         by_role.setdefault(job.role, []).append(job)
-    assert [j.path.rsplit("/", 1)[1] for j in by_role["main"]] == ["A1-02.jpg", "A1-03.jpg", "A1-05.jpg", "A1-01.jpg"]
+    # whole shots first, the close-up (photo 1) last; files named by slot, so 主图1 is never the close-up
+    assert [j.seq for j in by_role["main"]] == [2, 3, 5, 1]
+    assert [j.path.rsplit("/", 1)[1] for j in by_role["main"]] == ["A1-01.jpg", "A1-02.jpg", "A1-03.jpg", "A1-04.jpg"]
     assert [j.photo_id for j in by_role["white"]] == [3]
     assert all(j.photo_id != 4 for j in jobs)
     assert len(by_role["selling_point"]) == 5 and len(by_role["sku"]) == 2

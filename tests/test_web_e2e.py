@@ -18,6 +18,8 @@ import pytest
 from conftest import TEST_NOW, jpeg_bytes, studio_photo
 from web_server import running
 
+from imgpipe.workspace import Workspace
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytest.importorskip("uvicorn")
 
@@ -216,7 +218,13 @@ def test_main_images_by_pointing(page, server, shop):
         page.click("[data-act=main-up]")
     assert state.runner.wait(WAIT_MS / 1000)
     assert _sidecar(shop).main == [2, 3, 4, 7, 6]
-    assert sorted(p.name for p in main.iterdir()) == ["A1023-02.jpg", "A1023-03.jpg", "A1023-04.jpg", "A1023-07.jpg"]
+    # named by slot (主图1..4), showing photos 2, 3, 4, 7 in that order
+    assert sorted(p.name for p in main.iterdir()) == ["A1023-01.jpg", "A1023-02.jpg", "A1023-03.jpg", "A1023-04.jpg"]
+    ws = Workspace.open(shop)
+    seq_of = {p.id: p.seq for p in ws.catalog.photos("A1023")}
+    made = {r["path"]: seq_of[r["photo_id"]] for r in ws.catalog.outputs("A1023", "tmall") if r["role"] == "main"}
+    ws.catalog.close()
+    assert [made[f"output/tmall/A1023/main/A1023-{i:02d}.jpg"] for i in range(1, 5)] == [2, 3, 4, 7]
     fresh = page.context.new_page()  # the first page may still be reloading itself after the second job
     fresh.goto(url + "/a/A1023")
     assert fresh.locator("#main-order").inner_text() == "2, 3, 4, 7, 6"
