@@ -12,7 +12,8 @@ The steps, on a proxy of at most PROXY_PX pixels on the long side:
    backdrop there becomes white like everywhere else;
 3. soft shadows: backdrop that is only darkened (same chromaticity as the
    backdrop, lighter than a quarter of it, no sharp outline towards the
-   open backdrop) is a shadow, not product;
+   open backdrop) is a shadow, not product; so is the shaded backdrop in a
+   narrow gap between two parts (under a sleeve) whose mouth the bridging closed;
 4. GrabCut on a band along the outline, seeded by 1-3: the colour models of
    product and backdrop decide the pixels the bridging added (the grey
    wedge between a sleeve and the body) and the edge follows real contrast;
@@ -41,6 +42,9 @@ SHADOW_MIN_RATIO = 0.12   # darker than 12 % of the backdrop's light is product,
 SHADOW_MAX_RATIO = 0.97   # less than 3 % darkening is just the backdrop
 SHADOW_CHROMA = 0.10      # shadow keeps the backdrop's chromaticity within 10 % per channel
 SHADOW_REACH = 0.025      # a shadow reaches at most 2.5 % of the long side into the seed
+GAP_BRIDGE = 0.006        # a gap between parts: enclosed when 2.5 % is bridged, open at 0.6 %
+GAP_WIDTH = 0.03          # ... at most 3 % of the long side wide anywhere (a pale body is wider)
+GAP_REACH = 0.15          # ... and its shade is followed up to 15 % of the long side from its mouth
 KEEP_REACH = 0.06         # a kept shadow: up to 6 % of the long side from the product, fading out
 KEEP_MIN = 0.03           # ... and darkening the backdrop by at least 3 % (less is its noise)
 LOW_EVIDENCE = 3.0        # inside the outline's hull, plain ΔE above 3x the backdrop's noise is product
@@ -191,19 +195,39 @@ def find_shadows(seed: np.ndarray, like: np.ndarray, edges: np.ndarray) -> np.nd
     # what the outline encloses is product, however shadow-like
     outline = edges & ~cv2.erode(like.astype(np.uint8), _disk(2)).astype(bool)
     sharp = cv2.dilate(outline.astype(np.uint8), _disk(grow)).astype(bool)
-    loose = seed & like & ~_enclosed_by_edges(outline)
+    enclosed = _enclosed_by_edges(outline)
+    loose = seed & like & ~enclosed
     cand = (loose & ~sharp).astype(np.uint8)
     reached = _reach((~seed).astype(np.uint8), cand, max(1, round(SHADOW_REACH * max(h, w))))
+    # a gap between two parts (the wedge between a sleeve and the body) is enclosed only
+    # because the bridging closed its mouth; shadow-like all the way from that mouth, it is
+    # the backdrop in the parts' shade, however deep
+    gap = _thin(seed & like & enclosed & ~_enclosed_by_edges(outline, GAP_BRIDGE), GAP_WIDTH * max(h, w))
+    if gap.any():
+        reached = _reach(reached | (~seed).astype(np.uint8), (gap & ~sharp).astype(np.uint8),
+                         max(1, round(GAP_REACH * max(h, w))))
     shadow = reached.astype(bool) & seed
-    # the darkest strip right under the product lies on its outline: take it too
-    # when it continues a shadow found there and the outline does not enclose it
-    return shadow | (cv2.dilate(shadow.astype(np.uint8), _disk(2 * grow + 1)).astype(bool) & loose & sharp)
+    # the darkest strip right under the product (or along a gap's sides) lies on its outline:
+    # take it too when it continues a shadow found there and the outline does not enclose it
+    return shadow | (cv2.dilate(shadow.astype(np.uint8), _disk(2 * grow + 1)).astype(bool) & (loose | gap) & sharp)
 
 
-def _enclosed_by_edges(edges: np.ndarray) -> np.ndarray:
-    """What sharp edges enclose, gaps of up to 2.5 % of the short side bridged (as the seed does)."""
+def _thin(mask: np.ndarray, width: float) -> np.ndarray:
+    """The parts of `mask` no wider than `width` pixels anywhere (a gap between parts, not a body)."""
+    count, labels, _ = _components(mask)
+    if count <= 1:
+        return mask
+    depth = cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    widest = np.zeros(count, np.float32)
+    np.maximum.at(widest, labels.ravel(), depth.ravel())
+    keep = np.flatnonzero(2 * widest <= width)
+    return np.isin(labels, keep[keep > 0])
+
+
+def _enclosed_by_edges(edges: np.ndarray, bridge: float = 0.025) -> np.ndarray:
+    """What sharp edges enclose, gaps of up to `bridge` of the short side (2.5 %, as the seed) bridged."""
     h, w = edges.shape
-    big = max(5, round(min(h, w) / 40) | 1)
+    big = max(5, round(min(h, w) * bridge) | 1)
     closed = cv2.morphologyEx(edges.astype(np.uint8), cv2.MORPH_CLOSE, _disk(big // 2))
     return framing._fill_holes(closed).astype(bool)
 
