@@ -93,7 +93,7 @@ def analysis_task(settings, photo, references: list) -> tuple[AnalyseTask, str]:
     reference = None
     if photo.kind == "photo" and plan.mode != "off":
         reference = _reference_for(photo, references, settings.colour.reference_window_minutes)
-    key = fingerprint("analysis-4", photo.sha256, plan, reference)
+    key = fingerprint("analysis-5", photo.sha256, plan, reference)
     return AnalyseTask(photo.id, photo.original, photo.kind, reference, plan, photo.sha256), key
 
 

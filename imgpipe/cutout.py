@@ -429,16 +429,14 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
     """Cut the product out of a studio photo on a plain backdrop (see the module docstring)."""
     h, w = img_u8.shape[:2]
     proxy, factor = framing._proxy(img_u8, proxy_px)
-    ph, pw = proxy.shape[:2]
     lab = framing._lab(proxy)
     backdrop = framing._backdrop(proxy, lab)
     dist = framing._distance(lab, backdrop.surface)
     edges = _edges(lab, backdrop)
     seed, _ = framing.product_mask(proxy)
-    if model_path is not None:
-        learned = _model_seed(proxy, Path(model_path))
-        if learned is not None and learned.any():
-            seed = learned
+    learned = _model_seed(proxy, Path(model_path)) if model_path is not None else None
+    if learned is not None and learned.any():
+        seed = learned
     darkening, like = shadow_field(proxy, backdrop.surface)
     empty = Cutout(np.zeros((h, w), np.float32), img_u8.copy(), np.zeros((h, w), np.float32), backdrop.rgb,
                    False, 0)
@@ -446,7 +444,9 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
         return empty
 
     delta_e = np.linalg.norm(lab - backdrop.surface, axis=-1)
-    noise = float(np.percentile(delta_e[framing._border_mask(ph, pw)], 95))
+    noise = framing.border_noise(lab, backdrop.surface)
+    if not framing.is_plain(noise) and learned is None:
+        return empty  # a scene (runway, floor, room): the classical steps need a backdrop to tell from
     flat = noise < FLAT_NOISE
     if flat:
         mask, holes, shadows, good = _flat_cut(delta_e, like, edges)

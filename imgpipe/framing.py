@@ -24,6 +24,9 @@ UNIFORM_SHARE = 0.6      # share of border pixels that must match the backdrop t
 LIGHTNESS_WEIGHT = 0.45  # weight of ΔL* against Δa*, Δb*: shadows mostly change lightness
 FLAT_HEADROOM = 1.08     # white background: backdrop within 8 % of its surface becomes pure white
 MIN_THRESHOLD = 9.0      # weighted ΔE below which a pixel is backdrop, at the least
+PLAIN_NOISE = 12.0       # border ΔE to the fitted backdrop (95th percentile) above which the photo is a
+                         # scene, not a studio backdrop: studio sweeps measure 0.3-5.4, real ones 3.8;
+                         # a runway, a wooden floor, a hand-held phone 21-33 (see border_noise)
 
 
 @dataclass(frozen=True)
@@ -352,6 +355,30 @@ def flat_white_background(img_u8: np.ndarray, box: ProductBox, size: Size, fill:
     outside[y0:y1, x0:x1] = False
     out[outside] = bg
     return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
+def border_noise(lab: np.ndarray, surface: np.ndarray) -> float:
+    """How far the image border strays from the fitted backdrop surface: 95th-percentile ΔE (CIELAB).
+
+    A studio sweep, shaded or vignetted, stays within a few units; a scene
+    (a runway, a floor, a room) differs by tens. Above PLAIN_NOISE the
+    product cannot be cut out of it (`is_plain`).
+    """
+    h, w = lab.shape[:2]
+    border = _border_mask(h, w)
+    return float(np.percentile(np.linalg.norm(lab[border] - surface[border], axis=-1), 95))
+
+
+def backdrop_noise(img_u8: np.ndarray) -> float:
+    """border_noise of a photo (uint8 RGB), measured on its framing proxy."""
+    proxy, _ = _proxy(img_u8)
+    lab = _lab(proxy)
+    return border_noise(lab, _backdrop(proxy, lab).surface)
+
+
+def is_plain(noise: float | None) -> bool:
+    """A backdrop the product can be cut out of (studio sweep or plain wall); None (not measured): assumed."""
+    return noise is None or noise <= PLAIN_NOISE
 
 
 def backdrop_score(img_u8: np.ndarray) -> float:

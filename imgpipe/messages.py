@@ -1047,6 +1047,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                    "the photo's backdrop is left inside a hole of the product (handle, strap), about {share} of the image; it should be white or transparent"),
     "validate.backdrop_in_holes.fix": ("在 article.toml 的 white 中换一张把手/提带内背景干净的照片，或手工修图后放回",
                                        "pick another photo for white in article.toml (backdrop plain inside the handle/strap), or retouch the image by hand"),
+    "validate.cutout_scene": ("这张照片不是在纯色背景前拍的（背景起伏 ΔE {noise}，纯色背景不超过 {limit}），抠不出商品，做不了白底图/透明图",
+                              "this photo was not shot on a plain backdrop (its border varies by ΔE {noise}; a plain one stays within {limit}): the product cannot be cut out for a white-background or transparent image"),
+    "validate.cutout_scene.fix": ("在纯色（最好白色）背景前补拍一张整件商品照，或在 article.toml 中用 white = 序号 选一张背景干净的照片",
+                                  "shoot the whole product on a plain (ideally white) backdrop, or pick a photo with a plain backdrop with white = N in article.toml"),
     "validate.role.transparent": ("透明图", "transparent"),
     # --- pairing (validate/checks/pairing.py) ---
     "validate.sku_colour_mismatch": ("SKU 图「{colour}」上的商品看起来是{seen}（与「{colour}」相差 ΔE {delta_e}）",

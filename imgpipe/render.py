@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -198,8 +198,14 @@ def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderCo
 def _frame_geometry(img: np.ndarray, analysis: dict, params: dict, spec, shared_scale: bool):
     """(window of the photo, product box in it, scale) for a product framed in width × height."""
     box, scale = _box_and_scale(img, analysis, params, spec, shared_scale)
-    window, box = _window(img, box, (spec.width, spec.height), scale)
+    pad = None if _plain(analysis) else box.backdrop_rgb
+    window, box = _window(img, box, (spec.width, spec.height), scale, pad=pad)
     return window, box, scale
+
+
+def _plain(analysis: dict) -> bool:
+    """The photo was shot on a plain backdrop (framing.is_plain), not in a scene."""
+    return framing.is_plain(analysis.get("backdrop_noise"))
 
 
 def _box_and_scale(img: np.ndarray, analysis: dict, params: dict, spec, shared_scale: bool):
@@ -270,12 +276,14 @@ def shape_white(img: np.ndarray, analysis: dict, params: dict, spec,
     bg = ImageColor.getrgb(background)[:3]
     box, scale = _box_and_scale(img, analysis, params, spec, shared_scale=False)
     size = (spec.width, spec.height)
+    if not _plain(analysis):  # a scene: nothing to cut out; validation says so (framing: cutout_scene)
+        box = replace(box, confident=False)
     cut, factor = _cut_out(img, scale) if box.confident else (None, 1.0)
     if cut is not None and cut.good:
         small_box, small_scale = _scaled_box(box, factor), scale / factor
         window, moved = _window(cutout.on_white(cut, spec.shadow, background_rgb=bg), small_box, size, small_scale)
         return framing.frame_square(window, moved, size, spec.fill, bg, scale=small_scale), None
-    window, moved = _window(img, box, size, scale)
+    window, moved = _window(img, box, size, scale, pad=None if box.confident else bg)
     return framing.flat_white_background(window, moved, size, spec.fill, scale=scale, background_rgb=bg), None
 
 
@@ -321,14 +329,15 @@ def shape_width(img: np.ndarray, analysis: dict, params: dict, spec, background:
 SHAPES = {"frame": shape_frame, "white": shape_white, "width": shape_width, "transparent": shape_transparent}
 
 
-def _window(img: np.ndarray, box, size: tuple[int, int], scale: float, prepare=None):
+def _window(img: np.ndarray, box, size: tuple[int, int], scale: float, prepare=None, pad=None):
     """The part of the photo that lands in a `size` (width, height) frame at `scale`.
 
     Cropping first means only that part is resized. Where the frame reaches
     past the photo, the photo's own edge is carried outwards: a flat pad
-    colour never matches a real sweep (gradients, vignetting). Returns the
-    window and the product box moved into it. prepare(pixels) -> pixels, if
-    given, is applied to the part inside the photo before the edges are carried.
+    colour never matches a real sweep (gradients, vignetting). A scene's edge
+    (people, a floor) would be smeared into streaks: `pad` (RGB 0-255) gives
+    a flat colour instead. Returns the window and the product box moved into it. prepare(pixels) -> pixels, if given, is applied to the
+    part inside the photo before the edges are carried.
     """
     side_x, side_y = (int(np.ceil(v / scale)) + 4 for v in size)
     cx, cy = box.centre
@@ -339,8 +348,10 @@ def _window(img: np.ndarray, box, size: tuple[int, int], scale: float, prepare=N
     if prepare is not None:
         crop = prepare(crop)
     pads = (max(0, -y0), max(0, y1 - h), max(0, -x0), max(0, x1 - w))
-    if any(pads):
+    if any(pads) and pad is None:
         crop = _carry_edges(crop, pads)
+    elif any(pads):
+        crop = cv2.copyMakeBorder(crop, *pads, cv2.BORDER_CONSTANT, value=[int(v) for v in pad])
     dx, dy = -x0, -y0
     moved = framing.ProductBox(box.x0 + dx, box.y0 + dy, box.x1 + dx, box.y1 + dy, box.backdrop_rgb, box.confident)
     return np.ascontiguousarray(crop), moved
@@ -478,6 +489,7 @@ def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float) -> tuple
             "box_confident": bool(box.confident),
             "backdrop_rgb": [int(v) for v in box.backdrop_rgb],
             "backdrop": float(framing.backdrop_score(corrected)),
+            "backdrop_noise": round(framing.backdrop_noise(corrected), 1),
             "colours": product_colours(corrected, box),
         }, None
     except Exception as err:

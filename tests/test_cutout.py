@@ -216,3 +216,47 @@ def test_backdrop_between_sleeves_and_body_is_not_product(shots):
     gap = hull.astype(bool) & ~cv2.dilate(true.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     assert gap.sum() > 10000
     assert (cut.alpha[gap] >= 0.5).mean() <= 0.002
+
+
+def _in_a_scene(photo: np.ndarray, alpha: np.ndarray, seed: int = 5) -> np.ndarray:
+    """The product of a studio shot moved onto a runway: a grey floor with a crowd of many colours at
+    both sides (most of the border is floor, as in the real runway photo this mimics)."""
+    h, w = photo.shape[:2]
+    rng = np.random.default_rng(seed)
+    scene = np.empty((h, w, 3), np.float32)
+    scene[:] = (95, 100, 110)
+    scene += cv2.resize(rng.normal(0, 6, (9, 12, 3)), (w, h), interpolation=cv2.INTER_CUBIC)
+    side, tall = w // 10, h // 2
+    crowd = cv2.resize(rng.integers(10, 245, (12, 4, 3)).astype(np.float32), (side, tall),
+                       interpolation=cv2.INTER_NEAREST)
+    scene[:tall, :side], scene[:tall, w - side:] = crowd, crowd[:, ::-1]
+    scene += rng.normal(0, 3, scene.shape)
+    a = alpha[..., None]
+    return np.clip(photo * a + scene * (1 - a), 0, 255).astype(np.uint8)
+
+
+def test_a_photo_shot_in_a_scene_gets_no_cut_out(shots):
+    """A scene's border strays from any smooth backdrop by tens of ΔE (real photos: a runway 33, shoes on
+    a wooden floor 21, a hand-held phone 34; studio sweeps 0.3-5.4): the classical cut-out would keep
+    pieces of it as product, so there is none, the white image is the framed photo and the main
+    image pads it flat (a carried edge would smear the scene into streaks)."""
+    photo, alpha, _ = shots["mug-red"]
+    scene = _in_a_scene(photo, alpha)
+    assert framing.backdrop_noise(photo) < 5 < framing.PLAIN_NOISE < framing.backdrop_noise(scene)
+    cut = cutout.cut_out(scene)
+    assert not cut.good and cut.alpha.max() == 0
+    # the product's box as the analysis finds it on a real runway photo (the crowd apart from it)
+    ys, xs = np.nonzero(alpha >= 0.5)
+    h, w = alpha.shape
+    analysis = {"box": [xs.min() / w, ys.min() / h, (xs.max() + 1) / w, (ys.max() + 1) / h], "box_confident": True,
+                "backdrop_rgb": [95, 100, 110], "backdrop_noise": framing.backdrop_noise(scene)}
+    render._last_cut[:] = [None, None, None]
+    spec = RoleSpec(width=600, height=600, fill=0.8)
+    white = render.shape_white(scene, analysis, {}, spec)[0]
+    # the framed photo as it is (validation fails it: framing, cutout_scene), not pieces of it on white
+    assert (white >= 250).all(-1).mean() < 0.02 and white.std(axis=(0, 1)).mean() > 30
+    tall = RoleSpec(width=600, height=1500, fill=0.5)  # a tall frame reaches past the landscape photo
+    main, _ = render.shape_frame(scene, analysis, {}, tall)
+    pad_rows = main[:40].astype(float)
+    assert pad_rows.std(axis=(0, 1)).max() < 1.0  # flat, the backdrop's colour: no streaks
+    assert np.abs(pad_rows.mean(axis=(0, 1)) - (95, 100, 110)).max() < 1.0

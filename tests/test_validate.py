@@ -231,6 +231,23 @@ def test_backdrop_left_inside_a_handle_fails_framing(shop):
     assert white in findings(art, "framing")[0].file
 
 
+def test_white_image_of_a_photo_shot_in_a_scene_fails_framing(shop):
+    """A photo whose border strays from any backdrop (a runway, a floor: framing.border_noise) has no
+    cut-out to publish; its white image must not pass as one."""
+    db = sqlite3.connect(shop / ".imgpipe/catalog.sqlite")
+    for pid, analysis in db.execute("SELECT id, analysis FROM photos WHERE article='A1023'").fetchall():
+        analysis = json.loads(analysis)
+        assert analysis["backdrop_noise"] < 12  # the studio shots measure as plain
+        db.execute("UPDATE photos SET analysis=? WHERE id=?", (json.dumps({**analysis, "backdrop_noise": 33.0}), pid))
+    db.commit()
+    db.close()
+    states, art = check_states(shop, "A1023")
+    assert_only(states, "framing")
+    found = findings(art, "framing")
+    assert {f.code for f in found} == {"cutout_scene"}
+    assert all("/white/" in f.file or "/transparent/" in f.file for f in found) and "33" in found[0].message
+
+
 def test_title_too_long_for_the_platform_fails_data(shop):
     # the platform tightened its rule: 10 units = 5 Chinese characters
     (shop / "profiles" / "jd.toml").write_text("title_max_units = 10\n", encoding="utf-8")

@@ -8,7 +8,9 @@
 - transparent images: PNG with alpha, transparent corners, an opaque
   product, not a faint ghost;
 - white and transparent images: no backdrop left inside the product's
-  holes (a handle, a strap): `backdrop_in_holes`.
+  holes (a handle, a strap): `backdrop_in_holes`; and made from a photo
+  shot on a plain backdrop, not in a scene (`cutout_scene`): there is no
+  cut-out to publish.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ def check(v, a: ArticleInputs) -> CheckResult:
         if not path.is_file():
             continue  # freshness reports it
         if role in ("white", "transparent"):
+            noise = _backdrop_noise(ctx, job)
+            if not framing.is_plain(noise):
+                f.error("cutout_scene", job.path, noise=f"{noise:.0f}", limit=f"{framing.PLAIN_NOISE:.0f}")
+                continue
             _check_holes(v, f, ctx, job)
         if role == "transparent":
             _check_alpha(f, path, job.path)
@@ -74,13 +80,21 @@ def _check_alpha(f: Finder, path, rel: str) -> None:
         f.error("transparent_alpha", rel, opaque=f"{opaque:.0%}", partial=f"{partial:.0%}")
 
 
+def _analysis(ctx, job) -> dict:
+    try:
+        return (ctx.photo(job.photo_id).analysis if ctx is not None else None) or {}
+    except (KeyError, LookupError, StopIteration):
+        return {}
+
+
+def _backdrop_noise(ctx, job) -> float | None:
+    """The photo's border ΔE to its backdrop (framing.border_noise), None if not measured."""
+    return _analysis(ctx, job).get("backdrop_noise")
+
+
 def _check_holes(v, f: Finder, ctx, job) -> None:
     """Backdrop left inside holes, judged against the backdrop the photo's analysis measured."""
-    try:
-        analysis = ctx.photo(job.photo_id).analysis if ctx is not None else None
-    except (KeyError, LookupError, StopIteration):
-        analysis = None
-    backdrop = (analysis or {}).get("backdrop_rgb")
+    backdrop = _analysis(ctx, job).get("backdrop_rgb")
     if not backdrop:
         return
     if job.path.lower().endswith(".png"):
