@@ -65,12 +65,13 @@ def content_hash(path: Path | None) -> str:
 
 @dataclass(frozen=True)
 class Resources:
-    """Fingerprints of what many outputs share: the mark, the font, the language."""
+    """Fingerprints of what many outputs share: the mark, the font, the language, the cut-out model."""
 
     watermark: str      # watermark settings + the logo's content hash
     font: str           # the font file's content hash
     lang: str
     logo_sha: str = ""
+    cutout: str = ""    # the `[cutout] model` file's content hash ("" = the classical cut-out)
 
     @classmethod
     def of(cls, ws, font_path: Path | None) -> "Resources":
@@ -78,7 +79,8 @@ class Resources:
         logo = settings.watermark.logo
         logo_sha = content_hash(Path(logo) if Path(logo).is_absolute() else ws.root / logo) if logo else ""
         return cls(watermark=fingerprint(settings.fingerprint("watermark"), logo_sha),
-                   font=content_hash(font_path), lang=settings.listing_language, logo_sha=logo_sha)
+                   font=content_hash(font_path), lang=settings.listing_language, logo_sha=logo_sha,
+                   cutout=content_hash(ws.cutout_model))
 
 
 # --------------------------------------------------------------------------- analysis inputs
@@ -328,10 +330,12 @@ def plan_article(ctx: ArticleContext, profile, settings) -> list[OutputJob]:
                 ctx.product, pick.photo, role.name, list(ctx.sold), ctx.sidecar, colour_map,
                 pick.params.get("colour"), settings.soldout))
             draws_text = bool(role.text or params["overlays"] or (marked and settings.watermark.text))
+            # a cut-out model only where the product is cut out (and only when set: no rework on upgrade)
+            model = (res.cutout,) if res.cutout and role.shape in ("white", "transparent") else ()
             fp = fingerprint(
                 imgpipe.plan.RENDER_VERSION, pick.photo.sha256, ctx.analysis_key(pick.photo), profile.fingerprint(name),
                 res.watermark if marked else None, res.font if draws_text else None, res.lang,
-                params, settings.soldout.banner_colour if params["overlays"] else None,
+                params, settings.soldout.banner_colour if params["overlays"] else None, *model,
             )
             jobs.append(OutputJob(profile.name, ctx.article, name, pick.photo.seq,
                                   f"output/{profile.name}/{ctx.article}/{name}/{pick.stem}.{ext}",

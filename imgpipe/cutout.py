@@ -22,9 +22,11 @@ The steps, on a proxy of at most PROXY_PX pixels on the long side:
    colours at the edge (foreground estimation), so nothing of the backdrop
    bleeds into the edge: no grey halo on white, no fringe in a PNG.
 
-An optional learned segmentation model (ONNX, `model_path`, off by default)
-replaces the seed of step 1 when the user has a weights file; everything
-after it is the same.
+An optional learned salient-object model (ONNX, e.g. a U²-Net export;
+`[cutout] model` in imgpipe.toml, off by default) replaces steps 1-3 when
+the shop has a weights file: its mask, settled by GrabCut and matted as
+above. It also cuts out photos shot in a scene, which the classical steps
+refuse (framing.is_plain).
 """
 
 from __future__ import annotations
@@ -399,25 +401,38 @@ def flat_matte(img_u8: np.ndarray, mask: np.ndarray, backdrop_rgb) -> tuple[np.n
     return alpha, foreground
 
 
-def _model_seed(proxy: np.ndarray, model_path: Path) -> np.ndarray | None:
-    """Product mask from a learned salient-object model (ONNX), or None if it cannot run.
+def load_model(model_path: Path):
+    """An onnxruntime session for a salient-object model file (ONNX), kept per process.
+
+    Raises ImportError (onnxruntime not installed) or onnxruntime's own error
+    (not a model) for the caller to report; `Workspace.cutout_model` checks a
+    workspace's model this way before any photo is cut.
+    """
+    key = (str(model_path), Path(model_path).stat().st_mtime_ns)
+    if _session[0] != key:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1  # photos run in parallel processes already
+        _session[:] = [key, ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])]
+    return _session[1]
+
+
+_session: list = [None, None]  # (path, mtime) and its session: loading a model takes longer than running it
+
+
+def _model_seed(proxy: np.ndarray, model_path: Path) -> np.ndarray:
+    """Product mask from a learned salient-object model (ONNX). bool HxW of `proxy`.
 
     Expects the common U²-Net / IS-Net export: input 1x3xSxS float (ImageNet
     mean/std normalised RGB), first output 1x1xSxS saliency 0-1 (or logits).
     """
-    try:
-        import onnxruntime as ort
-    except ImportError:
-        return None
-    try:
-        sess = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
-        inp = sess.get_inputs()[0]
-        side = inp.shape[-1] if isinstance(inp.shape[-1], int) else 320
-        x = cv2.resize(proxy, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-        x = (x - np.array([0.485, 0.456, 0.406], np.float32)) / np.array([0.229, 0.224, 0.225], np.float32)
-        out = sess.run(None, {inp.name: x.transpose(2, 0, 1)[None]})[0]
-    except Exception:  # a broken or foreign model file: fall back to the classical seed
-        return None
+    sess = load_model(model_path)
+    inp = sess.get_inputs()[0]
+    side = inp.shape[-1] if isinstance(inp.shape[-1], int) else 320
+    x = cv2.resize(proxy, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    x = (x - np.array([0.485, 0.456, 0.406], np.float32)) / np.array([0.229, 0.224, 0.225], np.float32)
+    out = sess.run(None, {inp.name: x.transpose(2, 0, 1)[None]})[0]
     sal = np.squeeze(out).astype(np.float32)
     if sal.min() < 0 or sal.max() > 1:
         sal = 1.0 / (1.0 + np.exp(-sal))
@@ -426,34 +441,46 @@ def _model_seed(proxy: np.ndarray, model_path: Path) -> np.ndarray | None:
 
 
 def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int = PROXY_PX) -> Cutout:
-    """Cut the product out of a studio photo on a plain backdrop (see the module docstring)."""
+    """Cut the product out of a studio photo on a plain backdrop (see the module docstring).
+
+    model_path: an ONNX salient-object model (`[cutout] model` in imgpipe.toml);
+    its mask replaces steps 1-3, so a photo shot in a scene can be cut out too.
+    """
     h, w = img_u8.shape[:2]
     proxy, factor = framing._proxy(img_u8, proxy_px)
     lab = framing._lab(proxy)
     backdrop = framing._backdrop(proxy, lab)
-    dist = framing._distance(lab, backdrop.surface)
-    edges = _edges(lab, backdrop)
-    seed, _ = framing.product_mask(proxy)
-    learned = _model_seed(proxy, Path(model_path)) if model_path is not None else None
-    if learned is not None and learned.any():
-        seed = learned
     darkening, like = shadow_field(proxy, backdrop.surface)
     empty = Cutout(np.zeros((h, w), np.float32), img_u8.copy(), np.zeros((h, w), np.float32), backdrop.rgb,
                    False, 0)
+    if model_path is not None:
+        learned = _model_seed(proxy, Path(model_path))
+        if not learned.any():
+            return empty
+        mask, holes, shadows, good = _learned_cut(proxy, learned)
+        alpha_p, fg_p = matte(proxy, mask)
+        return _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop.rgb, good)
+    seed, _ = framing.product_mask(proxy)
     if not seed.any() or backdrop.uniform < framing.UNIFORM_SHARE:
         return empty
-
     delta_e = np.linalg.norm(lab - backdrop.surface, axis=-1)
     noise = framing.border_noise(lab, backdrop.surface)
-    if not framing.is_plain(noise) and learned is None:
+    if not framing.is_plain(noise):
         return empty  # a scene (runway, floor, room): the classical steps need a backdrop to tell from
-    flat = noise < FLAT_NOISE
-    if flat:
+    edges = _edges(lab, backdrop)
+    if noise < FLAT_NOISE:
         mask, holes, shadows, good = _flat_cut(delta_e, like, edges)
         alpha_p, fg_p = flat_matte(proxy, mask, backdrop.rgb)
     else:
+        dist = framing._distance(lab, backdrop.surface)
         mask, holes, shadows, good = _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, like)
         alpha_p, fg_p = matte(proxy, mask)
+    return _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop.rgb, good)
+
+
+def _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop_rgb, good) -> Cutout:
+    """The Cutout at the photo's size from the proxy's mask, matte and shadows."""
+    h, w = img_u8.shape[:2]
     shadow_p = _kept_shadow(mask, shadows, like, darkening) * (1.0 - alpha_p)
 
     if factor > 1:
@@ -467,7 +494,25 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
     foreground = np.where(edge, np.clip(fg_full * 255.0 + 0.5, 0, 255), img_u8).astype(np.uint8)
     count = _components(holes)[0] - 1
     return Cutout(np.clip(alpha, 0, 1).astype(np.float32), foreground, np.clip(shadow, 0, 1).astype(np.float32),
-                  backdrop.rgb, good, int(count))
+                  backdrop_rgb, good, int(count))
+
+
+def _learned_cut(proxy: np.ndarray, learned: np.ndarray):
+    """A model's mask, its edge settled by GrabCut on a band (step 4): (mask, holes, shadows, good).
+
+    The model decides what is product, holes included (a model sees a
+    handle's hole as background); it leaves shadows out, so none is kept.
+    """
+    ph, pw = proxy.shape[:2]
+    band = max(3, round(BAND_SHARE * max(ph, pw)))
+    learned = _keep_large(learned)
+    sure_fg = cv2.erode(learned.astype(np.uint8), _disk(band)).astype(bool)
+    near = cv2.dilate(learned.astype(np.uint8), _disk(band)).astype(bool)
+    mask = _keep_large(_grabcut(proxy, sure_fg, learned & ~sure_fg, near & ~learned))
+    union = (mask | learned).sum()
+    good = bool(mask.any()) and float((mask & learned).sum() / max(1, union)) >= MIN_AGREEMENT
+    holes = framing._fill_holes(mask.astype(np.uint8)).astype(bool) & ~mask
+    return mask, holes, np.zeros_like(mask), good
 
 
 def _kept_shadow(mask: np.ndarray, shadows: np.ndarray, like: np.ndarray, darkening: np.ndarray) -> np.ndarray:

@@ -592,6 +592,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "灰卡曝光异常（需要 ×{exposure} 的曝光修正）",
         "grey card exposure is far off (needs ×{exposure})",
     ),
+    # --- cut-out model (workspace.py, cutout.py) ---
+    "cutout.model_missing": ("找不到抠图模型文件 {path}", "cut-out model file {path} not found"),
+    "cutout.model_unreadable": ("无法加载抠图模型 {path}：{detail}", "cannot load the cut-out model {path}: {detail}"),
+    "cutout.model.fix": (
+        "在 imgpipe.toml 的 [cutout] model 填写一个 ONNX 显著物体分割模型（如 U²-Net 导出的 u2netp.onnx），或留空使用经典抠图",
+        "set [cutout] model in imgpipe.toml to an ONNX salient-object model (e.g. a U²-Net export such as u2netp.onnx), "
+        "or leave it empty for the classical cut-out",
+    ),
+    "cutout.model_runtime": ("使用抠图模型需要 onnxruntime，本机没有安装", "the cut-out model needs onnxruntime, which is not installed"),
+    "cutout.model_runtime.fix": ("运行 pip install onnxruntime（或 pip install \"imgpipe[model]\"），或在 [cutout] model 留空",
+                                 "run pip install onnxruntime (or pip install \"imgpipe[model]\"), or leave [cutout] model empty"),
     # --- text, labels, watermark (fonts.py, text.py, labels.py, watermark.py) ---
     "font.configured_missing": ("找不到字体文件 {path}", "font file {path} not found"),
     "font.configured_missing.fix": (

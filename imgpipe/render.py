@@ -45,6 +45,7 @@ class RenderContext:
     max_megapixels: float
     logo_sha: str = ""         # content hashes: a file replaced under its name is read again
     font_sha: str = ""
+    cutout_model: Path | None = None  # `[cutout] model`: an ONNX file, or None for the classical cut-out
 
 
 @dataclass
@@ -161,7 +162,7 @@ def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderCo
     key = (role.shape, spec.width, spec.height, spec.fill, params.get("scale"), tuple(params.get("crop") or ()),
            spec.upscale, profile.background)
     if shapes is None or key not in shapes:
-        shaped = SHAPES[role.shape](img, analysis, params, spec, profile.background)
+        shaped = SHAPES[role.shape](img, analysis, params, spec, profile.background, model=ctx.cutout_model)
         if shapes is not None:
             shapes[key] = shaped
     else:
@@ -221,10 +222,10 @@ def _box_and_scale(img: np.ndarray, analysis: dict, params: dict, spec, shared_s
 
 CUT_OVERSAMPLE = 1.5  # the cut-out is made at 1.5x the scale its image is framed at (>= the matte's proxy)
 
-_last_cut: list = [None, None, None]  # (photo pixels, working scale, cut-out): white and transparent share one
+_last_cut: list = [None, None, None]  # (photo pixels, (working scale, model), cut-out): white and transparent share one
 
 
-def _cut_out(img: np.ndarray, scale: float = 1.0) -> tuple[cutout.Cutout, float]:
+def _cut_out(img: np.ndarray, scale: float = 1.0, model: Path | None = None) -> tuple[cutout.Cutout, float]:
     """(the photo's cut-out, its scale: cut-out px per photo px), made once per decoded photo.
 
     The matte is solved on a proxy of cutout.PROXY_PX anyway, so cutting a
@@ -234,12 +235,12 @@ def _cut_out(img: np.ndarray, scale: float = 1.0) -> tuple[cutout.Cutout, float]
     """
     long_side = max(img.shape[:2])
     factor = min(1.0, max(CUT_OVERSAMPLE * scale, cutout.PROXY_PX / long_side))
-    if _last_cut[0] is not img or _last_cut[1] != factor:
+    if _last_cut[0] is not img or _last_cut[1] != (factor, model):
         small = img if factor >= 1.0 else cv2.resize(
             img, (max(1, round(img.shape[1] * factor)), max(1, round(img.shape[0] * factor))),
             interpolation=cv2.INTER_AREA)
-        _last_cut[:] = [img, factor, cutout.cut_out(small)]
-    return _last_cut[2], _last_cut[1]
+        _last_cut[:] = [img, (factor, model), cutout.cut_out(small, model_path=model)]
+    return _last_cut[2], factor
 
 
 def _scaled_box(box: framing.ProductBox, factor: float) -> framing.ProductBox:
@@ -254,7 +255,8 @@ def _close_up(img: np.ndarray, spec) -> np.ndarray:
                       interpolation=cv2.INTER_AREA)
 
 
-def shape_frame(img: np.ndarray, analysis: dict, params: dict, spec, background: str = "#FFFFFF") -> tuple[np.ndarray, tuple | None]:
+def shape_frame(img: np.ndarray, analysis: dict, params: dict, spec, background: str = "#FFFFFF",
+                model: Path | None = None) -> tuple[np.ndarray, tuple | None]:
     """The product framed in width × height at the spec's fill; the photo's edge carried outwards.
 
     Returns (uint8 pixels, the product box in them or None for a close-up).
@@ -268,7 +270,7 @@ def shape_frame(img: np.ndarray, analysis: dict, params: dict, spec, background:
 
 
 def shape_white(img: np.ndarray, analysis: dict, params: dict, spec,
-                background: str = "#FFFFFF") -> tuple[np.ndarray, None]:
+                background: str = "#FFFFFF", model: Path | None = None) -> tuple[np.ndarray, None]:
     """The product cut out onto pure white, or the profile's `background` (its own scale: the image
     stands alone). An untrusted cut-out falls back to framing.white_background's flat-field path."""
     if is_close_up(analysis):
@@ -276,9 +278,9 @@ def shape_white(img: np.ndarray, analysis: dict, params: dict, spec,
     bg = ImageColor.getrgb(background)[:3]
     box, scale = _box_and_scale(img, analysis, params, spec, shared_scale=False)
     size = (spec.width, spec.height)
-    if not _plain(analysis):  # a scene: nothing to cut out; validation says so (framing: cutout_scene)
+    if not _plain(analysis) and model is None:  # a scene: nothing to cut out; validation says so (cutout_scene)
         box = replace(box, confident=False)
-    cut, factor = _cut_out(img, scale) if box.confident else (None, 1.0)
+    cut, factor = _cut_out(img, scale, model) if box.confident or model is not None else (None, 1.0)
     if cut is not None and cut.good:
         small_box, small_scale = _scaled_box(box, factor), scale / factor
         window, moved = _window(cutout.on_white(cut, spec.shadow, background_rgb=bg), small_box, size, small_scale)
@@ -288,7 +290,7 @@ def shape_white(img: np.ndarray, analysis: dict, params: dict, spec,
 
 
 def shape_transparent(img: np.ndarray, analysis: dict, params: dict, spec,
-                      background: str = "#FFFFFF") -> tuple[np.ndarray, tuple | None]:
+                      background: str = "#FFFFFF", model: Path | None = None) -> tuple[np.ndarray, tuple | None]:
     """The product cut out on transparency (RGBA, straight alpha), framed in width × height at the fill.
 
     Framed premultiplied, so the resized edge carries no colour from outside
@@ -304,7 +306,7 @@ def shape_transparent(img: np.ndarray, analysis: dict, params: dict, spec,
         px = rgba.astype(np.float32)
         return np.concatenate([px[..., :3] * (px[..., 3:] / 255.0), px[..., 3:]], -1)
 
-    cut, factor = _cut_out(img, scale)
+    cut, factor = _cut_out(img, scale, model)
     box, scale = _scaled_box(box, factor), scale / factor
     window, moved = _window(cutout.rgba(cut, spec.shadow), box, size, scale, prepare=premultiplied)
     framed = framing.frame_square(window, moved, size, spec.fill, (0.0, 0.0, 0.0, 0.0), scale=scale)
@@ -314,7 +316,8 @@ def shape_transparent(img: np.ndarray, analysis: dict, params: dict, spec,
     return out, framing.framed_box(window.shape, moved, size, spec.fill, scale)
 
 
-def shape_width(img: np.ndarray, analysis: dict, params: dict, spec, background: str = "#FFFFFF") -> tuple[np.ndarray, None]:
+def shape_width(img: np.ndarray, analysis: dict, params: dict, spec, background: str = "#FFFFFF",
+                model: Path | None = None) -> tuple[np.ndarray, None]:
     """The photo (or the params' crop of it, shares 0..1) at the spec's width, aspect kept."""
     part = img
     if params.get("crop"):

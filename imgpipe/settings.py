@@ -60,6 +60,18 @@ class FontSettings:
     path: str = ""
 
 
+@dataclass(frozen=True)
+class CutoutSettings:
+    """The product cut-out of white-background and transparent images.
+
+    model: an ONNX salient-object model file (a U²-Net or IS-Net export,
+    needs `pip install onnxruntime`), relative to the workspace; empty = the
+    classical cut-out, which needs a plain backdrop.
+    """
+
+    model: str = ""
+
+
 COLOUR_MODES = ("auto", "reference", "off")
 
 
@@ -197,6 +209,7 @@ class Settings:
     jobs: int = 0
     watermark: WatermarkSettings = field(default_factory=WatermarkSettings)
     fonts: FontSettings = field(default_factory=FontSettings)
+    cutout: CutoutSettings = field(default_factory=CutoutSettings)
     colour: ColourSettings = field(default_factory=ColourSettings)
     colours: ColourNameSettings = field(default_factory=ColourNameSettings)
     backup: BackupSettings = field(default_factory=BackupSettings)
@@ -243,6 +256,10 @@ outline = "auto"                      # auto: outline a mark that would not read
 
 [fonts]
 path = ""                             # a .ttf/.otf/.ttc with Chinese glyphs; empty = find one
+
+[cutout]                              # white-background and transparent images
+model = ""                            # an ONNX salient-object model, e.g. "models/u2netp.onnx" (pip install onnxruntime):
+                                      # cuts products out of any scene; empty = classical cut-out (plain backdrops only)
 
 [colour]                              # colour true to the object (R8)
 mode = "auto"                         # auto | reference | off

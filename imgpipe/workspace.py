@@ -59,6 +59,27 @@ class Workspace:
             configured = str(self.root / configured)
         return resolve_font(configured or None)
 
+    @cached_property
+    def cutout_model(self) -> Path | None:
+        """The `[cutout] model` file, checked once (it loads); None = the classical cut-out."""
+        configured = self.settings.cutout.model
+        if not configured:
+            return None
+        path = Path(configured) if Path(configured).is_absolute() else self.root / configured
+        where = {"file": self.root / "imgpipe.toml", "field": "cutout.model"}
+        if not path.is_file():
+            raise ConfigError(t("cutout.model_missing", path=path), fix=t("cutout.model.fix"), **where)
+        from imgpipe.cutout import load_model
+
+        try:
+            load_model(path)
+        except ImportError:
+            raise ConfigError(t("cutout.model_runtime"), fix=t("cutout.model_runtime.fix"), **where) from None
+        except Exception as exc:  # onnxruntime's own errors: not a model, or a broken file
+            raise ConfigError(t("cutout.model_unreadable", path=path, detail=exc), fix=t("cutout.model.fix"),
+                              **where) from None
+        return path
+
     def font_path(self) -> Path:
         """The font of all text on images and pages (found once per opened workspace)."""
         return self._font

@@ -119,6 +119,14 @@ def holes_of(alpha: np.ndarray) -> np.ndarray:
     return enclosed & ~near
 
 
+def true_analysis(alpha: np.ndarray, backdrop_rgb, backdrop_noise: float) -> dict:
+    """A photo analysis (render.analyse_photo's keys the shapes read) with the true product box."""
+    ys, xs = np.nonzero(alpha >= 0.5)
+    h, w = alpha.shape
+    return {"box": [xs.min() / w, ys.min() / h, (xs.max() + 1) / w, (ys.max() + 1) / h], "box_confident": True,
+            "backdrop_rgb": list(backdrop_rgb), "backdrop_noise": float(backdrop_noise)}
+
+
 def main(argv: list[str]) -> int:
     out = Path(argv[1]) if len(argv) > 1 else Path("studio_set")
     out.mkdir(parents=True, exist_ok=True)

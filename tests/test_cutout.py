@@ -246,10 +246,7 @@ def test_a_photo_shot_in_a_scene_gets_no_cut_out(shots):
     cut = cutout.cut_out(scene)
     assert not cut.good and cut.alpha.max() == 0
     # the product's box as the analysis finds it on a real runway photo (the crowd apart from it)
-    ys, xs = np.nonzero(alpha >= 0.5)
-    h, w = alpha.shape
-    analysis = {"box": [xs.min() / w, ys.min() / h, (xs.max() + 1) / w, (ys.max() + 1) / h], "box_confident": True,
-                "backdrop_rgb": [95, 100, 110], "backdrop_noise": framing.backdrop_noise(scene)}
+    analysis = studio_set.true_analysis(alpha, (95, 100, 110), framing.backdrop_noise(scene))
     render._last_cut[:] = [None, None, None]
     spec = RoleSpec(width=600, height=600, fill=0.8)
     white = render.shape_white(scene, analysis, {}, spec)[0]

@@ -45,7 +45,7 @@ def check(v, a: ArticleInputs) -> CheckResult:
             continue  # freshness reports it
         if role in ("white", "transparent"):
             noise = _backdrop_noise(ctx, job)
-            if not framing.is_plain(noise):
+            if not framing.is_plain(noise) and not v.ws.settings.cutout.model:  # a model cuts scenes out
                 f.error("cutout_scene", job.path, noise=f"{noise:.0f}", limit=f"{framing.PLAIN_NOISE:.0f}")
                 continue
             _check_holes(v, f, ctx, job)
