@@ -28,7 +28,7 @@ from imgpipe.fsutil import sha256_file
 from imgpipe.ingest import SIDECAR_NAME, category_folder
 from imgpipe.messages import t
 from imgpipe.plan import OutputJob, colour_photos, fingerprint, overlay_texts, publishable
-from imgpipe.render import AnalyseTask, is_close_up
+from imgpipe.render import CUT_OUT_SHAPES, AnalyseTask, is_close_up
 from imgpipe.roles import role_of
 from imgpipe.sheet import Product
 from imgpipe.sidecar import Sidecar, load_sidecar
@@ -331,7 +331,7 @@ def plan_article(ctx: ArticleContext, profile, settings) -> list[OutputJob]:
                 pick.params.get("colour"), settings.soldout))
             draws_text = bool(role.text or params["overlays"] or (marked and settings.watermark.text))
             # a cut-out model only where the product is cut out (and only when set: no rework on upgrade)
-            model = (res.cutout,) if res.cutout and role.shape in ("white", "transparent") else ()
+            model = (res.cutout,) if res.cutout and role.shape in CUT_OUT_SHAPES else ()
             fp = fingerprint(
                 imgpipe.plan.RENDER_VERSION, pick.photo.sha256, ctx.analysis_key(pick.photo), profile.fingerprint(name),
                 res.watermark if marked else None, res.font if draws_text else None, res.lang,

@@ -162,7 +162,9 @@ def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderCo
     key = (role.shape, spec.width, spec.height, spec.fill, params.get("scale"), tuple(params.get("crop") or ()),
            spec.upscale, profile.background)
     if shapes is None or key not in shapes:
-        shaped = SHAPES[role.shape](img, analysis, params, spec, profile.background, model=ctx.cutout_model)
+        # the shapes that cut the product out take the shop's cut-out model, if it has one
+        extra = {"model": ctx.cutout_model} if role.shape in CUT_OUT_SHAPES and ctx.cutout_model else {}
+        shaped = SHAPES[role.shape](img, analysis, params, spec, profile.background, **extra)
         if shapes is not None:
             shapes[key] = shaped
     else:
@@ -255,8 +257,7 @@ def _close_up(img: np.ndarray, spec) -> np.ndarray:
                       interpolation=cv2.INTER_AREA)
 
 
-def shape_frame(img: np.ndarray, analysis: dict, params: dict, spec, background: str = "#FFFFFF",
-                model: Path | None = None) -> tuple[np.ndarray, tuple | None]:
+def shape_frame(img: np.ndarray, analysis: dict, params: dict, spec, background: str = "#FFFFFF") -> tuple[np.ndarray, tuple | None]:
     """The product framed in width × height at the spec's fill; the photo's edge carried outwards.
 
     Returns (uint8 pixels, the product box in them or None for a close-up).
@@ -316,8 +317,7 @@ def shape_transparent(img: np.ndarray, analysis: dict, params: dict, spec,
     return out, framing.framed_box(window.shape, moved, size, spec.fill, scale)
 
 
-def shape_width(img: np.ndarray, analysis: dict, params: dict, spec, background: str = "#FFFFFF",
-                model: Path | None = None) -> tuple[np.ndarray, None]:
+def shape_width(img: np.ndarray, analysis: dict, params: dict, spec, background: str = "#FFFFFF") -> tuple[np.ndarray, None]:
     """The photo (or the params' crop of it, shares 0..1) at the spec's width, aspect kept."""
     part = img
     if params.get("crop"):
@@ -330,6 +330,7 @@ def shape_width(img: np.ndarray, analysis: dict, params: dict, spec, background:
 # the shape steps a role may name (roles.Role.shape): (photo, analysis, job params, RoleSpec,
 # profile background) -> (pixels, product box in them or None)
 SHAPES = {"frame": shape_frame, "white": shape_white, "width": shape_width, "transparent": shape_transparent}
+CUT_OUT_SHAPES = ("white", "transparent")
 
 
 def _window(img: np.ndarray, box, size: tuple[int, int], scale: float, prepare=None, pad=None):

@@ -112,32 +112,72 @@ def pick_every(ctx, photos, spec) -> list[Pick]:
 def pick_selling_points(ctx, photos, spec) -> list[Pick]:
     """One per selling point in the sheet, on a photo that can show it.
 
-    The sidecar's photo (and crop) for a point wins. Otherwise close-ups and
-    detail shots come first, then whole-product shots other than the large
+    The sidecar's photo (and crop) for a point wins. Otherwise a photo whose
+    file name names what the point is about (`B2045-把手.jpg` for
+    "人体工学把手，握感舒适": designers name shots after what they show), then
+    close-ups and detail shots, then whole-product shots other than the large
     image's, each photo used once while unused ones remain. Such automatic
     pairings carry `auto` in their params, and validation lists them for a
     person to confirm.
     """
     by_seq = {p.seq: p for p in photos}
+    points = ctx.product.selling_points
     sources = [ctx.sidecar.selling_points[i] if i < len(ctx.sidecar.selling_points) else None
-               for i in range(len(ctx.product.selling_points))]
+               for i in range(len(points))]
     chosen = {i: by_seq[s.photo] for i, s in enumerate(sources) if s and s.photo and s.photo in by_seq}
     large = pick_large(ctx, photos, spec)[0].photo if photos else None
     pool = ([p for p in photos if p.id in ctx.close_up]
             + [p for p in photos if p.id not in ctx.close_up and p is not large]) or photos
     used = {p.seq for p in chosen.values()}
+    # strongest name matches first: a photo goes to the point its name shares the longest run with
+    matches = sorted(((shared_run(points[i], photo_subject(p.source_name, ctx.article)), i, p.seq)
+                      for i in range(len(points)) if i not in chosen for p in pool), key=lambda m: (-m[0], m[1], m[2]))
+    named = {}
+    for run, i, seq in matches:
+        if run >= MIN_SHARED_RUN and i not in named and seq not in used:
+            named[i] = by_seq[seq]
+            used.add(seq)
     out = []
-    for i, caption in enumerate(ctx.product.selling_points):
-        photo, auto = chosen.get(i), False
+    for i, caption in enumerate(points):
+        photo, auto = chosen.get(i) or named.get(i), i not in chosen
         if photo is None:
             fresh = [p for p in pool if p.seq not in used]
-            photo, auto = (fresh[0] if fresh else pool[i % len(pool)]), True
+            photo = fresh[0] if fresh else pool[i % len(pool)]
             used.add(photo.seq)
         source = sources[i]
         crop = list(source.crop) if source and source.crop else None
         out.append(Pick(photo, f"{photo.stem}-sp{i + 1:02d}",
                         {"caption": caption, "index": i + 1, "crop": crop, "auto": auto}))
     return out
+
+
+MIN_SHARED_RUN = 4  # weight a point and a file name must share in a row: two Chinese characters (把手, 流苏)
+                    # or four letters (handle); one character or a short syllable is chance
+# words that say how a photo was shot, not what it shows: no selling point is about them
+SHOT_WORDS = ("细节", "特写", "局部", "正面", "背面", "侧面", "俯视", "平铺", "悬挂", "折叠", "模特", "白底", "抠图",
+              "img", "dsc", "photo", "detail", "front", "back", "side", "adobergb", "srgb")
+
+
+def photo_subject(source_name: str, article: str) -> str:
+    """What a photo's original file name says it shows: the name without its extension, the article
+    number, digits, separators and shot words, lower case (`B2045-把手.jpg` -> `把手`)."""
+    stem = source_name.rsplit(".", 1)[0].lower().replace(article.lower(), " ")
+    for word in SHOT_WORDS:
+        stem = stem.replace(word, " ")
+    return "".join(ch if ch.isalpha() else " " for ch in stem)
+
+
+def shared_run(caption: str, subject: str) -> int:
+    """Weight of the longest run of characters the two texts share: 2 per Chinese character, 1 per letter."""
+    caption = caption.lower()
+    best = ""
+    for word in subject.split():
+        for start in range(len(word)):
+            for end in range(start + len(best) + 1, len(word) + 1):
+                if word[start:end] not in caption:
+                    break
+                best = word[start:end]
+    return sum(2 if ch > "\u2e7f" else 1 for ch in best)
 
 
 def pick_colours(ctx, photos, spec) -> list[Pick]:

@@ -1,8 +1,11 @@
 """Role assignment and colour sharing rules, on catalog rows made by hand."""
 
+from dataclasses import replace
+
 from imgpipe.catalog import PhotoRow
 from imgpipe.context import article_context, plan_article, with_session_colour
 from imgpipe.profiles import load_profile
+from imgpipe.roles import MIN_SHARED_RUN, photo_subject, shared_run
 from imgpipe.settings import Settings
 from imgpipe.sheet import Product
 from imgpipe.sidecar import Sidecar
@@ -68,3 +71,23 @@ def test_a_photo_whose_light_strays_from_its_session_takes_the_session_light():
     assert fixed[3].analysis["close_up"] and not fixed[0].analysis.get("close_up")  # its "backdrop" was product
     # two backdrop shots are too few to outvote one
     assert with_session_colour(photos[2:]) == photos[2:]
+
+
+def test_selling_points_go_to_photos_named_after_them_then_to_close_ups():
+    """Designers name shots after what they show (`B2045-把手.jpg`): a point about the handle goes to
+    that photo even when it is not a close-up; the rest take close-ups first, each photo once."""
+    mug = Product(article="B2045", name="马克杯", category="家居", colours=("白色",),
+                  selling_points=("高温烧制陶瓷", "釉下彩工艺", "人体工学把手，握感舒适", "手工捻制流苏"))
+    names = {1: "B2045_正面.jpg", 2: "B2045 细节.jpg", 3: "B2045-把手.jpg", 4: "IMG_0007.jpg"}
+    photos = [replace(photo(seq, box=(0, 0, 1, 1) if seq == 2 else (0.2, 0.2, 0.8, 0.8)), source_name=name)
+              for seq, name in names.items()]
+    jobs = plan_article(article_context(mug, photos), load_profile("tmall"), Settings())
+    shown = {j.params["caption"]: j.seq for j in jobs if j.role == "selling_point"}
+    assert shown["人体工学把手，握感舒适"] == 3        # by its file name, though a whole shot
+    assert shown["高温烧制陶瓷"] == 2                  # the close-up next
+    assert shown["釉下彩工艺"] == 4                    # then whole shots other than the large image's (1)
+    assert all(j.params["auto"] for j in jobs if j.role == "selling_point")  # a person still confirms them
+    # a shared character or a shot word is no match: 细节 says how, not what
+    assert shared_run("手工捻制流苏", photo_subject("B2045 细节.jpg", "B2045")) == 0
+    assert shared_run("经典格纹", photo_subject("纹理细节.jpg", "D4410")) < MIN_SHARED_RUN
+    assert shared_run("Ergonomic handle", photo_subject("handle_2.JPG", "X1")) >= MIN_SHARED_RUN
