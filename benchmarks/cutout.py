@@ -1,6 +1,6 @@
 """Cut-out benchmark: how close is imgpipe's product mask to the true outline?
 
-    python benchmarks/cutout.py [--case NAME] [--save DIR] [--seed N]
+    python benchmarks/cutout.py [--case NAME] [--save DIR] [--seed N] [--size WxH]
 
 Renders the generated studio set (tests/studio_set.py: known true outlines,
 light on light, dark on dark, handles and straps, glossy highlights, contact
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 import time
 from pathlib import Path
 
@@ -93,8 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--case", help="only cases whose name contains this")
     ap.add_argument("--save", type=Path, help="write the white images and alphas here to look at")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--size", default="1200x900", help="photo size WxH (the cut-out is scale-sensitive: try 900x675)")
     args = ap.parse_args(argv)
-    cases = [c for c in studio_set.CASES if not args.case or args.case in c.name]
+    size = tuple(int(v) for v in args.size.lower().split("x"))
+    cases = [replace(c, size=size) for c in studio_set.CASES if not args.case or args.case in c.name]
     print(f"{'case':24} {'IoU':>6} {'BF':>6} {'holes':>6} {'lost':>6} {'border':>6} {'good':>5} {'s':>5} {'cpu':>5}")
     rows = []
     for case in cases:
