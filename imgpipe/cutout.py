@@ -73,7 +73,8 @@ class Cutout:
     alpha: float32 HxW 0-1. foreground: uint8 HxWx3, the photo with the edge
     pixels' colours freed of the backdrop (use it wherever alpha > 0).
     shadow: float32 HxW 0-1, how much the product's shadow darkens the
-    backdrop (0 = not at all); outside the product only.
+    backdrop (0 = not at all); outside the product and under its matted edge
+    (composite the product over it).
     good: the backdrop was plain, a product was found and the refined mask
     agrees with the seed; when False use a fallback (the caller decides).
     holes: number of through-holes found.
@@ -475,7 +476,7 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
     else:
         mask, holes, shadows, good = _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, like, darkening)
         alpha_p, fg_p = matte(proxy, mask)
-    shadow_p = _kept_shadow(mask, shadows, like, darkening) * (1.0 - alpha_p)
+    shadow_p = _kept_shadow(mask, shadows, like, darkening)
 
     if factor > 1:
         alpha = cv2.resize(alpha_p, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -506,6 +507,10 @@ def _kept_shadow(mask: np.ndarray, shadows: np.ndarray, like: np.ndarray, darken
     d = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 3)
     fade = np.clip(1.0 - d / reach, 0.0, 1.0) ** 2
     out = np.where(dark, darkening * fade, 0.0).astype(np.float32)
+    # the shadow goes on under the product's matted edge: the edge is partly transparent, and a
+    # shadow that stopped at the hard mask (blurred with its zeros) left a light seam under the foot
+    edge = mask & ~cv2.erode(mask.astype(np.uint8), _disk(MATTE_BAND_PX + 2)).astype(bool)
+    out = np.where(edge, cv2.dilate(out, _disk(MATTE_BAND_PX + 2)), out)
     return cv2.GaussianBlur(out, (0, 0), max(1.0, reach / 30))
 
 
