@@ -44,6 +44,7 @@ SHADOW_MIN_RATIO = 0.12   # darker than 12 % of the backdrop's light is product,
 SHADOW_MAX_RATIO = 0.97   # less than 3 % darkening is just the backdrop
 SHADOW_CHROMA = 0.10      # shadow keeps the backdrop's chromaticity within 10 % per channel
 SHADOW_REACH = 0.025      # a shadow reaches at most 2.5 % of the long side into the seed
+SHADOW_STEP = 3.0         # inside a shadow the light changes by less than 3x across an edge (core to penumbra)
 GAP_BRIDGE = 0.006        # a gap between parts: enclosed when 2.5 % is bridged, open at 0.6 %
 GAP_WIDTH = 0.03          # ... at most 3 % of the long side wide anywhere (a pale body is wider)
 GAP_REACH = 0.15          # ... and its shade is followed up to 15 % of the long side from its mouth
@@ -52,6 +53,7 @@ KEEP_MIN = 0.03           # ... and darkening the backdrop by at least 3 % (less
 LOW_EVIDENCE = 3.0        # inside the outline's hull, plain ΔE above 3x the backdrop's noise is product
 LOCAL_EVIDENCE = 1.6      # ... and so is ΔE averaged over a ~1 % window above 1.6x that noise
 AREA_EVIDENCE = 2.5       # ... and so is an area of it whose median ΔE is above 2.5x that noise
+LIMB_SHADE = 1.3          # ... shadow-like, but 30 % darker on its far half than next to the product
 GROW_REACH = 0.025        # outside the hull, such pixels (not shadow-like) join up to 2.5 % of the long side out
 HOLE_NOISE = 2.0          # a hole matches the backdrop surface within 2x the backdrop's own ΔE noise
 HOLE_MEDIAN = 1.0         # ... its median ΔE within the noise itself (a pale body sits higher)
@@ -73,7 +75,8 @@ class Cutout:
     alpha: float32 HxW 0-1. foreground: uint8 HxWx3, the photo with the edge
     pixels' colours freed of the backdrop (use it wherever alpha > 0).
     shadow: float32 HxW 0-1, how much the product's shadow darkens the
-    backdrop (0 = not at all); outside the product only.
+    backdrop (0 = not at all); outside the product and under its matted edge
+    (composite the product over it).
     good: the backdrop was plain, a product was found and the refined mask
     agrees with the seed; when False use a fallback (the caller decides).
     holes: number of through-holes found.
@@ -181,7 +184,7 @@ def find_holes(filled: np.ndarray, evidence: np.ndarray, edges: np.ndarray, delt
     return holes & filled
 
 
-def find_shadows(seed: np.ndarray, like: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def find_shadows(seed: np.ndarray, like: np.ndarray, edges: np.ndarray, darkening: np.ndarray) -> np.ndarray:
     """Soft shadows inside the seed: bool HxW.
 
     Shadow-like pixels away from sharp edges that run into the open backdrop
@@ -189,13 +192,18 @@ def find_shadows(seed: np.ndarray, like: np.ndarray, edges: np.ndarray) -> np.nd
     from it (a shadow fades out there; the visible part of a contact shadow
     is a narrow band). A dark product's body is fenced in by its own sharp
     outline, and whatever sharp edges enclose (gaps bridged) is product: a
-    pale product's shaded side is not its shadow.
+    pale product's shaded side is not its shadow. `darkening` as
+    shadow_field returns it.
     """
     h, w = seed.shape
     grow = max(1, round(max(h, w) / 500))
-    # an edge with shadow on both sides (a contact shadow's dark core) is no outline;
-    # what the outline encloses is product, however shadow-like
-    outline = edges & ~cv2.erode(like.astype(np.uint8), _disk(2)).astype(bool)
+    # an edge with shadow on both sides (a contact shadow's dark core against its penumbra) is
+    # no outline, unless the light changes across it more than inside a shadow: a white mug's
+    # shaded side against the backdrop in its shade is as neutral as a shadow, but 4-5x darker.
+    # What the outline encloses is product, however shadow-like
+    light = (1.0 - darkening).astype(np.float32)
+    step = cv2.dilate(light, _disk(2)) / np.maximum(cv2.erode(light, _disk(2)), 0.01)
+    outline = edges & ~(cv2.erode(like.astype(np.uint8), _disk(2)).astype(bool) & (step <= SHADOW_STEP))
     sharp = cv2.dilate(outline.astype(np.uint8), _disk(grow)).astype(bool)
     enclosed = _enclosed_by_edges(outline)
     loose = seed & like & ~enclosed
@@ -235,14 +243,16 @@ def _enclosed_by_edges(edges: np.ndarray, bridge: float = 0.025) -> np.ndarray:
 
 
 def grow_seed(seed: np.ndarray, delta_e: np.ndarray, noise: float, like: np.ndarray,
-              enclosed: np.ndarray) -> np.ndarray:
+              enclosed: np.ndarray, darkening: np.ndarray) -> np.ndarray:
     """The seed plus what differs faintly from the backdrop inside the seed's convex hull. bool HxW.
 
     framing.product_mask needs a weighted ΔE of 9 (shadows must not count);
     a white mug on a pale sweep or a black one on a dark sweep differ by less
     along whole stretches of outline, and the fill then leaks. Inside the
     hull, plain ΔE above LOW_EVIDENCE x the backdrop's noise is product too,
-    unless it looks like a shadow that no sharp edge encloses.
+    unless it looks like a shadow that no sharp edge encloses; an area of it
+    that darkens away from the product is the product's own shading.
+    `darkening` as shadow_field returns it.
     """
     if not seed.any():
         return seed
@@ -266,11 +276,13 @@ def grow_seed(seed: np.ndarray, delta_e: np.ndarray, noise: float, like: np.ndar
     # the backdrop more than its noise and do not look like shadow (a pale mug's body, where
     # single pixels cross the backdrop's shade); concavities between parts show plain backdrop
     count, labels, stats = _components(hull & ~grown)
+    away = cv2.distanceTransform((~grown).astype(np.uint8), cv2.DIST_L2, 3)
     for i in range(1, count):
         if stats[i, cv2.CC_STAT_AREA] < 50:
             continue
         part = labels == i
-        if float(np.median(delta_e[part])) > AREA_EVIDENCE * noise and float(like[part].mean()) < 0.5:
+        if float(np.median(delta_e[part])) > AREA_EVIDENCE * noise and (
+                float(like[part].mean()) < 0.5 or _shaded_outwards(away[part], darkening[part])):
             grown |= part
     # beyond the hull: a convex outline the seed cut short (a white shirt's shaded hem) goes
     # on outwards as long as the pixels differ from the backdrop and look like no shadow
@@ -280,6 +292,16 @@ def grow_seed(seed: np.ndarray, delta_e: np.ndarray, noise: float, like: np.ndar
     grown = framing._fill_holes(grown)
     grown = cv2.morphologyEx(grown, cv2.MORPH_OPEN, _disk(max(1, round(max(h, w) / 400))))
     return _keep_large(grown.astype(bool)) | seed
+
+
+def _shaded_outwards(away: np.ndarray, darkening: np.ndarray) -> bool:
+    """True when an area is darker (by LIMB_SHADE) on its half away from the product than on its half
+    next to it: the product's own shading towards its silhouette (a white mug's side on a pale
+    sweep, as neutral as a shadow). A shadow fades the other way, away from what casts it.
+    away: distance from the product per pixel of the area; darkening: shadow_field's, same pixels."""
+    mid = float(np.median(away))
+    near, far = darkening[away <= mid], darkening[away > mid]
+    return bool(far.size and near.size and float(far.mean()) > LIMB_SHADE * max(float(near.mean()), KEEP_MIN))
 
 
 def _reach(start: np.ndarray, allowed: np.ndarray, steps: int) -> np.ndarray:
@@ -469,11 +491,12 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
         return empty  # a scene (runway, floor, room): the classical steps need a backdrop to tell from
     edges = _edges(lab, backdrop)
     if noise < FLAT_NOISE:
-        mask, holes, shadows, good = _flat_cut(delta_e, like, edges)
+        mask, holes, shadows, good = _flat_cut(delta_e, like, edges, darkening)
         alpha_p, fg_p = flat_matte(proxy, mask, backdrop.rgb)
     else:
         dist = framing._distance(lab, backdrop.surface)
-        mask, holes, shadows, good = _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, like)
+        mask, holes, shadows, good = _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, like,
+                                                       darkening)
         alpha_p, fg_p = matte(proxy, mask)
     return _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop.rgb, good)
 
@@ -481,7 +504,7 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
 def _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop_rgb, good) -> Cutout:
     """The Cutout at the photo's size from the proxy's mask, matte and shadows."""
     h, w = img_u8.shape[:2]
-    shadow_p = _kept_shadow(mask, shadows, like, darkening) * (1.0 - alpha_p)
+    shadow_p = _kept_shadow(mask, shadows, like, darkening)
 
     if factor > 1:
         alpha = cv2.resize(alpha_p, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -530,16 +553,20 @@ def _kept_shadow(mask: np.ndarray, shadows: np.ndarray, like: np.ndarray, darken
     d = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 3)
     fade = np.clip(1.0 - d / reach, 0.0, 1.0) ** 2
     out = np.where(dark, darkening * fade, 0.0).astype(np.float32)
+    # the shadow goes on under the product's matted edge: the edge is partly transparent, and a
+    # shadow that stopped at the hard mask (blurred with its zeros) left a light seam under the foot
+    edge = mask & ~cv2.erode(mask.astype(np.uint8), _disk(MATTE_BAND_PX + 2)).astype(bool)
+    out = np.where(edge, cv2.dilate(out, _disk(MATTE_BAND_PX + 2)), out)
     return cv2.GaussianBlur(out, (0, 0), max(1.0, reach / 30))
 
 
-def _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, like):
+def _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, like, darkening):
     """Steps 1-4 of the module docstring on a photographed backdrop: (mask, holes, shadows, good)."""
     ph, pw = proxy.shape[:2]
-    seed = grow_seed(seed, delta_e, noise, like, _enclosed_by_edges(edges))
+    seed = grow_seed(seed, delta_e, noise, like, _enclosed_by_edges(edges), darkening)
     evidence = (dist > backdrop.threshold) | edges | (delta_e > max(4.0, LOW_EVIDENCE * noise))
     holes = find_holes(seed, evidence, edges, delta_e, noise)
-    shadows = find_shadows(seed & ~holes, like, edges)
+    shadows = find_shadows(seed & ~holes, like, edges, darkening)
     body = seed & ~holes & ~shadows
     body = cv2.morphologyEx(body.astype(np.uint8), cv2.MORPH_OPEN, _disk(1)).astype(bool)
 
@@ -551,9 +578,15 @@ def _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, l
     maybe_fg = body & ~sure_fg
     maybe_bg = near & ~body
     sure_hole = cv2.erode(holes.astype(np.uint8), _disk(2)).astype(bool)
-    maybe_bg &= ~sure_hole
+    # a shadow is backdrop beyond the pixel next to the body: a grey mug's shaded side has the
+    # colour of its contact shadow, and GrabCut's colour model would give the shadow back
+    # (only under the product, where a contact shadow lies on the sweep: elsewhere a shadow-like
+    # part may be a dark rim or a handle's shaded side, and GrabCut still decides)
+    under = np.maximum.accumulate(body, axis=0) & ~np.maximum.accumulate(body[::-1], axis=0)[::-1]
+    sure_bg = sure_hole | (shadows & under & ~cv2.dilate(body.astype(np.uint8), _disk(1)).astype(bool))
+    maybe_bg &= ~sure_bg
     mask = _grabcut(proxy, sure_fg, maybe_fg, maybe_bg)
-    mask &= ~sure_hole
+    mask &= ~sure_bg
     mask = _keep_large(mask)
 
     union = (mask | body).sum()
@@ -563,7 +596,7 @@ def _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, l
     return mask, holes, shadows, good
 
 
-def _flat_cut(delta_e: np.ndarray, like: np.ndarray, edges: np.ndarray):
+def _flat_cut(delta_e: np.ndarray, like: np.ndarray, edges: np.ndarray, darkening: np.ndarray):
     """A backdrop without any noise was never photographed: the shop's own cut-out, flattened
     onto a plain colour when it was decoded (a PNG's transparency). Every pixel that differs from
     it is product and everything else is backdrop, enclosed or not: no gaps bridged, so the
@@ -572,7 +605,7 @@ def _flat_cut(delta_e: np.ndarray, like: np.ndarray, edges: np.ndarray):
     mask = _keep_large(cv2.morphologyEx((delta_e > FLAT_DE).astype(np.uint8), cv2.MORPH_OPEN,
                                         np.ones((2, 2), np.uint8)).astype(bool))
     # a studio photo whose white backdrop is blown out is flat too, but keeps its product's soft shadow
-    shadows = find_shadows(mask, like, edges)
+    shadows = find_shadows(mask, like, edges, darkening)
     mask = _keep_large(mask & ~shadows)
     holes = framing._fill_holes(mask.astype(np.uint8)).astype(bool) & ~mask
     return mask, holes, shadows, bool(mask.any())
