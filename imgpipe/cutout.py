@@ -217,9 +217,32 @@ def find_shadows(seed: np.ndarray, like: np.ndarray, edges: np.ndarray, darkenin
         reached = _reach(reached | (~seed).astype(np.uint8), (gap & ~sharp).astype(np.uint8),
                          max(1, round(GAP_REACH * max(h, w))))
     shadow = reached.astype(bool) & seed
+    shadow &= ~_own_shading(seed, shadow, darkening)
     # the darkest strip right under the product (or along a gap's sides) lies on its outline:
     # take it too when it continues a shadow found there and the outline does not enclose it
     return shadow | (cv2.dilate(shadow.astype(np.uint8), _disk(2 * grow + 1)).astype(bool) & (loose | gap) & sharp)
+
+
+def _under(body: np.ndarray) -> np.ndarray:
+    """Pixels below the body's lowest pixel in their column (where a contact shadow lies on a sweep)."""
+    return np.maximum.accumulate(body, axis=0) & ~np.maximum.accumulate(body[::-1], axis=0)[::-1]
+
+
+def _own_shading(seed: np.ndarray, shadow: np.ndarray, darkening: np.ndarray) -> np.ndarray:
+    """The parts of `shadow` beside the product (not under it) that darken towards the open backdrop:
+    the product's shaded side seen up to its silhouette (a white mug's handle through a gap in its
+    outline), where a shadow would lighten away from what casts it. bool HxW."""
+    count, labels, stats = _components(shadow)
+    if count <= 1:
+        return np.zeros_like(shadow)
+    inside = cv2.distanceTransform(np.pad(seed, 1).astype(np.uint8), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    under = _under(seed & ~shadow)
+    own = np.zeros(count, bool)
+    for i in range(1, count):
+        part = labels == i
+        if stats[i, cv2.CC_STAT_AREA] >= 20 and float(under[part].mean()) < 0.5:
+            own[i] = _shaded_outwards(-inside[part], darkening[part])
+    return own[labels]
 
 
 def _thin(mask: np.ndarray, width: float) -> np.ndarray:
@@ -582,8 +605,7 @@ def _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, l
     # colour of its contact shadow, and GrabCut's colour model would give the shadow back
     # (only under the product, where a contact shadow lies on the sweep: elsewhere a shadow-like
     # part may be a dark rim or a handle's shaded side, and GrabCut still decides)
-    under = np.maximum.accumulate(body, axis=0) & ~np.maximum.accumulate(body[::-1], axis=0)[::-1]
-    sure_bg = sure_hole | (shadows & under & ~cv2.dilate(body.astype(np.uint8), _disk(1)).astype(bool))
+    sure_bg = sure_hole | (shadows & _under(body) & ~cv2.dilate(body.astype(np.uint8), _disk(1)).astype(bool))
     maybe_bg &= ~sure_bg
     mask = _grabcut(proxy, sure_fg, maybe_fg, maybe_bg)
     mask &= ~sure_bg
