@@ -302,14 +302,23 @@ class Tab:
         Where anything else was drawn inside an image's box (a custom
         template's overlay), the browser draws the images itself after all.
         """
+        return self.capture(paste_images=paste_images).picture(self.decoded)
+
+    def capture(self, *, paste_images: bool = False) -> "Capture":
+        """`screenshot` in two halves: the browser's part now, the pasting in `Capture.picture`.
+
+        The pasting needs no browser, so another thread can do it while this
+        tab renders the next page.
+        """
         if not paste_images:
-            return self._capture()
+            return Capture(self._capture())
         images = self.evaluate(PLAIN_IMAGES_JS)
         full = self._capture()
-        if _paste_images(full, [i for i in images if i["plain"]], self.decoded):
-            return full
+        pastes = _paste_plan(full, [i for i in images if i["plain"]])
+        if pastes is not None:
+            return Capture(full, pastes)
         self.evaluate(UNHIDE_JS)
-        return self._capture()
+        return Capture(self._capture())
 
     def _capture(self):
         from PIL import Image
@@ -357,22 +366,41 @@ def _is_srgb(icc: bytes | None) -> bool:
         return False
 
 
-def _paste_images(page, images: list[dict], decoded: dict | None = None) -> bool:
-    """Paste each image's file into its box on `page` (PIL RGB, changed in place).
+class Capture:
+    """A captured page: the browser's pixels and the plain images still to paste into them.
 
-    decoded: the tab's images already decoded and fitted, reused by content.
-    Boxes are snapped to whole pixels as the browser snaps them. False (page
-    untouched) when a box is not one flat colour (something else is drawn
-    there) or an image needs colour management the browser would do.
+    `picture()` pastes them (once) and returns the page; it needs no browser,
+    so it may run on another thread than the tab's.
+    """
+
+    def __init__(self, image, pastes: list[dict] | None = None):
+        self.image = image  # PIL RGB, the whole page
+        self._pastes = pastes or []
+
+    def picture(self, decoded: dict | None = None):
+        """The finished page (PIL RGB). decoded: images already decoded and fitted, reused by content."""
+        if self._pastes:
+            _paste(self.image, self._pastes, decoded)
+            self._pastes = []
+        return self.image
+
+
+def _paste_plan(page, images: list[dict]) -> list[dict] | None:
+    """What to paste where on `page` (PIL RGB, as captured): one entry per plain image.
+
+    Boxes are snapped to whole pixels as the browser snaps them. None when a
+    box is not one flat colour (something else is drawn there) or an image
+    needs colour management the browser would do.
     """
     from urllib.parse import urlparse
     from urllib.request import url2pathname
 
-    import numpy as np
-    from PIL import Image, ImageOps
+    from PIL import Image
 
-    pixels = np.asarray(page)
-    placed = []
+    from imgpipe.imageio import rgb_pixels
+
+    pixels = rgb_pixels(page)
+    plan = []
     for info in images:
         x0, y0 = round(info["x"]), round(info["y"])
         x1, y1 = round(info["x"] + info["w"]), round(info["y"] + info["h"])
@@ -381,34 +409,47 @@ def _paste_images(page, images: list[dict], decoded: dict | None = None) -> bool
             continue
         box = pixels[y0:y1, x0:x1]
         if box.tobytes() != box[0, 0].tobytes() * box.shape[0] * box.shape[1]:  # memcmp, not a bool array
-            return False
-        path = Path(url2pathname(urlparse(info["src"]).path))
-        data = path.read_bytes()
-        key = (hashlib.sha256(data).digest(), x0, y0, x1, y1, tuple(box[0, 0]))
-        if decoded is not None and key in decoded:  # another platform's page shows the same image there
-            placed.append((decoded[key], (x0, y0)))
-            continue
-        with Image.open(io.BytesIO(data)) as img:
+            return None
+        data = Path(url2pathname(urlparse(info["src"]).path)).read_bytes()
+        with Image.open(io.BytesIO(data)) as img:  # the header only: no pixels decoded here
             if not _is_srgb(img.info.get("icc_profile")):
-                return False  # a wide-gamut image: the browser converts it, so let it
-            img = ImageOps.exif_transpose(img)  # browsers honour EXIF orientation too
-            if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-                ground = Image.new("RGB", img.size, tuple(int(v) for v in box[0, 0]))
-                ground.paste(img.convert("RGBA"), mask=img.convert("RGBA"))
-                img = ground
-            else:
-                img = img.convert("RGB")
+                return None  # a wide-gamut image: the browser converts it, so let it
+        ground = tuple(int(v) for v in box[0, 0])
+        plan.append({"data": data, "box": (x0, y0, x1, y1), "ground": ground,
+                     "shown": (round(info["x"]), round(info["y"]),
+                               round(info["x"] + info["w"]), round(info["y"] + info["h"])),
+                     "key": (hashlib.sha256(data).digest(), x0, y0, x1, y1, ground)})
+    return plan
+
+
+def _paste(page, plan: list[dict], decoded: dict | None = None) -> None:
+    """Paste each planned image's file into its box on `page` (PIL RGB, changed in place).
+
+    decoded: images already decoded and fitted, by content and box (another
+    platform's page shows the same image there).
+    """
+    from PIL import Image, ImageOps
+
+    for item in plan:
+        x0, y0, x1, y1 = item["box"]
+        img = decoded.get(item["key"]) if decoded is not None else None
+        if img is None:
+            with Image.open(io.BytesIO(item["data"])) as img:
+                img = ImageOps.exif_transpose(img)  # browsers honour EXIF orientation too
+                if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+                    ground = Image.new("RGB", img.size, item["ground"])
+                    ground.paste(img.convert("RGBA"), mask=img.convert("RGBA"))
+                    img = ground
+                else:
+                    img = img.convert("RGB")
             # what the box shows of it (the box is clipped to the page)
-            w, h = round(info["x"] + info["w"]) - round(info["x"]), round(info["y"] + info["h"]) - round(info["y"])
-            if img.size != (w, h):
-                img = img.resize((w, h), Image.Resampling.LANCZOS)
-            img = img.crop((x0 - round(info["x"]), y0 - round(info["y"]), x1 - round(info["x"]), y1 - round(info["y"])))
-        if decoded is not None:
-            decoded[key] = img
-        placed.append((img, (x0, y0)))
-    for img, at in placed:
-        page.paste(img, at)
-    return True
+            left, top, right, bottom = item["shown"]
+            if img.size != (right - left, bottom - top):
+                img = img.resize((right - left, bottom - top), Image.Resampling.LANCZOS)
+            img = img.crop((x0 - left, y0 - top, x1 - left, y1 - top))
+            if decoded is not None:
+                decoded[item["key"]] = img
+        page.paste(img, (x0, y0))
 
 
 class BrowserSession(Tab):
