@@ -326,14 +326,17 @@ def _guided_filter(guide: np.ndarray, p: np.ndarray, r: int, eps: float) -> np.n
     return mean(a) * guide + mean(b)
 
 
-def matte(img_u8: np.ndarray, mask: np.ndarray, band: int = MATTE_BAND_PX) -> tuple[np.ndarray, np.ndarray]:
+def matte(img_u8: np.ndarray, mask: np.ndarray, band: int = MATTE_BAND_PX, *,
+          decontaminate: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(alpha float32 0-1, foreground float32 0-1 HxWx3) from a hard mask, refined on a band.
 
     Known product: the mask eroded by `band`; known backdrop: outside it
     dilated by `band`; the band in between is solved by closed-form matting
     (pymatting) on the band's bounding box, with the foreground colours
     estimated there too. Without pymatting: a guided filter and the photo's
-    own colours.
+    own colours. decontaminate=False: the alpha alone, with the photo's own
+    colours (the foreground estimate is about 40 % of a cut-out's CPU and
+    changes no alpha).
     """
     m8 = mask.astype(np.uint8)
     fg = cv2.erode(m8, _disk(band)).astype(bool)
@@ -359,8 +362,9 @@ def matte(img_u8: np.ndarray, mask: np.ndarray, band: int = MATTE_BAND_PX) -> tu
         a = np.clip(_guided_filter(grey, trimap.astype(np.float32), 2 * band + 1, 1e-3), 0, 1)
     else:
         a = np.clip(estimate_alpha_cf(sub, trimap), 0, 1)
-        f = estimate_foreground_ml(sub, a)
-        foreground[y0:y1, x0:x1] = np.clip(f, 0, 1).astype(np.float32)
+        if decontaminate:
+            f = estimate_foreground_ml(sub, a)
+            foreground[y0:y1, x0:x1] = np.clip(f, 0, 1).astype(np.float32)
     a = np.where(trimap == 1.0, 1.0, np.where(trimap == 0.0, 0.0, a)).astype(np.float32)
     alpha[y0:y1, x0:x1] = a
     return alpha, foreground
@@ -425,8 +429,13 @@ def _model_seed(proxy: np.ndarray, model_path: Path) -> np.ndarray | None:
     return sal > 0.5
 
 
-def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int = PROXY_PX) -> Cutout:
-    """Cut the product out of a studio photo on a plain backdrop (see the module docstring)."""
+def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int = PROXY_PX,
+            decontaminate: bool = True) -> Cutout:
+    """Cut the product out of a studio photo on a plain backdrop (see the module docstring).
+
+    decontaminate=False: the edge keeps the photo's colours (see matte), for a caller that
+    only needs the outline.
+    """
     h, w = img_u8.shape[:2]
     proxy, factor = framing._proxy(img_u8, proxy_px)
     ph, pw = proxy.shape[:2]
@@ -453,7 +462,7 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
         alpha_p, fg_p = flat_matte(proxy, mask, backdrop.rgb)
     else:
         mask, holes, shadows, good = _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, like)
-        alpha_p, fg_p = matte(proxy, mask)
+        alpha_p, fg_p = matte(proxy, mask, decontaminate=decontaminate)
     shadow_p = _kept_shadow(mask, shadows, like, darkening) * (1.0 - alpha_p)
 
     if factor > 1:

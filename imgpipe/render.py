@@ -494,7 +494,8 @@ def product_colours(corrected: np.ndarray, box) -> list[list[float]]:
     """
     mask = None
     if box.confident:
-        cut = cutout.cut_out(corrected, proxy_px=max(corrected.shape[:2]))
+        # the outline only: the edge's decontaminated colours are not measured
+        cut = cutout.cut_out(corrected, proxy_px=max(corrected.shape[:2]), decontaminate=False)
         mask = cut.alpha >= 0.5 if cut.good else framing.product_mask(corrected)[0]
     if mask is None or not mask.any():
         h, w = corrected.shape[:2]
