@@ -471,9 +471,11 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
         fg_full = cv2.resize(fg_p, (w, h), interpolation=cv2.INTER_LINEAR)
     else:
         alpha, shadow, fg_full = alpha_p, shadow_p, fg_p
-    # the photo's own pixels inside, the decontaminated colour only where the edge is mixed
-    edge = ((alpha > 0.01) & (alpha < 0.99))[..., None]
-    foreground = np.where(edge, np.clip(fg_full * 255.0 + 0.5, 0, 255), img_u8).astype(np.uint8)
+    # the photo's own pixels inside, the decontaminated colour only where the edge is mixed (set
+    # on the edge's pixels alone: four full-size float copies of the photo were a worker's peak)
+    edge = (alpha > 0.01) & (alpha < 0.99)
+    foreground = img_u8.copy()
+    foreground[edge] = np.clip(fg_full[edge] * 255.0 + 0.5, 0, 255).astype(np.uint8)
     count = _components(holes)[0] - 1
     return Cutout(np.clip(alpha, 0, 1).astype(np.float32), foreground, np.clip(shadow, 0, 1).astype(np.float32),
                   backdrop.rgb, good, int(count))
