@@ -92,6 +92,29 @@ UNHIDE_JS = ("(async () => { for (const i of document.images) i.style.removeProp
              " await Promise.all(Array.from(document.images, i => i.decode().catch(() => null))); return true; })()")
 HEIGHT_JS = ("Math.ceil(Math.max(document.documentElement.scrollHeight,"
              " document.body ? document.body.scrollHeight : 0))")
+# What the page shows, node by node in document order (head and styles included): each
+# element's tag, attributes and box, each text's characters, box and shadow. Two pages whose
+# lists differ only in some texts look the same outside those texts' rows.
+LAYOUT_JS = r"""(() => {
+  const out = [];
+  const walk = document.createTreeWalker(document.documentElement, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+  for (let n = walk.currentNode; n; n = walk.nextNode()) {
+    if (n.nodeType === Node.TEXT_NODE) {
+      const range = document.createRange();
+      range.selectNodeContents(n);
+      const r = range.getBoundingClientRect();
+      const shadow = n.parentElement ? getComputedStyle(n.parentElement).textShadow : 'none';
+      out.push(['#text', n.data, shadow, r.left, r.top + scrollY, r.width, r.height]);
+    } else {
+      const r = n.getBoundingClientRect();
+      out.push([n.tagName, Array.from(n.attributes, a => a.name + '=' + a.value).join('\n'),
+                r.left, r.top + scrollY, r.width, r.height]);
+    }
+  }
+  return out;
+})()"""
+# rows kept around a changed text for what its glyphs draw outside their line box
+TEXT_INK_PX = 16
 
 
 def _standard_install_paths() -> list[Path]:
@@ -304,34 +327,56 @@ class Tab:
         """
         return self.capture(paste_images=paste_images).picture(self.decoded)
 
-    def capture(self, *, paste_images: bool = False) -> "Capture":
+    def capture(self, *, paste_images: bool = False, like: "Capture | None" = None) -> "Capture":
         """`screenshot` in two halves: the browser's part now, the pasting in `Capture.picture`.
 
         The pasting needs no browser, so another thread can do it while this
-        tab renders the next page.
+        tab renders the next page. like: the capture of a page with the same
+        width and the same image files (another platform's page of the
+        article); when this page differs from it only in some texts (the
+        platform's name in the footer), only the rows of those texts are
+        captured and the rest is taken from it.
         """
         if not paste_images:
             return Capture(self._capture())
         images = self.evaluate(PLAIN_IMAGES_JS)
-        full = self._capture()
+        layout = self.evaluate(LAYOUT_JS)
+        full = self._capture_like(like, layout) if like is not None else None
+        if full is None:
+            full = self._capture()
         pastes = _paste_plan(full, [i for i in images if i["plain"]])
         if pastes is not None:
-            return Capture(full, pastes)
+            return Capture(full, pastes, layout)
         self.evaluate(UNHIDE_JS)
         return Capture(self._capture())
 
-    def _capture(self):
+    def _capture_like(self, like: "Capture", layout: list):
+        """This page from `like`'s pixels and a capture of the rows where its texts differ, or None."""
+        if like.layout is None or like.image.width != self.width or like.image.height != self.page_height():
+            return None
+        rows = _changed_rows(like.layout, layout, like.image.height)
+        if rows is None:
+            return None
+        full = like.image.copy()
+        if rows[1] > rows[0]:
+            full.paste(self._capture(*rows), (0, rows[0]))
+        return full
+
+    def _capture(self, first: int = 0, end: int | None = None):
+        """Rows first..end (default: all) of the page, PIL RGB."""
         from PIL import Image
         from playwright.sync_api import Error
 
         height = max(1, self.page_height())
+        end = height if end is None else min(end, height)
+        wanted = end - first
         # one capture of the whole page (no viewport change, no relayout) while the
         # compositor can take it at once; taller pages in bands of the same capture
-        band = height if height <= SINGLE_CAPTURE_MAX_PX else CAPTURE_BAND_PX
-        full = Image.new("RGB", (self.width, height)) if band < height else None
+        band = wanted if wanted <= SINGLE_CAPTURE_MAX_PX else CAPTURE_BAND_PX
+        full = Image.new("RGB", (self.width, wanted)) if band < wanted else None
         try:
-            for top in range(0, height, band):
-                rows = min(band, height - top)
+            for top in range(first, end, band):
+                rows = min(band, end - top)
                 data = self.page.screenshot(
                     type="png", full_page=True, scale="css",
                     clip=None if rows == height else {"x": 0, "y": top, "width": self.width, "height": rows},
@@ -340,9 +385,9 @@ class Tab:
                     part = part.convert("RGB")
                     if part.size != (self.width, rows):
                         raise _failed(f"captured {part.size[0]}x{part.size[1]}, expected {self.width}x{rows}")
-                    if rows == height:
+                    if rows == wanted:
                         return part
-                    full.paste(part, (0, top))
+                    full.paste(part, (0, top - first))
         except Error as exc:
             raise _failed(exc.message) from None
         return full
@@ -369,20 +414,47 @@ def _is_srgb(icc: bytes | None) -> bool:
 class Capture:
     """A captured page: the browser's pixels and the plain images still to paste into them.
 
-    `picture()` pastes them (once) and returns the page; it needs no browser,
-    so it may run on another thread than the tab's.
+    `picture()` pastes them into a copy (once) and returns the page; it needs
+    no browser, so it may run on another thread than the tab's while the tab
+    reads `image` for the next page (`Tab.capture(like=)`).
     """
 
-    def __init__(self, image, pastes: list[dict] | None = None):
-        self.image = image  # PIL RGB, the whole page
+    def __init__(self, image, pastes: list[dict] | None = None, layout: list | None = None):
+        self.image = image  # PIL RGB, the whole page as the browser drew it; never changed
+        self.layout = layout  # LAYOUT_JS's list, when the page may serve as a base for another
         self._pastes = pastes or []
+        self._picture = None
 
     def picture(self, decoded: dict | None = None):
         """The finished page (PIL RGB). decoded: images already decoded and fitted, reused by content."""
-        if self._pastes:
-            _paste(self.image, self._pastes, decoded)
-            self._pastes = []
-        return self.image
+        if self._picture is None:
+            self._picture = self.image
+            if self._pastes:
+                self._picture = self.image.copy()
+                _paste(self._picture, self._pastes, decoded)
+        return self._picture
+
+
+def _changed_rows(old: list, new: list, height: int) -> tuple[int, int] | None:
+    """The rows (first, end) outside which two pages' LAYOUT_JS lists promise equal pixels, or None.
+
+    Equal when every element (tag, attributes, box) is the same and only
+    texts differ, none of them with a shadow; the rows are those of the
+    differing texts' boxes (old and new), TEXT_INK_PX more each way.
+    """
+    if len(old) != len(new):
+        return None
+    first, end = height, 0
+    for a, b in zip(old, new):
+        if a == b:
+            continue
+        if a[0] != "#text" or b[0] != "#text" or a[2] != "none" or b[2] != "none":
+            return None
+        for box in (a, b):
+            first = min(first, int(box[4]) - TEXT_INK_PX)
+            end = max(end, int(box[4] + box[6]) + 1 + TEXT_INK_PX)
+    first, end = max(0, first), min(height, end)
+    return (first, end) if end > first else (0, 0)
 
 
 def _paste_plan(page, images: list[dict]) -> list[dict] | None:

@@ -343,8 +343,13 @@ def render_key(html: Path, width: int) -> str:
     Two platforms' pages with the same key look the same, whatever their
     byte caps or slice heights; one render serves both.
     """
+    return hashlib.sha256(f"{images_key(html, width)}\n".encode() + Path(html).read_bytes()).hexdigest()
+
+
+def images_key(html: Path, width: int) -> str:
+    """The width and the bytes of the images of a page folder: pages with the same key differ
+    in their HTML at most (see Tab.capture's `like`)."""
     digest = hashlib.sha256(f"{int(width)}\n".encode())
-    digest.update(Path(html).read_bytes())
     img_dir = Path(html).parent / "img"
     for path in sorted(img_dir.iterdir()) if img_dir.is_dir() else []:
         if path.is_file() and not path.name.startswith("."):
@@ -564,7 +569,9 @@ def open_detail_page(
     saving the browser start per page; it wins over `browser`.
     renders: a dict shared by the pages of one article: a page whose HTML
     and images equal one rendered before (any platform caps or slice
-    height) is not rendered again, only cut.
+    height) is not rendered again, only cut; one with the same images and
+    width but other texts (another platform's name) is captured only where
+    its texts differ.
     font: the images' font file (the page uses it too).
     """
     seconds: dict[str, float] = {}
@@ -586,17 +593,19 @@ def open_detail_page(
         return render
     step = time.perf_counter()
     key = render_key(html, page.width) if renders is not None else None
+    # a page with the same images and width rendered before: this one may differ in some texts only
+    like_key = ("like", images_key(html, page.width)) if renders is not None else None
     if key is not None and key in renders:
         render.capture = renders[key]
     elif session is not None:
         session.open(html, page.width, decode_images=False)
-        render.capture = session.capture(paste_images=True)
+        render.capture = session.capture(paste_images=True, like=renders.get(like_key) if renders else None)
     else:
         with BrowserSession(Path(browser)) as own:
             own.open(html, page.width, decode_images=False)
             render.capture = own.capture(paste_images=True)
     if key is not None:
-        renders[key] = render.capture
+        renders[key] = renders[like_key] = render.capture
     seconds["screenshot"] = time.perf_counter() - step
     return render
 
