@@ -34,3 +34,22 @@ def test_the_analysis_outline_is_the_cut_outs():
     outline = cutout.cut_out(proxy, proxy_px=max(proxy.shape[:2]), decontaminate=False)
     assert full.good == outline.good and np.array_equal(full.alpha, outline.alpha)
     assert not np.array_equal(full.foreground, outline.foreground)  # the matted path, not the flat one
+
+
+@pytest.mark.parametrize("crop", [False, True])
+def test_the_strip_built_laplacian_gives_the_librarys_alpha_exactly(crop):
+    from pymatting import estimate_alpha_cf
+
+    case = next(c for c in studio_set.CASES if c.name == "mug-blue")
+    photo, true_alpha = studio_set.render(case)
+    proxy = proxies.make_proxy(photo).astype(np.float64) / 255.0
+    mask = framing._proxy((true_alpha >= 0.5).astype(np.uint8) * 255, max(proxy.shape[:2]))[0] >= 128
+    fg = cutout.cv2.erode(mask.astype(np.uint8), cutout._disk(3)).astype(bool)
+    bg = ~cutout.cv2.dilate(mask.astype(np.uint8), cutout._disk(3)).astype(bool)
+    trimap = np.where(fg, 1.0, np.where(bg, 0.0, 0.5))
+    if crop:  # the product cut by the image's edges: the unknown band reaches the border
+        ys, xs = np.nonzero(mask)
+        cy, cx = (ys.min() + ys.max()) // 2, (xs.min() + xs.max()) // 2
+        proxy, trimap = proxy[cy:, :cx], trimap[cy:, :cx]
+    assert (trimap == 0.5).sum() > 500 and trimap.shape[0] > 2 * cutout.MATTE_STRIP_ROWS
+    assert np.array_equal(cutout._alpha_cf(proxy, trimap), estimate_alpha_cf(proxy, trimap))
