@@ -84,6 +84,29 @@ def worker_init() -> None:
         os.environ.setdefault(var, "1")
 
 
+
+MMAP_THRESHOLD = 1 << 20  # bytes: glibc serves allocations from this size up by mmap
+
+
+def _give_back_freed_arrays() -> None:
+    """glibc (Linux): every array of MMAP_THRESHOLD or more is its own mapping, returned when freed.
+
+    By default glibc raises that threshold to up to 32 MB after the first
+    large free, and freed arrays below it stay in the heap: a photo worker's
+    resident memory then keeps the high-water mark of every photo's
+    temporaries on top of what is live.
+    """
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(-3, MMAP_THRESHOLD)  # -3: M_MMAP_THRESHOLD (fixed from now on)
+    except (OSError, AttributeError):  # not glibc (musl): its own policy stands
+        pass
+
+
 _logo_cache: dict[str, Image.Image] = {}
 _files_seen: dict[str, tuple[str, str]] = {}
 
@@ -216,6 +239,21 @@ def _box_and_scale(img: np.ndarray, analysis: dict, params: dict, spec, shared_s
 CUT_OVERSAMPLE = 1.5  # the cut-out is made at 1.5x the scale its image is framed at (>= the matte's proxy)
 
 _last_cut: list = [None, None, None]  # (photo pixels, working scale, cut-out): white and transparent share one
+_cut_scale: list = [None, 0.0]  # (photo pixels, the largest scale its cut-out images are framed at)
+
+
+def cut_out_scale(img: np.ndarray, analysis: dict, profiles: dict) -> float:
+    """The largest scale any platform's cut-out image (white, transparent) of this photo is framed at.
+
+    One cut-out made for it serves them all (the others are framed from it at
+    a smaller scale); taken over every profile's such roles, not only the
+    jobs of this run, so a resumed run cuts the photo at the same scale.
+    """
+    if is_close_up(analysis):
+        return 0.0
+    return max((_box_and_scale(img, analysis, {}, spec, shared_scale=False)[1]
+                for profile in profiles.values() for name, spec in profile.roles.items()
+                if role_of(name, spec).shape in ("white", "transparent")), default=0.0)
 
 
 def _cut_out(img: np.ndarray, scale: float = 1.0) -> tuple[cutout.Cutout, float]:
@@ -226,6 +264,8 @@ def _cut_out(img: np.ndarray, scale: float = 1.0) -> tuple[cutout.Cutout, float]
     full-size float planes (~600 MB); the cut-out is made at CUT_OVERSAMPLE x
     the framing `scale` instead (never below the proxy, never above the photo).
     """
+    if _cut_scale[0] is img:  # render_photo: one cut-out for all of the photo's cut-out images
+        scale = max(scale, _cut_scale[1])
     long_side = max(img.shape[:2])
     factor = min(1.0, max(CUT_OVERSAMPLE * scale, cutout.PROXY_PX / long_side))
     if _last_cut[0] is not img or _last_cut[1] != factor:
@@ -402,6 +442,7 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
     except Exception as err:  # one bad photo never stops the batch
         return PhotoResult(task.photo_id, [], time.perf_counter() - started, error_dict(err, task.original))
     results = []
+    _cut_scale[:] = [img, cut_out_scale(img, task.analysis, ctx.profiles)]
     shapes: dict = {}
     # same pixels under the same encode rules give the same bytes: platforms often want equal
     # images (about half of a photo's outputs), so each is encoded and hashed once
@@ -424,6 +465,9 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
             results.append(OutputResult(job, sha, out.width, out.height, len(data), quality, meta))
         except Exception as err:
             results.append(OutputResult(job, error=error_dict(err, job.path)))
+    # the photo and its cut-out are not kept for the next photo: they would add to its peak memory
+    _cut_scale[:] = [None, 0.0]
+    _last_cut[:] = [None, None, None]
     return PhotoResult(task.photo_id, results, time.perf_counter() - started)
 
 
