@@ -84,29 +84,6 @@ def worker_init() -> None:
         os.environ.setdefault(var, "1")
 
 
-
-MMAP_THRESHOLD = 1 << 20  # bytes: glibc serves allocations from this size up by mmap
-
-
-def _give_back_freed_arrays() -> None:
-    """glibc (Linux): every array of MMAP_THRESHOLD or more is its own mapping, returned when freed.
-
-    By default glibc raises that threshold to up to 32 MB after the first
-    large free, and freed arrays below it stay in the heap: a photo worker's
-    resident memory then keeps the high-water mark of every photo's
-    temporaries on top of what is live.
-    """
-    import ctypes
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        ctypes.CDLL("libc.so.6").mallopt(-3, MMAP_THRESHOLD)  # -3: M_MMAP_THRESHOLD (fixed from now on)
-    except (OSError, AttributeError):  # not glibc (musl): its own policy stands
-        pass
-
-
 _logo_cache: dict[str, Image.Image] = {}
 _files_seen: dict[str, tuple[str, str]] = {}
 
