@@ -92,6 +92,29 @@ UNHIDE_JS = ("(async () => { for (const i of document.images) i.style.removeProp
              " await Promise.all(Array.from(document.images, i => i.decode().catch(() => null))); return true; })()")
 HEIGHT_JS = ("Math.ceil(Math.max(document.documentElement.scrollHeight,"
              " document.body ? document.body.scrollHeight : 0))")
+# What the page shows, node by node in document order (head and styles included): each
+# element's tag, attributes and box, each text's characters, box and shadow. Two pages whose
+# lists differ only in some texts look the same outside those texts' rows.
+LAYOUT_JS = r"""(() => {
+  const out = [];
+  const walk = document.createTreeWalker(document.documentElement, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+  for (let n = walk.currentNode; n; n = walk.nextNode()) {
+    if (n.nodeType === Node.TEXT_NODE) {
+      const range = document.createRange();
+      range.selectNodeContents(n);
+      const r = range.getBoundingClientRect();
+      const shadow = n.parentElement ? getComputedStyle(n.parentElement).textShadow : 'none';
+      out.push(['#text', n.data, shadow, r.left, r.top + scrollY, r.width, r.height]);
+    } else {
+      const r = n.getBoundingClientRect();
+      out.push([n.tagName, Array.from(n.attributes, a => a.name + '=' + a.value).join('\n'),
+                r.left, r.top + scrollY, r.width, r.height]);
+    }
+  }
+  return out;
+})()"""
+# rows kept around a changed text for what its glyphs draw outside their line box
+TEXT_INK_PX = 16
 
 
 def _standard_install_paths() -> list[Path]:
@@ -302,27 +325,58 @@ class Tab:
         Where anything else was drawn inside an image's box (a custom
         template's overlay), the browser draws the images itself after all.
         """
-        if not paste_images:
-            return self._capture()
-        images = self.evaluate(PLAIN_IMAGES_JS)
-        full = self._capture()
-        if _paste_images(full, [i for i in images if i["plain"]], self.decoded):
-            return full
-        self.evaluate(UNHIDE_JS)
-        return self._capture()
+        return self.capture(paste_images=paste_images).picture(self.decoded)
 
-    def _capture(self):
+    def capture(self, *, paste_images: bool = False, like: "Capture | None" = None) -> "Capture":
+        """`screenshot` in two halves: the browser's part now, the pasting in `Capture.picture`.
+
+        The pasting needs no browser, so another thread can do it while this
+        tab renders the next page. like: the capture of a page with the same
+        width and the same image files (another platform's page of the
+        article); when this page differs from it only in some texts (the
+        platform's name in the footer), only the rows of those texts are
+        captured and the rest is taken from it.
+        """
+        if not paste_images:
+            return Capture(self._capture())
+        images = self.evaluate(PLAIN_IMAGES_JS)
+        layout = self.evaluate(LAYOUT_JS)
+        full = self._capture_like(like, layout) if like is not None else None
+        if full is None:
+            full = self._capture()
+        pastes = _paste_plan(full, [i for i in images if i["plain"]])
+        if pastes is not None:
+            return Capture(full, pastes, layout)
+        self.evaluate(UNHIDE_JS)
+        return Capture(self._capture())
+
+    def _capture_like(self, like: "Capture", layout: list):
+        """This page from `like`'s pixels and a capture of the rows where its texts differ, or None."""
+        if like.layout is None or like.image.width != self.width or like.image.height != self.page_height():
+            return None
+        rows = _changed_rows(like.layout, layout, like.image.height)
+        if rows is None:
+            return None
+        full = like.image.copy()
+        if rows[1] > rows[0]:
+            full.paste(self._capture(*rows), (0, rows[0]))
+        return full
+
+    def _capture(self, first: int = 0, end: int | None = None):
+        """Rows first..end (default: all) of the page, PIL RGB."""
         from PIL import Image
         from playwright.sync_api import Error
 
         height = max(1, self.page_height())
+        end = height if end is None else min(end, height)
+        wanted = end - first
         # one capture of the whole page (no viewport change, no relayout) while the
         # compositor can take it at once; taller pages in bands of the same capture
-        band = height if height <= SINGLE_CAPTURE_MAX_PX else CAPTURE_BAND_PX
-        full = Image.new("RGB", (self.width, height)) if band < height else None
+        band = wanted if wanted <= SINGLE_CAPTURE_MAX_PX else CAPTURE_BAND_PX
+        full = Image.new("RGB", (self.width, wanted)) if band < wanted else None
         try:
-            for top in range(0, height, band):
-                rows = min(band, height - top)
+            for top in range(first, end, band):
+                rows = min(band, end - top)
                 data = self.page.screenshot(
                     type="png", full_page=True, scale="css",
                     clip=None if rows == height else {"x": 0, "y": top, "width": self.width, "height": rows},
@@ -331,9 +385,9 @@ class Tab:
                     part = part.convert("RGB")
                     if part.size != (self.width, rows):
                         raise _failed(f"captured {part.size[0]}x{part.size[1]}, expected {self.width}x{rows}")
-                    if rows == height:
+                    if rows == wanted:
                         return part
-                    full.paste(part, (0, top))
+                    full.paste(part, (0, top - first))
         except Error as exc:
             raise _failed(exc.message) from None
         return full
@@ -357,22 +411,68 @@ def _is_srgb(icc: bytes | None) -> bool:
         return False
 
 
-def _paste_images(page, images: list[dict], decoded: dict | None = None) -> bool:
-    """Paste each image's file into its box on `page` (PIL RGB, changed in place).
+class Capture:
+    """A captured page: the browser's pixels and the plain images still to paste into them.
 
-    decoded: the tab's images already decoded and fitted, reused by content.
-    Boxes are snapped to whole pixels as the browser snaps them. False (page
-    untouched) when a box is not one flat colour (something else is drawn
-    there) or an image needs colour management the browser would do.
+    `picture()` pastes them into a copy (once) and returns the page; it needs
+    no browser, so it may run on another thread than the tab's while the tab
+    reads `image` for the next page (`Tab.capture(like=)`).
+    """
+
+    def __init__(self, image, pastes: list[dict] | None = None, layout: list | None = None):
+        self.image = image  # PIL RGB, the whole page as the browser drew it; never changed
+        self.layout = layout  # LAYOUT_JS's list, when the page may serve as a base for another
+        self._pastes = pastes or []
+        self._picture = None
+
+    def picture(self, decoded: dict | None = None):
+        """The finished page (PIL RGB). decoded: images already decoded and fitted, reused by content."""
+        if self._picture is None:
+            self._picture = self.image
+            if self._pastes:
+                self._picture = self.image.copy()
+                _paste(self._picture, self._pastes, decoded)
+        return self._picture
+
+
+def _changed_rows(old: list, new: list, height: int) -> tuple[int, int] | None:
+    """The rows (first, end) outside which two pages' LAYOUT_JS lists promise equal pixels, or None.
+
+    Equal when every element (tag, attributes, box) is the same and only
+    texts differ, none of them with a shadow; the rows are those of the
+    differing texts' boxes (old and new), TEXT_INK_PX more each way.
+    """
+    if len(old) != len(new):
+        return None
+    first, end = height, 0
+    for a, b in zip(old, new):
+        if a == b:
+            continue
+        if a[0] != "#text" or b[0] != "#text" or a[2] != "none" or b[2] != "none":
+            return None
+        for box in (a, b):
+            first = min(first, int(box[4]) - TEXT_INK_PX)
+            end = max(end, int(box[4] + box[6]) + 1 + TEXT_INK_PX)
+    first, end = max(0, first), min(height, end)
+    return (first, end) if end > first else (0, 0)
+
+
+def _paste_plan(page, images: list[dict]) -> list[dict] | None:
+    """What to paste where on `page` (PIL RGB, as captured): one entry per plain image.
+
+    Boxes are snapped to whole pixels as the browser snaps them. None when a
+    box is not one flat colour (something else is drawn there) or an image
+    needs colour management the browser would do.
     """
     from urllib.parse import urlparse
     from urllib.request import url2pathname
 
-    import numpy as np
-    from PIL import Image, ImageOps
+    from PIL import Image
 
-    pixels = np.asarray(page)
-    placed = []
+    from imgpipe.imageio import rgb_pixels
+
+    pixels = rgb_pixels(page)
+    plan = []
     for info in images:
         x0, y0 = round(info["x"]), round(info["y"])
         x1, y1 = round(info["x"] + info["w"]), round(info["y"] + info["h"])
@@ -381,34 +481,47 @@ def _paste_images(page, images: list[dict], decoded: dict | None = None) -> bool
             continue
         box = pixels[y0:y1, x0:x1]
         if box.tobytes() != box[0, 0].tobytes() * box.shape[0] * box.shape[1]:  # memcmp, not a bool array
-            return False
-        path = Path(url2pathname(urlparse(info["src"]).path))
-        data = path.read_bytes()
-        key = (hashlib.sha256(data).digest(), x0, y0, x1, y1, tuple(box[0, 0]))
-        if decoded is not None and key in decoded:  # another platform's page shows the same image there
-            placed.append((decoded[key], (x0, y0)))
-            continue
-        with Image.open(io.BytesIO(data)) as img:
+            return None
+        data = Path(url2pathname(urlparse(info["src"]).path)).read_bytes()
+        with Image.open(io.BytesIO(data)) as img:  # the header only: no pixels decoded here
             if not _is_srgb(img.info.get("icc_profile")):
-                return False  # a wide-gamut image: the browser converts it, so let it
-            img = ImageOps.exif_transpose(img)  # browsers honour EXIF orientation too
-            if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-                ground = Image.new("RGB", img.size, tuple(int(v) for v in box[0, 0]))
-                ground.paste(img.convert("RGBA"), mask=img.convert("RGBA"))
-                img = ground
-            else:
-                img = img.convert("RGB")
+                return None  # a wide-gamut image: the browser converts it, so let it
+        ground = tuple(int(v) for v in box[0, 0])
+        plan.append({"data": data, "box": (x0, y0, x1, y1), "ground": ground,
+                     "shown": (round(info["x"]), round(info["y"]),
+                               round(info["x"] + info["w"]), round(info["y"] + info["h"])),
+                     "key": (hashlib.sha256(data).digest(), x0, y0, x1, y1, ground)})
+    return plan
+
+
+def _paste(page, plan: list[dict], decoded: dict | None = None) -> None:
+    """Paste each planned image's file into its box on `page` (PIL RGB, changed in place).
+
+    decoded: images already decoded and fitted, by content and box (another
+    platform's page shows the same image there).
+    """
+    from PIL import Image, ImageOps
+
+    for item in plan:
+        x0, y0, x1, y1 = item["box"]
+        img = decoded.get(item["key"]) if decoded is not None else None
+        if img is None:
+            with Image.open(io.BytesIO(item["data"])) as img:
+                img = ImageOps.exif_transpose(img)  # browsers honour EXIF orientation too
+                if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+                    ground = Image.new("RGB", img.size, item["ground"])
+                    ground.paste(img.convert("RGBA"), mask=img.convert("RGBA"))
+                    img = ground
+                else:
+                    img = img.convert("RGB")
             # what the box shows of it (the box is clipped to the page)
-            w, h = round(info["x"] + info["w"]) - round(info["x"]), round(info["y"] + info["h"]) - round(info["y"])
-            if img.size != (w, h):
-                img = img.resize((w, h), Image.Resampling.LANCZOS)
-            img = img.crop((x0 - round(info["x"]), y0 - round(info["y"]), x1 - round(info["x"]), y1 - round(info["y"])))
-        if decoded is not None:
-            decoded[key] = img
-        placed.append((img, (x0, y0)))
-    for img, at in placed:
-        page.paste(img, at)
-    return True
+            left, top, right, bottom = item["shown"]
+            if img.size != (right - left, bottom - top):
+                img = img.resize((right - left, bottom - top), Image.Resampling.LANCZOS)
+            img = img.crop((x0 - left, y0 - top, x1 - left, y1 - top))
+            if decoded is not None:
+                decoded[item["key"]] = img
+        page.paste(img, (x0, y0))
 
 
 class BrowserSession(Tab):

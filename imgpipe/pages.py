@@ -5,8 +5,9 @@ image as header, the large labelled image, one photo per selling point with
 its caption, and the detail images; see detail_page.py for HTML and slicing.
 
 The pages of an article are made as soon as its photos are done, while the
-photos of the next articles are still being made (`PageStage`): on one
-thread of the coordinator, with one browser and tab kept for the whole run.
+photos of the next articles are still being made (`PageStage`): on a
+thread of the coordinator, with one browser and tab kept for the whole run,
+while a second thread cuts the page captured before into slices.
 The coordinator alone writes the catalog.
 """
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imgpipe.browser import Browser, find_browser
-from imgpipe.detail_page import DetailImages, detail_fingerprint, render_detail_page
+from imgpipe.detail_page import DetailImages, cut_detail_page, detail_fingerprint, open_detail_page
 from imgpipe.render import error_dict, worker_died
 
 
@@ -198,9 +199,16 @@ def make_pages(todo: queue.Queue, made: queue.Queue, stop: threading.Event, root
     One browser and one tab (a new tab costs a renderer start) for
     everything, started with the first page and again after a page that
     broke them; the pages of an article share renders, encodes and decoded
-    images (see render_detail_page). warm: start the browser before the
-    first page arrives. Never raises.
+    images (see render_detail_page). This thread writes the HTML and has the
+    browser capture it; a second one pastes the images and cuts and writes
+    the slices meanwhile (`_cut_pages`), so the browser renders the next page
+    while the last is cut. warm: start the browser before the first page
+    arrives. Never raises.
     """
+    # at most two captures wait (a page's pixels are ~17 MB): the browser stays a page or two ahead
+    cuts: queue.Queue = queue.Queue(maxsize=2)
+    cutter = threading.Thread(target=_cut_pages, args=(cuts, made, stop), name="imgpipe-page-cuts", daemon=True)
+    cutter.start()
     browser = tab = None
     try:
         if warm and program is not None:
@@ -210,10 +218,9 @@ def make_pages(todo: queue.Queue, made: queue.Queue, stop: threading.Event, root
             except Exception:  # noqa: BLE001 - tried again with the first page, which reports why
                 browser = _close(browser)
         while (tasks := todo.get()) is not None:
+            # what this article's pages share; the next shares nothing with it
             renders: dict = {}
-            encoded: dict = {}
-            if tab is not None:
-                tab.decoded = {}  # what this article's pages share; the next shares nothing with it
+            shared = ({}, {})  # slices encoded, images decoded: used by the cutting thread alone
             for task in tasks:
                 if stop.is_set():
                     return
@@ -223,14 +230,31 @@ def make_pages(todo: queue.Queue, made: queue.Queue, stop: threading.Event, root
                         tab = browser.tab()
                     except Exception:  # noqa: BLE001 - the page then starts its own browser and reports why
                         browser = _close(browser)
-                item = render_page_task(task, root, products, profiles, lang, shop_name, program, tab,
-                                        renders, encoded, font)
-                if item[2] is not None and tab is not None and not (browser.alive and not tab.page.is_closed()):
+                task, render, error = open_page_task(task, root, products, profiles, lang, shop_name, program, tab,
+                                                     renders, font)
+                if error is not None and tab is not None and not (browser.alive and not tab.page.is_closed()):
                     browser = _close(browser)  # it died under the page: the next one starts a new browser
                     tab = None
-                made.put(item)
+                cuts.put((task, render, error, shared))
     finally:
+        cuts.put(None)
+        cutter.join()
         _close(browser)
+
+
+def _cut_pages(cuts: queue.Queue, made: queue.Queue, stop: threading.Event) -> None:
+    """Cutting thread of make_pages: finish each captured page; (task, result, error) to `made`, in order."""
+    while (item := cuts.get()) is not None:
+        task, render, error, (encoded, decoded) = item
+        if stop.is_set():
+            continue  # the run stops: nothing more is recorded
+        result = None
+        if error is None:
+            try:
+                result = cut_detail_page(render, encoded=encoded, decoded=decoded)
+            except Exception as err:  # noqa: BLE001 - reported for this page; the others go on
+                error = error_dict(err, str(task.out_dir))
+        made.put((task, result, error))
 
 
 def _close(browser: Browser | None) -> None:
@@ -238,20 +262,18 @@ def _close(browser: Browser | None) -> None:
         browser.close()
 
 
-def render_page_task(task: PageTask, root: Path, products, profiles, lang: str, shop_name: str,
-                     browser: Path | None, session=None, renders: dict | None = None, encoded: dict | None = None,
-                     font: Path | None = None):
-    """HTML, browser render, slices for one page. Returns (task, result, error)."""
+def open_page_task(task: PageTask, root: Path, products, profiles, lang: str, shop_name: str,
+                   browser: Path | None, session=None, renders: dict | None = None, font: Path | None = None):
+    """HTML and browser capture of one page. Returns (task, PageRender, error)."""
     profile = profiles[task.platform]
     template_dir = root / "templates"
     try:
-        result = render_detail_page(
+        render = open_detail_page(
             products[task.article], profile.detail_page, task.images, task.out_dir, lang=lang, shop_name=shop_name,
             template_dir=template_dir if template_dir.is_dir() else None, platform_label=profile.label(lang),
             slices_dir=task.out_dir, quality=profile.jpeg_quality, min_quality=profile.min_jpeg_quality,
-            browser=browser, use_browser=browser is not None, session=session, renders=renders, encoded=encoded,
-            font=font,
+            browser=browser, use_browser=browser is not None, session=session, renders=renders, font=font,
         )
-        return task, result, None
+        return task, render, None
     except Exception as err:
         return task, None, error_dict(err, str(task.out_dir))

@@ -225,6 +225,21 @@ def _box_and_scale(img: np.ndarray, analysis: dict, params: dict, spec, shared_s
 CUT_OVERSAMPLE = 1.5  # the cut-out is made at 1.5x the scale its image is framed at (>= the matte's proxy)
 
 _last_cut: list = [None, None, None]  # (photo pixels, (working scale, model), cut-out): white and transparent share one
+_cut_scale: list = [None, 0.0]  # (photo pixels, the largest scale its cut-out images are framed at)
+
+
+def cut_out_scale(img: np.ndarray, analysis: dict, profiles: dict) -> float:
+    """The largest scale any platform's cut-out image (white, transparent) of this photo is framed at.
+
+    One cut-out made for it serves them all (the others are framed from it at
+    a smaller scale); taken over every profile's such roles, not only the
+    jobs of this run, so a resumed run cuts the photo at the same scale.
+    """
+    if is_close_up(analysis):
+        return 0.0
+    return max((_box_and_scale(img, analysis, {}, spec, shared_scale=False)[1]
+                for profile in profiles.values() for name, spec in profile.roles.items()
+                if role_of(name, spec).shape in CUT_OUT_SHAPES), default=0.0)
 
 
 def _cut_out(img: np.ndarray, scale: float = 1.0, model: Path | None = None) -> tuple[cutout.Cutout, float]:
@@ -235,6 +250,8 @@ def _cut_out(img: np.ndarray, scale: float = 1.0, model: Path | None = None) -> 
     full-size float planes (~600 MB); the cut-out is made at CUT_OVERSAMPLE x
     the framing `scale` instead (never below the proxy, never above the photo).
     """
+    if _cut_scale[0] is img:  # render_photo: one cut-out for all of the photo's cut-out images
+        scale = max(scale, _cut_scale[1])
     long_side = max(img.shape[:2])
     factor = min(1.0, max(CUT_OVERSAMPLE * scale, cutout.PROXY_PX / long_side))
     if _last_cut[0] is not img or _last_cut[1] != (factor, model):
@@ -417,6 +434,7 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
     except Exception as err:  # one bad photo never stops the batch
         return PhotoResult(task.photo_id, [], time.perf_counter() - started, error_dict(err, task.original))
     results = []
+    _cut_scale[:] = [img, cut_out_scale(img, task.analysis, ctx.profiles)]
     shapes: dict = {}
     # same pixels under the same encode rules give the same bytes: platforms often want equal
     # images (about half of a photo's outputs), so each is encoded and hashed once
@@ -439,6 +457,9 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
             results.append(OutputResult(job, sha, out.width, out.height, len(data), quality, meta))
         except Exception as err:
             results.append(OutputResult(job, error=error_dict(err, job.path)))
+    # the photo and its cut-out are not kept for the next photo: they would add to its peak memory
+    _cut_scale[:] = [None, 0.0]
+    _last_cut[:] = [None, None, None]
     return PhotoResult(task.photo_id, results, time.perf_counter() - started)
 
 
@@ -510,7 +531,8 @@ def product_colours(corrected: np.ndarray, box) -> list[list[float]]:
     """
     mask = None
     if box.confident:
-        cut = cutout.cut_out(corrected, proxy_px=max(corrected.shape[:2]))
+        # the outline only: the edge's decontaminated colours are not measured
+        cut = cutout.cut_out(corrected, proxy_px=max(corrected.shape[:2]), decontaminate=False)
         mask = cut.alpha >= 0.5 if cut.good else framing.product_mask(corrected)[0]
     if mask is None or not mask.any():
         h, w = corrected.shape[:2]

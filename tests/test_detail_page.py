@@ -400,7 +400,7 @@ def test_equal_pages_are_rendered_once_and_cut_per_platform(session, tmp_path):
                            encoded=encoded, keep_render=tmp_path / "a.png")
     b = render_detail_page(product, short, images, tmp_path / "b" / "page", session=session, renders=renders,
                            encoded=encoded, keep_render=tmp_path / "b.png")
-    assert len(renders) == 1  # one render served both
+    assert len({id(c) for c in renders.values()}) == 1  # one render served both
     assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
     with Image.open(tmp_path / "a.png") as full:
         for result, height in ((a, tall.slice_height), (b, short.slice_height)):
@@ -410,9 +410,35 @@ def test_equal_pages_are_rendered_once_and_cut_per_platform(session, tmp_path):
     # another platform's footer: a different page, rendered on its own; its equal slices share bytes
     c = render_detail_page(product, tall, images, tmp_path / "c" / "page", session=session, renders=renders,
                            encoded=encoded, platform_label="1688")
-    assert len(renders) == 2
+    assert len({id(c) for c in renders.values()}) == 2
     same = [x.read_bytes() == y.read_bytes() for x, y in zip(a.slices, c.slices)]
     assert same[0] and not same[-1]
+
+
+def test_a_page_differing_in_a_text_is_captured_in_that_texts_rows_only(session, tmp_path, monkeypatch):
+    product = make_product(n_points=3)
+    images = make_images(tmp_path / "src", product, n_details=2)
+    spec = load_profile("tmall").detail_page
+    captured = []
+    capture = browser_module.Tab._capture
+    monkeypatch.setattr(browser_module.Tab, "_capture",
+                        lambda self, *rows: captured.append(rows) or capture(self, *rows))
+    renders: dict = {}
+    render_detail_page(product, spec, images, tmp_path / "tmall" / "page", session=session, renders=renders)
+    # another platform's name in the footer: only its rows are captured again
+    shared = render_detail_page(product, spec, images, tmp_path / "1688" / "page", session=session, renders=renders,
+                                platform_label="1688", keep_render=tmp_path / "shared.png")
+    assert captured[0] == () and len(captured) == 2 and 0 < captured[1][1] - captured[1][0] < 200
+    alone = render_detail_page(product, spec, images, tmp_path / "alone" / "page", session=session,
+                               platform_label="1688", keep_render=tmp_path / "alone.png")
+    with Image.open(tmp_path / "shared.png") as a, Image.open(tmp_path / "alone.png") as b:
+        assert np.array_equal(np.asarray(a), np.asarray(b))  # the same pixels as a capture of the whole page
+    assert [p.read_bytes() for p in shared.slices] == [p.read_bytes() for p in alone.slices]
+    # a shop name adds a line: the page's layout changes, so it is captured whole
+    captured.clear()
+    render_detail_page(product, spec, images, tmp_path / "shop" / "page", session=session, renders=renders,
+                       shop_name="Shop", keep_render=tmp_path / "shop.png")
+    assert captured == [()]
 
 
 def test_run_makes_pages_beside_the_photos_reports_each_and_redoes_none(browser, workspace, monkeypatch):

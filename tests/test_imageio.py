@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageCms
 
 from imgpipe.errors import ImgpipeError
-from imgpipe.imageio import encode_jpeg, load_photo, rendering_intent
+from imgpipe.imageio import encode_jpeg, load_photo, rendering_intent, rgb_pixels
 
 from conftest import jpeg_bytes
 
@@ -181,3 +181,10 @@ def test_jpeg_byte_cap_is_met_by_lowering_quality():
     with pytest.raises(ImgpipeError) as info:
         encode_jpeg(noisy, max_bytes=20_000, quality=90, min_quality=60, role="main", file="x.jpg")
     assert info.value.file == "x.jpg"
+
+
+def test_rgb_pixels_are_the_images_pixels():
+    pixels = np.random.default_rng(3).integers(0, 255, (37, 53, 3), np.uint8)
+    img = Image.fromarray(pixels)
+    assert np.array_equal(rgb_pixels(img), pixels) and rgb_pixels(img).shape == (37, 53, 3)
+    assert np.array_equal(rgb_pixels(img), np.asarray(img))
