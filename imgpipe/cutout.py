@@ -17,9 +17,8 @@ The steps, on a proxy of at most PROXY_PX pixels on the long side:
 4. GrabCut on a band along the outline, seeded by 1-3: the colour models of
    product and backdrop decide the pixels the bridging added (the grey
    wedge between a sleeve and the body) and the edge follows real contrast;
-5. alpha matting on a narrow band (closed-form matting, `pymatting`; a
-   guided filter when pymatting is not installed) and the product's own
-   colours at the edge (foreground estimation), so nothing of the backdrop
+5. alpha matting on a narrow band (closed-form matting, `matting`) and the
+   product's own colours at the edge (foreground estimation), so nothing of the backdrop
    bleeds into the edge: no grey halo on white, no fringe in a PNG.
 
 An optional learned salient-object model (ONNX, e.g. a U²-Net export;
@@ -37,7 +36,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from imgpipe import framing
+from imgpipe import framing, matting
 
 PROXY_PX = 1000
 SHADOW_MIN_RATIO = 0.12   # darker than 12 % of the backdrop's light is product, never shadow
@@ -363,71 +362,16 @@ def _grabcut(img_u8: np.ndarray, sure_fg: np.ndarray, maybe_fg: np.ndarray, mayb
     return out
 
 
-def _guided_filter(guide: np.ndarray, p: np.ndarray, r: int, eps: float) -> np.ndarray:
-    """He et al.'s guided filter (grey guide), box filters only: an edge-aware soft alpha."""
-    size = (2 * r + 1, 2 * r + 1)
-    mean = lambda a: cv2.boxFilter(a, cv2.CV_32F, size)  # noqa: E731
-    mi, mp = mean(guide), mean(p)
-    a = (mean(guide * p) - mi * mp) / (mean(guide * guide) - mi * mi + eps)
-    b = mp - a * mi
-    return mean(a) * guide + mean(b)
-
-
-MATTE_STRIP_ROWS = 64  # closed-form matting's Laplacian is built this many rows at a time
-
-
-def _alpha_cf(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
-    """pymatting's estimate_alpha_cf(image, trimap), the same numbers, in a fraction of the memory.
-
-    The library builds the matting Laplacian for every pixel of the box (25
-    float64 values and 25 int64 indices each: ~200 MB on a 1000-px proxy)
-    and then keeps the rows of the unknown pixels. Here it is built in
-    strips of MATTE_STRIP_ROWS rows (plus the 2 rows either side its 3x3
-    windows reach) with only those rows kept, laid out exactly as the
-    library lays them out, and solved as the library solves them.
-    """
-    import scipy.sparse
-    from pymatting import cf_laplacian, cg, ichol, trimap_split
-
-    h, w = trimap.shape
-    is_fg, _, is_known, is_unknown = trimap_split(trimap)
-    known, unknown = is_known.reshape(h, w), is_unknown.reshape(h, w)
-    reach = 2  # a pixel's row involves the windows around it: 2 rows and columns either side
-    dy, dx = (v.ravel() for v in np.mgrid[-reach:reach + 1, -reach:reach + 1])
-    values, columns = [], []
-    for first in range(0, h, MATTE_STRIP_ROWS):
-        end = min(h, first + MATTE_STRIP_ROWS)
-        local = np.flatnonzero(unknown[first:end])
-        if not local.size:
-            continue
-        top, bottom = max(0, first - reach), min(h, end + reach)
-        rows = cf_laplacian(image[top:bottom], is_known=known[top:bottom])[local + (first - top) * w]
-        values.append(rows.data.reshape(local.size, dy.size))
-        # the library's columns: each pixel's 5x5 neighbours in order, those off the image as column 0
-        y, x = np.divmod(local + first * w, w)
-        yj, xj = y[:, None] + dy, x[:, None] + dx
-        columns.append(np.where((yj >= 0) & (yj < h) & (xj >= 0) & (xj < w), yj * w + xj, 0))
-    n = sum(v.shape[0] for v in values)
-    laplacian = scipy.sparse.csr_matrix(
-        (np.concatenate(values).ravel(), np.concatenate(columns).ravel(), np.arange(n + 1) * dy.size),
-        shape=(n, h * w))
-    l_u = laplacian[:, is_unknown]
-    alpha = trimap.copy().ravel()
-    alpha[is_unknown] = cg(l_u, -laplacian[:, is_known].dot(is_fg[is_known]), M=ichol(l_u))
-    return np.clip(alpha, 0, 1).reshape(h, w)
-
-
 def matte(img_u8: np.ndarray, mask: np.ndarray, band: int = MATTE_BAND_PX, *,
           decontaminate: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(alpha float32 0-1, foreground float32 0-1 HxWx3) from a hard mask, refined on a band.
 
     Known product: the mask eroded by `band`; known backdrop: outside it
     dilated by `band`; the band in between is solved by closed-form matting
-    (pymatting) on the band's bounding box, with the foreground colours
-    estimated there too. Without pymatting: a guided filter and the photo's
-    own colours. decontaminate=False: the alpha alone, with the photo's own
-    colours (the foreground estimate is about 40 % of a cut-out's CPU and
-    changes no alpha).
+    (matting.closed_form_alpha) on the band's bounding box, with the
+    foreground colours estimated there too (matting.foreground_colours).
+    decontaminate=False: the alpha alone, with the photo's own colours (for
+    a caller that needs only the outline; it changes no alpha).
     """
     m8 = mask.astype(np.uint8)
     fg = cv2.erode(m8, _disk(band)).astype(bool)
@@ -446,16 +390,9 @@ def matte(img_u8: np.ndarray, mask: np.ndarray, band: int = MATTE_BAND_PX, *,
     trimap = np.full(sub.shape[:2], 0.5)
     trimap[fg[y0:y1, x0:x1]] = 1.0
     trimap[bg[y0:y1, x0:x1]] = 0.0
-    try:
-        from pymatting import estimate_foreground_ml
-    except ImportError:  # optional at run time: the guided filter is a fair stand-in
-        grey = cv2.cvtColor(img_u8[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
-        a = np.clip(_guided_filter(grey, trimap.astype(np.float32), 2 * band + 1, 1e-3), 0, 1)
-    else:
-        a = np.clip(_alpha_cf(sub, trimap), 0, 1)
-        if decontaminate:
-            f = estimate_foreground_ml(sub, a)
-            foreground[y0:y1, x0:x1] = np.clip(f, 0, 1).astype(np.float32)
+    a = matting.closed_form_alpha(sub, trimap)
+    if decontaminate:
+        foreground[y0:y1, x0:x1] = matting.foreground_colours(sub, a)
     a = np.where(trimap == 1.0, 1.0, np.where(trimap == 0.0, 0.0, a)).astype(np.float32)
     alpha[y0:y1, x0:x1] = a
     return alpha, foreground
@@ -547,22 +484,25 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
     lab = framing._lab(proxy)
     backdrop = framing._backdrop(proxy, lab)
     darkening, like = shadow_field(proxy, backdrop.surface)
-    empty = Cutout(np.zeros((h, w), np.float32), img_u8.copy(), np.zeros((h, w), np.float32), backdrop.rgb,
-                   False, 0)
+
+    def empty() -> Cutout:  # made only when returned: three full-size planes
+        return Cutout(np.zeros((h, w), np.float32), img_u8.copy(), np.zeros((h, w), np.float32), backdrop.rgb,
+                      False, 0)
+
     if model_path is not None:
         learned = _model_seed(proxy, Path(model_path))
         if not learned.any():
-            return empty
+            return empty()
         mask, holes, shadows, good = _learned_cut(proxy, learned)
         alpha_p, fg_p = matte(proxy, mask, decontaminate=decontaminate)
         return _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop.rgb, good)
     seed, _ = framing.product_mask(proxy)
     if not seed.any() or backdrop.uniform < framing.UNIFORM_SHARE:
-        return empty
+        return empty()
     delta_e = np.linalg.norm(lab - backdrop.surface, axis=-1)
     noise = framing.border_noise(lab, backdrop.surface)
     if not framing.is_plain(noise):
-        return empty  # a scene (runway, floor, room): the classical steps need a backdrop to tell from
+        return empty()  # a scene (runway, floor, room): the classical steps need a backdrop to tell from
     edges = _edges(lab, backdrop)
     if noise < FLAT_NOISE:
         mask, holes, shadows, good = _flat_cut(delta_e, like, edges, darkening)
@@ -583,17 +523,28 @@ def _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darken
     if factor > 1:
         alpha = cv2.resize(alpha_p, (w, h), interpolation=cv2.INTER_LINEAR)
         shadow = cv2.resize(shadow_p, (w, h), interpolation=cv2.INTER_LINEAR)
-        fg_full = cv2.resize(fg_p, (w, h), interpolation=cv2.INTER_LINEAR)
     else:
-        alpha, shadow, fg_full = alpha_p, shadow_p, fg_p
-    # the photo's own pixels inside, the decontaminated colour only where the edge is mixed (set
-    # on the edge's pixels alone: four full-size float copies of the photo were a worker's peak)
+        alpha, shadow = alpha_p, shadow_p
+    # the photo's own pixels inside, the decontaminated colour only where the edge is mixed, sampled
+    # from the proxy at those pixels alone (a full-size float copy of the photo was a worker's peak)
     edge = (alpha > 0.01) & (alpha < 0.99)
     foreground = img_u8.copy()
-    foreground[edge] = np.clip(fg_full[edge] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    foreground[edge] = np.clip(_sample(fg_p, np.nonzero(edge), (h, w)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     count = _components(holes)[0] - 1
-    return Cutout(np.clip(alpha, 0, 1).astype(np.float32), foreground, np.clip(shadow, 0, 1).astype(np.float32),
+    alpha, shadow = alpha.astype(np.float32, copy=False), shadow.astype(np.float32, copy=False)
+    return Cutout(np.clip(alpha, 0, 1, out=alpha), foreground, np.clip(shadow, 0, 1, out=shadow),
                   backdrop_rgb, good, int(count))
+
+
+def _sample(small: np.ndarray, at: tuple[np.ndarray, np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+    """`small` (HxWxC float32) resized to `shape` bilinearly, as cv2.resize does, at the pixels `at` only (NxC)."""
+    ys, xs = at
+    if small.shape[:2] == shape:
+        return small[ys, xs]
+    sy, sx = small.shape[0] / shape[0], small.shape[1] / shape[1]
+    map_x = ((xs + 0.5) * sx - 0.5).astype(np.float32)[:, None]
+    map_y = ((ys + 0.5) * sy - 0.5).astype(np.float32)[:, None]
+    return cv2.remap(small, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[:, 0]
 
 
 def _learned_cut(proxy: np.ndarray, learned: np.ndarray):
@@ -703,15 +654,19 @@ def on_white(cut: Cutout, shadow: str = "remove", background_rgb=(255, 255, 255)
     "keep" (the product's soft shadow, as a darkening of the background,
     faded to 0 so the image border stays pure background).
     """
-    a = cut.alpha[..., None]
-    bg = np.empty(cut.foreground.shape, np.float32)
-    bg[:] = np.asarray(background_rgb, np.float32)
+    out = np.empty(cut.foreground.shape, np.uint8)
+    out[:] = np.asarray(background_rgb, np.uint8)
+    solid = cut.alpha >= 1.0
+    out[solid] = cut.foreground[solid]
+    # the blend only where it mixes anything (the edge, a kept shadow): full-size float planes of the
+    # photo were a worker's largest allocation
+    seen = (cut.alpha > 0.0) | ((cut.shadow > 0.002) if shadow == "keep" else False)
+    mixed = np.nonzero(seen & ~solid)
+    a = cut.alpha[mixed][:, None]
+    bg = np.broadcast_to(np.asarray(background_rgb, np.float32), (a.shape[0], 3))
     if shadow == "keep":
-        bg *= 1.0 - cut.shadow[..., None]
-    out = cut.foreground.astype(np.float32) * a + bg * (1.0 - a)
-    out = np.clip(np.round(out), 0, 255).astype(np.uint8)
-    untouched = (cut.alpha <= 0.0) & ((cut.shadow <= 0.002) if shadow == "keep" else True)
-    out[untouched] = np.asarray(background_rgb, np.uint8)
+        bg = bg * (1.0 - cut.shadow[mixed][:, None])
+    out[mixed] = np.clip(np.round(cut.foreground[mixed].astype(np.float32) * a + bg * (1.0 - a)), 0, 255)
     return out
 
 

@@ -111,13 +111,6 @@ def test_busy_or_empty_photo_is_not_trusted():
     assert not cut.good and cut.alpha.max() == 0
 
 
-def test_guided_filter_path_without_pymatting(block_import, shots):
-    photo, alpha, _ = shots["shirt-navy"]
-    block_import("pymatting")
-    cut = cutout.cut_out(photo)
-    assert iou(cut.alpha >= 0.5, alpha >= 0.5) >= 0.95
-
-
 def _analysis(photo: np.ndarray) -> dict:
     box = framing.find_product_box(photo)
     h, w = photo.shape[:2]
