@@ -61,13 +61,20 @@ class Workspace:
 
     @cached_property
     def cutout_model(self) -> Path | None:
-        """The `[cutout] model` file, checked once (it loads); None = the classical cut-out."""
-        configured = self.settings.cutout.model
-        if not configured:
+        """The `[cutout] model` file, checked once (it loads); None = the classical cut-out.
+
+        The setting names an installed model or a file (order: models.resolve).
+        """
+        from imgpipe.models import is_name, model_not_installed, resolve
+
+        configured = self.settings.cutout.model.strip()
+        path, _installed = resolve(configured, self.root)
+        if path is None:
             return None
-        path = Path(configured) if Path(configured).is_absolute() else self.root / configured
         where = {"file": self.root / "imgpipe.toml", "field": "cutout.model"}
         if not path.is_file():
+            if _installed is None and is_name(configured):
+                raise model_not_installed(configured, where["file"])
             raise ConfigError(t("cutout.model_missing", path=path), fix=t("cutout.model.fix"), **where)
         from imgpipe.cutout import load_model
 
