@@ -154,6 +154,8 @@ def inspect(path: Path, shown: str | Path | None = None) -> list | None:
     try:
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
+        # only read, never run: unoptimised loads the 88 MB IS-Net in 0.5 s CPU and 157 MB, not 1.1 s and 507 MB
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime's own errors: not ONNX at all, or a broken file
         raise refuse(_first_line(exc)) from None

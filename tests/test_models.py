@@ -124,6 +124,22 @@ def test_a_file_that_is_no_model_is_refused_by_name_with_the_fix(tmp_path, kind)
     assert path.name in result.output and "不是可用的抠图模型" in result.output and "imgpipe model install" in result.output
 
 
+def test_names_come_from_the_file_or_url_and_must_be_plain():
+    assert models.default_name(r"D:\models\isnet-general-use.onnx") == "isnet-general-use"
+    assert models.default_name("https://example.org/v0.0.0/u2netp.onnx?download=1") == "u2netp"
+    assert models.is_name("抠图-大") and not models.is_name("models/u2netp.onnx") and not models.is_name("u2netp.onnx")
+    with pytest.raises(ImgpipeError) as bad:
+        models.install(__file__, models.user_models_dir(), name="../evil", installed_at=WHEN)
+    assert bad.value.field == "--name"
+
+
+def test_without_onnxruntime_install_says_how_to_get_it(model_file, block_import, tmp_path):
+    block_import("onnxruntime")
+    result = cli("-w", tmp_path, "model", "install", model_file)
+    assert result.exit_code == 2 and "pip install onnxruntime" in result.output
+    assert not models.user_models_dir().exists() or not list(models.user_models_dir().iterdir())
+
+
 # --------------------------------------------------------------------------- install from a URL
 
 
@@ -336,3 +352,60 @@ def test_model_commands_speak_the_interface_language(tmp_path):
     assert zh.exit_code == 0 and flat(t_in("zh", "cli.model_install.name")) in flat(zh.output)
     en = CliRunner(env={"IMGPIPE_LANGUAGE": "en"}).invoke(main, ["-w", str(tmp_path), "model", "--help"])
     assert "install" in en.output and "remove" in en.output and flat(t_in("en", "cli.model_list")) in flat(en.output)
+
+
+# --------------------------------------------------------------------------- every worker, dask included
+
+
+@pytest.mark.slow
+def test_a_named_model_runs_on_dask_workers_loaded_once_per_worker(workspace, tmp_path, model_file, monkeypatch):
+    """The same files as the local pool; each worker process opens the model's session at most once."""
+    import hashlib as _hashlib
+    import shutil
+
+    distributed = pytest.importorskip("distributed")
+    from conftest import drop_photos
+    from imgpipe.pipeline import run
+
+    monkeypatch.setenv("IMGPIPE_BROWSER", "none")  # before the cluster starts: workers inherit it
+    models.install(str(model_file), models.user_models_dir(), name="stand-in", installed_at=WHEN)
+    set_model(workspace, "stand-in")
+    drop_photos(workspace, count=2, size=(640, 480))
+    twin = tmp_path / "twin"
+    shutil.copytree(workspace, twin)
+
+    def count_sessions():  # runs in each worker: count the sessions onnxruntime makes from now on
+        import onnxruntime
+
+        made = []
+        real = onnxruntime.InferenceSession
+
+        def counted(*args, **kw):
+            made.append(args[0])
+            return real(*args, **kw)
+
+        onnxruntime.InferenceSession = counted
+        onnxruntime._imgpipe_made = made
+
+    def sessions_made():
+        import onnxruntime
+
+        return list(onnxruntime._imgpipe_made)
+
+    def cut_outs(root: Path) -> dict[str, str]:
+        return {p.relative_to(root).as_posix(): _hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted((root / "output").rglob("*")) if p.is_file() and p.parent.name in ("white", "transparent")}
+
+    local = run(Workspace.open(workspace), platforms=["tmall"], jobs=1, backup=False)
+    assert local.ok, local.failed
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
+                                  silence_logs=40) as cluster, distributed.Client(cluster) as client:
+        client.run(count_sessions)
+        remote = run(Workspace.open(twin), platforms=["tmall"], executor="dask", scheduler=cluster.scheduler_address,
+                     backup=False)
+        made = client.run(sessions_made)
+    assert remote.ok, remote.failed
+    assert cut_outs(twin) and cut_outs(twin) == cut_outs(workspace)
+    installed_at = str(models.user_models_dir() / "stand-in.onnx")
+    assert sum(len(v) for v in made.values()) >= 1  # the workers ran the model from the installed file
+    assert all(paths == [installed_at] for paths in made.values() if paths), made
