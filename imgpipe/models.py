@@ -186,8 +186,7 @@ def _first_line(exc: Exception) -> str:
 
 
 def _refusal(path: Path):
-    return lambda detail: ImgpipeError(t("model.refused", path=path, detail=detail), file=path,
-                                       fix=t("model.refused.fix"))
+    return lambda detail: ImgpipeError(t("model.refused", path=path, detail=detail), fix=t("model.refused.fix"))
 
 
 # --------------------------------------------------------------------------- install and remove
@@ -233,7 +232,7 @@ def install(source: str, folder: Path, *, installed_at: str, name: str | None = 
     else:
         src = Path(source).expanduser()
         if not src.is_file():
-            raise ImgpipeError(t("model.source_missing", path=src), file=src, fix=t("model.source_missing.fix"))
+            raise ImgpipeError(t("model.source_missing", path=src), fix=t("model.source_missing.fix"))
         input_size = inspect(src)
         sha = atomic_write_stream(final, lambda: _counting(open(src, "rb"), src.stat().st_size, progress))
         source = str(src.resolve())
@@ -248,7 +247,7 @@ def install(source: str, folder: Path, *, installed_at: str, name: str | None = 
 def remove(name: str, folder: Path) -> InstalledModel:
     """Delete model `name` from `folder` (its file and index entry); ImgpipeError when it is not there."""
     index = read_index(folder)
-    model = index.pop(name, None)
+    model = index.pop(name[:-5] if name.lower().endswith(".onnx") else name, None)
     if model is None:
         raise ImgpipeError(t("model.not_in_folder", name=name, folder=folder), fix=t("model.list.fix"))
     _write_index(folder, index)  # first: an entry never names a missing file
@@ -304,8 +303,7 @@ def download(url: str, part: Path, *, progress: Progress | None = None, attempts
             if isinstance(exc, urllib.error.HTTPError) and exc.code not in (408, 429, 500, 502, 503, 504):
                 break  # 404, 403: asking again will not help
     detail = _first_line(last) if last else "?"
-    raise ImgpipeError(t("model.download_failed", url=url, detail=detail), file=url,
-                       fix=t("model.download_failed.fix", part=part))
+    raise ImgpipeError(t("model.download_failed", url=url, detail=detail), fix=t("model.download_failed.fix", part=part))
 
 
 def _fetch_once(url: str, part: Path, progress: Progress | None) -> None:
@@ -326,7 +324,9 @@ def _fetch_once(url: str, part: Path, progress: Progress | None) -> None:
     except urllib.error.HTTPError as exc:
         if exc.code != 416 or not have:
             raise
-        part.unlink()  # 416: the part is as long as the file, or longer: not this file; start afresh
+        if exc.headers.get("Content-Range") == f"bytes */{have}":
+            return None  # the part is the whole file already (the last try stopped before its check)
+        part.unlink()  # longer than the file: not this file; start afresh
         return _fetch_once(url, part, progress)
     with response:
         start = _resume_offset(response, have)

@@ -231,6 +231,15 @@ def test_a_failed_download_leaves_no_model_and_the_next_install_carries_on(model
     assert files_in(folder) == {"isnet-test.onnx", "models.json"}
 
 
+def test_a_whole_part_left_by_a_stopped_install_is_checked_not_fetched_again(model_bytes):
+    folder = models.user_models_dir()
+    with ModelServer(model_bytes) as server:
+        models.download(server.url, folder / "isnet-test.onnx.part")  # as if stopped before the check
+        made = models.install(server.url, folder, installed_at=WHEN)
+    assert server.requests == [None, f"bytes={len(model_bytes)}-"]  # answered 416: nothing more to fetch
+    assert made.path.read_bytes() == model_bytes and files_in(folder) == {"isnet-test.onnx", "models.json"}
+
+
 def test_a_server_without_range_support_restarts_the_file_cleanly(model_bytes):
     folder = models.user_models_dir()
     with ModelServer(model_bytes, cut=1, ranges=False) as server:
