@@ -770,12 +770,12 @@ def model_install(ctx, source, name, workspace_local) -> None:
             made = models.install(source, folder, name=name, installed_at=clock.now_iso(), progress=bar)
     except ImportError:
         fail_usage(ImgpipeError(t("cutout.model_runtime"), fix=t("cutout.model_runtime.fix")))
-    except ImgpipeError as err:
-        stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {esc(err)}", soft_wrap=True)
+    except ImgpipeError as err:  # not a model, not found, the download failed: nothing installed
+        out.print(f"[bold red]{t('error.prefix')}:[/] {esc(err)}", soft_wrap=True)
         sys.exit(EXIT_FAILED)
-    size = "x".join(map(str, made.input_size)) if made.input_size else "?"
-    out.print(f"[green]✓[/] {esc(t('model.installed', name=made.name, path=made.path, mb=f'{made.size / 2**20:.1f}', size=size, sha=made.sha256[:12]))}",
-              soft_wrap=True)
+    said = t("model.installed", name=made.name, path=made.path, mb=f"{made.size / 2**20:.1f}",
+             size="x".join(map(str, made.input_size)) if made.input_size else "?", sha=made.sha256[:12])
+    out.print(f"[green]✓[/] {esc(said)}", soft_wrap=True)
     if made.name in before:
         out.print(esc(t("model.replaced")))
     out.print(esc(t("model.use_hint", name=made.name)), soft_wrap=True)

@@ -303,7 +303,8 @@ def download(url: str, part: Path, *, progress: Progress | None = None, attempts
             if isinstance(exc, urllib.error.HTTPError) and exc.code not in (408, 429, 500, 502, 503, 504):
                 break  # 404, 403: asking again will not help
     detail = _first_line(last) if last else "?"
-    raise ImgpipeError(t("model.download_failed", url=url, detail=detail), fix=t("model.download_failed.fix", part=part))
+    raise ImgpipeError(t("model.download_failed", url=url, detail=detail),
+                       fix=t("model.download_failed.fix", part=part))
 
 
 def _fetch_once(url: str, part: Path, progress: Progress | None) -> None:

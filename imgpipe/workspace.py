@@ -61,7 +61,7 @@ class Workspace:
 
     @cached_property
     def cutout_model(self) -> Path | None:
-        """The `[cutout] model` file, checked once (it loads, takes an image, gives a map); None = the classical cut-out.
+        """The `[cutout] model` file, checked once (loads, image in, map out); None = the classical cut-out.
 
         The setting names an installed model or a file (order: models.resolve).
         Checked without keeping a session: the coordinator of a process pool
@@ -70,12 +70,12 @@ class Workspace:
         from imgpipe.models import inspect, is_name, model_not_installed, resolve
 
         configured = self.settings.cutout.model.strip()
-        path, _installed = resolve(configured, self.root)
+        path, entry = resolve(configured, self.root)
         if path is None:
             return None
         where = {"file": self.root / "imgpipe.toml", "field": "cutout.model"}
         if not path.is_file():
-            if _installed is None and is_name(configured):
+            if entry is None and is_name(configured):
                 raise model_not_installed(configured, where["file"])
             raise ConfigError(t("cutout.model_missing", path=path), fix=t("cutout.model.fix"), **where)
         try:

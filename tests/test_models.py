@@ -121,13 +121,15 @@ def test_a_file_that_is_no_model_is_refused_by_name_with_the_fix(tmp_path, kind)
     set_language("zh")
     result = cli("-w", tmp_path, "model", "install", path)
     assert result.exit_code == 1
-    assert path.name in result.output and "不是可用的抠图模型" in result.output and "imgpipe model install" in result.output
+    assert path.name in result.output and "不是可用的抠图模型" in result.output
+    assert "imgpipe model install" in result.output
 
 
 def test_names_come_from_the_file_or_url_and_must_be_plain():
     assert models.default_name(r"D:\models\isnet-general-use.onnx") == "isnet-general-use"
     assert models.default_name("https://example.org/v0.0.0/u2netp.onnx?download=1") == "u2netp"
-    assert models.is_name("抠图-大") and not models.is_name("models/u2netp.onnx") and not models.is_name("u2netp.onnx")
+    assert models.is_name("抠图-大")
+    assert not models.is_name("models/u2netp.onnx") and not models.is_name("u2netp.onnx")
     with pytest.raises(ImgpipeError) as bad:
         models.install(__file__, models.user_models_dir(), name="../evil", installed_at=WHEN)
     assert bad.value.field == "--name"
@@ -359,6 +361,11 @@ def test_model_commands_speak_the_interface_language(tmp_path):
 
     zh = cli("-w", tmp_path, "model", "install", "--help")
     assert zh.exit_code == 0 and flat(t_in("zh", "cli.model_install.name")) in flat(zh.output)
+    from imgpipe.cli import display_width
+
+    for sub in ("install", "list", "remove"):
+        out = cli("-w", tmp_path, "model", sub, "--help").output
+        assert max(map(display_width, out.splitlines())) <= 80 and "Show this message" not in out
     en = CliRunner(env={"IMGPIPE_LANGUAGE": "en"}).invoke(main, ["-w", str(tmp_path), "model", "--help"])
     assert "install" in en.output and "remove" in en.output and flat(t_in("en", "cli.model_list")) in flat(en.output)
 
@@ -369,7 +376,6 @@ def test_model_commands_speak_the_interface_language(tmp_path):
 @pytest.mark.slow
 def test_a_named_model_runs_on_dask_workers_loaded_once_per_worker(workspace, tmp_path, model_file, monkeypatch):
     """The same files as the local pool; each worker process opens the model's session at most once."""
-    import hashlib as _hashlib
     import shutil
 
     distributed = pytest.importorskip("distributed")
@@ -402,8 +408,9 @@ def test_a_named_model_runs_on_dask_workers_loaded_once_per_worker(workspace, tm
         return list(onnxruntime._imgpipe_made)
 
     def cut_outs(root: Path) -> dict[str, str]:
-        return {p.relative_to(root).as_posix(): _hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted((root / "output").rglob("*")) if p.is_file() and p.parent.name in ("white", "transparent")}
+        return {p.relative_to(root).as_posix(): sha(p.read_bytes())
+                for p in sorted((root / "output").rglob("*"))
+                if p.is_file() and p.parent.name in ("white", "transparent")}
 
     local = run(Workspace.open(workspace), platforms=["tmall"], jobs=1, backup=False)
     assert local.ok, local.failed
