@@ -64,11 +64,11 @@ class FontSettings:
 class CutoutSettings:
     """The product cut-out of white-background and transparent images.
 
-    model: an installed model's name (`imgpipe model install`) or an ONNX
-    salient-object model file (a U²-Net, IS-Net or BiRefNet export, needs
-    `pip install onnxruntime`) relative to the workspace; a name is looked up
-    in the workspace's models/, then the user's data folder (models.resolve);
-    empty = the classical cut-out, which needs a plain backdrop.
+    model: an installed model's name (`imgpipe model install`; looked up in
+    the workspace's models/, then the user's data folder: models.resolve) or
+    an ONNX salient-object model file (a U²-Net, IS-Net or BiRefNet export,
+    needs `pip install onnxruntime`), relative to the workspace; empty = the
+    classical cut-out, which needs a plain backdrop.
     """
 
     model: str = ""
@@ -260,9 +260,8 @@ outline = "auto"                      # auto: outline a mark that would not read
 path = ""                             # a .ttf/.otf/.ttc with Chinese glyphs; empty = find one
 
 [cutout]                              # white-background and transparent images
-model = ""                            # a model installed with `imgpipe model install` ("isnet-general-use") or an .onnx
-                                      # file ("models/u2netp.onnx"; pip install onnxruntime): cuts products out of any
-                                      # scene; empty = classical cut-out (plain backdrops only)
+model = ""                            # an installed model ("isnet-general-use": imgpipe model list) or a file "models/u2netp.onnx":
+                                      # cuts products out of any scene; empty = classical cut-out (plain backdrops only)
 
 [colour]                              # colour true to the object (R8)
 mode = "auto"                         # auto | reference | off
