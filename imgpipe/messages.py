@@ -682,6 +682,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "model.where.workspace": ("工作区", "workspace"),
     "model.where.user": ("用户", "user"),
     "model.in_use": ("使用中", "in use"),
+    "model.busy": ("模型文件 {path} 正被占用，无法替换或删除",
+                   "model file {path} is in use and cannot be replaced or removed"),
+    "model.busy.fix": ("先停止正在运行的 imgpipe（serve、watch 或 run），再执行一次",
+                       "stop the imgpipe that is running (serve, watch or run), then try again"),
     # --- text, labels, watermark (fonts.py, text.py, labels.py, watermark.py) ---
     "font.configured_missing": ("找不到字体文件 {path}", "font file {path} not found"),
     "font.configured_missing.fix": (

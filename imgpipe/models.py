@@ -28,6 +28,7 @@ import re
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -227,14 +228,16 @@ def install(source: str, folder: Path, *, installed_at: str, name: str | None = 
             _part_note(part).unlink(missing_ok=True)
             raise
         sha = sha256_file(part)
-        os.replace(part, final)
+        with _busy(final):
+            os.replace(part, final)
         _part_note(part).unlink(missing_ok=True)
     else:
         src = Path(source).expanduser()
         if not src.is_file():
             raise ImgpipeError(t("model.source_missing", path=src), fix=t("model.source_missing.fix"))
         input_size = inspect(src)
-        sha = atomic_write_stream(final, lambda: _counting(open(src, "rb"), src.stat().st_size, progress))
+        with _busy(final):
+            sha = atomic_write_stream(final, lambda: _counting(open(src, "rb"), src.stat().st_size, progress))
         source = str(src.resolve())
     model = InstalledModel(name=name, file=final.name, size=final.stat().st_size, sha256=sha,
                            input_size=input_size, source=source, installed_at=installed_at, folder=str(folder))
@@ -250,9 +253,19 @@ def remove(name: str, folder: Path) -> InstalledModel:
     model = index.pop(name[:-5] if name.lower().endswith(".onnx") else name, None)
     if model is None:
         raise ImgpipeError(t("model.not_in_folder", name=name, folder=folder), fix=t("model.list.fix"))
-    _write_index(folder, index)  # first: an entry never names a missing file
-    model.path.unlink(missing_ok=True)
+    with _busy(model.path):
+        model.path.unlink(missing_ok=True)  # first, so a file Windows holds open keeps its entry
+    _write_index(folder, index)
     return model
+
+
+@contextmanager
+def _busy(path: Path):
+    """Windows will not replace or delete a model another imgpipe (serve, watch) has open: say so."""
+    try:
+        yield
+    except PermissionError:
+        raise ImgpipeError(t("model.busy", path=path), fix=t("model.busy.fix")) from None
 
 
 class _counting:

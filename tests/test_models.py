@@ -307,6 +307,25 @@ def test_list_and_remove_from_the_command_line(shop, model_file, model_bytes):
     assert files_in(shop / "models") == {"models.json"}
 
 
+def test_a_model_file_held_open_is_named_not_a_crash(model_file, monkeypatch):
+    """On Windows a running imgpipe's open model cannot be replaced or deleted (PermissionError)."""
+    folder = models.user_models_dir()
+    models.install(str(model_file), folder, installed_at=WHEN)
+
+    def held(*args, **kw):
+        raise PermissionError(13, "The process cannot access the file")
+
+    monkeypatch.setattr(models.os, "replace", held)
+    set_language("en")
+    with pytest.raises(ImgpipeError) as busy:
+        models.install(str(model_file), folder, installed_at=WHEN)
+    assert "isnet-test.onnx" in str(busy.value) and "serve, watch or run" in str(busy.value)
+    monkeypatch.setattr(Path, "unlink", held)
+    with pytest.raises(ImgpipeError):
+        models.remove("isnet-test", folder)
+    assert list(models.read_index(folder)) == ["isnet-test"]  # the entry stays with its file
+
+
 def test_cutout_model_names_an_installed_model_workspace_first(shop, model_file, model_bytes, tmp_path):
     user = models.install(str(model_file), models.user_models_dir(), name="isnet-general-use", installed_at=WHEN)
     set_model(shop, "isnet-general-use")
