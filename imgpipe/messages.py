@@ -1387,4 +1387,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "web.js.stage_analyse": ("分析", "analysing"),
     "web.js.stage_render": ("生成图片", "rendering"),
     "web.js.stage_pages": ("详情页", "detail pages"),
+    # --- hardening (issue 26): uploads, queued fixes, damaged JPEGs, sheet encodings, restores, watch ---
+    "web.upload_failed": ("保存失败（{detail}），此文件未放入 inbox", "could not be stored ({detail}); this file is not in inbox"),
+    "web.upload_failed.fix": ("检查工作区所在磁盘的剩余空间和写入权限，再拖入一次",
+                              "check the free space and write permission of the workspace's disk, then drop it again"),
+    "image.jpeg_size_lie": ("文件头声明 {declared} 像素，但图像数据只有 {have} KB（至少需要 {need} KB），文件已损坏",
+                            "the header declares {declared} pixels but the image data is only {have} KB (at least {need} KB needed): the file is damaged"),
+    "image.jpeg_grey_fill": ("图像数据提前结束，底部 {share} 是灰色填充（文件复制不完整或已损坏）",
+                             "the image data ends early: the bottom {share} is grey fill (an incomplete copy or a damaged file)"),
+    "validate.flat_bottom": ("{name} 底部 {share} 是一整块单色：原图数据不完整（复制中断或文件损坏）",
+                             "the bottom {share} of {name} is one flat block: its original's data ends early (a broken copy)"),
+    "validate.flat_bottom.fix": ("从相机或备份重新复制这张原图，放入 inbox 后运行 imgpipe run",
+                                 "copy that original again from the camera or the backup into inbox/, then run `imgpipe run`"),
+    "web.upload_no_name": ("inbox 里已有太多同名文件「{name}」", "inbox already holds too many files named '{name}'"),
+    "web.upload_no_name.fix": ("先运行 imgpipe run 处理 inbox，或给照片改名后再拖入", "run `imgpipe run` to empty inbox, or rename the photos and drop them again"),
 }

@@ -26,6 +26,32 @@ class FileFacts:
     alpha: bool = False
     error: str | None = None
     border_ok: dict = field(default_factory=dict)
+    flat_bottom: float = 0.0     # share (0-1) of the height at the bottom that is one flat, non-white colour
+
+
+FLAT_LEVELS = 3          # 0-255: a row within this is one flat colour (JPEG leaves ±1-2 on a flat area)
+WHITE_CANVAS = 235       # 0-255: every channel above this is the white canvas, not damage
+
+
+def flat_bottom_share(rgb: np.ndarray) -> float:
+    """The share (0-1) of the height, from the bottom up, that is one flat colour edge to edge.
+
+    A photo whose scan ended early decodes with a grey block to the bottom; colour correction
+    and re-encoding shift its grey but keep it flat. White (the canvas of white-background
+    images) does not count, nor a flat band that the top shares (a product centred between
+    padding): damage is at the bottom only.
+    """
+    if rgb.ndim != 3 or rgb.shape[0] < 4:
+        return 0.0
+    rows = rgb.astype(np.int16)
+    bottom = rows[-1].mean(axis=0)
+    if bottom.min() > WHITE_CANVAS or np.ptp(rows[-1], axis=0).max() > FLAT_LEVELS:
+        return 0.0
+    flat = (np.ptp(rows, axis=1).max(axis=1) <= FLAT_LEVELS) & \
+        (np.abs(rows.mean(axis=1) - bottom).max(axis=1) <= FLAT_LEVELS)
+    if flat[0]:
+        return 0.0
+    return float((len(flat) - np.flatnonzero(~flat)[-1] - 1) / len(flat))
 
 
 class Files:
@@ -73,6 +99,8 @@ class Files:
                 if not full and img.format == "JPEG":
                     img.draft(img.mode, (max(1, img.size[0] // 8), max(1, img.size[1] // 8)))
                 img.load()
+                if not facts.alpha:
+                    facts.flat_bottom = flat_bottom_share(np.asarray(img.convert("RGB")))
                 if full:
                     self._pixels[rel] = np.asarray(img.convert("RGB"))
             if facts.fmt == "JPEG" and b"\xff\xd9" not in data[-4096:]:

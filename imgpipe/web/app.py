@@ -516,16 +516,26 @@ async def check_route(request: Request):
 
 async def upload_route(request: Request):
     """Photos dropped on the page land in inbox/ (inbox/<article>/ when dropped on an article)."""
-    from imgpipe.web.uploads import store_uploads
+    from starlette.formparsers import MultiPartException
+
+    from imgpipe.web.uploads import UPLOAD_TEMP, WorkspaceUploadParser, store_uploads
 
     state: State = request.app.state.web
-    form = await request.form(max_files=MAX_UPLOAD_FILES, max_fields=50, max_part_size=MAX_UPLOAD_BYTES)
-    try:
+    if "multipart/form-data" not in request.headers.get("content-type", ""):
+        raise HTTPException(400, t("web.bad_request"))
+    parser = WorkspaceUploadParser(request.headers, request.stream(), folder=state.root / UPLOAD_TEMP,
+                                   max_bytes=MAX_UPLOAD_BYTES, max_files=MAX_UPLOAD_FILES, max_fields=50)
+    try:  # each file streamed to the workspace's upload folder, then checked and moved in (uploads.py)
+        try:
+            form = await parser.parse()
+        except MultiPartException as exc:
+            raise HTTPException(400, f"{t('web.bad_request')}: {exc.message}") from None
         files = [f for f in form.getlist("photos") if hasattr(f, "filename")]
         article = str(form.get("article") or "").strip()
-        result = await asyncio.to_thread(store_uploads, state.root, article, files, MAX_UPLOAD_BYTES)
+        result = await asyncio.to_thread(store_uploads, state.root, article, files, MAX_UPLOAD_BYTES,
+                                         parser.too_big)
     finally:
-        await form.close()
+        await asyncio.to_thread(parser.discard)
     if result["stored"] and not state.watching and not _watcher_running(state.root):
         # (a watcher, ours with --watch or another process's, takes them as it takes a copy)
         result["job"] = state.runner.submit("render", result["article"] or None,
