@@ -42,7 +42,7 @@ PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' d
                                            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
                 "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 FILE_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "SAMEORIGIN"}
-JS_TEXTS = ("saved", "progress", "started", "done", "uploaded", "upload_failed", "select_first", "selected",
+JS_TEXTS = ("saved", "queued", "progress", "started", "done", "uploaded", "upload_failed", "select_first", "selected",
             "stage_analyse", "stage_render", "stage_pages")
 
 
@@ -437,10 +437,13 @@ def _watcher_running(root: Path) -> bool:
 async def fix_route(request: Request):
     """Change who plays which role (the sidecar), then re-render the article in the background.
 
-    The change is checked now (a bad one is refused at once, nothing written) and applied in the
-    job, under the run lock, to the sidecar as it is then: quick successive fixes all count.
+    The change is checked now (a bad one is refused at once, nothing written), queued on disk
+    (fixes.py) and only then acknowledged; the job applies the queue under the run lock, to the
+    sidecar as it is then: quick successive fixes all count. While a CLI run holds the workspace
+    the answer says so ("queued") and the fix applies when the run ends.
     """
-    from imgpipe.sidecar import load_sidecar, save_sidecar, sidecar_path
+    from imgpipe.sidecar import load_sidecar, sidecar_path
+    from imgpipe.web.fixes import queue_fix, run_busy, with_queued
 
     state: State = request.app.state.web
     data = await _json_body(request)
@@ -449,14 +452,14 @@ async def fix_route(request: Request):
         _refuse_while_watching(state)
         with state.workspace() as ws:
             product = _product(ws, request.path_params["article"])
-            path = sidecar_path(ws.root, product)
-            new = apply_fix(load_sidecar(path), product, ws.catalog.photos(product.article), data)
-
-        def write(ws):
-            save_sidecar(path, apply_fix(load_sidecar(path), product, ws.catalog.photos(product.article), data))
-
-        job = state.runner.submit("render", product.article, _render_and_check(state, product.article, write))
-        return {"ok": True, "job": job, "sidecar": dataclasses.asdict(new)}
+            photos = ws.catalog.photos(product.article)
+            before = with_queued(ws, product, load_sidecar(sidecar_path(ws.root, product)), photos)
+            new = apply_fix(before, product, photos, data)
+        queue_fix(state.root, product.article, data)   # on disk before the page says "saved"
+        if run_busy(state.root):
+            state.fixes.poke()
+            return {"ok": True, "queued": True, "message": t("web.fix_queued"), "sidecar": dataclasses.asdict(new)}
+        return {"ok": True, "job": state.fixes.submit(product.article), "sidecar": dataclasses.asdict(new)}
 
     return JSONResponse(await asyncio.to_thread(change))
 
@@ -627,4 +630,8 @@ def create_app(root: Path, *, token: str | None = None, host: str = "127.0.0.1",
                                         Exception: server_error})
     app.router.redirect_slashes = False  # an unknown path is a 404 page, not a redirect to a guessed one
     app.state.web = state
+    from imgpipe.web.fixes import FixQueue
+
+    state.fixes = FixQueue(state)
+    state.fixes.poke()   # fixes a stopped server left queued are applied now (or when the run lock frees)
     return app
