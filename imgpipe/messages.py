@@ -1421,6 +1421,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                          "no catalog entry left; by its look a grey card, chart or slate, so never published: {path} (if it is in fact a product photo: move it out of originals/, run `imgpipe doctor --rebuild` again, then put it in inbox/<article>/)"),
     "doctor.folder_unwritable": ("{folder} 无法写入：{detail}", "{folder} cannot be written: {detail}"),
     "doctor.folder_full": ("{folder} 所在磁盘只剩 {free} MB，运行至少需要 {need} MB", "the disk of {folder} has only {free} MB free; a run needs at least {need} MB"),
+    "error.name_too_long.fix": ("文件名或路径太长：缩短商品表中的货号、类目或颜色名称，或把工作区放到更短的路径下，然后重新运行",
+                                "the file name or path is too long: shorten the article, category or colour name in the sheet, or move the workspace to a shorter path, then run again"),
     "web.upload_no_name": ("inbox 里已有太多同名文件「{name}」", "inbox already holds too many files named '{name}'"),
     "web.upload_no_name.fix": ("先运行 imgpipe run 处理 inbox，或给照片改名后再拖入", "run `imgpipe run` to empty inbox, or rename the photos and drop them again"),
 }

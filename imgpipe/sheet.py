@@ -86,6 +86,7 @@ class Sheet:
     products: dict[str, Product] = field(default_factory=dict)
     errors: list[ImgpipeError] = field(default_factory=list)
     path: Path | None = None
+    case_twins: dict[str, ImgpipeError] = field(default_factory=dict)  # casefolded article -> why held back
 
 
 def normalise_article(raw: str) -> str:
@@ -334,6 +335,8 @@ def parse_rows(rows: list[list], path: Path | None = None) -> Sheet:
                 fix = t("sheet.case_twin.fix")
                 twins.add(key)
             sheet.errors.append(ImgpipeError(message, file=path, row=row_no, field=COLUMNS["article"][0], fix=fix))
+            if key in twins:
+                sheet.case_twins.setdefault(key, sheet.errors[-1])
             continue
         first_row_of[key] = (row_no, product.article)
         sheet.products[product.article] = product

@@ -91,8 +91,8 @@ def safe_file(root: Path, area: str, rel: str) -> Path | None:
 
     `rel` is the already-decoded URL path. Refused: any `%` left (a second
     encoding layer), backslashes, NUL, drive letters, absolute paths, empty,
-    `.` or `..` segments, hidden names, and anything that resolves (links
-    followed) outside the area.
+    `.` or `..` segments, hidden names, anything that resolves (links
+    followed) outside the area, and files with more than one hard link.
     """
     if area not in FILE_AREAS and area != ".imgpipe/thumbs":
         return None
@@ -106,6 +106,8 @@ def safe_file(root: Path, area: str, rel: str) -> Path | None:
     try:
         resolved = path.resolve(strict=True)
         resolved.relative_to(base)
+        # a hard link is the same file as its other names, one of which may lie outside the area
+        # (`ln /etc/passwd output/x`): refused as a symlink leading out would be
+        return resolved if resolved.is_file() and resolved.stat().st_nlink == 1 else None
     except (OSError, ValueError, RuntimeError):
         return None
-    return resolved if resolved.is_file() else None
