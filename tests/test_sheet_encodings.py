@@ -102,3 +102,19 @@ def test_an_xlsx_whose_styles_unpack_big_is_refused_before_openpyxl_reads_it(tmp
     assert path.stat().st_size < 300_000
     (err,) = load_sheet(path).errors
     assert "styles.xml" in err.message and err.file == str(path)
+
+
+def test_serve_says_a_broken_sheet_and_recovers_when_it_is_saved_again(workspace):
+    from starlette.testclient import TestClient
+
+    from imgpipe.web.app import create_app
+
+    good = (workspace / "products.csv").read_bytes()
+    (workspace / "products.csv").write_bytes(b"\xff\xfe" + "货号,名称,类目\n".encode("utf-16-le") + b"\x00\xd8")
+    with TestClient(create_app(workspace), client=("127.0.0.1", 50000), base_url="http://127.0.0.1:8765") as c:
+        r = c.get("/")
+        assert r.status_code == 200 and "products.csv" in r.text and "Traceback" not in r.text
+        assert r.text.count("无法识别 CSV 编码") == 1
+        (workspace / "products.csv").write_bytes(good)
+        r = c.get("/")
+        assert "A1023" in r.text and "无法识别 CSV 编码" not in r.text

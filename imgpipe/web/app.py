@@ -145,6 +145,8 @@ def _board(state: State, query: dict) -> HTMLResponse:
         rows = build_board(ws, today)
         platforms = list(ws.profiles)
         sla = ws.settings.sla.days
+        # the sheet file itself unreadable, or two sheets: said on the board, gone once the file is fixed
+        sheet_problems = [e for e in ws.sheet().errors if e.row is None]
     fails = failure_counts(state.root)
     want_state, want_timing, text = query.get("state", ""), query.get("timing", ""), query.get("q", "").strip()
     shown = [r for r in rows if (not want_state or r.state == want_state)
@@ -152,6 +154,7 @@ def _board(state: State, query: dict) -> HTMLResponse:
              and (not text or text.casefold() in (r.article + " " + r.name).casefold())]
     counts = {k: sum(1 for r in rows if r.timing == k) for k in TIMINGS}
     return state.page("board.html", rows=shown, total=len(rows), counts=counts, fails=fails, platforms=platforms,
+                      sheet_problems=sheet_problems,
                       today=today, sla=sla, states=STATES, timings=TIMINGS, want_state=want_state,
                       want_timing=want_timing, q=text, ms=round((time.perf_counter() - started) * 1000))
 
