@@ -469,11 +469,15 @@ def status(ctx, today, as_json) -> None:
     day = _parse_today(today)
     ws = open_workspace(ctx)
     rows = build_board(ws, day)
+    sheet = ws.sheet()
     if as_json:
         emit_json({"today": day.isoformat(), "sla_days": ws.settings.sla.days, "articles": [r.as_dict() for r in rows]})
     else:
         print_board(rows, stderr_console(), day, ws.settings.sla.days)
-    sys.exit(EXIT_OK)
+    for err in sheet.errors:  # the sheet file itself (unreadable, two sheets): an empty board must not look fine
+        if err.row is None:
+            stderr_console().print(f"[yellow]{esc(err)}[/]", soft_wrap=True)
+    sys.exit(EXIT_FAILED if sheet.errors and not sheet.products else EXIT_OK)
 
 
 @main.command()

@@ -89,14 +89,21 @@ def test_ingest_leaves_both_in_the_inbox_with_the_reason(workspace):
 
 
 def test_flat_bottom_share_tells_damage_from_white_canvas_and_padding():
+    from imgpipe.validate.checks.sizes import DAMAGED_SHARE
+
     photo = np.asarray(Image.open(SAMPLE).convert("RGB").reduce(8))
     damaged = photo.copy()
     damaged[int(0.45 * len(damaged)):] = (137, 129, 112)   # the grey block after colour correction
     assert 0.5 < flat_bottom_share(damaged) < 0.6
-    assert flat_bottom_share(photo) == 0.0
+    marked = damaged.copy()   # as published: a watermark on the block, a white caption band below it
+    marked[-30:-20, -60:] = (180, 176, 165)
+    marked[-15:] = 255
+    marked[-10:-5, 20:120] = 30
+    assert DAMAGED_SHARE < flat_bottom_share(marked) < 0.5
+    assert flat_bottom_share(photo) < DAMAGED_SHARE   # the backdrop of a real photo is no block
     white_bottom = photo.copy()
     white_bottom[int(0.5 * len(photo)):] = 255
-    assert flat_bottom_share(white_bottom) == 0.0
+    assert flat_bottom_share(white_bottom) < DAMAGED_SHARE
     padded = photo.copy()
     padded[:40] = padded[-40:] = (180, 180, 180)   # a product centred between padding
     assert flat_bottom_share(padded) == 0.0
