@@ -374,14 +374,15 @@ class Watcher:
 
         known = global_failure(exc) or (exc if isinstance(exc, ImgpipeError) else None)
         detail = str(known) if known else f"{type(exc).__name__}: {exc}"
+        cause = str(known.message) if known else detail  # a full disk is one cause whichever file hit it
         self.failures += 1
         wait = min(ERROR_RETRY_MAX, ERROR_RETRY * 2 ** (self.failures - 1))
         self.retry_at = self.clock() + wait
         self.full_run = True
-        if detail != self.last_error:
+        if cause != self.last_error:
             log.error(t("watch.batch_error", detail=detail) + " " + t("watch.retry_in", seconds=round(wait)))
             self.on_event("error", {"detail": str(exc)})
-        self.last_error = detail
+        self.last_error = cause
 
     def _recovered(self) -> None:
         if self.failures:

@@ -37,6 +37,10 @@ def test_a_grey_card_shot_is_told_from_close_ups_with_flat_patches():
     assert is_grey_card_shot(load_photo(CARD, min_long_side=768).rgb)
     for photo in CLOSE_UPS:
         assert not is_grey_card_shot(load_photo(photo, min_long_side=768).rgb), photo
+    from tests.conftest import studio_photo
+
+    # a flat coloured box centred on paper: as uniform as a card, but not neutral like the paper
+    assert not is_grey_card_shot(studio_photo(800, 600, box=(0.3, 0.2, 0.7, 0.8), product=(110, 190, 160)))
 
 
 @pytest.mark.slow

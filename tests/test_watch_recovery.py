@@ -62,9 +62,10 @@ def test_watch_resumes_after_the_disk_is_freed(tmp_path, monkeypatch, said):
     disk = {"full": True}
     real_run = imgpipe.pipeline.run
 
-    def run(*args, **kwargs):   # the fault: every write fails while the disk is full
+    def run(*args, **kwargs):   # the fault: every write fails while the disk is full (another file each time)
         if disk["full"]:
-            raise OSError(errno.ENOSPC, "No space left on device")
+            disk["tries"] = disk.get("tries", 0) + 1
+            raise OSError(errno.ENOSPC, "No space left on device", f"output/tmall/A1001/main/A1001-0{disk['tries']}.jpg")
         return real_run(*args, **kwargs)
 
     monkeypatch.setattr(imgpipe.pipeline, "run", run)
