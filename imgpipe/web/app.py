@@ -456,7 +456,7 @@ async def fix_route(request: Request):
         with state.workspace() as ws:
             product = _product(ws, request.path_params["article"])
             photos = ws.catalog.photos(product.article)
-            before = with_queued(ws, product, load_sidecar(sidecar_path(ws.root, product)), photos)
+            before = with_queued(ws, product, load_sidecar(sidecar_path(ws.root, product)), photos, apply_fix)
             new = apply_fix(before, product, photos, data)
         queue_fix(state.root, product.article, data)   # on disk before the page says "saved"
         if run_busy(state.root):
@@ -635,6 +635,6 @@ def create_app(root: Path, *, token: str | None = None, host: str = "127.0.0.1",
     app.state.web = state
     from imgpipe.web.fixes import FixQueue
 
-    state.fixes = FixQueue(state)
+    state.fixes = FixQueue(state, apply_fix, lambda article, before: _render_and_check(state, article, before))
     state.fixes.poke()   # fixes a stopped server left queued are applied now (or when the run lock frees)
     return app

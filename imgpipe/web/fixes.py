@@ -76,17 +76,15 @@ def queued(root: Path, article: str | None = None) -> list[tuple[Path, dict]]:
     return out
 
 
-def with_queued(ws, product, sidecar, photos):
-    """`sidecar` with the article's waiting fixes applied in order (what the page should show)."""
-    from imgpipe.web.app import apply_fix
-
+def with_queued(ws, product, sidecar, photos, apply_fix):
+    """`sidecar` with the article's waiting fixes applied in order by `apply_fix` (what the page should show)."""
     for _, record in queued(ws.root, product.article):
         with contextlib.suppress(ImgpipeError):
             sidecar = apply_fix(sidecar, product, photos, record["fix"])
     return sidecar
 
 
-def apply_queued(ws, article: str) -> int:
+def apply_queued(ws, article: str, apply_fix) -> int:
     """Apply `article`'s waiting fixes to its sidecar, oldest first; the caller holds the run lock.
 
     Each queue file is deleted only after the sidecar with its fix is saved. A fix that no longer
@@ -94,7 +92,6 @@ def apply_queued(ws, article: str) -> int:
     Returns how many were applied.
     """
     from imgpipe.sidecar import load_sidecar, save_sidecar, sidecar_path
-    from imgpipe.web.app import apply_fix
 
     waiting = queued(ws.root, article)
     if not waiting:
@@ -124,19 +121,23 @@ def run_busy(root: Path) -> bool:
 
 
 class FixQueue:
-    """Submits render jobs that apply waiting fixes; looks again every RETRY s while the run lock is held."""
+    """Submits render jobs that apply waiting fixes; looks again every RETRY s while the run lock is held.
 
-    def __init__(self, state):
+    apply_fix(sidecar, product, photos, data) -> Sidecar and render(article, before) -> job work
+    are the workbench's own (app.py), passed in so this module does not import the routes.
+    """
+
+    def __init__(self, state, apply_fix, render):
         self.state = state
+        self.apply_fix = apply_fix
+        self.render = render
         self.submitted: set[str] = set()   # articles with a job queued that will apply their fixes
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def submit(self, article: str) -> int:
         """A render job for `article` that first applies its waiting fixes (under the run lock)."""
-        from imgpipe.web.app import _render_and_check
-
-        work = _render_and_check(self.state, article, lambda ws: apply_queued(ws, article))
+        work = self.render(article, lambda ws: apply_queued(ws, article, self.apply_fix))
 
         def job(ws, progress):
             try:
