@@ -635,19 +635,28 @@ def restore(ctx, articles, dest, overwrite, as_json) -> None:
     ws = open_workspace(ctx)
     dest = (dest or ws.root).resolve()
     chosen = [normalise_article(a) for a in articles] or None
+    damaged = None
     try:
         with open_target(ws.settings.backup, ws.root) as target:
             # the catalog's hashes only describe this workspace's files
             conn = ws.catalog.db if dest == ws.root else None
-            files = restore_files(conn, target, dest, chosen, overwrite=overwrite)
+            try:
+                files = restore_files(conn, target, dest, chosen, overwrite=overwrite)
+            except ImgpipeError as err:
+                if err.fix != t("backup.restore_damaged.fix"):
+                    raise
+                damaged = err  # the good files are in place: some items failed; the catalog still comes back
             catalog_lost = False
             if chosen is None:  # a whole workspace: bring back what only the catalog knew
                 catalog_lost = not restore_catalog(conn, target, dest) and catalog_missing(conn, target, dest)
     except ImgpipeError as err:
-        if err.fix == t("backup.restore_damaged.fix"):  # the good files are in place: some items failed
-            stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {esc(err)}", soft_wrap=True)
-            sys.exit(EXIT_FAILED)
         fail_usage(err)  # no target, unknown article, unsafe listing: nothing restored
+    if damaged is not None:
+        stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {esc(damaged)}", soft_wrap=True)
+        if catalog_lost:
+            stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {esc(t('restore.no_catalog'))}", soft_wrap=True)
+            stderr_console().print(esc(t("restore.no_catalog.fix")), soft_wrap=True)
+        sys.exit(EXIT_FAILED)
     if as_json:
         emit_json({"dest": str(dest), "restored": [str(p) for p in files], "kept": [str(p) for p in files.kept],
                    "missing": files.missing})
