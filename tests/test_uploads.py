@@ -157,3 +157,20 @@ def _png(size=(120, 90)) -> bytes:
 def test_a_png_without_an_extension_gets_one(client, workspace):
     body = _post(client, [("photos", ("scan", _png(), "image/png"))]).json()
     assert body["stored"] == ["inbox/A1023/scan.png"]
+
+
+def test_temporary_files_a_killed_server_left_are_swept(workspace):
+    import os
+
+    from imgpipe.web.uploads import STALE_UPLOAD, WorkspaceUploadParser
+
+    folder = workspace / ".imgpipe" / "uploads"
+    folder.mkdir(parents=True)
+    old, fresh = folder / ".upload-old.part", folder / ".upload-new.part"
+    old.write_bytes(b"x" * 10)
+    fresh.write_bytes(b"y")
+    os.utime(old, (1_000_000, 1_000_000))
+    os.utime(fresh, (1_000_000 + STALE_UPLOAD, 1_000_000 + STALE_UPLOAD))
+    parser = WorkspaceUploadParser({}, None, folder=folder, max_bytes=1)
+    assert parser.sweep(now=1_000_000 + STALE_UPLOAD + 10) == 1
+    assert not old.exists() and fresh.exists()   # an upload still streaming is left alone

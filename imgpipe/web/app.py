@@ -531,6 +531,7 @@ async def upload_route(request: Request):
         raise HTTPException(400, t("web.bad_request"))
     parser = WorkspaceUploadParser(request.headers, request.stream(), folder=state.root / UPLOAD_TEMP,
                                    max_bytes=MAX_UPLOAD_BYTES, max_files=MAX_UPLOAD_FILES, max_fields=50)
+    await asyncio.to_thread(parser.sweep, time.time())
     try:  # each file streamed to the workspace's upload folder, then checked and moved in (uploads.py)
         try:
             form = await parser.parse()

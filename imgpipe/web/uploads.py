@@ -30,6 +30,7 @@ from imgpipe.web.security import safe_name
 _EXT_OF_FORMAT = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "WEBP": ".webp", "BMP": ".bmp", "GIF": ".gif",
                   "HEIF": ".heic", "MPO": ".jpg"}
 UPLOAD_TEMP = Path(".imgpipe") / "uploads"   # inside the workspace: same disk as inbox/, so a link moves it
+STALE_UPLOAD = 24 * 3600                      # seconds: a temporary file this old was left by a killed server
 MAX_SAME_NAME = 10_000                        # `photo (10000).jpg`: beyond, something is wrong
 
 
@@ -47,6 +48,16 @@ class WorkspaceUploadParser(MultiPartParser):
         self.too_big: set[int] = set()
         self.temp_paths: list[Path] = []
         self._written: dict[int, int] = {}
+
+    def sweep(self, now: float) -> int:
+        """Delete temporary files a killed server left (older than STALE_UPLOAD at `now`, epoch seconds)."""
+        removed = 0
+        for path in self.folder.glob(".upload-*.part") if self.folder.is_dir() else ():
+            with contextlib.suppress(OSError):
+                if now - path.stat().st_mtime > STALE_UPLOAD:
+                    path.unlink()
+                    removed += 1
+        return removed
 
     def on_headers_finished(self) -> None:
         super().on_headers_finished()
