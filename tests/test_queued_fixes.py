@@ -139,3 +139,15 @@ def test_a_bad_fix_is_refused_and_nothing_is_queued(shop):
         r = _fix(client, app, {"action": "white", "seq": 99})
         assert r.status_code == 400 and not _queue(shop)
     app.state.web.closing.set()
+
+
+def test_fixes_queue_in_order_where_the_disk_has_no_hard_links(tmp_path, monkeypatch):
+    def no_links(src, dst):
+        raise OSError(1, "Operation not permitted")   # FAT, some network shares
+
+    monkeypatch.setattr(fixes.os, "link", no_links)
+    first = fixes.queue_fix(tmp_path, "A1023", {"action": "white", "seq": 2})
+    second = fixes.queue_fix(tmp_path, "A1023", {"action": "large", "seq": 3})
+    assert [p.name for p in _queue(tmp_path)] == [first.name, second.name] == ["00000001.json", "00000002.json"]
+    assert [r["fix"]["action"] for _, r in fixes.queued(tmp_path, "A1023")] == ["white", "large"]
+    assert not list((tmp_path / fixes.QUEUE).glob(".*"))   # no staged file left

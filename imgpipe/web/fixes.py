@@ -43,7 +43,7 @@ def queue_fix(root: Path, article: str, data: dict) -> Path:
         while True:
             dest = folder / f"{n:08d}.json"
             try:
-                os.link(staged, dest)
+                _link_or_copy(staged, dest)
                 break
             except FileExistsError:
                 n += 1
@@ -51,6 +51,23 @@ def queue_fix(root: Path, article: str, data: dict) -> Path:
         staged.unlink(missing_ok=True)
     _sync_folder(folder)
     return dest
+
+
+def _link_or_copy(staged: Path, dest: Path) -> None:
+    """`staged` under the name `dest`, never over a file (FileExistsError): a hard link, or where the
+    file system has none (FAT, some shares) an exclusive create written and fsynced in place."""
+    try:
+        os.link(staged, dest)
+        return
+    except FileExistsError:
+        raise
+    except OSError:
+        pass
+    fd = os.open(dest, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(staged.read_bytes())
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def _sync_folder(folder: Path) -> None:
