@@ -588,6 +588,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "backdrop not fully lifted to white, to keep the product from clipping",
     ),
     "colour.warn.white_clipped": ("色卡白色块过曝，已从拟合中排除", "the chart's white patch is clipped; left out of the fit"),
+    # --- colour, issue 29: clipped chart patches, a tinted backdrop filling the frame ---
+    "colour.warn.patches_clipped": (
+        "色卡有 {n} 个色块过曝（无颜色信息），已用其余色块拟合",
+        "{n} chart patches are clipped (no colour left in them); fitted on the others",
+    ),
+    "colour.warn.smooth_backdrop": (
+        "画面是一块平滑、无纹理的背景（有色光照明），按背景校色",
+        "the frame is one smooth, untextured backdrop under tinted light; corrected on the backdrop",
+    ),
     "colour.warn.card_exposure": (
         "灰卡曝光异常（需要 ×{exposure} 的曝光修正）",
         "grey card exposure is far off (needs ×{exposure})",
