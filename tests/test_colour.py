@@ -355,3 +355,22 @@ def test_blown_highlight_stays_neutral_and_a_saturated_colour_keeps_its_colour()
     assert np.ptp(out[:10].reshape(-1, 3), axis=1).max() <= 1
     gained = C.linear_to_srgb(C.srgb_to_linear(np.uint8([255, 40, 30])) * np.float32([0.8, 1.0, 1.3]))
     assert np.abs(out[15, 5].astype(int) - gained).max() <= 1  # the red is corrected as any colour is
+
+
+def test_chart_found_beside_more_squares_of_another_size():
+    # a tiled floor beside the chart: 70 tiles, more squares than the chart's 24 patches
+    scene = np.full((700, 900, 3), 0.5, np.float32)
+    rng = np.random.default_rng(5)
+    for i in range(7):
+        for j in range(10):
+            y, x = 440 + i * 36, 20 + j * 36
+            scene[y:y + 26, x:x + 26] = rng.uniform(0.2, 0.8, 3)
+    chart = C.srgb_to_linear(np.ascontiguousarray(render_colorchecker((1, 1, 1), patch_px=44)))
+    scene[40:40 + chart.shape[0], 420:420 + chart.shape[1]] = chart
+    img = photograph(scene, C.illuminant_rgb(4500), 0.85)
+    sq = C.chart._square_candidates(C._proxy(img, 1200))
+    assert len(C.chart._grids_from_squares(sq)) >= 1
+    found = C.find_chart(img)
+    assert found is not None and found.centres[:, 0].min() > 420 and found.centres[:, 1].max() < 40 + chart.shape[0]
+    lum = found.patches[18:24] @ np.array([0.2126, 0.7152, 0.0722])
+    assert np.all(np.diff(lum) < 0)  # the right way round: white 9.5 first, black 2 last

@@ -92,16 +92,27 @@ def _square_candidates(proxy: np.ndarray, smooth: int = 0):
     return np.array(out).reshape(-1, 3)
 
 
-def _grid_from_squares(sq: np.ndarray):
-    """Fit a 4x6 grid to square centres. Returns (homography grid->proxy px, ncols, nrows) or None."""
+def _grids_from_squares(sq: np.ndarray) -> list:
+    """4x6 grids fitted to square centres: [(homography grid->proxy px, ncols, nrows, pitch)], likeliest first.
+
+    The squares are grouped by size; the most common sizes are tried in turn
+    (a carpet, a folded sheet or a bright overexposed surround can give more
+    squares of another size than the chart has patches).
+    """
     if len(sq) < 14:
-        return None
-    areas = sq[:, 2]
-    best = None
-    for a in np.unique(np.round(np.log(areas), 1)):
-        sel = np.abs(np.log(areas) - a) < 0.35
-        if best is None or sel.sum() > best.sum():
-            best = sel
+        return []
+    log_areas = np.log(sq[:, 2])
+    windows = [np.abs(log_areas - a) < 0.35 for a in np.unique(np.round(log_areas, 1))]
+    groups: list[np.ndarray] = []
+    for sel in sorted(windows, key=lambda g: -int(g.sum())):  # most squares first, each size once
+        if sel.sum() >= 14 and not any((sel & g).sum() > 0.5 * sel.sum() for g in groups):
+            groups.append(sel)
+    fits = (_grid_of_size(sq, sel) for sel in groups[:4])
+    return [f for f in fits if f is not None]
+
+
+def _grid_of_size(sq: np.ndarray, best: np.ndarray):
+    """The 4x6 grid of the squares of one size (`best`: bool mask over `sq`), or None."""
     pts = sq[best, :2]
     if len(pts) < 14:
         return None
@@ -205,12 +216,23 @@ def find_chart(img_u8: np.ndarray) -> ChartFound | None:
     img = _check_image(img_u8)
     proxy = _proxy(img, 1200)
     scale = img.shape[1] / proxy.shape[1]
+    rejected = None  # the first grid seen but unusable (cut by the frame, too small): said when nothing better
     for smooth in (0, 2, 3):
-        fit = _grid_from_squares(_square_candidates(proxy, smooth))
-        if fit is not None:
-            break
-    else:
-        return None
+        for fit in _grids_from_squares(_square_candidates(proxy, smooth)):
+            try:
+                found = _chart_at(img, fit, scale)
+            except ReferenceRejected as err:
+                rejected = rejected or err
+                continue
+            if found is not None:
+                return found
+    if rejected is not None:
+        raise rejected
+    return None
+
+
+def _chart_at(img: np.ndarray, fit, scale: float) -> ChartFound | None:
+    """The chart on grid `fit` (proxy pixels x scale = image pixels): sampled and turned, or None if not a ColorChecker."""
     H, nx, ny, pitch = fit
     gx, gy = np.meshgrid(np.arange(nx), np.arange(ny))
     grid_pts = np.stack([gx.ravel(), gy.ravel()], axis=-1).astype(np.float32)[:, None]
