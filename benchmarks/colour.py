@@ -41,7 +41,8 @@ first encoded to an sRGB PNG), the 24 patches are sampled in OUT at the
 verified centres and compared with the reference (CIEDE2000), beside the
 fit's own in-sample and leave-one-out figures and the uncorrected photo's; a
 leave-one-out in the written pixels too (each patch corrected by a fit that
-never saw it, JPEG q95). `--written-only` prints just that. `--real` is
+never saw it, JPEG q95). `--written-only` prints just that; `--overexpose
+1.4` first pushes each photo's light up and clips it (a chart in sunlight). `--real` is
 repeatable: `--real ../shared/data/colour-real --real /work/data/colour`.
 """
 
@@ -433,8 +434,18 @@ def auto_errors(photo: dict, p: np.ndarray) -> dict:
 REF_LAB = C.linear_to_lab(C.CHART_REFERENCE_LINEAR)
 
 
-def cli_source(photo: dict, tmp: Path) -> Path:
-    """The file to give the CLI: the photo itself, or (linear camera data) an sRGB-encoded lossless copy."""
+def cli_source(photo: dict, tmp: Path, overexpose: float = 1.0) -> Path:
+    """The file to give the CLI: the photo itself, or (linear camera data) an sRGB-encoded lossless copy.
+
+    overexpose > 1: the photo's light multiplied by it and clipped, written as
+    a camera JPEG (q95) -- a chart in sunlight; photo["img"] becomes that.
+    """
+    if overexpose != 1.0:
+        photo["img"] = C.linear_to_srgb(np.clip(C.srgb_to_linear(photo["img"]) * overexpose, 0, 1))
+        src = tmp / (photo["path"].stem + f"_x{overexpose:g}.jpg")
+        src.write_bytes(cv2.imencode(".jpg", cv2.cvtColor(photo["img"], cv2.COLOR_RGB2BGR),
+                                     [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes())
+        return src
     if not photo["linear"]:
         return photo["path"]
     src = tmp / (photo["path"].stem + ".png")
@@ -475,7 +486,7 @@ def written_loo(photo: dict, src: Path, model_name: str) -> np.ndarray:
     return out
 
 
-def run_written(photos: list[dict], line) -> None:
+def run_written(photos: list[dict], line, overexpose: float = 1.0) -> None:
     """The written file (issue 29): `imgpipe correct P -o OUT --reference P`, patches sampled in OUT."""
     import resource
     import subprocess
@@ -491,7 +502,7 @@ def run_written(photos: list[dict], line) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for ph in photos:
-            src = cli_source(ph, tmp)
+            src = cli_source(ph, tmp, overexpose)
             out_dir = tmp / "out"
             res = subprocess.run([sys.executable, "-m", "imgpipe", "correct", str(src), "-o", str(out_dir),
                                   "--reference", str(src), "--json", "--lang", "en"],
@@ -533,12 +544,12 @@ def run_written(photos: list[dict], line) -> None:
     line("written file: charts refused", f"{len(refused)}/{len(photos)}", "0", not refused)
 
 
-def run_real(dirs, line, nested: bool = False, written_only: bool = False) -> None:
+def run_real(dirs, line, nested: bool = False, written_only: bool = False, overexpose: float = 1.0) -> None:
     photos = load_real(dirs)
     if not photos:
         print("\nReal photos: none found (looked in " + ", ".join(str(d) for d in dirs) + ")")
         return
-    run_written(photos, line)
+    run_written(photos, line, overexpose)
     if written_only:
         return
     print(f"\nReal ColorChecker photos (n={len(photos)}; ΔE2000 of 8-bit sRGB output vs X-Rite post-2014 "
@@ -598,6 +609,8 @@ def main(argv=None) -> int:
     ap.add_argument("--real-only", action="store_true", help="only the real photos")
     ap.add_argument("--written-only", action="store_true",
                     help="real photos: only the written-file figures (imgpipe correct through the CLI)")
+    ap.add_argument("--overexpose", type=float, default=1.0,
+                    help="written file: each photo's light times this, clipped, as a JPEG (a chart in sunlight)")
     ap.add_argument("--nested", action="store_true",
                     help="real photos: also the nested leave-one-out of imgpipe's model choice (slow)")
     args = ap.parse_args(argv)
@@ -658,7 +671,7 @@ def main(argv=None) -> int:
             line(f"{kind}: mean change (°)", f"{a['mean']:.2f}", "<= 0.5", a["mean"] <= 0.5)
             line(f"{kind}: mean change (ΔE2000)", f"{d['mean']:.2f}", "<= 1.0", d["mean"] <= 1.0)
 
-    run_real(args.real or REAL_DIRS, line, args.nested, args.written_only)
+    run_real(args.real or REAL_DIRS, line, args.nested, args.written_only, args.overexpose)
 
     print(f"\n{'ALL PASS' if ok_all else 'SOME TARGETS FAILED'} in {time.time() - t0:.0f} s")
     return 0 if ok_all else 1

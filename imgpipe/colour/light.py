@@ -222,10 +222,11 @@ def estimate_auto(
     # never on the colour or on how much of the frame is masked.
     share = one_colour_share(pix) if (light is None or why is not None) and len(pix) >= 100 else 0.0
     filled = share > 0.7
-    # a backdrop only when it is all there is: paper with a product on it is coloured paper
-    smooth = share > FILLED_SHARE and surface_texture(proxy, unclipped) < SMOOTH_TEXTURE and \
-        _lamp_like(lin[unclipped].mean(axis=0))
-    if filled and not smooth:
+    plain = filled and surface_texture(proxy, unclipped) < SMOOTH_TEXTURE and _lamp_like(pix.mean(axis=0))
+    # a backdrop on its own only when it is all there is: paper with a product on it is coloured paper
+    # unless the product shows the same cast (below)
+    smooth = plain and share > FILLED_SHARE
+    if filled and not plain:
         light = None  # a textured close-up: its colour is the product's
         why = why or "colour.warn.one_colour"
     elif why == "colour.warn.backdrop_coloured":
