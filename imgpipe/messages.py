@@ -597,6 +597,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "画面是一块平滑、无纹理的背景（有色光照明），按背景校色",
         "the frame is one smooth, untextured backdrop under tinted light; corrected on the backdrop",
     ),
+    "colour.warn.chart_already_right": (
+        "色卡显示照片颜色已准确（校正后留一法平均 ΔE2000 {mean}，不校正 {before}），未做校正",
+        "the chart shows the colour is already right (leave-one-out mean ΔE2000 {mean} corrected, "
+        "{before} as shot): left as it is",
+    ),
     "validate.colour_line": ("颜色：{methods}；参考 ΔE2000 {ref}；残余色偏 {cast}",
                              "colour: {methods}; reference ΔE2000 {ref}; cast left {cast}"),
     "validate.colour_line.cast": ("最大 {deg}°（{n} 张）", "up to {deg}° ({n} photos)"),

@@ -374,3 +374,11 @@ def test_chart_found_beside_more_squares_of_another_size():
     assert found is not None and found.centres[:, 0].min() > 420 and found.centres[:, 1].max() < 40 + chart.shape[0]
     lum = found.patches[18:24] @ np.array([0.2126, 0.7152, 0.0722])
     assert np.all(np.diff(lum) < 0)  # the right way round: white 9.5 first, black 2 last
+
+
+def test_chart_already_right_leaves_the_photo_as_it_is():
+    img = chart_in_scene((1, 1, 1), exposure=1.0)  # neutral light, right exposure: nothing to correct
+    corr = C.correction_from_chart(img)  # no fit predicts held-out patches better than "leave it"
+    assert corr.method == "chart" and corr.is_identity
+    assert corr.fit["loo_mean_de"] >= corr.fit["uncorrected_de"] and not corr.fit["applied"] and corr.warnings
+    assert np.array_equal(C.apply_correction(img, corr), img)

@@ -480,10 +480,12 @@ def correction_from_patches(p: np.ndarray, *, max_loo_mean_de: float = MAX_LOO_M
                             max_loo_patch_de: float = MAX_LOO_PATCH_DE) -> Correction:
     """Colour correction from a chart's 24 measured patches (linear, chart order); see correction_from_chart.
 
-    Clipped patches are left out of the fit and of its figures. Refused
-    (ReferenceRejected) only when the leave-one-out error says the fit would
-    do harm: no better than the uncorrected photo on the measurable patches,
-    above MAX_LOO_MEAN_DE, or one held-out patch above MAX_LOO_PATCH_DE.
+    Clipped patches are left out of the fit and of its figures. The fit is
+    used only when its leave-one-out error says it helps: no better than the
+    uncorrected photo on the measurable patches and the correction is the
+    identity (the chart says the photo is right, with a note); above
+    MAX_LOO_MEAN_DE or one held-out patch above MAX_LOO_PATCH_DE the chart is
+    refused (ReferenceRejected: glare, a shadow, not a ColorChecker).
     """
     if p[21] @ _Y_WEIGHTS < 0.01:
         raise ReferenceRejected(t("colour.chart_rejected", reason=t("colour.why.dark")), fix=t("colour.chart_rejected.fix"))
@@ -499,16 +501,22 @@ def correction_from_patches(p: np.ndarray, *, max_loo_mean_de: float = MAX_LOO_M
         warnings.append(t("colour.warn.patches_clipped", n=clipped))
     fit, de, loo = best_chart_fit(p)
     held, before = float(loo[ok].mean()), float(uncorrected_delta_e(p)[ok].mean())
-    if held > max_loo_mean_de or held >= before or float(loo[ok].max()) > max_loo_patch_de:
+    if held > max_loo_mean_de or float(loo[ok].max()) > max_loo_patch_de:
         worst = int(np.argmax(np.where(ok, loo, -1)))
         raise ReferenceRejected(
             t("colour.chart_rejected", reason=t("colour.why.fit_poor", mean=round(held, 1),
                                                  worst=round(float(loo[worst]), 1),
                                                  patch=CHART_PATCH_NAMES[worst])),
             fix=t("colour.chart_rejected.fix"))
-    corr = correction_from_fit(fit, warnings)
+    if held >= before:
+        # the photo is already closer than any fit would make it: the chart says "leave it"
+        corr = Correction(method="chart", warnings=warnings + [t("colour.warn.chart_already_right", mean=round(held, 2),
+                                                                 before=round(before, 2))])
+    else:
+        corr = correction_from_fit(fit, warnings)
     grey = ok & (np.arange(24) >= GREY_ROW[0])
-    corr.patch_delta_e = [float(v) for v in de]
+    # what the written file holds: the fit's patches, or the photo's own when it is left as it is
+    corr.patch_delta_e = [float(v) for v in (uncorrected_delta_e(p) if held >= before else de)]
     corr.fit = {
         "model": fit.model,
         "mean_de": round(float(de[ok].mean()), 3), "max_de": round(float(de[ok].max()), 3),
@@ -518,6 +526,7 @@ def correction_from_patches(p: np.ndarray, *, max_loo_mean_de: float = MAX_LOO_M
         "loo_patch_de": [round(float(v), 3) for v in loo],
         "uncorrected_de": round(before, 3),
         "clipped": [CHART_PATCH_NAMES[i] for i in np.flatnonzero(~ok)],
+        "applied": bool(held < before),
     }
     return corr
 
