@@ -205,8 +205,12 @@ def estimate_auto(
     3. Guard: a cast smaller than `min_cast_deg` (backdrop) or
        `min_cast_deg_fallback` (shades-of-grey, which is only good to a few
        degrees on real scenes) is not a cast: gains stay 1. A frame of one
-       colour is left as it is; if the estimate then says the cast is above
-       WARN_CAST_LEFT_DEG, `cast_left_deg` and a warning name it and why.
+       colour is decided on texture: smooth, gently shaded and lamp-coloured
+       (SMOOTH_TEXTURE, LAMP_MIN_RATIO) and filling the frame, it is a
+       backdrop under tinted light and corrected; textured (or dyed beyond any
+       lamp), it is a close-up left as it is; if the estimate then says the
+       cast is above WARN_CAST_LEFT_DEG, `cast_left_deg` and a warning name it
+       and why.
     Gains are clamped to a channel ratio of 20, so no NaN, black or inversion.
     """
     img = _check_image(img_u8)
