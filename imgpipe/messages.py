@@ -588,6 +588,33 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "backdrop not fully lifted to white, to keep the product from clipping",
     ),
     "colour.warn.white_clipped": ("色卡白色块过曝，已从拟合中排除", "the chart's white patch is clipped; left out of the fit"),
+    # --- colour, issue 29: clipped chart patches, a tinted backdrop filling the frame ---
+    "colour.warn.patches_clipped": (
+        "色卡有 {n} 个色块过曝（无颜色信息），已用其余色块拟合",
+        "{n} chart patches are clipped (no colour left in them); fitted on the others",
+    ),
+    "colour.warn.smooth_backdrop": (
+        "画面是一块平滑、无纹理的背景（有色光照明），按背景校色",
+        "the frame is one smooth, untextured backdrop under tinted light; corrected on the backdrop",
+    ),
+    "colour.warn.chart_already_right": (
+        "色卡显示照片颜色已准确（校正后留一法平均 ΔE2000 {mean}，不校正 {before}），未做校正",
+        "the chart shows the colour is already right (leave-one-out mean ΔE2000 {mean} corrected, "
+        "{before} as shot): left as it is",
+    ),
+    "validate.colour_line": ("颜色：{methods}；参考 ΔE2000 {ref}；残余色偏 {cast}",
+                             "colour: {methods}; reference ΔE2000 {ref}; cast left {cast}"),
+    "validate.colour_line.cast": ("最大 {deg}°（{n} 张）", "up to {deg}° ({n} photos)"),
+    "validate.colour_line.no_cast": ("无", "none"),
+    "validate.colour_line.sep": ("、", ", "),
+    "validate.colour_method.chart": ("色卡", "chart"),
+    "validate.colour_method.grey_card": ("灰卡", "grey card"),
+    "validate.colour_method.backdrop": ("背景", "backdrop"),
+    "validate.colour_method.shades_of_grey": ("整体估计", "whole-image estimate"),
+    "validate.colour_method.grey_edge": ("整体估计", "whole-image estimate"),
+    "validate.colour_method.manual": ("手动增益", "manual gains"),
+    "validate.colour_method.session": ("同组照片的光", "the session's light"),
+    "validate.colour_method.none": ("未校色", "not corrected"),
     "colour.warn.card_exposure": (
         "灰卡曝光异常（需要 ×{exposure} 的曝光修正）",
         "grey card exposure is far off (needs ×{exposure})",

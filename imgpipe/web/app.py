@@ -215,6 +215,8 @@ def article_view(ws, product, runner: Jobs) -> dict:
     """Everything the article page shows, from the catalog, the sidecar and the last checks."""
     from imgpipe.plan import safe_label
     from imgpipe.sidecar import load_sidecar, sidecar_path
+    from imgpipe.validate.model import colour_summary
+    from imgpipe.validate.report import colour_line
 
     cat = ws.catalog
     photos = cat.photos(product.article)
@@ -285,6 +287,7 @@ def article_view(ws, product, runner: Jobs) -> dict:
         "sold": cat.soldout(product.article), "listed": cat.listings(product.article),
         "profiles": list(ws.profiles), "last": runner.last.get(product.article),
         "sidecar_json": json.dumps(dataclasses.asdict(sidecar), ensure_ascii=False),
+        "colour_line": colour_line(colour_summary(photos)),
     }
 
 
