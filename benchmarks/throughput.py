@@ -1,28 +1,28 @@
-"""Throughput of imgpipe's whole run, detail pages included, against the codec floor.
+"""Throughput of imgpipe's whole run, detail pages included: issue 28's target table.
 
-    python benchmarks/throughput.py [--photos 8] [--per-article 4] [--repeat 3] [--jobs 1,2]
-                                    [--batch 500] [--noop 1000] [--from DIR] [--no-pages]
+    python benchmarks/throughput.py [--workload one|many|both] [--quick] [--jobs 1,2]
+                                    [--noop 1000] [--no-hot] [--profile DIR] [--from DIR]
+    python benchmarks/throughput.py --references [--photos 8] [--per-article 4] [--repeat 3] ...
 
 Generates 24-megapixel camera-like JPEGs (textured product on a backdrop,
-EXIF orientation on some, one Adobe RGB), `--per-article` to an article,
-then measures in one session, `--repeat` times in alternating order
-(run --jobs 1, floor, run --jobs 2, ...; medians are reported, since a
-shared machine is noisy):
-  floor     reduced decode at the scale the outputs need + encoding the same
-            output files (same sizes, same quality), the detail-page slices
-            included: the codec work alone
-  run       `imgpipe run` on a fresh workspace through pipeline.run: ingest,
-            analyse, one decode, colour, every role of every platform,
-            watermark, labels, byte caps, and the detail pages in the
-            installed browser (unless --no-pages)
-  pages     the pages alone (page folders removed, the run repeated): all,
-            and per article after the first (the browser start excluded)
-  full job  analysis + render of the same photos called directly, 1 thread, no pages
-  libvips   pyvips shrink-on-load + the same output sizes/qualities (reference)
-  magick    ImageMagick convert with jpeg:size hint, the same outputs (reference)
-  memory    peak PSS of the run --jobs 1 process with its browser and driver
-            (sampled), and of one photo worker on 24 MP input across a --batch run
-  no-op     a second `run` over --noop catalogued photos (nothing to do)
+EXIF orientation on some, one Adobe RGB; --quick: 6 MP) and measures, per
+workload (one: 6 photos of one article; many: 8 articles x 4 photos), every
+row of the issue's table with its target and PASS/FAIL:
+  run           `imgpipe run --jobs 1` on a fresh workspace, pages included: CPU of this
+                process and its children (the browser and its driver), per photo
+  run_no_pages  the same with IMGPIPE_BROWSER=none (pages as HTML only)
+  pages         the pages alone (page folders removed, the run repeated), per photo and article
+  cutout        CPU inside imgpipe.cutout.cut_out (analysis and render), per photo with a
+                white or transparent output
+  jobs2         wall of --jobs 1 / wall of --jobs 2 (meaningless on a loaded machine: say the load)
+  worker_mb     peak memory of one photo worker over the workload's photos
+  browser_mb    peak PSS of the run's browser and driver processes (one per run)
+  hot           a watched inbox: the 6th photo of an article lands -> its batch done (wall)
+  noop          a second `run` over --noop catalogued photos (wall)
+  validate      `imgpipe validate` in its own process, first after the run and again, per article
+--profile DIR also profiles one run per workload (cProfile on CPU clocks: main thread,
+page thread, page-cutting thread; the browser as children's CPU) into DIR/<workload>/.
+--references prints the older report: codec floor, libvips and ImageMagick.
 """
 
 from __future__ import annotations
@@ -424,7 +424,8 @@ def memory(tasks, ctx, tmp: Path, batch: int) -> dict:
 # --- no-op run -------------------------------------------------------------------------------------
 
 def noop_run(tmp: Path, count: int) -> tuple[float, float]:
-    """(first run, second run) seconds over `count` small catalogued photos."""
+    """(first run, second run) seconds (wall) over `count` small catalogued photos; the second's CPU
+    is printed too."""
     from imgpipe.pipeline import run
 
     folder = tmp / "small"
@@ -444,30 +445,322 @@ def noop_run(tmp: Path, count: int) -> tuple[float, float]:
     assert first.ok, first.failed[:3]
     from imgpipe.workspace import Workspace
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_seconds()
     second = run(Workspace.open(ws.root), backup=False)
-    t_noop = time.perf_counter() - t0
+    t_noop, c_noop = time.perf_counter() - t0, cpu_seconds() - c0
     assert not second.written and not second.pages_written, second.written[:3]
+    print(f"no-op rerun over {count} photos: {t_noop:.2f} s wall, {c_noop:.2f} s CPU "
+          f"(load {os.getloadavg()[0]:.1f}); first run {t_first:.0f} s", file=sys.stderr)
     return t_first, t_noop
 
 
-# --- main ------------------------------------------------------------------------------------------
+# --- the issue's target table ----------------------------------------------------------------------
+
+# (key, row, target, unit, lower is better); per photo = per 24-MP photo (smaller with --quick)
+TARGETS = [
+    ("run", "whole run --jobs 1, pages included, CPU per photo", 600, "ms", True),
+    ("run_no_pages", "the same without pages, CPU per photo", 450, "ms", True),
+    ("pages", "pages, CPU per photo (browser included)", 120, "ms", True),
+    ("pages_article", "pages, CPU per article (three platforms)", 700, "ms", True),
+    ("cutout", "cut-out CPU per white/transparent photo (analysis + rendering)", 350, "ms", True),
+    ("jobs2", "--jobs 2 vs --jobs 1 (wall), pages included", 1.7, "x", False),
+    ("worker_mb", "photo worker peak memory", 300, "MB", True),
+    ("browser_mb", "the run's browser and driver (PSS), counted once", 450, "MB", True),
+    ("hot", "hot folder: last photo of a 6-photo article -> outputs and pages (wall)", 6, "s", True),
+    ("noop", "no-op rerun of --noop catalogued photos (wall)", 2, "s", True),
+    ("validate", "imgpipe validate, all platforms, CPU per article (warm: files unchanged)", 500, "ms", True),
+    ("validate_cold", "imgpipe validate, first after the run, CPU per article", 500, "ms", True),
+    ("validate_mb", "imgpipe validate, peak memory", 300, "MB", True),
+]
+
+
+class BrowserSampler(MemorySampler):
+    """MemorySampler, and the peak PSS (MB) of this process's descendants alone (browser, driver)."""
+
+    def __init__(self):
+        self.browser_peak = 0.0
+        super().__init__()
+
+    def _run(self):
+        while not self._stop.wait(0.1):
+            me = os.getpid()
+            pids = _descendants(me)
+            kids = sum(_pss_mb(p) for p in pids if p != me)
+            self.browser_peak = max(self.browser_peak, kids)
+            self.peak = max(self.peak, kids + _pss_mb(me))
+
+
+class CutoutClock:
+    """CPU seconds (this thread) spent in imgpipe.cutout.cut_out while installed (--jobs 1), apart
+    for the photos' analysis (called from analyse_photo) and their rendering."""
+
+    def __enter__(self):
+        from imgpipe import cutout
+
+        self.module, self.original = cutout, cutout.cut_out
+        self.seconds = {"analysis": 0.0, "render": 0.0}
+        self.calls = {"analysis": 0, "render": 0}
+
+        def timed(*args, **kwargs):
+            frame, stage = sys._getframe(1), "render"
+            while frame is not None:
+                if frame.f_code.co_name == "analyse_photo":
+                    stage = "analysis"
+                    break
+                frame = frame.f_back
+            t0 = time.thread_time()
+            try:
+                return self.original(*args, **kwargs)
+            finally:
+                self.seconds[stage] += time.thread_time() - t0
+                self.calls[stage] += 1
+
+        cutout.cut_out = timed
+        return self
+
+    def __exit__(self, *exc):
+        self.module.cut_out = self.original
+
+
+def cut_photos(ws, summary) -> int:
+    """Photos of the run with a white or transparent output on any platform."""
+    from imgpipe.roles import role_of
+
+    return len({j.photo_id for j in summary.planned
+                if role_of(j.role, ws.profiles[j.platform].roles.get(j.role)).name in ("white", "transparent")})
+
+
+def validate_cpu(ws_root: Path) -> tuple[float, float]:
+    """(CPU seconds, peak RSS MB) of `imgpipe validate` in its own process on the workspace."""
+    import resource as res
+
+    before = res.getrusage(res.RUSAGE_CHILDREN)
+    proc = subprocess.run([sys.executable, "-m", "imgpipe", "-w", str(ws_root), "validate"],
+                          capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    after = res.getrusage(res.RUSAGE_CHILDREN)
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return cpu, after.ru_maxrss / 1024  # ru_maxrss: the largest child so far (this one: the largest yet)
+
+
+def hot_folder(photos: list[Path], tmp: Path, settle: float = 1.0) -> float:
+    """Seconds (wall) from the 6th photo of an article landing in a watched inbox (its first five
+    done) to the watcher's batch being done: its outputs and pages written."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from watch import BenchWatcher
+
+    ws = new_workspace(tmp / "ws-hot", [], 1, 1)
+    root = ws.root
+    ws.catalog.close()
+    with BenchWatcher(root, settle, 1) as bw:
+        for p in photos[:5]:
+            shutil.copyfile(p, root / "inbox" / f"B0000_{p.name}")
+        bw.wait(lambda: bw.archived() >= 5 and bw.events[-1][1] == "batch")
+        n = bw.archived()
+        target = root / "inbox" / f"B0000_{photos[5].name}"
+        shutil.copyfile(photos[5], target)
+        landed = time.perf_counter()
+        bw.wait(lambda: bw.archived() > n and bw.events[-1][1] == "batch")
+        return bw.events[-1][0] - landed
+
+
+def profile_run(photos, tmp: Path, articles: int, out: Path) -> dict:
+    """A `run --jobs 1` with pages under cProfile, CPU clocks: the main thread, the page thread and
+    the page-cutting thread each in their own profile (out/<name>.prof); the browser and driver
+    (other processes) as children's CPU. Returns CPU seconds per part."""
+    import cProfile
+
+    from imgpipe import pages
+    from imgpipe.pipeline import run
+
+    out.mkdir(parents=True, exist_ok=True)
+    ws = new_workspace(tmp / "ws-profile", photos, articles, 1)
+    parts: dict[str, float] = {}
+
+    def profiled(name, fn):
+        def wrapper(*args, **kwargs):
+            prof = cProfile.Profile(time.thread_time)
+            t0 = time.thread_time()
+            try:
+                return prof.runcall(fn, *args, **kwargs)
+            finally:
+                parts[name] = parts.get(name, 0.0) + time.thread_time() - t0
+                prof.dump_stats(out / f"{name}.prof")
+        return wrapper
+
+    originals = pages.make_pages, pages._cut_pages
+    pages.make_pages = profiled("page-thread", pages.make_pages)
+    pages._cut_pages = profiled("page-cut-thread", pages._cut_pages)
+    try:
+        kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        c0 = cpu_seconds()
+        main = cProfile.Profile(time.thread_time)
+        t0 = time.thread_time()
+        summary = main.runcall(run, ws, jobs=1, backup=False)
+        parts["main-thread"] = time.thread_time() - t0
+        main.dump_stats(out / "main-thread.prof")
+        kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        parts["browser+driver (children)"] = (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
+        parts["total"] = cpu_seconds() - c0
+    finally:
+        pages.make_pages, pages._cut_pages = originals
+    assert summary.ok, summary.failed[:3]
+    return parts
+
+
+def workload(label: str, photos: list[Path], per_article: int, args, tmp: Path) -> dict:
+    """Every row of TARGETS that this workload measures: value per row key."""
+    from imgpipe.pipeline import run
+    from imgpipe.workspace import Workspace
+
+    n = len(photos)
+    articles = max(1, n // per_article)
+    rows: dict[str, float | None] = {}
+    say = lambda text: print(f"[{label}] {text} (load {os.getloadavg()[0]:.1f})", file=sys.stderr)  # noqa: E731
+
+    sampler = BrowserSampler()
+    res = imgpipe_run(photos, 1, tmp / label / "pages", articles)
+    sampler.stop()
+    rows["run"] = res["cpu"] / n * 1000
+    rows["browser_mb"] = sampler.browser_peak
+    say(f"run --jobs 1 with pages: {res['cpu']:.1f} s CPU, {res['wall']:.1f} s wall")
+    if not args.no_pages:
+        pages = pages_only(res["ws"])
+        rows["pages"] = pages["cpu"] / n * 1000
+        rows["pages_article"] = pages["cpu"] / articles * 1000
+        say(f"pages alone: {pages['cpu']:.1f} s CPU")
+    v_cold, _ = validate_cpu(res["ws"].root)
+    v_warm, v_mb = validate_cpu(res["ws"].root)
+    rows["validate_cold"] = v_cold / articles * 1000
+    rows["validate"] = v_warm / articles * 1000
+    rows["validate_mb"] = v_mb
+    say(f"validate: first {v_cold:.1f} s, again {v_warm:.1f} s CPU")
+    tasks, ctx = photo_tasks(res["ws"], res["summary"])
+    with_cut = cut_photos(res["ws"], res["summary"])
+    rows["worker_mb"] = memory(tasks, ctx, tmp, max(1, len(tasks)))["peak_mb"]
+    shutil.rmtree(tmp / label / "pages", ignore_errors=True)
+
+    before = os.environ.get("IMGPIPE_BROWSER")
+    os.environ["IMGPIPE_BROWSER"] = "none"
+    try:
+        with CutoutClock() as clock:
+            bare = imgpipe_run(photos, 1, tmp / label / "bare", articles)
+    finally:
+        if before is None:
+            os.environ.pop("IMGPIPE_BROWSER")
+        else:
+            os.environ["IMGPIPE_BROWSER"] = before
+    rows["run_no_pages"] = bare["cpu"] / n * 1000
+    # a white/transparent photo's cut-out work: its analysis' share and its rendering's
+    sec, calls = clock.seconds, clock.calls
+    rows["cutout"] = (sec["analysis"] / n + sec["render"] / with_cut) * 1000 if with_cut else None
+    say(f"run --jobs 1 without pages: {bare['cpu']:.1f} s CPU; cut-out: analysis {sec['analysis']:.1f} s in "
+        f"{calls['analysis']} calls for {n} photos, render {sec['render']:.1f} s in {calls['render']} calls for "
+        f"{with_cut} photos with a white or transparent image")
+    shutil.rmtree(tmp / label / "bare", ignore_errors=True)
+
+    if 2 in args.jobs_list:
+        two = imgpipe_run(photos, 2, tmp / label / "jobs2", articles)
+        rows["jobs2"] = res["wall"] / two["wall"]
+        say(f"run --jobs 2: {two['wall']:.1f} s wall against {res['wall']:.1f} s")
+        shutil.rmtree(tmp / label / "jobs2", ignore_errors=True)
+    if per_article >= 6 and n >= 6 and args.hot:
+        rows["hot"] = hot_folder(photos, tmp / label)
+        say(f"hot folder: {rows['hot']:.1f} s")
+    if args.profile:
+        parts = profile_run(photos, tmp / label, articles, args.profile / label)
+        say("profile (CPU s): " + ", ".join(f"{k} {v:.2f}" for k, v in parts.items()))
+        rows["profile"] = parts
+    return rows
+
+
+def print_table(results: dict[str, dict], args, size, noop: tuple[float, float] | None) -> bool:
+    """The target table, one column per workload; True when every measured row passes."""
+    print(f"\nimgpipe throughput, {size[0]}x{size[1]} photos ({size[0] * size[1] / 1e6:.0f} MP)"
+          + (" [--quick: figures per smaller photo; the targets are for 24 MP]" if args.quick else ""))
+    print(f"machine: {os.cpu_count()} cores, {_cpu_name()}, Python {platform.python_version()}, "
+          f"{platform.system()} {platform.release()}; load average now {os.getloadavg()[0]:.1f} "
+          f"(CPU times count this process and its children, browser included; walls depend on the load)\n")
+    names = list(results) or ["no-op"]
+    print(f"{'row':78} {'target':>9} " + " ".join(f"{n:>18}" for n in names))
+    ok = True
+    for key, label, target, unit, lower in TARGETS:
+        if key == "noop":
+            values = {n: noop[1] if noop else None for n in names[:1]}
+        else:
+            values = {n: results.get(n, {}).get(key) for n in names}
+        if all(v is None for v in values.values()):
+            cells = [f"{'not measured':>18}" for _ in names]
+        else:
+            cells = []
+            for n in names:
+                v = values.get(n)
+                if v is None:
+                    cells.append(f"{'-':>18}")
+                    continue
+                passed = v <= target if lower else v >= target
+                ok &= passed
+                cells.append(f"{v:>10.{2 if unit in ('x', 's') else 0}f} {unit:<2} {'PASS' if passed else 'FAIL':>4}")
+        tgt = f"{'<=' if lower else '>='} {target:g} {unit}"
+        print(f"{label:78} {tgt:>9} " + " ".join(cells))
+    print("learned-model cut-out: reported by benchmarks/cutout.py with a model installed (not in these rows)")
+    for n in names:
+        parts = results.get(n, {}).get("profile")
+        if parts:
+            print(f"profile {n} (CPU s): " + ", ".join(f"{k} {v:.2f}" for k, v in parts.items()))
+    return ok
+
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--photos", type=int, default=8)
-    ap.add_argument("--per-article", type=int, default=4, help="photos per article")
-    ap.add_argument("--repeat", type=int, default=3, help="alternating rounds; medians reported")
-    ap.add_argument("--batch", type=int, default=500)
-    ap.add_argument("--jobs", default="1,2")
-    ap.add_argument("--noop", type=int, default=1000)
-    ap.add_argument("--no-pages", action="store_true", help="IMGPIPE_BROWSER=none: pages as HTML only")
+    ap.add_argument("--workload", choices=("one", "many", "both", "none"), default="both",
+                    help="one: 6 photos of one article; many: 8 articles x 4 photos; none: the no-op row alone")
+    ap.add_argument("--quick", action="store_true", help="3000x2000 photos instead of 6000x4000 (a smoke run)")
+    ap.add_argument("--jobs", default="1,2", help="1 or 1,2: whether --jobs 2 is measured")
+    ap.add_argument("--noop", type=int, default=1000, help="catalogued photos of the no-op rerun (0: skip)")
+    ap.add_argument("--no-hot", dest="hot", action="store_false", help="skip the hot-folder row")
+    ap.add_argument("--profile", type=Path, default=None,
+                    help="also profile a run (cProfile, CPU clocks) per workload into this folder")
+    ap.add_argument("--references", action="store_true",
+                    help="the older report instead: codec floor, libvips and ImageMagick references")
+    ap.add_argument("--photos", type=int, default=8, help="--references: photos")
+    ap.add_argument("--per-article", type=int, default=4, help="--references: photos per article")
+    ap.add_argument("--repeat", type=int, default=3, help="--references: alternating rounds")
+    ap.add_argument("--batch", type=int, default=500, help="--references: photos in the worker memory run")
+    ap.add_argument("--no-pages", action="store_true", help="--references: IMGPIPE_BROWSER=none")
     ap.add_argument("--from", dest="source", type=Path, default=None, help="Use the JPEGs in this folder.")
     ap.add_argument("--_worker", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args._worker:
         _worker_main(args._worker, args.batch)
         return 0
+    if args.references:
+        return references(args)
+    args.jobs_list = [int(j) for j in args.jobs.split(",")]
+    args.no_pages = False
+    side = 3000 if args.quick else 6000
+    tmp = Path(tempfile.mkdtemp(prefix="imgpipe-bench-"))
+    try:
+        plan = {"one": (6, 6), "many": (32, 4)}
+        wanted = {"both": ["one", "many"], "none": []}.get(args.workload, [args.workload])
+        count = max([plan[w][0] for w in wanted], default=0)
+        photos = (sorted(args.source.glob("*.jp*g"))[:count] if args.source
+                  else make_photos(tmp / "photos", count, side))
+        size = Image.open(photos[0]).size if photos else (0, 0)
+        results = {}
+        for w in wanted:
+            n, per = plan[w]
+            label = "6 x 1 article" if w == "one" else "8 articles x 4"
+            results[label] = workload(label, photos[:n], per, args, tmp)
+        noop = noop_run(tmp, args.noop) if args.noop else None
+        print_table(results, args, size, noop)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def references(args) -> int:
+    """The older report: codec floor, run --jobs 1/2, pages, libvips and ImageMagick references."""
     if args.no_pages:
         os.environ["IMGPIPE_BROWSER"] = "none"
     jobs_list = [int(j) for j in args.jobs.split(",")]
@@ -602,6 +895,8 @@ def main(argv=None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
+
+
 
 
 def _cpu_name() -> str:

@@ -21,8 +21,10 @@ plainly when a person must decide.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -334,10 +336,39 @@ class Assignment:
         return shown[0] if shown else None
 
 
+@functools.lru_cache(maxsize=1)
+def _scipy_assignment():
+    """scipy's linear_sum_assignment, loaded from its own extension module when it can be.
+
+    `import scipy.optimize` costs ~0.6 s of CPU (all of optimize, linalg, sparse) in every
+    run and validation for this one function; its extension alone loads in ~10 ms.
+    """
+    import importlib.machinery
+    import importlib.util
+
+    import scipy  # the package alone: its version and folder
+
+    folder = Path(scipy.__file__).parent / "optimize"
+    if folder.is_dir():
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = folder / f"_lsap{suffix}"
+            if path.is_file():
+                try:
+                    ext = importlib.util.spec_from_file_location("scipy.optimize._lsap", path)
+                    module = importlib.util.module_from_spec(ext)
+                    ext.loader.exec_module(module)
+                    return module.linear_sum_assignment
+                except Exception:  # noqa: BLE001 - another scipy layout: the public import below
+                    break
+    from scipy.optimize import linear_sum_assignment
+
+    return linear_sum_assignment
+
+
 def _solve(cost: np.ndarray) -> list[tuple[int, int]]:
     """Minimum-cost assignment of rows to columns (rectangular): scipy if present, else exact search."""
     try:
-        from scipy.optimize import linear_sum_assignment
+        linear_sum_assignment = _scipy_assignment()
     except ImportError:
         n, m = cost.shape
         best, best_pairs = np.inf, []

@@ -8,6 +8,7 @@ coordinator records the results in the catalog.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from dataclasses import dataclass, field, replace
@@ -439,22 +440,31 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
     # same pixels under the same encode rules give the same bytes: platforms often want equal
     # images (about half of a photo's outputs), so each is encoded and hashed once
     encoded: dict = {}
+    # the same role, rules and parameters on two platforms render the same image (its mark and
+    # text included): made once, by what render_output reads, not by its pixels
+    made: dict = {}
     for job in task.jobs:
         profile = ctx.profiles[job.platform]
         spec = profile.roles[job.role]
         try:
-            out, meta = render_output(img, task.analysis, job, ctx, shapes)
             rules = (job.fmt, spec.max_bytes, profile.jpeg_quality, profile.min_jpeg_quality, profile.background,
                      not profile.flatten_alpha)
-            key = (out.mode, out.size, hashlib.sha1(out.tobytes()).digest(), rules)
-            if key not in encoded:
-                data, quality = encode_output(out, job.fmt, max_bytes=spec.max_bytes, quality=profile.jpeg_quality,
-                                              min_quality=profile.min_jpeg_quality, background=profile.background,
-                                              keep_alpha=not profile.flatten_alpha, role=job.role, file=job.path)
-                encoded[key] = data, quality, sha256_bytes(data)
+            inputs = (job.role, repr(spec), profile.background, job.article, rules,
+                      json.dumps(job.params, sort_keys=True, ensure_ascii=False, default=str))
+            if inputs not in made:
+                out, meta = render_output(img, task.analysis, job, ctx, shapes)
+                key = (out.mode, out.size, hashlib.sha1(out.tobytes()).digest(), rules)
+                if key not in encoded:
+                    data, quality = encode_output(out, job.fmt, max_bytes=spec.max_bytes,
+                                                  quality=profile.jpeg_quality, min_quality=profile.min_jpeg_quality,
+                                                  background=profile.background,
+                                                  keep_alpha=not profile.flatten_alpha, role=job.role, file=job.path)
+                    encoded[key] = data, quality, sha256_bytes(data)
+                made[inputs] = key, meta, out.size
+            key, meta, (width, height) = made[inputs]
             data, quality, sha = encoded[key]
             atomic_write_bytes(ctx.root / job.path, data, durable=False)  # rebuildable; size is checked
-            results.append(OutputResult(job, sha, out.width, out.height, len(data), quality, meta))
+            results.append(OutputResult(job, sha, width, height, len(data), quality, dict(meta)))
         except Exception as err:
             results.append(OutputResult(job, error=error_dict(err, job.path)))
     # the photo and its cut-out are not kept for the next photo: they would add to its peak memory

@@ -524,3 +524,52 @@ def test_report_shows_each_chart_sessions_cross_validated_error(shop):
     console = Console(record=True, width=300)
     print_summary(result, console)
     assert f"B2045: 色卡 {ref.source_name}：{line}" in console.export_text()
+
+
+# --------------------------------------------------------------------------- measures kept between validations
+
+
+def validated(root: Path, article: str):
+    """(the validator after one validation of `article`, its article result)."""
+    from imgpipe.validate import Validator
+
+    ws = Workspace.open(root)
+    v = Validator(ws, articles=[article])
+    (report,) = v.run()
+    (art,) = report.articles
+    ws.catalog.close()
+    return v, art
+
+
+def test_second_validation_decodes_only_the_file_that_changed(shop):
+    first, art1 = validated(shop, "A1023")
+    assert first.files.decoded > 20  # every output, slice and original once
+    second, art2 = validated(shop, "A1023")
+    assert second.files.decoded == 0
+    assert art2.as_dict() == art1.as_dict()
+    # a white image painted grey by hand and recorded as if imgpipe had made it (replace_output)
+    rel = next(r["path"] for r in Workspace.open(shop).catalog.outputs("A1023", "jd") if r["role"] == "white")
+    with Image.open(shop / rel) as img:
+        grey = Image.new("RGB", img.size, (200, 200, 200))
+    replace_output(shop, rel, grey)
+    third, art3 = validated(shop, "A1023")
+    assert 1 <= third.files.decoded <= 2  # the changed file (its facts and its pixels), nothing else
+    assert any(f.code == "white_border" and f.file == rel for f in art3.checks["marks"].findings)
+    assert not any(f.code == "white_border" for f in art1.checks["marks"].findings)
+
+
+def test_measures_of_a_file_rewritten_in_place_with_the_same_size_are_not_reused(shop):
+    from imgpipe.validate.files import Files, MeasureStore
+
+    rel = next(r["path"] for r in Workspace.open(shop).catalog.outputs("A1023", "jd") if r["role"] == "main")
+    db = sqlite3.connect(shop / ".imgpipe" / "catalog.sqlite")
+    files = Files(shop, MeasureStore(db))
+    assert files.measure(rel, "k", lambda: 1) == 1
+    files.store.save()
+    again = Files(shop, MeasureStore(db))
+    assert again.measure(rel, "k", lambda: 2) == 1  # the same file version: kept
+    data = (shop / rel).read_bytes()
+    (shop / rel).write_bytes(data[::-1])  # same size, other bytes
+    third = Files(shop, MeasureStore(db))
+    assert third.measure(rel, "k", lambda: 3) == 3
+    db.close()

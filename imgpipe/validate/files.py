@@ -1,10 +1,25 @@
-"""Per-run caches of workspace files: stat, one decode's facts, sha256."""
+"""Caches of workspace files: stat, one decode's facts, sha256, and measures of their pixels.
+
+What a validation learns about a file is kept in the catalog's
+`validate_files` table (`MeasureStore`): its facts and sha256 under the
+file's identity (size, mtime_ns, ctime_ns), each check's measure of its
+pixels under its content (sha256: equal images on several platforms are
+measured once). The next validation reads them back and decodes only files
+that changed since.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
+import json
+import sqlite3
+import stat
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageCms
@@ -62,27 +77,181 @@ def flat_bottom_share(rgb: np.ndarray) -> float:
     return best / h
 
 
-class Files:
-    """Per-run caches: stat, decode facts, sha256 of workspace files."""
+# bump when a measure's meaning changes; FileFacts' fields are part of the version too
+MEASURE_VERSION = 1
+TABLE = "validate_files"
+PIXELS_KEPT = 8  # files whose full pixels are kept at once
+CONTENT = "sha256:"  # rows of a file content's measures; the others are workspace-relative paths
 
-    def __init__(self, root: Path):
+
+def measure_version() -> str:
+    """What cached entries must have been made with: MEASURE_VERSION and FileFacts' fields."""
+    names = ",".join(f.name for f in dataclasses.fields(FileFacts))
+    return f"{MEASURE_VERSION}:{hashlib.sha256(names.encode()).hexdigest()[:8]}"
+
+
+def identity(st) -> list[int]:
+    """A file version's identity from its stat: size, mtime_ns, ctime_ns.
+
+    An atomic rewrite (a new inode), a hand edit or a restore changes ctime even when size and
+    mtime are kept, and nothing can set ctime back.
+    """
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+class MeasureStore:
+    """What validations learnt about each file version, kept in the catalog between runs.
+
+    entry(rel, ident) -> the cached dict of that exact version, or a new empty
+    one (an older version's is dropped); content(sha) -> the measures of a
+    content; `save()` writes the changed entries in one transaction and drops
+    those of files and contents gone. A catalog that cannot be written (read-only, busy) only
+    costs the next validation its decodes: errors are swallowed.
+    """
+
+    def __init__(self, db: sqlite3.Connection | None):
+        self.db = db
+        self.version = measure_version()
+        self._entries: dict[str, dict] = {}
+        self._dirty: set[str] = set()
+        self._gone: set[str] = set()
+        self._loaded = False
+
+    def _load(self) -> None:
+        self._loaded = True
+        if self.db is None:
+            return
+        try:
+            rows = self.db.execute(f"SELECT path, ident, data FROM {TABLE}").fetchall()
+        except sqlite3.Error:  # not made yet: the first validation makes it
+            return
+        for path, ident, data in rows:
+            entry = json.loads(data)
+            entry["ident"] = json.loads(ident)
+            self._entries[path] = entry
+
+    def entry(self, rel: str, ident: list[int]) -> dict:
+        if not self._loaded:
+            self._load()
+        found = self._entries.get(rel)
+        if found is None or found.get("ident") != ident or found.get("version") != self.version:
+            found = self._entries[rel] = {"ident": ident, "version": self.version}
+            self._dirty.add(rel)
+        return found
+
+    def content(self, sha: str) -> dict:
+        """The measures of a file content (by its sha256): equal files on several platforms
+        (a white image, a detail image) are measured once."""
+        return self.entry(CONTENT + sha, [])
+
+    def changed(self, rel: str) -> None:
+        self._dirty.add(rel)
+
+    def forget(self, rel: str) -> None:
+        """The file is gone: its entry too, at the next save."""
+        if not self._loaded:
+            self._load()
+        if self._entries.pop(rel, None) is not None:
+            self._gone.add(rel)
+
+    def save(self) -> None:
+        if self.db is None or not (self._dirty or self._gone):
+            return
+        rows = [(rel, json.dumps(e["ident"]), json.dumps({k: v for k, v in e.items() if k != "ident"},
+                                                          ensure_ascii=False))
+                for rel, e in self._entries.items() if rel in self._dirty]
+        # contents no file has any more
+        used = {CONTENT + e["sha256"] for rel, e in self._entries.items() if "sha256" in e}
+        for rel in [rel for rel in self._entries if rel.startswith(CONTENT) and rel not in used]:
+            del self._entries[rel]
+            self._gone.add(rel)
+        try:
+            self.db.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (path TEXT PRIMARY KEY, ident TEXT NOT NULL,"
+                            " data TEXT NOT NULL)")
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.executemany(f"INSERT OR REPLACE INTO {TABLE} VALUES (?,?,?)", rows)
+                self.db.executemany(f"DELETE FROM {TABLE} WHERE path=?", [(rel,) for rel in self._gone])
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error:
+            return  # a cache: the next validation measures again
+        self._dirty.clear()
+        self._gone.clear()
+
+
+class Files:
+    """Caches of workspace files: stat, decode facts, sha256 and pixel measures (see MeasureStore).
+
+    store: where measures outlive this run (None: this run only).
+    """
+
+    def __init__(self, root: Path, store: MeasureStore | None = None):
         self.root = root
+        self.store = store or MeasureStore(None)
         self._facts: dict[str, FileFacts] = {}
         self._sha: dict[str, str | None] = {}
-        self._pixels: dict[str, np.ndarray] = {}
+        # the last few files' full pixels: the checks of one file follow each other, and keeping
+        # every file's would hold the whole workspace in memory (~2 MB per 800 px image)
+        self._pixels: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._entries: dict[str, dict | None] = {}
+        self.decoded = 0  # files decoded by this run (the rest came from the store)
 
     def path(self, rel: str) -> Path:
         return self.root / rel
 
+    def _entry(self, rel: str) -> dict | None:
+        """The store's entry of the file as it is now; None when it is not a file."""
+        if rel not in self._entries:
+            try:
+                st = self.path(rel).stat()
+            except OSError:
+                st = None
+            if st is None or not stat.S_ISREG(st.st_mode):
+                self.store.forget(rel)
+                self._entries[rel] = None
+            else:
+                self._entries[rel] = self.store.entry(rel, identity(st))
+        return self._entries[rel]
+
     def sha(self, rel: str) -> str | None:
         if rel not in self._sha:
-            p = self.path(rel)
-            self._sha[rel] = sha256_file(p) if p.is_file() else None
+            entry = self._entry(rel)
+            if entry is not None and "sha256" in entry:
+                self._sha[rel] = entry["sha256"]
+            else:
+                p = self.path(rel)
+                self._sha[rel] = sha256_file(p) if p.is_file() else None
+                if entry is not None and self._sha[rel] is not None:
+                    entry["sha256"] = self._sha[rel]
+                    self.store.changed(rel)
         return self._sha[rel]
+
+    def measure(self, rel: str, key: str, compute: Callable[[], object]):
+        """compute() (JSON data from the file's pixels), kept with the file's content under `key`.
+
+        key must name everything besides the file that the value depends on
+        (settings, boxes): a new key measures again.
+        """
+        sha = self.sha(rel)
+        if sha is None:
+            return compute()
+        entry = self.store.content(sha)
+        measures = entry.setdefault("measures", {})
+        if key not in measures:
+            measures[key] = compute()
+            self.store.changed(CONTENT + sha)
+        return measures[key]
 
     def facts(self, rel: str, full: bool = False) -> FileFacts:
         """Header facts and a (reduced, DCT-scaled) decode; `full` keeps full-size pixels too."""
         if rel in self._facts and (not full or rel in self._pixels or self._facts[rel].error):
+            return self._facts[rel]
+        entry = self._entry(rel)
+        if not full and entry is not None and "facts" in entry:
+            self._facts[rel] = FileFacts(**entry["facts"])
             return self._facts[rel]
         p = self.path(rel)
         try:
@@ -90,6 +259,7 @@ class Files:
         except FileNotFoundError:
             self._facts[rel] = FileFacts(exists=False)
             return self._facts[rel]
+        self.decoded += 1
         facts = FileFacts(exists=True, nbytes=st.st_size, mtime=st.st_mtime)
         try:
             data = p.read_bytes()
@@ -111,13 +281,21 @@ class Files:
                     facts.flat_bottom = flat_bottom_share(np.asarray(img.convert("RGB")))
                 if full:
                     self._pixels[rel] = np.asarray(img.convert("RGB"))
+                    while len(self._pixels) > PIXELS_KEPT:
+                        self._pixels.popitem(last=False)
             if facts.fmt == "JPEG" and b"\xff\xd9" not in data[-4096:]:
                 raise OSError("truncated JPEG (no end marker)")
         except Exception as exc:  # any decoder failure is a finding, never a crash
             facts.error = f"{type(exc).__name__}: {exc}"
         self._facts[rel] = facts
+        if entry is not None:
+            entry["facts"] = dataclasses.asdict(facts)
+            self.store.changed(rel)
         return facts
 
     def pixels(self, rel: str) -> np.ndarray | None:
+        if rel in self._pixels:
+            self._pixels.move_to_end(rel)
+            return self._pixels[rel]
         self.facts(rel, full=True)
         return self._pixels.get(rel)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from urllib.parse import quote
@@ -62,21 +63,35 @@ def colour_line(summary: dict, lang: str | None = None) -> str:
     return msg("validate.colour_line", methods=methods, ref=ref, cast=cast)
 
 
-def render_html(reports: list[PlatformReport], lang: str, generated: str, workspace: str,
-                root: Path | None = None) -> str:
-    """The report page (Jinja2, autoescaped): one card per article, filters in inline JS.
-
-    root: the workspace; given, each image is shown by a small thumbnail carried inside
-    the page (EMBED_SIZE px, cached), so the report still shows its images when it is
-    emailed; the link still opens the full-size file beside the workspace.
-    """
+@functools.lru_cache(maxsize=1)
+def _template():
+    """The report template, compiled once per process (compiling costs more than rendering)."""
     import jinja2
 
     from imgpipe.resources import builtin_dir
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(builtin_dir("templates")), encoding="utf-8"),
                              autoescape=True, keep_trailing_newline=True)
-    template = env.get_template("report.html.j2")
+    return env.get_template("report.html.j2")
+
+
+def render_html(reports: list[PlatformReport], lang: str, generated: str, workspace: str,
+                root: Path | None = None, uris: dict | None = None) -> str:
+    """The report page (Jinja2, autoescaped): one card per article, filters in inline JS.
+
+    root: the workspace; given, each image is shown by a small thumbnail carried inside
+    the page (EMBED_SIZE px, cached), so the report still shows its images when it is
+    emailed; the link still opens the full-size file beside the workspace.
+    uris: thumbnails already read, by path (shared by the pages of one validation).
+    """
+    template = _template()
+    uris = {} if uris is None else uris
+
+    def thumb(rel: str) -> str | None:
+        if rel not in uris:
+            uris[rel] = data_uri(root, root / rel)
+        return uris[rel]
+
     cards = []
     for report in reports:
         for a in report.articles:
@@ -84,7 +99,7 @@ def render_html(reports: list[PlatformReport], lang: str, generated: str, worksp
                 "platform": report.platform, "platform_label": report.label, "article": a.article, "name": a.name,
                 "status": a.status,
                 "images": [dict(i.as_dict(), href="../" + quote(i.path, safe="/"), file=i.path.rsplit("/", 1)[-1],
-                                src=(data_uri(root, root / i.path) if root is not None and i.exists else None))
+                                src=(thumb(i.path) if root is not None and i.exists else None))
                            for i in a.images],
                 "checks": [{"id": c, "status": a.checks[c].status,
                             "findings": [x.as_dict() for x in a.checks[c].findings]} for c in CHECKS],
@@ -105,15 +120,16 @@ def render_html(reports: list[PlatformReport], lang: str, generated: str, worksp
 def write_reports(root: Path, reports: list[PlatformReport], lang: str) -> Path | None:
     """`reports/validation-<platform>-<date>.html` and `.json` per platform; all-platform page when several."""
     generated = clock.now_iso()
+    uris: dict = {}
     for report in reports:
         html_path, json_path = report_paths(root, report.platform, report.date)
-        atomic_write_text(html_path, render_html([report], lang, generated, str(root), root))
+        atomic_write_text(html_path, render_html([report], lang, generated, str(root), root, uris))
         data = dict(report.as_dict(), generated=generated, workspace=str(root), language=lang)
         atomic_write_text(json_path, json.dumps(data, ensure_ascii=False, indent=2))
         report.html, report.json = html_path, json_path
     if len(reports) > 1:
         combined = root / "reports" / f"validation-all-{reports[0].date}.html"
-        atomic_write_text(combined, render_html(reports, lang, generated, str(root), root))
+        atomic_write_text(combined, render_html(reports, lang, generated, str(root), root, uris))
         return combined
     return None
 

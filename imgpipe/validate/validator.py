@@ -13,7 +13,7 @@ from imgpipe.errors import ImgpipeError
 from imgpipe.messages import t
 from imgpipe.profiles import Profile
 from imgpipe.validate.checks import REGISTRY
-from imgpipe.validate.files import Files
+from imgpipe.validate.files import Files, MeasureStore
 from imgpipe.validate.model import (
     CHECKS, ROLE_ORDER, ArticleInputs, ArticleResult, Finding, ImageEntry, PlatformReport, colour_references, colour_summary,
 )
@@ -41,7 +41,7 @@ class Validator:
             self.articles = sorted(set(articles))
         else:
             self.articles = sorted(known)
-        self.files = Files(self.root)
+        self.files = Files(self.root, MeasureStore(self.cat.db))
         self.quality_cache: dict[str, list[Finding]] = {}
         self._plans: dict[tuple[str, str], tuple[list, list]] = {}
         self.backup_rows = self._load_backup_rows()
@@ -99,6 +99,7 @@ class Validator:
             order = {"error": 0, "warning": 1, "pass": 2, "waiting": 3}
             results.sort(key=lambda r: (order[r.status], r.article))
             reports.append(PlatformReport(name, profile.label(self.settings.language), self.today.isoformat(), results))
+        self.files.store.save()  # what was measured: the next validation decodes only what changed
         return reports
 
     def inputs(self, article: str, profile: Profile) -> ArticleInputs:

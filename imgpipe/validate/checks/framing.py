@@ -50,33 +50,46 @@ def check(v, a: ArticleInputs) -> CheckResult:
                 continue
             _check_holes(v, f, ctx, job)
         if role == "transparent":
-            _check_alpha(f, path, job.path)
+            _check_alpha(f, v.files.measure(job.path, "alpha", lambda: alpha_facts(path)), job.path)
             continue
         if job.params.get("overlays"):
             continue  # a sold-out banner spans the frame: the product cannot be measured
-        pixels = v.files.pixels(job.path)
-        if pixels is None:
+        fill = v.files.measure(job.path, "fill", lambda: product_fill(v.files.pixels(job.path)))
+        if fill is None:
             continue
-        box = framing.find_product_box(pixels)
-        if not box.confident:
-            continue
-        fill = max(box.width / pixels.shape[1], box.height / pixels.shape[0])
         if not FILL_RANGE[0] <= fill <= FILL_RANGE[1]:
             f.warning("fill_out_of_range", job.path, fill=f"{fill:.0%}", low=f"{FILL_RANGE[0]:.0%}",
                       high=f"{FILL_RANGE[1]:.0%}")
     return f.result
 
 
-def _check_alpha(f: Finder, path, rel: str) -> None:
+def product_fill(pixels: np.ndarray | None) -> float | None:
+    """Share (0-1) of the frame's long side the product spans; None: no pixels or no confident box."""
+    if pixels is None:
+        return None
+    box = framing.find_product_box(pixels)
+    if not box.confident:
+        return None
+    return max(box.width / pixels.shape[1], box.height / pixels.shape[0])
+
+
+def alpha_facts(path) -> dict:
+    """A transparent image's alpha: its mode, and for RGBA the most opaque corner (0-255) and the
+    shares (0-1) of opaque and partly transparent pixels."""
     with Image.open(path) as img:
         if img.mode != "RGBA":
-            f.error("transparent_no_alpha", rel, mode=img.mode)
-            return
+            return {"mode": img.mode}
         a = np.asarray(img.getchannel("A"))
-    corners = [a[0, 0], a[0, -1], a[-1, 0], a[-1, -1]]
-    opaque = float((a == 255).mean())
-    partial = float(((a > 0) & (a < 255)).mean())
-    if max(corners) > 0 or opaque < 0.05 or partial > 0.5 * max(opaque, 1e-6):
+    return {"mode": "RGBA", "corner": int(max(a[0, 0], a[0, -1], a[-1, 0], a[-1, -1])),
+            "opaque": float((a == 255).mean()), "partial": float(((a > 0) & (a < 255)).mean())}
+
+
+def _check_alpha(f: Finder, facts: dict, rel: str) -> None:
+    if facts["mode"] != "RGBA":
+        f.error("transparent_no_alpha", rel, mode=facts["mode"])
+        return
+    opaque, partial = facts["opaque"], facts["partial"]
+    if facts["corner"] > 0 or opaque < 0.05 or partial > 0.5 * max(opaque, 1e-6):
         f.error("transparent_alpha", rel, opaque=f"{opaque:.0%}", partial=f"{partial:.0%}")
 
 
@@ -97,6 +110,13 @@ def _check_holes(v, f: Finder, ctx, job) -> None:
     backdrop = _analysis(ctx, job).get("backdrop_rgb")
     if not backdrop:
         return
+    share = v.files.measure(job.path, f"holes:{list(backdrop)}", lambda: _holes_share(v, job, backdrop))
+    if share is not None and share >= HOLE_MIN_SHARE:
+        f.error("backdrop_in_holes", job.path, share=f"{share:.1%}")
+
+
+def _holes_share(v, job, backdrop) -> float | None:
+    """backdrop_in_holes on the output's pixels; None when it has none."""
     if job.path.lower().endswith(".png"):
         with Image.open(v.files.path(job.path)) as img:
             pixels = np.asarray(img.convert("RGBA")) if "A" in img.getbands() else None
@@ -105,10 +125,8 @@ def _check_holes(v, f: Finder, ctx, job) -> None:
     if pixels is None:
         pixels = v.files.pixels(job.path)
     if pixels is None:
-        return
-    share = backdrop_in_holes(pixels, tuple(backdrop))
-    if share >= HOLE_MIN_SHARE:
-        f.error("backdrop_in_holes", job.path, share=f"{share:.1%}")
+        return None
+    return backdrop_in_holes(pixels, tuple(backdrop))
 
 
 def backdrop_in_holes(pixels: np.ndarray, backdrop_rgb: tuple[int, int, int]) -> float:

@@ -11,6 +11,8 @@ matches the settings (the freshness check's) are not measured.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from imgpipe import watermark
 from imgpipe.errors import ImgpipeError
 from imgpipe.profiles import Profile
 from imgpipe.roles import role_of
+from imgpipe.validate.files import identity
 from imgpipe.validate.model import ArticleInputs, CheckResult, Finder
 
 WHITE_BORDER_MIN = 250          # 0-255: a "pure white" border pixel after JPEG (255 before)
@@ -61,10 +64,9 @@ def _check_marks(v, profile: Profile, rows) -> CheckResult:
         if role_of(r["role"], spec).pure_white:
             if boxes:
                 f.error("mark_on_white", r["path"])
-            rgb = v.files.pixels(r["path"]) if v.files.path(r["path"]).is_file() else None
             # a sold-out banner spans the width: only the top strip must stay white then
-            if rgb is not None and not white_border_ok(rgb, "t" if meta.get("overlays") else "tblr",
-                                                       ImageColor.getrgb(profile.background)[:3]):
+            sides, colour = "t" if meta.get("overlays") else "tblr", ImageColor.getrgb(profile.background)[:3]
+            if not _border_ok(v, r["path"], sides, colour):
                 f.error("white_border", r["path"])
             continue
         if spec.watermark == "none" or not configured:
@@ -86,6 +88,15 @@ def _check_marks(v, profile: Profile, rows) -> CheckResult:
     return f.result
 
 
+def _border_ok(v, rel: str, sides: str, colour) -> bool:
+    """white_border_ok on the file's pixels (True when there are none), kept with the file version."""
+    def compute():
+        rgb = v.files.pixels(rel) if v.files.path(rel).is_file() else None
+        return rgb is None or white_border_ok(rgb, sides, colour)
+
+    return v.files.measure(rel, f"white_border:{sides}:{list(colour)}", compute)
+
+
 def _check_legible(v, f: Finder, rel: str, boxes) -> None:
     contrast = mark_contrast_in_file(v, rel, boxes)
     if contrast is None:
@@ -98,7 +109,23 @@ def _check_legible(v, f: Finder, rel: str, boxes) -> None:
 
 
 def mark_contrast_in_file(v, rel: str, boxes) -> float | None:
-    """The lowest WCAG contrast of the marks drawn at `boxes` in output `rel`; None: not measurable."""
+    """The lowest WCAG contrast of the marks drawn at `boxes` in output `rel`; None: not measurable.
+
+    Kept with the file version, under the mark's settings, font and logo file."""
+    wm = v.settings.watermark
+    try:
+        font = v.ws.font_path() if wm.text and not wm.logo else None
+    except ImgpipeError:
+        return None  # no font: the run reports that, with its fix
+    font = Path(font) if font else None
+    logo = _logo_path(v.root, wm.logo) if wm.logo else None
+    files = [identity(p.stat()) if p is not None and p.is_file() else None for p in (font, logo)]
+    key = "contrast:" + hashlib.sha256(json.dumps(
+        [dataclasses.asdict(wm), str(font), files, boxes], sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return v.files.measure(rel, key, lambda: _mark_contrast(v, rel, boxes))
+
+
+def _mark_contrast(v, rel: str, boxes) -> float | None:
     rgb = v.files.pixels(rel) if v.files.path(rel).is_file() else None
     wm = v.settings.watermark
     if rgb is None or rgb.ndim != 3:

@@ -3,6 +3,8 @@ product touching the frame edge; the pure measures they use."""
 
 from __future__ import annotations
 
+import json
+
 import cv2
 import numpy as np
 
@@ -90,6 +92,26 @@ def mean_lab(rgb: np.ndarray, box: tuple[float, float, float, float] | None = No
     return colour.linear_to_lab(colour.srgb_to_linear(rgb).reshape(-1, 3).mean(axis=0))
 
 
+def photo_measures(path, correction: dict, box, max_megapixels: float) -> dict:
+    """What the quality check measures on an original (PROXY_LONG_SIDE proxy, after its correction):
+    cast (ΔE, degrees) or None, sharpness, phash ("0"/"1" string), mean Lab in the box; or
+    {"error": why} when it does not decode."""
+    from imgpipe import colour
+    from imgpipe.imageio import load_photo
+
+    try:
+        photo = load_photo(path, max_megapixels=max_megapixels, min_long_side=PROXY_LONG_SIDE)
+    except ImgpipeError as err:
+        return {"error": str(err.message)}
+    proxy = shrink_to_long_side(photo.rgb, PROXY_LONG_SIDE)
+    # the stored correction has the article's strength in it already
+    corrected = colour.apply_correction(proxy, colour.Correction.from_dict(correction))
+    cast = backdrop_cast(corrected, box)
+    return {"cast": list(cast) if cast else None, "sharpness": sharpness(proxy, box),
+            "phash": "".join("1" if b else "0" for b in phash(proxy)),
+            "lab": [float(x) for x in mean_lab(corrected, box)]}
+
+
 def _check_quality(v, article: str, photos) -> CheckResult:
     f = Finder("quality")
     f.result.findings = list(_quality_findings(v, article, photos))
@@ -100,8 +122,6 @@ def _quality_findings(v, article: str, photos) -> list[Finding]:
     if article in v.quality_cache:
         return v.quality_cache[article]
     from imgpipe import colour
-    from imgpipe.imageio import load_photo
-
     from imgpipe.context import with_session_colour
 
     f = Finder("quality")
@@ -113,16 +133,15 @@ def _quality_findings(v, article: str, photos) -> list[Finding]:
         path = v.files.path(p.original)
         if not path.is_file():
             continue
-        try:
-            photo = load_photo(path, max_megapixels=v.settings.max_megapixels, min_long_side=PROXY_LONG_SIDE)
-        except ImgpipeError as err:
-            f.error("undecodable", p.original, name=path.name, detail=err.message)
-            continue
-        proxy = shrink_to_long_side(photo.rgb, PROXY_LONG_SIDE)
         box = tuple(p.analysis["box"])
-        # the stored correction has the article's strength in it already
-        corrected = colour.apply_correction(proxy, colour.Correction.from_dict(p.analysis["correction"]))
-        cast = backdrop_cast(corrected, box)
+        key = "quality:" + json.dumps([p.analysis["correction"], box, PROXY_LONG_SIDE, v.settings.max_megapixels],
+                                      sort_keys=True)
+        m = v.files.measure(p.original, key, lambda: photo_measures(path, p.analysis["correction"], box,
+                                                                   v.settings.max_megapixels))
+        if "error" in m:
+            f.error("undecodable", p.original, name=path.name, detail=m["error"])
+            continue
+        cast = m["cast"]
         if cast and (cast[0] > CAST_MAX_DELTA_E or cast[1] > CAST_MAX_DEGREES):
             f.warning("cast", p.original, name=path.name, delta_e=f"{cast[0]:.1f}", degrees=f"{cast[1]:.1f}")
         close_up = is_close_up(p.analysis)
@@ -130,7 +149,8 @@ def _quality_findings(v, article: str, photos) -> list[Finding]:
             x0, y0, x1, y1 = box
             if min(x0, y0) <= EDGE_MARGIN or max(x1, y1) >= 1 - EDGE_MARGIN:
                 f.warning("edge", p.original, name=path.name)
-        measured.append((p, path.name, sharpness(proxy, box), phash(proxy), mean_lab(corrected, box), close_up))
+        measured.append((p, path.name, m["sharpness"], np.array([c == "1" for c in m["phash"]]),
+                         np.array(m["lab"]), close_up))
     # a product on its backdrop is compared with the article's other such shots; a
     # close-up has other texture at this scale, so only the floor applies to it
     framed = [m for m in measured if not m[5]]
