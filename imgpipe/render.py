@@ -440,37 +440,65 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
     # same pixels under the same encode rules give the same bytes: platforms often want equal
     # images (about half of a photo's outputs), so each is encoded and hashed once
     encoded: dict = {}
-    # the same role, rules and parameters on two platforms render the same image (its mark and
-    # text included): made once, by what render_output reads, not by its pixels
+    # the same role and parameters on two platforms render the same image (its mark and text
+    # included) whatever their byte caps: rendered once, by what render_output reads
     made: dict = {}
     for job in task.jobs:
         profile = ctx.profiles[job.platform]
         spec = profile.roles[job.role]
         try:
+            out, meta, pixels = _rendered(made, img, task.analysis, job, ctx, shapes)
             rules = (job.fmt, spec.max_bytes, profile.jpeg_quality, profile.min_jpeg_quality, profile.background,
                      not profile.flatten_alpha)
-            inputs = (job.role, repr(spec), profile.background, job.article, rules,
-                      json.dumps(job.params, sort_keys=True, ensure_ascii=False, default=str))
-            if inputs not in made:
-                out, meta = render_output(img, task.analysis, job, ctx, shapes)
-                key = (out.mode, out.size, hashlib.sha1(out.tobytes()).digest(), rules)
-                if key not in encoded:
-                    data, quality = encode_output(out, job.fmt, max_bytes=spec.max_bytes,
-                                                  quality=profile.jpeg_quality, min_quality=profile.min_jpeg_quality,
-                                                  background=profile.background,
-                                                  keep_alpha=not profile.flatten_alpha, role=job.role, file=job.path)
-                    encoded[key] = data, quality, sha256_bytes(data)
-                made[inputs] = key, meta, out.size
-            key, meta, (width, height) = made[inputs]
+            # a JPEG that fits its cap at the profile's quality is those bytes under any larger cap
+            first = (pixels, "jpg", profile.jpeg_quality, profile.background)
+            if job.fmt == "jpg" and first in encoded and len(encoded[first][0]) <= spec.max_bytes:
+                key = first
+            else:
+                key = (pixels, rules)
+            if key not in encoded:
+                if out is None:  # rendered for another platform's rules: once more for these
+                    made.pop(_render_inputs(job, ctx))
+                    out, meta, pixels = _rendered(made, img, task.analysis, job, ctx, shapes)
+                data, quality = encode_output(out, job.fmt, max_bytes=spec.max_bytes, quality=profile.jpeg_quality,
+                                              min_quality=profile.min_jpeg_quality, background=profile.background,
+                                              keep_alpha=not profile.flatten_alpha, role=job.role, file=job.path)
+                encoded[key] = data, quality, sha256_bytes(data)
+                if job.fmt == "jpg" and quality == profile.jpeg_quality:
+                    encoded.setdefault(first, encoded[key])
             data, quality, sha = encoded[key]
             atomic_write_bytes(ctx.root / job.path, data, durable=False)  # rebuildable; size is checked
-            results.append(OutputResult(job, sha, width, height, len(data), quality, dict(meta)))
+            results.append(OutputResult(job, sha, pixels[1][0], pixels[1][1], len(data), quality, dict(meta)))
         except Exception as err:
             results.append(OutputResult(job, error=error_dict(err, job.path)))
     # the photo and its cut-out are not kept for the next photo: they would add to its peak memory
     _cut_scale[:] = [None, 0.0]
     _last_cut[:] = [None, None, None]
     return PhotoResult(task.photo_id, results, time.perf_counter() - started)
+
+
+def _render_inputs(job: OutputJob, ctx: RenderContext) -> tuple:
+    """What render_output reads of a job: role, its spec but for the byte cap and count, the
+    background, the article (labels) and the parameters."""
+    profile = ctx.profiles[job.platform]
+    spec = replace(profile.roles[job.role], max_bytes=0, count=0)
+    return (job.role, repr(spec), profile.background, job.article,
+            json.dumps(job.params, sort_keys=True, ensure_ascii=False, default=str))
+
+
+def _rendered(made: dict, img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderContext, shapes: dict):
+    """(image or None when made before for another job, meta, pixels key (mode, size, sha1)).
+
+    made: the photo's render inputs seen so far; only the keys are kept, not the images (they
+    would add to a worker's peak memory), so an image is rendered again in the rare case that
+    another platform's byte cap needs it encoded anew.
+    """
+    inputs = _render_inputs(job, ctx)
+    if inputs in made:
+        return None, *made[inputs]
+    out, meta = render_output(img, analysis, job, ctx, shapes)
+    made[inputs] = meta, (out.mode, out.size, hashlib.sha1(out.tobytes()).digest())
+    return out, *made[inputs]
 
 
 @dataclass

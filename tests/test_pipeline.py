@@ -289,3 +289,28 @@ def test_run_article_option_is_normalised_and_an_unknown_one_is_a_usage_error(wo
     ok = CliRunner().invoke(main, ["-w", str(workspace), "run", "--article", "Ａ１０２３", "--no-backup", "--json"])
     assert ok.exit_code == 0, ok.output
     assert (workspace / "output" / "tmall" / "A1023" / "main" / "A1023-01.jpg").is_file()
+
+
+def test_an_image_equal_on_several_platforms_is_rendered_once_and_each_cap_still_holds(workspace, monkeypatch):
+    from imgpipe import render
+
+    # JD's white image capped below what it takes at quality 90: encoded anew for JD alone
+    (workspace / "profiles" / "jd.toml").write_text("[roles.white]\nmax_bytes = 30_000\n", encoding="utf-8")
+    calls = []
+    real = render.render_output
+    monkeypatch.setattr(render, "render_output", lambda *a, **k: calls.append(a[2].path) or real(*a, **k))
+    drop_photos(workspace, count=2)
+    ws = Workspace.open(workspace)
+    summary = run(ws)
+    assert summary.ok, summary.failed
+    rows = ws.catalog.outputs()
+    assert len(calls) < len(rows)  # Tmall's and 1688's equal images (same size, same mark) once
+    for row in rows:
+        assert (workspace / row["path"]).stat().st_size == row["bytes"] <= \
+            ws.profiles[row["platform"]].roles[row["role"]].max_bytes
+    whites = {r["platform"]: r for r in rows if r["role"] == "white"}
+    assert whites["tmall"]["sha256"] == whites["1688"]["sha256"]  # one image, one encode
+    assert whites["jd"]["sha256"] != whites["tmall"]["sha256"] and whites["jd"]["quality"] < 90
+    with Image.open(workspace / whites["jd"]["path"]) as a, Image.open(workspace / whites["tmall"]["path"]) as b:
+        diff = np.abs(np.asarray(a, np.int16) - np.asarray(b, np.int16))
+    assert a.size == b.size and diff.mean() < 3  # the same picture at a lower quality
