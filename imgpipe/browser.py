@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
 import sys
@@ -94,7 +95,9 @@ HEIGHT_JS = ("Math.ceil(Math.max(document.documentElement.scrollHeight,"
              " document.body ? document.body.scrollHeight : 0))")
 # What the page shows, node by node in document order (head and styles included): each
 # element's tag, attributes and box, each text's characters, box and shadow. Two pages whose
-# lists differ only in some texts look the same outside those texts' rows.
+# lists differ only in some texts look the same outside those texts' rows. Sent as one JSON
+# string: Playwright checks a returned array against its protocol schema value by value in
+# Python, ~0.2 CPU-s for a page's thousands of values; a string is one value.
 LAYOUT_JS = r"""(() => {
   const out = [];
   const walk = document.createTreeWalker(document.documentElement, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
@@ -111,7 +114,7 @@ LAYOUT_JS = r"""(() => {
                 r.left, r.top + scrollY, r.width, r.height]);
     }
   }
-  return out;
+  return JSON.stringify(out);
 })()"""
 # rows kept around a changed text for what its glyphs draw outside their line box
 TEXT_INK_PX = 16
@@ -340,7 +343,7 @@ class Tab:
         if not paste_images:
             return Capture(self._capture())
         images = self.evaluate(PLAIN_IMAGES_JS)
-        layout = self.evaluate(LAYOUT_JS)
+        layout = json.loads(self.evaluate(LAYOUT_JS))
         full = self._capture_like(like, layout) if like is not None else None
         if full is None:
             full = self._capture()

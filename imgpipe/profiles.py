@@ -169,13 +169,19 @@ class Profile:
         return spec if spec is not None and spec.enabled else None
 
     def fingerprint(self, role: str) -> str:
-        """Hash of everything that shapes images of `role`: a change redoes just those."""
-        spec = self.roles.get(role)
-        payload = {
-            "role": dataclasses.asdict(spec) if spec else None,
-            "q": (self.jpeg_quality, self.min_jpeg_quality, self.background, self.flatten_alpha),
-        }
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+        """Hash of everything that shapes images of `role`: a change redoes just those.
+
+        Kept on the (frozen) profile: planning asks it once per output, ~1 ms each.
+        """
+        known = self.__dict__.setdefault("_fingerprints", {})
+        if role not in known:
+            spec = self.roles.get(role)
+            payload = {
+                "role": dataclasses.asdict(spec) if spec else None,
+                "q": (self.jpeg_quality, self.min_jpeg_quality, self.background, self.flatten_alpha),
+            }
+            known[role] = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+        return known[role]
 
 
 def _format(name: str) -> str:
