@@ -39,6 +39,20 @@ def encode_png(img: Image.Image, *, max_bytes: int, role: str = "", file: str | 
     return data
 
 
+def first_try_png(data: bytes) -> bool:
+    """True when `data` came from encode_png's first try (zlib level PNG_LEVEL), not its optimize pass.
+
+    PNG keeps no level; the writer's zlib stream header does (FLEVEL bits: 2 = default, 3 = maximum).
+    """
+    at = 8  # after the signature: chunks of length, type, data, CRC
+    while at + 8 <= len(data):
+        length, kind = int.from_bytes(data[at:at + 4], "big"), data[at + 4:at + 8]
+        if kind == b"IDAT":
+            return length >= 2 and data[at + 9] >> 6 == 2
+        at += 12 + length
+    return False
+
+
 def encode_output(img: Image.Image, fmt: str, *, max_bytes: int, quality: int, min_quality: int,
                   background: str = "#FFFFFF", keep_alpha: bool = False, role: str = "",
                   file: str | Path | None = None) -> tuple[bytes, int]:

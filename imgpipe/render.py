@@ -21,7 +21,7 @@ from PIL import Image, ImageColor
 from imgpipe import colour, colour_names, cutout, framing, labels, proxies
 from imgpipe.correct import correction_from_reference
 from imgpipe.fsutil import atomic_write_bytes, sha256_bytes
-from imgpipe.encode import encode_output
+from imgpipe.encode import encode_output, first_try_png
 from imgpipe.imageio import load_photo
 from imgpipe.messages import t
 from imgpipe.ops import centre_crop, resize_to_width
@@ -450,9 +450,11 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
             out, meta, pixels = _rendered(made, img, task.analysis, job, ctx, shapes)
             rules = (job.fmt, spec.max_bytes, profile.jpeg_quality, profile.min_jpeg_quality, profile.background,
                      not profile.flatten_alpha)
-            # a JPEG that fits its cap at the profile's quality is those bytes under any larger cap
-            first = (pixels, "jpg", profile.jpeg_quality, profile.background)
-            if job.fmt == "jpg" and first in encoded and len(encoded[first][0]) <= spec.max_bytes:
+            # the first try of an encode (a JPEG at the profile's quality, a PNG at PNG_LEVEL) that
+            # fits its cap is those bytes under any larger cap
+            first = (pixels, job.fmt, profile.jpeg_quality if job.fmt == "jpg" else 0, profile.background,
+                     job.fmt == "png" and not profile.flatten_alpha)
+            if first in encoded and len(encoded[first][0]) <= spec.max_bytes:
                 key = first
             else:
                 key = (pixels, rules)
@@ -464,7 +466,8 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
                                               min_quality=profile.min_jpeg_quality, background=profile.background,
                                               keep_alpha=not profile.flatten_alpha, role=job.role, file=job.path)
                 encoded[key] = data, quality, sha256_bytes(data)
-                if job.fmt == "jpg" and quality == profile.jpeg_quality:
+                if (job.fmt == "jpg" and quality == profile.jpeg_quality) or (job.fmt == "png" and first_try_png(
+                        data)):
                     encoded.setdefault(first, encoded[key])
             data, quality, sha = encoded[key]
             atomic_write_bytes(ctx.root / job.path, data, durable=False)  # rebuildable; size is checked

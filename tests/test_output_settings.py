@@ -77,3 +77,16 @@ def test_one_size_of_one_colour_uses_the_size_text():
     marked = {j.path.rsplit("/", 2)[1] + "/" + j.path.rsplit("/", 1)[1]: j.params["overlays"]
               for j in jobs if j.params["overlays"]}
     assert marked == {"sku/A1-01-红色.jpg": ["红色 XL 缺货"]}
+
+
+def test_a_png_tells_whether_it_came_from_the_first_try_or_the_optimize_pass():
+    from imgpipe.encode import encode_png, first_try_png
+
+    y, x = np.mgrid[0:160, 0:160]
+    rgba = np.dstack([x, y, (x * y) % 251, np.full_like(x, 200)]).astype(np.uint8)
+    img = Image.fromarray(rgba)
+    first = encode_png(img, max_bytes=10**7)
+    assert first_try_png(first)
+    slow = encode_png(img, max_bytes=len(first) - 1)  # over the cap at the first try: the optimize pass
+    assert len(slow) < len(first) and not first_try_png(slow)
+    assert not first_try_png(b"not a png at all")

@@ -77,7 +77,7 @@ def flat_bottom_share(rgb: np.ndarray) -> float:
     return best / h
 
 
-# bump when a measure's meaning changes; FileFacts' fields are part of the version too
+# bump when a measure's meaning changes; imgpipe's version and FileFacts' fields are part of it too
 MEASURE_VERSION = 1
 TABLE = "validate_files"
 PIXELS_KEPT = 8  # files whose full pixels are kept at once
@@ -85,9 +85,12 @@ CONTENT = "sha256:"  # rows of a file content's measures; the others are workspa
 
 
 def measure_version() -> str:
-    """What cached entries must have been made with: MEASURE_VERSION and FileFacts' fields."""
+    """What cached entries must have been made with: MEASURE_VERSION, imgpipe's version (a new
+    release measures again) and FileFacts' fields."""
+    from imgpipe import __version__
+
     names = ",".join(f.name for f in dataclasses.fields(FileFacts))
-    return f"{MEASURE_VERSION}:{hashlib.sha256(names.encode()).hexdigest()[:8]}"
+    return f"{MEASURE_VERSION}:{__version__}:{hashlib.sha256(names.encode()).hexdigest()[:8]}"
 
 
 def identity(st) -> list[int]:
