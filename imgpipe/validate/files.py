@@ -291,7 +291,8 @@ class Files:
         except Exception as exc:  # any decoder failure is a finding, never a crash
             facts.error = f"{type(exc).__name__}: {exc}"
         self._facts[rel] = facts
-        if entry is not None:
+        # kept: the reduced decode's facts (what the checks read first), a full one's only without them
+        if entry is not None and (not full or "facts" not in entry):
             entry["facts"] = dataclasses.asdict(facts)
             self.store.changed(rel)
         return facts
