@@ -31,6 +31,8 @@ from imgpipe.messages import get_language, t
 import imgpipe.web.security as security
 from imgpipe.web.jobs import Jobs, render_article
 from imgpipe.web.reports import failure_counts, findings_for, latest_reports
+from imgpipe.web.review_routes import (export_route, history_csv, matches_review, platform_labels, review_filter_options,
+                                       review_route, review_view, who_of)
 from imgpipe.thumbs import SIZES, THUMB_DIR, thumbnail
 
 HERE = Path(__file__).parent
@@ -144,16 +146,19 @@ def _board(state: State, query: dict) -> HTMLResponse:
         today = clock.today()
         rows = build_board(ws, today)
         platforms = list(ws.profiles)
+        labels = platform_labels(ws)
         sla = ws.settings.sla.days
     fails = failure_counts(state.root)
     want_state, want_timing, text = query.get("state", ""), query.get("timing", ""), query.get("q", "").strip()
+    want_review = query.get("review", "")
     shown = [r for r in rows if (not want_state or r.state == want_state)
-             and (not want_timing or r.timing == want_timing)
+             and (not want_timing or r.timing == want_timing) and matches_review(r, want_review)
              and (not text or text.casefold() in (r.article + " " + r.name).casefold())]
     counts = {k: sum(1 for r in rows if r.timing == k) for k in TIMINGS}
     return state.page("board.html", rows=shown, total=len(rows), counts=counts, fails=fails, platforms=platforms,
                       today=today, sla=sla, states=STATES, timings=TIMINGS, want_state=want_state,
-                      want_timing=want_timing, q=text, ms=round((time.perf_counter() - started) * 1000))
+                      want_timing=want_timing, q=text, ms=round((time.perf_counter() - started) * 1000),
+                      platform_labels=labels, review_options=review_filter_options(labels), want_review=want_review)
 
 
 # --- the validation report ---------------------------------------------------------
@@ -291,7 +296,8 @@ async def article_page(request: Request):
     def build():
         with state.workspace() as ws:
             product = _product(ws, request.path_params["article"])
-            return state.page("article.html", **article_view(ws, product, state.runner))
+            return state.page("article.html", **article_view(ws, product, state.runner),
+                              **review_view(ws, product.article))
 
     return await asyncio.to_thread(build)
 
@@ -419,8 +425,8 @@ def _refuse_while_watching(state: State):
     """Changes are refused while a watcher owns the workspace, as `imgpipe run` and `soldout` are."""
     from imgpipe.lock import ensure_no_watcher
 
-    if state.watching:  # our own (--watch): say how to get fixes back
-        raise ImgpipeError(t("watch.run_refused", pid="imgpipe serve --watch"), fix=t("web.watching.fix"))
+    if state.watching:  # our own watcher (--watch) takes turns with the page's jobs (lock.WRITER)
+        return
     ensure_no_watcher(state.root)
 
 
@@ -444,6 +450,7 @@ async def fix_route(request: Request):
 
     state: State = request.app.state.web
     data = await _json_body(request)
+    who = who_of(request)
 
     def change():
         _refuse_while_watching(state)
@@ -454,6 +461,7 @@ async def fix_route(request: Request):
 
         def write(ws):
             save_sidecar(path, apply_fix(load_sidecar(path), product, ws.catalog.photos(product.article), data))
+            ws.catalog.add_activity(article=product.article, action="fix", who=who, detail=data)
 
         job = state.runner.submit("render", product.article, _render_and_check(state, product.article, write))
         return {"ok": True, "job": job, "sidecar": dataclasses.asdict(new)}
@@ -465,6 +473,7 @@ async def soldout_route(request: Request):
     state: State = request.app.state.web
     data = await _json_body(request)
     article = request.path_params["article"]
+    who = who_of(request)
 
     def submit():
         from imgpipe.soldout import check_variant, mark
@@ -476,7 +485,7 @@ async def soldout_route(request: Request):
         on = bool(data.get("sold_out", True))
 
         def work(ws, progress):
-            result = mark(ws, product.article, colour, size, on)
+            result = mark(ws, product.article, colour, size, on, who=who)
             state.runner.checks[product.article] = check_article(ws, product.article)
             return {"changed": result.changed_files, "failed": result.failed}
 
@@ -488,14 +497,17 @@ async def soldout_route(request: Request):
 async def listed_route(request: Request):
     state: State = request.app.state.web
     data = await _json_body(request)
+    who = who_of(request)
 
     def change():
+        from imgpipe.review import check_listing
         from imgpipe.status import mark_listed
 
         with state.workspace() as ws:
             product = _product(ws, request.path_params["article"])
             chosen = list(ws.enabled(list(data.get("platforms") or []) or None))
-            mark_listed(ws, product.article, chosen)
+            forced = check_listing(ws.catalog, product.article, chosen, bool(data.get("force")))
+            mark_listed(ws, product.article, chosen, who=who, forced=forced)
             return {"ok": True, "article": product.article, "platforms": chosen,
                     "listed": ws.catalog.listings(product.article)}
 
@@ -526,12 +538,20 @@ async def upload_route(request: Request):
         result = await asyncio.to_thread(store_uploads, state.root, article, files, MAX_UPLOAD_BYTES)
     finally:
         await form.close()
+    if result["stored"]:
+        await asyncio.to_thread(_log_upload, state, result, who_of(request))
     if result["stored"] and not state.watching and not _watcher_running(state.root):
         # (a watcher, ours with --watch or another process's, takes them as it takes a copy)
         result["job"] = state.runner.submit("render", result["article"] or None,
                                             _render_and_check(state, result["article"] or None))
     status = 200 if result["stored"] or not result["refused"] else 415
     return JSONResponse(dict(result, ok=not result["refused"]), status_code=status)
+
+
+def _log_upload(state: State, result: dict, who: str) -> None:
+    with state.workspace() as ws:
+        ws.catalog.add_activity(article=result.get("article") or "", action="upload", who=who,
+                                detail={"files": [str(f) for f in result["stored"]]})
 
 
 async def events(request: Request):
@@ -595,6 +615,10 @@ def create_app(root: Path, *, token: str | None = None, host: str = "127.0.0.1",
                watching: bool = False) -> Starlette:
     """The workbench for workspace `root`. `token`: required from non-local clients (see security.py)."""
     state = State(root, security.server_token(host, token), jobs, watching)
+    if watching:
+        from imgpipe.lock import SHARED_WATCH
+
+        SHARED_WATCH.add(state.root)  # this process's watcher and the page's jobs take turns (lock.WRITER)
     with state.workspace() as ws:
         ws.sheet()  # a broken workspace fails here, before the server starts; and the first page is quick
     routes = [
@@ -604,6 +628,9 @@ def create_app(root: Path, *, token: str | None = None, host: str = "127.0.0.1",
         Route("/a/{article}/soldout", soldout_route, methods=["POST"]),
         Route("/a/{article}/listed", listed_route, methods=["POST"]),
         Route("/a/{article}/check", check_route, methods=["POST"]),
+        Route("/a/{article}/review", review_route, methods=["POST"]),
+        Route("/a/{article}/export", export_route, methods=["POST"]),
+        Route("/a/{article}/history.csv", history_csv),
         Route("/upload", upload_route, methods=["POST"]),
         Route("/reports", reports_page),
         Route("/reports/run", validate_route, methods=["POST"]),
