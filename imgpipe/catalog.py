@@ -91,6 +91,7 @@ CREATE TRIGGER IF NOT EXISTS activity_no_delete BEFORE DELETE ON activity
     BEGIN SELECT RAISE(ABORT, 'activity is append-only'); END;
 """
 DECISIONS = ("approve", "send_back")
+ACTIVITY_COLUMNS = ("at", "who", "article", "platform", "action", "forced", "note", "image", "outputs", "detail")
 
 
 def now() -> str:
@@ -269,6 +270,11 @@ class Catalog:
              None if outputs is None else json.dumps(outputs, ensure_ascii=False, sort_keys=True),
              None if detail is None else json.dumps(detail, ensure_ascii=False)))
         return cur.lastrowid
+
+    def append_activity_rows(self, rows) -> int:
+        """Append raw activity rows (tuples in ACTIVITY_COLUMNS order, e.g. salvaged by doctor); returns how many."""
+        sql = f"INSERT INTO activity ({', '.join(ACTIVITY_COLUMNS)}) VALUES ({', '.join('?' * len(ACTIVITY_COLUMNS))})"
+        return sum(self.db.execute(sql, tuple(row)).rowcount for row in rows)
 
     @staticmethod
     def _activity(row) -> dict:

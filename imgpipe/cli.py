@@ -791,8 +791,13 @@ def doctor(ctx, rebuild, as_json) -> None:
             out.print(esc(t("doctor.lost")))
         sys.exit(EXIT_OK)
     report = check(ws.root)
+    from imgpipe.netfs import network_warning
+
+    shared = network_warning(ws.root)  # SQLite on a share can be corrupted: say so even when all is well
     if as_json:
-        emit_json(report.as_dict())
+        emit_json(dict(report.as_dict(), network_filesystem=list(shared) if shared else None))
+    if shared:
+        out.print(f"[yellow]▲ {esc(shared[0])}[/] ({esc(t('error.fix'))}: {esc(shared[1])})", soft_wrap=True)
     for line in describe(report):
         out.print(f"[red]✗[/] {esc(line)}", soft_wrap=True)
     if report.catalog_error and not report.disk_full:

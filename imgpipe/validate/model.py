@@ -71,6 +71,7 @@ class ArticleResult:
     images: list[ImageEntry] = field(default_factory=list)
     waiting: bool = False  # in the sheet, no photos yet: shown, not counted as failing
     colour_references: list[dict] = field(default_factory=list)  # colour_references(): chart/card fits
+    review: dict | None = None  # review.Review.as_dict(): operations review (图片审核) on this platform
 
     @property
     def status(self) -> str:
@@ -83,7 +84,7 @@ class ArticleResult:
         return {"platform": self.platform, "article": self.article, "name": self.name, "status": self.status,
                 "images": [i.as_dict() for i in self.images],
                 "checks": [self.checks[c].as_dict() for c in CHECKS],
-                "colour_references": self.colour_references}
+                "colour_references": self.colour_references, "review": self.review}
 
 
 def colour_references(photos) -> list[dict]:
