@@ -21,7 +21,7 @@ from imgpipe.pipeline import run
 from imgpipe.review import decide, history, review_of, state_of
 from imgpipe.workspace import Workspace, init_workspace
 
-from conftest import PRODUCT_ROW, drop_photos, write_sheet
+from conftest import processed_shop
 
 
 # --- the state, as a pure function ------------------------------------------------
@@ -66,22 +66,8 @@ def test_the_activity_log_is_append_only_and_a_version_1_catalog_gains_it(tmp_pa
 
 @pytest.fixture(scope="module")
 def processed(tmp_path_factory) -> Path:
-    """One article made for Tmall and JD (no browser: HTML pages, no slices), made once."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("IMGPIPE_BROWSER", "none")
-    root = tmp_path_factory.mktemp("review") / "shop"
-    init_workspace(root)
-    write_sheet(root, [PRODUCT_ROW])
-    toml = root / "imgpipe.toml"
-    text = toml.read_text(encoding="utf-8").replace("jobs = 0", "jobs = 1")
-    toml.write_text(text.replace('platforms = ["tmall", "jd", "1688"]', 'platforms = ["tmall", "jd"]'), encoding="utf-8")
-    drop_photos(root, count=4)
-    ws = Workspace.open(root)
-    summary = run(ws, backup=False)
-    assert summary.ok and summary.written
-    ws.catalog.close()
-    mp.undo()
-    return root
+    """One article made for Tmall and JD, made once."""
+    return processed_shop(tmp_path_factory.mktemp("review") / "shop", ("tmall", "jd"), photos=4)
 
 
 @pytest.fixture

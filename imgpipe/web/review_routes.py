@@ -15,7 +15,6 @@ from urllib.parse import quote, unquote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from imgpipe.errors import ImgpipeError
 from imgpipe.messages import get_language, t
 
 WHO_COOKIE = "imgpipe_who"
