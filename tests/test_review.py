@@ -222,3 +222,26 @@ def test_the_history_goes_into_the_backup_and_comes_back_with_restore(shop, tmp_
     log = Workspace.open(fresh).catalog.activity("A1023")
     assert [(e["who"], e["action"]) for e in log] == [("李四", "approve"), ("王五", "soldout")]
     assert log[1]["detail"] == {"colour": "红色", "size": ""}
+
+
+@pytest.mark.slow
+def test_serve_watch_takes_a_fix_from_the_page_and_logs_who_made_it(shop):
+    from starlette.testclient import TestClient
+
+    from imgpipe.lock import WorkspaceLock
+    from imgpipe.sidecar import load_sidecar, sidecar_path
+    from imgpipe.web.app import create_app
+
+    with WorkspaceLock(shop, "watch"):  # the server's own watcher holds the workspace
+        app = create_app(shop, watching=True)
+        state = app.state.web
+        with TestClient(app, base_url="http://127.0.0.1:8765", client=("127.0.0.1", 50000)) as c:
+            c.cookies.set("imgpipe_who", "%E5%BC%A0%E4%B8%89")  # 张三, as the page's cookie holds it
+            r = c.post("/a/A1023/fix", json={"action": "white", "seq": 3}, headers={"X-CSRF-Token": state.csrf})
+            assert r.status_code == 200, r.text
+            assert state.runner.wait(300)
+        assert state.runner.last["A1023"]["type"] == "done", state.runner.last["A1023"]
+    ws = Workspace.open(shop)
+    assert load_sidecar(sidecar_path(ws.root, ws.sheet().products["A1023"])).white == 3
+    (entry,) = ws.catalog.activity("A1023")
+    assert (entry["who"], entry["action"], entry["detail"]) == ("张三", "fix", {"action": "white", "seq": 3})
