@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imgpipe.errors import ImgpipeError
-from imgpipe.fsutil import atomic_write_bytes
+from imgpipe.fsutil import _write_atomically, sha256_file
 from imgpipe.messages import t
 
 # the listing's order; a role the profile adds `like` main comes right after the main images
@@ -141,22 +141,30 @@ def export_package(ws, article: str, platform: str, out_dir: Path | None = None,
     if not images:
         raise ImgpipeError(t("review.no_outputs", article=article, platform=platform),
                            fix=t("review.no_outputs.fix", article=article))
+    approved = (review.decision or {}).get("outputs") or {} if not forced else {}
     for _, path in images:
         if not (ws.root / path).is_file():
             raise ImgpipeError(t("export.missing", path=path), file=ws.root / path,
                                fix=t("export.missing.fix", article=article))
+        seen = approved.get(path, "")
+        if ":" in seen and seen.rsplit(":", 1)[1] and sha256_file(ws.root / path) != seen.rsplit(":", 1)[1]:
+            # changed on disk behind imgpipe's back (edited by hand): not the image that was approved
+            raise ImgpipeError(t("export.changed", path=path), file=ws.root / path,
+                               fix=t("export.missing.fix", article=article))
     d = review.decision or {}
     review_line = (f"{review.label} · {d.get('who') or ''} · {d.get('at') or ''}" if d else review.label)
-    buf = io.BytesIO()
-    # images are already compressed: stored, not deflated (as fast as a copy, and no bigger)
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
-        for name, path in images:
-            zf.write(ws.root / path, name)
-        zf.writestr(f"{article}-{platform}.xlsx", listing_sheet(product, platform, images, review_line),
-                    compress_type=zipfile.ZIP_DEFLATED)
+    sheet = listing_sheet(product, platform, images, review_line)
+
+    def write(out) -> None:
+        # images are already compressed: stored, not deflated (as fast as a copy, and no bigger)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
+            for name, path in images:
+                zf.write(ws.root / path, name)
+            zf.writestr(f"{article}-{platform}.xlsx", sheet, compress_type=zipfile.ZIP_DEFLATED)
+
     dest = Path(out_dir) if out_dir is not None else ws.root / "exports"
     target = dest / f"{article}-{platform}.zip"
-    atomic_write_bytes(target, buf.getvalue())
+    _write_atomically(target, write, durable=False)  # a half-written zip is never seen under its name
     cat.add_activity(article=article, platform=platform, action="export", who=who, forced=forced,
                      detail={"zip": str(target), "images": len(images)})
     return Package(article, platform, target, images, forced)

@@ -1430,6 +1430,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "export.refused.fix": ("先审核通过；确需导出可加 --force（会记入历史）", "approve it first; to export anyway add --force (it is recorded)"),
     "export.missing": ("{path} 不在磁盘上，上架包不完整", "{path} is not on disk: the package would be incomplete"),
     "export.missing.fix": ("运行 imgpipe run --article {article} 重新生成", "run `imgpipe run --article {article}` to make it again"),
+    "export.changed": ("{path} 在审核通过后被改动过（不是审核时的图片），不导出", "{path} changed after it was approved (it is not the image approved): not exported"),
     "export.done": ("已导出 {zip}（{count} 张图片 + 上架表）", "exported {zip} ({count} images + listing sheet)"),
     "export.name.main": ("主图{n}", "main{n}"),
     "export.name.white": ("白底图", "white"),

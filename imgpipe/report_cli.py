@@ -80,12 +80,11 @@ def print_history(found, out: Console) -> None:
         return
     table = Table(title=t("history.title", article=found.article))
     for key in ("at", "who", "platform", "action", "note"):
-        table.add_column(t(f"history.col.{key}"), overflow="fold")
+        table.add_column(t(f"history.col.{key}"), overflow="fold", no_wrap=key == "at")
     for e in found.entries:
-        action = e["label"] if "label" in e else e["action"]
+        action = e["label"]
         if e["forced"]:
             action += " " + t("review.forced")
-        note = " ".join(x for x in (e["note"], e["image"].rsplit("/", 1)[-1] if e["image"] else "") if x)
-        table.add_row(e["at"], escape(e["who"] or t("review.anonymous")), e["platform"] or "-", escape(action),
-                      escape(note))
+        table.add_row(e["at"].replace("T", " "), escape(e["who"] or t("review.anonymous")), e["platform"] or "-",
+                      escape(action), escape(e["summary"]))
     out.print(table)

@@ -24,11 +24,16 @@ import getpass
 import io
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from imgpipe.errors import ImgpipeError
 from imgpipe.messages import t
 
 STATES = ("pending", "approved", "sent_back")
+DECISION_ACTIONS = ("approve", "send_back")
+# a fix by pointing (web.app.apply_fix's actions) as the page's button names it
+FIX_LABELS = {"main": "web.main_order", "white": "web.act.white", "large": "web.act.large", "skip": "web.act.skip",
+              "sku": "web.act.sku", "selling_point": "web.act.selling_point"}
 ACTIONS = ("approve", "send_back", "fix", "upload", "soldout", "restock", "listed", "export")
 HISTORY_COLUMNS = ("at", "who", "article", "platform", "action", "forced", "note", "image")
 
@@ -205,8 +210,29 @@ class History:
 
 
 def _public(entry: dict) -> dict:
-    """A log entry with its action named in the interface language (`label`)."""
-    return dict(entry, label=action_label(entry["action"]))
+    """A log entry with its action named in the interface language (`label`) and what it changed (`summary`)."""
+    return dict(entry, label=action_label(entry["action"]), summary=summary(entry))
+
+
+def summary(entry: dict) -> str:
+    """What an entry changed, in a few words: the note and its image, the fix, the variant, the date."""
+    d = entry.get("detail") or {}
+    image = (entry.get("image") or "").rsplit("/", 1)[-1]
+    if entry["action"] in DECISION_ACTIONS:
+        return " — ".join(x for x in (entry.get("note") or "", image) if x)
+    if entry["action"] == "fix":  # "设为白底图: 02", "主图顺序: 02, 03, 07"
+        seqs = d.get("seqs") if d.get("action") == "main" else [d.get("seq")]
+        key = FIX_LABELS.get(d.get("action"))
+        what = ", ".join(f"{s:02d}" for s in seqs or [] if isinstance(s, int)) or t("web.auto")
+        target = " ".join(str(x) for x in (d.get("colour"), d.get("index")) if x)
+        return f"{t(key) if key else d.get('action', '')}{' ' + target if target else ''}: {what}"
+    if entry["action"] in ("soldout", "restock"):
+        return " ".join(x for x in (d.get("colour"), d.get("size")) if x) or t("soldout.variant_all")
+    if entry["action"] == "upload":
+        return str(len(d.get("files") or []))
+    if entry["action"] == "export":
+        return Path(d.get("zip") or "").name
+    return d.get("date") or ""
 
 
 def action_label(action: str) -> str:

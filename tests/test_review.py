@@ -196,6 +196,11 @@ def test_export_zips_exactly_the_approved_images_in_upload_order_with_a_listing_
     assert values["类目"] == "服装" and values["价格（元）"] == 199
     assert values["颜色"] == "白色 / 藏青 / 红色" and values["尺码"] == "S / M / L / XL"
     assert values["尺寸"] == "70×50×2 cm" and values["图片（上传顺序）"].split("\n") == images
+    # an approved image edited by hand afterwards is not the one approved: refused, naming it
+    white = next(item["path"] for item in package["images"] if "白底图" in item["name"])
+    (shop / white).write_bytes((shop / white).read_bytes() + b"\0")
+    res = cli(shop, "export", "A1023", "--platform", "tmall", "-o", str(tmp_path / "again"))
+    assert res.exit_code == 2 and white in res.output and not (tmp_path / "again").exists()
     # JD is not approved: exported only when forced, and recorded so
     assert cli(shop, "export", "A1023", "--platform", "jd", "-o", str(tmp_path / "out"), "--force").exit_code == 0
     log = Workspace.open(shop).catalog.activity("A1023")

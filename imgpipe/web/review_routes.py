@@ -13,7 +13,7 @@ import asyncio
 from urllib.parse import quote, unquote
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 
 from imgpipe.messages import get_language, t
 
@@ -92,12 +92,11 @@ async def export_route(request: Request):
     from imgpipe.export import export_package
 
     def act(ws, article, data, who):
-        package = export_package(ws, article, str(data.get("platform") or ""), force=bool(data.get("force")), who=who)
-        return package.zip.name, package.zip.read_bytes()
+        return export_package(ws, article, str(data.get("platform") or ""), force=bool(data.get("force")), who=who).zip
 
-    name, body = await _act_on_article(request, act)
-    return Response(body, media_type="application/zip", headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}", "X-Content-Type-Options": "nosniff"})
+    path = await _act_on_article(request, act)
+    return FileResponse(path, media_type="application/zip", filename=path.name,
+                        headers={"X-Content-Type-Options": "nosniff"})
 
 
 async def history_csv(request: Request):

@@ -232,7 +232,9 @@
     const res = await fetch(url + "/export", { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
       body: JSON.stringify({ platform: b.dataset.platform, force: b.dataset.force === "true" }) });
     if (!res.ok) { const body = await res.json().catch(() => ({ message: res.statusText })); say(body.message + (body.fix ? " — " + body.fix : ""), true); return; }
-    const name = decodeURIComponent((res.headers.get("Content-Disposition") || "").split("''")[1] || "package.zip");
+    const disposition = res.headers.get("Content-Disposition") || "";
+    const named = disposition.match(/filename\*=utf-8''([^;]+)/i) || disposition.match(/filename="([^"]+)"/);
+    const name = named ? decodeURIComponent(named[1]) : "package.zip";
     const link = document.createElement("a");
     link.href = URL.createObjectURL(await res.blob());
     link.download = name;
