@@ -25,8 +25,6 @@ from imgpipe.messages import t
 
 # the listing's order; a role the profile adds `like` main comes right after the main images
 UPLOAD_ORDER = ("main", "main_like", "white", "transparent", "sku", "page")
-# which image a bare file name means first when several roles share it (review.resolve_image)
-ROLE_PRIORITY = ("main", "white", "transparent", "sku", "large", "selling_point", "detail")
 SHEET_FIELDS = ("article", "platform", "name", "listing_title", "category", "brand", "price", "colours", "sizes",
                 "measurements", "fabric")
 

@@ -250,3 +250,21 @@ def test_serve_watch_takes_a_fix_from_the_page_and_logs_who_made_it(shop):
     assert load_sidecar(sidecar_path(ws.root, ws.sheet().products["A1023"])).white == 3
     (entry,) = ws.catalog.activity("A1023")
     assert (entry["who"], entry["action"], entry["detail"]) == ("张三", "fix", {"action": "white", "seq": 3})
+
+
+def test_upload_order_puts_a_3x4_main_after_the_main_images_and_skus_in_colour_order():
+    from types import SimpleNamespace
+
+    from imgpipe.export import upload_order
+
+    profile = SimpleNamespace(roles={"main_34": SimpleNamespace(like="main"), "main": SimpleNamespace(like="")})
+    rows = [{"role": r, "path": f"output/tmall/A1023/{r}/{name}"} for r, name in (
+        ("sku", "A1023-02-红色.jpg"), ("detail", "A1023-02.jpg"), ("main", "A1023-02.jpg"), ("white", "A1023-02.jpg"),
+        ("main_34", "A1023-01.jpg"), ("transparent", "A1023-02.png"), ("main", "A1023-01.jpg"),
+        ("sku", "A1023-04-白色.jpg"), ("large", "A1023-02.jpg"))]
+    slices = ["output/tmall/A1023/page/A1023-detail-01.jpg", "output/tmall/A1023/page/A1023-detail-02.jpg"]
+    order = upload_order(rows, slices, ("白色", "藏青", "红色"), profile)
+    assert [name for name, _ in order] == ["01-主图1.jpg", "02-主图2.jpg", "03-main_34-1.jpg", "04-白底图.jpg",
+                                           "05-透明图.png", "06-SKU-白色.jpg", "07-SKU-红色.jpg", "08-详情1.jpg",
+                                           "09-详情2.jpg"]
+    assert order[0][1].endswith("main/A1023-01.jpg") and order[-1][1] == slices[-1]

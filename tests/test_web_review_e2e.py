@@ -17,52 +17,13 @@ import zipfile
 import pytest
 from click.testing import CliRunner
 
-from conftest import TEST_NOW
-from test_web_e2e import CHROMIUM, WAIT_MS, _act_and_wait_for_reload, _images_loaded, _screenshot, _sidecar
-from web_server import running
-
-playwright_api = pytest.importorskip("playwright.sync_api")
+# the same demo shop (Tmall only), server and Chromium as test_web_e2e.py, made afresh for this module
+from test_web_e2e import (CHROMIUM, _act_and_wait_for_reload, _images_loaded, _screenshot, _sidecar,  # noqa: F401
+                          browser, server, shop)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
               pytest.mark.skipif(CHROMIUM is None, reason="no Chromium found (apt-get install chromium)")]
 NOTE = "主图2 背景有污点"
-
-
-@pytest.fixture(scope="module")
-def shop(tmp_path_factory):
-    from imgpipe.pipeline import run
-    from imgpipe.workspace import Workspace, init_workspace
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("IMGPIPE_NOW", TEST_NOW)
-        root = tmp_path_factory.mktemp("review-web") / "shop"
-        init_workspace(root, demo=True)
-        toml = root / "imgpipe.toml"
-        text = toml.read_text(encoding="utf-8").replace("jobs = 0", "jobs = 1")
-        toml.write_text(text.replace('platforms = ["tmall", "jd", "1688"]', 'platforms = ["tmall"]'), encoding="utf-8")
-        ws = Workspace.open(root)
-        assert run(ws).ok
-        ws.catalog.close()
-        yield root
-
-
-@pytest.fixture(scope="module")
-def server(shop):
-    from imgpipe.web.app import create_app
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("IMGPIPE_NOW", TEST_NOW)
-        app = create_app(shop)
-        with running(app) as port:
-            yield f"http://127.0.0.1:{port}", app.state.web
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -15,13 +15,15 @@ import json
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
+from starlette.responses import (FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response,
+                                 StreamingResponse)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -31,8 +33,7 @@ from imgpipe.messages import get_language, t
 import imgpipe.web.security as security
 from imgpipe.web.jobs import Jobs, render_article
 from imgpipe.web.reports import failure_counts, findings_for, latest_reports
-from imgpipe.web.review_routes import (export_route, history_csv, matches_review, platform_labels, review_filter_options,
-                                       review_route, review_view, who_of)
+from imgpipe.web.review_routes import matches_review, platform_labels, review_filter_options, review_view, who_of
 from imgpipe.thumbs import SIZES, THUMB_DIR, thumbnail
 
 HERE = Path(__file__).parent
@@ -546,6 +547,62 @@ async def upload_route(request: Request):
                                             _render_and_check(state, result["article"] or None))
     status = 200 if result["stored"] or not result["refused"] else 415
     return JSONResponse(dict(result, ok=not result["refused"]), status_code=status)
+
+
+# --- operations review (review.py, export.py: as the CLI's review / export / history) ---
+
+async def _act_on_article(request: Request, act):
+    """`act(ws, article, data, who)` in a thread on this request's workspace, for the article in the path."""
+    state = request.app.state.web
+    data = await _json_body(request)
+    who = who_of(request)
+
+    def run():
+        with state.workspace() as ws:
+            return act(ws, _product(ws, request.path_params["article"]).article, data, who)
+
+    return await asyncio.to_thread(run)
+
+
+async def review_route(request: Request):
+    """Approve ({platform, approve: true}) or send back ({platform, approve: false, note, image})."""
+    from imgpipe.review import decide
+
+    def act(ws, article, data, who):
+        review = decide(ws, article, str(data.get("platform") or ""), approve=bool(data.get("approve")),
+                        who=who, note=str(data.get("note") or ""), image=str(data.get("image") or ""))
+        return {"ok": True, "article": article, "platform": review.platform, **review.as_dict()}
+
+    return JSONResponse(await _act_on_article(request, act))
+
+
+async def export_route(request: Request):
+    """The listing package as a download ({platform, force}); refused (JSON) when not approved."""
+    from imgpipe.export import export_package
+
+    def act(ws, article, data, who):
+        return export_package(ws, article, str(data.get("platform") or ""), force=bool(data.get("force")), who=who).zip
+
+    path = await _act_on_article(request, act)
+    return FileResponse(path, media_type="application/zip", filename=path.name,
+                        headers={"X-Content-Type-Options": "nosniff"})
+
+
+async def history_csv(request: Request):
+    """`imgpipe history ARTICLE --csv`, as a download."""
+    from imgpipe.review import history
+
+    state = request.app.state.web
+
+    def build():
+        with state.workspace() as ws:
+            product = _product(ws, request.path_params["article"])
+            return product.article, history(ws, product.article).as_csv()
+
+    article, text = await asyncio.to_thread(build)
+    # with a BOM: Excel on Windows opens UTF-8 Chinese correctly only then
+    return Response("\ufeff" + text, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(article)}-history.csv"})
 
 
 def _log_upload(state: State, result: dict, who: str) -> None:

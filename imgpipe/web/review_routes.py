@@ -1,19 +1,16 @@
 """The workbench's operations review: who is acting, approve / send back, history, listing packages.
 
-The name of whoever acts is kept in the browser (cookie `imgpipe_who`, set
+The routes are in app.py. The name of whoever acts is kept in the browser (cookie `imgpipe_who`, set
 by the page once per browser; it is a label, not a credential: on the LAN
 the access token still guards the server) and sent with every request;
-`who_of` reads it. Decisions go through review.decide, packages through
-export.export_package, exactly as the CLI does.
+`who_of` reads it.
 """
 
 from __future__ import annotations
 
-import asyncio
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
 
 from imgpipe.messages import get_language, t
 
@@ -58,61 +55,3 @@ def matches_review(row, wanted: str) -> bool:
     state, platform = wanted.split(":", 1)
     review = row.reviews.get(platform)
     return review is not None and review.state == state and platform not in row.listed
-
-
-async def _act_on_article(request: Request, act):
-    """`act(ws, article, data, who)` in a thread on this request's workspace, for the article in the path."""
-    from imgpipe.web.app import _json_body, _product
-
-    state = request.app.state.web
-    data = await _json_body(request)
-    who = who_of(request)
-
-    def run():
-        with state.workspace() as ws:
-            return act(ws, _product(ws, request.path_params["article"]).article, data, who)
-
-    return await asyncio.to_thread(run)
-
-
-async def review_route(request: Request):
-    """Approve ({platform, approve: true}) or send back ({platform, approve: false, note, image})."""
-    from imgpipe.review import decide
-
-    def act(ws, article, data, who):
-        review = decide(ws, article, str(data.get("platform") or ""), approve=bool(data.get("approve")),
-                        who=who, note=str(data.get("note") or ""), image=str(data.get("image") or ""))
-        return {"ok": True, "article": article, "platform": review.platform, **review.as_dict()}
-
-    return JSONResponse(await _act_on_article(request, act))
-
-
-async def export_route(request: Request):
-    """The listing package as a download ({platform, force}); refused (JSON) when not approved."""
-    from imgpipe.export import export_package
-
-    def act(ws, article, data, who):
-        return export_package(ws, article, str(data.get("platform") or ""), force=bool(data.get("force")), who=who).zip
-
-    path = await _act_on_article(request, act)
-    return FileResponse(path, media_type="application/zip", filename=path.name,
-                        headers={"X-Content-Type-Options": "nosniff"})
-
-
-async def history_csv(request: Request):
-    """`imgpipe history ARTICLE --csv`, as a download."""
-    from imgpipe.review import history
-    from imgpipe.web.app import _product
-
-    state = request.app.state.web
-
-    def build():
-        with state.workspace() as ws:
-            product = _product(ws, request.path_params["article"])
-            return product.article, history(ws, product.article).as_csv()
-
-    article, text = await asyncio.to_thread(build)
-    # with a BOM: Excel on Windows opens UTF-8 Chinese correctly only then
-    return Response("\ufeff" + text, media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(article)}-history.csv"})
-
