@@ -31,7 +31,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 # the order a user meets the commands in; any other command follows, by name
 COMMAND_ORDER = ("init", "run", "watch", "serve", "validate", "status", "review", "history", "export", "listed",
-                 "soldout", "restock", "backup", "restore", "correct", "doctor")
+                 "soldout", "restock", "backup", "restore", "correct", "doctor", "model")
 _HELP_ALIASES = {"restock": "soldout"}  # restock takes soldout's options
 
 # click marks its texts for gettext; its English text -> our message key
@@ -224,6 +224,8 @@ class ImgpipeGroup(click.Group):
         _localise_command(self, "main")
         for name, cmd in self.commands.items():
             _localise_command(cmd, name)
+            for sub, subcmd in getattr(cmd, "commands", {}).items():  # `imgpipe model install`: cli.model_install
+                _localise_command(subcmd, f"{name}_{sub}")
         return super().main(args=args, prog_name=prog_name, **extra)
 
 
@@ -318,6 +320,7 @@ def init(directory: Path, demo: bool) -> None:
     out.print(esc(t("init.created" if created else "init.exists", path=directory)))
     if demo:
         out.print(esc(t("init.demo", count=photos)))
+    _say_model(out, directory)
     out.print(esc(t("init.next", path=directory)))
 
 
@@ -790,12 +793,16 @@ def doctor(ctx, rebuild, as_json) -> None:
         else:
             out.print(esc(t("doctor.lost")))
         sys.exit(EXIT_OK)
+    from imgpipe.models import in_use
+
     report = check(ws.root)
     from imgpipe.netfs import network_warning
 
+    model = in_use(ws, verify=True)
     shared = network_warning(ws.root)  # SQLite on a share can be corrupted: say so even when all is well
     if as_json:
-        emit_json(dict(report.as_dict(), network_filesystem=list(shared) if shared else None))
+        emit_json({**report.as_dict(), "ok": report.ok and not model.problem, "cutout_model": model.as_dict(),
+                   "network_filesystem": list(shared) if shared else None})
     if shared:
         out.print(f"[yellow]▲ {esc(shared[0])}[/] ({esc(t('error.fix'))}: {esc(shared[1])})", soft_wrap=True)
     for line in describe(report):
@@ -804,7 +811,166 @@ def doctor(ctx, rebuild, as_json) -> None:
         out.print(esc(t("doctor.fix")))
     elif report.ok:
         out.print(f"[green]✓[/] {esc(t('doctor.ok'))}")
-    sys.exit(EXIT_OK if report.ok else EXIT_FAILED)
+    _say_model(out, ws.root, model)
+    sys.exit(EXIT_OK if report.ok and not model.problem else EXIT_FAILED)
+
+
+def _say_model(out, root: Path, use=None) -> None:
+    """Which cut-out the workspace at `root` makes (a model, or the classical one and how to get a model)."""
+    from imgpipe.models import describe_in_use, in_use
+    from imgpipe.workspace import Workspace
+
+    if use is None:
+        try:
+            use = in_use(Workspace.open(root))
+        except ImgpipeError as err:  # settings that do not load: `run` says so in full
+            out.print(f"[red]✗[/] {esc(err)}", soft_wrap=True)
+            return
+    mark = "[red]✗[/]" if use.problem else "[green]✓[/]" if use.path else "[yellow]![/]"
+    for n, line in enumerate(describe_in_use(use, root)):
+        out.print(f"{mark if n == 0 else ' '} {esc(line)}", soft_wrap=True)
+
+
+# --- cut-out models (imgpipe/models.py) ---
+@main.group(cls=ImgpipeGroup)
+def model() -> None:
+    """Install, list and remove cut-out models (help text: message key cli.model)."""
+
+
+def _models_folder(ctx, workspace_local: bool) -> Path:
+    from imgpipe.models import user_models_dir, workspace_models_dir
+
+    return workspace_models_dir(open_workspace(ctx).root) if workspace_local else user_models_dir()
+
+
+def _workspace_root(ctx) -> Path | None:
+    """The -w workspace (default: the current folder) when there is one; model commands also work without."""
+    root = ctx.obj["workspace"].resolve()
+    return root if (root / "imgpipe.toml").is_file() else None
+
+
+def _configured_model(root: Path) -> str:
+    """The workspace's `[cutout] model` as written ("" when its settings do not load: `run` says why)."""
+    from imgpipe.settings import load_settings
+
+    try:
+        return load_settings(root / "imgpipe.toml").cutout.model.strip()
+    except ImgpipeError:
+        return ""
+
+
+@model.command("install")
+@click.argument("source")
+@click.option("--name", default=None, metavar="NAME")
+@click.option("--workspace-local", is_flag=True)
+@click.pass_context
+def model_install(ctx, source, name, workspace_local) -> None:
+    """Install a cut-out model from an .onnx file or an http(s) URL."""
+    from imgpipe import models
+
+    folder = _models_folder(ctx, workspace_local)
+    out = stderr_console()
+    before = models.read_index(folder)
+    try:
+        with _ByteProgress(t("progress.download" if models.is_url(source) else "progress.copy")) as bar:
+            made = models.install(source, folder, name=name, installed_at=clock.now_iso(), progress=bar)
+    except ImportError:
+        fail_usage(ImgpipeError(t("cutout.model_runtime"), fix=t("cutout.model_runtime.fix")))
+    except ImgpipeError as err:  # not a model, not found, the download failed: nothing installed
+        out.print(f"[bold red]{t('error.prefix')}:[/] {esc(err)}", soft_wrap=True)
+        sys.exit(EXIT_FAILED)
+    said = t("model.installed", name=made.name, path=made.path, mb=f"{made.size / 2**20:.1f}",
+             size="x".join(map(str, made.input_size)) if made.input_size else "?", sha=made.sha256[:12])
+    out.print(f"[green]✓[/] {esc(said)}", soft_wrap=True)
+    if made.name in before:
+        out.print(esc(t("model.replaced")))
+    out.print(esc(t("model.use_hint", name=made.name)), soft_wrap=True)
+    sys.exit(EXIT_OK)
+
+
+@model.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def model_list(ctx, as_json) -> None:
+    """List the installed cut-out models."""
+    from imgpipe import models
+
+    root = _workspace_root(ctx)
+    found = models.installed(root)
+    using = models.resolve(_configured_model(root), root)[0] if root else None  # not loaded: a list stays fast
+    workspace_folder = str(models.workspace_models_dir(root)) if root else None
+    if as_json:
+        emit_json([{**m.as_dict(), "where": "workspace" if m.folder == workspace_folder else "user",
+                    "in_use": m.path == using} for m in found])
+        sys.exit(EXIT_OK)
+    out = stderr_console()
+    if not found:
+        out.print(esc(t("model.list.empty")))
+        out.print(esc(t("model.none.get")), soft_wrap=True)
+        sys.exit(EXIT_OK)
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for col in ("name", "where", "size", "input", "source", "installed"):
+        table.add_column(t(f"model.col.{col}"), overflow="fold")
+    for m in found:
+        where = t("model.where.workspace" if m.folder == workspace_folder else "model.where.user")
+        name = esc(m.name) + (f" [green]({esc(t('model.in_use'))})[/]" if m.path == using else "")
+        table.add_row(name, esc(where), f"{m.size / 2**20:.1f} MB",
+                      "x".join(map(str, m.input_size)) if m.input_size else "?", esc(m.source), esc(m.installed_at))
+    from rich.console import Console
+
+    Console(highlight=False).print(table)  # the list is the command's output: stdout
+    sys.exit(EXIT_OK)
+
+
+@model.command("remove")
+@click.argument("name")
+@click.option("--workspace-local", is_flag=True)
+@click.pass_context
+def model_remove(ctx, name, workspace_local) -> None:
+    """Remove the installed cut-out model NAME."""
+    from imgpipe import models
+
+    folder = _models_folder(ctx, workspace_local)
+    try:
+        gone = models.remove(name, folder)
+    except ImgpipeError as err:
+        fail_usage(err)
+    out = stderr_console()
+    out.print(esc(t("model.removed", name=gone.name, path=gone.path)), soft_wrap=True)
+    root = _workspace_root(ctx)
+    if root is not None:
+        configured = _configured_model(root)
+        if configured == gone.name and models.resolve(configured, root)[1] is None:
+            out.print(f"[yellow]{esc(t('model.removed_in_use', name=gone.name))}[/]", soft_wrap=True)
+    sys.exit(EXIT_OK)
+
+
+class _ByteProgress:
+    """A byte-counting rich progress bar on stderr while a model is copied or downloaded (terminals only)."""
+
+    def __init__(self, label: str):
+        self.label, self.bar, self.task = label, None, None
+
+    def __enter__(self):
+        if sys.stderr.isatty():
+            from rich.progress import (BarColumn, DownloadColumn, Progress as Bar, TimeRemainingColumn,
+                                       TransferSpeedColumn)
+
+            self.bar = Bar("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                           TransferSpeedColumn(), TimeRemainingColumn(), console=stderr_console(), transient=True)
+            self.bar.__enter__()
+            self.task = self.bar.add_task(self.label, total=None)
+        return self
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if self.bar:
+            self.bar.update(self.task, completed=done, total=total)
+
+    def __exit__(self, *exc):
+        if self.bar:
+            self.bar.__exit__(*exc)
 
 
 # --- workbench (imgpipe/web/) ---

@@ -64,7 +64,9 @@ class FontSettings:
 class CutoutSettings:
     """The product cut-out of white-background and transparent images.
 
-    model: an ONNX salient-object model file (a U²-Net or IS-Net export,
+    model: an installed model's name (`imgpipe model install`; looked up in
+    the workspace's models/, then the user's data folder: models.resolve) or
+    an ONNX salient-object model file (a U²-Net, IS-Net or BiRefNet export,
     needs `pip install onnxruntime`), relative to the workspace; empty = the
     classical cut-out, which needs a plain backdrop.
     """
@@ -258,7 +260,7 @@ outline = "auto"                      # auto: outline a mark that would not read
 path = ""                             # a .ttf/.otf/.ttc with Chinese glyphs; empty = find one
 
 [cutout]                              # white-background and transparent images
-model = ""                            # an ONNX salient-object model, e.g. "models/u2netp.onnx" (pip install onnxruntime):
+model = ""                            # an installed model ("isnet-general-use": imgpipe model list) or a file "models/u2netp.onnx":
                                       # cuts products out of any scene; empty = classical cut-out (plain backdrops only)
 
 [colour]                              # colour true to the object (R8)

@@ -61,23 +61,29 @@ class Workspace:
 
     @cached_property
     def cutout_model(self) -> Path | None:
-        """The `[cutout] model` file, checked once (it loads); None = the classical cut-out."""
-        configured = self.settings.cutout.model
-        if not configured:
+        """The `[cutout] model` file, checked once (loads, image in, map out); None = the classical cut-out.
+
+        The setting names an installed model or a file (order: models.resolve).
+        Checked without keeping a session: the coordinator of a process pool
+        never runs the model, and an 88 MB IS-Net session holds ~500 MB.
+        """
+        from imgpipe.models import inspect, is_name, model_not_installed, resolve
+
+        configured = self.settings.cutout.model.strip()
+        path, entry = resolve(configured, self.root)
+        if path is None:
             return None
-        path = Path(configured) if Path(configured).is_absolute() else self.root / configured
         where = {"file": self.root / "imgpipe.toml", "field": "cutout.model"}
         if not path.is_file():
+            if entry is None and is_name(configured):
+                raise model_not_installed(configured, where["file"])
             raise ConfigError(t("cutout.model_missing", path=path), fix=t("cutout.model.fix"), **where)
-        from imgpipe.cutout import load_model
-
         try:
-            load_model(path)
+            inspect(path)
         except ImportError:
             raise ConfigError(t("cutout.model_runtime"), fix=t("cutout.model_runtime.fix"), **where) from None
-        except Exception as exc:  # onnxruntime's own errors: not a model, or a broken file
-            raise ConfigError(t("cutout.model_unreadable", path=path, detail=exc), fix=t("cutout.model.fix"),
-                              **where) from None
+        except ImgpipeError as err:  # not a model, a broken file, or not image in, map out
+            raise ConfigError(err.message, fix=err.fix, **where) from None
         return path
 
     def font_path(self) -> Path:
