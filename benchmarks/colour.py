@@ -34,6 +34,16 @@ row) for imgpipe and plain baselines (white-patch diagonal, unconstrained
 against grey-world, shades-of-grey and grey-edge. `--real-only` skips the
 generated scenes; `--nested` adds a nested leave-one-out of imgpipe's model
 choice (the model picked without the held-out patch; slow).
+
+The written file (issue 29): for each real photo, `imgpipe correct P -o OUT
+--reference P` runs as users run it (a subprocess; linear camera data is
+first encoded to an sRGB PNG), the 24 patches are sampled in OUT at the
+verified centres and compared with the reference (CIEDE2000), beside the
+fit's own in-sample and leave-one-out figures and the uncorrected photo's; a
+leave-one-out in the written pixels too (each patch corrected by a fit that
+never saw it, JPEG q95). `--written-only` prints just that; `--overexpose
+1.4` first pushes each photo's light up and clips it (a chart in sunlight). `--real` is
+repeatable: `--real ../shared/data/colour-real --real /work/data/colour`.
 """
 
 from __future__ import annotations
@@ -300,7 +310,7 @@ def run_chart(rng, n: int):
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_DIRS = [base / sub for base in (REPO.parent, REPO.parent.parent)
-             for sub in ("shared/data/colour-real", "coord/colour-extra")]
+             for sub in ("shared/data/colour-real", "coord/colour-extra", "data/colour")]
 
 
 def load_real(dirs) -> list[dict]:
@@ -318,7 +328,8 @@ def load_real(dirs) -> list[dict]:
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             if m.get("linear_data") or name.startswith("luimoli_"):  # linear camera data: encode as sRGB
                 rgb = C.linear_to_srgb(rgb.astype(np.float32) / 255)
-            out.append({"name": name, "img": rgb, "centres": np.array(m["centres"], float), "pitch": float(m["pitch"])})
+            out.append({"name": name, "img": rgb, "centres": np.array(m["centres"], float), "pitch": float(m["pitch"]),
+                        "path": Path(d) / name, "linear": bool(m.get("linear_data") or name.startswith("luimoli_"))})
     return out
 
 
@@ -420,10 +431,126 @@ def auto_errors(photo: dict, p: np.ndarray) -> dict:
     return out
 
 
-def run_real(dirs, line, nested: bool = False) -> None:
+REF_LAB = C.linear_to_lab(C.CHART_REFERENCE_LINEAR)
+
+
+def cli_source(photo: dict, tmp: Path, overexpose: float = 1.0) -> Path:
+    """The file to give the CLI: the photo itself, or (linear camera data) an sRGB-encoded lossless copy.
+
+    overexpose > 1: the photo's light multiplied by it and clipped, written as
+    a camera JPEG (q95) -- a chart in sunlight; photo["img"] becomes that.
+    """
+    if overexpose != 1.0:
+        photo["img"] = C.linear_to_srgb(np.clip(C.srgb_to_linear(photo["img"]) * overexpose, 0, 1))
+        src = tmp / (photo["path"].stem + f"_x{overexpose:g}.jpg")
+        src.write_bytes(cv2.imencode(".jpg", cv2.cvtColor(photo["img"], cv2.COLOR_RGB2BGR),
+                                     [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes())
+        return src
+    if not photo["linear"]:
+        return photo["path"]
+    src = tmp / (photo["path"].stem + ".png")
+    cv2.imwrite(str(src), cv2.cvtColor(photo["img"], cv2.COLOR_RGB2BGR))
+    return src
+
+
+def written_patches(img: np.ndarray, photo: dict) -> np.ndarray:
+    """(24,) ΔE2000 of the patches in a written image, sampled at the verified centres (0.4 pitch squares)."""
+    p, _ = C._sample_chart(img, photo["centres"], 0.2 * photo["pitch"])
+    return C.delta_e_2000(C.linear_to_lab(p), REF_LAB)
+
+
+def written_loo(photo: dict, src: Path, model_name: str) -> np.ndarray:
+    """(24,) leave-one-out ΔE2000 in the written pixels: each patch corrected by a fit that never saw it.
+
+    The reference is decoded as `imgpipe correct` decodes it, the chart
+    found and the chosen model refitted without the patch; the correction is
+    applied to that patch's pixels and JPEG-encoded (q95) as the CLI writes.
+    """
+    from imgpipe.correct import encode_output
+    from imgpipe.imageio import load_photo
+
+    ref = C.find_chart(load_photo(src, min_long_side=2000).rgb).patches
+    model = next(m for m in C.chart.MODELS if C.chart._model_name(m) == model_name)
+    img = load_photo(src).rgb
+    out = np.empty(24)
+    for i in range(24):
+        fit = C.fit_chart(ref, use=np.arange(24) != i, model=model)
+        corr = C.chart.correction_from_fit(fit)
+        x, y = photo["centres"][i]
+        r = int(0.35 * photo["pitch"])
+        crop = img[int(y) - r:int(y) + r, int(x) - r:int(x) + r]
+        enc = encode_output(C.apply_correction(crop, corr), "JPEG", quality=95, exif=None)
+        back = cv2.cvtColor(cv2.imdecode(np.frombuffer(enc, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        p, _ = C._sample_chart(back, np.array([[x - (int(x) - r), y - (int(y) - r)]]), 0.2 * photo["pitch"])
+        out[i] = C.delta_e_2000(C.linear_to_lab(p), REF_LAB[i:i + 1])[0]
+    return out
+
+
+def run_written(photos: list[dict], line, overexpose: float = 1.0) -> None:
+    """The written file (issue 29): `imgpipe correct P -o OUT --reference P`, patches sampled in OUT."""
+    import resource
+    import subprocess
+    import tempfile
+
+    print("\nWritten file: `imgpipe correct P -o OUT --reference P` (the CLI users get), the 24 patches sampled "
+          "in OUT at the verified centres,\n  ΔE2000 vs the reference, beside the fit's own figures "
+          "(mean / neutral row / max; clipped patches of the photo left out of means and max)")
+    print(f"  {'photo':<36} {'file mean':>9} {'neut':>5} {'max':>5} {'LOO':>5} | {'fit mean':>8} {'neut':>5} "
+          f"{'LOO':>5} | {'before':>6}  model, clipped")
+    rows, refused = [], []
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for ph in photos:
+            src = cli_source(ph, tmp, overexpose)
+            out_dir = tmp / "out"
+            res = subprocess.run([sys.executable, "-m", "imgpipe", "correct", str(src), "-o", str(out_dir),
+                                  "--reference", str(src), "--json", "--lang", "en"],
+                                 capture_output=True, text=True, cwd=REPO)
+            try:
+                (item,) = json.loads(res.stdout)
+            except ValueError:
+                item = {"error": (res.stderr.strip().splitlines() or ["?"])[-1]}
+            before = written_patches(ph["img"], ph)
+            if "error" in item:
+                refused.append(ph["name"])
+                print(f"  {ph['name'][:36]:<36} REFUSED ({item['error'][:90]}); left as it is: mean {before.mean():.2f}")
+                continue
+            from imgpipe.imageio import load_photo
+            de = written_patches(load_photo(Path(item["output"])).rgb, ph)
+            fit = item["correction"]["fit"]
+            ok = ~np.isin(C.CHART_PATCH_NAMES, fit.get("clipped", []))
+            grey = ok & (np.arange(24) >= 18)
+            loo = written_loo(ph, src, fit["model"])
+            r = (de[ok].mean(), de[grey].mean(), de[ok].max(), loo[ok].mean(),
+                 fit["mean_de"], fit["neutral_de"], fit["loo_mean_de"], before[ok].mean())
+            rows.append(r)
+            worst = C.CHART_PATCH_NAMES[int(np.argmax(np.where(ok, de, -1)))]
+            print(f"  {ph['name'][:36]:<36} {r[0]:9.2f} {r[1]:5.2f} {r[2]:5.1f} {r[3]:5.2f} | {r[4]:8.2f} {r[5]:5.2f} "
+                  f"{r[6]:5.2f} | {r[7]:6.2f}  {fit['model']}; worst {worst}"
+                  + (f"; clipped: {', '.join(fit['clipped'])}" if fit.get("clipped") else ""))
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if not rows:
+        return
+    m = np.array(rows).mean(axis=0)
+    print(f"  {'mean over ' + str(len(rows)) + ' photos':<36} {m[0]:9.2f} {m[1]:5.2f} {m[2]:5.1f} {m[3]:5.2f} | "
+          f"{m[4]:8.2f} {m[5]:5.2f} {m[6]:5.2f} | {m[7]:6.2f}")
+    print(f"  (CLI CPU time {cpu.ru_utime + cpu.ru_stime - cpu0.ru_utime - cpu0.ru_stime:.0f} s for {len(photos)} photos)")
+    over = [ph for ph, r in zip([p for p in photos if p["name"] not in refused], rows) if r[2] > 8]
+    line("written file: mean ΔE2000", f"{m[0]:.2f}", "<= 2.5", m[0] <= 2.5)
+    line("written file: neutral row ΔE2000", f"{m[1]:.2f}", "<= 1.5", m[1] <= 1.5)
+    line("written file: leave-one-out mean ΔE2000", f"{m[3]:.2f}", "<= 3.0", m[3] <= 3.0)
+    line("written file: photos with a patch > 8", f"{len(over)}/{len(rows)}", "0", not over)
+    line("written file: charts refused", f"{len(refused)}/{len(photos)}", "0", not refused)
+
+
+def run_real(dirs, line, nested: bool = False, written_only: bool = False, overexpose: float = 1.0) -> None:
     photos = load_real(dirs)
     if not photos:
         print("\nReal photos: none found (looked in " + ", ".join(str(d) for d in dirs) + ")")
+        return
+    run_written(photos, line, overexpose)
+    if written_only:
         return
     print(f"\nReal ColorChecker photos (n={len(photos)}; ΔE2000 of 8-bit sRGB output vs X-Rite post-2014 "
           f"values; in-sample / leave-one-out: mean, max, neutral row)")
@@ -480,6 +607,10 @@ def main(argv=None) -> int:
     ap.add_argument("--real", action="append", type=Path, default=[],
                     help="a folder of real chart photos with charts.json (repeatable)")
     ap.add_argument("--real-only", action="store_true", help="only the real photos")
+    ap.add_argument("--written-only", action="store_true",
+                    help="real photos: only the written-file figures (imgpipe correct through the CLI)")
+    ap.add_argument("--overexpose", type=float, default=1.0,
+                    help="written file: each photo's light times this, clipped, as a JPEG (a chart in sunlight)")
     ap.add_argument("--nested", action="store_true",
                     help="real photos: also the nested leave-one-out of imgpipe's model choice (slow)")
     args = ap.parse_args(argv)
@@ -495,7 +626,7 @@ def main(argv=None) -> int:
 
     print(f"imgpipe colour benchmark (seed {args.seed}, casts 2800-7500 K, tints ±0.006-0.02 Duv)")
 
-    if not args.real_only:
+    if not (args.real_only or args.written_only):
         s_auto, s_sog, methods = run_auto(rng, n, "studio")
         print(f"\nAutomatic mode, studio backdrop shots (n={s_auto['n']}; method used: {methods})")
         print(f"  angular error °  auto: mean {s_auto['mean']:.2f}  median {s_auto['median']:.2f}  "
@@ -540,7 +671,7 @@ def main(argv=None) -> int:
             line(f"{kind}: mean change (°)", f"{a['mean']:.2f}", "<= 0.5", a["mean"] <= 0.5)
             line(f"{kind}: mean change (ΔE2000)", f"{d['mean']:.2f}", "<= 1.0", d["mean"] <= 1.0)
 
-    run_real(args.real or REAL_DIRS, line, args.nested)
+    run_real(args.real or REAL_DIRS, line, args.nested, args.written_only, args.overexpose)
 
     print(f"\n{'ALL PASS' if ok_all else 'SOME TARGETS FAILED'} in {time.time() - t0:.0f} s")
     return 0 if ok_all else 1

@@ -472,11 +472,15 @@ def status(ctx, today, as_json) -> None:
     day = _parse_today(today)
     ws = open_workspace(ctx)
     rows = build_board(ws, day)
+    sheet = ws.sheet()
     if as_json:
         emit_json({"today": day.isoformat(), "sla_days": ws.settings.sla.days, "articles": [r.as_dict() for r in rows]})
     else:
         print_board(rows, stderr_console(), day, ws.settings.sla.days)
-    sys.exit(EXIT_OK)
+    for err in sheet.errors:  # the sheet file itself (unreadable, two sheets): an empty board must not look fine
+        if err.row is None:
+            stderr_console().print(f"[yellow]{esc(err)}[/]", soft_wrap=True)
+    sys.exit(EXIT_FAILED if sheet.errors and not sheet.products else EXIT_OK)
 
 
 @main.command()
@@ -728,23 +732,34 @@ def backup(ctx, verify, as_json) -> None:
 def restore(ctx, articles, dest, overwrite, as_json) -> None:
     """Bring originals and outputs back from the backup (all, or only ARTICLE…)."""
     from imgpipe.backup import open_target, restore as restore_files, restore_catalog
+    from imgpipe.backup.restore import catalog_missing
     from imgpipe.sheet import normalise_article
 
     ws = open_workspace(ctx)
     dest = (dest or ws.root).resolve()
     chosen = [normalise_article(a) for a in articles] or None
+    damaged = None
     try:
         with open_target(ws.settings.backup, ws.root) as target:
             # the catalog's hashes only describe this workspace's files
             conn = ws.catalog.db if dest == ws.root else None
-            files = restore_files(conn, target, dest, chosen, overwrite=overwrite)
+            try:
+                files = restore_files(conn, target, dest, chosen, overwrite=overwrite)
+            except ImgpipeError as err:
+                if err.fix != t("backup.restore_damaged.fix"):
+                    raise
+                damaged = err  # the good files are in place: some items failed; the catalog still comes back
+            catalog_lost = False
             if chosen is None:  # a whole workspace: bring back what only the catalog knew
-                restore_catalog(conn, target, dest)
+                catalog_lost = not restore_catalog(conn, target, dest) and catalog_missing(conn, target, dest)
     except ImgpipeError as err:
-        if err.fix == t("backup.restore_damaged.fix"):  # the good files are in place: some items failed
-            stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {esc(err)}", soft_wrap=True)
-            sys.exit(EXIT_FAILED)
         fail_usage(err)  # no target, unknown article, unsafe listing: nothing restored
+    if damaged is not None:
+        stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {esc(damaged)}", soft_wrap=True)
+        if catalog_lost:
+            stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {esc(t('restore.no_catalog'))}", soft_wrap=True)
+            stderr_console().print(esc(t("restore.no_catalog.fix")), soft_wrap=True)
+        sys.exit(EXIT_FAILED)
     if as_json:
         emit_json({"dest": str(dest), "restored": [str(p) for p in files], "kept": [str(p) for p in files.kept],
                    "missing": files.missing})
@@ -759,7 +774,10 @@ def restore(ctx, articles, dest, overwrite, as_json) -> None:
             out.print(f"[bold red]{t('restore.missing', count=len(files.missing))}[/]", soft_wrap=True)
             for rel in files.missing:
                 out.print(f"  [red]✗[/] {esc(rel)}", soft_wrap=True)
-    sys.exit(EXIT_FAILED if files.missing else EXIT_OK)
+    if catalog_lost:  # the files without their catalog: numbers, reference shots, sold-out marks are not back
+        stderr_console().print(f"[bold red]{t('error.prefix')}:[/] {esc(t('restore.no_catalog'))}", soft_wrap=True)
+        stderr_console().print(esc(t("restore.no_catalog.fix")), soft_wrap=True)
+    sys.exit(EXIT_FAILED if files.missing or catalog_lost else EXIT_OK)
 
 
 @main.command()
@@ -787,6 +805,8 @@ def doctor(ctx, rebuild, as_json) -> None:
             out.print(esc(t("doctor.kept", name=result.kept_as)))
         for p in result.skipped:
             out.print(f"[yellow]{esc(t('doctor.skipped', path=p))}[/]", soft_wrap=True)
+        for p in result.set_aside:
+            out.print(f"[yellow]{esc(t('doctor.set_aside', path=p))}[/]", soft_wrap=True)
         if result.recovered:
             out.print(t("doctor.recovered", photos=result.recovered.get("photos", 0),
                         soldout=result.recovered.get("soldout", 0), listings=result.recovered.get("listings", 0)))
@@ -807,7 +827,7 @@ def doctor(ctx, rebuild, as_json) -> None:
         out.print(f"[yellow]▲ {esc(shared[0])}[/] ({esc(t('error.fix'))}: {esc(shared[1])})", soft_wrap=True)
     for line in describe(report):
         out.print(f"[red]✗[/] {esc(line)}", soft_wrap=True)
-    if report.catalog_error and not report.disk_full:
+    if (report.catalog_error and not report.disk_full) or report.unknown_originals:
         out.print(esc(t("doctor.fix")))
     elif report.ok:
         out.print(f"[green]✓[/] {esc(t('doctor.ok'))}")

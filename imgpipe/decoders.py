@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from imgpipe.errors import ImgpipeError
 from imgpipe.messages import t
@@ -41,6 +41,10 @@ except ImportError:  # pragma: no cover - listed as a dependency
 
 # Pillow's own bomb check would raise a bare exception at 2x its default; load_photo checks first
 Image.MAX_IMAGE_PIXELS = None
+# a file that ends early must fail to decode, whatever another library in the process set
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+_ARITHMETIC_SOF = {0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}   # arithmetic coding can pack a flat block in under a bit
+_GREY_FILL = (126, 130)   # what libjpeg leaves for blocks it has no data for (zero coefficients), 0-255
 
 RAW_EXTENSIONS = frozenset({".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".raf",
                             ".orf", ".rw2", ".rwl", ".pef", ".srw", ".x3f", ".3fr", ".iiq", ".erf", ".kdc",
@@ -243,6 +247,66 @@ def jpeg_truncated(data: bytes) -> bool:
     return True  # the file ends before its first scan
 
 
+def jpeg_data_too_short(data: bytes, width: int, height: int) -> str | None:
+    """Why this JPEG's scan data cannot hold the `width` × `height` pixels its header declares, or None.
+
+    Huffman coding spends at least one bit on every 8×8 block of the first component (its DC
+    value), so a 3 KB file declaring 12000×12000 (2.25 million blocks, 281 KB at the least) is a
+    damaged or forged header: refused before a 432 MB decode that would come out flat grey.
+    """
+    pos, n, sos, arithmetic = 2, len(data), -1, False
+    while pos + 4 <= n:
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+            continue
+        if 0xD0 <= marker <= 0xD8 or marker == 0x01:
+            pos += 2
+            continue
+        arithmetic |= marker in _ARITHMETIC_SOF
+        if marker == 0xDA:
+            sos = pos
+            break
+        pos += 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
+    if sos < 0 or arithmetic:
+        return None
+    end = data.find(b"\xff\xd9", sos)
+    have = (end if end >= 0 else n) - sos
+    blocks = -(-width // 8) * -(-height // 8)
+    if have * 8 >= blocks:
+        return None
+    return t("image.jpeg_size_lie", declared=f"{width}×{height}", have=round(have / 1024, 1),
+             need=round(blocks / 8 / 1024))
+
+
+def grey_fill_rows(pixels: np.ndarray) -> int:
+    """How many rows at the bottom of `pixels` (H×W or H×W×C, uint8) are libjpeg's grey fill.
+
+    When a scan ends early (a copy cut short, then an end marker added by a recovery tool),
+    libjpeg warns "premature end of data" (Pillow does not pass the warning on) and leaves every
+    block after that point with zero coefficients: one exact mid-grey (128) to the last row.
+    A real photo's rows are never one exact value from edge to edge.
+    """
+    rows = pixels.reshape(pixels.shape[0], -1)
+    if not len(rows) or rows[-1].min() != rows[-1].max():
+        return 0  # the common case, decided on one row
+    lo, hi = rows.min(axis=1), rows.max(axis=1)
+    fill = (lo == hi) & (lo >= _GREY_FILL[0]) & (lo <= _GREY_FILL[1])
+    if not fill[-1]:
+        return 0
+    return int(len(fill) - np.flatnonzero(~fill)[-1] - 1) if not fill.all() else len(fill)
+
+
+def jpeg_grey_filled(pixels: np.ndarray) -> str | None:
+    """Why a decoded JPEG is damaged (a grey-filled bottom: at least 2 rows and 1 % of the height), or None."""
+    rows = grey_fill_rows(pixels)
+    if rows < max(2, 0.01 * pixels.shape[0]):
+        return None
+    return t("image.jpeg_grey_fill", share=f"{rows / pixels.shape[0]:.0%}")
+
+
 def _exif_orientation(img: Image.Image) -> int:
     try:
         value = img.getexif().get(0x0112, 1)
@@ -263,6 +327,10 @@ def decode_pillow(data: bytes, label, min_long_side: int, max_megapixels: float)
         missing = tiff_data_missing(img, len(data))
         if missing:
             raise _truncated_error(label, missing)
+    elif img.format in ("JPEG", "MPO"):
+        missing = jpeg_data_too_short(data, width, height)
+        if missing:
+            raise _truncated_error(label, missing)
     orientation = _exif_orientation(img)
     try:
         if getattr(img, "n_frames", 1) > 1:
@@ -276,8 +344,12 @@ def decode_pillow(data: bytes, label, min_long_side: int, max_megapixels: float)
         img.load()
     except Exception as exc:
         raise ImgpipeError(t("image.unreadable", detail=exc), file=label, fix=t("image.unreadable.fix")) from None
-    if img.format == "JPEG" and jpeg_truncated(data):
-        raise _truncated_error(label, t("image.jpeg_no_end"))
+    if img.format in ("JPEG", "MPO"):
+        if jpeg_truncated(data):
+            raise _truncated_error(label, t("image.jpeg_no_end"))
+        damage = jpeg_grey_filled(np.asarray(img))
+        if damage:
+            raise _truncated_error(label, damage)
     if img.mode == "F":
         img = float_to_8bit(np.asarray(img, dtype=np.float32), label)
     return Decoded(img, (width, height), scale, orientation, img.info.get("icc_profile"))

@@ -50,14 +50,17 @@ class DoctorReport:
     changed_originals: list[str] = field(default_factory=list)
     missing_outputs: list[str] = field(default_factory=list)
     temp_files: list[str] = field(default_factory=list)
+    unknown_originals: list[str] = field(default_factory=list)  # archived files the catalog does not know
+    folders: list[str] = field(default_factory=list)  # output/, originals/, reports/ full or not writable
 
     @property
     def ok(self) -> bool:
         return not (self.catalog_error or self.missing_originals or self.changed_originals
-                    or self.missing_outputs or self.temp_files)
+                    or self.missing_outputs or self.temp_files or self.unknown_originals or self.folders)
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, "catalog_error": self.catalog_error, "disk_full": self.disk_full,
+                "unknown_originals": self.unknown_originals, "folders": self.folders,
                 "missing_originals": self.missing_originals,
                 "changed_originals": self.changed_originals, "missing_outputs": self.missing_outputs,
                 "temp_files": self.temp_files}
@@ -70,10 +73,11 @@ class RebuildResult:
     kept_as: str | None = None        # where the damaged catalog was moved
     recovered: dict = field(default_factory=dict)  # table -> rows taken over from the damaged catalog
     skipped: list[str] = field(default_factory=list)   # files whose names say nothing
+    set_aside: list[str] = field(default_factory=list)  # no catalog entry left; a reference or slate by its look
 
     def as_dict(self) -> dict:
         return {"photos": self.photos, "outputs": self.outputs, "kept_as": self.kept_as, "skipped": self.skipped,
-                "recovered": self.recovered}
+                "recovered": self.recovered, "set_aside": self.set_aside}
 
 
 def check(root: Path) -> DoctorReport:
@@ -96,17 +100,82 @@ def check(root: Path) -> DoctorReport:
     if free < MIN_FREE_BYTES:  # the catalog reads fine, but the next run would stop on a full disk
         report.catalog_error, report.disk_full = t("doctor.disk_low", free=free // 1024 ** 2,
                                                    need=MIN_FREE_BYTES // 1024 ** 2), True
+    report.folders = folder_problems(root)
     for photo in photos:
         path = root / photo.original
         if not path.is_file():
             report.missing_originals.append(photo.original)
         elif sha256_file(path) != photo.sha256:
             report.changed_originals.append(photo.original)
+    known = {photo.original for photo in photos}
+    report.unknown_originals = [rel for rel, _ in _archived_originals(root) if rel not in known]
     for row in outputs:
         if not (root / row["path"]).is_file():
             report.missing_outputs.append(row["path"])
     cat.close()
     return report
+
+
+WRITTEN_FOLDERS = ("originals", "output", "reports")   # each may be a mount of its own (a NAS share, a USB disk)
+
+
+def folder_problems(root: Path, min_free: int = MIN_FREE_BYTES) -> list[str]:
+    """One line per folder a run writes to that is short of space or cannot be written.
+
+    Each is tried on its own: a file is created and removed there (a read-only mount, a
+    permission or a full quota shows only then) and its own file system's free space read.
+    """
+    import os
+    import tempfile
+
+    problems = []
+    for name in WRITTEN_FOLDERS:
+        folder = root / name
+        probe_at = folder if folder.is_dir() else root
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".imgpipe-doctor-", dir=probe_at)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            problems.append(t("doctor.folder_unwritable", folder=name + "/", detail=exc.strerror or exc))
+            continue
+        free = shutil.disk_usage(probe_at).free
+        if free < min_free:
+            problems.append(t("doctor.folder_full", folder=name + "/", free=free // 1024 ** 2,
+                              need=min_free // 1024 ** 2))
+    return problems
+
+
+def _archived_originals(root: Path):
+    """(workspace-relative path, match) of every file under originals/ named as ingest names them."""
+    originals = root / "originals"
+    for file in sorted(originals.rglob("*")) if originals.exists() else []:
+        if not file.is_file() or file.is_symlink() or not is_photo_name(file):
+            continue
+        m = _ORIGINAL.match(file.name)
+        yield file.relative_to(root).as_posix(), (m if m and m["article"] == file.parent.name else None)
+
+
+def kind_by_look(path: Path) -> str:
+    """"reference", "slate" or "photo" for an archived original whose catalog entry is lost.
+
+    The archive name (A1023-01.jpg) no longer says that the shot was `A1023_ref_灰卡.jpg`, so
+    the pixels decide as ingest does (a colour chart anywhere: a reference; a card with an
+    article written on it: a slate), plus a shot of a grey card filling the frame's middle.
+    """
+    from imgpipe.colour.reference import detect_reference, is_grey_card_shot
+    from imgpipe.imageio import load_photo
+    from imgpipe.slate import read_slate
+
+    try:
+        data = path.read_bytes()
+        if read_slate(data, name=path):
+            return "slate"
+        rgb = load_photo(data, min_long_side=768, name=path).rgb
+        # a chart anywhere marks a reference at ingest too; a grey card only when the shot is of the card
+        return "reference" if detect_reference(rgb, grey_card=False) or is_grey_card_shot(rgb) else "photo"
+    except ImgpipeError:
+        return "photo"   # does not decode: the next run says so for this file
 
 
 def _set_aside(path: Path) -> str | None:
@@ -177,23 +246,23 @@ def _rebuild(root: Path) -> RebuildResult:
     result.kept_as = _set_aside(path)
     cat = Catalog(path)
     ids: dict[tuple[str, int], int] = {}
-    originals = root / "originals"
+    known = {(row[0], row[1], row[2]) for row in old.get("photos", [])}   # their kinds come back below
     with cat.transaction():
-        for file in sorted(originals.rglob("*")) if originals.exists() else []:
-            if not file.is_file() or file.is_symlink() or not is_photo_name(file):
+        for rel, m in _archived_originals(root):
+            if m is None:
+                result.skipped.append(rel)
                 continue
-            m = _ORIGINAL.match(file.name)
-            if not m or m["article"] != file.parent.name:
-                result.skipped.append(file.relative_to(root).as_posix())
-                continue
+            file = root / rel
             article, seq = m["article"], int(m["seq"])
             sha = sha256_file(file)
+            kind = "photo" if (article, seq, sha) in known else kind_by_look(file)
+            if kind != "photo":
+                result.set_aside.append(rel)
             try:
                 photo_id = cat.add_photo(article=article, seq=seq, ext="." + m["ext"].lower(), sha256=sha,
-                                         original=file.relative_to(root).as_posix(), source_name=file.name,
-                                         captured_at=None, kind="photo")
+                                         original=rel, source_name=file.name, captured_at=None, kind=kind)
             except sqlite3.IntegrityError:  # same article and number (or bytes) in two category folders
-                result.skipped.append(file.relative_to(root).as_posix())
+                result.skipped.append(rel)
                 continue
             ids[(article, seq)] = photo_id
             result.photos += 1
@@ -245,6 +314,10 @@ def describe(report: DoctorReport) -> list[str]:
     lines = []
     if report.catalog_error:
         lines.append(report.catalog_error if report.disk_full else t("doctor.catalog_bad", detail=report.catalog_error))
+    lines.extend(report.folders)
+    if report.unknown_originals:
+        lines.append(t("doctor.unknown_originals", count=len(report.unknown_originals),
+                       first=report.unknown_originals[0]))
     for p in report.missing_originals:
         lines.append(t("doctor.original_missing", path=p))
     for p in report.changed_originals:

@@ -106,7 +106,11 @@ def item_error(exc: BaseException, file: str | Path | None, stage: str) -> Imgpi
         detail = exc.strerror or str(exc)
         where = exc.filename if exc.filename and str(exc.filename) != str(file) else None
         message = t("error.os", stage=t(f"stage.{stage}"), detail=detail + (f" ({where})" if where else ""))
-        return ImgpipeError(message, file=file, fix=t("error.os.fix"))
+        import errno
+
+        # 206: Windows' ERROR_FILENAME_EXCED_RANGE; the fix is a shorter name, not a permission
+        too_long = exc.errno == errno.ENAMETOOLONG or getattr(exc, "winerror", None) == 206
+        return ImgpipeError(message, file=file, fix=t("error.name_too_long.fix" if too_long else "error.os.fix"))
     import os
 
     if os.environ.get("IMGPIPE_DEBUG"):

@@ -166,6 +166,10 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
         summary.ingest = ingest(ws.root, sheet.products, cat, dry_run=dry_run,
                                 max_megapixels=ws.settings.max_megapixels,
                                 map_fn=functools.partial(pool.map, crashed=_inspect_crashed))
+        for pending in summary.ingest.pending:  # A1023 and a1023 both held back: say that, not "not in the sheet"
+            twin = sheet.case_twins.get(pending.article.casefold()) if pending.article else None
+            if twin is not None:
+                pending.reason, pending.fix = twin.message, twin.fix
         summary.warnings.extend(summary.ingest.warnings)
         todo = [a for a in (articles or cat.articles()) if a in sheet.products]
         if dry_run:  # what would be archived, analysed, written and removed; nothing is

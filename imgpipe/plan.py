@@ -40,9 +40,22 @@ class OutputJob:
     fmt: str = "jpg"           # "jpg" or "png" (the path's extension)
 
 
+LABEL_MAX_BYTES = 90   # UTF-8 bytes of a colour in a file name (30 Chinese characters): with a 64-character
+                       # article, `-NN-`, the extension and a temporary name's extras, under 255
+
+
 def safe_label(text: str) -> str:
-    """A colour name usable inside a file name (`藏青` stays, `红/白` -> `红_白`)."""
-    return _UNSAFE.sub("_", text).strip("._") or "x"
+    """A colour name usable inside a file name (`藏青` stays, `红/白` -> `红_白`).
+
+    A name longer than LABEL_MAX_BYTES is cut and ends in `~` and 8 hex digits of its SHA-256:
+    the same name always gives the same label, two long names that share a start do not collide.
+    """
+    label = _UNSAFE.sub("_", text).strip("._") or "x"
+    if len(label.encode("utf-8")) <= LABEL_MAX_BYTES:
+        return label
+    tag = "~" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    head = label.encode("utf-8")[:LABEL_MAX_BYTES - len(tag)].decode("utf-8", "ignore").rstrip("._ ")
+    return head + tag
 
 
 def fingerprint(*parts) -> str:

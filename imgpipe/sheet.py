@@ -1,4 +1,4 @@
-"""The product sheet from purchasing: `.xlsx` or `.csv` (UTF-8, BOM, GBK, GB18030).
+"""The product sheet from purchasing: `.xlsx` or `.csv` (UTF-8, GBK/GB18030, UTF-16; with or without a BOM).
 
 One row per article; Chinese or English headers (contract.md). A bad row is
 reported with its row number and column and left out; the others load.
@@ -45,6 +45,9 @@ ARTICLE_CHARS = re.compile(r"[^A-Za-z0-9._\-]")
 # refused with a clear error before anything big is read into memory.
 MAX_SHEET_BYTES = 20 * 1024 * 1024      # the .xlsx or .csv file
 MAX_XML_BYTES = 100 * 1024 * 1024       # one part of the .xlsx once unzipped (a sheet, the shared strings)
+MAX_UNPACKED_BYTES = 150 * 1024 * 1024  # all parts of the .xlsx together once unzipped
+MAX_STYLES_BYTES = 5 * 1024 * 1024      # styles.xml: Excel's own for a heavily formatted sheet is under 2 MB;
+                                        # openpyxl builds an object per entry (a 99 MB one took 2.7 GB)
 MAX_ROWS = 100_000
 MAX_COLUMNS = 200
 MAX_CELL_CHARS = 32_767                 # Excel's own limit for one cell
@@ -83,6 +86,7 @@ class Sheet:
     products: dict[str, Product] = field(default_factory=dict)
     errors: list[ImgpipeError] = field(default_factory=list)
     path: Path | None = None
+    case_twins: dict[str, ImgpipeError] = field(default_factory=dict)  # casefolded article -> why held back
 
 
 def normalise_article(raw: str) -> str:
@@ -203,10 +207,16 @@ def _xlsx_rows(path: Path):
 
     try:
         with zipfile.ZipFile(path) as archive:
-            for info in archive.infolist():
-                if info.filename.endswith(".xml") and info.file_size > MAX_XML_BYTES:
-                    raise ImgpipeError(t("sheet.part_too_big", part=info.filename, mb=round(info.file_size / 2**20, 2),
-                                         limit=round(MAX_XML_BYTES / 2**20, 2)), file=path, fix=t("sheet.too_big.fix"))
+            parts = archive.infolist()
+        for info in parts:
+            limit = MAX_STYLES_BYTES if info.filename.lower().endswith("styles.xml") else MAX_XML_BYTES
+            if info.file_size > limit:
+                raise ImgpipeError(t("sheet.part_too_big", part=info.filename, mb=round(info.file_size / 2**20, 2),
+                                     limit=round(limit / 2**20, 2)), file=path, fix=t("sheet.too_big.fix"))
+        total = sum(info.file_size for info in parts)
+        if total > MAX_UNPACKED_BYTES:
+            raise ImgpipeError(t("sheet.unpacked_too_big", mb=round(total / 2**20, 2),
+                                 limit=round(MAX_UNPACKED_BYTES / 2**20, 2)), file=path, fix=t("sheet.too_big.fix"))
     except zipfile.BadZipFile as exc:
         raise ImgpipeError(t("sheet.unreadable", detail=exc), file=path, fix=t("sheet.unreadable.fix")) from None
     try:
@@ -247,13 +257,34 @@ def _limit_rows(rows, path: Path) -> list[list]:
     return out
 
 
+_BOMS = (  # (byte order mark, encoding of what follows); the longest first
+    (b"\x84\x31\x95\x33", "gb18030"), (b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def csv_encoding(data: bytes) -> tuple[int, tuple[str, ...]]:
+    """(length of the byte order mark, encodings to try in order) for a CSV's bytes.
+
+    What Excel and editors leave: UTF-8 with or without a BOM, GBK/GB18030 with or without one,
+    a GBK body after a UTF-8 BOM (an editor that added the BOM without converting), UTF-16 with
+    a BOM (Excel's "Unicode text", tab-separated) and UTF-16 without one (every other byte zero).
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return len(bom), (encoding,) if encoding.startswith("utf-16") else (encoding, "gb18030")
+    head = data[:4096]
+    if 0 in head:  # UTF-8 and GBK text never hold a zero byte; UTF-16 does in every ASCII character
+        return 0, ("utf-16-le",) if head[1::2].count(0) >= head[0::2].count(0) else ("utf-16-be",)
+    return 0, ("utf-8", "gb18030")
+
+
 def decode_csv_bytes(data: bytes, path: Path | None = None) -> str:
-    """UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    for encoding in ("utf-8", "gb18030"):
+    """The CSV's text, whatever encoding it is saved in (csv_encoding); ImgpipeError naming the file if none fits."""
+    skip, encodings = csv_encoding(data)
+    for encoding in encodings:
         try:
-            return data.decode(encoding)
+            return data[skip:].decode(encoding)
         except UnicodeDecodeError:
             continue
     raise ImgpipeError(t("sheet.encoding"), file=path, fix=t("sheet.encoding.fix"))
@@ -304,6 +335,8 @@ def parse_rows(rows: list[list], path: Path | None = None) -> Sheet:
                 fix = t("sheet.case_twin.fix")
                 twins.add(key)
             sheet.errors.append(ImgpipeError(message, file=path, row=row_no, field=COLUMNS["article"][0], fix=fix))
+            if key in twins:
+                sheet.case_twins.setdefault(key, sheet.errors[-1])
             continue
         first_row_of[key] = (row_no, product.article)
         sheet.products[product.article] = product
@@ -384,18 +417,32 @@ def parse_sold_out(text: str, colours: tuple[str, ...], sizes: tuple[str, ...]) 
     return tuple(dict.fromkeys(out))
 
 
+SHEET_NAMES = ("products.xlsx", "products.csv")   # the first present is the one used
+
+
 def find_sheet(workspace: Path) -> Path | None:
-    for name in ("products.xlsx", "products.csv"):
+    for name in SHEET_NAMES:
         if (workspace / name).is_file():
             return workspace / name
     return None
 
 
+def ignored_sheets(workspace: Path, used: Path) -> list[ImgpipeError]:
+    """A warning for each other sheet file beside `used`: edits to it would otherwise go unseen."""
+    return [ImgpipeError(t("sheet.ignored", used=used.name, ignored=name), file=workspace / name,
+                         fix=t("sheet.ignored.fix", used=used.name, ignored=name))
+            for name in SHEET_NAMES if name != used.name and (workspace / name).is_file()]
+
+
 def load_sheet(path: Path) -> Sheet:
+    """The sheet at `path`; anything wrong with the file is an error naming it, never an exception."""
     try:
         rows = read_rows(path)
     except ImgpipeError as err:
         return Sheet(errors=[err], path=path)
+    except (OSError, UnicodeError, ValueError, csv.Error) as exc:  # a sheet never ends in an internal error
+        return Sheet(errors=[ImgpipeError(t("sheet.unreadable", detail=exc), file=path,
+                                          fix=t("sheet.unreadable.fix"))], path=path)
     return parse_rows(rows, path)
 
 

@@ -54,7 +54,8 @@ MAX_HOLD = 10.0  # seconds ready files may wait for a busy inbox to go quiet
 TICK = 0.1  # seconds between looks while something is settling
 RESCAN = 5.0  # seconds between safety rescans when idle (events can be lost, e.g. on shares)
 RECHECK = 2.0  # seconds between checks of a settled file that is not complete yet
-ERROR_RETRY = 30.0  # seconds before files of a failed batch are tried again
+ERROR_RETRY = 5.0  # seconds before a failed batch is tried again; doubled after each failure in a row
+ERROR_RETRY_MAX = 300.0  # seconds: the longest wait between tries while a failure lasts
 REASON_SUFFIX = ".reason.txt"
 _NAMED = re.compile(r"[_\- ]")  # "X9_front.jpg" seems to name an article (so may "IMG_0001"); "DSC0001" not
 
@@ -124,7 +125,9 @@ class Watcher:
     """One watch session over a workspace; see the module docstring. Use `watch()`."""
 
     def __init__(self, ws: Workspace, *, poll: bool, jobs: int | None, settle_seconds: float,
-                 stop_event: threading.Event, on_event: OnEvent | None = None, backup: bool = True):
+                 stop_event: threading.Event, on_event: OnEvent | None = None, backup: bool = True,
+                 clock: Callable[[], float] = time.monotonic):
+        self.clock = clock  # seconds, monotonic; a parameter so tests step through retries
         self.ws = ws
         self.inbox = ws.root / "inbox"
         self.poll = poll
@@ -140,6 +143,8 @@ class Watcher:
         self.sheet_key: tuple | None = None
         self.sheet_changed_at: float | None = None
         self.retry_at: float | None = None
+        self.failures = 0  # batches failed in a row (a full disk, an unreadable sheet, a read-only output)
+        self.last_error: str | None = None
         self.stats = WatchStats()
         self.checker = ThreadPoolExecutor(max(2, min(8, os.cpu_count() or 2)), thread_name_prefix="imgpipe-check")
 
@@ -174,13 +179,13 @@ class Watcher:
             self._refresh()
             if self.files:
                 log.info(t("watch.catch_up"))
-            last_scan, woke = time.monotonic(), False
+            last_scan, woke = self.clock(), False
             scan_every = interval if self.poll else RESCAN
             while not self.stop_event.is_set():
                 active = self._active()
-                if woke or active or time.monotonic() - last_scan >= scan_every:
+                if woke or active or self.clock() - last_scan >= scan_every:
                     self._refresh()
-                    last_scan = time.monotonic()
+                    last_scan = self.clock()
                 self._check_sheet()
                 if self._due():
                     self._batch()
@@ -202,9 +207,13 @@ class Watcher:
 
     def _active(self) -> bool:
         """Something is settling, unchecked or due: look again soon."""
-        if self.full_run or self.sheet_changed_at is not None:
+        if self.sheet_changed_at is not None:
             return True
-        now = time.monotonic()
+        if self.retry_at is not None:
+            return False  # waiting out a failure: nothing to look at until the retry
+        if self.full_run:
+            return True
+        now = self.clock()
         return any(now - f.stable_since < self.settle or f.complete is None
                    or (f.complete is False and now - f.checked_at >= RECHECK)
                    for p, f in self.files.items() if self.attempted.get(p) != (f.size, f.mtime_ns))
@@ -212,7 +221,7 @@ class Watcher:
     # --- candidates ------------------------------------------------------------
     def _refresh(self) -> None:
         """Stat every candidate; check the ones that just settled."""
-        now = time.monotonic()
+        now = self.clock()
         seen = set()
         for path in scan_inbox(self.inbox):
             try:
@@ -242,7 +251,7 @@ class Watcher:
             state = self.files.get(path)
             if state is None:
                 continue
-            state.complete, state.slate, state.checked_at = ok, slate, time.monotonic()
+            state.complete, state.slate, state.checked_at = ok, slate, self.clock()
             if not ok and not state.noted and now - state.stable_since >= max(5.0, self.settle * 5):
                 state.noted = True
                 log.info(t("watch.undecodable", file=self._rel(path), seconds=round(now - state.stable_since)))
@@ -252,18 +261,21 @@ class Watcher:
         return path.parent in (self.inbox, self.inbox / UNMATCHED) and is_photo_name(path)
 
     def _ready(self) -> list[Path]:
-        now = time.monotonic()
+        now = self.clock()
         return [p for p, f in self.files.items() if f.complete and now - f.stable_since >= self.settle]
 
     def _due(self) -> bool:
-        now = time.monotonic()
-        if self.retry_at is not None and now >= self.retry_at:
-            self.retry_at = None
-            self.attempted.clear()
+        now = self.clock()
         if self.sheet_changed_at is not None and now - self.sheet_changed_at >= self.settle:
             self.sheet_changed_at = None
             self.attempted.clear()
+            self.retry_at = None  # a sheet saved again may be the fix: try it now
             log.info(t("watch.sheet_changed"))
+        if self.retry_at is not None:
+            if now < self.retry_at:
+                return False
+            self.retry_at = None
+            self.attempted.clear()
         fresh = [p for p in self._ready() if self.attempted.get(p) != (self.files[p].size, self.files[p].mtime_ns)]
         if not fresh and not self.full_run:
             return False
@@ -288,7 +300,7 @@ class Watcher:
         key = self._sheet_key()
         if key != self.sheet_key:
             self.sheet_key = key
-            self.sheet_changed_at = time.monotonic()  # retried once it has settled (Excel saves in steps)
+            self.sheet_changed_at = self.clock()  # retried once it has settled (Excel saves in steps)
 
     # --- one batch ---------------------------------------------------------------
     def _batch(self) -> None:
@@ -343,15 +355,11 @@ class Watcher:
                 covered |= set(todo)
             self._report(archived, summaries, products)
             self._unmatched(ready, products, groups)
+            self._recovered()
         except StopRequested:
             raise
         except Exception as exc:  # a bad sheet, a locked catalog, a full disk: say so and retry later
-            from imgpipe.errors import global_failure
-
-            known = global_failure(exc) or (exc if isinstance(exc, ImgpipeError) else None)
-            log.error(t("watch.batch_error", detail=str(known) if known else f"{type(exc).__name__}: {exc}"))
-            self.retry_at = time.monotonic() + ERROR_RETRY
-            self.on_event("error", {"detail": str(exc)})
+            self._failed(exc)
         for path, key in keys.items():
             self.attempted[path] = key
         seconds = time.perf_counter() - started
@@ -359,6 +367,32 @@ class Watcher:
         self.stats.seconds.append(seconds)
         self.on_event("batch", {"ready": len(ready), "seconds": seconds, "stats": self.stats,
                                 "pipeline_seconds": sum(s.seconds for s in summaries)})
+
+    def _failed(self, exc: Exception) -> None:
+        """A batch failed as a whole: said once per distinct cause, tried again with a growing wait.
+
+        The retry is a full run, as at start: what the failed batch left undone (outputs of
+        photos archived before, not only new files in the inbox) is made once the cause is gone.
+        """
+        from imgpipe.errors import global_failure
+
+        known = global_failure(exc) or (exc if isinstance(exc, ImgpipeError) else None)
+        detail = str(known) if known else f"{type(exc).__name__}: {exc}"
+        cause = str(known.message) if known else detail  # a full disk is one cause whichever file hit it
+        self.failures += 1
+        wait = min(ERROR_RETRY_MAX, ERROR_RETRY * 2 ** (self.failures - 1))
+        self.retry_at = self.clock() + wait
+        self.full_run = True
+        if cause != self.last_error:
+            log.error(t("watch.batch_error", detail=detail) + " " + t("watch.retry_in", seconds=round(wait)))
+            self.on_event("error", {"detail": str(exc)})
+        self.last_error = cause
+
+    def _recovered(self) -> None:
+        if self.failures:
+            log.info(t("watch.recovered", failures=self.failures))
+            self.on_event("recovered", {"failures": self.failures})
+        self.failures, self.last_error = 0, None
 
     def _progress(self, stage: str, done: int, total: int) -> None:
         if self.stop_event.is_set():

@@ -17,7 +17,7 @@ from imgpipe.messages import set_language, t
 from imgpipe.profiles import Profile, load_profiles
 from imgpipe.resources import builtin_dir
 from imgpipe.settings import DEFAULT_TOML, Settings, load_settings
-from imgpipe.sheet import COLUMNS, Sheet, find_sheet, load_sheet, write_empty_sheet
+from imgpipe.sheet import COLUMNS, Sheet, find_sheet, ignored_sheets, load_sheet, write_empty_sheet
 
 FOLDERS = ("inbox", "originals", "output", "reports", "profiles", ".imgpipe")
 
@@ -48,7 +48,9 @@ class Workspace:
         path = find_sheet(self.root)
         if path is None:
             return Sheet(errors=[ImgpipeError(t("sheet.missing"), file=self.root, fix=t("sheet.missing.fix"))])
-        return load_sheet(path)
+        sheet = load_sheet(path)
+        sheet.errors.extend(ignored_sheets(self.root, path))
+        return sheet
 
     @cached_property
     def _font(self) -> Path:

@@ -267,3 +267,118 @@ def test_apply_correction_strength_and_matrix_path():
     # an identity matrix takes the float path and must agree with the LUT path
     with_m = C.Correction(gains=corr.gains, exposure=corr.exposure, matrix=(np.eye(3) * 1.0000001).tolist())
     assert np.abs(C.apply_correction(img, with_m).astype(int) - full).max() <= 1
+
+
+# ------------------------------------------- issue 29: backdrop or close-up, clipped charts
+
+
+def booth(light, mask_scale=1.0, shift=0.0, h=600, w=800, seed=0) -> np.ndarray:
+    """A grey booth wall filling the frame under a coloured lamp: smooth, gently shaded, a JPEG.
+
+    The chart's area is masked (set to 0, as a chart hidden from the auto mode
+    is): a rectangle of 0.45 x 0.5 of the frame, scaled by `mask_scale` in
+    area and moved by `shift` (a share of the frame) both ways.
+    """
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    shade = 1.0 - 0.3 * yy / h + 0.12 * xx / w
+    grain = cv2.resize(rng.normal(0, 1, (h // 16, w // 16)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+    refl = (0.4 * shade * (1 + 0.01 * grain))[..., None] * np.ones(3, np.float32)
+    img = photograph(refl, light, seed=seed)
+    k = np.sqrt(mask_scale)
+    mh, mw = int(0.45 * h * k), int(0.5 * w * k)
+    cy, cx = int(h * (0.5 + shift)), int(w * (0.5 + shift))
+    img[cy - mh // 2:cy + mh // 2, cx - mw // 2:cx + mw // 2] = 0
+    return img
+
+
+def green_close_up(h=600, w=800, seed=0) -> np.ndarray:
+    """A woven green product filling the frame (threads, grain, folds), under neutral light."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    weave = 1 + 0.12 * np.sin(xx * 1.3) * np.sin(yy * 1.3)
+    grain = cv2.resize(rng.normal(0, 1, (h // 4, w // 4)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+    folds = 0.75 + 0.25 * np.sin(xx / 45 + 0.6 * np.sin(yy / 70))
+    return photograph((folds * weave * (1 + 0.08 * grain))[..., None] * np.array([0.06, 0.32, 0.09], np.float32),
+                      (1, 1, 1), seed=seed)
+
+
+# lamps 15-22° off white, two of them far off the light locus (magenta, green)
+BOOTH_LAMPS = [(1.0, 0.5, 0.4), (0.42, 0.65, 1.0), (1.0, 0.5, 0.95), (0.5, 1.0, 0.42)]
+
+
+@pytest.mark.parametrize("lamp", BOOTH_LAMPS)
+def test_tinted_booth_filling_the_frame_is_corrected_whatever_the_mask(lamp):
+    light = np.array(lamp) / max(lamp)
+    assert C.angular_error(light, (1, 1, 1)) > 15
+    for scale, shift in ((0.95, 0.0), (1.0, 0.0), (1.05, 0.0), (1.0, -0.05), (1.0, 0.05)):
+        img = booth(light, scale, shift)
+        corr = C.estimate_auto(img)
+        left = C.angular_error(1 / np.asarray(corr.gains), light)
+        assert corr.method == "backdrop" and left <= 2.0, (scale, shift, corr.method, left, corr.warnings)
+        wall = C.srgb_to_linear(C.apply_correction(img, corr)[20:120, 20:200]).reshape(-1, 3).mean(axis=0)
+        assert C.angular_error(wall, (1, 1, 1)) <= 2.0
+
+
+def test_textured_green_close_up_on_the_same_frame_is_not_changed():
+    img = green_close_up()
+    assert img.shape == booth((1, 1, 1)).shape
+    corr = C.estimate_auto(img)
+    assert corr.is_identity and corr.method == "none", corr.warnings
+    assert np.array_equal(C.apply_correction(img, corr), img)
+    assert C.surface_texture(img, np.ones(img.shape[:2], bool)) > 2 * C.SMOOTH_TEXTURE
+    assert C.surface_texture(booth((1, 1, 1)), booth((1, 1, 1)).min(axis=-1) > 2) < C.SMOOTH_TEXTURE / 2
+
+
+def test_sunlit_chart_with_clipped_patches_is_fitted_on_the_rest():
+    img = chart_in_scene(C.illuminant_rgb(5500, 0.004), exposure=1.45)  # white, yellow, orange yellow, orange blown
+    found = C.find_chart(img)
+    clipped = ~C.chart.measurable(found.patches)
+    assert 2 <= clipped.sum() <= C.chart.MAX_CLIPPED_PATCHES
+    corr = C.correction_from_chart(img)  # not refused: the fit helps on the patches that hold colour
+    assert set(corr.fit["clipped"]) == {C.CHART_PATCH_NAMES[i] for i in np.flatnonzero(clipped)}
+    assert corr.fit["loo_mean_de"] < corr.fit["uncorrected_de"]
+    out = C.apply_correction(img, corr)
+    p, _ = C._sample_chart(out, found.centres, 0.25 * found.pitch)
+    de = C.delta_e_2000(C.linear_to_lab(p), C.linear_to_lab(C.CHART_REFERENCE_LINEAR))
+    assert de[~clipped].mean() <= 1.0 and de[~clipped].max() <= 3.0, de.round(1)
+    white = C.linear_to_lab(p[18])  # blown in the photo: written neutral, not tinted by the gains
+    assert abs(white[1]) < 1.0 and abs(white[2]) < 1.0, white
+
+
+def test_blown_highlight_stays_neutral_and_a_saturated_colour_keeps_its_colour():
+    img = np.zeros((20, 20, 3), np.uint8)
+    img[:10] = 255                 # blown white
+    img[10:] = (255, 40, 30)       # a red with one channel at the top
+    corr = C.Correction(gains=(0.8, 1.0, 1.3))
+    out = C.apply_correction(img, corr)
+    assert np.ptp(out[:10].reshape(-1, 3), axis=1).max() <= 1
+    gained = C.linear_to_srgb(C.srgb_to_linear(np.uint8([255, 40, 30])) * np.float32([0.8, 1.0, 1.3]))
+    assert np.abs(out[15, 5].astype(int) - gained).max() <= 1  # the red is corrected as any colour is
+
+
+def test_chart_found_beside_more_squares_of_another_size():
+    # a tiled floor beside the chart: 70 tiles, more squares than the chart's 24 patches
+    scene = np.full((700, 900, 3), 0.5, np.float32)
+    rng = np.random.default_rng(5)
+    for i in range(7):
+        for j in range(10):
+            y, x = 440 + i * 36, 20 + j * 36
+            scene[y:y + 26, x:x + 26] = rng.uniform(0.2, 0.8, 3)
+    chart = C.srgb_to_linear(np.ascontiguousarray(render_colorchecker((1, 1, 1), patch_px=44)))
+    scene[40:40 + chart.shape[0], 420:420 + chart.shape[1]] = chart
+    img = photograph(scene, C.illuminant_rgb(4500), 0.85)
+    sq = C.chart._square_candidates(C._proxy(img, 1200))
+    assert len(C.chart._grids_from_squares(sq)) >= 1
+    found = C.find_chart(img)
+    assert found is not None and found.centres[:, 0].min() > 420 and found.centres[:, 1].max() < 40 + chart.shape[0]
+    lum = found.patches[18:24] @ np.array([0.2126, 0.7152, 0.0722])
+    assert np.all(np.diff(lum) < 0)  # the right way round: white 9.5 first, black 2 last
+
+
+def test_chart_already_right_leaves_the_photo_as_it_is():
+    img = chart_in_scene((1, 1, 1), exposure=1.0)  # neutral light, right exposure: nothing to correct
+    corr = C.correction_from_chart(img)  # no fit predicts held-out patches better than "leave it"
+    assert corr.method == "chart" and corr.is_identity
+    assert corr.fit["loo_mean_de"] >= corr.fit["uncorrected_de"] and not corr.fit["applied"] and corr.warnings
+    assert np.array_equal(C.apply_correction(img, corr), img)

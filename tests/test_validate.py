@@ -328,6 +328,19 @@ def test_undecodable_output_is_a_finding_naming_the_file(shop):
                for f in findings(art, "sizes"))
 
 
+def test_published_image_with_a_flat_block_at_the_bottom_fails_sizes(shop):
+    """A photo cut short was published before imgpipe refused such photos: its images end in a flat block."""
+    rel = "output/jd/A1023/selling_point/A1023-02-sp01.jpg"
+    img = Image.open(shop / rel).convert("RGB")
+    arr = np.asarray(img).copy()
+    arr[int(arr.shape[0] * 0.4):] = (137, 129, 112)   # libjpeg's grey fill, colour-corrected
+    replace_output(shop, rel, Image.fromarray(arr))
+    states, art = check_states(shop, "A1023")
+    assert states["sizes"] == "error"   # (marks fails too: the block covers the watermark)
+    (found,) = [f for f in findings(art, "sizes") if f.file == rel]
+    assert found.code == "flat_bottom" and "60%" in found.message and "A1023-02-sp01.jpg" in found.message
+
+
 # --------------------------------------------------------------------------- helpers
 
 

@@ -164,6 +164,30 @@ def restore(
     return restored
 
 
+def catalog_missing(conn: sqlite3.Connection | None, target: Target, dest: Path) -> bool:
+    """True when the backup holds no catalog copy and the destination's catalog knows no photos.
+
+    The files then come back without what only the catalog knew: which shot is a grey card or a
+    slate, capture times, sold-out marks, listings. Said, with exit 1, never "restored" alone.
+    """
+    from imgpipe.backup.base import CATALOG_COPY
+
+    if target.size(CATALOG_COPY) is not None:
+        return False
+    if conn is None:
+        path = Path(dest) / ".imgpipe" / "catalog.sqlite"
+        if not path.exists():
+            return True
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return not conn.execute("SELECT COUNT(*) FROM photos").fetchone()[0]
+        except sqlite3.Error:
+            return True
+        finally:
+            conn.close()
+    return not conn.execute("SELECT COUNT(*) FROM photos").fetchone()[0]
+
+
 def list_versions(target: Target, rel: str) -> list[str]:
     """UTC stamps of the earlier copies of `rel` kept on the target, oldest first."""
     p = safe_rel(rel)

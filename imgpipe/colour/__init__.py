@@ -26,7 +26,7 @@ from imgpipe.colour.correction import (  # noqa: F401
     apply_correction, apply_curve, terms,
 )
 from imgpipe.colour.light import (  # noqa: F401
-    BACKDROP_TARGET, WHITE_OK, estimate_auto, grey_edge, shades_of_grey,
+    BACKDROP_TARGET, SMOOTH_TEXTURE, WHITE_OK, estimate_auto, grey_edge, shades_of_grey, surface_texture,
 )
 from imgpipe.colour.chart import (  # noqa: F401
     CHART_PATCH_NAMES, CHART_REFERENCE_LAB_D50, CHART_REFERENCE_LINEAR, GREY_ROW, ChartFound,

@@ -238,7 +238,7 @@ def apply_correction(img_u8: np.ndarray, corr: Correction, strength: float = 1.0
         table = apply_curve(c.curve, table)
     if c.matrix is None or np.allclose(c.matrix, _identity_terms(len(c.matrix[0])), atol=1e-6):
         lut = linear_to_srgb(np.clip(table, 0, 1))
-        return cv2.LUT(np.ascontiguousarray(img), lut.reshape(256, 1, 3))
+        return _neutral_highlights(img, cv2.LUT(np.ascontiguousarray(img), lut.reshape(256, 1, 3)))
     table = table.astype(np.float32)
     M = np.asarray(c.matrix, dtype=np.float32).T
     out = np.empty_like(img)
@@ -247,4 +247,61 @@ def apply_correction(img_u8: np.ndarray, corr: Correction, strength: float = 1.0
         strip = img[y:y + step]
         lin = np.stack([table[strip[..., ch], ch] for ch in range(3)], axis=-1)
         out[y:y + step] = linear_to_srgb(terms(lin, M.shape[0]) @ M)
-    return out
+    return _neutral_highlights(img, out)
+
+
+# A pixel with a channel at the top of the range (sRGB >= CLIPPED_TOP) holds
+# a clipped highlight, not a colour: the clipped channels were brighter than
+# recorded, and the gains tint what is left (a blown white patch or backdrop
+# turns pink, blue or cyan). Such pixels are blended to a neutral of their
+# corrected luminance, fully when their lowest channel is at least
+# NEAR_WHITE[1], not at all below NEAR_WHITE[0]: a saturated colour with one
+# clipped channel (a red at 255, 40, 30) keeps its colour, and a white
+# backdrop below clipping (sRGB ~245) is a measurement, left to the backdrop
+# correction.
+CLIPPED_TOP = 254
+NEAR_WHITE = (190, 245)
+
+
+def _neutral_highlights(src_u8: np.ndarray, out_u8: np.ndarray) -> np.ndarray:
+    """`out_u8` with the clipped near-white pixels of `src_u8` blended to neutral (in place; see NEAR_WHITE).
+
+    cv2 masks keep it to ~0.1 s on a 24 MP photo: fully blown pixels (255,
+    255, 255) all become one colour; only the few partly clipped ones are
+    computed one by one.
+    """
+    lo, hi = NEAR_WHITE
+    src = np.ascontiguousarray(src_u8)
+    below_top = cv2.inRange(src, (0, 0, 0), (CLIPPED_TOP - 1,) * 3)
+    clipped = cv2.bitwise_and(cv2.inRange(src, (lo + 1,) * 3, (255,) * 3), cv2.bitwise_not(below_top))
+    if not cv2.countNonZero(clipped):
+        return out_u8
+
+    def neutral(src_px: np.ndarray, out_px: np.ndarray) -> np.ndarray:
+        w = np.clip((src_px.min(axis=-1).astype(np.float32) - lo) / (hi - lo), 0, 1)[:, None]
+        lin = _DECODE_LUT[out_px]
+        return linear_to_srgb((1 - w) * lin + w * (lin @ _Y_WEIGHTS.astype(np.float32))[:, None])
+
+    blown = cv2.inRange(src, (255,) * 3, (255,) * 3)
+    if cv2.countNonZero(blown):
+        y, x = np.unravel_index(int(np.argmax(blown)), blown.shape)
+        np.copyto(out_u8, neutral(src[y, x][None], out_u8[y, x][None])[0], where=(blown > 0)[..., None])
+    ys, xs = np.nonzero(cv2.bitwise_and(clipped, cv2.bitwise_not(blown)))
+    if len(ys):
+        out_u8[ys, xs] = neutral(src[ys, xs], out_u8[ys, xs])
+    return out_u8
+    ys, xs = np.nonzero(near)
+    px = src_u8[ys, xs]
+    keep = px.max(axis=-1) >= CLIPPED_TOP
+    ys, xs, px = ys[keep], xs[keep], px[keep]
+    mask = (ys, xs)
+    w = np.clip((px.min(axis=-1).astype(np.float32) - lo) / (hi - lo), 0, 1)[:, None]
+    lin = _DECODE_LUT[out_u8[mask]]
+    grey = (lin @ _Y_WEIGHTS.astype(np.float32))[:, None]
+    out_u8[mask] = linear_to_srgb((1 - w) * lin + w * grey)
+    return out_u8
+    w = np.clip((src_u8[mask].min(axis=-1).astype(np.float32) - lo) / (hi - lo), 0, 1)[:, None]
+    lin = _DECODE_LUT[out_u8[mask]]
+    grey = (lin @ _Y_WEIGHTS.astype(np.float32))[:, None]
+    out_u8[mask] = linear_to_srgb((1 - w) * lin + w * grey)
+    return out_u8

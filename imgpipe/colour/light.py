@@ -31,6 +31,23 @@ WARN_CAST_LEFT_DEG = 3.0
 # this many degrees: then it is a neutral backdrop under strongly tinted
 # light (a booth lamp, an uncorrected camera), and it is believed.
 CONSISTENT_DEG = 5.0
+# A frame of one colour is a smooth backdrop (paper, a booth's wall) when the
+# median fine texture of its usable pixels -- |detail finer than ~4 px of the
+# 512 px proxy| / local level -- is below this, and a close-up (fabric,
+# leather, a product's surface) above it. Measured: a grey booth photographed
+# through a JPEG 0.003, its chart masked at any size 0.003; the seamless
+# around real chart photos 0.004-0.008; a woven green close-up 0.023; a
+# fabric with 5 % grain 0.02. A median, over the unmasked pixels only, so
+# the masked area's size does not move it.
+SMOOTH_TEXTURE = 0.01
+# ... and fills the frame when this share of its unmasked pixels are of its
+# one colour (a product on it, even a small one, takes more than 5 %).
+FILLED_SHARE = 0.95
+# ... and could be lit that colour: a lamp, even a strongly tinted one (the
+# booths measured: 15-22° off white), keeps every channel above this share of
+# its strongest; a saturated dye (a red fabric, 0.1) does not. Smooth plain
+# fabric downscaled to the proxy can read as smooth as paper: this tells them apart.
+LAMP_MIN_RATIO = 0.3
 
 def shades_of_grey(lin: np.ndarray, p: float = 6.0) -> np.ndarray:
     """Shades-of-grey illuminant estimate (Finlayson & Trezzi 2004): Minkowski p-mean per channel.
@@ -121,6 +138,43 @@ def _backdrop(proxy: np.ndarray, lin: np.ndarray, unclipped: np.ndarray):
     return light, (y_bd, top), like, why
 
 
+def surface_texture(proxy: np.ndarray, usable: np.ndarray) -> float:
+    """Median fine texture of the usable pixels (0 = flat; see SMOOTH_TEXTURE); inf with too few pixels.
+
+    proxy: uint8 RGB (<=512 px); usable: bool mask (unclipped, unmasked).
+    The shading (detail coarser than ~4 px) is taken out first, so a gentle
+    gradient or fall-off reads as smooth; the border of the usable area
+    (a masked chart's edge) is left out.
+    """
+    use = cv2.erode(usable.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    if use.sum() < 0.05 * use.size:
+        return float("inf")
+    g = cv2.cvtColor(proxy, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    level = cv2.GaussianBlur(g, (0, 0), 4)
+    return float(np.median(np.abs(g - level)[use] / np.maximum(level[use], 8.0)))
+
+
+def one_colour_share(pix: np.ndarray) -> float:
+    """Share (0-1) of linear pixels (N, 3) within 0.03 in rg chromaticity of their median."""
+    chrom = pix[:, :2] / (pix.sum(axis=1, keepdims=True) + 1e-6)
+    spread = np.abs(chrom - np.median(chrom, axis=0)).max(axis=1)
+    return float(np.mean(spread < 0.03))
+
+
+def _lamp_like(rgb) -> bool:
+    """True when a mean colour (linear) could be a lamp's light on grey: no channel below LAMP_MIN_RATIO of the top."""
+    rgb = np.asarray(rgb, dtype=np.float64)
+    return bool(rgb.max() > 0 and rgb.min() >= LAMP_MIN_RATIO * rgb.max())
+
+
+def _surface(lin: np.ndarray, unclipped: np.ndarray):
+    """A smooth surface filling the frame as a backdrop: (light, (luminance, brightest channel), mask)."""
+    Y = lin @ _Y_WEIGHTS.astype(np.float32)
+    sel = unclipped & (Y >= 0.5 * np.percentile(Y[unclipped], 90))
+    light = lin[sel].astype(np.float64).mean(axis=0)
+    return light, (float(np.percentile(Y[sel], 95)), float(np.percentile(lin[sel].max(axis=-1), 95))), sel
+
+
 def _uncorrected(method: str, warnings: list[str], reason_key: str, light, **kw) -> Correction:
     """No correction; with an estimated cast above WARN_CAST_LEFT_DEG it is named, with the reason."""
     cast = None if light is None else angular_error(light, (1, 1, 1))
@@ -151,8 +205,12 @@ def estimate_auto(
     3. Guard: a cast smaller than `min_cast_deg` (backdrop) or
        `min_cast_deg_fallback` (shades-of-grey, which is only good to a few
        degrees on real scenes) is not a cast: gains stay 1. A frame of one
-       colour is left as it is; if the estimate then says the cast is above
-       WARN_CAST_LEFT_DEG, `cast_left_deg` and a warning name it and why.
+       colour is decided on texture: smooth, gently shaded and lamp-coloured
+       (SMOOTH_TEXTURE, LAMP_MIN_RATIO) and filling the frame, it is a
+       backdrop under tinted light and corrected; textured (or dyed beyond any
+       lamp), it is a close-up left as it is; if the estimate then says the
+       cast is above WARN_CAST_LEFT_DEG, `cast_left_deg` and a warning name it
+       and why.
     Gains are clamped to a channel ratio of 20, so no NaN, black or inversion.
     """
     img = _check_image(img_u8)
@@ -161,32 +219,51 @@ def estimate_auto(
     unclipped = (proxy < 250).all(axis=-1) & (proxy > 2).all(axis=-1)
     warnings: list[str] = []
     light, y_bd, bd_mask, why = _backdrop(proxy, lin, unclipped)
-    if why == "colour.warn.backdrop_coloured":
+    pix = lin[unclipped]
+    # A frame of one colour (a backdrop off the light locus, or none found in
+    # the border) is a backdrop or a close-up: decided on texture (a smooth,
+    # gently shaded surface is a backdrop whatever its colour or the light's),
+    # never on the colour or on how much of the frame is masked.
+    share = one_colour_share(pix) if (light is None or why is not None) and len(pix) >= 100 else 0.0
+    filled = share > 0.7
+    plain = filled and surface_texture(proxy, unclipped) < SMOOTH_TEXTURE and _lamp_like(pix.mean(axis=0))
+    # a backdrop on its own only when it is all there is: paper with a product on it is coloured paper
+    # unless the product shows the same cast (below)
+    smooth = plain and share > FILLED_SHARE
+    if filled and not plain:
+        light = None  # a textured close-up: its colour is the product's
+        why = why or "colour.warn.one_colour"
+    elif why == "colour.warn.backdrop_coloured":
         # coloured paper, or a neutral one under tinted light? The rest of
         # the frame decides: under tinted light it carries the same cast.
         rest = unclipped & ~bd_mask
-        if rest.sum() < 0.02 * rest.size or \
+        if smooth:
+            why = None
+            warnings.append(t("colour.warn.smooth_backdrop"))
+        elif rest.sum() < 0.02 * rest.size or \
                 angular_error(shades_of_grey(lin[rest], 6.0), light) > CONSISTENT_DEG:
             light = None
         else:
             why = None
+    if light is None and smooth:
+        # no backdrop in the border (a mask reaches it), but the frame is one smooth surface
+        light, y_bd, bd_mask = _surface(lin, unclipped)
+        warnings.append(t("colour.warn.smooth_backdrop"))
     exposure = 1.0
     if light is not None:
         method, threshold = "backdrop", min_cast_deg
     else:
         warnings.append(t(why))
         method, threshold = "shades_of_grey", min_cast_deg_fallback
-        pix = lin[unclipped]
         if len(pix) < 100:
             return _uncorrected("none", warnings, "colour.warn.no_usable_pixels", None)
         light = shades_of_grey(pix, 6.0)
         # A frame filled by one colour (a fabric close-up) tells the light
         # nothing: any grey-based estimate would just grey the product. Left
         # as it is -- but a strong cast is named in the warnings.
-        chrom = pix[:, :2] / (pix.sum(axis=1, keepdims=True) + 1e-6)
-        spread = np.abs(chrom - np.median(chrom, axis=0)).max(axis=1)
-        if np.mean(spread < 0.03) > 0.7:
-            return _uncorrected("none", warnings, "colour.warn.one_colour", light)
+        if filled:
+            return _uncorrected("none", warnings[:-1] if why == "colour.warn.one_colour" else warnings,
+                                "colour.warn.one_colour", light)
     cast = angular_error(light, (1, 1, 1))
     gains = np.ones(3) if cast < threshold else _gains_from_light(light, warnings)
     if method == "backdrop":

@@ -26,6 +26,40 @@ class FileFacts:
     alpha: bool = False
     error: str | None = None
     border_ok: dict = field(default_factory=dict)
+    flat_bottom: float = 0.0     # share (0-1) of the height at the bottom that is one flat, non-white colour
+
+
+FLAT_LEVELS = 3          # 0-255: a pixel this close to its row's middle colour is part of a flat band
+FLAT_ROW_SHARE = 0.7     # a row is flat when this share of it is one colour (a watermark may cross it)
+WHITE_CANVAS = 235       # 0-255: every channel above this is the white canvas, not damage
+
+
+def flat_bottom_share(rgb: np.ndarray) -> float:
+    """The share (0-1) of the height taken by the tallest flat band in the lower part of the image.
+
+    A photo whose scan ended early decodes with a grey block to its bottom; colour correction
+    and re-encoding shift its grey but keep it flat, and the watermark or a selling point's
+    caption may sit on or below it. White (the canvas of white-background images, a caption
+    band) does not count, nor a band the top row shares (a product centred between padding).
+    """
+    if rgb.ndim != 3 or rgb.shape[0] < 4:
+        return 0.0
+    rows = rgb.astype(np.int16)
+    h = rows.shape[0]
+    middle = np.median(rows, axis=1)                                     # (h, 3) each row's middle colour
+    near = (np.abs(rows - middle[:, None, :]).max(axis=2) <= FLAT_LEVELS).mean(axis=1)
+    flat = (near >= FLAT_ROW_SHARE) & (middle.min(axis=1) <= WHITE_CANVAS)
+    best, start = 0, None
+    for y in range(h + 1):
+        same = (y < h and flat[y] and start is not None
+                and np.abs(middle[y] - middle[start]).max() <= FLAT_LEVELS)
+        if start is not None and not same:
+            if y >= 0.6 * h and not (flat[0] and np.abs(middle[0] - middle[start]).max() <= FLAT_LEVELS):
+                best = max(best, y - start)
+            start = None
+        if start is None and y < h and flat[y]:
+            start = y
+    return best / h
 
 
 class Files:
@@ -73,6 +107,8 @@ class Files:
                 if not full and img.format == "JPEG":
                     img.draft(img.mode, (max(1, img.size[0] // 8), max(1, img.size[1] // 8)))
                 img.load()
+                if not facts.alpha:
+                    facts.flat_bottom = flat_bottom_share(np.asarray(img.convert("RGB")))
                 if full:
                     self._pixels[rel] = np.asarray(img.convert("RGB"))
             if facts.fmt == "JPEG" and b"\xff\xd9" not in data[-4096:]:

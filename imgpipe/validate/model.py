@@ -71,6 +71,7 @@ class ArticleResult:
     images: list[ImageEntry] = field(default_factory=list)
     waiting: bool = False  # in the sheet, no photos yet: shown, not counted as failing
     colour_references: list[dict] = field(default_factory=list)  # colour_references(): chart/card fits
+    colour: dict = field(default_factory=dict)  # colour_summary(): method, reference ΔE, cast left
     review: dict | None = None  # review.Review.as_dict(): operations review (图片审核) on this platform
 
     @property
@@ -84,7 +85,7 @@ class ArticleResult:
         return {"platform": self.platform, "article": self.article, "name": self.name, "status": self.status,
                 "images": [i.as_dict() for i in self.images],
                 "checks": [self.checks[c].as_dict() for c in CHECKS],
-                "colour_references": self.colour_references, "review": self.review}
+                "colour_references": self.colour_references, "colour": self.colour, "review": self.review}
 
 
 def colour_references(photos) -> list[dict]:
@@ -106,6 +107,31 @@ def colour_references(photos) -> list[dict]:
                 ref[key] = fit[key]
         out.append(ref)
     return out
+
+
+def colour_summary(photos) -> dict:
+    """How the article's photos were colour-corrected: {"methods": {method: photos}, "reference_de", "cast_left_deg", "cast_left_photos"}.
+
+    photos: catalog PhotoRows. reference_de: the leave-one-out mean ΔE2000 of
+    its chart reference (None without a chart); cast_left_deg: the largest
+    estimated cast (°) left uncorrected on a photo (None when none was left).
+    """
+    methods: dict[str, int] = {}
+    casts, ref_de = [], None
+    for p in photos:
+        corr = (p.analysis or {}).get("correction")
+        if not corr:
+            continue
+        if p.kind == "reference":
+            loo = (corr.get("fit") or {}).get("loo_mean_de")
+            if loo is not None and (ref_de is None or loo > ref_de):
+                ref_de = float(loo)  # the worst session's, when there are several
+            continue
+        methods[corr.get("method", "none")] = methods.get(corr.get("method", "none"), 0) + 1
+        if corr.get("cast_left_deg") is not None:
+            casts.append(float(corr["cast_left_deg"]))
+    return {"methods": methods, "reference_de": ref_de,
+            "cast_left_deg": max(casts) if casts else None, "cast_left_photos": len(casts)}
 
 
 @dataclass

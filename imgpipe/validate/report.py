@@ -47,6 +47,21 @@ def colour_reference_line(ref: dict, lang: str | None = None) -> str:
                 mean=f"{ref['mean_de']:.2f}", model=ref.get("model", ""))
 
 
+def colour_line(summary: dict, lang: str | None = None) -> str:
+    """One line for an article's colour (model.colour_summary): methods, the reference's ΔE2000, the cast left; "" without photos."""
+    def msg(key, **fields):
+        return t_in(lang, key, **fields) if lang else str(t(key, **fields))
+
+    if not summary or not summary.get("methods"):
+        return ""
+    methods = msg("validate.colour_line.sep").join(f"{msg('validate.colour_method.' + m)} ×{n}" for m, n in sorted(summary["methods"].items(),
+                                                                                     key=lambda kv: -kv[1]))
+    ref = "—" if summary.get("reference_de") is None else f"{summary['reference_de']:.2f}"
+    cast = msg("validate.colour_line.no_cast") if summary.get("cast_left_deg") is None else \
+        msg("validate.colour_line.cast", deg=f"{summary['cast_left_deg']:.1f}", n=summary["cast_left_photos"])
+    return msg("validate.colour_line", methods=methods, ref=ref, cast=cast)
+
+
 def render_html(reports: list[PlatformReport], lang: str, generated: str, workspace: str,
                 root: Path | None = None) -> str:
     """The report page (Jinja2, autoescaped): one card per article, filters in inline JS.
@@ -74,6 +89,7 @@ def render_html(reports: list[PlatformReport], lang: str, generated: str, worksp
                 "checks": [{"id": c, "status": a.checks[c].status,
                             "findings": [x.as_dict() for x in a.checks[c].findings]} for c in CHECKS],
                 "colour_refs": [colour_reference_line(r, lang) for r in a.colour_references],
+                "colour_line": colour_line(a.colour, lang),
                 "review": a.review or {}, "review_label": t_in(lang, f"review.state.{(a.review or {}).get('state', 'pending')}"),
             })
     summary = {"articles": 0, "pass": 0, "warning": 0, "error": 0, "waiting": 0}
@@ -123,6 +139,8 @@ def print_summary(result: ValidationResult, console) -> None:
         console.print(table)
         console.print(t("validate.summary", **{k: c[k] for k in ("articles", "pass", "warning", "error", "waiting")}))
         for a in report.articles:  # the colour reference of each session: how well its chart fits
+            if a.colour.get("cast_left_deg") is not None:  # and a cast left: worth a line in the terminal
+                console.print(f"  {escape(a.article)}: {escape(colour_line(a.colour))}", soft_wrap=True)
             for ref in a.colour_references:
                 console.print(f"  {escape(a.article)}: {escape(colour_reference_line(ref))}", soft_wrap=True)
         errors = [(a, f) for a in report.articles for ch in CHECKS for f in a.checks[ch].findings

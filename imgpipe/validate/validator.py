@@ -15,7 +15,7 @@ from imgpipe.profiles import Profile
 from imgpipe.validate.checks import REGISTRY
 from imgpipe.validate.files import Files
 from imgpipe.validate.model import (
-    CHECKS, ROLE_ORDER, ArticleInputs, ArticleResult, Finding, ImageEntry, PlatformReport, colour_references,
+    CHECKS, ROLE_ORDER, ArticleInputs, ArticleResult, Finding, ImageEntry, PlatformReport, colour_references, colour_summary,
 )
 
 
@@ -125,7 +125,8 @@ class Validator:
         a = self.inputs(article, profile)
         checks = {check: REGISTRY[check](self, a) for check in CHECKS}
         return ArticleResult(profile.name, article, a.product.name if a.product else "", checks,
-                             self._images(a.rows, a.slices), a.waiting, colour_references(a.photos))
+                             self._images(a.rows, a.slices), a.waiting, colour_references(a.photos),
+                             colour_summary(a.photos))
 
     def _images(self, rows, slices) -> list[ImageEntry]:
         out = []

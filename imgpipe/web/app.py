@@ -45,7 +45,7 @@ PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' d
                                            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
                 "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 FILE_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "SAMEORIGIN"}
-JS_TEXTS = ("saved", "progress", "started", "done", "uploaded", "upload_failed", "select_first", "selected",
+JS_TEXTS = ("saved", "queued", "progress", "started", "done", "uploaded", "upload_failed", "select_first", "selected",
             "stage_analyse", "stage_render", "stage_pages")
 
 
@@ -149,6 +149,8 @@ def _board(state: State, query: dict) -> HTMLResponse:
         platforms = list(ws.profiles)
         labels = platform_labels(ws)
         sla = ws.settings.sla.days
+        # the sheet file itself unreadable, or two sheets: said on the board, gone once the file is fixed
+        sheet_problems = [e for e in ws.sheet().errors if e.row is None]
     fails = failure_counts(state.root)
     want_state, want_timing, text = query.get("state", ""), query.get("timing", ""), query.get("q", "").strip()
     want_review = query.get("review", "")
@@ -157,6 +159,7 @@ def _board(state: State, query: dict) -> HTMLResponse:
              and (not text or text.casefold() in (r.article + " " + r.name).casefold())]
     counts = {k: sum(1 for r in rows if r.timing == k) for k in TIMINGS}
     return state.page("board.html", rows=shown, total=len(rows), counts=counts, fails=fails, platforms=platforms,
+                      sheet_problems=sheet_problems,
                       today=today, sla=sla, states=STATES, timings=TIMINGS, want_state=want_state,
                       want_timing=want_timing, q=text, ms=round((time.perf_counter() - started) * 1000),
                       platform_labels=labels, review_options=review_filter_options(labels), want_review=want_review)
@@ -218,6 +221,8 @@ def article_view(ws, product, runner: Jobs) -> dict:
     """Everything the article page shows, from the catalog, the sidecar and the last checks."""
     from imgpipe.plan import safe_label
     from imgpipe.sidecar import load_sidecar, sidecar_path
+    from imgpipe.validate.model import colour_summary
+    from imgpipe.validate.report import colour_line
 
     cat = ws.catalog
     photos = cat.photos(product.article)
@@ -288,6 +293,7 @@ def article_view(ws, product, runner: Jobs) -> dict:
         "sold": cat.soldout(product.article), "listed": cat.listings(product.article),
         "profiles": list(ws.profiles), "last": runner.last.get(product.article),
         "sidecar_json": json.dumps(dataclasses.asdict(sidecar), ensure_ascii=False),
+        "colour_line": colour_line(colour_summary(photos)),
     }
 
 
@@ -444,10 +450,13 @@ def _watcher_running(root: Path) -> bool:
 async def fix_route(request: Request):
     """Change who plays which role (the sidecar), then re-render the article in the background.
 
-    The change is checked now (a bad one is refused at once, nothing written) and applied in the
-    job, under the run lock, to the sidecar as it is then: quick successive fixes all count.
+    The change is checked now (a bad one is refused at once, nothing written), queued on disk
+    (fixes.py) and only then acknowledged; the job applies the queue under the run lock, to the
+    sidecar as it is then: quick successive fixes all count. While a CLI run holds the workspace
+    the answer says so ("queued") and the fix applies when the run ends.
     """
-    from imgpipe.sidecar import load_sidecar, save_sidecar, sidecar_path
+    from imgpipe.sidecar import load_sidecar, sidecar_path
+    from imgpipe.web.fixes import queue_fix, run_busy, with_queued
 
     state: State = request.app.state.web
     data = await _json_body(request)
@@ -457,15 +466,16 @@ async def fix_route(request: Request):
         _refuse_while_watching(state)
         with state.workspace() as ws:
             product = _product(ws, request.path_params["article"])
-            path = sidecar_path(ws.root, product)
-            new = apply_fix(load_sidecar(path), product, ws.catalog.photos(product.article), data)
-
-        def write(ws):
-            save_sidecar(path, apply_fix(load_sidecar(path), product, ws.catalog.photos(product.article), data))
+            photos = ws.catalog.photos(product.article)
+            before = with_queued(ws, product, load_sidecar(sidecar_path(ws.root, product)), photos, apply_fix)
+            new = apply_fix(before, product, photos, data)
+        queue_fix(state.root, product.article, data)   # on disk before the page says "saved"
+        with state.workspace() as ws:  # who asked for it, in the activity log (the queue applies it)
             ws.catalog.add_activity(article=product.article, action="fix", who=who, detail=data)
-
-        job = state.runner.submit("render", product.article, _render_and_check(state, product.article, write))
-        return {"ok": True, "job": job, "sidecar": dataclasses.asdict(new)}
+        if run_busy(state.root):
+            state.fixes.poke()
+            return {"ok": True, "queued": True, "message": t("web.fix_queued"), "sidecar": dataclasses.asdict(new)}
+        return {"ok": True, "job": state.fixes.submit(product.article), "sidecar": dataclasses.asdict(new)}
 
     return JSONResponse(await asyncio.to_thread(change))
 
@@ -529,16 +539,27 @@ async def check_route(request: Request):
 
 async def upload_route(request: Request):
     """Photos dropped on the page land in inbox/ (inbox/<article>/ when dropped on an article)."""
-    from imgpipe.web.uploads import store_uploads
+    from starlette.formparsers import MultiPartException
+
+    from imgpipe.web.uploads import UPLOAD_TEMP, WorkspaceUploadParser, store_uploads
 
     state: State = request.app.state.web
-    form = await request.form(max_files=MAX_UPLOAD_FILES, max_fields=50, max_part_size=MAX_UPLOAD_BYTES)
-    try:
+    if "multipart/form-data" not in request.headers.get("content-type", ""):
+        raise HTTPException(400, t("web.bad_request"))
+    parser = WorkspaceUploadParser(request.headers, request.stream(), folder=state.root / UPLOAD_TEMP,
+                                   max_bytes=MAX_UPLOAD_BYTES, max_files=MAX_UPLOAD_FILES, max_fields=50)
+    await asyncio.to_thread(parser.sweep, time.time())
+    try:  # each file streamed to the workspace's upload folder, then checked and moved in (uploads.py)
+        try:
+            form = await parser.parse()
+        except MultiPartException as exc:
+            raise HTTPException(400, f"{t('web.bad_request')}: {exc.message}") from None
         files = [f for f in form.getlist("photos") if hasattr(f, "filename")]
         article = str(form.get("article") or "").strip()
-        result = await asyncio.to_thread(store_uploads, state.root, article, files, MAX_UPLOAD_BYTES)
+        result = await asyncio.to_thread(store_uploads, state.root, article, files, MAX_UPLOAD_BYTES,
+                                         parser.too_big)
     finally:
-        await form.close()
+        await asyncio.to_thread(parser.discard)
     if result["stored"]:
         await asyncio.to_thread(_log_upload, state, result, who_of(request))
     if result["stored"] and not state.watching and not _watcher_running(state.root):
@@ -701,4 +722,8 @@ def create_app(root: Path, *, token: str | None = None, host: str = "127.0.0.1",
                                         Exception: server_error})
     app.router.redirect_slashes = False  # an unknown path is a 404 page, not a redirect to a guessed one
     app.state.web = state
+    from imgpipe.web.fixes import FixQueue
+
+    state.fixes = FixQueue(state, apply_fix, lambda article, before: _render_and_check(state, article, before))
+    state.fixes.poke()   # fixes a stopped server left queued are applied now (or when the run lock frees)
     return app

@@ -63,21 +63,27 @@ def new_secret() -> str:
     return secrets.token_urlsafe(24)
 
 
-def safe_name(name: str, max_len: int = 120) -> str:
+def safe_name(name: str, max_len: int = 120, max_bytes: int = 180) -> str:
     """A dropped file's name made safe as one file name in the inbox.
 
     Keeps only the last path component (browsers may send `folder/a.jpg`,
     Windows `C:\\x\\a.jpg`), NFC-normalised, without control characters,
     reserved characters or leading dots; '' when nothing usable is left.
+    At most `max_len` characters and `max_bytes` UTF-8 bytes (ext4 and NTFS
+    allow 255; the rest is room for ` (12).jpg`): 120 Chinese characters are
+    360 bytes, so their stem is cut to fit and the extension kept.
     """
     name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
     name = "".join("_" if (ord(c) < 32 or c in '<>:"|?*%') else c for c in name).strip(" .")
-    if name.split(".", 1)[0].upper() in _WINDOWS_RESERVED:  # `CON.jpg` cannot exist on Windows
+    if name.split(".", 1)[0].strip(" ").upper() in _WINDOWS_RESERVED:  # `CON.jpg` cannot exist on Windows
         name = "_" + name
-    if len(name) > max_len:
-        stem, dot, ext = name.rpartition(".")
-        name = (stem[: max_len - len(ext) - 1] + "." + ext) if dot and len(ext) < 10 else name[:max_len]
-    return name
+    stem, dot, ext = name.rpartition(".")
+    if not (dot and stem and len(ext) < 10):
+        stem, dot, ext = name, "", ""
+    while stem and (len(stem) + len(dot + ext) > max_len or len((stem + dot + ext).encode("utf-8")) > max_bytes):
+        stem = stem[:-1]
+    return (stem.rstrip(" .") + dot + ext) if stem else name[:max_len].encode("utf-8")[:max_bytes].decode(
+        "utf-8", "ignore")
 
 
 def safe_file(root: Path, area: str, rel: str) -> Path | None:
@@ -85,8 +91,8 @@ def safe_file(root: Path, area: str, rel: str) -> Path | None:
 
     `rel` is the already-decoded URL path. Refused: any `%` left (a second
     encoding layer), backslashes, NUL, drive letters, absolute paths, empty,
-    `.` or `..` segments, hidden names, and anything that resolves (links
-    followed) outside the area.
+    `.` or `..` segments, hidden names, anything that resolves (links
+    followed) outside the area, and files with more than one hard link.
     """
     if area not in FILE_AREAS and area != ".imgpipe/thumbs":
         return None
@@ -100,6 +106,8 @@ def safe_file(root: Path, area: str, rel: str) -> Path | None:
     try:
         resolved = path.resolve(strict=True)
         resolved.relative_to(base)
+        # a hard link is the same file as its other names, one of which may lie outside the area
+        # (`ln /etc/passwd output/x`): refused as a symlink leading out would be
+        return resolved if resolved.is_file() and resolved.stat().st_nlink == 1 else None
     except (OSError, ValueError, RuntimeError):
         return None
-    return resolved if resolved.is_file() else None

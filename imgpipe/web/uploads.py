@@ -1,46 +1,182 @@
 """Photos dropped in the browser, stored in `inbox/` exactly as if copied there.
 
-Each file is checked by content (Pillow must recognise the header as an
-image), limited in size, given a safe name (never over an existing file)
-and written atomically under a hidden temporary name, so neither a run
-nor the watcher sees half a file.
+An upload is a transaction per file:
+
+1. streamed to a hidden temporary file in the workspace (`.imgpipe/uploads/`, never /tmp, never
+   whole in memory); a file over the size limit stops being written the moment it passes it;
+2. checked by content: the decoder registry's sniff, then for JPEG and PNG every byte of pixel
+   data decoded (a header that lies about its size, a truncated or grey-filled scan is refused);
+3. moved in under a cleaned name with a hard link, which fails rather than overwrite: the next
+   free `photo (2).jpg`, `photo (3).jpg` … is tried, so concurrent requests never lose a photo;
+4. reported: every file of the request with its outcome; the temporary file is gone in all cases.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from PIL import Image
+from starlette.formparsers import MultiPartParser
 
-from imgpipe.fsutil import atomic_write_stream
+from imgpipe.errors import ImgpipeError
 from imgpipe.imageio import PHOTO_EXTENSIONS
 from imgpipe.messages import t
-from imgpipe.watch import _free_name
 from imgpipe.web.security import safe_name
 
 _EXT_OF_FORMAT = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "WEBP": ".webp", "BMP": ".bmp", "GIF": ".gif",
                   "HEIF": ".heic", "MPO": ".jpg"}
+UPLOAD_TEMP = Path(".imgpipe") / "uploads"   # inside the workspace: same disk as inbox/, so a link moves it
+STALE_UPLOAD = 24 * 3600                      # seconds: a temporary file this old was left by a killed server
+MAX_SAME_NAME = 10_000                        # `photo (10000).jpg`: beyond, something is wrong
 
 
-def image_format(stream) -> str | None:
-    """Pillow's format name when the stream's header is an image it can decode, else None."""
+class WorkspaceUploadParser(MultiPartParser):
+    """Starlette's multipart parser, with each file part streamed to a temporary file in `folder`.
+
+    A part past `max_bytes` is cut to nothing and its further data dropped, so a refused
+    300 MB file never takes 300 MB of disk; `too_big` holds the UploadFiles that were.
+    """
+
+    def __init__(self, headers, stream, *, folder: Path, max_bytes: int, **kwargs):
+        super().__init__(headers, stream, **kwargs)
+        self.folder = Path(folder)
+        self.max_bytes = max_bytes
+        self.too_big: set[int] = set()
+        self.temp_paths: list[Path] = []
+        self._written: dict[int, int] = {}
+
+    def sweep(self, now: float) -> int:
+        """Delete temporary files a killed server left (older than STALE_UPLOAD at `now`, epoch seconds)."""
+        removed = 0
+        for path in self.folder.glob(".upload-*.part") if self.folder.is_dir() else ():
+            with contextlib.suppress(OSError):
+                if now - path.stat().st_mtime > STALE_UPLOAD:
+                    path.unlink()
+                    removed += 1
+        return removed
+
+    def on_headers_finished(self) -> None:
+        super().on_headers_finished()
+        upload = self._current_part.file
+        if upload is None:
+            return
+        spooled = upload.file
+        self._files_to_close_on_error.remove(spooled)
+        spooled.close()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.NamedTemporaryFile(dir=self.folder, prefix=".upload-", suffix=".part", delete=False)
+        self.temp_paths.append(Path(handle.name))
+        self._files_to_close_on_error.append(handle)
+        upload.file = handle
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        upload = self._current_part.file
+        if upload is None:
+            return super().on_part_data(data, start, end)
+        key = id(upload)
+        if key in self.too_big:
+            return
+        self._written[key] = self._written.get(key, 0) + (end - start)
+        if self._written[key] > self.max_bytes:
+            self.too_big.add(key)
+            self._file_parts_to_write[:] = [(p, d) for p, d in self._file_parts_to_write if p.file is not upload]
+            upload.file.truncate(0)   # nothing of it is kept; the rest of its bytes are read and dropped
+            return
+        super().on_part_data(data, start, end)
+
+    def discard(self) -> None:
+        """Close and delete every temporary file (called whatever happened)."""
+        for handle in self._files_to_close_on_error:
+            with contextlib.suppress(OSError):
+                handle.close()
+        for path in self.temp_paths:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def image_format(path: Path) -> str | None:
+    """Pillow's format name when the file's header is an image it can decode, else None."""
     try:
-        stream.seek(0)
-        with Image.open(stream) as img:   # reads the header only
+        with Image.open(path) as img:   # reads the header only
             fmt = img.format
         return fmt if fmt in _EXT_OF_FORMAT else None
     except Exception:  # any parser error means: not an image we take
         return None
-    finally:
-        stream.seek(0)
 
 
-def store_uploads(root: Path, article: str, files: list, max_bytes: int) -> dict:
-    """Store uploaded `files` (Starlette UploadFile) in inbox/ or inbox/<article>/.
+def check_upload(path: Path, shown: str, max_megapixels: float) -> str:
+    """The Pillow format of the uploaded file at `path`, or ImgpipeError saying why it is refused.
 
-    Returns {"article", "stored": [workspace-relative paths], "refused": [{"file", "message", "fix"}]}.
-    One bad file is refused with its reason; the others are stored.
+    JPEG and PNG are decoded through the decoder registry (every scan byte read; JPEG at a
+    reduced size, which reads the same data): a lying header, a truncated file and a grey-filled
+    early end are refused here as at ingest.
+    """
+    from imgpipe.decoders import decoder_for
+
+    with path.open("rb") as f:
+        head = f.read(64)
+    ext = Path(shown).suffix.lower()
+    decoder_for(ext if ext in PHOTO_EXTENSIONS else ".jpg", head, shown)   # not an image, a video: said here
+    fmt = image_format(path)
+    if fmt is None:
+        raise ImgpipeError(t("web.upload_not_image"), file=shown, fix=t("web.upload_not_image.fix"))
+    if fmt in ("JPEG", "MPO", "PNG"):
+        decoder_for(".jpg" if fmt != "PNG" else ".png", head, shown).decode(
+            path.read_bytes(), shown, 1024 if fmt != "PNG" else 0, max_megapixels)
+    return fmt
+
+
+def upload_name(shown: str, fmt: str) -> str:
+    """The inbox name for an upload called `shown` holding a `fmt` image: cleaned, length-limited."""
+    name = safe_name(shown)
+    if not name or name.startswith("."):
+        name = "photo"
+    if Path(name).suffix.lower() not in PHOTO_EXTENSIONS:
+        name = safe_name(name + _EXT_OF_FORMAT[fmt])
+    return name
+
+
+def move_in(temp: Path, folder: Path, name: str) -> Path:
+    """Link `temp` into `folder` as `name`, or the first free `stem (n).ext`; never over a file.
+
+    A hard link fails when the name exists (atomic, so concurrent uploads each get their own
+    name); where links are not possible, the name is reserved with O_EXCL and the file copied in.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    stem, suffix = Path(name).stem, Path(name).suffix
+    for n in range(1, MAX_SAME_NAME + 1):
+        dest = folder / (name if n == 1 else f"{stem} ({n}){suffix}")
+        try:
+            os.link(temp, dest)
+            return dest
+        except FileExistsError:
+            continue
+        except OSError:
+            pass  # a file system without hard links (FAT, some network shares)
+        try:
+            fd = os.open(dest, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        staged = dest.with_name(f".{dest.name}.part")
+        shutil.copyfile(temp, staged)
+        os.replace(staged, dest)
+        return dest
+    raise ImgpipeError(t("web.upload_no_name", name=name), file=name, fix=t("web.upload_no_name.fix"))
+
+
+def store_uploads(root: Path, article: str, files: list, max_bytes: int, too_big: set[int] = frozenset(),
+                  max_megapixels: float = 150.0) -> dict:
+    """Store uploaded `files` (UploadFiles already streamed to disk) in inbox/ or inbox/<article>/.
+
+    Returns {"article", "stored": [workspace-relative paths], "refused": [{"file", "message", "fix"}],
+    "files": [{"file", "outcome": "stored"|"refused", "stored"|"message"+"fix"}] in request order}.
+    One bad file is refused with its reason; the others are stored. `too_big`: ids of the files
+    the parser cut off at `max_bytes`.
     """
     from imgpipe.sheet import normalise_article
     from imgpipe.workspace import Workspace
@@ -50,29 +186,27 @@ def store_uploads(root: Path, article: str, files: list, max_bytes: int) -> dict
         ws = Workspace.open(root)
         article = normalise_article(article)
         if article not in ws.sheet().products:
-            return {"article": "", "stored": [], "refused": [{"file": "", "message": t(
+            return {"article": "", "stored": [], "files": [], "refused": [{"file": "", "message": t(
                 "status.unknown_article", article=article), "fix": t("status.unknown_article.fix")}]}
     folder = root / "inbox" / article if article else root / "inbox"
-    stored, refused = [], []
+    outcomes = []
     for upload in files:
         shown = upload.filename or "?"
-        size = upload.size if upload.size is not None else upload.file.seek(0, 2)
-        fmt = image_format(upload.file)
-        if size > max_bytes:
-            refused.append({"file": shown, "message": t("web.upload_too_big", mb=max_bytes // (1024 * 1024)),
-                            "fix": t("web.upload_too_big.fix")})
-            continue
-        if fmt is None:
-            refused.append({"file": shown, "message": t("web.upload_not_image"), "fix": t("web.upload_not_image.fix")})
-            continue
-        name = safe_name(shown)
-        if not name or name.startswith("."):
-            name = "photo"
-        if Path(name).suffix.lower() not in PHOTO_EXTENSIONS:
-            name += _EXT_OF_FORMAT[fmt]
-        dest = _free_name(folder / name)  # as Explorer names a second copy: `a (2).jpg`
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        upload.file.seek(0)
-        atomic_write_stream(dest, lambda f=upload.file: contextlib.nullcontext(f))
-        stored.append(dest.relative_to(root).as_posix())
-    return {"article": article, "stored": stored, "refused": refused}
+        try:
+            if id(upload) in too_big:
+                raise ImgpipeError(t("web.upload_too_big", mb=max_bytes // (1024 * 1024)), file=shown,
+                                   fix=t("web.upload_too_big.fix"))
+            upload.file.flush()
+            temp = Path(upload.file.name)
+            fmt = check_upload(temp, shown, max_megapixels)
+            dest = move_in(temp, folder, upload_name(shown, fmt))
+            outcomes.append({"file": shown, "outcome": "stored", "stored": dest.relative_to(root).as_posix()})
+        except ImgpipeError as err:
+            outcomes.append({"file": shown, "outcome": "refused", "message": err.message, "fix": err.fix or ""})
+        except OSError as exc:  # the disk is full, the folder is read-only: this file, said; the others go on
+            outcomes.append({"file": shown, "outcome": "refused",
+                             "message": t("web.upload_failed", detail=exc.strerror or type(exc).__name__),
+                             "fix": t("web.upload_failed.fix")})
+    return {"article": article, "files": outcomes,
+            "stored": [o["stored"] for o in outcomes if o["outcome"] == "stored"],
+            "refused": [{k: o[k] for k in ("file", "message", "fix")} for o in outcomes if o["outcome"] == "refused"]}

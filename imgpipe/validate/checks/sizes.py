@@ -1,11 +1,14 @@
 """sizes: dimensions, detail width, slice height, byte caps, formats, sRGB, no CMYK, no alpha;
-an image that does not decode fails here."""
+an image that does not decode fails here, and so does a photo image whose bottom is one flat block."""
 
 from __future__ import annotations
 
 from imgpipe.profiles import Profile
 from imgpipe.validate.files import FileFacts
 from imgpipe.validate.model import ArticleInputs, CheckResult, Finder
+
+
+DAMAGED_SHARE = 0.2   # a flat block over a fifth of a photo image's height, at its bottom: a damaged source
 
 
 def check(v, a: ArticleInputs) -> CheckResult:
@@ -25,6 +28,8 @@ def _check_sizes(v, profile: Profile, rows, slices) -> CheckResult:
         _file_rules(f, r["path"], facts, allowed, profile, spec.max_bytes)
         if facts.error:
             continue
+        if facts.flat_bottom >= DAMAGED_SHARE:  # a photo cut short, published as a flat grey block
+            f.error("flat_bottom", r["path"], name=r["path"].rsplit("/", 1)[-1], share=f"{facts.flat_bottom:.0%}")
         if spec.framed and (facts.width, facts.height) != (spec.width, spec.height):
             f.error("dimensions", r["path"], got=f"{facts.width}×{facts.height}", want=f"{spec.width}×{spec.height}")
         elif not spec.framed and facts.width != spec.width:

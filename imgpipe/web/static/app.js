@@ -18,6 +18,7 @@
     const body = await res.json().catch(() => ({ ok: false, message: res.statusText }));
     if (!res.ok || !body.ok) { say((body.message || res.statusText) + (body.fix ? " — " + body.fix : ""), true); return null; }
     if (body.job) { waiting.add(body.job); say(T.saved); }
+    else if (body.queued) say(T.queued);   // on disk; applies when the CLI run holding the workspace ends
     if (body.sidecar && sidecar) {  // successive clicks build on this change before the page reloads
       Object.assign(sidecar, body.sidecar);
       const order = document.getElementById("main-order");
@@ -35,6 +36,7 @@
     if (e.type === "progress") say(fill(T.progress, { article: e.article || "inbox", stage: T["stage_" + e.stage] || e.stage, done: e.done, total: e.total }));
     else if (e.type === "started") say(fill(T.started, { article: e.article || "inbox" }));
     else if (e.type === "error") { say(e.message + (e.fix ? " — " + e.fix : ""), true); waiting.delete(e.job); }
+    else if (e.type === "done" && e.queued) { say(T.queued); waiting.delete(e.job); }
     else if (e.type === "done") {
       say(fill(T.done, { article: e.article || "inbox", written: e.written || 0 }));
       if (waiting.has(e.job) || !article || e.article === article) { waiting.delete(e.job); setTimeout(() => location.reload(), 150); }
