@@ -18,7 +18,7 @@ from imgpipe import clock
 from imgpipe.errors import ImgpipeError, global_failure
 from imgpipe.messages import t
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -67,6 +67,31 @@ CREATE TABLE IF NOT EXISTS listings (
     PRIMARY KEY (article, platform)
 );
 """
+
+# version 1 -> 2: the activity log (review.py). Append-only: the triggers refuse an UPDATE or DELETE,
+# so a history a colleague reads is the history that happened.
+ACTIVITY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS activity (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    who TEXT NOT NULL DEFAULT '',
+    article TEXT NOT NULL,
+    platform TEXT NOT NULL DEFAULT '',
+    action TEXT NOT NULL,            -- review.ACTIONS: approve | send_back | fix | upload | soldout | restock | listed | export
+    forced INTEGER NOT NULL DEFAULT 0,
+    note TEXT NOT NULL DEFAULT '',
+    image TEXT NOT NULL DEFAULT '',  -- a send-back's image (path relative to the workspace)
+    outputs TEXT,                    -- JSON {path: fingerprint}: what an approval or send-back looked at
+    detail TEXT                      -- JSON: what else the action says (colour, size, files)
+);
+CREATE INDEX IF NOT EXISTS activity_article ON activity (article, id);
+CREATE TRIGGER IF NOT EXISTS activity_no_update BEFORE UPDATE ON activity
+    BEGIN SELECT RAISE(ABORT, 'activity is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS activity_no_delete BEFORE DELETE ON activity
+    BEGIN SELECT RAISE(ABORT, 'activity is append-only'); END;
+"""
+DECISIONS = ("approve", "send_back")
+ACTIVITY_COLUMNS = ("at", "who", "article", "platform", "action", "forced", "note", "image", "outputs", "detail")
 
 
 def now() -> str:
@@ -117,6 +142,8 @@ class Catalog:
         if version > SCHEMA_VERSION:
             raise ImgpipeError(t("catalog.too_new", version=version), file=self.path, fix=t("catalog.too_new.fix"))
         # version 0 -> 1: the tables above; later versions add ALTER TABLE steps here
+        if version < 2:
+            self.db.executescript(ACTIVITY_SCHEMA)
         if version != SCHEMA_VERSION:  # only then: opening to read (validate, a dry run) writes nothing
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
@@ -214,6 +241,64 @@ class Catalog:
     def listings(self, article: str) -> dict[str, str]:
         return {r["platform"]: r["listed_at"] for r in
                 self.db.execute("SELECT platform, listed_at FROM listings WHERE article=?", (article,))}
+
+    # --- review and activity (review.py) ----------------------------------------
+    def output_fingerprints(self, article: str | None = None) -> dict[tuple[str, str], dict[str, str]]:
+        """{(article, platform): {path: fingerprint}} of every output and detail page.
+
+        An output's fingerprint is what it was made from and its bytes
+        (`<settings fingerprint>:<sha256>`); a detail page counts as one output
+        (`page:<platform>`). Equal maps mean the same images.
+        """
+        out: dict[tuple[str, str], dict[str, str]] = {}
+        where, args = ("WHERE article=?", (article,)) if article else ("", ())
+        for r in self.db.execute(f"SELECT article, platform, path, fingerprint, sha256 FROM outputs {where}", args):
+            out.setdefault((r["article"], r["platform"]), {})[r["path"]] = f"{r['fingerprint']}:{r['sha256'] or ''}"
+        for r in self.db.execute(f"SELECT article, platform, fingerprint, slices FROM pages {where}", args):
+            out.setdefault((r["article"], r["platform"]), {})[f"page:{r['platform']}"] = (
+                f"{r['fingerprint']}:{r['slices'] or ''}")
+        return out
+
+    def add_activity(self, *, article: str, action: str, who: str = "", platform: str = "", forced: bool = False,
+                     note: str = "", image: str = "", outputs: dict | None = None, detail: dict | None = None,
+                     at: str | None = None) -> int:
+        """Append one entry to the activity log; returns its id. Entries are never changed or removed."""
+        cur = self.db.execute(
+            "INSERT INTO activity (at, who, article, platform, action, forced, note, image, outputs, detail)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (at or now(), who, article, platform, action, int(forced), note, image,
+             None if outputs is None else json.dumps(outputs, ensure_ascii=False, sort_keys=True),
+             None if detail is None else json.dumps(detail, ensure_ascii=False)))
+        return cur.lastrowid
+
+    def append_activity_rows(self, rows) -> int:
+        """Append raw activity rows (tuples in ACTIVITY_COLUMNS order, e.g. salvaged by doctor); returns how many."""
+        sql = f"INSERT INTO activity ({', '.join(ACTIVITY_COLUMNS)}) VALUES ({', '.join('?' * len(ACTIVITY_COLUMNS))})"
+        return sum(self.db.execute(sql, tuple(row)).rowcount for row in rows)
+
+    @staticmethod
+    def _activity(row) -> dict:
+        entry = dict(row)
+        entry["forced"] = bool(entry["forced"])
+        entry["outputs"] = json.loads(entry["outputs"]) if entry["outputs"] else None
+        entry["detail"] = json.loads(entry["detail"]) if entry["detail"] else None
+        return entry
+
+    def activity(self, article: str | None = None) -> list[dict]:
+        """The activity log, oldest first (of one article, or all)."""
+        if article is None:
+            rows = self.db.execute("SELECT * FROM activity ORDER BY id")
+        else:
+            rows = self.db.execute("SELECT * FROM activity WHERE article=? ORDER BY id", (article,))
+        return [self._activity(r) for r in rows]
+
+    def last_decisions(self, article: str | None = None) -> dict[tuple[str, str], dict]:
+        """{(article, platform): the latest approval or send-back}."""
+        marks = ",".join("?" * len(DECISIONS))
+        sql = (f"SELECT * FROM activity WHERE id IN (SELECT MAX(id) FROM activity WHERE action IN ({marks})"
+               f"{' AND article=?' if article else ''} GROUP BY article, platform)")
+        args = (*DECISIONS, article) if article else DECISIONS
+        return {(r["article"], r["platform"]): self._activity(r) for r in self.db.execute(sql, args)}
 
     def transaction(self):
         return _Transaction(self.db)

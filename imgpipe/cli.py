@@ -30,8 +30,8 @@ from imgpipe.messages import LANGUAGES, MESSAGES, localise, set_language, t
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 # the order a user meets the commands in; any other command follows, by name
-COMMAND_ORDER = ("init", "run", "watch", "serve", "validate", "status", "listed", "soldout", "restock",
-                 "backup", "restore", "correct", "doctor", "model")
+COMMAND_ORDER = ("init", "run", "watch", "serve", "validate", "status", "review", "history", "export", "listed",
+                 "soldout", "restock", "backup", "restore", "correct", "doctor", "model")
 _HELP_ALIASES = {"restock": "soldout"}  # restock takes soldout's options
 
 # click marks its texts for gettext; its English text -> our message key
@@ -487,28 +487,126 @@ def status(ctx, today, as_json) -> None:
 @click.argument("article")
 @click.option("--platform", "platforms", multiple=True)
 @click.option("--date", "on_date", default=None, metavar="YYYY-MM-DD")
+@click.option("--force", is_flag=True)
+@click.option("--by", "who", default=None, metavar="NAME")
 @click.pass_context
-def listed(ctx, article, platforms, on_date) -> None:
+def listed(ctx, article, platforms, on_date, force, who) -> None:
     """Mark ARTICLE as listed (on sale), so the board knows it is done."""
-    from imgpipe.sheet import normalise_article
+    from imgpipe.review import check_listing, default_who
     from imgpipe.status import mark_listed
 
     ws = open_workspace(ctx)
     try:
         chosen = list(ws.enabled(list(platforms) or None))
+        article = _known_article(ws, article)
+        refused = check_listing(ws.catalog, article, chosen, force)  # operations review first (图片审核)
     except ImgpipeError as err:
         fail_usage(err)
-    article = normalise_article(article)
-    known = set(ws.sheet().products) | set(ws.catalog.articles())
-    if article not in known:
-        fail_usage(ImgpipeError(t("status.unknown_article", article=article), fix=t("status.unknown_article.fix")))
-    mark_listed(ws, article, chosen, _parse_today(on_date))
-    stderr_console().print(esc(t("status.listed", article=article, platforms=", ".join(chosen))))
+    mark_listed(ws, article, chosen, _parse_today(on_date), who=default_who() if who is None else who,
+                forced=refused)
+    note = f" {t('review.forced')}" if refused else ""
+    stderr_console().print(esc(t("status.listed", article=article, platforms=", ".join(chosen)) + note))
     sys.exit(EXIT_OK)
 
 
-def _soldout_command(ctx, article, colour, size, whole, dry_run, as_json, sold_out: bool) -> None:
+def _known_article(ws, article: str) -> str:
+    """ARTICLE normalised; a usage error when neither the sheet nor the catalog knows it."""
+    from imgpipe.sheet import normalise_article
+
+    article = normalise_article(article)
+    if article not in set(ws.sheet().products) | set(ws.catalog.articles()):
+        fail_usage(ImgpipeError(t("status.unknown_article", article=article), fix=t("status.unknown_article.fix")))
+    return article
+
+
+@main.command()
+@click.argument("article")
+@click.option("--platform", required=True)
+@click.option("--approve", is_flag=True)
+@click.option("--send-back", "send_back", default=None, metavar="NOTE")
+@click.option("--image", default=None, metavar="FILE")
+@click.option("--by", "who", default=None, metavar="NAME")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def review(ctx, article, platform, approve, send_back, image, who, as_json) -> None:
+    """Approve or send back ARTICLE's images on one platform."""
+    from imgpipe.review import decide, default_who
+
+    if approve == (send_back is not None):
+        fail_usage(ImgpipeError(t("review.need_decision")))
+    ws = open_workspace(ctx)
+    article = _known_article(ws, article)
+    who = default_who() if who is None else who
+    try:
+        state = decide(ws, article, platform, approve=approve, who=who, note=send_back or "", image=image or "")
+    except ImgpipeError as err:
+        fail_usage(err)
+    if as_json:
+        emit_json(dict(state.as_dict(), article=article, platform=platform))
+    elif approve:
+        stderr_console().print(esc(t("review.approved", article=article, platform=platform, who=state.decision["who"],
+                                     count=state.outputs)))
+    else:
+        stderr_console().print(esc(t("review.sent_back_done", article=article, platform=platform,
+                                     who=state.decision["who"], note=state.decision["note"])))
+    sys.exit(EXIT_OK)
+
+
+@main.command()
+@click.argument("article")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--csv", "as_csv", is_flag=True)
+@click.pass_context
+def history(ctx, article, as_json, as_csv) -> None:
+    """ARTICLE's review state per platform and its activity log."""
+    from imgpipe.review import history as article_history
+
+    ws = open_workspace(ctx)
+    article = _known_article(ws, article)
+    found = article_history(ws, article)
+    if as_json:
+        emit_json(found.as_dict())
+    elif as_csv:
+        click.echo(found.as_csv(), nl=False)
+    else:
+        from imgpipe.report_cli import print_history
+
+        print_history(found, stderr_console())
+    sys.exit(EXIT_OK)
+
+
+@main.command()
+@click.argument("article")
+@click.option("--platform", required=True)
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--force", is_flag=True)
+@click.option("--by", "who", default=None, metavar="NAME")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def export(ctx, article, platform, out_dir, force, who, as_json) -> None:
+    """A listing package: the images in upload order and a listing sheet, in one zip."""
+    from imgpipe.export import export_package
+    from imgpipe.review import default_who
+
+    ws = open_workspace(ctx)
+    article = _known_article(ws, article)
+    try:
+        package = export_package(ws, article, platform, out_dir, force=force,
+                                 who=default_who() if who is None else who)
+    except ImgpipeError as err:
+        fail_usage(err)
+    if as_json:
+        emit_json(package.as_dict())
+    else:
+        note = f" {t('review.forced')}" if package.forced else ""
+        stderr_console().print(esc(t("export.done", zip=package.zip, count=len(package.images)) + note),
+                               soft_wrap=True)
+    sys.exit(EXIT_OK)
+
+
+def _soldout_command(ctx, article, colour, size, whole, dry_run, as_json, sold_out: bool, who=None) -> None:
     """Shared body of `soldout` and `restock`."""
+    from imgpipe.review import default_who
     from imgpipe.soldout import mark
 
     if whole and (colour or size):
@@ -517,7 +615,8 @@ def _soldout_command(ctx, article, colour, size, whole, dry_run, as_json, sold_o
         fail_usage(ImgpipeError(t("soldout.need_variant")))
     ws = open_workspace(ctx)
     try:
-        result = mark(ws, article, colour or "", size or "", sold_out, dry_run=dry_run)
+        result = mark(ws, article, colour or "", size or "", sold_out, dry_run=dry_run,
+                      who=default_who() if who is None else who)
     except ImgpipeError as err:  # unknown article/colour/size, watcher running, bad backup setting
         fail_usage(err)
     if as_json:
@@ -551,6 +650,7 @@ _variant_options = [
     click.option("--all", "whole", is_flag=True),
     click.option("--dry-run", is_flag=True),
     click.option("--json", "as_json", is_flag=True),
+    click.option("--by", "who", default=None, metavar="NAME"),
 ]
 
 
@@ -564,18 +664,18 @@ def _with_variant_options(fn):
 @click.argument("article")
 @_with_variant_options
 @click.pass_context
-def soldout(ctx, article, colour, size, whole, dry_run, as_json) -> None:
+def soldout(ctx, article, colour, size, whole, dry_run, as_json, who) -> None:
     """Mark a colour, size or the whole ARTICLE sold out: overlays on, file names kept."""
-    _soldout_command(ctx, article, colour, size, whole, dry_run, as_json, True)
+    _soldout_command(ctx, article, colour, size, whole, dry_run, as_json, True, who)
 
 
 @main.command()
 @click.argument("article")
 @_with_variant_options
 @click.pass_context
-def restock(ctx, article, colour, size, whole, dry_run, as_json) -> None:
+def restock(ctx, article, colour, size, whole, dry_run, as_json, who) -> None:
     """Undo `soldout`: the images are redone without that overlay, file names kept."""
-    _soldout_command(ctx, article, colour, size, whole, dry_run, as_json, False)
+    _soldout_command(ctx, article, colour, size, whole, dry_run, as_json, False, who)
 
 
 @main.command()
@@ -716,9 +816,15 @@ def doctor(ctx, rebuild, as_json) -> None:
     from imgpipe.models import in_use
 
     report = check(ws.root)
+    from imgpipe.netfs import network_warning
+
     model = in_use(ws, verify=True)
+    shared = network_warning(ws.root)  # SQLite on a share can be corrupted: say so even when all is well
     if as_json:
-        emit_json({**report.as_dict(), "ok": report.ok and not model.problem, "cutout_model": model.as_dict()})
+        emit_json({**report.as_dict(), "ok": report.ok and not model.problem, "cutout_model": model.as_dict(),
+                   "network_filesystem": list(shared) if shared else None})
+    if shared:
+        out.print(f"[yellow]▲ {esc(shared[0])}[/] ({esc(t('error.fix'))}: {esc(shared[1])})", soft_wrap=True)
     for line in describe(report):
         out.print(f"[red]✗[/] {esc(line)}", soft_wrap=True)
     if (report.catalog_error and not report.disk_full) or report.unknown_originals:

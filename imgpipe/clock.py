@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 
 ENV = "IMGPIPE_NOW"
 
@@ -31,3 +32,12 @@ def today() -> dt.date:
 def now_iso() -> str:
     """`now()` as `YYYY-MM-DDTHH:MM:SS`, the form the catalog stores."""
     return now().isoformat(timespec="seconds")
+
+
+def wall() -> float:
+    """The machine's own time, seconds since the epoch: lock leases count in it (lock.py).
+
+    Never pinned by IMGPIPE_NOW (a lease must age while a process runs); tests replace this
+    function to move time on.
+    """
+    return time.time()

@@ -27,7 +27,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from imgpipe.catalog import Catalog
+from imgpipe.catalog import ACTIVITY_COLUMNS, Catalog
 from imgpipe.errors import GlobalFailure, ImgpipeError, global_failure
 from imgpipe.fsutil import sha256_file
 from imgpipe.imageio import is_photo_name
@@ -200,6 +200,7 @@ _SALVAGE = {
     "photos": "SELECT article, seq, sha256, kind, captured_at, analysis, analysis_key FROM photos",
     "soldout": "SELECT article, colour, size, since FROM soldout",
     "listings": "SELECT article, platform, listed_at FROM listings",
+    "activity": f"SELECT {', '.join(ACTIVITY_COLUMNS)} FROM activity ORDER BY id",
 }
 
 
@@ -303,6 +304,8 @@ def _restore_marks(cat: Catalog, old: dict[str, list[tuple]]) -> dict:
                             for row in old.get("soldout", []))
     counts["listings"] = sum(cat.db.execute("INSERT OR IGNORE INTO listings VALUES (?, ?, ?)", row).rowcount
                              for row in old.get("listings", []))
+    # who did what: the history outlives the catalog (approvals then lapse: the rebuilt outputs' fingerprints differ)
+    counts["activity"] = cat.append_activity_rows(old.get("activity", []))
     return counts
 
 

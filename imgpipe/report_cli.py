@@ -60,3 +60,31 @@ def _where(error: dict) -> str | None:
     if error.get("field"):
         parts.append(f"{t('error.field')} {error['field']}")
     return ", ".join(parts) or None
+
+
+def print_history(found, out: Console) -> None:
+    """`imgpipe history`: the review state per platform, then every logged action, oldest first."""
+    style = {"pending": "yellow", "approved": "green", "sent_back": "bold red"}
+    for platform, review in found.reviews.items():
+        d = review.decision or {}
+        line = f"{escape(platform)}: [{style[review.state]}]{review.label}[/]"
+        if d:
+            line += " " + escape(t("web.review.by", who=d.get("who") or t("review.anonymous"), at=d.get("at")))
+            if review.lapsed:
+                line += " — " + escape(t("web.review.lapsed"))
+            elif d.get("note"):
+                line += " — " + escape(d["note"])
+        out.print(line, soft_wrap=True)
+    if not found.entries:
+        out.print(escape(t("history.empty", article=found.article)))
+        return
+    table = Table(title=t("history.title", article=found.article))
+    for key in ("at", "who", "platform", "action", "note"):
+        table.add_column(t(f"history.col.{key}"), overflow="fold", no_wrap=key == "at")
+    for e in found.entries:
+        action = e["label"]
+        if e["forced"]:
+            action += " " + t("review.forced")
+        table.add_row(e["at"].replace("T", " "), escape(e["who"] or t("review.anonymous")), e["platform"] or "-",
+                      escape(action), escape(e["summary"]))
+    out.print(table)

@@ -124,7 +124,7 @@ def affected_files(ws, product: Product, before: list[tuple[str, str]], after: l
 
 
 def mark(ws, article: str, colour: str = "", size: str = "", sold_out: bool = True, dry_run: bool = False,
-         *, backup: bool = True) -> SoldOutResult:
+         *, backup: bool = True, who: str = "") -> SoldOutResult:
     """Mark a variant sold out (`sold_out=True`) or restocked, and redo its images.
 
     Validates against the sheet first (ImgpipeError, nothing changed). Then
@@ -133,6 +133,7 @@ def mark(ws, article: str, colour: str = "", size: str = "", sold_out: bool = Tr
     (and [backup] after_run is on), backs up so the replaced files' previous
     copies land in `.versions/` on the target. `dry_run`: only lists the
     files that would change. Refused while a watcher holds the workspace.
+    A change is logged in the activity log as done by `who`.
     """
     product, colour, size = check_variant(ws, article, colour, size)
     cat = ws.catalog
@@ -150,6 +151,9 @@ def mark(ws, article: str, colour: str = "", size: str = "", sold_out: bool = Tr
 
     with run_lock(ws.root):  # it re-renders through the pipeline: one writer at a time
         ensure_no_watcher(ws.root)
+        if not result.already:  # logged before the render: the overlays' fingerprints change either way
+            cat.add_activity(article=product.article, action="soldout" if sold_out else "restock", who=who,
+                             detail={"colour": colour, "size": size})
         return _mark_and_render(ws, cat, product, colour, size, sold_out, backup, result)
 
 

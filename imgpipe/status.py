@@ -30,6 +30,7 @@ class BoardRow:
     photos: int = 0
     listed: dict[str, str] = field(default_factory=dict)   # platform -> listed_at
     platforms_ready: list[str] = field(default_factory=list)
+    reviews: dict = field(default_factory=dict)   # platform -> review.Review (operations review, 图片审核)
 
     def as_dict(self) -> dict:
         return {
@@ -38,6 +39,7 @@ class BoardRow:
             "due": self.due.isoformat() if self.due else None,
             "state": self.state, "timing": self.timing, "days": self.days, "photos": self.photos,
             "listed": self.listed, "platforms_ready": self.platforms_ready,
+            "review": {p: r.as_dict() for p, r in self.reviews.items()},
         }
 
 
@@ -79,6 +81,9 @@ def build_board(ws, today: dt.date | None = None) -> list[BoardRow]:
         mains.setdefault((r["article"], r["platform"]), []).append(r["path"])
     paged = {(r["article"], r["platform"]) for r in cat.db.execute("SELECT article, platform, slices FROM pages")
              if r["slices"] not in (None, "[]")}
+    from imgpipe.review import Review, reviews
+
+    states = reviews(cat, platforms)
     rows = []
     for article in articles:
         product = sheet.products.get(article)
@@ -103,16 +108,32 @@ def build_board(ws, today: dt.date | None = None) -> list[BoardRow]:
             listed_on = max(dt.date.fromisoformat(v[:10]) for v in listed.values())
         timing, left = timing_of(due, today, listed_on)
         rows.append(BoardRow(article, product.name if product else "", arrival, due, state, timing, left,
-                             len(photos), listed, ready))
+                             len(photos), listed, ready,
+                             {p: states.get((article, p)) or Review(article, p, "pending") for p in platforms}))
     rows.sort(key=urgency_key)
     return rows
 
 
-def mark_listed(ws, article: str, platforms: list[str], on: dt.date | None = None) -> None:
-    """Record ARTICLE as on sale on PLATFORMS since the day `on` (default: the clock's today)."""
+def mark_listed(ws, article: str, platforms: list[str], on: dt.date | None = None, *, who: str = "",
+                forced=()) -> None:
+    """Record ARTICLE as on sale on PLATFORMS since the day `on` (default: the clock's today).
+
+    Logged per platform as done by `who`; `forced`: the platforms marked although not approved.
+    """
     when = (on or clock.today()).isoformat()
     for platform in platforms:
         ws.catalog.set_listed(article, platform, when)
+        ws.catalog.add_activity(article=article, platform=platform, action="listed", who=who,
+                                forced=platform in forced, detail={"date": when})
+
+
+def review_cell(row: BoardRow) -> str:
+    """`tmall 已通过, jd 待审核` for the platforms with images (rich markup, user text escaped)."""
+    from rich.markup import escape
+
+    style = {"pending": "yellow", "approved": "green", "sent_back": "bold red"}
+    parts = [f"{escape(p)} [{style[r.state]}]{r.label}[/]" for p, r in row.reviews.items() if r.outputs]
+    return ", ".join(parts) or "-"
 
 
 def print_board(rows: list[BoardRow], console, today: dt.date, sla_days: int) -> None:
@@ -122,9 +143,11 @@ def print_board(rows: list[BoardRow], console, today: dt.date, sla_days: int) ->
     colour = {"overdue": "bold red", "due_today": "yellow", "on_time": "green", "late": "magenta",
               "done": "dim", "no_date": "dim"}
     table = Table(title=t("status.title", today=today.isoformat(), days=sla_days))
-    for key in ("article", "name", "arrival", "due", "state", "timing", "listed"):
+    for key in ("article", "name", "arrival", "due", "state", "timing", "review", "listed"):
         # the name gives way on a narrow terminal; dates and timing must stay readable
-        if key in ("name", "state", "listed"):
+        if key == "review":
+            table.add_column(t("review.col.state"), min_width=6, overflow="fold")
+        elif key in ("name", "state", "listed"):
             table.add_column(t(f"status.col.{key}"), min_width=6, overflow="fold")
         else:
             table.add_column(t(f"status.col.{key}"), no_wrap=True)
@@ -137,7 +160,8 @@ def print_board(rows: list[BoardRow], console, today: dt.date, sla_days: int) ->
             when = t(f"status.timing.{r.timing}")
         table.add_row(escape(r.article), escape(r.name), r.arrival.isoformat() if r.arrival else "-",
                       r.due.isoformat() if r.due else "-", t(f"status.state.{r.state}"),
-                      f"[{colour[r.timing]}]{when}[/]", ", ".join(sorted(r.listed)) or "-")
+                      f"[{colour[r.timing]}]{when}[/]", review_cell(r),
+                      ", ".join(sorted(r.listed)) or "-")
     console.print(table)
     counts = {k: sum(1 for r in rows if r.timing == k) for k in ("overdue", "due_today")}
     console.print(t("status.summary", total=len(rows), **counts))

@@ -45,7 +45,7 @@ from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import atomic_write_text
 from imgpipe.imageio import _truncated, is_photo_name, load_photo
 from imgpipe.ingest import SIDECAR_NAME, UNMATCHED, ingest, match_article, scan_inbox
-from imgpipe.lock import WorkspaceLock, ensure_no_run
+from imgpipe.lock import WRITER, WorkspaceLock, ensure_no_run
 from imgpipe.messages import t, t_in
 from imgpipe.sheet import find_sheet
 from imgpipe.workspace import Workspace
@@ -304,6 +304,10 @@ class Watcher:
 
     # --- one batch ---------------------------------------------------------------
     def _batch(self) -> None:
+        with WRITER:  # `serve --watch`: the page's jobs wait for the batch, and it for them
+            self._batch_locked()
+
+    def _batch_locked(self) -> None:
         from imgpipe.pipeline import run as run_pipeline
         from imgpipe.slate import group_photos
 

@@ -79,6 +79,28 @@ def drop_photos(root: Path, article="A1023", count=3, size=(1200, 900), folder=T
     return paths
 
 
+def processed_shop(root: Path, platforms=("tmall",), photos: int = 3) -> Path:
+    """A one-article workspace at `root` made for `platforms` (no browser: HTML pages, no slices)."""
+    from imgpipe.pipeline import run
+    from imgpipe.workspace import Workspace
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("IMGPIPE_BROWSER", "none")
+        init_workspace(root)
+        write_sheet(root, [PRODUCT_ROW])
+        toml = root / "imgpipe.toml"
+        text = toml.read_text(encoding="utf-8").replace("jobs = 0", "jobs = 1")
+        listed = ", ".join(f'"{p}"' for p in platforms)
+        toml.write_text(text.replace('platforms = ["tmall", "jd", "1688"]', f"platforms = [{listed}]"),
+                        encoding="utf-8")
+        drop_photos(root, count=photos)
+        ws = Workspace.open(root)
+        summary = run(ws, backup=False)
+        assert summary.ok and summary.written
+        ws.catalog.close()  # checkpoints the WAL: copies of the folder get the whole catalog
+    return root
+
+
 @pytest.fixture
 def block_import(monkeypatch):
     """`block_import("scipy")`: from then on, importing that package raises ImportError."""

@@ -27,9 +27,9 @@ def test_clock_follows_the_pinned_moment(monkeypatch):
 def test_listed_takes_its_date_from_the_option_or_the_clock(workspace, monkeypatch):
     runner = CliRunner()
     assert runner.invoke(cli, ["-w", str(workspace), "listed", "A1023", "--platform", "jd",
-                               "--date", "2026-11-25"]).exit_code == 0
+                               "--date", "2026-11-25", "--force"]).exit_code == 0
     monkeypatch.setenv("IMGPIPE_NOW", "2027-03-04T09:00:00")
-    assert runner.invoke(cli, ["-w", str(workspace), "listed", "A1023", "--platform", "tmall"]).exit_code == 0
+    assert runner.invoke(cli, ["-w", str(workspace), "listed", "A1023", "--platform", "tmall", "--force"]).exit_code == 0
     listings = Workspace.open(workspace).catalog.listings("A1023")
     assert listings["jd"] == "2026-11-25" and listings["tmall"] == "2027-03-04"
     res = runner.invoke(cli, ["-w", str(workspace), "listed", "A1023", "--date", "25/11/2026"])

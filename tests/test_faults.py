@@ -234,7 +234,10 @@ def test_schema_version_0_catalog_migrates(tmp_path):
     db.commit()
     db.close()
     ws = Workspace.open(root)
-    assert ws.catalog.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"
+    from imgpipe.catalog import SCHEMA_VERSION
+
+    assert ws.catalog.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+    assert ws.catalog.activity() == []  # the later versions' tables are there too
     assert ws.catalog.soldout("A1023") == [("红色", "")]
     assert run(ws, jobs=1, backup=False, platforms=["tmall"]).ok
 
@@ -362,7 +365,7 @@ def test_read_only_output_when_a_superseded_image_must_go(tmp_path, monkeypatch)
 
 
 def test_rebuild_keeps_the_marks_the_old_catalog_still_holds(tmp_path):
-    """Reference marks, capture times, sold-out marks and listings survive `doctor --rebuild`."""
+    """Reference marks, capture times, sold-out marks, listings and the activity log survive `doctor --rebuild`."""
     from imgpipe.doctor import rebuild_catalog
 
     root = make_ws(tmp_path / "shop")
@@ -372,14 +375,16 @@ def test_rebuild_keeps_the_marks_the_old_catalog_still_holds(tmp_path):
     cat.db.execute("UPDATE photos SET kind='reference', captured_at='2026:11:20 10:00:00' WHERE id=?", (first.id,))
     cat.set_soldout("A1023", "红色", "", True)
     cat.set_listed("A1023", "tmall", "2026-11-25T09:00:00")
+    cat.add_activity(article="A1023", platform="tmall", action="approve", who="李四", outputs={"x": "1"})
     cat.close()
     result = rebuild_catalog(root)
-    assert result.recovered == {"photos": len(PHOTOS), "soldout": 1, "listings": 1}
+    assert result.recovered == {"photos": len(PHOTOS), "soldout": 1, "listings": 1, "activity": 1}
     cat = Workspace.open(root).catalog
     again = {p.seq: p for p in cat.photos("A1023")}[first.seq]
     assert again.kind == "reference" and again.captured_at == "2026:11:20 10:00:00"
     assert cat.soldout("A1023") == [("红色", "")]
     assert cat.listings("A1023") == {"tmall": "2026-11-25T09:00:00"}
+    assert [(e["who"], e["action"], e["outputs"]) for e in cat.activity("A1023")] == [("李四", "approve", {"x": "1"})]
 
 
 def test_no_traceback_reaches_a_user_unless_asked_for(tmp_path, monkeypatch):

@@ -14,11 +14,10 @@ from PIL import Image
 
 from imgpipe.cli import main
 from imgpipe.errors import ImgpipeError
-from imgpipe.pipeline import run
 from imgpipe.soldout import mark
-from imgpipe.workspace import Workspace, init_workspace
+from imgpipe.workspace import Workspace
 
-from conftest import PRODUCT_ROW, drop_photos, write_sheet
+from conftest import processed_shop
 
 RED_SKU = "output/tmall/A1023/sku/A1023-03-红色.jpg"
 LARGE = "output/tmall/A1023/large/A1023-01.jpg"
@@ -33,21 +32,7 @@ def no_browser(monkeypatch):
 @pytest.fixture(scope="module")
 def processed(tmp_path_factory) -> Path:
     """A processed one-article workspace (tmall only, to keep the file fast), made once."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("IMGPIPE_BROWSER", "none")
-    root = tmp_path_factory.mktemp("processed") / "shop"
-    init_workspace(root)
-    write_sheet(root, [PRODUCT_ROW])
-    toml = root / "imgpipe.toml"
-    text = toml.read_text(encoding="utf-8").replace("jobs = 0", "jobs = 1")
-    toml.write_text(text.replace('platforms = ["tmall", "jd", "1688"]', 'platforms = ["tmall"]'), encoding="utf-8")
-    drop_photos(root)
-    ws = Workspace.open(root)
-    summary = run(ws, backup=False)
-    assert summary.ok and summary.written
-    ws.catalog.close()  # checkpoints the WAL: the copies below get the whole catalog
-    mp.undo()
-    return root
+    return processed_shop(tmp_path_factory.mktemp("processed") / "shop")
 
 
 @pytest.fixture

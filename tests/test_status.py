@@ -93,10 +93,17 @@ def test_status_json_and_listed_command(shop):
     assert data["today"] == "2026-11-26" and data["sla_days"] == 3
     assert data["articles"][0]["article"] == "LATE2" and data["articles"][0]["timing"] == "overdue"
 
-    assert runner.invoke(cli, ["-w", str(shop), "listed", "ONTIME", "--platform", "jd", "--date", "2026-11-26"]).exit_code == 0
+    # not reviewed (图片审核): refused, nothing marked, unless forced
+    refused = runner.invoke(cli, ["-w", str(shop), "listed", "ONTIME", "--platform", "jd", "--date", "2026-11-26"])
+    assert refused.exit_code == 2 and "jd" in refused.output and "--force" in refused.output
+    assert Workspace.open(shop).catalog.listings("ONTIME") == {}
+    assert runner.invoke(cli, ["-w", str(shop), "listed", "ONTIME", "--platform", "jd", "--date", "2026-11-26",
+                               "--force", "--by", "赵六"]).exit_code == 0
     by = {r.article: r for r in build_board(Workspace.open(shop), TODAY)}
     assert by["ONTIME"].state == "ready" and set(by["ONTIME"].listed) == {"jd"}
-    assert runner.invoke(cli, ["-w", str(shop), "listed", "ONTIME", "--date", "2026-11-26"]).exit_code == 0
+    assert runner.invoke(cli, ["-w", str(shop), "listed", "ONTIME", "--date", "2026-11-26", "--force"]).exit_code == 0
+    log = Workspace.open(shop).catalog.activity("ONTIME")
+    assert [(e["platform"], e["action"], e["forced"], e["who"]) for e in log][0] == ("jd", "listed", True, "赵六")
     by = {r.article: r for r in build_board(Workspace.open(shop), TODAY)}
     assert by["ONTIME"].state == "listed" and by["ONTIME"].timing == "done"
     assert [r.article for r in build_board(Workspace.open(shop), TODAY)][-2:] == ["DONE", "ONTIME"] or \

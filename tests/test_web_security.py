@@ -180,7 +180,8 @@ def test_post_without_csrf_is_refused(client, shop):
 
     assert Catalog(shop / ".imgpipe" / "catalog.sqlite").listings("A1023") == {}
     assert not any((shop / "inbox").rglob("*.jpg"))
-    r = client.post("/a/A1023/listed", json={"platforms": ["tmall"]}, headers={"X-CSRF-Token": client.csrf})
+    r = client.post("/a/A1023/listed", json={"platforms": ["tmall"], "force": True},
+                    headers={"X-CSRF-Token": client.csrf})
     assert r.status_code == 200 and r.json()["listed"] == {"tmall": "2026-11-26"}
 
 

@@ -72,6 +72,7 @@ class ArticleResult:
     waiting: bool = False  # in the sheet, no photos yet: shown, not counted as failing
     colour_references: list[dict] = field(default_factory=list)  # colour_references(): chart/card fits
     colour: dict = field(default_factory=dict)  # colour_summary(): method, reference ΔE, cast left
+    review: dict | None = None  # review.Review.as_dict(): operations review (图片审核) on this platform
 
     @property
     def status(self) -> str:
@@ -84,7 +85,7 @@ class ArticleResult:
         return {"platform": self.platform, "article": self.article, "name": self.name, "status": self.status,
                 "images": [i.as_dict() for i in self.images],
                 "checks": [self.checks[c].as_dict() for c in CHECKS],
-                "colour_references": self.colour_references, "colour": self.colour}
+                "colour_references": self.colour_references, "colour": self.colour, "review": self.review}
 
 
 def colour_references(photos) -> list[dict]:

@@ -105,6 +105,7 @@ def render_html(reports: list[PlatformReport], lang: str, generated: str, worksp
                             "findings": [x.as_dict() for x in a.checks[c].findings]} for c in CHECKS],
                 "colour_refs": [colour_reference_line(r, lang) for r in a.colour_references],
                 "colour_line": colour_line(a.colour, lang),
+                "review": a.review or {}, "review_label": t_in(lang, f"review.state.{(a.review or {}).get('state', 'pending')}"),
             })
     summary = {"articles": 0, "pass": 0, "warning": 0, "error": 0, "waiting": 0}
     for r in reports:
@@ -146,9 +147,11 @@ def print_summary(result: ValidationResult, console) -> None:
         table.add_column(t("validate.html.article"), no_wrap=True)
         for check in CHECKS:
             table.add_column(t(f"validate.check.{check}"), justify="center", overflow="fold")
+        table.add_column(t("review.col.state"), min_width=6, overflow="fold")
         for a in report.articles:
             status = "waiting" if a.waiting else None
-            table.add_row(a.article, *[marks[status or a.checks[ch].status] for ch in CHECKS])
+            review = t(f"review.state.{(a.review or {}).get('state', 'pending')}")
+            table.add_row(a.article, *[marks[status or a.checks[ch].status] for ch in CHECKS], review)
         console.print(table)
         console.print(t("validate.summary", **{k: c[k] for k in ("articles", "pass", "warning", "error", "waiting")}))
         for a in report.articles:  # the colour reference of each session: how well its chart fits

@@ -93,9 +93,14 @@ class Validator:
     # -- entry point ----------------------------------------------------------
 
     def run(self) -> list[PlatformReport]:
+        from imgpipe.review import Review, reviews
+
+        states = reviews(self.cat, list(self.profiles))
         reports = []
         for name, profile in self.profiles.items():
             results = [self.validate_article(a, profile) for a in self.articles]
+            for r in results:
+                r.review = (states.get((r.article, name)) or Review(r.article, name, "pending")).as_dict()
             order = {"error": 0, "warning": 1, "pass": 2, "waiting": 3}
             results.sort(key=lambda r: (order[r.status], r.article))
             reports.append(PlatformReport(name, profile.label(self.settings.language), self.today.isoformat(), results))

@@ -62,6 +62,11 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8765, token: str |
     state = app.state.web
     url = url_for(host, port, state.token)
     say(t("web.serving", url=url))
+    from imgpipe.netfs import network_warning
+
+    shared = network_warning(state.root)
+    if shared:  # SQLite on a share can be corrupted: one PC serves, the others use the browser
+        say(t("web.netfs", message=shared[0], fix=shared[1]))
     if state.token and not token:
         say(t("web.token_generated", port=port))
     watcher = None

@@ -15,13 +15,15 @@ import json
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
+from starlette.responses import (FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response,
+                                 StreamingResponse)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -31,6 +33,7 @@ from imgpipe.messages import get_language, t
 import imgpipe.web.security as security
 from imgpipe.web.jobs import Jobs, render_article
 from imgpipe.web.reports import failure_counts, findings_for, latest_reports
+from imgpipe.web.review_routes import matches_review, platform_labels, review_filter_options, review_view, who_of
 from imgpipe.thumbs import SIZES, THUMB_DIR, thumbnail
 
 HERE = Path(__file__).parent
@@ -144,19 +147,22 @@ def _board(state: State, query: dict) -> HTMLResponse:
         today = clock.today()
         rows = build_board(ws, today)
         platforms = list(ws.profiles)
+        labels = platform_labels(ws)
         sla = ws.settings.sla.days
         # the sheet file itself unreadable, or two sheets: said on the board, gone once the file is fixed
         sheet_problems = [e for e in ws.sheet().errors if e.row is None]
     fails = failure_counts(state.root)
     want_state, want_timing, text = query.get("state", ""), query.get("timing", ""), query.get("q", "").strip()
+    want_review = query.get("review", "")
     shown = [r for r in rows if (not want_state or r.state == want_state)
-             and (not want_timing or r.timing == want_timing)
+             and (not want_timing or r.timing == want_timing) and matches_review(r, want_review)
              and (not text or text.casefold() in (r.article + " " + r.name).casefold())]
     counts = {k: sum(1 for r in rows if r.timing == k) for k in TIMINGS}
     return state.page("board.html", rows=shown, total=len(rows), counts=counts, fails=fails, platforms=platforms,
                       sheet_problems=sheet_problems,
                       today=today, sla=sla, states=STATES, timings=TIMINGS, want_state=want_state,
-                      want_timing=want_timing, q=text, ms=round((time.perf_counter() - started) * 1000))
+                      want_timing=want_timing, q=text, ms=round((time.perf_counter() - started) * 1000),
+                      platform_labels=labels, review_options=review_filter_options(labels), want_review=want_review)
 
 
 # --- the validation report ---------------------------------------------------------
@@ -297,7 +303,8 @@ async def article_page(request: Request):
     def build():
         with state.workspace() as ws:
             product = _product(ws, request.path_params["article"])
-            return state.page("article.html", **article_view(ws, product, state.runner))
+            return state.page("article.html", **article_view(ws, product, state.runner),
+                              **review_view(ws, product.article))
 
     return await asyncio.to_thread(build)
 
@@ -425,8 +432,8 @@ def _refuse_while_watching(state: State):
     """Changes are refused while a watcher owns the workspace, as `imgpipe run` and `soldout` are."""
     from imgpipe.lock import ensure_no_watcher
 
-    if state.watching:  # our own (--watch): say how to get fixes back
-        raise ImgpipeError(t("watch.run_refused", pid="imgpipe serve --watch"), fix=t("web.watching.fix"))
+    if state.watching:  # our own watcher (--watch) takes turns with the page's jobs (lock.WRITER)
+        return
     ensure_no_watcher(state.root)
 
 
@@ -453,6 +460,7 @@ async def fix_route(request: Request):
 
     state: State = request.app.state.web
     data = await _json_body(request)
+    who = who_of(request)
 
     def change():
         _refuse_while_watching(state)
@@ -462,6 +470,8 @@ async def fix_route(request: Request):
             before = with_queued(ws, product, load_sidecar(sidecar_path(ws.root, product)), photos, apply_fix)
             new = apply_fix(before, product, photos, data)
         queue_fix(state.root, product.article, data)   # on disk before the page says "saved"
+        with state.workspace() as ws:  # who asked for it, in the activity log (the queue applies it)
+            ws.catalog.add_activity(article=product.article, action="fix", who=who, detail=data)
         if run_busy(state.root):
             state.fixes.poke()
             return {"ok": True, "queued": True, "message": t("web.fix_queued"), "sidecar": dataclasses.asdict(new)}
@@ -474,6 +484,7 @@ async def soldout_route(request: Request):
     state: State = request.app.state.web
     data = await _json_body(request)
     article = request.path_params["article"]
+    who = who_of(request)
 
     def submit():
         from imgpipe.soldout import check_variant, mark
@@ -485,7 +496,7 @@ async def soldout_route(request: Request):
         on = bool(data.get("sold_out", True))
 
         def work(ws, progress):
-            result = mark(ws, product.article, colour, size, on)
+            result = mark(ws, product.article, colour, size, on, who=who)
             state.runner.checks[product.article] = check_article(ws, product.article)
             return {"changed": result.changed_files, "failed": result.failed}
 
@@ -497,14 +508,17 @@ async def soldout_route(request: Request):
 async def listed_route(request: Request):
     state: State = request.app.state.web
     data = await _json_body(request)
+    who = who_of(request)
 
     def change():
+        from imgpipe.review import check_listing
         from imgpipe.status import mark_listed
 
         with state.workspace() as ws:
             product = _product(ws, request.path_params["article"])
             chosen = list(ws.enabled(list(data.get("platforms") or []) or None))
-            mark_listed(ws, product.article, chosen)
+            forced = check_listing(ws.catalog, product.article, chosen, bool(data.get("force")))
+            mark_listed(ws, product.article, chosen, who=who, forced=forced)
             return {"ok": True, "article": product.article, "platforms": chosen,
                     "listed": ws.catalog.listings(product.article)}
 
@@ -546,12 +560,76 @@ async def upload_route(request: Request):
                                          parser.too_big)
     finally:
         await asyncio.to_thread(parser.discard)
+    if result["stored"]:
+        await asyncio.to_thread(_log_upload, state, result, who_of(request))
     if result["stored"] and not state.watching and not _watcher_running(state.root):
         # (a watcher, ours with --watch or another process's, takes them as it takes a copy)
         result["job"] = state.runner.submit("render", result["article"] or None,
                                             _render_and_check(state, result["article"] or None))
     status = 200 if result["stored"] or not result["refused"] else 415
     return JSONResponse(dict(result, ok=not result["refused"]), status_code=status)
+
+
+# --- operations review (review.py, export.py: as the CLI's review / export / history) ---
+
+async def _act_on_article(request: Request, act):
+    """`act(ws, article, data, who)` in a thread on this request's workspace, for the article in the path."""
+    state = request.app.state.web
+    data = await _json_body(request)
+    who = who_of(request)
+
+    def run():
+        with state.workspace() as ws:
+            return act(ws, _product(ws, request.path_params["article"]).article, data, who)
+
+    return await asyncio.to_thread(run)
+
+
+async def review_route(request: Request):
+    """Approve ({platform, approve: true}) or send back ({platform, approve: false, note, image})."""
+    from imgpipe.review import decide
+
+    def act(ws, article, data, who):
+        review = decide(ws, article, str(data.get("platform") or ""), approve=bool(data.get("approve")),
+                        who=who, note=str(data.get("note") or ""), image=str(data.get("image") or ""))
+        return {"ok": True, "article": article, "platform": review.platform, **review.as_dict()}
+
+    return JSONResponse(await _act_on_article(request, act))
+
+
+async def export_route(request: Request):
+    """The listing package as a download ({platform, force}); refused (JSON) when not approved."""
+    from imgpipe.export import export_package
+
+    def act(ws, article, data, who):
+        return export_package(ws, article, str(data.get("platform") or ""), force=bool(data.get("force")), who=who).zip
+
+    path = await _act_on_article(request, act)
+    return FileResponse(path, media_type="application/zip", filename=path.name,
+                        headers={"X-Content-Type-Options": "nosniff"})
+
+
+async def history_csv(request: Request):
+    """`imgpipe history ARTICLE --csv`, as a download."""
+    from imgpipe.review import history
+
+    state = request.app.state.web
+
+    def build():
+        with state.workspace() as ws:
+            product = _product(ws, request.path_params["article"])
+            return product.article, history(ws, product.article).as_csv()
+
+    article, text = await asyncio.to_thread(build)
+    # with a BOM: Excel on Windows opens UTF-8 Chinese correctly only then
+    return Response("\ufeff" + text, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(article)}-history.csv"})
+
+
+def _log_upload(state: State, result: dict, who: str) -> None:
+    with state.workspace() as ws:
+        ws.catalog.add_activity(article=result.get("article") or "", action="upload", who=who,
+                                detail={"files": [str(f) for f in result["stored"]]})
 
 
 async def events(request: Request):
@@ -615,6 +693,10 @@ def create_app(root: Path, *, token: str | None = None, host: str = "127.0.0.1",
                watching: bool = False) -> Starlette:
     """The workbench for workspace `root`. `token`: required from non-local clients (see security.py)."""
     state = State(root, security.server_token(host, token), jobs, watching)
+    if watching:
+        from imgpipe.lock import SHARED_WATCH
+
+        SHARED_WATCH.add(state.root)  # this process's watcher and the page's jobs take turns (lock.WRITER)
     with state.workspace() as ws:
         ws.sheet()  # a broken workspace fails here, before the server starts; and the first page is quick
     routes = [
@@ -624,6 +706,9 @@ def create_app(root: Path, *, token: str | None = None, host: str = "127.0.0.1",
         Route("/a/{article}/soldout", soldout_route, methods=["POST"]),
         Route("/a/{article}/listed", listed_route, methods=["POST"]),
         Route("/a/{article}/check", check_route, methods=["POST"]),
+        Route("/a/{article}/review", review_route, methods=["POST"]),
+        Route("/a/{article}/export", export_route, methods=["POST"]),
+        Route("/a/{article}/history.csv", history_csv),
         Route("/upload", upload_route, methods=["POST"]),
         Route("/reports", reports_page),
         Route("/reports/run", validate_route, methods=["POST"]),

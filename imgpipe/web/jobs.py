@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from imgpipe.errors import ImgpipeError
+from imgpipe.lock import WRITER
 from imgpipe.messages import t
 
 
@@ -87,7 +88,8 @@ class Jobs:
                     def progress(stage: str, done: int, total: int) -> None:
                         self.publish(dict(base, type="progress", stage=stage, done=done, total=total))
 
-                    result = work(ws, progress) or {}
+                    with WRITER:  # `serve --watch`: never while the watcher's batch writes
+                        result = work(ws, progress) or {}
                 finally:
                     ws.catalog.close()
                 event = dict(base, type="done", ok=not result.get("failed"), **result)

@@ -95,6 +95,29 @@
     zone.querySelector("input[type=file]").addEventListener("change", (e) => upload(zone, [...e.target.files]));
   });
 
+  // --- who is acting: a name kept in this browser (cookie), sent with every request ---
+  const who = document.getElementById("who");
+  const whoCookie = (document.cookie.split("; ").find((c) => c.startsWith("imgpipe_who=")) || "").slice(12);
+  function showWho(name) {
+    who.hidden = false;
+    who.querySelector(".who-name").hidden = !name;
+    who.querySelector(".who-ask").hidden = !!name;
+    document.getElementById("who-name").textContent = name;
+  }
+  if (who) {
+    let name = "";
+    try { name = decodeURIComponent(whoCookie); } catch (err) { name = ""; }
+    showWho(name);
+    who.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const given = document.getElementById("who-input").value.trim().replace(/\s+/g, " ").slice(0, 40);
+      if (!given) return;
+      document.cookie = "imgpipe_who=" + encodeURIComponent(given) + "; path=/; max-age=31536000; SameSite=Strict";
+      showWho(given);
+    });
+    document.getElementById("who-change").addEventListener("click", () => showWho(""));
+  }
+
   const validate = document.getElementById("validate-btn");
   if (validate) validate.addEventListener("click", () => { validate.disabled = true; post("/reports/run", {}); });
 
@@ -195,7 +218,30 @@
     post(url + "/soldout", { colour: b.dataset.colour, size: b.dataset.size, sold_out: b.dataset.on === "true" });
   }));
   document.querySelectorAll(".listed-btn").forEach((b) => b.addEventListener("click", async () => {
-    if (await post(url + "/listed", { platforms: [b.dataset.platform] })) location.reload();
+    if (await post(url + "/listed", { platforms: [b.dataset.platform], force: b.dataset.force === "true" })) location.reload();
+  }));
+  // --- operations review: approve, send back, listing package ---
+  document.querySelectorAll(".approve-btn").forEach((b) => b.addEventListener("click", async () => {
+    if (await post(url + "/review", { platform: b.dataset.platform, approve: true })) location.reload();
+  }));
+  document.querySelectorAll(".sendback-btn").forEach((b) => b.addEventListener("click", async () => {
+    const box = b.closest(".rv");
+    const note = box.querySelector(".sendback-note").value.trim();
+    if (await post(url + "/review", { platform: b.dataset.platform, approve: false, note: note,
+      image: box.querySelector(".sendback-image").value })) location.reload();
+  }));
+  document.querySelectorAll(".export-btn").forEach((b) => b.addEventListener("click", async () => {
+    const res = await fetch(url + "/export", { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ platform: b.dataset.platform, force: b.dataset.force === "true" }) });
+    if (!res.ok) { const body = await res.json().catch(() => ({ message: res.statusText })); say(body.message + (body.fix ? " — " + body.fix : ""), true); return; }
+    const disposition = res.headers.get("Content-Disposition") || "";
+    const named = disposition.match(/filename\*=utf-8''([^;]+)/i) || disposition.match(/filename="([^"]+)"/);
+    const name = named ? decodeURIComponent(named[1]) : "package.zip";
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(await res.blob());
+    link.download = name;
+    document.body.appendChild(link); link.click(); link.remove();
+    setTimeout(() => location.reload(), 300);
   }));
   const check = document.getElementById("check-btn");
   if (check) check.addEventListener("click", () => post(url + "/check", {}));

@@ -1,0 +1,168 @@
+"""Listing packages: `imgpipe export ARTICLE --platform P` — what the operator uploads and pastes.
+
+One zip per article and platform: the images in the order a listing takes
+them, named for it (`01-主图1.jpg` … the main images, then main-like extra
+roles such as a 3:4 main, the white image, the transparent one, the SKU
+images in the sheet's colour order, the detail-page slices top to bottom),
+and a listing sheet (`<article>-<platform>.xlsx`: title, category, brand,
+price, colours, sizes, measurements). The page's building blocks (large,
+detail and selling-point images) are inside the slices and are not packed
+again. Only an approved platform exports, unless forced; the package holds
+exactly the files the approval saw (their fingerprints are compared).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imgpipe.errors import ImgpipeError
+from imgpipe.fsutil import _write_atomically, sha256_file
+from imgpipe.messages import t
+
+# the listing's order; a role the profile adds `like` main comes right after the main images
+UPLOAD_ORDER = ("main", "main_like", "white", "transparent", "sku", "page")
+SHEET_FIELDS = ("article", "platform", "name", "listing_title", "category", "brand", "price", "colours", "sizes",
+                "measurements", "fabric")
+
+
+@dataclass
+class Package:
+    article: str
+    platform: str
+    zip: Path
+    images: list[tuple[str, str]] = field(default_factory=list)   # (name in the zip, workspace path)
+    forced: bool = False
+
+    def as_dict(self) -> dict:
+        return {"article": self.article, "platform": self.platform, "zip": str(self.zip), "forced": self.forced,
+                "images": [{"name": n, "path": p} for n, p in self.images]}
+
+
+def upload_order(rows, slices: list[str], colours, profile) -> list[tuple[str, str]]:
+    """[(name, path)] in upload order from the catalog's output rows and the page's slices.
+
+    colours: the sheet's colour order (SKU images follow it); profile: the platform's
+    (tells which extra roles work like main). Names carry the position: `01-主图1.jpg`.
+    """
+    from imgpipe.plan import safe_label
+
+    labels = {safe_label(c): c for c in colours}
+    rank = {c: i for i, c in enumerate(colours)}
+    picked: list[tuple[int, tuple, str, str]] = []   # (group, key, label, path)
+    for r in rows:
+        role, path = r["role"], r["path"]
+        stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        spec = profile.roles.get(role) if profile else None
+        like = getattr(spec, "like", "") or ""
+        if role == "main":
+            picked.append((0, (path,), "main", path))
+        elif like == "main":
+            picked.append((1, (role, path), role, path))
+        elif role in ("white", "transparent"):
+            picked.append((UPLOAD_ORDER.index(role), (path,), role, path))
+        elif role == "sku":
+            colour = labels.get(stem.split("-", 2)[-1], stem.split("-", 2)[-1])
+            picked.append((4, (rank.get(colour, len(rank)), path), f"sku:{colour}", path))
+    picked.sort(key=lambda p: (p[0], p[1]))
+    picked += [(5, (i,), "page", path) for i, path in enumerate(slices)]
+    out, counts = [], {}
+    for position, (_, _, label, path) in enumerate(picked, start=1):
+        kind = label.split(":", 1)[0]
+        counts[kind] = counts.get(kind, 0) + 1
+        out.append((f"{position:02d}-{_name(label, counts[kind])}{Path(path).suffix.lower()}", path))
+    return out
+
+
+def _name(label: str, n: int) -> str:
+    if label == "main":
+        return t("export.name.main", n=n)
+    if label == "page":
+        return t("export.name.detail", n=n)
+    if label in ("white", "transparent"):
+        return t(f"export.name.{label}")
+    if label.startswith("sku:"):
+        return t("export.name.sku", colour=label[4:])
+    return t("export.name.other", role=label, n=n)
+
+
+def listing_sheet(product, platform: str, images: list[tuple[str, str]], review_line: str) -> bytes:
+    """The listing sheet as xlsx bytes: one row per field (what is pasted into the listing form), then the images."""
+    from openpyxl import Workbook
+
+    values = {"article": product.article, "platform": platform, "name": product.name,
+              "listing_title": product.title or product.name, "category": product.category, "brand": product.brand,
+              "price": product.price, "colours": " / ".join(product.colours), "sizes": " / ".join(product.sizes),
+              "measurements": product.measurements(), "fabric": product.fabric}
+    book = Workbook()
+    sheet = book.active
+    sheet.title = t("export.sheet.title")
+    sheet.append([t("export.sheet.field"), t("export.sheet.value")])
+    for key in SHEET_FIELDS:
+        sheet.append([t(f"export.sheet.{key}"), values[key]])
+    sheet.append([t("export.sheet.approved"), review_line])
+    sheet.append([t("export.sheet.images"), "\n".join(name for name, _ in images)])
+    sheet.column_dimensions["A"].width = 16
+    sheet.column_dimensions["B"].width = 60
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def export_package(ws, article: str, platform: str, out_dir: Path | None = None, *, force: bool = False,
+                   who: str = "") -> Package:
+    """Write `<out_dir>/<article>-<platform>.zip` (default out_dir: exports/ in the workspace).
+
+    Refused (ImgpipeError, nothing written) when the platform is not approved
+    and not `force`, or when an image is missing on disk. Logged as `export`.
+    """
+    from imgpipe.review import review_of, why_not_approved
+
+    if platform not in ws.profiles:
+        raise ImgpipeError(t("config.unknown_platform", name=platform), field="platform",
+                           fix=t("config.unknown_platform.fix", known=", ".join(ws.profiles), name=platform))
+    cat = ws.catalog
+    product = ws.sheet().products.get(article)
+    if product is None:
+        raise ImgpipeError(t("status.unknown_article", article=article), fix=t("status.unknown_article.fix"))
+    review = review_of(cat, article, platform)
+    forced = review.state != "approved"
+    if forced and not force:
+        raise ImgpipeError(t("export.refused", article=article, platform=platform, why=why_not_approved(review)),
+                           fix=t("export.refused.fix"))
+    page = cat.page(platform, article)
+    slices = json.loads(page["slices"]) if page and page["slices"] else []
+    images = upload_order(cat.outputs(article, platform), slices, product.colours, ws.profiles[platform])
+    if not images:
+        raise ImgpipeError(t("review.no_outputs", article=article, platform=platform),
+                           fix=t("review.no_outputs.fix", article=article))
+    approved = (review.decision or {}).get("outputs") or {} if not forced else {}
+    for _, path in images:
+        if not (ws.root / path).is_file():
+            raise ImgpipeError(t("export.missing", path=path), file=ws.root / path,
+                               fix=t("export.missing.fix", article=article))
+        seen = approved.get(path, "")
+        if ":" in seen and seen.rsplit(":", 1)[1] and sha256_file(ws.root / path) != seen.rsplit(":", 1)[1]:
+            # changed on disk behind imgpipe's back (edited by hand): not the image that was approved
+            raise ImgpipeError(t("export.changed", path=path), file=ws.root / path,
+                               fix=t("export.missing.fix", article=article))
+    d = review.decision or {}
+    review_line = (f"{review.label} · {d.get('who') or ''} · {d.get('at') or ''}" if d else review.label)
+    sheet = listing_sheet(product, platform, images, review_line)
+
+    def write(out) -> None:
+        # images are already compressed: stored, not deflated (as fast as a copy, and no bigger)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
+            for name, path in images:
+                zf.write(ws.root / path, name)
+            zf.writestr(f"{article}-{platform}.xlsx", sheet, compress_type=zipfile.ZIP_DEFLATED)
+
+    dest = Path(out_dir) if out_dir is not None else ws.root / "exports"
+    target = dest / f"{article}-{platform}.zip"
+    _write_atomically(target, write, durable=False)  # a half-written zip is never seen under its name
+    cat.add_activity(article=article, platform=platform, action="export", who=who, forced=forced,
+                     detail={"zip": str(target), "images": len(images)})
+    return Package(article, platform, target, images, forced)

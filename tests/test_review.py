@@ -1,0 +1,270 @@
+"""Operations review (图片审核): approvals that lapse when outputs change, the activity log, listing packages."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import shutil
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from imgpipe.catalog import Catalog
+from imgpipe.cli import main
+from imgpipe.errors import ImgpipeError
+from imgpipe.pipeline import run
+from imgpipe.review import decide, history, review_of, state_of
+from imgpipe.workspace import Workspace, init_workspace
+
+from conftest import processed_shop
+
+
+# --- the state, as a pure function ------------------------------------------------
+
+def test_state_follows_the_latest_decision_while_the_outputs_are_the_ones_it_saw():
+    seen = {"output/tmall/A1023/main/A1023-01.jpg": "f1:aa", "page:tmall": "p1:[]"}
+    assert state_of(None, seen) == ("pending", False)
+    assert state_of({"action": "approve", "outputs": dict(seen)}, seen) == ("approved", False)
+    assert state_of({"action": "send_back", "outputs": dict(seen)}, seen) == ("sent_back", False)
+    changed = dict(seen, **{"output/tmall/A1023/main/A1023-01.jpg": "f1:bb"})
+    assert state_of({"action": "approve", "outputs": seen}, changed) == ("pending", True)
+    assert state_of({"action": "send_back", "outputs": seen}, changed) == ("pending", True)
+    one_more = dict(seen, **{"output/tmall/A1023/sku/A1023-02-红色.jpg": "f2:cc"})
+    assert state_of({"action": "approve", "outputs": seen}, one_more) == ("pending", True)
+
+
+def test_the_activity_log_is_append_only_and_a_version_1_catalog_gains_it(tmp_path):
+    path = tmp_path / "catalog.sqlite"
+    old = sqlite3.connect(path)  # a catalog as imgpipe wrote it before the review: schema version 1
+    from imgpipe.catalog import SCHEMA
+
+    old.executescript(SCHEMA)
+    old.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    old.execute("INSERT INTO listings VALUES ('A1023', 'tmall', '2026-11-25')")
+    old.commit()
+    old.close()
+    cat = Catalog(path)
+    assert cat.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "2"
+    assert cat.listings("A1023") == {"tmall": "2026-11-25"}
+    first = cat.add_activity(article="A1023", platform="tmall", action="approve", who="李四", outputs={"a": "1"})
+    cat.add_activity(article="A1023", platform="tmall", action="send_back", who="王五", note="主图2 背景有污点")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        cat.db.execute("UPDATE activity SET who='x' WHERE id=?", (first,))
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        cat.db.execute("DELETE FROM activity")
+    assert [(e["who"], e["action"]) for e in cat.activity("A1023")] == [("李四", "approve"), ("王五", "send_back")]
+    assert cat.last_decisions()[("A1023", "tmall")]["note"] == "主图2 背景有污点"
+    cat.close()
+
+
+# --- on a processed workspace ------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory) -> Path:
+    """One article made for Tmall and JD, made once."""
+    return processed_shop(tmp_path_factory.mktemp("review") / "shop", ("tmall", "jd"), photos=4)
+
+
+@pytest.fixture
+def shop(processed, tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("IMGPIPE_BROWSER", "none")
+    root = tmp_path / "shop"
+    shutil.copytree(processed, root)
+    return root
+
+
+def cli(root: Path, *args: str):
+    return CliRunner().invoke(main, ["-w", str(root), *args])
+
+
+def states(root: Path) -> dict[str, tuple[str, bool]]:
+    res = cli(root, "status", "--json")
+    assert res.exit_code == 0, res.output
+    (row,) = [a for a in json.loads(res.stdout)["articles"] if a["article"] == "A1023"]
+    return {p: (r["state"], r["lapsed"]) for p, r in row["review"].items()}
+
+
+@pytest.mark.slow
+def test_an_approval_survives_a_no_op_run_and_lapses_only_where_the_outputs_changed(shop):
+    for platform, who in (("tmall", "李四"), ("jd", "王五")):
+        res = cli(shop, "review", "A1023", "--platform", platform, "--approve", "--by", who)
+        assert res.exit_code == 0, res.output
+        assert who in res.output
+    assert states(shop) == {"tmall": ("approved", False), "jd": ("approved", False)}
+    ws = Workspace.open(shop)
+    summary = run(ws, backup=False)  # nothing changed: nothing rewritten
+    assert summary.ok and not summary.written
+    ws.catalog.close()
+    assert states(shop) == {"tmall": ("approved", False), "jd": ("approved", False)}
+    # JD's SKU images framed tighter (a JD-only setting): only JD's outputs change
+    (shop / "profiles" / "jd.toml").write_text("[roles.sku]\nfill = 0.6\n", encoding="utf-8")
+    ws = Workspace.open(shop)
+    summary = run(ws, backup=False)
+    assert summary.ok and summary.written and all("/jd/" in p for p in summary.written)
+    ws.catalog.close()
+    assert states(shop) == {"tmall": ("approved", False), "jd": ("pending", True)}
+    # the validation report says the same
+    res = cli(shop, "validate", "--json")
+    reports = {r["platform"]: r["articles"][0]["review"] for r in json.loads(res.stdout)["reports"]}
+    assert reports["tmall"]["state"] == "approved" and reports["tmall"]["by"] == "李四"
+    assert reports["jd"]["state"] == "pending" and reports["jd"]["lapsed"]
+    # listed: refused on JD with the reason, nothing marked; forced, it is recorded as forced
+    res = cli(shop, "listed", "A1023", "--by", "赵六")
+    assert res.exit_code == 2 and "jd" in res.output and "王五" in res.output
+    assert Workspace.open(shop).catalog.listings("A1023") == {}
+    assert cli(shop, "listed", "A1023", "--platform", "tmall", "--by", "赵六").exit_code == 0
+    assert cli(shop, "listed", "A1023", "--platform", "jd", "--force", "--by", "赵六").exit_code == 0
+    log = json.loads(cli(shop, "history", "A1023", "--json").stdout)["activity"]
+    assert [(e["platform"], e["action"], e["who"], e["forced"]) for e in log] == [
+        ("tmall", "approve", "李四", False), ("jd", "approve", "王五", False),
+        ("tmall", "listed", "赵六", False), ("jd", "listed", "赵六", True)]
+
+
+@pytest.mark.slow
+def test_a_send_back_returns_to_pending_when_a_fix_changes_the_images_and_its_note_stays(shop):
+    res = cli(shop, "review", "A1023", "--platform", "tmall", "--send-back", "主图2 背景有污点",
+              "--image", "A1023-02.jpg", "--by", "李四")
+    assert res.exit_code == 0, res.output
+    data = json.loads(cli(shop, "status", "--json").stdout)["articles"][0]["review"]["tmall"]
+    assert (data["state"], data["note"], data["by"]) == ("sent_back", "主图2 背景有污点", "李四")
+    assert data["image"] == "output/tmall/A1023/main/A1023-02.jpg"  # a bare name: the main image first
+    assert cli(shop, "export", "A1023", "--platform", "tmall").exit_code == 2  # sent back: no package
+    # the designer picks another white image: the outputs change, the article is to be reviewed again
+    from imgpipe.sidecar import load_sidecar, save_sidecar, sidecar_path
+
+    ws = Workspace.open(shop)
+    product = ws.sheet().products["A1023"]
+    sidecar = load_sidecar(sidecar_path(ws.root, product))
+    import dataclasses
+
+    white = next(r["photo_id"] for r in ws.catalog.outputs("A1023", "tmall") if r["role"] == "white")
+    other = next(p.seq for p in ws.catalog.photos("A1023") if p.kind == "photo" and p.id != white)
+    save_sidecar(sidecar_path(ws.root, product), dataclasses.replace(sidecar, white=other))
+    assert run(ws, backup=False).ok
+    assert review_of(ws.catalog, "A1023", "tmall").state == "pending"
+    ws.catalog.close()
+    found = history(Workspace.open(shop), "A1023")
+    assert [e["note"] for e in found.entries] == ["主图2 背景有污点"]
+    rows = list(csv.reader(io.StringIO(cli(shop, "history", "A1023", "--csv").stdout)))
+    assert rows[0][:5] == ["at", "who", "article", "platform", "action"]
+    assert rows[1][1:7] == ["李四", "A1023", "tmall", "send_back", "0", "主图2 背景有污点"]
+
+
+def test_bad_review_input_is_refused_with_the_field(workspace):
+    assert cli(workspace, "review", "A1023", "--platform", "tmall", "--approve", "--send-back", "x").exit_code == 2
+    res = cli(workspace, "review", "A1023", "--platform", "tmall", "--approve", "--by", "李四")
+    assert res.exit_code == 2 and "tmall" in res.output  # no outputs yet: nothing to approve
+    ws = Workspace.open(workspace)
+    with pytest.raises(ImgpipeError) as err:
+        decide(ws, "A1023", "tmall", approve=True, who="  ")
+    assert err.value.field == "by"
+
+
+@pytest.mark.slow
+def test_export_zips_exactly_the_approved_images_in_upload_order_with_a_listing_sheet(shop, tmp_path):
+    from openpyxl import load_workbook
+
+    res = cli(shop, "export", "A1023", "--platform", "tmall", "-o", str(tmp_path / "out"))
+    assert res.exit_code == 2 and "--force" in res.output  # not approved
+    assert not (tmp_path / "out").exists()
+    assert cli(shop, "review", "A1023", "--platform", "tmall", "--approve", "--by", "李四").exit_code == 0
+    res = cli(shop, "export", "A1023", "--platform", "tmall", "-o", str(tmp_path / "out"), "--by", "李四", "--json")
+    assert res.exit_code == 0, res.output
+    package = json.loads(res.stdout)
+    approved = Workspace.open(shop).catalog.last_decisions("A1023")[("A1023", "tmall")]["outputs"]
+    with zipfile.ZipFile(tmp_path / "out" / "A1023-tmall.zip") as zf:
+        assert zf.testzip() is None
+        names = zf.namelist()
+        images = [n for n in names if not n.endswith(".xlsx")]
+        assert [n.split("-", 1)[0] for n in images] == [f"{i:02d}" for i in range(1, len(images) + 1)]
+        kinds = [n.split("-", 1)[1].rsplit(".", 1)[0] for n in images]
+        # main 1..n, white, transparent, one SKU per colour in the sheet's order (no slices: no browser here)
+        mains = [k for k in kinds if k.startswith("主图")]
+        assert kinds[:len(mains)] == [f"主图{i}" for i in range(1, len(mains) + 1)] and mains
+        assert kinds[len(mains):] == ["白底图", "透明图", "SKU-白色", "SKU-藏青", "SKU-红色"]
+        for item in package["images"]:  # the very bytes approved
+            sha = hashlib.sha256(zf.read(item["name"])).hexdigest()
+            assert approved[item["path"]].endswith(":" + sha)
+        book = load_workbook(io.BytesIO(zf.read("A1023-tmall.xlsx")))
+    values = {row[0]: row[1] for row in book.active.iter_rows(values_only=True)}
+    assert values["货号"] == "A1023" and values["标题"] == "禾象纯棉衬衫男长袖" and values["品牌"] == "禾象"
+    assert values["类目"] == "服装" and values["价格（元）"] == 199
+    assert values["颜色"] == "白色 / 藏青 / 红色" and values["尺码"] == "S / M / L / XL"
+    assert values["尺寸"] == "70×50×2 cm" and values["图片（上传顺序）"].split("\n") == images
+    # an approved image edited by hand afterwards is not the one approved: refused, naming it
+    white = next(item["path"] for item in package["images"] if "白底图" in item["name"])
+    (shop / white).write_bytes((shop / white).read_bytes() + b"\0")
+    res = cli(shop, "export", "A1023", "--platform", "tmall", "-o", str(tmp_path / "again"))
+    assert res.exit_code == 2 and white in res.output and not (tmp_path / "again").exists()
+    # JD is not approved: exported only when forced, and recorded so
+    assert cli(shop, "export", "A1023", "--platform", "jd", "-o", str(tmp_path / "out"), "--force").exit_code == 0
+    log = Workspace.open(shop).catalog.activity("A1023")
+    assert [(e["platform"], e["action"], e["forced"]) for e in log if e["action"] == "export"] == [
+        ("tmall", "export", False), ("jd", "export", True)]
+
+
+@pytest.mark.slow
+def test_the_history_goes_into_the_backup_and_comes_back_with_restore(shop, tmp_path):
+    target = tmp_path / "backup"
+    toml = shop / "imgpipe.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('target = ""', f'target = "{target.as_posix()}"'),
+                    encoding="utf-8")
+    assert cli(shop, "review", "A1023", "--platform", "tmall", "--approve", "--by", "李四").exit_code == 0
+    assert cli(shop, "soldout", "A1023", "--colour", "红色", "--by", "王五").exit_code == 0
+    assert cli(shop, "backup").exit_code == 0
+    fresh = tmp_path / "fresh"
+    init_workspace(fresh)
+    for settings in shop.iterdir():  # imgpipe.toml and the product sheet: what a shop keeps elsewhere too
+        if settings.is_file():
+            shutil.copy(settings, fresh / settings.name)
+    res = cli(fresh, "restore")
+    assert res.exit_code == 0, res.output
+    log = Workspace.open(fresh).catalog.activity("A1023")
+    assert [(e["who"], e["action"]) for e in log] == [("李四", "approve"), ("王五", "soldout")]
+    assert log[1]["detail"] == {"colour": "红色", "size": ""}
+
+
+@pytest.mark.slow
+def test_serve_watch_takes_a_fix_from_the_page_and_logs_who_made_it(shop):
+    from starlette.testclient import TestClient
+
+    from imgpipe.lock import WorkspaceLock
+    from imgpipe.sidecar import load_sidecar, sidecar_path
+    from imgpipe.web.app import create_app
+
+    with WorkspaceLock(shop, "watch"):  # the server's own watcher holds the workspace
+        app = create_app(shop, watching=True)
+        state = app.state.web
+        with TestClient(app, base_url="http://127.0.0.1:8765", client=("127.0.0.1", 50000)) as c:
+            c.cookies.set("imgpipe_who", "%E5%BC%A0%E4%B8%89")  # 张三, as the page's cookie holds it
+            r = c.post("/a/A1023/fix", json={"action": "white", "seq": 3}, headers={"X-CSRF-Token": state.csrf})
+            assert r.status_code == 200, r.text
+            assert state.runner.wait(300)
+        assert state.runner.last["A1023"]["type"] == "done", state.runner.last["A1023"]
+    ws = Workspace.open(shop)
+    assert load_sidecar(sidecar_path(ws.root, ws.sheet().products["A1023"])).white == 3
+    (entry,) = ws.catalog.activity("A1023")
+    assert (entry["who"], entry["action"], entry["detail"]) == ("张三", "fix", {"action": "white", "seq": 3})
+
+
+def test_upload_order_puts_a_3x4_main_after_the_main_images_and_skus_in_colour_order():
+    from types import SimpleNamespace
+
+    from imgpipe.export import upload_order
+
+    profile = SimpleNamespace(roles={"main_34": SimpleNamespace(like="main"), "main": SimpleNamespace(like="")})
+    rows = [{"role": r, "path": f"output/tmall/A1023/{r}/{name}"} for r, name in (
+        ("sku", "A1023-02-红色.jpg"), ("detail", "A1023-02.jpg"), ("main", "A1023-02.jpg"), ("white", "A1023-02.jpg"),
+        ("main_34", "A1023-01.jpg"), ("transparent", "A1023-02.png"), ("main", "A1023-01.jpg"),
+        ("sku", "A1023-04-白色.jpg"), ("large", "A1023-02.jpg"))]
+    slices = ["output/tmall/A1023/page/A1023-detail-01.jpg", "output/tmall/A1023/page/A1023-detail-02.jpg"]
+    order = upload_order(rows, slices, ("白色", "藏青", "红色"), profile)
+    assert [name for name, _ in order] == ["01-主图1.jpg", "02-主图2.jpg", "03-main_34-1.jpg", "04-白底图.jpg",
+                                           "05-透明图.png", "06-SKU-白色.jpg", "07-SKU-红色.jpg", "08-详情1.jpg",
+                                           "09-详情2.jpg"]
+    assert order[0][1].endswith("main/A1023-01.jpg") and order[-1][1] == slices[-1]
