@@ -9,10 +9,12 @@ classical cut-out refuses.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -172,8 +174,6 @@ def dark_closing_model(path: Path, side: int = 320, reach: int = 25) -> Path:
 def dark_tee_with_white_print(w: int = 900, h: int = 1100, seed: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(photo, true product mask, the white print and label's pixels): a black T-shirt on a white
     sweep with a white 'CALVIN KLEIN JEANS' print across the chest and a white neck label."""
-    import cv2
-
     rng = np.random.default_rng(seed)
     img = np.full((h, w, 3), 242, np.float32) + rng.normal(0, 1.5, (h, w, 3))
     tee = np.array([[0.30, 0.12], [0.42, 0.10], [0.50, 0.15], [0.58, 0.10], [0.70, 0.12], [0.92, 0.30],
@@ -204,7 +204,6 @@ def test_white_print_and_label_on_a_dark_tee_stay_opaque_with_a_model(tmp_path):
     assert made["method"] == "model" and made["confidence"] > 0.8
     # in the PNG as published: nothing inside the product's outline is see-through, and the print
     # shows as white on the opaque shirt
-    import cv2
 
     a = png[..., 3]
     outline = framing._fill_holes((a >= 128).astype(np.uint8)).astype(bool)
@@ -216,3 +215,46 @@ def test_white_print_and_label_on_a_dark_tee_stay_opaque_with_a_model(tmp_path):
     shirt = cv2.resize(true[true.any(1)][:, true.any(0)].astype(np.uint8), (xs.max() + 1 - xs.min(), ys.max() + 1 - ys.min()),
                        interpolation=cv2.INTER_NEAREST).astype(bool)
     assert iou(outline[ys.min():ys.max() + 1, xs.min():xs.max() + 1], shirt) > 0.97
+
+
+def test_the_normalisation_is_chosen_from_the_model_or_the_setting():
+    assert saliency.choose_normalise(320, "u2netp.onnx") == "imagenet"            # U²-Net: ImageNet mean/std
+    assert saliency.choose_normalise(1024, "isnet-general-use.onnx") == "isnet"   # IS-Net: RGB/255 - 0.5
+    assert saliency.choose_normalise(1024, "BiRefNet-general-epoch_244.onnx") == "imagenet"
+    assert saliency.choose_normalise(1024, "medium.onnx") == "isnet"              # 1024 px, no name: IS-Net
+    assert saliency.choose_normalise(None, "model.onnx") == "imagenet"
+    assert saliency.choose_normalise(1024, "isnet.onnx", "imagenet") == "imagenet"  # [cutout] model_normalise
+    with pytest.raises(ValueError):
+        saliency.choose_normalise(1024, "isnet.onnx", "imagenet2")
+
+
+def test_a_fixed_size_model_is_fed_at_its_size_or_rewritten_to_a_smaller_one(tmp_path):
+    model = stand_in_model(tmp_path / "u2netp.onnx", side=320)
+    saliency._loaded.clear()
+    _, spec = saliency.load(model)
+    assert (spec.side, spec.native, spec.normalise) == (320, 320, "imagenet")
+    assert saliency.load(model, 640)[1].side == 320  # never fed larger than it was made for
+    assert saliency.load(model, 160)[1].side == 160  # rewritten with onnx: a fully convolutional model runs smaller
+    photo = np.zeros((90, 120, 3), np.uint8)
+    photo[30:60, 40:80] = (20, 40, 200)  # a saturated blue box on black
+    prob = saliency.product_map(photo, model, 160)
+    assert prob.shape == (160, 160) and prob.min() == 0.0 and prob.max() == 1.0  # min-max normalised
+    box = cv2.resize(prob, (120, 90)) >= 0.5
+    assert box[35:55, 45:75].all() and not box[:25].any()
+
+
+REAL_MODEL = Path(os.environ.get("IMGPIPE_TEST_MODEL", "/work/models/isnet-medium.onnx"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not REAL_MODEL.is_file(), reason="no real IS-Net weights on this machine (set IMGPIPE_TEST_MODEL)")
+def test_a_real_isnet_keeps_a_black_tee_and_its_white_print():
+    """The real IS-Net (not shipped: AGPL package) on the generated black tee: the shirt whole (with
+    ImageNet normalisation and a 0.5 threshold on the raw map it came back nearly empty) and the
+    print and label opaque."""
+    photo, true, white = dark_tee_with_white_print()
+    cut = cutout.cut_out(photo, model_map=saliency.product_map(photo, REAL_MODEL, saliency.RUN_SIDE))
+    assert cut.method == "model" and cut.good
+    assert iou(cut.alpha >= 0.5, true) > 0.95
+    inner_white = cv2.erode(white.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    assert (cut.alpha[inner_white] >= 0.98).mean() > 0.99
