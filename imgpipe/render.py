@@ -329,6 +329,15 @@ def shape_frame(img: np.ndarray, analysis: dict, params: dict, spec, background:
 NO_CUT = {"method": "none", "confidence": 0.0}
 
 
+def _made(cut: cutout.Cutout, analysis: dict, model) -> dict:
+    """How the cut-out was made (Cutout.made); with a model also the product box it framed (shares of
+    the photo, _model_analysis), which differs from the analysis' classical box."""
+    made = cut.made()
+    if model is not None:
+        made["box"] = [round(float(v), 4) for v in analysis["box"]]
+    return made
+
+
 def shape_white(img: np.ndarray, analysis: dict, params: dict, spec, background: str = "#FFFFFF",
                 model: saliency.ModelChoice | Path | None = None) -> tuple[np.ndarray, None, dict]:
     """The product cut out onto pure white, or the profile's `background` (its own scale: the image
@@ -353,7 +362,7 @@ def shape_white(img: np.ndarray, analysis: dict, params: dict, spec, background:
     if cut is not None and cut.good:
         small_box, small_scale = _scaled_box(box, factor), scale / factor
         window, moved = _window(cutout.on_white(cut, spec.shadow, background_rgb=bg), small_box, size, small_scale)
-        return framing.frame_square(window, moved, size, spec.fill, bg, scale=small_scale), None, cut.made()
+        return framing.frame_square(window, moved, size, spec.fill, bg, scale=small_scale), None, _made(cut, analysis, model)
     if cut is not None and box.confident and cut.method == "classical" and model is None:
         # the flat-field composite whitens a plain backdrop without an outline: published, with a warning
         made = {"method": "classical", "confidence": 0.0}
@@ -392,7 +401,7 @@ def shape_transparent(img: np.ndarray, analysis: dict, params: dict, spec, backg
     alpha = framed[..., 3:]
     rgb = np.where(alpha > 0.5, framed[..., :3] * 255.0 / np.maximum(alpha, 1e-3), 255.0)
     out = np.clip(np.round(np.concatenate([rgb, alpha], -1)), 0, 255).astype(np.uint8)
-    return out, framing.framed_box(window.shape, moved, size, spec.fill, scale), cut.made()
+    return out, framing.framed_box(window.shape, moved, size, spec.fill, scale), _made(cut, analysis, model)
 
 
 def shape_width(img: np.ndarray, analysis: dict, params: dict, spec, background: str = "#FFFFFF") -> tuple[np.ndarray, None]:

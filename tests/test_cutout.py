@@ -237,13 +237,14 @@ def test_a_photo_shot_in_a_scene_gets_no_cut_out(shots):
     scene = _in_a_scene(photo, alpha)
     assert framing.backdrop_noise(photo) < 5 < framing.PLAIN_NOISE < framing.backdrop_noise(scene)
     cut = cutout.cut_out(scene)
-    assert not cut.good and cut.alpha.max() == 0
+    assert not cut.good and cut.alpha.max() == 0 and (cut.method, cut.reason) == ("none", "scene")
     # the product's box as the analysis finds it on a real runway photo (the crowd apart from it)
     analysis = studio_set.true_analysis(alpha, (95, 100, 110), framing.backdrop_noise(scene))
     render._last_cut[:] = [None, None, None]
     spec = RoleSpec(width=600, height=600, fill=0.8)
-    white = render.shape_white(scene, analysis, {}, spec)[0]
-    # the framed photo as it is (validation fails it: framing, cutout_scene), not pieces of it on white
+    white, _, made = render.shape_white(scene, analysis, {}, spec)
+    assert made == {"method": "none", "confidence": 0.0, "reason": "scene"}  # recorded for validate
+    # the framed photo as it is (validation fails it: framing, no_cutout), not pieces of it on white
     assert (white >= 250).all(-1).mean() < 0.02 and white.std(axis=(0, 1)).mean() > 30
     tall = RoleSpec(width=600, height=1500, fill=0.5)  # a tall frame reaches past the landscape photo
     main, _ = render.shape_frame(scene, analysis, {}, tall)
