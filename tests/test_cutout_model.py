@@ -258,3 +258,25 @@ def test_a_real_isnet_keeps_a_black_tee_and_its_white_print():
     assert iou(cut.alpha >= 0.5, true) > 0.95
     inner_white = cv2.erode(white.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     assert (cut.alpha[inner_white] >= 0.98).mean() > 0.99
+
+
+def test_with_a_model_a_stray_object_in_a_corner_makes_no_close_up(tmp_path, shirt_on_floor):
+    """The close-up decision and the box come from the model's mask of the product: a small
+    saturated thing in the photo's corner (which the classical box would take in, running it
+    into the frame) is a speck next to the shirt, dropped."""
+    scene, alpha = shirt_on_floor
+    model = saliency.ModelChoice(stand_in_model(tmp_path / "m.onnx"))
+    analysis = {"box": [0.0, 0.0, 1.0, 1.0], "box_confident": True, "backdrop_noise": 30.0}
+    render._model_view[:] = [None, None, None]
+    alone = render._model_analysis(scene, analysis, model)[1]
+    clipped = scene.copy()
+    clipped[-40:, -50:] = (200, 30, 30)  # a red clip in the bottom-right corner
+    render._model_view[:] = [None, None, None]
+    _, decided = render._model_analysis(clipped, analysis, model)
+    assert not render.is_close_up(decided) and decided["box_confident"]
+    assert decided["box"] == alone["box"] and alone["box"][2] < 0.8 and alone["box"][3] < 0.9
+    h = alpha.shape[0]
+    # a shirt that runs out of the frame is a close-up
+    cropped = np.ascontiguousarray(clipped[: int(0.5 * h)])
+    render._model_view[:] = [None, None, None]
+    assert render.is_close_up(render._model_analysis(cropped, analysis, model)[1])
