@@ -21,11 +21,14 @@ The steps, on a proxy of at most PROXY_PX pixels on the long side:
    product's own colours at the edge (foreground estimation), so nothing of the backdrop
    bleeds into the edge: no grey halo on white, no fringe in a PNG.
 
-An optional learned salient-object model (ONNX, e.g. a U²-Net export;
-`[cutout] model` in imgpipe.toml, off by default) replaces steps 1-3 when
-the shop has a weights file: its mask, settled by GrabCut and matted as
-above. It also cuts out photos shot in a scene, which the classical steps
-refuse (framing.is_plain).
+An optional learned salient-object model (ONNX: U²-Net, IS-Net, BiRefNet
+exports; `[cutout] model` in imgpipe.toml, off by default; run by saliency.py)
+replaces steps 1-4 when the shop has a weights file: its map gives the
+trimap (model_trimap: sure product, sure backdrop, a measured band along the
+outline), matted as in step 5; an enclosed area is a hole only where the
+model is sure of it. It also cuts out photos shot in a scene, which the
+classical steps refuse (framing.is_plain). Each Cutout says how it was made
+(method, confidence, reason) for validate's `no_cutout`.
 """
 
 from __future__ import annotations
