@@ -71,7 +71,7 @@ class Resources:
     font: str           # the font file's content hash
     lang: str
     logo_sha: str = ""
-    cutout: str = ""    # the `[cutout] model` file's content hash ("" = the classical cut-out)
+    cutout: str = ""    # the `[cutout] model` file's content hash and feeding ("" = the classical cut-out)
 
     @classmethod
     def of(cls, ws, font_path: Path | None) -> "Resources":
@@ -80,7 +80,14 @@ class Resources:
         logo_sha = content_hash(Path(logo) if Path(logo).is_absolute() else ws.root / logo) if logo else ""
         return cls(watermark=fingerprint(settings.fingerprint("watermark"), logo_sha),
                    font=content_hash(font_path), lang=settings.listing_language, logo_sha=logo_sha,
-                   cutout=content_hash(ws.cutout_model))
+                   cutout=_cutout_key(ws))
+
+
+def _cutout_key(ws) -> str:
+    """The cut-out model's content hash with how it is fed (size, normalisation); "" without a model."""
+    model = content_hash(ws.cutout_model)
+    c = ws.settings.cutout
+    return f"{model}:{c.model_size}:{c.model_normalise}" if model else ""
 
 
 # --------------------------------------------------------------------------- analysis inputs

@@ -21,22 +21,25 @@ The steps, on a proxy of at most PROXY_PX pixels on the long side:
    product's own colours at the edge (foreground estimation), so nothing of the backdrop
    bleeds into the edge: no grey halo on white, no fringe in a PNG.
 
-An optional learned salient-object model (ONNX, e.g. a U²-Net export;
-`[cutout] model` in imgpipe.toml, off by default) replaces steps 1-3 when
-the shop has a weights file: its mask, settled by GrabCut and matted as
-above. It also cuts out photos shot in a scene, which the classical steps
-refuse (framing.is_plain).
+An optional learned salient-object model (ONNX: U²-Net, IS-Net, BiRefNet
+exports; `[cutout] model` in imgpipe.toml, off by default; run by saliency.py)
+replaces steps 1-4 when the shop has a weights file: its map gives the
+trimap (model_trimap: sure product, sure backdrop, a measured band along the
+outline), matted as in step 5; an enclosed area is a hole only where the
+model is sure of it. It also cuts out photos shot in a scene, which the
+classical steps refuse (framing.is_plain). Each Cutout says how it was made
+(method, confidence, reason) for validate's `no_cutout`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from imgpipe import framing, matting
+from imgpipe import framing, matting, saliency
 
 PROXY_PX = 1000
 SHADOW_MIN_RATIO = 0.12   # darker than 12 % of the backdrop's light is product, never shadow
@@ -65,6 +68,13 @@ MATTE_BAND_PX = 2         # unknown band for matting: ±2 proxy pixels around th
 MIN_AGREEMENT = 0.80      # cut-out vs seed IoU below this: the mask is not trusted
 FLAT_NOISE = 0.5          # a backdrop whose 95th-percentile ΔE to its surface is below this is flat (not a photo)
 FLAT_DE = 2.0             # ... and on it, every pixel differing by more than this is product
+EDGE_TOUCH = 0.02         # a product along 2 % of a side of the photo runs out of the frame (a close-up)
+CONFIDENCE_REACH = 0.01   # a model's certainty is measured within 1 % of the long side of the outline
+MODEL_MIN_CONFIDENCE = 0.5  # below this the model's cut-out is not trusted
+LOW_CONFIDENCE = 0.7      # ... and below this it is published with a warning (IS-Net on real photos: 0.56-0.90)
+MODEL_BAND_MAX = 3        # proxy px: the widest unknown band either side of a model's outline
+MODEL_HOLE_SURE = 0.05    # an enclosed area is a hole where the model's map is below this (10th percentile)
+MODEL_MIN_AREA = 0.002    # a product smaller than 0.2 % of the photo is no product
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,11 @@ class Cutout:
     good: the backdrop was plain, a product was found and the refined mask
     agrees with the seed; when False use a fallback (the caller decides).
     holes: number of through-holes found.
+    method: how it was made: "model" (a learned model's map, matted), "classical" (the steps
+    above) or "none" (nothing cut out: `reason` says why).
+    confidence: 0-1, how sure the cut-out is (a model: its certainty along the outline).
+    reason: why nothing (or nothing trusted) was cut out: "scene" (no plain backdrop and no
+    model), "close_up" (the product runs out of the frame), "no_product"; "" when good.
     """
 
     alpha: np.ndarray
@@ -87,6 +102,17 @@ class Cutout:
     backdrop_rgb: tuple[int, int, int]
     good: bool
     holes: int
+    method: str = "classical"
+    confidence: float = 1.0
+    reason: str = ""
+
+    def made(self) -> dict:
+        """How the cut-out was made, for an output's catalog meta (validate reads it)."""
+        out = {"method": self.method if self.good or self.method == "none" else "none",
+               "confidence": round(float(self.confidence), 3)}
+        if self.reason or not self.good:
+            out["reason"] = self.reason or "no_product"
+        return out
 
 
 def _disk(r: int) -> np.ndarray:
@@ -376,16 +402,23 @@ def matte(img_u8: np.ndarray, mask: np.ndarray, band: int = MATTE_BAND_PX, *,
     m8 = mask.astype(np.uint8)
     fg = cv2.erode(m8, _disk(band)).astype(bool)
     bg = ~cv2.dilate(m8, _disk(band)).astype(bool)
-    alpha = mask.astype(np.float32)
+    return matte_trimap(img_u8, fg, bg, decontaminate=decontaminate)
+
+
+def matte_trimap(img_u8: np.ndarray, fg: np.ndarray, bg: np.ndarray, *,
+                 decontaminate: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(alpha, foreground) as matte() returns them, from a trimap: `fg` sure product, `bg` sure
+    backdrop (bool HxW), the rest solved by closed-form matting on its bounding box."""
+    alpha = fg.astype(np.float32)
     img = img_u8.astype(np.float32) / 255.0
     foreground = img.copy()
     unknown = ~fg & ~bg
     if not unknown.any():
         return alpha, foreground
     ys, xs = np.nonzero(~bg)
-    pad = band + 4
-    y0, y1 = max(0, ys.min() - pad), min(mask.shape[0], ys.max() + pad + 1)
-    x0, x1 = max(0, xs.min() - pad), min(mask.shape[1], xs.max() + pad + 1)
+    pad = 6
+    y0, y1 = max(0, ys.min() - pad), min(fg.shape[0], ys.max() + pad + 1)
+    x0, x1 = max(0, xs.min() - pad), min(fg.shape[1], xs.max() + pad + 1)
     sub = img[y0:y1, x0:x1].astype(np.float64)
     trimap = np.full(sub.shape[:2], 0.5)
     trimap[fg[y0:y1, x0:x1]] = 1.0
@@ -438,44 +471,79 @@ def load_model(model_path: Path):
     (not a model) for the caller to report; `Workspace.cutout_model` checks a
     workspace's model this way before any photo is cut.
     """
-    key = (str(model_path), Path(model_path).stat().st_mtime_ns)
-    if _session[0] != key:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1  # photos run in parallel processes already
-        _session[:] = [key, ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])]
-    return _session[1]
+    return saliency.load(Path(model_path))[0]
 
 
-_session: list = [None, None]  # (path, mtime) and its session: loading a model takes longer than running it
+def model_mask(prob: np.ndarray) -> np.ndarray:
+    """The product's own mask from a model's map (0-1, any size): above 0.5, specks dropped. bool."""
+    return _keep_large(prob >= 0.5)
 
 
-def _model_seed(proxy: np.ndarray, model_path: Path) -> np.ndarray:
-    """Product mask from a learned salient-object model (ONNX). bool HxW of `proxy`.
+def touches_frame(mask: np.ndarray) -> bool:
+    """True when the product runs into the photo's edge (a close-up: the frame cuts it) along at
+    least EDGE_TOUCH of any side; a corner or a pixel of contact is no cut."""
+    if not mask.any():
+        return False
+    return max(float(mask[0].mean()), float(mask[-1].mean()), float(mask[:, 0].mean()),
+               float(mask[:, -1].mean())) >= EDGE_TOUCH
 
-    Expects the common U²-Net / IS-Net export: input 1x3xSxS float (ImageNet
-    mean/std normalised RGB), first output 1x1xSxS saliency 0-1 (or logits).
+
+def model_trimap(prob: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(mask, sure product, sure backdrop, band px) from a model's map at the proxy's size.
+
+    The unknown band straddles the mask's outline (outer edge and the edges of
+    holes the model sees); its half-width is measured from the map: the soft
+    pixels (0.05-0.95) near the outline per outline pixel, at least
+    MATTE_BAND_PX, at most MODEL_BAND_MAX (a wider band costs the matte's solver
+    10x the time for an edge no sharper). Everything else follows the
+    model: a white print on a dark shirt that the model calls product (or is
+    unsure of: _unsure_holes_filled) is sure product, never a hole.
     """
-    sess = load_model(model_path)
-    inp = sess.get_inputs()[0]
-    side = inp.shape[-1] if isinstance(inp.shape[-1], int) else 320
-    x = cv2.resize(proxy, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-    x = (x - np.array([0.485, 0.456, 0.406], np.float32)) / np.array([0.229, 0.224, 0.225], np.float32)
-    out = sess.run(None, {inp.name: x.transpose(2, 0, 1)[None]})[0]
-    sal = np.squeeze(out).astype(np.float32)
-    if sal.min() < 0 or sal.max() > 1:
-        sal = 1.0 / (1.0 + np.exp(-sal))
-    sal = cv2.resize(sal, (proxy.shape[1], proxy.shape[0]), interpolation=cv2.INTER_LINEAR)
-    return sal > 0.5
+    mask = _unsure_holes_filled(model_mask(prob), prob)
+    m8 = mask.astype(np.uint8)
+    outline = int((mask & ~cv2.erode(m8, np.ones((3, 3), np.uint8)).astype(bool)).sum())
+    reach = cv2.dilate(m8, _disk(8)).astype(bool) & ~cv2.erode(m8, _disk(8)).astype(bool)
+    soft = int((reach & (prob > 0.05) & (prob < 0.95)).sum())
+    band = int(np.clip(round(soft / max(1, outline) / 2), MATTE_BAND_PX, MODEL_BAND_MAX))
+    sure_fg = cv2.erode(m8, _disk(band)).astype(bool)
+    sure_bg = ~cv2.dilate(m8, _disk(band)).astype(bool)
+    return mask, sure_fg, sure_bg, band
+
+
+def _unsure_holes_filled(mask: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    """`mask` with the areas it encloses given back to the product unless the model is sure they are
+    backdrop: a through-hole (a handle, a strap) has map values near 0 (10th percentile below
+    MODEL_HOLE_SURE); a white print on a dark shirt that the model half-doubts (IS-Net: 0.06-0.3
+    over 'CALVIN KLEIN') is print, not hole."""
+    enclosed = framing._fill_holes(mask.astype(np.uint8)).astype(bool) & ~mask
+    count, labels, _ = _components(enclosed)
+    if count <= 1:
+        return mask
+    # the 10th percentile below the threshold = at least 10 % of the area's pixels below it
+    low = np.bincount(labels.ravel(), weights=(prob < MODEL_HOLE_SURE).ravel(), minlength=count)
+    sure = low >= 0.10 * np.maximum(np.bincount(labels.ravel(), minlength=count), 1)
+    return mask | (enclosed & ~sure[labels])
+
+
+def model_confidence(prob: np.ndarray, mask: np.ndarray) -> float:
+    """0-1: how sure the model is about the product's outline: mean |2p - 1| over a band of
+    CONFIDENCE_REACH of the long side either side of the outline (a clear cut-out: above 0.9)."""
+    if not mask.any():
+        return 0.0
+    r = max(2, round(CONFIDENCE_REACH * max(mask.shape)))
+    m8 = mask.astype(np.uint8)
+    band = cv2.dilate(m8, _disk(r)).astype(bool) & ~cv2.erode(m8, _disk(r)).astype(bool)
+    return float(np.abs(2.0 * prob[band] - 1.0).mean())
 
 
 def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int = PROXY_PX,
-            decontaminate: bool = True) -> Cutout:
+            decontaminate: bool = True, model_map: np.ndarray | None = None) -> Cutout:
     """Cut the product out of a studio photo on a plain backdrop (see the module docstring).
 
     model_path: an ONNX salient-object model (`[cutout] model` in imgpipe.toml);
-    its mask replaces steps 1-3, so a photo shot in a scene can be cut out too.
+    its map replaces steps 1-4, so a photo shot in a scene can be cut out too.
+    model_map: that model's map of this photo (saliency.product_map, any size),
+    when the caller already has it: the model runs once per photo.
     decontaminate=False: the edge keeps the photo's colours (see matte), for a caller that
     only needs the outline.
     """
@@ -485,24 +553,34 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
     backdrop = framing._backdrop(proxy, lab)
     darkening, like = shadow_field(proxy, backdrop.surface)
 
-    def empty() -> Cutout:  # made only when returned: three full-size planes
+    def empty(reason: str, method: str = "none", confidence: float = 0.0) -> Cutout:
+        # made only when returned: three full-size planes
         return Cutout(np.zeros((h, w), np.float32), img_u8.copy(), np.zeros((h, w), np.float32), backdrop.rgb,
-                      False, 0)
+                      False, 0, method, confidence, reason)
 
-    if model_path is not None:
-        learned = _model_seed(proxy, Path(model_path))
-        if not learned.any():
-            return empty()
-        mask, holes, shadows, good = _learned_cut(proxy, learned)
-        alpha_p, fg_p = matte(proxy, mask, decontaminate=decontaminate)
-        return _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop.rgb, good)
+    if model_path is not None or model_map is not None:
+        if model_map is None:
+            model_map = saliency.product_map(img_u8, Path(model_path))
+        prob = cv2.resize(model_map, (proxy.shape[1], proxy.shape[0]), interpolation=cv2.INTER_LINEAR)
+        mask, sure_fg, sure_bg, _ = model_trimap(prob)
+        confidence = model_confidence(prob, mask)
+        if mask.mean() < MODEL_MIN_AREA:
+            return empty("no_product")
+        alpha_p, fg_p = matte_trimap(proxy, sure_fg, sure_bg, decontaminate=decontaminate)
+        # the backdrop's shadow is measured only on a plain backdrop: a scene has none to keep
+        plain = framing.is_plain(framing.border_noise(lab, backdrop.surface))
+        holes = framing._fill_holes(mask.astype(np.uint8)).astype(bool) & ~mask
+        good = confidence >= MODEL_MIN_CONFIDENCE
+        cut = _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, np.zeros_like(mask),
+                         like if plain else np.zeros_like(like), darkening, backdrop.rgb, good)
+        return replace(cut, method="model", confidence=confidence, reason="" if good else "no_product")
     seed, _ = framing.product_mask(proxy)
     if not seed.any() or backdrop.uniform < framing.UNIFORM_SHARE:
-        return empty()
+        return empty("no_product")
     delta_e = np.linalg.norm(lab - backdrop.surface, axis=-1)
     noise = framing.border_noise(lab, backdrop.surface)
     if not framing.is_plain(noise):
-        return empty()  # a scene (runway, floor, room): the classical steps need a backdrop to tell from
+        return empty("scene")  # a scene (runway, floor, room): the classical steps need a backdrop to tell from
     edges = _edges(lab, backdrop)
     if noise < FLAT_NOISE:
         mask, holes, shadows, good = _flat_cut(delta_e, like, edges, darkening)
@@ -512,7 +590,8 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
         mask, holes, shadows, good = _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, like,
                                                        darkening)
         alpha_p, fg_p = matte(proxy, mask, decontaminate=decontaminate)
-    return _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop.rgb, good)
+    cut = _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop.rgb, good)
+    return cut if good else replace(cut, confidence=0.0, reason="no_product")
 
 
 def _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop_rgb, good) -> Cutout:
@@ -536,33 +615,25 @@ def _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darken
                   backdrop_rgb, good, int(count))
 
 
+REMAP_ROW = 16384  # pixels per row of the maps _sample hands cv2.remap (its limit: < 32767 a side)
+
+
 def _sample(small: np.ndarray, at: tuple[np.ndarray, np.ndarray], shape: tuple[int, int]) -> np.ndarray:
     """`small` (HxWxC float32) resized to `shape` bilinearly, as cv2.resize does, at the pixels `at` only (NxC)."""
     ys, xs = at
+    if ys.size == 0:  # no pixel asked for (an alpha without a mixed edge): cv2.remap refuses an empty map
+        return np.zeros((0,) + small.shape[2:], small.dtype)
     if small.shape[:2] == shape:
         return small[ys, xs]
     sy, sx = small.shape[0] / shape[0], small.shape[1] / shape[1]
-    map_x = ((xs + 0.5) * sx - 0.5).astype(np.float32)[:, None]
-    map_y = ((ys + 0.5) * sy - 0.5).astype(np.float32)[:, None]
-    return cv2.remap(small, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[:, 0]
-
-
-def _learned_cut(proxy: np.ndarray, learned: np.ndarray):
-    """A model's mask, its edge settled by GrabCut on a band (step 4): (mask, holes, shadows, good).
-
-    The model decides what is product, holes included (a model sees a
-    handle's hole as background); it leaves shadows out, so none is kept.
-    """
-    ph, pw = proxy.shape[:2]
-    band = max(3, round(BAND_SHARE * max(ph, pw)))
-    learned = _keep_large(learned)
-    sure_fg = cv2.erode(learned.astype(np.uint8), _disk(band)).astype(bool)
-    near = cv2.dilate(learned.astype(np.uint8), _disk(band)).astype(bool)
-    mask = _keep_large(_grabcut(proxy, sure_fg, learned & ~sure_fg, near & ~learned))
-    union = (mask | learned).sum()
-    good = bool(mask.any()) and float((mask & learned).sum() / max(1, union)) >= MIN_AGREEMENT
-    holes = framing._fill_holes(mask.astype(np.uint8)).astype(bool) & ~mask
-    return mask, holes, np.zeros_like(mask), good
+    map_x = ((xs + 0.5) * sx - 0.5).astype(np.float32)
+    map_y = ((ys + 0.5) * sy - 0.5).astype(np.float32)
+    # cv2.remap takes maps of fewer than 32767 rows and columns: the pixels go in as rows of REMAP_ROW
+    n = ys.size
+    rows = -(-n // REMAP_ROW)
+    grid_x, grid_y = (np.resize(m, rows * REMAP_ROW).reshape(rows, REMAP_ROW) for m in (map_x, map_y))
+    out = cv2.remap(small, grid_x, grid_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape((rows * REMAP_ROW,) + small.shape[2:])[:n]
 
 
 def _kept_shadow(mask: np.ndarray, shadows: np.ndarray, like: np.ndarray, darkening: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageColor
 
-from imgpipe import colour, colour_names, cutout, framing, labels, proxies
+from imgpipe import colour, colour_names, cutout, framing, labels, proxies, saliency
 from imgpipe.correct import correction_from_reference
 from imgpipe.fsutil import atomic_write_bytes, sha256_bytes
 from imgpipe.encode import encode_output, first_try_png
@@ -47,6 +47,14 @@ class RenderContext:
     logo_sha: str = ""         # content hashes: a file replaced under its name is read again
     font_sha: str = ""
     cutout_model: Path | None = None  # `[cutout] model`: an ONNX file, or None for the classical cut-out
+    cutout_side: int = 0              # `[cutout] model_size`: px the model is fed at (0 = saliency.RUN_SIDE)
+    cutout_normalise: str = "auto"    # `[cutout] model_normalise`
+
+    def model(self) -> saliency.ModelChoice | None:
+        """The cut-out model and how to feed it; None = the classical cut-out."""
+        if self.cutout_model is None:
+            return None
+        return saliency.ModelChoice(Path(self.cutout_model), self.cutout_side, self.cutout_normalise)
 
 
 @dataclass
@@ -164,15 +172,17 @@ def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderCo
            spec.upscale, profile.background)
     if shapes is None or key not in shapes:
         # the shapes that cut the product out take the shop's cut-out model, if it has one
-        extra = {"model": ctx.cutout_model} if role.shape in CUT_OUT_SHAPES and ctx.cutout_model else {}
+        extra = {"model": ctx.model()} if role.shape in CUT_OUT_SHAPES and ctx.cutout_model else {}
         shaped = SHAPES[role.shape](img, analysis, params, spec, profile.background, **extra)
         if shapes is not None:
             shapes[key] = shaped
     else:
         shaped = shapes[key]
-    pixels, product_box = shaped
+    pixels, product_box = shaped[:2]
     out = Image.fromarray(pixels)
     meta: dict = {}
+    if len(shaped) > 2:  # a cut-out image: how its cut-out was made (validate: no_cutout)
+        meta["cutout"] = shaped[2]
     avoid = None
     if product_box is not None:
         meta["product_box"] = list(product_box)
@@ -243,13 +253,15 @@ def cut_out_scale(img: np.ndarray, analysis: dict, profiles: dict) -> float:
                 if role_of(name, spec).shape in CUT_OUT_SHAPES), default=0.0)
 
 
-def _cut_out(img: np.ndarray, scale: float = 1.0, model: Path | None = None) -> tuple[cutout.Cutout, float]:
+def _cut_out(img: np.ndarray, scale: float = 1.0, model: saliency.ModelChoice | None = None,
+             model_map: np.ndarray | None = None) -> tuple[cutout.Cutout, float]:
     """(the photo's cut-out, its scale: cut-out px per photo px), made once per decoded photo.
 
     The matte is solved on a proxy of cutout.PROXY_PX anyway, so cutting a
     24-MP photo at full size only upsampled that alpha and carried a dozen
     full-size float planes (~600 MB); the cut-out is made at CUT_OVERSAMPLE x
     the framing `scale` instead (never below the proxy, never above the photo).
+    model_map: the model's map of this photo (_model_analysis), so the model runs once.
     """
     if _cut_scale[0] is img:  # render_photo: one cut-out for all of the photo's cut-out images
         scale = max(scale, _cut_scale[1])
@@ -259,8 +271,35 @@ def _cut_out(img: np.ndarray, scale: float = 1.0, model: Path | None = None) -> 
         small = img if factor >= 1.0 else cv2.resize(
             img, (max(1, round(img.shape[1] * factor)), max(1, round(img.shape[0] * factor))),
             interpolation=cv2.INTER_AREA)
-        _last_cut[:] = [img, (factor, model), cutout.cut_out(small, model_path=model)]
+        if model is not None and model_map is None:
+            model_map = _model_analysis(img, {}, model)[0]
+        _last_cut[:] = [img, (factor, model), cutout.cut_out(small, model_map=model_map)]
     return _last_cut[2], factor
+
+
+_model_view: list = [None, None, None]  # (photo pixels, model, its map): the model runs once a photo
+
+
+def _model_analysis(img: np.ndarray, analysis: dict, model: saliency.ModelChoice) -> tuple[np.ndarray, dict]:
+    """(the model's map of the photo, `analysis` with the product's box and close-up decided on the
+    model's own mask): a stray object in a corner, which the classical box takes in, is no product
+    (its speck is dropped) and makes no close-up; a scene photo gets a confident box."""
+    if _model_view[0] is not img or _model_view[1] != model:
+        _model_view[:] = [img, model, model.product_map(img)]
+    prob = _model_view[2]
+    h, w = img.shape[:2]
+    s = prob.shape[0] / max(h, w)
+    mask = cutout.model_mask(cv2.resize(prob, (max(1, round(w * s)), max(1, round(h * s))),
+                                        interpolation=cv2.INTER_LINEAR))
+    out = dict(analysis)
+    if mask.mean() >= cutout.MODEL_MIN_AREA:
+        ys, xs = np.nonzero(mask)
+        mh, mw = mask.shape
+        out.update(box=[xs.min() / mw, ys.min() / mh, (xs.max() + 1) / mw, (ys.max() + 1) / mh],
+                   box_confident=True, model_close_up=cutout.touches_frame(mask))
+    else:
+        out.update(box_confident=False, model_close_up=False)
+    return prob, out
 
 
 def _scaled_box(box: framing.ProductBox, factor: float) -> framing.ProductBox:
@@ -288,36 +327,67 @@ def shape_frame(img: np.ndarray, analysis: dict, params: dict, spec, background:
             framing.framed_box(window.shape, box, size, spec.fill, scale))
 
 
-def shape_white(img: np.ndarray, analysis: dict, params: dict, spec,
-                background: str = "#FFFFFF", model: Path | None = None) -> tuple[np.ndarray, None]:
+NO_CUT = {"method": "none", "confidence": 0.0}
+
+
+def _made(cut: cutout.Cutout, analysis: dict, model) -> dict:
+    """How the cut-out was made (Cutout.made); with a model also the product box it framed (shares of
+    the photo, _model_analysis), which differs from the analysis' classical box."""
+    made = cut.made()
+    if model is not None:
+        made["box"] = [round(float(v), 4) for v in analysis["box"]]
+    return made
+
+
+def shape_white(img: np.ndarray, analysis: dict, params: dict, spec, background: str = "#FFFFFF",
+                model: saliency.ModelChoice | Path | None = None) -> tuple[np.ndarray, None, dict]:
     """The product cut out onto pure white, or the profile's `background` (its own scale: the image
-    stands alone). An untrusted cut-out falls back to framing.white_background's flat-field path."""
+    stands alone). An untrusted cut-out falls back to framing.white_background's flat-field path.
+
+    Returns (pixels, None, how the cut-out was made: cutout.Cutout.made()). With a model the
+    product's box and close-up are decided on the model's mask (_model_analysis)."""
+    model = saliency.as_choice(model)
+    prob = None
+    if model is not None:
+        prob, analysis = _model_analysis(img, analysis, model)
     if is_close_up(analysis):
-        return _close_up(img, spec), None
+        return _close_up(img, spec), None, dict(NO_CUT, reason="close_up")
     bg = ImageColor.getrgb(background)[:3]
     box, scale = _box_and_scale(img, analysis, params, spec, shared_scale=False)
     size = (spec.width, spec.height)
-    if not _plain(analysis) and model is None:  # a scene: nothing to cut out; validation says so (cutout_scene)
+    made = dict(NO_CUT, reason="no_product")
+    if not _plain(analysis) and model is None:  # a scene: nothing to cut out; validation says so (no_cutout)
         box = replace(box, confident=False)
-    cut, factor = _cut_out(img, scale, model) if box.confident or model is not None else (None, 1.0)
+        made["reason"] = "scene"
+    cut, factor = _cut_out(img, scale, model, prob) if box.confident else (None, 1.0)
     if cut is not None and cut.good:
         small_box, small_scale = _scaled_box(box, factor), scale / factor
         window, moved = _window(cutout.on_white(cut, spec.shadow, background_rgb=bg), small_box, size, small_scale)
-        return framing.frame_square(window, moved, size, spec.fill, bg, scale=small_scale), None
+        return framing.frame_square(window, moved, size, spec.fill, bg, scale=small_scale), None, _made(cut, analysis, model)
+    if cut is not None and box.confident and cut.method == "classical" and model is None:
+        # the flat-field composite whitens a plain backdrop without an outline: published, with a warning
+        made = {"method": "classical", "confidence": 0.0}
+    elif cut is not None:
+        made = cut.made()
     window, moved = _window(img, box, size, scale, pad=None if box.confident else bg)
-    return framing.flat_white_background(window, moved, size, spec.fill, scale=scale, background_rgb=bg), None
+    return framing.flat_white_background(window, moved, size, spec.fill, scale=scale, background_rgb=bg), None, made
 
 
-def shape_transparent(img: np.ndarray, analysis: dict, params: dict, spec,
-                      background: str = "#FFFFFF", model: Path | None = None) -> tuple[np.ndarray, tuple | None]:
+def shape_transparent(img: np.ndarray, analysis: dict, params: dict, spec, background: str = "#FFFFFF",
+                      model: saliency.ModelChoice | Path | None = None) -> tuple[np.ndarray, tuple | None, dict]:
     """The product cut out on transparency (RGBA, straight alpha), framed in width × height at the fill.
 
     Framed premultiplied, so the resized edge carries no colour from outside
     the product. A close-up has no outline to cut: it fills the frame, opaque.
+    The third item says how the cut-out was made (cutout.Cutout.made()).
     """
+    model = saliency.as_choice(model)
+    prob = None
+    if model is not None:
+        prob, analysis = _model_analysis(img, analysis, model)
     if is_close_up(analysis):
         rgb = _close_up(img, spec)
-        return np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]), None
+        return np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]), None, dict(NO_CUT, reason="close_up")
     box, scale = _box_and_scale(img, analysis, params, spec, shared_scale=False)
     size = (spec.width, spec.height)
 
@@ -325,14 +395,14 @@ def shape_transparent(img: np.ndarray, analysis: dict, params: dict, spec,
         px = rgba.astype(np.float32)
         return np.concatenate([px[..., :3] * (px[..., 3:] / 255.0), px[..., 3:]], -1)
 
-    cut, factor = _cut_out(img, scale, model)
+    cut, factor = _cut_out(img, scale, model, prob)
     box, scale = _scaled_box(box, factor), scale / factor
     window, moved = _window(cutout.rgba(cut, spec.shadow), box, size, scale, prepare=premultiplied)
     framed = framing.frame_square(window, moved, size, spec.fill, (0.0, 0.0, 0.0, 0.0), scale=scale)
     alpha = framed[..., 3:]
     rgb = np.where(alpha > 0.5, framed[..., :3] * 255.0 / np.maximum(alpha, 1e-3), 255.0)
     out = np.clip(np.round(np.concatenate([rgb, alpha], -1)), 0, 255).astype(np.uint8)
-    return out, framing.framed_box(window.shape, moved, size, spec.fill, scale)
+    return out, framing.framed_box(window.shape, moved, size, spec.fill, scale), _made(cut, analysis, model)
 
 
 def shape_width(img: np.ndarray, analysis: dict, params: dict, spec, background: str = "#FFFFFF") -> tuple[np.ndarray, None]:
@@ -408,6 +478,8 @@ def is_close_up(analysis: dict) -> bool:
     show its "backdrop" was product (`close_up`)."""
     if analysis.get("close_up"):
         return True
+    if "model_close_up" in analysis:  # decided on the model's mask of the product (_model_analysis)
+        return analysis["model_close_up"] or not analysis.get("box_confident", True)
     x0, y0, x1, y1 = analysis["box"]
     edges = sum((x0 <= 0.01, y0 <= 0.01, x1 >= 0.99, y1 >= 0.99))
     return edges >= 1 or not analysis.get("box_confident", True)
@@ -435,7 +507,12 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
     except Exception as err:  # one bad photo never stops the batch
         return PhotoResult(task.photo_id, [], time.perf_counter() - started, error_dict(err, task.original))
     results = []
-    _cut_scale[:] = [img, cut_out_scale(img, task.analysis, ctx.profiles)]
+    model = ctx.model()
+    cut_jobs = any(role_of(job.role, ctx.profiles[job.platform].roles[job.role]).shape in CUT_OUT_SHAPES
+                   for job in task.jobs)
+    # the model runs only on photos that feed a cut-out image, and decides their box there
+    for_cut = _model_analysis(img, task.analysis, model)[1] if model is not None and cut_jobs else task.analysis
+    _cut_scale[:] = [img, cut_out_scale(img, for_cut, ctx.profiles)]
     shapes: dict = {}
     # same pixels under the same encode rules give the same bytes: platforms often want equal
     # images (about half of a photo's outputs), so each is encoded and hashed once
@@ -477,6 +554,7 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
     # the photo and its cut-out are not kept for the next photo: they would add to its peak memory
     _cut_scale[:] = [None, 0.0]
     _last_cut[:] = [None, None, None]
+    _model_view[:] = [None, None, None]
     return PhotoResult(task.photo_id, results, time.perf_counter() - started)
 
 

@@ -237,13 +237,14 @@ def test_a_photo_shot_in_a_scene_gets_no_cut_out(shots):
     scene = _in_a_scene(photo, alpha)
     assert framing.backdrop_noise(photo) < 5 < framing.PLAIN_NOISE < framing.backdrop_noise(scene)
     cut = cutout.cut_out(scene)
-    assert not cut.good and cut.alpha.max() == 0
+    assert not cut.good and cut.alpha.max() == 0 and (cut.method, cut.reason) == ("none", "scene")
     # the product's box as the analysis finds it on a real runway photo (the crowd apart from it)
     analysis = studio_set.true_analysis(alpha, (95, 100, 110), framing.backdrop_noise(scene))
     render._last_cut[:] = [None, None, None]
     spec = RoleSpec(width=600, height=600, fill=0.8)
-    white = render.shape_white(scene, analysis, {}, spec)[0]
-    # the framed photo as it is (validation fails it: framing, cutout_scene), not pieces of it on white
+    white, _, made = render.shape_white(scene, analysis, {}, spec)
+    assert made == {"method": "none", "confidence": 0.0, "reason": "scene"}  # recorded for validate
+    # the framed photo as it is (validation fails it: framing, no_cutout), not pieces of it on white
     assert (white >= 250).all(-1).mean() < 0.02 and white.std(axis=(0, 1)).mean() > 30
     tall = RoleSpec(width=600, height=1500, fill=0.5)  # a tall frame reaches past the landscape photo
     main, _ = render.shape_frame(scene, analysis, {}, tall)
@@ -303,3 +304,26 @@ def test_white_mug_on_a_pale_sweep_at_small_size():
     assert iou(pred, true) >= 0.95
     inner = cv2.erode(true.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     assert (~pred[inner]).mean() <= 0.01
+
+
+def test_edge_colours_are_sampled_for_no_pixel_and_for_more_than_cv2_remap_takes_in_one_row():
+    """The internal error `cv2.remap: !_map1.empty()` on white/transparent images: a cut-out
+    whose alpha has no mixed edge pixel asked remap for an empty map; an edge of more than
+    32 767 pixels broke remap's size limit. Both sample as cv2.resize would."""
+    rng = np.random.default_rng(1)
+    small = rng.random((50, 60, 3)).astype(np.float32)
+    none = np.array([], np.int64)
+    assert cutout._sample(small, (none, none), (200, 240)).shape == (0, 3)
+    ys, xs = np.nonzero(np.ones((200, 240), bool))  # 48 000 pixels
+    expected = cv2.resize(small, (240, 200), interpolation=cv2.INTER_LINEAR)[ys, xs]
+    assert np.abs(cutout._sample(small, (ys, xs), (200, 240)) - expected).max() < 1e-5
+
+
+def test_a_cut_out_without_any_mixed_edge_pixel_is_made_at_full_size():
+    """A cut-out whose proxy alpha is empty (or all product) enlarged to the photo: no edge pixel."""
+    img = np.full((300, 400, 3), 255, np.uint8)
+    none = np.zeros((150, 200), bool)
+    for alpha in (np.zeros((150, 200), np.float32), np.ones((150, 200), np.float32)):
+        cut = cutout._full_size(img, 2.0, alpha >= 0.5, alpha, np.ones((150, 200, 3), np.float32), none, none, none,
+                                np.zeros((150, 200), np.float32), (255, 255, 255), True)
+        assert cut.alpha.shape == (300, 400) and np.array_equal(cut.foreground, img)

@@ -9,15 +9,17 @@ classical cut-out refuses.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
 import studio_set
-from imgpipe import cutout, framing, render
+from imgpipe import cutout, framing, render, saliency
 from imgpipe.catalog import PhotoRow
 from imgpipe.context import Resources, article_context, plan_article
 from imgpipe.errors import ConfigError
@@ -34,7 +36,7 @@ pytest.importorskip("onnxruntime")
 
 
 def stand_in_model(path: Path, side: int = 320) -> Path:
-    """An ONNX file shaped like a U²-Net export: saliency = sigmoid(6 (|r-g| + |g-b| - 1))."""
+    """An ONNX file shaped like a U²-Net export: saliency = sigmoid(20 (|r-g| + |g-b| - 1))."""
     from onnx import TensorProto, helper
 
     nodes = [helper.make_node("Split", ["input"], ["r", "g", "b"], axis=1, num_outputs=3),
@@ -47,7 +49,7 @@ def stand_in_model(path: Path, side: int = 320) -> Path:
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, side, side])],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 1, side, side])],
         initializer=[helper.make_tensor("one", TensorProto.FLOAT, [], [1.0]),
-                     helper.make_tensor("gain", TensorProto.FLOAT, [], [6.0])])
+                     helper.make_tensor("gain", TensorProto.FLOAT, [], [20.0])])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
     model.ir_version = 8
     onnx.checker.check_model(model)
@@ -135,7 +137,146 @@ def test_model_setting_errors_name_the_key_and_the_fix(tmp_path, block_import):
     good = stand_in_model(root / "models" / "m.onnx")
     assert open_with("models/m.onnx").cutout_model == good
     block_import("onnxruntime")
-    cutout._session[:] = [None, None]  # loaded models are kept per process
+    saliency._loaded.clear()  # loaded models are kept per process
     with pytest.raises(ConfigError) as runtime:
         open_with("models/m.onnx").cutout_model
     assert "onnxruntime" in str(runtime.value.fix)
+
+
+def dark_closing_model(path: Path, side: int = 320, reach: int = 25) -> Path:
+    """An ONNX stand-in shaped like an IS-Net export (input RGB/255 - 0.5, name says isnet): saliency
+    is the darkness closed over `reach` px (a max-pool then a min-pool), so a white print or label
+    inside a dark garment is product, as a real model sees it, while the outline stays where it is."""
+    from onnx import TensorProto, helper
+
+    pad = reach // 2
+    pool = dict(kernel_shape=[reach, reach], strides=[1, 1], pads=[pad, pad, pad, pad])
+    nodes = [helper.make_node("ReduceMean", ["input", "axes"], ["grey"], keepdims=1),
+             helper.make_node("Neg", ["grey"], ["dark"]),                     # 0.5 black .. -0.5 white
+             helper.make_node("MaxPool", ["dark"], ["grown"], **pool),
+             helper.make_node("Neg", ["grown"], ["n1"]),
+             helper.make_node("MaxPool", ["n1"], ["n2"], **pool),
+             helper.make_node("Neg", ["n2"], ["closed"]),
+             helper.make_node("Mul", ["closed", "gain"], ["z"]), helper.make_node("Sigmoid", ["z"], ["output"])]
+    graph = helper.make_graph(
+        nodes, "isnet-stand-in",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, side, side])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 1, side, side])],
+        initializer=[helper.make_tensor("axes", TensorProto.INT64, [1], [1]),
+                     helper.make_tensor("gain", TensorProto.FLOAT, [], [30.0])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
+def dark_tee_with_white_print(w: int = 900, h: int = 1100, seed: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(photo, true product mask, the white print and label's pixels): a black T-shirt on a white
+    sweep with a white 'CALVIN KLEIN JEANS' print across the chest and a white neck label."""
+    rng = np.random.default_rng(seed)
+    img = np.full((h, w, 3), 242, np.float32) + rng.normal(0, 1.5, (h, w, 3))
+    tee = np.array([[0.30, 0.12], [0.42, 0.10], [0.50, 0.15], [0.58, 0.10], [0.70, 0.12], [0.92, 0.30],
+                    [0.82, 0.42], [0.74, 0.36], [0.74, 0.90], [0.26, 0.90], [0.26, 0.36], [0.18, 0.42],
+                    [0.08, 0.30]]) * [w, h]
+    mask = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(mask, [tee.astype(np.int32)], 1)
+    img[mask.astype(bool)] = (22, 22, 26)
+    white = np.zeros((h, w), np.uint8)
+    for i, word in enumerate(("CALVIN", "KLEIN", "JEANS")):
+        cv2.putText(white, word, (int(0.33 * w), int((0.36 + 0.09 * i) * h)), cv2.FONT_HERSHEY_DUPLEX, 2.6, 1, 12)
+    cv2.rectangle(white, (int(0.46 * w), int(0.16 * h)), (int(0.54 * w), int(0.20 * h)), 1, -1)  # the neck label
+    white &= mask
+    img[white.astype(bool)] = (240, 241, 243)
+    img = cv2.GaussianBlur(np.clip(img, 0, 255), (0, 0), 0.8)
+    return img.astype(np.uint8), mask.astype(bool), white.astype(bool)
+
+
+def test_white_print_and_label_on_a_dark_tee_stay_opaque_with_a_model(tmp_path):
+    photo, true, white = dark_tee_with_white_print()
+    model = dark_closing_model(tmp_path / "isnet-stand-in.onnx")
+    h, w = photo.shape[:2]
+    analysis = {"box": [0.0, 0.0, 1.0, 1.0], "box_confident": False, "backdrop_rgb": [242, 242, 242],
+                "backdrop_noise": 2.0}  # the classical box does not matter: the model's mask decides
+    spec = RoleSpec(width=w, height=h, fill=0.8)
+    render._last_cut[:] = [None, None, None]
+    png, box, made = render.shape_transparent(photo, analysis, {}, spec, model=model)
+    assert made["method"] == "model" and made["confidence"] > 0.8
+    # in the PNG as published: nothing inside the product's outline is see-through, and the print
+    # shows as white on the opaque shirt
+
+    a = png[..., 3]
+    outline = framing._fill_holes((a >= 128).astype(np.uint8)).astype(bool)
+    assert (outline & (a < 128)).sum() < 0.001 * outline.sum()
+    printed = (png[..., :3] >= 200).all(-1) & (a == 255)
+    assert printed.sum() > 0.5 * white.sum() * (outline.sum() / true.sum())
+    # and its outline is the shirt's (scaled into the frame)
+    ys, xs = np.nonzero(outline)
+    shirt = cv2.resize(true[true.any(1)][:, true.any(0)].astype(np.uint8), (xs.max() + 1 - xs.min(), ys.max() + 1 - ys.min()),
+                       interpolation=cv2.INTER_NEAREST).astype(bool)
+    assert iou(outline[ys.min():ys.max() + 1, xs.min():xs.max() + 1], shirt) > 0.97
+
+
+def test_the_normalisation_is_chosen_from_the_model_or_the_setting():
+    assert saliency.choose_normalise(320, "u2netp.onnx") == "imagenet"            # U²-Net: ImageNet mean/std
+    assert saliency.choose_normalise(1024, "isnet-general-use.onnx") == "isnet"   # IS-Net: RGB/255 - 0.5
+    assert saliency.choose_normalise(1024, "BiRefNet-general-epoch_244.onnx") == "imagenet"
+    assert saliency.choose_normalise(1024, "medium.onnx") == "isnet"              # 1024 px, no name: IS-Net
+    assert saliency.choose_normalise(None, "model.onnx") == "imagenet"
+    assert saliency.choose_normalise(1024, "isnet.onnx", "imagenet") == "imagenet"  # [cutout] model_normalise
+    with pytest.raises(ValueError):
+        saliency.choose_normalise(1024, "isnet.onnx", "imagenet2")
+
+
+def test_a_fixed_size_model_is_fed_at_its_size_or_rewritten_to_a_smaller_one(tmp_path):
+    model = stand_in_model(tmp_path / "u2netp.onnx", side=320)
+    saliency._loaded.clear()
+    _, spec = saliency.load(model)
+    assert (spec.side, spec.native, spec.normalise) == (320, 320, "imagenet")
+    assert saliency.load(model, 640)[1].side == 320  # never fed larger than it was made for
+    assert saliency.load(model, 160)[1].side == 160  # rewritten with onnx: a fully convolutional model runs smaller
+    photo = np.zeros((90, 120, 3), np.uint8)
+    photo[30:60, 40:80] = (20, 40, 200)  # a saturated blue box on black
+    prob = saliency.product_map(photo, model, 160)
+    assert prob.shape == (160, 160) and prob.min() == 0.0 and prob.max() == 1.0  # min-max normalised
+    box = cv2.resize(prob, (120, 90)) >= 0.5
+    assert box[35:55, 45:75].all() and not box[:25].any()
+
+
+REAL_MODEL = Path(os.environ.get("IMGPIPE_TEST_MODEL", "/work/models/isnet-medium.onnx"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not REAL_MODEL.is_file(), reason="no real IS-Net weights on this machine (set IMGPIPE_TEST_MODEL)")
+def test_a_real_isnet_keeps_a_black_tee_and_its_white_print():
+    """The real IS-Net (not shipped: AGPL package) on the generated black tee: the shirt whole (with
+    ImageNet normalisation and a 0.5 threshold on the raw map it came back nearly empty) and the
+    print and label opaque."""
+    photo, true, white = dark_tee_with_white_print()
+    cut = cutout.cut_out(photo, model_map=saliency.product_map(photo, REAL_MODEL, saliency.RUN_SIDE))
+    assert cut.method == "model" and cut.good
+    assert iou(cut.alpha >= 0.5, true) > 0.95
+    inner_white = cv2.erode(white.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    assert (cut.alpha[inner_white] >= 0.98).mean() > 0.99
+
+
+def test_with_a_model_a_stray_object_in_a_corner_makes_no_close_up(tmp_path, shirt_on_floor):
+    """The close-up decision and the box come from the model's mask of the product: a small
+    saturated thing in the photo's corner (which the classical box would take in, running it
+    into the frame) is a speck next to the shirt, dropped."""
+    scene, alpha = shirt_on_floor
+    model = saliency.ModelChoice(stand_in_model(tmp_path / "m.onnx"))
+    analysis = {"box": [0.0, 0.0, 1.0, 1.0], "box_confident": True, "backdrop_noise": 30.0}
+    render._model_view[:] = [None, None, None]
+    alone = render._model_analysis(scene, analysis, model)[1]
+    clipped = scene.copy()
+    clipped[-40:, -50:] = (200, 30, 30)  # a red clip in the bottom-right corner
+    render._model_view[:] = [None, None, None]
+    _, decided = render._model_analysis(clipped, analysis, model)
+    assert not render.is_close_up(decided) and decided["box_confident"]
+    assert decided["box"] == alone["box"] and alone["box"][2] < 0.8 and alone["box"][3] < 0.9
+    h = alpha.shape[0]
+    # a shirt that runs out of the frame is a close-up
+    cropped = np.ascontiguousarray(clipped[: int(0.5 * h)])
+    render._model_view[:] = [None, None, None]
+    assert render.is_close_up(render._model_analysis(cropped, analysis, model)[1])

@@ -233,19 +233,64 @@ def test_backdrop_left_inside_a_handle_fails_framing(shop):
 
 def test_white_image_of_a_photo_shot_in_a_scene_fails_framing(shop):
     """A photo whose border strays from any backdrop (a runway, a floor: framing.border_noise) has no
-    cut-out to publish; its white image must not pass as one."""
+    cut-out to publish; its white image must not pass as one. Outputs rendered before the render
+    recorded how each cut-out was made are judged from the photo's analysis."""
     db = sqlite3.connect(shop / ".imgpipe/catalog.sqlite")
     for pid, analysis in db.execute("SELECT id, analysis FROM photos WHERE article='A1023'").fetchall():
         analysis = json.loads(analysis)
         assert analysis["backdrop_noise"] < 12  # the studio shots measure as plain
         db.execute("UPDATE photos SET analysis=? WHERE id=?", (json.dumps({**analysis, "backdrop_noise": 33.0}), pid))
+    for path, meta in db.execute("SELECT path, meta FROM outputs WHERE article='A1023'").fetchall():
+        meta = json.loads(meta or "{}")
+        if "cutout" in meta:
+            assert meta["cutout"]["method"] == "classical"  # the studio shots were cut out
+            del meta["cutout"]
+            db.execute("UPDATE outputs SET meta=? WHERE path=?", (json.dumps(meta), path))
     db.commit()
     db.close()
     states, art = check_states(shop, "A1023")
     assert_only(states, "framing")
     found = findings(art, "framing")
-    assert {f.code for f in found} == {"cutout_scene"}
+    assert {f.code for f in found} == {"no_cutout"}
     assert all("/white/" in f.file or "/transparent/" in f.file for f in found) and "33" in found[0].message
+    assert "imgpipe model install" in found[0].fix and "white = " in found[0].fix
+
+
+def scene_shot(i: int, w: int = 900, h: int = 675) -> np.ndarray:
+    """shot(i)'s product laid on grey floorboards of very different lightness: no backdrop to fit."""
+    product = shot(i, w, h)
+    alpha = (np.abs(product.astype(int) - 245).max(-1) > 20).astype(np.float32)[..., None]
+    rng = np.random.default_rng(40 + i)
+    boards = np.repeat(rng.uniform(70, 200, (1, 14)), w // 14 + 1, axis=1)[:, :w]
+    floor = np.repeat(boards[..., None], 3, axis=2).repeat(h, axis=0) + rng.normal(0, 3, (h, w, 3))
+    return np.clip(product * alpha + floor * (1 - alpha), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.slow
+def test_a_scene_photo_run_without_a_model_fails_validation_with_no_cutout(tmp_path):
+    """Run as a user would: photos shot on a floor, no cut-out model. The white and transparent
+    images are the uncut photo; validate says so with `no_cutout`, naming the scene and the fixes."""
+    root = tmp_path / "shop"
+    init_workspace(root)
+    (root / "products.xlsx").unlink()
+    (root / "products.csv").write_text("\n".join([HEADER, ROWS[0]]) + "\n", encoding="utf-8")
+    toml = (root / "imgpipe.toml").read_text(encoding="utf-8")
+    (root / "imgpipe.toml").write_text(toml.replace('platforms = ["tmall", "jd", "1688"]', 'platforms = ["jd"]')
+                                       .replace("jobs = 0", "jobs = 1"), encoding="utf-8")
+    set_target(root, tmp_path / "target")
+    drop(root, "A1023", [scene_shot(i) for i in range(3)])
+    ws = Workspace.open(root)
+    assert run_pipeline(ws, jobs=1).ok
+    made = [json.loads(m)["cutout"] for (m,) in ws.catalog.db.execute(
+        "SELECT meta FROM outputs WHERE role IN ('white', 'transparent')").fetchall()]
+    ws.catalog.close()
+    assert made and all(m["method"] == "none" and m["reason"] == "scene" for m in made)
+    states, art = check_states(root, "A1023")
+    assert states["framing"] == "error"
+    cut_images = {f.file for f in findings(art, "framing") if f.code == "no_cutout"}
+    assert cut_images and all("/white/" in p or "/transparent/" in p for p in cut_images)
+    (first,) = [f for f in findings(art, "framing") if f.code == "no_cutout"][:1]
+    assert "imgpipe model install" in first.fix
 
 
 def test_title_too_long_for_the_platform_fails_data(shop):

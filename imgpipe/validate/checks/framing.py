@@ -8,18 +8,23 @@
 - transparent images: PNG with alpha, transparent corners, an opaque
   product, not a faint ghost;
 - white and transparent images: no backdrop left inside the product's
-  holes (a handle, a strap): `backdrop_in_holes`; and made from a photo
-  shot on a plain backdrop, not in a scene (`cutout_scene`): there is no
-  cut-out to publish.
+  holes (a handle, a strap): `backdrop_in_holes`; and made with a cut-out:
+  `no_cutout` (the render records how each was made, cutout.Cutout.made:
+  model / classical / none and why: a scene without a model, a close-up, no
+  product found), whatever else is true of the image; a cut-out of low
+  confidence is a warning (`cutout_low_confidence`).
 """
 
 from __future__ import annotations
+
+import json
 
 import cv2
 import numpy as np
 from PIL import Image
 
-from imgpipe import framing
+from imgpipe import cutout, framing
+from imgpipe.messages import t
 from imgpipe.roles import role_of
 from imgpipe.validate.model import ArticleInputs, CheckResult, Finder
 
@@ -36,18 +41,20 @@ def check(v, a: ArticleInputs) -> CheckResult:
         return f.result
     ctx = v.context(a.article)
     close_up = ctx.close_up if ctx is not None else frozenset()
+    made_of = {r["path"]: json.loads(r["meta"] or "{}").get("cutout") for r in a.rows}
     for job in a.plan[0]:
         role = role_of(job.role, a.profile.roles.get(job.role)).name
-        if role not in ("main", "white", "sku", "transparent") or job.photo_id in close_up:
+        if role not in ("main", "white", "sku", "transparent"):
             continue
         path = v.files.path(job.path)
         if not path.is_file():
             continue  # freshness reports it
-        if role in ("white", "transparent"):
-            noise = _backdrop_noise(ctx, job)
-            if not framing.is_plain(noise) and not v.ws.settings.cutout.model:  # a model cuts scenes out
-                f.error("cutout_scene", job.path, noise=f"{noise:.0f}", limit=f"{framing.PLAIN_NOISE:.0f}")
-                continue
+        cut_image = role in ("white", "transparent")
+        if cut_image and not _check_cutout(v, f, ctx, job, made_of.get(job.path), job.photo_id in close_up):
+            continue  # no cut-out: nothing else of it to judge
+        if job.photo_id in close_up:
+            continue
+        if cut_image:
             _check_holes(v, f, ctx, job)
         if role == "transparent":
             _check_alpha(f, v.files.measure(job.path, "alpha", lambda: alpha_facts(path)), job.path)
@@ -61,6 +68,33 @@ def check(v, a: ArticleInputs) -> CheckResult:
             f.warning("fill_out_of_range", job.path, fill=f"{fill:.0%}", low=f"{FILL_RANGE[0]:.0%}",
                       high=f"{FILL_RANGE[1]:.0%}")
     return f.result
+
+
+def _check_cutout(v, f: Finder, ctx, job, made: dict | None, close_up: bool) -> bool:
+    """`no_cutout` when the image was made without a cut-out (False), a warning when the cut-out
+    is uncertain. `made`: the render's record (cutout.Cutout.made); None for an image rendered
+    before it was recorded, judged from the photo's analysis (a scene without a model, a close-up)."""
+    noise = _backdrop_noise(ctx, job)
+    if made is None:
+        if not framing.is_plain(noise) and not v.ws.settings.cutout.model:  # a model cuts scenes out
+            made = {"method": "none", "reason": "scene"}
+        elif close_up:
+            made = {"method": "none", "reason": "close_up"}
+        else:
+            return True
+    method = made.get("method", "none")
+    if method == "none":
+        reason = made.get("reason") or "no_product"
+        limit = f"{framing.PLAIN_NOISE:.0f}"
+        f.error("no_cutout", job.path, reason=t(f"validate.no_cutout.{reason}", noise="?" if noise is None
+                                                 else f"{noise:.0f}", limit=limit))
+        return False
+    confidence = float(made.get("confidence", 1.0))
+    if confidence < cutout.LOW_CONFIDENCE:
+        f.warning("cutout_low_confidence", job.path, method=t(f"validate.cutout_method.{method}"),
+                  confidence=f"{confidence:.2f}")
+    return True
+
 
 
 def product_fill(pixels: np.ndarray | None) -> float | None:

@@ -246,3 +246,10 @@
   const check = document.getElementById("check-btn");
   if (check) check.addEventListener("click", () => post(url + "/check", {}));
 })();
+
+// cut-out images on magenta instead of the checkerboard (article page, white/transparent groups)
+document.querySelectorAll(".js-magenta").forEach((box) => {
+  box.addEventListener("change", () => {
+    box.closest(".role").querySelector(".grid.cut").classList.toggle("magenta", box.checked);
+  });
+});
