@@ -1,7 +1,7 @@
 """Photos dropped in the browser, stored in `inbox/` exactly as if copied there.
 
-Each file is checked by content (Pillow must recognise the header as an
-image), limited in size, given a safe name (never over an existing file)
+Each file is checked by content (the decoder registry must recognise its
+first bytes as a format it reads), limited in size, given a safe name (never over an existing file)
 and written atomically under a hidden temporary name, so neither a run
 nor the watcher sees half a file.
 """
@@ -11,27 +11,19 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from PIL import Image
-
+from imgpipe.decoders import extension_for, is_photo_name
 from imgpipe.fsutil import atomic_write_stream
-from imgpipe.imageio import PHOTO_EXTENSIONS
 from imgpipe.messages import t
 from imgpipe.watch import _free_name
 from imgpipe.web.security import safe_name
 
-_EXT_OF_FORMAT = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "WEBP": ".webp", "BMP": ".bmp", "GIF": ".gif",
-                  "HEIF": ".heic", "MPO": ".jpg"}
 
-
-def image_format(stream) -> str | None:
-    """Pillow's format name when the stream's header is an image it can decode, else None."""
+def image_format(stream, name: str = "") -> str | None:
+    """The extension of the photo format a decoder reads in the stream's first bytes (decoders.extension_for),
+    else None: what the uploads take is what ingest takes (RAW, PSD, AVIF included)."""
     try:
         stream.seek(0)
-        with Image.open(stream) as img:   # reads the header only
-            fmt = img.format
-        return fmt if fmt in _EXT_OF_FORMAT else None
-    except Exception:  # any parser error means: not an image we take
-        return None
+        return extension_for(stream.read(64), name)
     finally:
         stream.seek(0)
 
@@ -57,7 +49,7 @@ def store_uploads(root: Path, article: str, files: list, max_bytes: int) -> dict
     for upload in files:
         shown = upload.filename or "?"
         size = upload.size if upload.size is not None else upload.file.seek(0, 2)
-        fmt = image_format(upload.file)
+        fmt = image_format(upload.file, shown)
         if size > max_bytes:
             refused.append({"file": shown, "message": t("web.upload_too_big", mb=max_bytes // (1024 * 1024)),
                             "fix": t("web.upload_too_big.fix")})
@@ -68,8 +60,8 @@ def store_uploads(root: Path, article: str, files: list, max_bytes: int) -> dict
         name = safe_name(shown)
         if not name or name.startswith("."):
             name = "photo"
-        if Path(name).suffix.lower() not in PHOTO_EXTENSIONS:
-            name += _EXT_OF_FORMAT[fmt]
+        if not is_photo_name(Path(name)):
+            name += fmt
         dest = _free_name(folder / name)  # as Explorer names a second copy: `a (2).jpg`
         dest.parent.mkdir(parents=True, exist_ok=True)
         upload.file.seek(0)

@@ -37,19 +37,19 @@ def check(v, a: ArticleInputs) -> CheckResult:
     ctx = v.context(a.article)
     close_up = ctx.close_up if ctx is not None else frozenset()
     for job in a.plan[0]:
-        role = role_of(job.role, a.profile.roles.get(job.role)).name
-        if role not in ("main", "white", "sku", "transparent") or job.photo_id in close_up:
+        checks = role_of(job.role, a.profile.roles.get(job.role)).checks
+        if "framed" not in checks or job.photo_id in close_up:
             continue
         path = v.files.path(job.path)
         if not path.is_file():
             continue  # freshness reports it
-        if role in ("white", "transparent"):
+        if "cut_out" in checks:
             noise = _backdrop_noise(ctx, job)
             if not framing.is_plain(noise) and not v.ws.settings.cutout.model:  # a model cuts scenes out
                 f.error("cutout_scene", job.path, noise=f"{noise:.0f}", limit=f"{framing.PLAIN_NOISE:.0f}")
                 continue
             _check_holes(v, f, ctx, job)
-        if role == "transparent":
+        if "alpha" in checks:
             _check_alpha(f, path, job.path)
             continue
         if job.params.get("overlays"):
