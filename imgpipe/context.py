@@ -24,7 +24,7 @@ import numpy as np
 import imgpipe.plan  # RENDER_VERSION read at each plan: bumping it redoes every output
 from imgpipe import colour, colour_names
 from imgpipe.errors import ImgpipeError
-from imgpipe.fsutil import content_hash, sha256_file
+from imgpipe.fsutil import content_hash
 from imgpipe.ingest import SIDECAR_NAME, category_folder
 from imgpipe.messages import t
 from imgpipe.plan import OutputJob, colour_photos, fingerprint, overlay_texts, publishable

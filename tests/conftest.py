@@ -130,6 +130,39 @@ def workspace(tmp_path) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def processed_shop(tmp_path_factory) -> Path:
+    """`workspace` with A1023's three `drop_photos` run for every platform, made once per test process
+    (no browser, the quick cut-out). Read-only: a test that changes it takes `processed` (a copy)."""
+    from imgpipe import cutout
+    from imgpipe.pipeline import run
+    from imgpipe.workspace import Workspace
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("IMGPIPE_NOW", TEST_NOW)
+        mp.setenv("IMGPIPE_BROWSER", "none")
+        mp.setattr(cutout, "cut_out", quick_cut_out)
+        root = tmp_path_factory.mktemp("processed") / "shop"
+        init_workspace(root)
+        write_sheet(root, [PRODUCT_ROW])
+        toml = root / "imgpipe.toml"
+        toml.write_text(toml.read_text(encoding="utf-8").replace("jobs = 0", "jobs = 1"), encoding="utf-8")
+        drop_photos(root, count=3)
+        ws = Workspace.open(root)
+        summary = run(ws, backup=False)
+        assert summary.ok and summary.written, summary.failed
+        ws.catalog.close()  # checkpoints the write-ahead log: a copy gets the whole catalog
+    return root
+
+
+@pytest.fixture
+def processed(processed_shop, tmp_path) -> Path:
+    """A copy of `processed_shop` of the test's own (file times kept)."""
+    import shutil
+
+    return Path(shutil.copytree(processed_shop, tmp_path / "shop"))
+
+
 def drop_photos(root: Path, article="A1023", count=3, size=(1200, 900), folder=True, cast=(1.1, 1.0, 0.8)):
     paths = []
     for i in range(count):
