@@ -79,10 +79,14 @@ def cheap_cut_out(request, monkeypatch):
 
 
 def pytest_collection_modifyitems(items):
-    """A test that asks for a browser (the `browser` or `session` fixtures) is a browser test."""
+    """A test that asks for a browser (the `browser` or `session` fixtures) is a browser test, and
+    every browser test is slow: starting Chromium alone takes seconds, and the fast lane
+    (`-m "not slow"`) runs where no browser is installed."""
     for item in items:
         if {"browser", "session"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.slow)
 
 
 SHEET_HEADER = "货号,名称,类目,品牌,标题,颜色,面料,尺码,长,宽,高,说明,卖点,到货日期,价格"

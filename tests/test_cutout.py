@@ -18,6 +18,9 @@ from imgpipe.validate.checks.framing import backdrop_in_holes
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from cutout import boundary_f, iou  # noqa: E402  (benchmarks/cutout.py: the same measures)
 
+pytestmark = pytest.mark.real_cutout  # what these tests check is the cut-out itself
+
+
 CASES = {c.name: c for c in studio_set.CASES}
 
 

@@ -33,6 +33,9 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 
+pytestmark = pytest.mark.real_cutout  # what these tests check is the cut-out itself
+
+
 def stand_in_model(path: Path, side: int = 320) -> Path:
     """An ONNX file shaped like a U²-Net export: saliency = sigmoid(6 (|r-g| + |g-b| - 1))."""
     from onnx import TensorProto, helper

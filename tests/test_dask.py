@@ -15,6 +15,10 @@ from conftest import drop_photos
 distributed = pytest.importorskip("distributed")
 
 
+# the local run and the Dask workers' must make the same bytes: both with the real cut-out
+pytestmark = pytest.mark.real_cutout
+
+
 @pytest.fixture(autouse=True)
 def no_browser(monkeypatch):
     # set before the cluster starts: worker processes inherit the environment

@@ -9,6 +9,9 @@ import studio_set
 from imgpipe import cutout, framing, matting, proxies
 
 
+pytestmark = pytest.mark.real_cutout  # what these tests check is the cut-out itself
+
+
 def test_the_outline_alone_has_the_same_alpha_and_the_photos_own_colours():
     case = next(c for c in studio_set.CASES if c.name == "mug-red")
     photo, _ = studio_set.render(case)

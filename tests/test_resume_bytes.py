@@ -8,6 +8,9 @@ from imgpipe.pipeline import run
 from imgpipe.workspace import Workspace, init_workspace
 
 
+pytestmark = pytest.mark.real_cutout  # what these tests check is the cut-out itself
+
+
 @pytest.fixture(autouse=True)
 def no_browser(monkeypatch):
     monkeypatch.setenv("IMGPIPE_BROWSER", "none")

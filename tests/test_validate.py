@@ -38,6 +38,10 @@ ROWS = [
 COLOURS = [(40, 60, 150), (150, 50, 40), (30, 120, 60), (120, 90, 30), (90, 40, 120), (20, 110, 130)]
 
 
+# the checks read what the analysis measured inside the cut-out (colours, duplicates, holes)
+pytestmark = pytest.mark.real_cutout
+
+
 def shot(i: int, w: int = 900, h: int = 675, blur: float = 0.0) -> np.ndarray:
     """A distinct studio shot: shape i on a neutral light backdrop, striped texture, sensor noise."""
     rng = np.random.default_rng(100 + i)
@@ -257,6 +261,7 @@ def test_title_too_long_for_the_platform_fails_data(shop):
     assert f.code == "title_long" and "22" in f.message  # 禾象纯棉衬衫男长袖商务 = 11 CJK = 22 units
 
 
+@pytest.mark.browser  # runs again: the pages are cut into slices as in `built`
 def test_sold_out_without_overlay_fails_soldout_then_passes_after_run(shop):
     ws = Workspace.open(shop)
     ws.catalog.set_soldout("A1023", "藏青", "", True)
@@ -428,6 +433,7 @@ def test_html_report_in_a_real_browser(shop):
     shot_img.crop((0, 0, shot_img.width, min(shot_img.height, 1600))).save(look / "validation-report.png")
 
 
+@pytest.mark.browser  # runs again: the pages are cut into slices as in `built`
 def test_pale_mark_without_outline_fails_marks_and_names_the_contrast(shop):
     toml = shop / "imgpipe.toml"
     text = toml.read_text(encoding="utf-8")
@@ -480,6 +486,7 @@ def test_outlined_marks_measure_legible_in_the_files(shop):
 # --------------------------------------------------------------------------- colour reference of a session
 
 
+@pytest.mark.browser  # runs again: the pages are cut into slices as in `built`
 def test_report_shows_each_chart_sessions_cross_validated_error(shop):
     """A chart shot's leave-one-out ΔE2000 (issue 16) is in the HTML, the JSON and the terminal summary."""
     from rich.console import Console
