@@ -162,6 +162,7 @@ def _ws(workspace: Path) -> Path:
     return workspace
 
 
+@pytest.mark.slow
 def test_dng_psd_tiff16_and_jpeg_of_one_article_all_archived_and_rendered(workspace):
     root = _ws(workspace)
     folder = root / "inbox" / "A1023"
