@@ -234,17 +234,17 @@ ROLES: dict[str, Role] = {r.name: r for r in (
          order=1, label="web.role.main", section="header", fix="main"),
     Role("white", pick_white, "white", min_count=1, too_few="white_none", too_many="white_too_many", max_count=1,
          numbered=True, pure_white=True, order=2, label="web.role.white", fix="white"),
-    # 透明素材图 (Tmall, JD): the white image's photo cut out on transparency; 1688 flattens alpha
-    Role("transparent", pick_white, "transparent", alpha=True, max_count=1, too_many="white_too_many",
-         order=3, label="web.role.transparent", fix="white"),
     Role("large", pick_large, "width", framed=False, text="label", min_count=1, too_few="large_none", numbered=True,
          order=4, label="web.role.large", section="large", fix="large"),
-    Role("sku", pick_colours, "frame", order=5, label="web.role.sku", fix="sku"),
+    Role("detail", pick_every, "width", framed=False, numbered=True, order=7, label="web.role.detail",
+         section="details"),
     Role("selling_point", pick_selling_points, "width", framed=False, text="caption", min_count=5,
          too_few="selling_points_few", order=6, label="web.role.selling_point", section="selling_points",
          fix="selling_point"),
-    Role("detail", pick_every, "width", framed=False, numbered=True, order=7, label="web.role.detail",
-         section="details"),
+    Role("sku", pick_colours, "frame", order=5, label="web.role.sku", fix="sku"),
+    # 透明素材图 (Tmall, JD): the white image's photo cut out on transparency; 1688 flattens alpha
+    Role("transparent", pick_white, "transparent", alpha=True, max_count=1, too_many="white_too_many",
+         order=3, label="web.role.transparent", fix="white"),
 )}
 
 # the order every reader lists outputs in: the workbench's groups, the report's cards, validation
