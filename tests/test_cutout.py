@@ -153,6 +153,7 @@ def test_shadow_setting_keeps_a_soft_grey_shadow_or_pure_white(shots):
     assert (t_kept[0, :, 3] == 0).all() and (t_kept[-1, :, 3] == 0).all()
 
 
+@pytest.mark.slow  # 6.4 CPU-s
 def test_backdrop_in_holes_check_finds_a_grey_handle_hole(shots, monkeypatch):
     """validate's framing check, on white and transparent images of the studio mugs and totes."""
     spec = RoleSpec(width=800, height=800, fill=0.8)

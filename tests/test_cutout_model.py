@@ -75,6 +75,7 @@ def shirt_on_floor():
     return on_a_wooden_floor(photo, alpha), alpha
 
 
+@pytest.mark.slow  # 7.6 CPU-s
 def test_a_model_cuts_the_product_out_of_a_scene(tmp_path, shirt_on_floor):
     scene, alpha = shirt_on_floor
     assert not framing.is_plain(framing.backdrop_noise(scene))
