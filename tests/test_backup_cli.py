@@ -47,6 +47,7 @@ def cli(root: Path, *args):
     return CliRunner().invoke(main, ["-w", str(root), *args])
 
 
+@pytest.mark.slow
 def test_backup_verify_corrupt_and_restore(shop):
     root, target = shop
     res = cli(root, "backup", "--json")

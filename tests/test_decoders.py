@@ -279,6 +279,7 @@ def test_odd_files_in_one_run_are_reported_and_the_photos_published(workspace):
         assert np.asarray(Image.open(path).convert("L")).mean() > 120, path
 
 
+@pytest.mark.slow
 def test_odd_files_under_watch_do_not_hold_up_the_first_batch(workspace):
     from imgpipe.watch import watch
 

@@ -80,6 +80,7 @@ def test_closed_form_alpha_is_the_papers_solution(crop):
     assert np.abs(matting.closed_form_alpha(image, trimap) - expected).max() < 1e-4
 
 
+@pytest.mark.slow
 def test_closed_form_alpha_recovers_a_rendered_edge():
     """On a studio render with a known alpha, the band's alpha is closer to the truth than the hard mask."""
     case = next(c for c in studio_set.CASES if c.name == "shirt-navy")

@@ -180,6 +180,7 @@ def test_removed_before_processing_and_unknown_article_then_sheet_update(tmp_pat
     assert "Error" not in w.log.getvalue() and w.error is None
 
 
+@pytest.mark.slow
 def test_second_watcher_is_refused_and_run_too(tmp_path):
     root = make_ws(tmp_path / "ws")
     with ThreadWatcher(root):
