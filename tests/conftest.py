@@ -43,18 +43,22 @@ def quick_cut_out(img_u8: np.ndarray, *, model_path=None, proxy_px=None, deconta
     """A stand-in for cutout.cut_out: framing.product_mask as a hard alpha, no shadow, no matte.
 
     Same Cutout shape and meaning (alpha 1 on the product, 0 on the backdrop), ~20x cheaper; a
-    photo with no product (or a model set: the stand-in cannot run one) comes back not `good`.
+    photo with no product comes back not `good`. With a model set (`[cutout] model`) the real
+    cut-out runs: the model is then what is tested, and worker processes run it too.
     """
     import cv2
 
     from imgpipe import cutout, framing
 
+    if model_path is not None:
+        return REAL_CUT_OUT(img_u8, model_path=model_path, decontaminate=decontaminate,
+                            **({"proxy_px": proxy_px} if proxy_px else {}))
     h, w = img_u8.shape[:2]
     proxy, factor = framing._proxy(img_u8, cutout.PROXY_PX)
     mask, backdrop = framing.product_mask(proxy)
     if factor > 1:
         mask = cv2.resize(mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
-    good = bool(mask.any()) and model_path is None
+    good = bool(mask.any())
     return cutout.Cutout(mask.astype(np.float32), img_u8.copy(), np.zeros((h, w), np.float32), backdrop.rgb,
                          good, 0)
 
