@@ -31,6 +31,8 @@ def pinned_clock(monkeypatch):
 # the setting a shop without a browser has). The cut-out (matte solve, ~1 CPU-s a photo, run for the
 # analysis and again for each cut-out role) is replaced by `quick_cut_out` unless the test, or its
 # module, is marked `real_cutout`: what those tests check is the cut-out itself.
+# `slow` marks every test measured at ~2.3 CPU-s or more (tools/cpu_durations.py, one file at a time),
+# and every browser test: `-m "not slow"` is the fast lane.
 
 
 @pytest.fixture(autouse=True)
