@@ -11,14 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from imgpipe import clock
 from imgpipe.errors import ImgpipeError, global_failure
 from imgpipe.messages import t
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -49,7 +49,9 @@ CREATE TABLE IF NOT EXISTS outputs (
     width INTEGER, height INTEGER, bytes INTEGER,
     quality INTEGER,
     meta TEXT,                       -- JSON: colour, watermark box, product box, overlays
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    kind TEXT,                       -- the registered role it works like (roles.role_of): main, sku, ...
+    job TEXT                         -- JSON: the planner's OutputJob (seq, colour, selling point, size, format)
 );
 CREATE INDEX IF NOT EXISTS outputs_article ON outputs (article, platform);
 CREATE TABLE IF NOT EXISTS pages (
@@ -118,6 +120,50 @@ class PhotoRow:
         return f"{self.article}-{self.seq:02d}"
 
 
+@dataclass(frozen=True)
+class OutputRecord:
+    """One made output as the catalog keeps it: the planner's OutputJob plus what the file came out as.
+
+    kind: the registered role it works like (`main` for a profile's `main_34`); role: the output
+    name (its folder). colour: the SKU image's colour; selling_point: the point's number (1-based),
+    0 for other roles. size: the planned (width, height) in px, height 0 for roles made at a width.
+    Rows made before the record existed (or rebuilt by `doctor`) have kind = role and no job fields.
+    `record["path"]` reads the raw column, as the catalog's rows always did.
+    """
+
+    path: str
+    platform: str
+    article: str
+    role: str
+    kind: str
+    photo_id: int | None
+    seq: int | None
+    colour: str
+    selling_point: int
+    size: tuple[int, int]
+    fmt: str
+    fingerprint: str
+    sha256: str | None
+    width: int | None
+    height: int | None
+    nbytes: int | None
+    meta: dict
+    row: sqlite3.Row = field(repr=False, compare=False)
+
+    def __getitem__(self, key: str):
+        return self.row[key]
+
+    @classmethod
+    def of(cls, row: sqlite3.Row) -> "OutputRecord":
+        job = json.loads(row["job"]) if row["job"] else {}
+        return cls(path=row["path"], platform=row["platform"], article=row["article"], role=row["role"],
+                   kind=row["kind"] or row["role"], photo_id=row["photo_id"], seq=job.get("seq"),
+                   colour=job.get("colour") or "", selling_point=int(job.get("point_index") or 0),
+                   size=tuple(job.get("size") or (0, 0)), fmt=job.get("format") or row["path"].rsplit(".", 1)[-1],
+                   fingerprint=row["fingerprint"], sha256=row["sha256"], width=row["width"], height=row["height"],
+                   nbytes=row["bytes"], meta=json.loads(row["meta"]) if row["meta"] else {}, row=row)
+
+
 class Catalog:
     def __init__(self, path: Path):
         self.path = path
@@ -141,9 +187,15 @@ class Catalog:
         version = int(row["value"]) if row else 0
         if version > SCHEMA_VERSION:
             raise ImgpipeError(t("catalog.too_new", version=version), file=self.path, fix=t("catalog.too_new.fix"))
-        # version 0 -> 1: the tables above; later versions add ALTER TABLE steps here
+        # version 0 -> 1: the tables above. 1 -> 2: the activity log (review.py). 2 -> 3: outputs.kind and
+        # outputs.job (the planner's record: readers stop parsing file names); rows made before have
+        # neither until the next run writes them
         if version < 2:
             self.db.executescript(ACTIVITY_SCHEMA)
+        columns = {r["name"] for r in self.db.execute("PRAGMA table_info(outputs)")}
+        for column in ("kind", "job"):
+            if column not in columns:
+                self.db.execute(f"ALTER TABLE outputs ADD COLUMN {column} TEXT")
         if version != SCHEMA_VERSION:  # only then: opening to read (validate, a dry run) writes nothing
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
@@ -193,23 +245,36 @@ class Catalog:
     def output(self, path: str):
         return self.db.execute("SELECT * FROM outputs WHERE path=?", (path,)).fetchone()
 
-    def outputs(self, article: str | None = None, platform: str | None = None) -> list[sqlite3.Row]:
+    def outputs(self, article: str | None = None, platform: str | None = None,
+                kind: str | None = None) -> list[OutputRecord]:
+        """The made outputs, by platform, article and path; each filter optional (kind: a registered role)."""
         sql, args = "SELECT * FROM outputs WHERE 1=1", []
-        if article:
-            sql += " AND article=?"
-            args.append(article)
-        if platform:
-            sql += " AND platform=?"
-            args.append(platform)
-        return list(self.db.execute(sql + " ORDER BY platform, article, path", args))
+        for column, value in (("article", article), ("platform", platform), ("COALESCE(kind, role)", kind)):
+            if value:
+                sql += f" AND {column}=?"
+                args.append(value)
+        return [OutputRecord.of(r) for r in self.db.execute(sql + " ORDER BY platform, article, path", args)]
 
     def record_output(self, *, path, platform, article, role, photo_id, fingerprint, sha256,
-                      width, height, nbytes, quality, meta: dict | None = None) -> None:
+                      width, height, nbytes, quality, meta: dict | None = None, job: dict | None = None) -> None:
+        """job: the planner's record (plan.OutputJob.record()): kind, seq, colour, selling point, size, format."""
         self.db.execute(
-            "INSERT OR REPLACE INTO outputs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO outputs (path, platform, article, role, photo_id, fingerprint, sha256, width,"
+            " height, bytes, quality, meta, updated_at, kind, job) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (path, platform, article, role, photo_id, fingerprint, sha256, width, height, nbytes, quality,
-             json.dumps(meta or {}, ensure_ascii=False), now()),
+             json.dumps(meta or {}, ensure_ascii=False), now(), (job or {}).get("kind"),
+             json.dumps(job, ensure_ascii=False) if job else None),
         )
+
+    def set_output_job(self, path: str, job: dict) -> None:
+        """Give an output made before the record existed its planner's record (the next run does)."""
+        self.db.execute("UPDATE outputs SET kind=?, job=? WHERE path=?",
+                        (job.get("kind"), json.dumps(job, ensure_ascii=False), path))
+
+    def sliced_pages(self) -> set[tuple[str, str]]:
+        """(article, platform) of every detail page that was rendered and cut into slices."""
+        return {(r["article"], r["platform"]) for r in self.db.execute("SELECT article, platform, slices FROM pages")
+                if r["slices"] not in (None, "[]")}
 
     def forget_output(self, path: str) -> None:
         self.db.execute("DELETE FROM outputs WHERE path=?", (path,))

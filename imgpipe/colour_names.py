@@ -22,7 +22,6 @@ plainly when a person must decide.
 from __future__ import annotations
 
 import functools
-import itertools
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -366,23 +365,8 @@ def _scipy_assignment():
 
 
 def _solve(cost: np.ndarray) -> list[tuple[int, int]]:
-    """Minimum-cost assignment of rows to columns (rectangular): scipy if present, else exact search."""
-    try:
-        linear_sum_assignment = _scipy_assignment()
-    except ImportError:
-        n, m = cost.shape
-        best, best_pairs = np.inf, []
-        if n <= m:
-            for cols in itertools.permutations(range(m), n):
-                total = sum(cost[i, c] for i, c in enumerate(cols))
-                if total < best:
-                    best, best_pairs = total, list(enumerate(cols))
-        else:
-            for rows in itertools.permutations(range(n), m):
-                total = sum(cost[r, j] for j, r in enumerate(rows))
-                if total < best:
-                    best, best_pairs = total, [(r, j) for j, r in enumerate(rows)]
-        return sorted(best_pairs)
+    """Minimum-cost assignment of rows to columns (rectangular), as (row, column) pairs by row."""
+    linear_sum_assignment = _scipy_assignment()
     rows, cols = linear_sum_assignment(cost)
     return list(zip(rows.tolist(), cols.tolist()))
 

@@ -24,7 +24,7 @@ import numpy as np
 import imgpipe.plan  # RENDER_VERSION read at each plan: bumping it redoes every output
 from imgpipe import colour, colour_names
 from imgpipe.errors import ImgpipeError
-from imgpipe.fsutil import sha256_file
+from imgpipe.fsutil import content_hash
 from imgpipe.ingest import SIDECAR_NAME, category_folder
 from imgpipe.messages import t
 from imgpipe.plan import OutputJob, colour_photos, fingerprint, overlay_texts, publishable
@@ -37,30 +37,6 @@ SESSION_OUTLIER_DEG = 2.0  # a photo's light further than this from its article'
 
 
 # --------------------------------------------------------------------------- shared files
-
-
-_HASHES: dict[tuple, str] = {}
-
-
-def content_hash(path: Path | None) -> str:
-    """sha256 of the file's bytes ("" for none or a missing file); remembered per size and mtime.
-
-    Fingerprints carry this, not the path: a logo or font replaced under the
-    same name changes the hash, and exactly the outputs that carry it are redone.
-    """
-    if not path:
-        return ""
-    path = Path(path)
-    try:
-        st = path.stat()
-    except OSError:
-        return ""
-    key = (str(path), st.st_size, st.st_mtime_ns)
-    if key not in _HASHES:
-        if len(_HASHES) > 64:
-            _HASHES.clear()
-        _HASHES[key] = sha256_file(path)
-    return _HASHES[key]
 
 
 @dataclass(frozen=True)
@@ -334,7 +310,7 @@ def plan_article(ctx: ArticleContext, profile, settings) -> list[OutputJob]:
         for pick in role.pick(ctx, photos, spec):
             # a transparent image is material for the platform's own layouts: no sold-out banner on it
             params = dict(pick.params, overlays=[] if role.alpha else overlay_texts(
-                ctx.product, pick.photo, role.name, list(ctx.sold), ctx.sidecar, colour_map,
+                ctx.product, pick.photo, list(ctx.sold), ctx.sidecar, colour_map,
                 pick.params.get("colour"), settings.soldout))
             draws_text = bool(role.text or params["overlays"] or (marked and settings.watermark.text))
             # a cut-out model only where the product is cut out (and only when set: no rework on upgrade)
@@ -346,7 +322,7 @@ def plan_article(ctx: ArticleContext, profile, settings) -> list[OutputJob]:
             )
             jobs.append(OutputJob(profile.name, ctx.article, name, pick.photo.seq,
                                   f"output/{profile.name}/{ctx.article}/{name}/{pick.stem}.{ext}",
-                                  pick.photo.id, params, fp, ext))
+                                  pick.photo.id, params, fp, ext, role.name, (spec.width, spec.height or 0)))
     return jobs
 
 

@@ -9,8 +9,11 @@ it must be:
             demosaic, whenever that still covers `min_long_side`; else full size
     psd     psd-tools: the flattened composite Photoshop stores (layers are
             composited only when a file has none); the PSD itself is archived
-    pillow  PNG, TIFF 8/16/32-bit float, WebP, HEIC/HEIF (pillow-heif), BMP, GIF
+    pillow  PNG, TIFF 8/16/32-bit float, WebP, HEIC/HEIF (pillow-heif), AVIF, BMP, GIF
 
+This registry is the one place that knows formats: ingest, the watcher and
+the workbench's upload ask it (`is_photo_name`, `unsupported_reason`,
+`extension_for`), so whatever a decoder reads is accepted everywhere.
 The content decides, not the name: `sniff` reads the first bytes, so a text
 file named `.jpg` is "not an image" and a video is "not supported yet".
 Headers are checked before anything is allocated: a PNG or TIFF that declares
@@ -50,8 +53,8 @@ RAW_EXTENSIONS = frozenset({".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".ar
                             ".orf", ".rw2", ".rwl", ".pef", ".srw", ".x3f", ".3fr", ".iiq", ".erf", ".kdc",
                             ".dcr", ".mrw", ".mos"})
 PSD_EXTENSIONS = frozenset({".psd", ".psb"})
-PILLOW_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif", ".webp", ".bmp",
-                               ".gif"})
+PILLOW_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif", ".avif", ".webp",
+                               ".bmp", ".gif"})
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".m4v", ".avi", ".mts", ".m2ts", ".3gp", ".mkv", ".wmv", ".mpg",
                               ".mpeg", ".webm"})
 PHOTO_EXTENSIONS = RAW_EXTENSIONS | PSD_EXTENSIONS | PILLOW_EXTENSIONS
@@ -78,9 +81,16 @@ class Decoded:
 
 @dataclass(frozen=True)
 class Decoder:
+    """One format family. A file named with one of `extensions` goes to it when its content sniffs
+    as one of `families` (or has no magic number at all and its name is one of `headerless`); any
+    other file goes to the decoder whose `claims` hold its content."""
+
     name: str
     extensions: frozenset[str]
     decode: Callable[..., Decoded]  # (data, label, min_long_side, max_megapixels) -> Decoded
+    families: frozenset[str] = frozenset()
+    claims: frozenset[str] = frozenset()
+    headerless: frozenset[str] = frozenset()
 
 
 def sniff(data: bytes) -> str | None:
@@ -110,6 +120,11 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+def is_photo_name(path: Path) -> bool:
+    """A file a decoder reads, by its name (hidden files are not photos: editors' and systems' own)."""
+    return path.suffix.lower() in PHOTO_EXTENSIONS and not path.name.startswith(".")
+
+
 def unsupported_reason(path: Path) -> tuple[str, str] | None:
     """(reason, fix) for a file imgpipe will not read, judged by its name alone; None for photo names."""
     ext = path.suffix.lower()
@@ -120,25 +135,47 @@ def unsupported_reason(path: Path) -> tuple[str, str] | None:
     return t("image.unsupported", fmt=ext or t("image.no_extension")), t("image.unsupported.fix")
 
 
+# the extension a file of this content is given when its name has none a decoder knows (an upload "blob")
+_EXTENSION_OF = ((b"\xff\xd8\xff", ".jpg"), (b"\x89PNG", ".png"), (b"8BPS", ".psd"), (b"GIF8", ".gif"), (b"BM", ".bmp"),
+                 (b"FUJIFILMCCD-RAW", ".raf"), (b"FOVb", ".x3f"))
+
+
+def extension_for(data: bytes, name: str = "") -> str | None:
+    """The extension for a file whose first bytes (64 are enough) are `data`, when a decoder reads it;
+    None for anything else (a video, a document). A TIFF-based camera RAW comes out as `.tif`; a RAW
+    without a magic number is known by its `name` alone (`x.crw`), as decoder_for knows it."""
+    family = sniff(data)
+    ext = Path(name).suffix.lower()
+    if family is None and any(ext in d.headerless for d in REGISTRY.values()):
+        return ext
+    if family in (None, "video"):
+        return None
+    head = data[:32]
+    if family == "heif":
+        return ".avif" if head[8:12] == b"avif" else ".heic"
+    if family == "tiff":
+        return ".tif"
+    if head[:4] == b"RIFF":
+        return ".webp"
+    if family == "raw" and head[4:8] == b"ftyp":
+        return ".cr3"
+    return next((ext for magic, ext in _EXTENSION_OF if head.startswith(magic)), None)
+
+
 def decoder_for(ext: str, data: bytes, label) -> Decoder:
     """The decoder for these bytes, or an ImgpipeError saying what the file really is."""
     if not data:
         raise ImgpipeError(t("image.empty"), file=label, fix=t("image.empty.fix"))
     family = sniff(data)
-    if ext in RAW_EXTENSIONS:
-        if family in ("tiff", "raw") or (family is None and ext not in (".dng", ".cr2", ".nef", ".arw")):
-            return REGISTRY["raw"]  # LibRaw knows the many headers that have no common magic number
-    elif ext in PSD_EXTENSIONS and family == "psd":
-        return REGISTRY["psd"]
+    named = next((d for d in REGISTRY.values() if ext in d.extensions), None)
+    if named is not None and (family in named.families or (family is None and ext in named.headerless)):
+        return named
     if family == "video":
         raise ImgpipeError(t("image.video", fmt=ext or "?"), file=label, fix=t("image.video.fix"))
-    if family == "psd":
-        return REGISTRY["psd"]
-    if family == "raw":
-        return REGISTRY["raw"]
-    if family is None:
+    found = next((d for d in REGISTRY.values() if family in d.claims), None)
+    if found is None:
         raise ImgpipeError(t("image.not_image", fmt=ext or "?"), file=label, fix=t("image.not_image.fix"))
-    return REGISTRY["pillow"]
+    return found
 
 
 def _too_large(width: int, height: int, max_megapixels: float, label) -> None:
@@ -307,7 +344,9 @@ def jpeg_grey_filled(pixels: np.ndarray) -> str | None:
     return t("image.jpeg_grey_fill", share=f"{rows / pixels.shape[0]:.0%}")
 
 
-def _exif_orientation(img: Image.Image) -> int:
+def exif_orientation(img: Image.Image) -> int:
+    """The EXIF orientation (1-8; 1 = upright) of an opened image: the one reader of it in imgpipe.
+    5-8 turn the picture a quarter: its shown width and height swap."""
     try:
         value = img.getexif().get(0x0112, 1)
         return value if isinstance(value, int) and 1 <= value <= 8 else 1
@@ -331,7 +370,7 @@ def decode_pillow(data: bytes, label, min_long_side: int, max_megapixels: float)
         missing = jpeg_data_too_short(data, width, height)
         if missing:
             raise _truncated_error(label, missing)
-    orientation = _exif_orientation(img)
+    orientation = exif_orientation(img)
     try:
         if getattr(img, "n_frames", 1) > 1:
             img.seek(0)  # animated GIF / multi-page TIFF: the first frame is the photo
@@ -478,8 +517,11 @@ def _blank(img: Image.Image) -> bool:
     return lo_hi[0] == lo_hi[1]
 
 
+_PILLOW_FAMILIES = frozenset({"jpeg", "png", "tiff", "heif", "image"})
 REGISTRY: dict[str, Decoder] = {
-    "pillow": Decoder("pillow", PILLOW_EXTENSIONS, decode_pillow),
-    "raw": Decoder("raw", RAW_EXTENSIONS, decode_raw),
-    "psd": Decoder("psd", PSD_EXTENSIONS, decode_psd),
+    # LibRaw knows the many RAW headers that have no common magic number (all but the TIFF-based ones)
+    "raw": Decoder("raw", RAW_EXTENSIONS, decode_raw, families=frozenset({"tiff", "raw"}), claims=frozenset({"raw"}),
+                   headerless=RAW_EXTENSIONS - {".dng", ".cr2", ".nef", ".arw"}),
+    "psd": Decoder("psd", PSD_EXTENSIONS, decode_psd, families=frozenset({"psd"}), claims=frozenset({"psd"})),
+    "pillow": Decoder("pillow", PILLOW_EXTENSIONS, decode_pillow, families=_PILLOW_FAMILIES, claims=_PILLOW_FAMILIES),
 }

@@ -26,8 +26,9 @@ import numpy as np
 from PIL import Image
 
 from imgpipe.browser import BrowserSession, Capture, Tab, browser_install_hint, find_browser
+from imgpipe.decoders import exif_orientation
 from imgpipe.errors import ImgpipeError
-from imgpipe.fsutil import atomic_write_bytes, sha256_file
+from imgpipe.fsutil import atomic_write_bytes, content_hash, sha256_file
 from imgpipe.imageio import rgb_pixels
 from imgpipe.messages import t, t_in
 from imgpipe.profiles import DetailPageSpec
@@ -136,7 +137,7 @@ def _web_image(path: Path | None, section: str, warnings: list) -> dict | None:
             fmt = img.format
             width, height = img.size
             # browsers apply EXIF orientation, so the shown size is the rotated one
-            if img.getexif().get(0x0112, 1) in (5, 6, 7, 8):
+            if exif_orientation(img) in (5, 6, 7, 8):
                 width, height = height, width
     except Exception as exc:  # Pillow raises several types for a bad file
         warnings.append(ImgpipeError(
@@ -332,7 +333,7 @@ def detail_fingerprint(
         "details": [file_hash(p) for p in images.details],
         "template": file_hash(template_file),
         "text": (lang, shop_name, platform_label),
-        "font": str(font) if font else None,
+        "font": content_hash(font) if font else None,  # a font replaced under its name redoes the page
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 

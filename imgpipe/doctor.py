@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imgpipe.catalog import ACTIVITY_COLUMNS, Catalog
+from imgpipe.decoders import is_photo_name
 from imgpipe.errors import GlobalFailure, ImgpipeError, global_failure
 from imgpipe.fsutil import sha256_file
-from imgpipe.imageio import is_photo_name
 from imgpipe.messages import t
 
 CATALOG = Path(".imgpipe") / "catalog.sqlite"

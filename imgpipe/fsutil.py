@@ -20,6 +20,30 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+_HASHES: dict[tuple, str] = {}
+
+
+def content_hash(path: Path | None) -> str:
+    """sha256 of the file's bytes ("" for none or a missing file); remembered per size and mtime.
+
+    Fingerprints carry this, not the path: a logo or font replaced under the
+    same name changes the hash, and exactly the outputs that carry it are redone.
+    """
+    if not path:
+        return ""
+    path = Path(path)
+    try:
+        st = path.stat()
+    except OSError:
+        return ""
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _HASHES:
+        if len(_HASHES) > 64:
+            _HASHES.clear()
+        _HASHES[key] = sha256_file(path)
+    return _HASHES[key]
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageCms
 
-from imgpipe.decoders import PHOTO_EXTENSIONS, jpeg_truncated, decoder_for
+from imgpipe.decoders import decoder_for, exif_orientation, jpeg_truncated
 from imgpipe.errors import ImgpipeError
 from imgpipe.messages import t
 
@@ -42,18 +42,6 @@ class Photo:
     orientation: int
     had_alpha: bool
     notes: list[str] = field(default_factory=list)  # warnings in the user's language (a broken ICC profile)
-
-
-def is_photo_name(path: Path) -> bool:
-    return path.suffix.lower() in PHOTO_EXTENSIONS and not path.name.startswith(".")
-
-
-def _orientation(img: Image.Image) -> int:
-    try:
-        value = img.getexif().get(0x0112, 1)
-        return value if isinstance(value, int) and 1 <= value <= 8 else 1
-    except Exception:  # a corrupt EXIF block must not cost the photo
-        return 1
 
 
 def rendering_intent(profile: ImageCms.ImageCmsProfile) -> ImageCms.Intent:
@@ -189,7 +177,7 @@ def read_size(path: Path) -> tuple[int, int]:
     """(width, height) from the header alone, upright (EXIF orientation applied)."""
     with Image.open(path) as img:
         w, h = img.size
-        return (h, w) if _orientation(img) in (5, 6, 7, 8) else (w, h)
+        return (h, w) if exif_orientation(img) in (5, 6, 7, 8) else (w, h)
 
 
 def capture_time(path: Path) -> str | None:

@@ -1445,6 +1445,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "web.role.sku_group": ("SKU 图（每个颜色一张）", "SKU images (one per colour)"),
     "web.role.selling_point_group": ("卖点图", "Selling-point images"),
     "web.role.detail_group": ("详情图", "Detail images"),
+    # outputs described once (roles.py label_of): the transparent image's group, a profile's own role
+    "web.role.transparent_group": ("透明素材图", "Transparent images"),
+    "web.role.like": ("{label}（{shape}）", "{label} ({shape})"),
     "web.fix": ("指定用图", "Choose photos"),
     "web.select_photo": ("先在上面点选一张照片", "first click a photo above"),
     "web.main_order": ("主图顺序", "main order"),

@@ -22,6 +22,7 @@ from pathlib import Path
 from imgpipe.browser import Browser, find_browser
 from imgpipe.detail_page import DetailImages, cut_detail_page, detail_fingerprint, open_detail_page
 from imgpipe.render import error_dict, worker_died
+from imgpipe.roles import kinds
 
 
 @dataclass
@@ -40,20 +41,20 @@ def page_images(ws, product, platform: str) -> DetailImages:
     page width (the detail image) with the caption as page text.
     """
     root = ws.root
-    rows = [r for r in ws.catalog.outputs(product.article, platform) if (root / r["path"]).is_file()]
+    rows = [r for r in ws.catalog.outputs(product.article, platform) if (root / r.path).is_file()]
 
-    def of(role):
-        return [r for r in rows if r["role"] == role]
+    def of(section):  # the registered role's own outputs (a profile's variant of it is not on the page)
+        return [r for r in rows if r.kind in kinds(section) and r.role == r.kind]
 
-    detail_by_photo = {r["photo_id"]: root / r["path"] for r in of("detail")}
-    point_photo = {int(Path(r["path"]).stem.rsplit("-sp", 1)[1]): r["photo_id"] for r in of("selling_point")}
-    mains, larges = of("main"), of("large")
+    detail_by_photo = {r.photo_id: root / r.path for r in of("details")}
+    point_photo = {r.selling_point: r.photo_id for r in of("selling_points")}
+    mains, larges = of("header"), of("large")
     return DetailImages(
-        header=root / mains[0]["path"] if mains else None,
-        large=root / larges[0]["path"] if larges else None,
+        header=root / mains[0].path if mains else None,
+        large=root / larges[0].path if larges else None,
         selling_points=[(detail_by_photo.get(point_photo.get(i + 1)), caption)
                         for i, caption in enumerate(product.selling_points)],
-        details=[root / r["path"] for r in of("detail")],
+        details=[root / r.path for r in of("details")],
     )
 
 

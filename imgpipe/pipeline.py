@@ -15,6 +15,7 @@ nothing and a killed run is finished by running again.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import time
 from collections import Counter
@@ -232,6 +233,11 @@ def apply_plan(ws: Workspace, plan: ArticlePlan, summary: RunSummary) -> None:
     summary.planned.extend(plan.jobs)
     summary.warnings.extend(plan.context.warnings)
     summary.skipped += plan.up_to_date
+    writing = {j.path for j in plan.write}
+    for job in plan.jobs:  # an output made before the catalog kept the planner's record gets it now
+        row = ws.catalog.output(job.path) if job.path not in writing else None
+        if row is not None and (json.loads(row["job"]) if row["job"] else None) != job.record():
+            ws.catalog.set_output_job(job.path, job.record())
     for _platform, path in plan.remove:
         try:
             (ws.root / path).unlink(missing_ok=True)
@@ -290,7 +296,7 @@ def record_photo_result(ws: Workspace, result: PhotoResult, summary: RunSummary)
             cat.record_output(path=job.path, platform=job.platform, article=job.article, role=job.role,
                               photo_id=job.photo_id, fingerprint=job.fingerprint, sha256=out.sha256,
                               width=out.width, height=out.height, nbytes=out.nbytes, quality=out.quality,
-                              meta=out.meta)
+                              meta=out.meta, job=job.record())
             summary.written.append(job.path)
 
 

@@ -26,7 +26,9 @@ class OutputJob:
     """One output file: `path` (workspace-relative) made from photo `photo_id` (sequence `seq`).
 
     The record carries article, platform, role and seq so nothing has to be
-    parsed back out of the path.
+    parsed back out of the path; `record()` is what the catalog keeps of it
+    (catalog.OutputRecord reads it back). role: the output's name (its
+    folder); kind: the registered role it works like (roles.role_of).
     """
 
     platform: str
@@ -38,6 +40,14 @@ class OutputJob:
     params: dict = field(default_factory=dict, compare=False, hash=False)
     fingerprint: str = ""
     fmt: str = "jpg"           # "jpg" or "png" (the path's extension)
+    kind: str = ""             # "" = the role's own name
+    size: tuple[int, int] = (0, 0)   # planned width × height in px; height 0: made at the width, aspect kept
+
+    def record(self) -> dict:
+        """The catalog's copy (JSON): who it is for, from which photo, what it shows, at what size."""
+        return {"article": self.article, "platform": self.platform, "role": self.role, "kind": self.kind or self.role,
+                "seq": self.seq, "colour": self.params.get("colour") or "",
+                "point_index": self.params.get("index") or 0, "size": list(self.size), "format": self.fmt}
 
 
 LABEL_MAX_BYTES = 90   # UTF-8 bytes of a colour in a file name (30 Chinese characters): with a 64-character
@@ -93,7 +103,7 @@ def colour_photos(product: Product, photos: list[PhotoRow], sidecar: Sidecar,
     return mapping
 
 
-def overlay_texts(product: Product, photo: PhotoRow, role: str, sold: list[tuple[str, str]],
+def overlay_texts(product: Product, photo: PhotoRow, sold: list[tuple[str, str]],
                   sidecar: Sidecar, colour_map: dict[str, list[PhotoRow]], sku_colour: str | None,
                   templates) -> list[str]:
     """Sold-out texts (R11) for one output; [] when nothing on it is sold out.
@@ -110,7 +120,7 @@ def overlay_texts(product: Product, photo: PhotoRow, role: str, sold: list[tuple
             texts.append(templates.text)
         elif colour and not size:
             shows = any(p.seq == photo.seq for p in colour_map.get(colour, []))
-            if sku_colour == colour or (shows and role != "sku"):
+            if sku_colour == colour or (shows and sku_colour is None):  # not on another colour's SKU image
                 texts.append(templates.colour_text.format(colour=colour))
         elif colour and size and sku_colour == colour:  # one size of a colour: on that colour's SKU image
             texts.append(templates.size_text.format(size=f"{colour} {size}", colour=colour))

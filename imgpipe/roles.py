@@ -24,9 +24,11 @@ height in its profile entry; the others must have none.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
+from imgpipe.messages import t
 from imgpipe.plan import colour_photos, safe_label
 
 @dataclass(frozen=True)
@@ -52,6 +54,16 @@ class Role:
     Validation: at least `min_count` images (`too_few` is the message code),
     at most the spec's count, else `max_count` (`too_many`); `numbered`: one image per photo
     number; `pure_white`: a pure white border and no marks.
+
+    What readers need (the workbench, detail pages, validation, the status
+    board and the report loop over these, never over role names): `order`,
+    where its images are listed (ROLE_ORDER); `label`, the message key of one
+    image's badge (`<label>_group` heads its group; see `label_of` for a
+    profile's `like` role); `section`, the detail-page part its images feed
+    ("header", "large", "selling_points", "details"; "" = none); `fix`, the
+    workbench's sidecar fix that chooses its photos (web.app.apply_fix
+    action; "" = none); `checks`, which image checks apply (framed, cut_out,
+    alpha, text).
     """
 
     name: str
@@ -66,6 +78,25 @@ class Role:
     max_count: int = 0         # the limit when the spec's count is 0 (0 = none)
     numbered: bool = False
     pure_white: bool = False
+    order: int = 99
+    label: str = ""
+    section: str = ""
+    fix: str = ""
+
+    @property
+    def cuts_out(self) -> bool:
+        """The product is cut out of its photo (white or transparent background)."""
+        return self.shape in CUT_OUT_SHAPES
+
+    @property
+    def checks(self) -> frozenset[str]:
+        """The image checks that apply: "framed" (product size in the frame), "cut_out" (backdrop,
+        holes), "alpha" (transparency), "text" (drawn text)."""
+        return frozenset(name for name, on in (("framed", self.framed), ("cut_out", self.cuts_out),
+                                               ("alpha", self.alpha), ("text", bool(self.text))) if on)
+
+
+CUT_OUT_SHAPES = ("white", "transparent")  # the shapes that cut the product out (render.SHAPES)
 
 
 # --------------------------------------------------------------------------- picking
@@ -199,19 +230,57 @@ def label_fields(product) -> dict:
 # --------------------------------------------------------------------------- the registry
 
 ROLES: dict[str, Role] = {r.name: r for r in (
-    Role("main", pick_main, "frame", min_count=1, too_few="main_none", too_many="main_too_many", numbered=True),
+    Role("main", pick_main, "frame", min_count=1, too_few="main_none", too_many="main_too_many", numbered=True,
+         order=1, label="web.role.main", section="header", fix="main"),
     Role("white", pick_white, "white", min_count=1, too_few="white_none", too_many="white_too_many", max_count=1,
-         numbered=True, pure_white=True),
-    Role("large", pick_large, "width", framed=False, text="label", min_count=1, too_few="large_none", numbered=True),
-    Role("detail", pick_every, "width", framed=False, numbered=True),
+         numbered=True, pure_white=True, order=2, label="web.role.white", fix="white"),
+    Role("large", pick_large, "width", framed=False, text="label", min_count=1, too_few="large_none", numbered=True,
+         order=4, label="web.role.large", section="large", fix="large"),
+    Role("detail", pick_every, "width", framed=False, numbered=True, order=7, label="web.role.detail",
+         section="details"),
     Role("selling_point", pick_selling_points, "width", framed=False, text="caption", min_count=5,
-         too_few="selling_points_few"),
-    Role("sku", pick_colours, "frame"),
+         too_few="selling_points_few", order=6, label="web.role.selling_point", section="selling_points",
+         fix="selling_point"),
+    Role("sku", pick_colours, "frame", order=5, label="web.role.sku", fix="sku"),
     # 透明素材图 (Tmall, JD): the white image's photo cut out on transparency; 1688 flattens alpha
-    Role("transparent", pick_white, "transparent", alpha=True, max_count=1, too_many="white_too_many"),
+    Role("transparent", pick_white, "transparent", alpha=True, max_count=1, too_many="white_too_many",
+         order=3, label="web.role.transparent", fix="white"),
 )}
+
+# the order every reader lists outputs in: the workbench's groups, the report's cards, validation
+ROLE_ORDER = tuple(sorted(ROLES, key=lambda name: ROLES[name].order))
 
 
 def role_of(name: str, spec=None) -> Role:
     """The registered role an output role name works like (`like` in its profile entry)."""
     return ROLES[(getattr(spec, "like", "") or name)]
+
+
+def kinds(section: str) -> tuple[str, ...]:
+    """The registered roles whose images feed a detail-page section ("header", "large", ...)."""
+    return tuple(name for name in ROLE_ORDER if ROLES[name].section == section)
+
+
+def sort_key(name: str, spec=None) -> tuple:
+    """Where an output role is listed: its kind's place, a profile's own role after the built-in one."""
+    role = ROLES.get(getattr(spec, "like", "") or name)
+    return (role.order if role else 99, name != (role.name if role else name), name)
+
+
+def label_of(name: str, spec=None, group: bool = False, **fields) -> str:
+    """The role's label in the interface language: one image's badge, or its group's heading.
+
+    A profile's own role (`like = "main"`, 750 × 1000) is its kind's label with its shape:
+    "主图（3:4）"; one made at a width: "详情（790 px）". fields: the badge's {colour} / {index}.
+    """
+    role = role_of(name, spec)
+    text = t(role.label + ("_group" if group else ""), **fields)
+    if name == role.name or spec is None:
+        return text
+    width, height = spec.width, spec.height or 0
+    if height:
+        common = math.gcd(width, height) or 1
+        shape = f"{width // common}:{height // common}"
+    else:
+        shape = f"{width} px"
+    return t("web.role.like", label=text, shape=shape)

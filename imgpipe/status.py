@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from imgpipe import clock
 from imgpipe.messages import t
+from imgpipe.roles import kinds
 
 STATES = ("waiting", "processing", "ready", "listed")
 TIMINGS = ("overdue", "due_today", "on_time", "late", "done", "no_date")
@@ -77,10 +78,10 @@ def build_board(ws, today: dt.date | None = None) -> list[BoardRow]:
     articles = list(sheet.products) + [a for a in cat.articles() if a not in sheet.products]
     # whole-table reads, once: per-article queries and a stat of every output made 500 articles take seconds
     mains: dict[tuple[str, str], list[str]] = {}
-    for r in cat.db.execute("SELECT article, platform, path FROM outputs WHERE role='main'"):
-        mains.setdefault((r["article"], r["platform"]), []).append(r["path"])
-    paged = {(r["article"], r["platform"]) for r in cat.db.execute("SELECT article, platform, slices FROM pages")
-             if r["slices"] not in (None, "[]")}
+    for kind in kinds("header"):  # the listing's first image
+        for r in cat.outputs(kind=kind):
+            mains.setdefault((r.article, r.platform), []).append(r.path)
+    paged = cat.sliced_pages()
     from imgpipe.review import Review, reviews
 
     states = reviews(cat, platforms)

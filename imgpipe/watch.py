@@ -40,10 +40,10 @@ from typing import Callable
 
 from PIL import Image
 
-from imgpipe.decoders import unsupported_reason
+from imgpipe.decoders import is_photo_name, unsupported_reason
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import atomic_write_text
-from imgpipe.imageio import _truncated, is_photo_name, load_photo
+from imgpipe.imageio import _truncated, load_photo
 from imgpipe.ingest import SIDECAR_NAME, UNMATCHED, ingest, match_article, scan_inbox
 from imgpipe.lock import WRITER, WorkspaceLock, ensure_no_run
 from imgpipe.messages import t, t_in

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from imgpipe.cutout import cut_out as REAL_CUT_OUT
 from imgpipe.workspace import init_workspace
 
 # Tests never read the wall clock: imgpipe's clock is pinned to this moment unless
@@ -21,6 +22,77 @@ TEST_NOW = os.environ.get("IMGPIPE_TEST_NOW", "2026-11-26T10:00:00")
 def pinned_clock(monkeypatch):
     monkeypatch.setenv("IMGPIPE_NOW", TEST_NOW)
     return TEST_NOW
+
+
+# --------------------------------------------------------------------------- what a test may start
+#
+# A detail page's slices need a browser (seconds to start, ~200 MB); most tests check other things.
+# Only a test marked `browser` finds one: the rest render pages without slices (IMGPIPE_BROWSER=none,
+# the setting a shop without a browser has). The cut-out (matte solve, ~1 CPU-s a photo, run for the
+# analysis and again for each cut-out role) is replaced by `quick_cut_out` unless the test, or its
+# module, is marked `real_cutout`: what those tests check is the cut-out itself.
+# `slow` marks every test measured at ~2.3 CPU-s or more (tools/cpu_durations.py, one file at a time),
+# and every browser test: `-m "not slow"` is the fast lane.
+
+
+@pytest.fixture(autouse=True)
+def browser_only_where_marked(request, monkeypatch):
+    if request.node.get_closest_marker("browser") is None:
+        monkeypatch.setenv("IMGPIPE_BROWSER", "none")
+
+
+def quick_cut_out(img_u8: np.ndarray, *, model_path=None, proxy_px=None, decontaminate=True):
+    """A stand-in for cutout.cut_out: framing.product_mask as a hard alpha, no shadow, no matte.
+
+    Same Cutout shape and meaning (alpha 1 on the product, 0 on the backdrop), ~20x cheaper; a
+    photo with no product comes back not `good`. With a model set (`[cutout] model`) the real
+    cut-out runs: the model is then what is tested, and worker processes run it too.
+    """
+    import cv2
+
+    from imgpipe import cutout, framing
+
+    if model_path is not None:
+        return REAL_CUT_OUT(img_u8, model_path=model_path, decontaminate=decontaminate,
+                            **({"proxy_px": proxy_px} if proxy_px else {}))
+    h, w = img_u8.shape[:2]
+    proxy, factor = framing._proxy(img_u8, cutout.PROXY_PX)
+    mask, backdrop = framing.product_mask(proxy)
+    if factor > 1:
+        mask = cv2.resize(mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+    good = bool(mask.any())
+    return cutout.Cutout(mask.astype(np.float32), img_u8.copy(), np.zeros((h, w), np.float32), backdrop.rgb,
+                         good, 0)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cheap_cut_out_for_module(request):
+    """Module fixtures (a shop run once per module) get the stand-in too, unless the module is marked."""
+    from imgpipe import cutout
+
+    with pytest.MonkeyPatch.context() as mp:
+        if request.node.get_closest_marker("real_cutout") is None:
+            mp.setattr(cutout, "cut_out", quick_cut_out)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def cheap_cut_out(request, monkeypatch):
+    from imgpipe import cutout
+
+    monkeypatch.setattr(cutout, "cut_out", REAL_CUT_OUT if request.node.get_closest_marker("real_cutout")
+                        else quick_cut_out)
+
+
+def pytest_collection_modifyitems(items):
+    """A test that asks for a browser (the `browser` or `session` fixtures) is a browser test, and
+    every browser test is slow: starting Chromium alone takes seconds, and the fast lane
+    (`-m "not slow"`) runs where no browser is installed."""
+    for item in items:
+        if {"browser", "session"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.slow)
 
 
 SHEET_HEADER = "货号,名称,类目,品牌,标题,颜色,面料,尺码,长,宽,高,说明,卖点,到货日期,价格"
@@ -66,6 +138,39 @@ def workspace(tmp_path) -> Path:
     toml = (root / "imgpipe.toml").read_text(encoding="utf-8").replace("jobs = 0", "jobs = 1")
     (root / "imgpipe.toml").write_text(toml, encoding="utf-8")
     return root
+
+
+@pytest.fixture(scope="session")
+def processed_shop(tmp_path_factory) -> Path:
+    """`workspace` with A1023's three `drop_photos` run for every platform, made once per test process
+    (no browser, the quick cut-out). Read-only: a test that changes it takes `processed` (a copy)."""
+    from imgpipe import cutout
+    from imgpipe.pipeline import run
+    from imgpipe.workspace import Workspace
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("IMGPIPE_NOW", TEST_NOW)
+        mp.setenv("IMGPIPE_BROWSER", "none")
+        mp.setattr(cutout, "cut_out", quick_cut_out)
+        root = tmp_path_factory.mktemp("processed") / "shop"
+        init_workspace(root)
+        write_sheet(root, [PRODUCT_ROW])
+        toml = root / "imgpipe.toml"
+        toml.write_text(toml.read_text(encoding="utf-8").replace("jobs = 0", "jobs = 1"), encoding="utf-8")
+        drop_photos(root, count=3)
+        ws = Workspace.open(root)
+        summary = run(ws, backup=False)
+        assert summary.ok and summary.written, summary.failed
+        ws.catalog.close()  # checkpoints the write-ahead log: a copy gets the whole catalog
+    return root
+
+
+@pytest.fixture
+def processed(processed_shop, tmp_path) -> Path:
+    """A copy of `processed_shop` of the test's own (file times kept)."""
+    import shutil
+
+    return Path(shutil.copytree(processed_shop, tmp_path / "shop"))
 
 
 def drop_photos(root: Path, article="A1023", count=3, size=(1200, 900), folder=True, cast=(1.1, 1.0, 0.8)):

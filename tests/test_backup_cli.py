@@ -47,6 +47,7 @@ def cli(root: Path, *args):
     return CliRunner().invoke(main, ["-w", str(root), *args])
 
 
+@pytest.mark.slow
 def test_backup_verify_corrupt_and_restore(shop):
     root, target = shop
     res = cli(root, "backup", "--json")
@@ -149,6 +150,7 @@ def test_restore_names_every_file_the_backup_lost(shop):
         assert path.relative_to(target).as_posix() in text.output
 
 
+@pytest.mark.slow
 def test_a_backup_that_fails_after_the_run_is_one_failed_item_not_a_usage_error(shop):
     """A target that can never work (here: the SSH key named in imgpipe.toml does not exist) after a run
     that did its work: exit 1 with the run's summary and the backup's reason, not exit 2."""

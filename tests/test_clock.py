@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from imgpipe import clock
@@ -39,6 +40,7 @@ def test_listed_takes_its_date_from_the_option_or_the_clock(workspace, monkeypat
 DATE_SENSITIVE = ["tests/test_status.py", "tests/test_clock.py::test_listed_takes_its_date_from_the_option_or_the_clock"]
 
 
+@pytest.mark.slow
 def test_date_sensitive_tests_pass_a_year_ahead():
     """The board, listing and clock tests again, with the clock a year and a week later."""
     if os.environ.get("IMGPIPE_TEST_NOW"):  # already the inner run

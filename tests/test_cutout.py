@@ -18,6 +18,9 @@ from imgpipe.validate.checks.framing import backdrop_in_holes
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from cutout import boundary_f, iou  # noqa: E402  (benchmarks/cutout.py: the same measures)
 
+pytestmark = pytest.mark.real_cutout  # what these tests check is the cut-out itself
+
+
 CASES = {c.name: c for c in studio_set.CASES}
 
 
@@ -32,6 +35,7 @@ def shots():
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["mug-red", "tote-cream-on-light", "shirt-navy", "tote-black-on-grey"])
 def test_cut_out_matches_the_true_outline(shots, name):
     photo, alpha, cut = shots[name]
@@ -43,6 +47,7 @@ def test_cut_out_matches_the_true_outline(shots, name):
     assert (~pred[inner]).mean() <= 0.01  # nothing of the product lost
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["mug-red", "tote-cream-on-light", "tote-black-on-grey"])
 def test_backdrop_inside_handles_and_straps_turns_white(shots, name):
     photo, alpha, cut = shots[name]
@@ -55,6 +60,7 @@ def test_backdrop_inside_handles_and_straps_turns_white(shots, name):
     assert filled[holes].mean() > 0.9
 
 
+@pytest.mark.slow
 def test_contact_shadow_removed_or_kept_soft(shots):
     photo, alpha, cut = shots["mug-red"]
     below = np.zeros(alpha.shape, bool)
@@ -74,6 +80,7 @@ def test_contact_shadow_removed_or_kept_soft(shots):
         assert (border == 255).all()
 
 
+@pytest.mark.slow
 def test_rgba_is_the_product_with_straight_alpha(shots):
     photo, alpha, cut = shots["tote-cream-on-light"]
     px = cutout.rgba(cut)
@@ -89,6 +96,7 @@ def test_rgba_is_the_product_with_straight_alpha(shots):
     assert gap.max() < 40
 
 
+@pytest.mark.slow
 def test_framed_white_background_uses_the_cut_out(shots):
     photo, alpha, cut = shots["mug-red"]
     box = framing.find_product_box(photo)
@@ -118,6 +126,7 @@ def _analysis(photo: np.ndarray) -> dict:
             "backdrop_rgb": list(box.backdrop_rgb)}
 
 
+@pytest.mark.slow
 def test_shadow_setting_keeps_a_soft_grey_shadow_or_pure_white(shots):
     """`[roles.white] shadow = "keep" | "remove"` (profiles.RoleSpec.shadow) reaches the framed images."""
     photo, _, _ = shots["mug-red"]
@@ -150,6 +159,7 @@ def test_shadow_setting_keeps_a_soft_grey_shadow_or_pure_white(shots):
     assert (t_kept[0, :, 3] == 0).all() and (t_kept[-1, :, 3] == 0).all()
 
 
+@pytest.mark.slow  # 6.4 CPU-s
 def test_backdrop_in_holes_check_finds_a_grey_handle_hole(shots, monkeypatch):
     """validate's framing check, on white and transparent images of the studio mugs and totes."""
     spec = RoleSpec(width=800, height=800, fill=0.8)
@@ -198,6 +208,7 @@ def test_the_shops_own_png_cut_out_keeps_its_outline_and_clear_gaps():
     assert px[edge][:, :3].mean() < 120
 
 
+@pytest.mark.slow
 def test_backdrop_between_sleeves_and_body_is_not_product(shots):
     """The shaded wedge of backdrop between a sleeve and the body (its mouth narrower than the
     seed's bridging) was kept as grey wedges in the armpits: 2.8 % of the backdrop inside the
@@ -228,6 +239,7 @@ def _in_a_scene(photo: np.ndarray, alpha: np.ndarray, seed: int = 5) -> np.ndarr
     return np.clip(photo * a + scene * (1 - a), 0, 255).astype(np.uint8)
 
 
+@pytest.mark.slow
 def test_a_photo_shot_in_a_scene_gets_no_cut_out(shots):
     """A scene's border strays from any smooth backdrop by tens of ΔE (real photos: a runway 33, shoes on
     a wooden floor 21, a hand-held phone 34; studio sweeps 0.3-5.4): the classical cut-out would keep

@@ -35,6 +35,9 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 
+pytestmark = pytest.mark.real_cutout  # what these tests check is the cut-out itself
+
+
 def stand_in_model(path: Path, side: int = 320) -> Path:
     """An ONNX file shaped like a U²-Net export: saliency = sigmoid(20 (|r-g| + |g-b| - 1))."""
     from onnx import TensorProto, helper
@@ -74,6 +77,7 @@ def shirt_on_floor():
     return on_a_wooden_floor(photo, alpha), alpha
 
 
+@pytest.mark.slow  # 7.6 CPU-s
 def test_a_model_cuts_the_product_out_of_a_scene(tmp_path, shirt_on_floor):
     scene, alpha = shirt_on_floor
     assert not framing.is_plain(framing.backdrop_noise(scene))

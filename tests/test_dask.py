@@ -15,6 +15,10 @@ from conftest import drop_photos
 distributed = pytest.importorskip("distributed")
 
 
+# the local run and the Dask workers' must make the same bytes: both with the real cut-out
+pytestmark = pytest.mark.real_cutout
+
+
 @pytest.fixture(autouse=True)
 def no_browser(monkeypatch):
     # set before the cluster starts: worker processes inherit the environment
@@ -33,6 +37,7 @@ def images(root: Path) -> dict[str, str]:
             for p in sorted((root / "output").rglob("*.jpg"))}
 
 
+@pytest.mark.slow
 def test_dask_outputs_are_byte_identical_to_the_local_pool(workspace, tmp_path, cluster):
     drop_photos(workspace, count=2, size=(640, 480))
     twin = tmp_path / "twin"

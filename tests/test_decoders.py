@@ -162,6 +162,7 @@ def _ws(workspace: Path) -> Path:
     return workspace
 
 
+@pytest.mark.slow
 def test_dng_psd_tiff16_and_jpeg_of_one_article_all_archived_and_rendered(workspace):
     root = _ws(workspace)
     folder = root / "inbox" / "A1023"
@@ -278,6 +279,7 @@ def test_odd_files_in_one_run_are_reported_and_the_photos_published(workspace):
         assert np.asarray(Image.open(path).convert("L")).mean() > 120, path
 
 
+@pytest.mark.slow
 def test_odd_files_under_watch_do_not_hold_up_the_first_batch(workspace):
     from imgpipe.watch import watch
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import drop_photos, jpeg_bytes, studio_photo
@@ -26,6 +27,7 @@ def _state(root: Path) -> dict[str, str]:
             if not p.name.endswith("-shm") and not (p.name.endswith("-wal") and p.stat().st_size == 0)}
 
 
+@pytest.mark.slow
 def test_dry_run_previews_the_work_and_writes_nothing(workspace):
     drop_photos(workspace, count=3)
     ws = Workspace.open(workspace)

@@ -9,6 +9,9 @@ import studio_set
 from imgpipe import cutout, framing, matting, proxies
 
 
+pytestmark = pytest.mark.real_cutout  # what these tests check is the cut-out itself
+
+
 def test_the_outline_alone_has_the_same_alpha_and_the_photos_own_colours():
     case = next(c for c in studio_set.CASES if c.name == "mug-red")
     photo, _ = studio_set.render(case)
@@ -77,6 +80,7 @@ def test_closed_form_alpha_is_the_papers_solution(crop):
     assert np.abs(matting.closed_form_alpha(image, trimap) - expected).max() < 1e-4
 
 
+@pytest.mark.slow
 def test_closed_form_alpha_recovers_a_rendered_edge():
     """On a studio render with a known alpha, the band's alpha is closer to the truth than the hard mask."""
     case = next(c for c in studio_set.CASES if c.name == "shirt-navy")

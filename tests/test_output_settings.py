@@ -6,6 +6,7 @@ import io
 import shutil
 
 import numpy as np
+import pytest
 from PIL import Image, ImageCms
 
 from conftest import drop_photos
@@ -29,6 +30,7 @@ def _icc(path) -> str:
     return ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(data))).strip() if data else ""
 
 
+@pytest.mark.slow
 def test_a_png_only_platform_gets_png_tagged_srgb_and_the_same_bytes_every_run(workspace, tmp_path):
     _profile(workspace, 'formats = ["png"]\n')
     drop_photos(workspace, count=2)
@@ -57,6 +59,7 @@ def test_jpeg_outputs_are_tagged_srgb(workspace):
             assert "srgb" in _icc(path).lower(), path
 
 
+@pytest.mark.slow
 def test_the_white_image_takes_the_profiles_background(workspace):
     _profile(workspace, 'background = "#F0F0F0"\n')
     drop_photos(workspace, count=2)

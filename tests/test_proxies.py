@@ -52,6 +52,7 @@ def test_ingest_keeps_the_proxy_and_the_analysis_spends_it(workspace, monkeypatc
     assert from_proxy == from_decode and from_proxy[2] is None
 
 
+@pytest.mark.slow
 def test_a_run_decodes_each_new_photo_once_for_analysis_and_leaves_no_proxy(workspace, monkeypatch):
     drop_photos(workspace, count=3)
     decodes = _counting_decodes(monkeypatch)  # render.load_photo: analysis and render decodes
@@ -61,6 +62,7 @@ def test_a_run_decodes_each_new_photo_once_for_analysis_and_leaves_no_proxy(work
     assert not list((workspace / ".imgpipe" / "proxies").glob("*"))
 
 
+@pytest.mark.slow
 def test_a_missing_or_broken_proxy_is_decoded_again_with_the_same_outputs(workspace, tmp_path):
     """A run killed between ingest and analysis leaves proxies (or half of one): the rerun still
     gives the outputs of an uninterrupted run."""

@@ -8,11 +8,15 @@ from imgpipe.pipeline import run
 from imgpipe.workspace import Workspace, init_workspace
 
 
+pytestmark = pytest.mark.real_cutout  # what these tests check is the cut-out itself
+
+
 @pytest.fixture(autouse=True)
 def no_browser(monkeypatch):
     monkeypatch.setenv("IMGPIPE_BROWSER", "none")
 
 
+@pytest.mark.slow
 def test_cut_out_images_remade_alone_are_byte_identical(tmp_path):
     """The white and transparent images come from GrabCut, which draws on OpenCV's random
     generator: remade alone (a run killed before them), they must not depend on the cut-outs
@@ -34,6 +38,7 @@ def test_cut_out_images_remade_alone_are_byte_identical(tmp_path):
     assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in cut} == first
 
 
+@pytest.mark.slow
 def test_a_photo_is_cut_out_once_and_remade_alone_its_transparent_image_is_the_same(tmp_path, monkeypatch):
     """White and transparent images framed at different scales share one cut-out, made at the
     largest scale any profile frames it at, so a run that remakes only one of them (the others

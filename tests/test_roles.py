@@ -29,6 +29,7 @@ def _findings(ws, check: str) -> list:
     return result.checks[check].findings
 
 
+@pytest.mark.slow  # 4.7 CPU-s; the fast lane sees like roles in test_outputs_described.py
 def test_a_3_to_4_main_image_is_framed_not_squashed_and_validate_agrees(workspace):
     _profile(workspace, "[roles.main]\nwidth = 750\nheight = 1000\n"
                         "[roles.main_square]\nlike = \"main\"\nwidth = 800\nheight = 800\ncount = 2\n")

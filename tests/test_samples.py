@@ -57,6 +57,7 @@ def _to_linear(a):
     return np.where(a <= 0.04045, a / 12.92, ((a + 0.055) / 1.055) ** 2.4)
 
 
+@pytest.mark.slow  # the demo generator's shop: ~35 CPU-s to build, once per module
 def test_sheet_has_the_contract_headers_and_the_articles(shop):
     import openpyxl
 
@@ -81,6 +82,7 @@ def test_sheet_has_the_contract_headers_and_the_articles(shop):
     assert [(today - d).days for d in arrivals] == [6, 3, 2, 1]  # overdue, due today, on time, on time
 
 
+@pytest.mark.slow
 def test_sheet_loads_without_errors_in_imgpipe(shop):
     from imgpipe.sheet import load_sheet
 
@@ -92,6 +94,7 @@ def test_sheet_loads_without_errors_in_imgpipe(shop):
     assert len(sheet.products["D4410"].selling_points) == 4
 
 
+@pytest.mark.slow
 def test_every_photo_decodes_and_each_article_has_six(shop):
     photos = _photos(shop)
     counts = {a: 0 for a in ARTICLES}
@@ -109,6 +112,7 @@ def test_every_photo_decodes_and_each_article_has_six(shop):
 
 @pytest.mark.parametrize("name,orientation", [("IMG_0002.JPG", 6), ("IMG_0005.JPG", 8), ("B2045-侧面.jpg", 3),
                                               ("C3301_04.jpg", 6)])
+@pytest.mark.slow
 def test_exif_rotated_photos_become_upright(shop, name, orientation):
     path = next(p for p in _photos(shop) if p.name == name)
     raw = Image.open(path)
@@ -129,6 +133,7 @@ def test_exif_rotated_photos_become_upright(shop, name, orientation):
     assert not (stored[-stored.shape[0] // 10:].mean() - stored[: stored.shape[0] // 10].mean() > 12)
 
 
+@pytest.mark.slow
 def test_capture_order_differs_from_name_order(shop):
     def taken(p):
         return Image.open(p).getexif().get_ifd(0x8769).get(0x9003)
@@ -140,6 +145,7 @@ def test_capture_order_differs_from_name_order(shop):
     assert all(taken(p) is None for p in _photos(shop) if p.name.startswith("B2045"))
 
 
+@pytest.mark.slow
 def test_adobe_rgb_photo_converts_back_to_the_intended_colours(shop):
     shot = _shot("AdobeRGB")
     path = shop / shot.path
@@ -176,6 +182,7 @@ def test_icc_profile_matches_the_adobe_rgb_maths():
     assert err.mean() < 0.5 and err.max() <= 12
 
 
+@pytest.mark.slow
 def test_colour_casts_are_the_advertised_ones(shop):
     def backdrop(path):  # upper-left paper, away from the product
         a = _upright(shop / path)
@@ -192,6 +199,7 @@ def test_colour_casts_are_the_advertised_ones(shop):
     assert max(r, g, b) / min(r, g, b) < 1.03  # neutral
 
 
+@pytest.mark.slow
 def test_grey_card_reference_shows_the_same_cast_as_the_shirt(shop):
     a = _upright(shop / "inbox/A1023/A1023_ref_灰卡.jpg")
     h, w, _ = a.shape
@@ -202,6 +210,7 @@ def test_grey_card_reference_shows_the_same_cast_as_the_shirt(shop):
     assert a[int(0.4 * h):int(0.6 * h), int(0.4 * w):int(0.6 * w)].std(axis=(0, 1)).max() < 6  # flat card
 
 
+@pytest.mark.slow
 def test_cutout_png_has_real_transparency(shop):
     im = Image.open(shop / "inbox/D4410/白底抠图.png")
     assert im.mode == "RGBA"
@@ -211,6 +220,7 @@ def test_cutout_png_has_real_transparency(shop):
     assert ((alpha > 0) & (alpha < 255)).any()  # soft, anti-aliased edge
 
 
+@pytest.mark.slow
 def test_output_fits_the_size_budget(shop):
     total = sum(p.stat().st_size for p in shop.rglob("*") if p.is_file())
     assert total < BUDGET, total
@@ -218,6 +228,7 @@ def test_output_fits_the_size_budget(shop):
     assert sum(p.stat().st_size for p in committed) < BUDGET
 
 
+@pytest.mark.slow
 def test_generator_is_deterministic(shop):
     assert ms.sheet_bytes() == (shop / "products.xlsx").read_bytes()
     for part in ("IMG_0005.JPG", "白底抠图.png", "B2045-侧面.jpg"):

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import openpyxl
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from imgpipe.errors import ImgpipeError
@@ -92,6 +93,7 @@ cell = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.lists(cell, max_size=17), max_size=8), st.booleans())
 def test_parse_rows_never_crashes_and_articles_are_safe_names(body, with_header):

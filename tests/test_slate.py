@@ -117,6 +117,7 @@ def test_find_slate_groups_reads_files(tmp_path):
     assert groups.assign == {slate: "A1002", photo: "A1002"}
 
 
+@pytest.mark.slow
 def test_watcher_groups_photos_after_qr_and_code128_slates(tmp_path):
     root = make_ws(tmp_path / "ws")
     inbox = root / "inbox"

@@ -38,6 +38,10 @@ ROWS = [
 COLOURS = [(40, 60, 150), (150, 50, 40), (30, 120, 60), (120, 90, 30), (90, 40, 120), (20, 110, 130)]
 
 
+# the checks read what the analysis measured inside the cut-out (colours, duplicates, holes)
+pytestmark = pytest.mark.real_cutout
+
+
 def shot(i: int, w: int = 900, h: int = 675, blur: float = 0.0) -> np.ndarray:
     """A distinct studio shot: shape i on a neutral light backdrop, striped texture, sensor noise."""
     rng = np.random.default_rng(100 + i)
@@ -149,6 +153,7 @@ def findings(art, check: str) -> list:
 # --------------------------------------------------------------------------- clean
 
 
+@pytest.mark.slow  # three articles run with the real cut-out, once per module
 def test_clean_article_passes_every_check(shop):
     states, art = check_states(shop, "A1023")
     assert set(states.values()) == {"pass"}, {c: [f.message for f in art.checks[c].findings] for c in CHECKS}
@@ -159,6 +164,7 @@ def test_clean_article_passes_every_check(shop):
 # --------------------------------------------------------------------------- one broken thing each
 
 
+@pytest.mark.slow
 def test_badly_named_file_fails_naming(shop):
     src = shop / "output/jd/A1023/main/A1023-01.jpg"
     shutil.copy2(src, src.with_name("IMG_5531.jpg"))
@@ -167,6 +173,7 @@ def test_badly_named_file_fails_naming(shop):
     assert any(f.code == "name_pattern" and f.file.endswith("IMG_5531.jpg") for f in findings(art, "naming"))
 
 
+@pytest.mark.slow
 def test_four_selling_points_fail_counts(shop):
     states, art = check_states(shop, "B2045")
     assert_only(states, "counts")
@@ -174,6 +181,7 @@ def test_four_selling_points_fail_counts(shop):
     assert f.code == "selling_points_few" and "4" in f.message
 
 
+@pytest.mark.slow
 def test_wrong_size_fails_sizes(shop):
     rel = "output/jd/A1023/main/A1023-02.jpg"
     replace_output(shop, rel, Image.open(shop / rel).resize((700, 700)))
@@ -183,6 +191,7 @@ def test_wrong_size_fails_sizes(shop):
     assert f.code == "dimensions" and f.file == rel and "700×700" in f.message
 
 
+@pytest.mark.slow
 def test_missing_watermark_fails_marks(shop):
     rel = "output/jd/A1023/detail/A1023-03.jpg"
     db = sqlite3.connect(shop / ".imgpipe/catalog.sqlite")
@@ -196,6 +205,7 @@ def test_missing_watermark_fails_marks(shop):
     assert [f.code for f in findings(art, "marks")] == ["mark_missing"]
 
 
+@pytest.mark.slow
 def test_mark_over_product_and_grey_white_border_fail_marks(shop):
     db = sqlite3.connect(shop / ".imgpipe/catalog.sqlite")
     rel = "output/jd/A1023/main/A1023-01.jpg"
@@ -213,6 +223,7 @@ def test_mark_over_product_and_grey_white_border_fail_marks(shop):
     assert sorted(f.code for f in findings(art, "marks")) == ["mark_over_product", "white_border"]
 
 
+@pytest.mark.slow
 def test_backdrop_left_inside_a_handle_fails_framing(shop):
     """A white image whose handle hole shows the photo's backdrop (the analysis' backdrop colour)."""
     db = sqlite3.connect(shop / ".imgpipe/catalog.sqlite")
@@ -231,6 +242,7 @@ def test_backdrop_left_inside_a_handle_fails_framing(shop):
     assert white in findings(art, "framing")[0].file
 
 
+@pytest.mark.slow
 def test_white_image_of_a_photo_shot_in_a_scene_fails_framing(shop):
     """A photo whose border strays from any backdrop (a runway, a floor: framing.border_noise) has no
     cut-out to publish; its white image must not pass as one. Outputs rendered before the render
@@ -293,6 +305,7 @@ def test_a_scene_photo_run_without_a_model_fails_validation_with_no_cutout(tmp_p
     assert "imgpipe model install" in first.fix
 
 
+@pytest.mark.slow
 def test_title_too_long_for_the_platform_fails_data(shop):
     # the platform tightened its rule: 10 units = 5 Chinese characters
     (shop / "profiles" / "jd.toml").write_text("title_max_units = 10\n", encoding="utf-8")
@@ -302,6 +315,8 @@ def test_title_too_long_for_the_platform_fails_data(shop):
     assert f.code == "title_long" and "22" in f.message  # 禾象纯棉衬衫男长袖商务 = 11 CJK = 22 units
 
 
+@pytest.mark.slow
+@pytest.mark.browser  # runs again: the pages are cut into slices as in `built`
 def test_sold_out_without_overlay_fails_soldout_then_passes_after_run(shop):
     ws = Workspace.open(shop)
     ws.catalog.set_soldout("A1023", "藏青", "", True)
@@ -317,6 +332,7 @@ def test_sold_out_without_overlay_fails_soldout_then_passes_after_run(shop):
     assert sorted(p.name for p in (shop / "output/jd/A1023").rglob("*.jpg")) == names_before
 
 
+@pytest.mark.slow
 def test_unverified_backup_fails_backup(shop):
     db = sqlite3.connect(shop / ".imgpipe/catalog.sqlite")
     db.execute("UPDATE backup_files SET state='pending' WHERE path='output/jd/A1023/large/A1023-01.jpg'")
@@ -328,6 +344,7 @@ def test_unverified_backup_fails_backup(shop):
     assert f.code == "not_backed_up" and f.file == "output/jd/A1023/large/A1023-01.jpg"
 
 
+@pytest.mark.slow
 def test_no_backup_target_is_a_warning(shop):
     set_target(shop, Path(""))
     text = (shop / "imgpipe.toml").read_text(encoding="utf-8").replace('target = "."', 'target = ""')
@@ -336,6 +353,7 @@ def test_no_backup_target_is_a_warning(shop):
     assert_only(states, "backup", "warning")
 
 
+@pytest.mark.slow
 def test_blurred_and_duplicate_photos_fail_quality(shop):
     states, art = check_states(shop, "C3301")
     assert_only(states, "quality", "warning")
@@ -344,6 +362,7 @@ def test_blurred_and_duplicate_photos_fail_quality(shop):
     assert "C3301-04" in next(f.message for f in findings(art, "quality") if f.code == "duplicate")
 
 
+@pytest.mark.slow
 def test_deleted_output_fails_freshness_not_a_crash(shop):
     (shop / "output/jd/A1023/detail/A1023-04.jpg").unlink()
     states, art = check_states(shop, "A1023")
@@ -352,6 +371,7 @@ def test_deleted_output_fails_freshness_not_a_crash(shop):
     assert not next(i for i in art.images if i.path.endswith("detail/A1023-04.jpg")).exists
 
 
+@pytest.mark.slow
 def test_changed_watermark_setting_makes_outputs_stale(shop):
     toml = shop / "imgpipe.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace('text = "禾象旗舰店"', 'text = "禾象官方店"'),
@@ -363,6 +383,7 @@ def test_changed_watermark_setting_makes_outputs_stale(shop):
     assert not any("/sku/" in p or "/white/" in p for p in stale)  # unmarked roles do not depend on it
 
 
+@pytest.mark.slow
 def test_undecodable_output_is_a_finding_naming_the_file(shop):
     rel = "output/jd/A1023/selling_point/A1023-02-sp01.jpg"
     data = (shop / rel).read_bytes()
@@ -417,6 +438,7 @@ def test_sharpness_and_cast_and_white_border():
 # --------------------------------------------------------------------------- command line
 
 
+@pytest.mark.slow
 def test_exit_codes(shop, tmp_path):
     runner = CliRunner()
     ok = runner.invoke(cli, ["-w", str(shop), "validate", "--article", "A1023", "--json"])
@@ -442,6 +464,7 @@ def test_exit_codes(shop, tmp_path):
 # --------------------------------------------------------------------------- the report in a browser
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_html_report_in_a_real_browser(shop):
     browser = find_browser()
@@ -486,6 +509,8 @@ def test_html_report_in_a_real_browser(shop):
     shot_img.crop((0, 0, shot_img.width, min(shot_img.height, 1600))).save(look / "validation-report.png")
 
 
+@pytest.mark.slow
+@pytest.mark.browser  # runs again: the pages are cut into slices as in `built`
 def test_pale_mark_without_outline_fails_marks_and_names_the_contrast(shop):
     toml = shop / "imgpipe.toml"
     text = toml.read_text(encoding="utf-8")
@@ -517,6 +542,7 @@ def test_pale_mark_without_outline_fails_marks_and_names_the_contrast(shop):
     assert {(f.code, f.severity) for f in findings(art, "marks")} == {("mark_invisible", "error")}
 
 
+@pytest.mark.slow
 def test_outlined_marks_measure_legible_in_the_files(shop):
     """The run's own outputs (outline = "auto"): every marked image measures at least the level."""
     from imgpipe.validate.checks.marks import mark_contrast_in_file
@@ -538,6 +564,8 @@ def test_outlined_marks_measure_legible_in_the_files(shop):
 # --------------------------------------------------------------------------- colour reference of a session
 
 
+@pytest.mark.slow
+@pytest.mark.browser  # runs again: the pages are cut into slices as in `built`
 def test_report_shows_each_chart_sessions_cross_validated_error(shop):
     """A chart shot's leave-one-out ΔE2000 (issue 16) is in the HTML, the JSON and the terminal summary."""
     from rich.console import Console

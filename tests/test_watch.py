@@ -180,6 +180,7 @@ def test_removed_before_processing_and_unknown_article_then_sheet_update(tmp_pat
     assert "Error" not in w.log.getvalue() and w.error is None
 
 
+@pytest.mark.slow
 def test_second_watcher_is_refused_and_run_too(tmp_path):
     root = make_ws(tmp_path / "ws")
     with ThreadWatcher(root):
@@ -212,6 +213,7 @@ def test_stale_lock_is_taken_over(tmp_path):
     assert not lock.exists()
 
 
+@pytest.mark.slow
 def test_sigterm_mid_burst_then_restart_loses_and_duplicates_nothing(tmp_path):
     root = make_ws(tmp_path / "ws")
     env = dict(os.environ, IMGPIPE_BROWSER="none", PYTHONPATH=str(REPO))
@@ -266,6 +268,7 @@ def test_poll_mode_for_network_shares(tmp_path):
     assert "0.3" in w.log.getvalue()  # the log says it polls, and how often
 
 
+@pytest.mark.slow
 def test_a_copy_keeping_old_mtimes_is_one_batch_and_every_photo_gets_outputs(tmp_path):
     import shutil
 

@@ -311,7 +311,10 @@ def test_validation_report_page(page, server, shop):
     scarf = page.locator("section.card[data-article=D4410]")
     assert "st-error" in scarf.get_attribute("class") and "st-error" in cards.nth(0).get_attribute("class")
     thumbs = scarf.locator(".grid img")
-    assert thumbs.count() > 5 and thumbs.nth(0).evaluate("i => i.naturalWidth") == 240
+    # the thumbnail is made on request: wait for it to load (a loaded machine takes seconds), then measure
+    width = thumbs.nth(0).evaluate("i => i.complete && i.naturalWidth ? i.naturalWidth : new Promise("
+                                   "r => { i.onload = () => r(i.naturalWidth); i.onerror = () => r(-1); })")
+    assert thumbs.count() > 5 and width == 240
     page.select_option("select[name=status]", "error")
     page.click("form.filters button")
     shown = page.locator("section.card")

@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from imgpipe import roles
 from imgpipe.messages import t
 
 CHECKS = ("naming", "counts", "sizes", "marks", "data", "pairing", "framing", "soldout", "backup", "quality", "freshness")
 SEVERITIES = ("error", "warning")
-ROLE_ORDER = ("main", "white", "transparent", "large", "selling_point", "detail", "sku", "page")
+ROLE_ORDER = (*roles.ROLE_ORDER, "page")  # the registry's order, then the detail page's slices
 
 @dataclass
 class Finding:
@@ -56,10 +57,11 @@ class ImageEntry:
     height: int = 0
     nbytes: int = 0
     exists: bool = True
+    label: str = ""            # roles.label_of: "主图（3:4）" for a profile's own role; "" = the report's own
 
     def as_dict(self) -> dict:
         return {"path": self.path, "role": self.role, "width": self.width, "height": self.height,
-                "bytes": self.nbytes, "exists": self.exists}
+                "bytes": self.nbytes, "exists": self.exists, "label": self.label}
 
 
 @dataclass

@@ -8,14 +8,14 @@ import json
 import sqlite3
 from pathlib import Path
 
-from imgpipe import clock
+from imgpipe import clock, roles
 from imgpipe.errors import ImgpipeError
 from imgpipe.messages import t
 from imgpipe.profiles import Profile
 from imgpipe.validate.checks import REGISTRY
 from imgpipe.validate.files import Files, MeasureStore
 from imgpipe.validate.model import (
-    CHECKS, ROLE_ORDER, ArticleInputs, ArticleResult, Finding, ImageEntry, PlatformReport, colour_references, colour_summary,
+    CHECKS, ArticleInputs, ArticleResult, Finding, ImageEntry, PlatformReport, colour_references, colour_summary,
 )
 
 
@@ -126,14 +126,15 @@ class Validator:
         a = self.inputs(article, profile)
         checks = {check: REGISTRY[check](self, a) for check in CHECKS}
         return ArticleResult(profile.name, article, a.product.name if a.product else "", checks,
-                             self._images(a.rows, a.slices), a.waiting, colour_references(a.photos),
+                             self._images(a.rows, a.slices, profile), a.waiting, colour_references(a.photos),
                              colour_summary(a.photos))
 
-    def _images(self, rows, slices) -> list[ImageEntry]:
+    def _images(self, rows, slices, profile: Profile) -> list[ImageEntry]:
         out = []
-        for r in sorted(rows, key=lambda r: (ROLE_ORDER.index(r["role"]) if r["role"] in ROLE_ORDER else 99, r["path"])):
-            exists = self.files.path(r["path"]).is_file()
-            out.append(ImageEntry(r["path"], r["role"], r["width"] or 0, r["height"] or 0, r["bytes"] or 0, exists))
+        for r in sorted(rows, key=lambda r: (roles.sort_key(r.role, profile.roles.get(r.role)), r.path)):
+            exists = self.files.path(r.path).is_file()
+            label = roles.label_of(r.role, profile.roles.get(r.role)) if r.kind in roles.ROLES else r.role
+            out.append(ImageEntry(r.path, r.role, r.width or 0, r.height or 0, r.nbytes or 0, exists, label))
         for s in slices:
             facts = self.files.facts(s)
             out.append(ImageEntry(s, "page", facts.width, facts.height, facts.nbytes, facts.exists))

@@ -205,9 +205,6 @@ async def validate_route(request: Request):
 
 # --- an article -----------------------------------------------------------------
 
-ROLE_ORDER = ("main", "white", "large", "sku", "selling_point", "detail")
-
-
 def _product(ws, article: str):
     from imgpipe.sheet import normalise_article
 
@@ -219,7 +216,7 @@ def _product(ws, article: str):
 
 def article_view(ws, product, runner: Jobs) -> dict:
     """Everything the article page shows, from the catalog, the sidecar and the last checks."""
-    from imgpipe.plan import safe_label
+    from imgpipe.roles import ROLES, kinds, label_of, role_of, sort_key
     from imgpipe.sidecar import load_sidecar, sidecar_path
     from imgpipe.validate.model import colour_summary
     from imgpipe.validate.report import colour_line
@@ -234,34 +231,39 @@ def article_view(ws, product, runner: Jobs) -> dict:
 
         sidecar, sidecar_error = Sidecar(), str(err)
     outputs = cat.outputs(product.article)
-    labels = {safe_label(c): c for c in product.colours}
     roles: dict[int, list[str]] = {}   # photo id -> role badges (from the first platform's outputs)
     after: dict[int, str] = {}         # photo id -> its colour-corrected detail image (first platform)
     platforms: dict[str, dict[str, list[dict]]] = {}
+    headings: dict[tuple[str, str], str] = {}
     first = next(iter(ws.profiles), None)
     for row in outputs:
-        name = row["path"].rsplit("/", 1)[-1]
-        stem = name.rsplit(".", 1)[0]
-        item = {"path": row["path"], "name": name, "role": row["role"], "photo_id": row["photo_id"],
-                "width": row["width"], "height": row["height"], "bytes": row["bytes"], "colour": "", "index": 0}
-        if row["role"] == "sku":
-            item["colour"] = labels.get(stem.split("-", 2)[-1], stem.split("-", 2)[-1])
-        if row["role"] == "selling_point" and "-sp" in stem:
-            item["index"] = int(stem.rsplit("-sp", 1)[1] or 0)
-        platforms.setdefault(row["platform"], {}).setdefault(row["role"], []).append(item)
-        if row["platform"] == first and row["role"] == "detail":
-            after[row["photo_id"]] = row["path"]
-        if row["platform"] == first and row["photo_id"] in by_id:
-            badge = {"sku": t("web.role.sku", colour=item["colour"]),
-                     "selling_point": t("web.role.selling_point", index=item["index"])}.get(
-                row["role"], t(f"web.role.{row['role']}"))
-            if row["role"] != "detail":
-                roles.setdefault(row["photo_id"], []).append(badge)
+        profile = ws.profiles.get(row.platform)
+        spec = profile.roles.get(row.role) if profile else None
+        name = row.path.rsplit("/", 1)[-1]
+        item = {"path": row.path, "name": name, "role": row.role, "photo_id": row.photo_id, "width": row.width,
+                "height": row.height, "bytes": row.nbytes, "colour": row.colour, "index": row.selling_point}
+        platforms.setdefault(row.platform, {}).setdefault(row.role, []).append(item)
+        headings[(row.platform, row.role)] = label_of(row.role, spec, group=True) if row.kind in ROLES else row.role
+        if row.platform == first and row.kind in kinds("details"):
+            after[row.photo_id] = row.path
+        if row.platform == first and row.photo_id in by_id and row.kind in ROLES and row.kind not in kinds("details"):
+            badge = label_of(row.role, spec, colour=row.colour, index=row.selling_point)
+            roles.setdefault(row.photo_id, []).append(badge)
+    # images shown on a checkerboard (cut-outs) and as themselves (alpha: a JPEG thumbnail would flatten it)
+    checks_of = {(row.platform, row.role): role_of(row.role, ws.profiles[row.platform].roles.get(row.role)).checks
+                 for row in outputs if row.platform in ws.profiles and row.kind in ROLES}
+    cut_roles = {role for (_, role), checks in checks_of.items() if "cut_out" in checks}
+    alpha_roles = {role for (_, role), checks in checks_of.items() if "alpha" in checks}
     for groups in platforms.values():
         for items in groups.values():
             items.sort(key=lambda i: (i["index"], i["colour"], i["name"]))
-    ordered = {p: [(r, platforms[p][r]) for r in ROLE_ORDER if r in platforms[p]]
-               for p in [*ws.profiles, *sorted(set(platforms) - set(ws.profiles))] if p in platforms}
+
+    def listed(platform: str) -> list[tuple[str, str, list[dict]]]:
+        profile = ws.profiles.get(platform)
+        order = sorted(platforms[platform], key=lambda r: sort_key(r, profile.roles.get(r) if profile else None))
+        return [(r, headings[(platform, r)], platforms[platform][r]) for r in order]
+
+    ordered = {p: listed(p) for p in [*ws.profiles, *sorted(set(platforms) - set(ws.profiles))] if p in platforms}
     if product.article in runner.checks:   # checked since this server started: the freshest
         checks, checked = runner.checks[product.article], t("web.checked_now")
     else:                                  # else what the last `imgpipe validate` found
@@ -280,12 +282,12 @@ def article_view(ws, product, runner: Jobs) -> dict:
     for finding in merged.values():  # beside the image it is about; in the list when that image is not on the page
         (by_file.setdefault(finding["file"], []) if finding.get("file") in shown else general).append(finding)
     # the main images as they are now, for "add/remove/move" to start from when the sidecar has none
-    auto_main = sorted(by_id[i["photo_id"]].seq for i in (platforms.get(first) or {}).get("main", [])
-                       if i["photo_id"] in by_id)
+    mains = [r for r in outputs if r.platform == first and r.kind in kinds("header")]
+    auto_main = sorted(by_id[r.photo_id].seq for r in mains if r.photo_id in by_id)
     sku_of = {c: sidecar.colours.get(c, [None])[0] for c in product.colours}
-    for item in (platforms.get(first) or {}).get("sku", []):
-        if not sku_of.get(item["colour"]) and item["photo_id"] in by_id:
-            sku_of[item["colour"]] = by_id[item["photo_id"]].seq
+    for r in outputs:
+        if r.platform == first and r.colour and not sku_of.get(r.colour) and r.photo_id in by_id:
+            sku_of[r.colour] = by_id[r.photo_id].seq
     return {
         "product": product, "photos": photos, "roles": roles, "after": after, "platforms": ordered, "sidecar": sidecar,
         "sidecar_error": sidecar_error, "checks_by_file": by_file, "checks_general": general,
@@ -293,7 +295,7 @@ def article_view(ws, product, runner: Jobs) -> dict:
         "sold": cat.soldout(product.article), "listed": cat.listings(product.article),
         "profiles": list(ws.profiles), "last": runner.last.get(product.article),
         "sidecar_json": json.dumps(dataclasses.asdict(sidecar), ensure_ascii=False),
-        "colour_line": colour_line(colour_summary(photos)),
+        "colour_line": colour_line(colour_summary(photos)), "cut_roles": cut_roles, "alpha_roles": alpha_roles,
     }
 
 
@@ -335,6 +337,11 @@ async def thumb_route(request: Request):
         raise HTTPException(415, str(err)) from None
     checked = security.safe_file(state.root, THUMB_DIR, out.relative_to(state.root / THUMB_DIR).as_posix())
     return FileResponse(checked, headers=dict(FILE_HEADERS, **{"Cache-Control": "private, max-age=31536000, immutable"}))
+
+
+async def favicon(request: Request):
+    return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml",
+                        headers=dict(FILE_HEADERS, **{"Cache-Control": "public, max-age=86400"}))
 
 
 # --- changes ---------------------------------------------------------------------
@@ -715,6 +722,7 @@ def create_app(root: Path, *, token: str | None = None, host: str = "127.0.0.1",
         Route("/events", events),
         Route("/file/{area}/{path:path}", file_route),
         Route("/thumb/{area}/{path:path}", thumb_route),
+        Route("/favicon.ico", favicon),  # asked for by browsers whatever the page links: no 404 in the console
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(Guard, state=state)],

@@ -19,16 +19,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from PIL import Image
 from starlette.formparsers import MultiPartParser
 
 from imgpipe.errors import ImgpipeError
-from imgpipe.imageio import PHOTO_EXTENSIONS
+from imgpipe.decoders import decoder_for, extension_for, is_photo_name
 from imgpipe.messages import t
 from imgpipe.web.security import safe_name
 
-_EXT_OF_FORMAT = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "WEBP": ".webp", "BMP": ".bmp", "GIF": ".gif",
-                  "HEIF": ".heic", "MPO": ".jpg"}
 UPLOAD_TEMP = Path(".imgpipe") / "uploads"   # inside the workspace: same disk as inbox/, so a link moves it
 STALE_UPLOAD = 24 * 3600                      # seconds: a temporary file this old was left by a killed server
 MAX_SAME_NAME = 10_000                        # `photo (10000).jpg`: beyond, something is wrong
@@ -98,45 +95,33 @@ class WorkspaceUploadParser(MultiPartParser):
                 path.unlink()
 
 
-def image_format(path: Path) -> str | None:
-    """Pillow's format name when the file's header is an image it can decode, else None."""
-    try:
-        with Image.open(path) as img:   # reads the header only
-            fmt = img.format
-        return fmt if fmt in _EXT_OF_FORMAT else None
-    except Exception:  # any parser error means: not an image we take
-        return None
-
-
 def check_upload(path: Path, shown: str, max_megapixels: float) -> str:
-    """The Pillow format of the uploaded file at `path`, or ImgpipeError saying why it is refused.
+    """The extension (".jpg", ".dng", ".psd", …) of the format a decoder reads in the uploaded file
+    at `path`, judged by content (decoders.extension_for); ImgpipeError saying why it is refused.
 
     JPEG and PNG are decoded through the decoder registry (every scan byte read; JPEG at a
     reduced size, which reads the same data): a lying header, a truncated file and a grey-filled
     early end are refused here as at ingest.
     """
-    from imgpipe.decoders import decoder_for
-
     with path.open("rb") as f:
         head = f.read(64)
-    ext = Path(shown).suffix.lower()
-    decoder_for(ext if ext in PHOTO_EXTENSIONS else ".jpg", head, shown)   # not an image, a video: said here
-    fmt = image_format(path)
-    if fmt is None:
+    name = Path(shown)
+    decoder_for(name.suffix.lower() if is_photo_name(name) else ".jpg", head, shown)  # a video, not an image: said here
+    ext = extension_for(head, shown)
+    if ext is None:
         raise ImgpipeError(t("web.upload_not_image"), file=shown, fix=t("web.upload_not_image.fix"))
-    if fmt in ("JPEG", "MPO", "PNG"):
-        decoder_for(".jpg" if fmt != "PNG" else ".png", head, shown).decode(
-            path.read_bytes(), shown, 1024 if fmt != "PNG" else 0, max_megapixels)
-    return fmt
+    if ext in (".jpg", ".png"):
+        decoder_for(ext, head, shown).decode(path.read_bytes(), shown, 1024 if ext == ".jpg" else 0, max_megapixels)
+    return ext
 
 
-def upload_name(shown: str, fmt: str) -> str:
-    """The inbox name for an upload called `shown` holding a `fmt` image: cleaned, length-limited."""
+def upload_name(shown: str, ext: str) -> str:
+    """The inbox name for an upload called `shown` holding an image of extension `ext`: cleaned, length-limited."""
     name = safe_name(shown)
     if not name or name.startswith("."):
         name = "photo"
-    if Path(name).suffix.lower() not in PHOTO_EXTENSIONS:
-        name = safe_name(name + _EXT_OF_FORMAT[fmt])
+    if not is_photo_name(Path(name)):
+        name = safe_name(name + ext)
     return name
 
 
@@ -198,8 +183,8 @@ def store_uploads(root: Path, article: str, files: list, max_bytes: int, too_big
                                    fix=t("web.upload_too_big.fix"))
             upload.file.flush()
             temp = Path(upload.file.name)
-            fmt = check_upload(temp, shown, max_megapixels)
-            dest = move_in(temp, folder, upload_name(shown, fmt))
+            ext = check_upload(temp, shown, max_megapixels)
+            dest = move_in(temp, folder, upload_name(shown, ext))
             outcomes.append({"file": shown, "outcome": "stored", "stored": dest.relative_to(root).as_posix()})
         except ImgpipeError as err:
             outcomes.append({"file": shown, "outcome": "refused", "message": err.message, "fix": err.fix or ""})

@@ -43,20 +43,20 @@ def check(v, a: ArticleInputs) -> CheckResult:
     close_up = ctx.close_up if ctx is not None else frozenset()
     made_of = {r["path"]: json.loads(r["meta"] or "{}").get("cutout") for r in a.rows}
     for job in a.plan[0]:
-        role = role_of(job.role, a.profile.roles.get(job.role)).name
-        if role not in ("main", "white", "sku", "transparent"):
+        checks = role_of(job.role, a.profile.roles.get(job.role)).checks
+        if "framed" not in checks:
             continue
         path = v.files.path(job.path)
         if not path.is_file():
             continue  # freshness reports it
-        cut_image = role in ("white", "transparent")
+        cut_image = "cut_out" in checks
         if cut_image and not _check_cutout(v, f, ctx, job, made_of.get(job.path), job.photo_id in close_up):
             continue  # no cut-out: nothing else of it to judge
         if job.photo_id in close_up:
             continue
         if cut_image:
             _check_holes(v, f, ctx, job)
-        if role == "transparent":
+        if "alpha" in checks:
             _check_alpha(f, v.files.measure(job.path, "alpha", lambda: alpha_facts(path)), job.path)
             continue
         if job.params.get("overlays"):

@@ -15,7 +15,6 @@ automatically are listed (one warning per article) for a person to confirm.
 from __future__ import annotations
 
 from imgpipe import colour_names
-from imgpipe.roles import role_of
 from imgpipe.validate.model import ArticleInputs, CheckResult, Finder
 
 
@@ -26,7 +25,7 @@ def check(v, a: ArticleInputs) -> CheckResult:
     ctx = v.context(a.article)
     lexicon = v.lexicon
     for job in a.plan[0]:
-        if role_of(job.role, a.profile.roles.get(job.role)).name != "sku" or not job.params.get("colour"):
+        if not job.params.get("colour"):  # a colour's SKU image (roles.pick_colours) carries its colour
             continue
         name = job.params["colour"]
         settled = ctx is not None and (name in ctx.sidecar.colours

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from imgpipe.profiles import Profile
+from imgpipe.roles import ROLES
 from imgpipe.validate.model import ArticleInputs, CheckResult, Finder
 
 
@@ -39,7 +40,7 @@ def _check_soldout(v, article: str, profile: Profile, rows) -> tuple[CheckResult
         elif have and not want:
             f.error("overlay_left", job.path, text=" / ".join(have))
             handled.add(job.path)
-        elif job.role == "large" and job.params.get("sold_sizes") and row["fingerprint"] != job.fingerprint:
+        elif ROLES[job.kind].text == "label" and job.params.get("sold_sizes") and row["fingerprint"] != job.fingerprint:
             f.error("overlay_missing", job.path, text=", ".join(job.params["sold_sizes"]))
             handled.add(job.path)
     for colour, size in sold:
