@@ -23,8 +23,6 @@ from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import _write_atomically, sha256_file
 from imgpipe.messages import t
 
-# the listing's order; a role the profile adds `like` main comes right after the main images
-UPLOAD_ORDER = ("main", "main_like", "white", "transparent", "sku", "page")
 SHEET_FIELDS = ("article", "platform", "name", "listing_title", "category", "brand", "price", "colours", "sizes",
                 "measurements", "fabric")
 
@@ -43,50 +41,32 @@ class Package:
 
 
 def upload_order(rows, slices: list[str], colours, profile) -> list[tuple[str, str]]:
-    """[(name, path)] in upload order from the catalog's output rows and the page's slices.
+    """[(name, path)] in upload order from the catalog's output records and the page's slices.
 
-    colours: the sheet's colour order (SKU images follow it); profile: the platform's
-    (tells which extra roles work like main). Names carry the position: `01-主图1.jpg`.
+    The order is the roles' own (`Role.listing`: main images, white, transparent, SKU); a
+    profile's role `like` one of them comes right after it; SKU images follow the sheet's colour
+    order (`colours`); the detail slices come last. Names carry the position: `01-主图1.jpg`.
     """
-    from imgpipe.plan import safe_label
+    from imgpipe.roles import ROLES
 
-    labels = {safe_label(c): c for c in colours}
     rank = {c: i for i, c in enumerate(colours)}
-    picked: list[tuple[int, tuple, str, str]] = []   # (group, key, label, path)
+    picked: list[tuple[tuple, str, dict, str]] = []   # (sort key, message key, its fields, path)
     for r in rows:
-        role, path = r["role"], r["path"]
-        stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-        spec = profile.roles.get(role) if profile else None
-        like = getattr(spec, "like", "") or ""
-        if role == "main":
-            picked.append((0, (path,), "main", path))
-        elif like == "main":
-            picked.append((1, (role, path), role, path))
-        elif role in ("white", "transparent"):
-            picked.append((UPLOAD_ORDER.index(role), (path,), role, path))
-        elif role == "sku":
-            colour = labels.get(stem.split("-", 2)[-1], stem.split("-", 2)[-1])
-            picked.append((4, (rank.get(colour, len(rank)), path), f"sku:{colour}", path))
-    picked.sort(key=lambda p: (p[0], p[1]))
-    picked += [(5, (i,), "page", path) for i, path in enumerate(slices)]
+        kind = ROLES.get(r.kind)
+        if kind is None or not kind.listing:
+            continue
+        own = r.role == kind.name
+        key = f"export.name.{kind.name}" if own else "export.name.other"
+        order = (rank.get(r.colour, len(rank)), r.path) if r.colour else (r.path,)
+        picked.append(((kind.listing, not own, r.role, *order), key, {"role": r.role, "colour": r.colour}, r.path))
+    picked.sort(key=lambda p: p[0])
+    picked += [((), "export.name.page", {}, path) for path in slices]
     out, counts = [], {}
-    for position, (_, _, label, path) in enumerate(picked, start=1):
-        kind = label.split(":", 1)[0]
-        counts[kind] = counts.get(kind, 0) + 1
-        out.append((f"{position:02d}-{_name(label, counts[kind])}{Path(path).suffix.lower()}", path))
+    for position, (_, key, fields, path) in enumerate(picked, start=1):
+        group = (key, fields.get("role"))
+        counts[group] = counts.get(group, 0) + 1
+        out.append((f"{position:02d}-{t(key, n=counts[group], **fields)}{Path(path).suffix.lower()}", path))
     return out
-
-
-def _name(label: str, n: int) -> str:
-    if label == "main":
-        return t("export.name.main", n=n)
-    if label == "page":
-        return t("export.name.detail", n=n)
-    if label in ("white", "transparent"):
-        return t(f"export.name.{label}")
-    if label.startswith("sku:"):
-        return t("export.name.sku", colour=label[4:])
-    return t("export.name.other", role=label, n=n)
 
 
 def listing_sheet(product, platform: str, images: list[tuple[str, str]], review_line: str) -> bytes:

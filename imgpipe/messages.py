@@ -1541,7 +1541,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "export.name.white": ("白底图", "white"),
     "export.name.transparent": ("透明图", "transparent"),
     "export.name.sku": ("SKU-{colour}", "SKU-{colour}"),
-    "export.name.detail": ("详情{n}", "detail{n}"),
+    "export.name.page": ("详情{n}", "detail{n}"),
     "export.name.other": ("{role}-{n}", "{role}-{n}"),
     "export.sheet.title": ("上架信息", "Listing"),
     "export.sheet.field": ("字段", "Field"),

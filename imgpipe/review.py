@@ -35,8 +35,6 @@ DECISION_ACTIONS = ("approve", "send_back")
 FIX_LABELS = {"main": "web.main_order", "white": "web.act.white", "large": "web.act.large", "skip": "web.act.skip",
               "sku": "web.act.sku", "selling_point": "web.act.selling_point"}
 ACTIONS = ("approve", "send_back", "fix", "upload", "soldout", "restock", "listed", "export")
-# which image a bare file name means first when several roles share it (resolve_image)
-ROLE_PRIORITY = ("main", "white", "transparent", "sku", "large", "selling_point", "detail")
 HISTORY_COLUMNS = ("at", "who", "article", "platform", "action", "forced", "note", "image")
 
 
@@ -138,9 +136,12 @@ def resolve_image(ws, article: str, platform: str, given: str) -> str:
     A bare name (`A1023-02.jpg`) several roles share means the one uploaded first: main before
     white, SKU and the page's images, outputs before originals.
     """
+    from imgpipe.roles import sort_key
+
+    profile = ws.profiles.get(platform)
     rows = sorted(ws.catalog.outputs(article, platform),
-                  key=lambda r: (ROLE_PRIORITY.index(r["role"]) if r["role"] in ROLE_PRIORITY else len(ROLE_PRIORITY)))
-    known = [r["path"] for r in rows] + [p.original for p in ws.catalog.photos(article)]
+                  key=lambda r: sort_key(r.role, profile.roles.get(r.role) if profile else None))
+    known = [r.path for r in rows] + [p.original for p in ws.catalog.photos(article)]
     wanted = given.replace("\\", "/").strip()
     name = wanted.rsplit("/", 1)[-1]
     for path in ([wanted] if wanted in known else []) + [p for p in known if p.rsplit("/", 1)[-1] == name]:

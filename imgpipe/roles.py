@@ -63,7 +63,7 @@ class Role:
     ("header", "large", "selling_points", "details"; "" = none); `fix`, the
     workbench's sidecar fix that chooses its photos (web.app.apply_fix
     action; "" = none); `checks`, which image checks apply (framed, cut_out,
-    alpha, text).
+    alpha, text); `listing`, its place in the listing package (export.py).
     """
 
     name: str
@@ -82,6 +82,7 @@ class Role:
     label: str = ""
     section: str = ""
     fix: str = ""
+    listing: int = 0           # its place in the listing package (export.py); 0 = not in it
 
     @property
     def cuts_out(self) -> bool:
@@ -231,9 +232,9 @@ def label_fields(product) -> dict:
 
 ROLES: dict[str, Role] = {r.name: r for r in (
     Role("main", pick_main, "frame", min_count=1, too_few="main_none", too_many="main_too_many", numbered=True,
-         order=1, label="web.role.main", section="header", fix="main"),
+         order=1, label="web.role.main", section="header", fix="main", listing=1),
     Role("white", pick_white, "white", min_count=1, too_few="white_none", too_many="white_too_many", max_count=1,
-         numbered=True, pure_white=True, order=2, label="web.role.white", fix="white"),
+         numbered=True, pure_white=True, order=2, label="web.role.white", fix="white", listing=2),
     Role("large", pick_large, "width", framed=False, text="label", min_count=1, too_few="large_none", numbered=True,
          order=4, label="web.role.large", section="large", fix="large"),
     Role("detail", pick_every, "width", framed=False, numbered=True, order=7, label="web.role.detail",
@@ -241,10 +242,10 @@ ROLES: dict[str, Role] = {r.name: r for r in (
     Role("selling_point", pick_selling_points, "width", framed=False, text="caption", min_count=5,
          too_few="selling_points_few", order=6, label="web.role.selling_point", section="selling_points",
          fix="selling_point"),
-    Role("sku", pick_colours, "frame", order=5, label="web.role.sku", fix="sku"),
+    Role("sku", pick_colours, "frame", order=5, label="web.role.sku", fix="sku", listing=4),
     # 透明素材图 (Tmall, JD): the white image's photo cut out on transparency; 1688 flattens alpha
     Role("transparent", pick_white, "transparent", alpha=True, max_count=1, too_many="white_too_many",
-         order=3, label="web.role.transparent", fix="white"),
+         order=3, label="web.role.transparent", fix="white", listing=3),
 )}
 
 # the order every reader lists outputs in: the workbench's groups, the report's cards, validation

@@ -41,7 +41,7 @@ def browser_only_where_marked(request, monkeypatch):
         monkeypatch.setenv("IMGPIPE_BROWSER", "none")
 
 
-def quick_cut_out(img_u8: np.ndarray, *, model_path=None, proxy_px=None, decontaminate=True):
+def quick_cut_out(img_u8: np.ndarray, *, model_path=None, proxy_px=None, decontaminate=True, model_map=None):
     """A stand-in for cutout.cut_out: framing.product_mask as a hard alpha, no shadow, no matte.
 
     Same Cutout shape and meaning (alpha 1 on the product, 0 on the backdrop), ~20x cheaper; a
@@ -52,8 +52,8 @@ def quick_cut_out(img_u8: np.ndarray, *, model_path=None, proxy_px=None, deconta
 
     from imgpipe import cutout, framing
 
-    if model_path is not None:
-        return REAL_CUT_OUT(img_u8, model_path=model_path, decontaminate=decontaminate,
+    if model_path is not None or model_map is not None:
+        return REAL_CUT_OUT(img_u8, model_path=model_path, decontaminate=decontaminate, model_map=model_map,
                             **({"proxy_px": proxy_px} if proxy_px else {}))
     h, w = img_u8.shape[:2]
     proxy, factor = framing._proxy(img_u8, cutout.PROXY_PX)
@@ -62,7 +62,7 @@ def quick_cut_out(img_u8: np.ndarray, *, model_path=None, proxy_px=None, deconta
         mask = cv2.resize(mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
     good = bool(mask.any())
     return cutout.Cutout(mask.astype(np.float32), img_u8.copy(), np.zeros((h, w), np.float32), backdrop.rgb,
-                         good, 0)
+                         good, 0, method="classical" if good else "none", reason="" if good else "no_product")
 
 
 @pytest.fixture(scope="module", autouse=True)

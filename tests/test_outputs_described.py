@@ -37,6 +37,13 @@ NOT_ROLES = {
     ("web/app.py", "large"): "a workbench fix action",
     ("web/app.py", "sku"): "a workbench fix action",
     ("web/app.py", "selling_point"): "a workbench fix action",
+    ("review.py", "main"): "a workbench fix action, as the history names it",
+    ("review.py", "white"): "a workbench fix action",
+    ("review.py", "large"): "a workbench fix action",
+    ("review.py", "sku"): "a workbench fix action",
+    ("review.py", "selling_point"): "a workbench fix action",
+    ("review.py", "detail"): "an activity entry's field",
+    ("catalog.py", "detail"): "the activity log's column",
 }
 NAMING_CODE = {"roles.py", "messages.py", "validate/checks/naming.py"}
 
