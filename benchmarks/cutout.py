@@ -1,7 +1,7 @@
 """Cut-out benchmark: how close is imgpipe's product mask to the true outline?
 
     python benchmarks/cutout.py [--case NAME] [--save DIR] [--seed N] [--size WxH]
-    python benchmarks/cutout.py --real DIR [--model PATH] [--out DIR] [--json] [--only NAME] [--no-run]
+    python benchmarks/cutout.py --real DIR [--model PATH]... [--out DIR] [--json] [--only NAME] [--no-run]
 
 --real measures real photos with true masks instead (benchmarks/cutout_real.py
 says how: through `imgpipe run` and cut_out directly, beside GrabCut).
@@ -37,7 +37,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# appended, not prepended: PYTHONPATH=/another/tree measures that tree's imgpipe
+sys.path.append(str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from imgpipe import cutout, framing  # noqa: E402
@@ -105,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--size", default="1200x900", help="photo size WxH (the cut-out is scale-sensitive: try 900x675)")
     ap.add_argument("--real", type=Path, help="a folder of real photos with masks (images/, masks/, SOURCES.md)")
-    ap.add_argument("--model", type=Path, help="--real: an ONNX model for the model path ([cutout] model)")
+    ap.add_argument("--model", type=Path, action="append",
+                    help="--real: an ONNX model for the model path ([cutout] model); repeat to compare models")
     ap.add_argument("--out", type=Path, help="--real: write previews (cut-out on magenta) here")
     ap.add_argument("--json", action="store_true", help="--real: print one JSON document instead of the tables")
     ap.add_argument("--only", help="--real: only photos whose name contains this")

@@ -43,8 +43,11 @@ import cv2
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # after PYTHONPATH: another tree can be measured
+import imgpipe  # noqa: E402
 from imgpipe import cutout  # noqa: E402
+
+CODE = Path(imgpipe.__file__).resolve().parents[1]  # the tree measured; `imgpipe run` is run from it too
 
 BF_TOLERANCE = 0.0075  # boundary F: outline pixels match within 0.75 % of the image diagonal
 GRABCUT_PX = 800       # GrabCut works on the photo scaled to this long side (it is O(pixels) per iteration)
@@ -66,7 +69,7 @@ format = "png"
 
 
 def read_set(root: Path) -> list[dict]:
-    """The photos of a real set: name, kind, photo (uint8 RGB), truth (bool), paths."""
+    """The photos of a real set: name, kind, photo (uint8 RGB), truth (bool; None for unmasked/), paths."""
     kinds = {}
     sources = root / "SOURCES.md"
     if sources.exists():
@@ -85,13 +88,18 @@ def read_set(root: Path) -> list[dict]:
             raise SystemExit(f"{mask}: {truth.shape[::-1]} is not the photo's size {photo.shape[1::-1]}")
         items.append({"name": image.stem, "kind": kinds.get(image.stem, "?"), "image": image,
                       "photo": photo, "truth": truth})
+    for image in sorted((root / "unmasked").glob("*.jpg")):  # no truth: run and looked at only
+        items.append({"name": image.stem, "kind": "unmasked", "image": image,
+                      "photo": np.asarray(Image.open(image).convert("RGB")), "truth": None})
     return items
 
 
-def scores(pred: np.ndarray, truth: np.ndarray) -> dict:
-    """IoU, boundary F, lost and kept of a predicted product mask (bool) against the truth."""
+def scores(pred: np.ndarray, truth: np.ndarray | None) -> dict:
+    """IoU, boundary F, lost and kept of a predicted product mask (bool) against the truth (None: no figures)."""
     from cutout import boundary_f, iou  # benchmarks/cutout.py
 
+    if truth is None:
+        return {"iou": None, "bf": None, "lost": None, "kept": None}
     return {"iou": iou(pred, truth), "bf": boundary_f(pred, truth, BF_TOLERANCE),
             "lost": float((~pred[truth]).mean()) if truth.any() else 0.0,
             "kept": float(pred[~truth].mean()) if (~truth).any() else 0.0}
@@ -124,9 +132,17 @@ def article_of(i: int) -> str:
     return f"R{i + 1:03d}"
 
 
+def code_env() -> dict:
+    """The environment for `imgpipe` subprocesses: the same imgpipe tree as this process measures."""
+    path = os.pathsep.join([str(CODE)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))
+    return {**os.environ, "PYTHONPATH": path, "PYTHONIOENCODING": "utf-8"}
+
+
 def make_workspace(root: Path, items: list[dict], model: Path | None) -> None:
     """A workspace with one article per photo and a platform that makes only the transparent image."""
-    subprocess.run([sys.executable, "-m", "imgpipe", "init", str(root)], check=True, capture_output=True)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "imgpipe", "init", str(root)], check=True, capture_output=True,
+                   cwd=root.parent, env=code_env())
     toml = root / "imgpipe.toml"
     text = toml.read_text(encoding="utf-8")
     text = re.sub(r"^platforms = .*$", 'platforms = ["cutbench"]', text, count=1, flags=re.M)
@@ -147,7 +163,7 @@ def run_imgpipe(root: Path) -> tuple[float, int]:
     """(CPU seconds of `imgpipe run` and its children, exit status)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run([sys.executable, "-m", "imgpipe", "-w", str(root), "run", "--jobs", "1", "--no-backup"],
-                          capture_output=True, text=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+                          capture_output=True, text=True, cwd=root.parent, env=code_env())
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode not in (0, 1):
         sys.stderr.write(proc.stdout[-2000:] + proc.stderr[-4000:])
@@ -229,7 +245,7 @@ def through_imgpipe(items: list[dict], model: Path | None, keep: Path | None = N
         for i, it in enumerate(items):
             got = made.get(article_of(i))
             if got is None or not got["path"].exists():
-                results.append({"alpha": np.zeros(it["truth"].shape, np.float32), "declined": True,
+                results.append({"alpha": np.zeros(it["photo"].shape[:2], np.float32), "declined": True,
                                 "missing": True, "registration": float("nan"), "close_up": None})
                 continue
             rgba = np.asarray(Image.open(got["path"]).convert("RGBA"))
@@ -253,7 +269,7 @@ def preview(photo: np.ndarray, alpha: np.ndarray, path: Path) -> None:
     Image.fromarray(sheet).resize((round(sheet.shape[1] * f), round(sheet.shape[0] * f))).save(path)
 
 
-def measure_real(root: Path, model: Path | None = None, out: Path | None = None, only: str | None = None,
+def measure_real(root: Path, models: list[Path] | None = None, out: Path | None = None, only: str | None = None,
                  skip_run: bool = False, keep: Path | None = None) -> dict:
     """All methods on the set: {"photos": [...rows], "means": {...}}; see the module docstring."""
     items = [it for it in read_set(root) if not only or only in it["name"]]
@@ -270,10 +286,11 @@ def measure_real(root: Path, model: Path | None = None, out: Path | None = None,
         if out:
             preview(it["photo"], alpha, out / f"{it['name']}-{method.replace(':', '-')}.png")
 
-    variants = [("classical", None)] + ([("model", model)] if model else [])
+    models = list(models or [])
+    variants = [("classical", None)] + [("model" if len(models) == 1 else m.stem, m) for m in models]
     if not skip_run:
         for label, m in variants:
-            results, cpu = through_imgpipe(items, m, keep / label if keep else None)
+            results, cpu = through_imgpipe(items, m, keep / label.replace(":", "-") if keep else None)
             for it, r in zip(items, results):
                 add(it, f"run:{label}", r["alpha"], cpu, r["declined"], registration=r["registration"],
                     close_up=r["close_up"], missing=r["missing"])
@@ -285,7 +302,7 @@ def measure_real(root: Path, model: Path | None = None, out: Path | None = None,
         started = time.process_time()
         alpha = grabcut(it["photo"])
         add(it, "grabcut", alpha, time.process_time() - started, not (alpha >= 0.5).any())
-    return {"set": str(root), "model": str(model) if model else None, "bf_tolerance": BF_TOLERANCE,
+    return {"set": str(root), "code": str(CODE), "models": [str(m) for m in models], "bf_tolerance": BF_TOLERANCE,
             "photos": rows, "means": means(rows)}
 
 
@@ -294,7 +311,8 @@ def means(rows: list[dict]) -> dict:
     out: dict = {}
     for method in dict.fromkeys(r["method"] for r in rows):
         for kind in ("plain-backdrop", "scene", "all"):
-            sel = [r for r in rows if r["method"] == method and (kind == "all" or r["kind"] == kind)]
+            sel = [r for r in rows if r["method"] == method and r["iou"] is not None
+                   and (kind == "all" or r["kind"] == kind)]
             if sel:
                 out.setdefault(method, {})[kind] = {
                     "n": len(sel), **{k: float(np.mean([r[k] for r in sel])) for k in ("iou", "bf", "lost", "kept", "cpu")},
@@ -305,19 +323,20 @@ def means(rows: list[dict]) -> dict:
 def print_table(result: dict) -> None:
     rows = result["photos"]
     methods = list(dict.fromkeys(r["method"] for r in rows))
+    print(f"imgpipe from {result['code']}; models: {', '.join(result['models']) or 'none'}")
     print(f"per photo: IoU / boundary F ({result['bf_tolerance']:.2%} of the diagonal); D = declined (no cut-out)")
     print(f"{'photo':28s} {'kind':6s} " + " ".join(f"{m:>17s}" for m in methods))
     for name in dict.fromkeys(r["photo"] for r in rows):
         cells = {r["method"]: r for r in rows if r["photo"] == name}
         kind = next(iter(cells.values()))["kind"]
-        line = " ".join(f"{c['iou']:6.3f} {c['bf']:6.3f} {'D' if c['declined'] else ' ':>3s}"
-                        for c in (cells[m] for m in methods))
+        line = " ".join(("     -      -" if c["iou"] is None else f"{c['iou']:6.3f} {c['bf']:6.3f}")
+                        + f" {'D' if c['declined'] else ' ':>3s}" for c in (cells[m] for m in methods))
         print(f"{name[:28]:28s} {kind[:6]:6s} {line}")
     print()
-    print(f"{'method':15s} {'kind':15s} {'n':>3s} {'IoU':>6s} {'BF':>6s} {'lost':>6s} {'kept':>6s} {'decl':>5s} {'CPU s':>6s}")
+    print(f"{'method':20s} {'kind':15s} {'n':>3s} {'IoU':>6s} {'BF':>6s} {'lost':>6s} {'kept':>6s} {'decl':>5s} {'CPU s':>6s}")
     for method, kinds in result["means"].items():
         for kind, m in kinds.items():
-            print(f"{method:15s} {kind:15s} {m['n']:3d} {m['iou']:6.3f} {m['bf']:6.3f} {m['lost']:6.3f} "
+            print(f"{method:20s} {kind:15s} {m['n']:3d} {m['iou']:6.3f} {m['bf']:6.3f} {m['lost']:6.3f} "
                   f"{m['kept']:6.3f} {m['declined']:5d} {m['cpu']:6.2f}")
     bad = [r for r in rows if r["method"].startswith("run:") and r.get("registration", 1) == r.get("registration", 1)
            and r.get("registration", 1) < 0.9]

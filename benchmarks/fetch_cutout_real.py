@@ -36,6 +36,7 @@ VITON_LICENCE = "CC BY-NC 4.0 (VITON-HD dataset, NeStyle Inc.; Zalando catalogue
 CARVANA_LICENCE = "Kaggle Carvana Image Masking Challenge data: competition rules, non-commercial research"
 CLEARGRASP_LICENCE = "Apache-2.0 (repository); ClearGrasp dataset, Google"
 DIS_LICENCE = "DIS5K Terms of Use (research only; Flickr photos), repository MIT"
+GRABCUT_LICENCE = "GrabCut ground-truth database (Rother et al. 2004, Microsoft Research Cambridge): research use; repository has no licence"
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ _AGRIKA = ("agrikatheprogrammer/VITON-HD", "7df013e1b0601d1b7418e5565493b20bb5a0
 _CG = ("Shreeyak/cleargrasp", "0688647e49380139e440bacbe8562132bb2afbd7")
 _DIS = ("Tennine2077/DIS-SAM", "af0e0cd7cf5575f3c4c742d31c9a944b6797aa49")
 _CARVANA = ("Efesasa0/carvana-unet", "dd32b82095c2b2244cec1de9528582f1f6e5616f")
+_GRABCUT = ("anmolagarwal999/GrabCut-based-Image-Segmentation", "01ead718ebd32494359467f6ed3a2534197684c3")
 
 
 def _viton(name: str, stem: str, shows: str, sha_image: str, sha_mask: str) -> Pair:
@@ -90,6 +92,11 @@ def _carvana(name: str, view: str, shows: str, sha_image: str, sha_mask: str) ->
     return Pair(name, "plain-backdrop", shows, CARVANA_LICENCE,
                 Source(*_CARVANA, f"data/manual_test/0cdf5b5d0ce1_{view}.jpg", sha_image),
                 Source(*_CARVANA, f"data/manual_test_masks/0cdf5b5d0ce1_{view}_mask.gif", sha_mask))
+
+
+def _grabcut(name: str, stem: str, kind: str, shows: str, sha_image: str, sha_mask: str) -> Pair:
+    return Pair(name, kind, shows, GRABCUT_LICENCE, Source(*_GRABCUT, f"images/{stem}.jpg", sha_image),
+                Source(*_GRABCUT, f"ground_truth/{stem}.bmp", sha_mask))
 
 
 PAIRS: tuple[Pair, ...] = (
@@ -138,7 +145,61 @@ PAIRS: tuple[Pair, ...] = (
     _cleargrasp("glass-flowers-table", "123", "scene", "two small clear flower-shaped containers on a dark wooden table (cropped)",
                 "66193417d6acc052380061764de79ad038dbcdd2cc1cf0540d3f6829794c4f49",
                 "65dea1c7cf37a52a6db267b422467368494a3ac6f3d59d19ac90d9f950501dc8", (745, 107, 1173, 392)),
+    _grabcut("banana-table", "banana1", "plain-backdrop", "a ripe banana on a plain orange table",
+             "200c21709298155205840885c48b9662108e41d20de7cb43e7bc0d45edf3ca5d",
+             "776d5900b72b79d7c9b2ee1c4dd600f6a5f6ab662e3627531f977abecdfaf4db"),
+    _grabcut("book-table", "book", "plain-backdrop", "a patterned book on a plain orange table",
+             "c91d7d49d17e725388ce4c5cadc1d8dc24b1968d5677ff4944e27c6e79387547",
+             "cf650c9de82d7584b9cb5417097272bf76ed30ecf5761cbc144ce5f400272b3f"),
+    _grabcut("ceramic-elephant", "ceramic", "plain-backdrop", "a yellow and black ceramic elephant on an orange table",
+             "0eaa9bf91b25ecc6f8fa63d7be355610bb626e404ddc7fc37fb91ccf8f08faae",
+             "53bbebb1bfe80bc4e0271437d7a1d943860afbc3576fb967483b28013d004627"),
+    _grabcut("clay-elephant", "elefant", "plain-backdrop", "a terracotta elephant on an orange table (similar colours)",
+             "bd230a8a632825505048b60fae3552bdc8aa3058e7425b1ff1ee7bba5aa77bc4",
+             "8b39170cb656edc56a48774e9baeb0d83b817e75ebaf1d06bc27845b3cf7ff66"),
+    _grabcut("stone-table", "stone1", "plain-backdrop", "a pale porous stone on an orange table",
+             "59a911de40b9b28e785a68abae3122af86cfbf90c8d82166a8ff4e955b0f1a20",
+             "d531b38216fce97cc86ccd986609d13d07f9481557dee5988cb80362cfb6fc6e"),
+    _grabcut("teddy-red", "teddy", "plain-backdrop", "a small furry toy on a dark red cloth (small photo, soft edge)",
+             "79e32836fe1e77978df9384b3871b5916c480c815c1ed6622d41609e04a358cb",
+             "cc34b150e6443fdd2772b392f47ab3bd03588710bfa7bf301f84417d241ccbe1"),
+    _grabcut("banana-oranges-cloth", "banana2", "scene", "the banana on a busy printed cloth (oranges)",
+             "b6fed0efb2e9cf7da9213fdcfdb1131c1d66911facda213643d7180fe35afb4a",
+             "87b86134bfe21919854d643dc7d4d96c694bb30f2efa3dc3513757719c158fe9"),
+    _grabcut("banana-roses-cloth", "banana3", "scene", "the banana on a busy printed cloth (red roses)",
+             "23164ad00760aca8205724b9dfb650cb7f16612c10718f23bdc85c54a47d7ab4",
+             "fbd5f798c298930ad85b845cd7b0b4f59200885f51a25a464d6e459dbcd91b6a"),
+    _grabcut("scissors-cloth", "scissors", "scene", "scissors with thin blades on a busy printed cloth",
+             "40297756fc5e37a752a5cb0fe205058d8c5626e7a7310d0114f088da4b728c3b",
+             "c753378941e7bf28972e0763e1df33ebe8393a043563e9459e08d24c042dbb78"),
+    _grabcut("stone-cloth", "stone2", "scene", "the pale stone on a busy printed cloth",
+             "9aeb23a60649323587bd7977ba6111bf215fde88de69e2edc89eeede311e2f7d",
+             "e04175f6cff04ff5946d6a15de543e4a56d277ba06cb56b7ec904729e703c3f5"),
+    _grabcut("castanets-cloth", "music", "scene", "glossy wooden castanets on a busy printed cloth",
+             "6f0f0ec5e7bbfdc6ef2ebe99d033b5b8896d4da6517279205f05a5c8ab00ad1b",
+             "a6506192406eefabacfe789da0d044a71dbd3d7f5b6e2bb75ae2c08c612c23f6"),
 )
+
+
+ABO_LICENCE = "CC BY 4.0, Amazon.com (Amazon Berkeley Objects dataset)"
+_ABO = ("aws-samples/aws-smart-product-onboarding", "8091f49c9dd8df707d56f7b759e8a46662ae7aa9")
+
+# Real product photos on white without masks (to run and look at): written as DIR/unmasked/NAME.jpg.
+UNMASKED: tuple[tuple[str, str, Source], ...] = tuple(
+    (f"abo-{item}-{stem}", shows, Source(*_ABO, f"samples/{item}/{stem}.jpg", sha)) for item, stem, shows, sha in (
+        ("B074M5HPBD", "9ea6992d", "sixteen white LED bulbs in a grid",
+         "167d2559a769529ac221dfe8c4160bd2f37200b3a959a60fb01534728a0ab0ff"),
+        ("B074M5HPBD", "dcace9b5", "one white LED bulb (white on white)",
+         "24de47769e21fb134f1c8a9e2270c965bda97bc632800bef3e8beb475428bba4"),
+        ("B0799CK52K", "25ffa37c", "a man in black carrying a grey sports bag",
+         "2f71946e0a6d71555ac2daaa8a781daaf11ffe696fb0e1264cf30a4375e49b41"),
+        ("B0799CK52K", "528c608a", "grey sports bag with black 'STARTER' straps",
+         "f9c3dc12782568327365aba639701bc8c5b542460508cf27d28d39ad43d55594"),
+        ("B0799CK52K", "d80a51d3", "the bag, another view",
+         "7caea82fac2f114e55ab2ceeda210c4d472d02e48cbbfa4b747f0a5835cec8b6"),
+        ("B07GTFSCHB", "844a1cce", "a vitamin jar with a black-and-yellow label",
+         "3144ecdd6ed65c83e0fdf84cbc56e18e15e296413aac309b50c283946259496e"),
+    ))
 
 
 def read_source(src: Source, mirror: Path | None) -> bytes:
@@ -175,7 +236,7 @@ def build_pair(pair: Pair, image: bytes, mask: bytes) -> tuple[Image.Image, Imag
     return photo, m
 
 
-def sources_md(pairs: tuple[Pair, ...]) -> str:
+def sources_md(pairs: tuple[Pair, ...], unmasked: tuple = ()) -> str:
     lines = ["# Real photos with true masks, for `benchmarks/cutout.py --real`", "",
              "Built by `benchmarks/fetch_cutout_real.py` (each source file at a fixed commit, sha256-checked).",
              "For measuring only: none of these may be shipped with imgpipe (licences below).", "",
@@ -185,6 +246,11 @@ def sources_md(pairs: tuple[Pair, ...]) -> str:
         crop = "x0,y0,x1,y1 = " + ",".join(map(str, p.crop)) if p.crop else ""
         lines.append(f"| {p.name} | {p.kind} | {p.shows} | {p.image.repo} @ {p.image.commit[:12]} | "
                      f"`{p.image.path}` / `{p.mask.path}` | {p.licence} | {crop} |")
+    if unmasked:
+        lines += ["", "Without masks (`unmasked/`, run and looked at only):", "",
+                  "| name | shows | repository @ commit | path | licence |", "|---|---|---|---|---|"]
+        lines += [f"| {name} | {shows} | {src.repo} @ {src.commit[:12]} | `{src.path}` | {ABO_LICENCE} |"
+                  for name, shows, src in unmasked]
     return "\n".join(lines) + "\n"
 
 
@@ -215,8 +281,23 @@ def main(argv: list[str] | None = None) -> int:
         mask.save(args.out / "masks" / f"{pair.name}.png")
         done.append(pair)
         print(f"{pair.name:28s} {pair.kind:15s} {photo.width}x{photo.height}")
-    (args.out / "SOURCES.md").write_text(sources_md(tuple(done)), encoding="utf-8")
-    print(f"{len(done)} pairs written to {args.out}, {failed} skipped")
+    plain = []
+    (args.out / "unmasked").mkdir(exist_ok=True)
+    for name, shows, src in UNMASKED:
+        if args.only and args.only not in name:
+            continue
+        try:
+            blob = read_source(src, args.mirror)
+            if hashlib.sha256(blob).hexdigest() != src.sha256:
+                raise ValueError(f"sha256 of {src.url} is not {src.sha256}")
+        except Exception as exc:  # noqa: BLE001
+            failed += 1
+            print(f"skipped {name}: {exc}", file=sys.stderr)
+            continue
+        (args.out / "unmasked" / f"{name}.jpg").write_bytes(blob)
+        plain.append((name, shows, src))
+    (args.out / "SOURCES.md").write_text(sources_md(tuple(done), tuple(plain)), encoding="utf-8")
+    print(f"{len(done)} pairs and {len(plain)} photos without masks written to {args.out}, {failed} skipped")
     return 1 if failed else 0
 
 
