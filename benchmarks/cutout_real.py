@@ -21,7 +21,8 @@ plain-backdrop shot and which a scene). Methods, each measured per photo:
 Figures: IoU (alpha >= 0.5 vs mask), boundary F (outline pixels matched within
 0.75 % of the image diagonal), lost (share of the true product predicted
 backdrop), kept (share of the true backdrop predicted product), declined (no
-cut-out: nothing was cut away), CPU s per photo. Means are split by kind.
+cut-out: the image shows the uncut photo, or nothing at all), CPU s per photo.
+Means are split by kind.
 --out writes NAME-METHOD.png previews: the cut-out on magenta (holes, halos
 and kept backdrop show there).
 """
@@ -252,7 +253,8 @@ def through_imgpipe(items: list[dict], model: Path | None, keep: Path | None = N
             alpha_out = rgba[..., 3].astype(np.float32) / 255.0
             alpha = map_back(alpha_out, got["analysis"], got["meta"], it["photo"].shape)
             window = map_back(np.ones_like(alpha_out), got["analysis"], got["meta"], it["photo"].shape) > 0.5
-            declined = not (alpha[window] < 0.5).any()  # nothing of the photo was cut away
+            inside = alpha[window] >= 0.5
+            declined = inside.all() or not inside.any()  # the uncut photo, or an empty image: no cut-out
             results.append({"alpha": alpha, "declined": bool(declined), "missing": False,
                             "registration": registration(rgba[..., :3], alpha_out, it["photo"], got["analysis"],
                                                          got["meta"]),
