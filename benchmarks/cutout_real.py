@@ -120,11 +120,14 @@ def grabcut(photo: np.ndarray) -> np.ndarray:
     return cv2.resize(fg, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def direct(photo: np.ndarray, model: Path | None) -> tuple[np.ndarray, float, bool]:
-    """(alpha, CPU s, good) of imgpipe.cutout.cut_out called on the photo itself."""
+def direct(photo: np.ndarray, model: Path | None) -> tuple[np.ndarray, float, bool, str | None]:
+    """(alpha, CPU s, good, error) of imgpipe.cutout.cut_out called on the photo itself."""
     started = time.process_time()
-    cut = cutout.cut_out(photo, model_path=model)
-    return cut.alpha, time.process_time() - started, cut.good
+    try:
+        cut = cutout.cut_out(photo, model_path=model)
+    except Exception as exc:  # noqa: BLE001 - an imgpipe bug on one photo: counted, the rest measured
+        return np.zeros(photo.shape[:2], np.float32), time.process_time() - started, False, repr(exc)[:300]
+    return cut.alpha, time.process_time() - started, cut.good, None
 
 
 # ---- imgpipe run: what users get ------------------------------------------------------------------
@@ -160,17 +163,26 @@ def make_workspace(root: Path, items: list[dict], model: Path | None) -> None:
         (folder / it["image"].name).write_bytes(it["image"].read_bytes())
 
 
-def run_imgpipe(root: Path) -> tuple[float, int]:
-    """(CPU seconds of `imgpipe run` and its children, exit status)."""
+def run_imgpipe(root: Path) -> tuple[float, dict[str, str]]:
+    """(CPU seconds of `imgpipe run` and its children, {article: error} for the images it failed to make).
+
+    The run's figures are kept in root/../run.json; a kept workspace that has
+    them is read again instead of run again (--keep DIR twice)."""
+    record = root.parent / "run.json"
+    if record.exists() and (root / ".imgpipe" / "catalog.sqlite").exists():
+        kept = json.loads(record.read_text(encoding="utf-8"))
+        return kept["cpu"], kept["errors"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run([sys.executable, "-m", "imgpipe", "-w", str(root), "run", "--jobs", "1", "--no-backup"],
                           capture_output=True, text=True, cwd=root.parent, env=code_env())
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode not in (0, 1):
         sys.stderr.write(proc.stdout[-2000:] + proc.stderr[-4000:])
-    elif proc.returncode == 1:
-        sys.stderr.write("imgpipe run: some items failed:\n" + proc.stderr[-3000:])
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), proc.returncode
+    errors = {m.group(1): m.group(2).strip()[:300]
+              for m in re.finditer(r"✗ output/cutbench/([^/]+)/\S+: (.*)", proc.stderr)}
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    record.write_text(json.dumps({"cpu": cpu, "errors": errors, "status": proc.returncode}), encoding="utf-8")
+    return cpu, errors
 
 
 def published(root: Path) -> dict[str, dict]:
@@ -239,15 +251,17 @@ def through_imgpipe(items: list[dict], model: Path | None, keep: Path | None = N
     """Per photo: alpha mapped back, whether imgpipe declined, registration; and CPU s per photo."""
     with tempfile.TemporaryDirectory(prefix="cutbench-") as tmp:
         root = Path(keep or tmp) / "shop"
-        make_workspace(root, items, model)
-        cpu, _ = run_imgpipe(root)
+        if not (root / ".imgpipe" / "catalog.sqlite").exists():
+            make_workspace(root, items, model)
+        cpu, errors = run_imgpipe(root)
         made = published(root)
         results = []
         for i, it in enumerate(items):
             got = made.get(article_of(i))
             if got is None or not got["path"].exists():
                 results.append({"alpha": np.zeros(it["photo"].shape[:2], np.float32), "declined": True,
-                                "missing": True, "registration": float("nan"), "close_up": None})
+                                "missing": True, "registration": float("nan"), "close_up": None,
+                                "error": errors.get(article_of(i))})
                 continue
             rgba = np.asarray(Image.open(got["path"]).convert("RGBA"))
             alpha_out = rgba[..., 3].astype(np.float32) / 255.0
@@ -258,7 +272,7 @@ def through_imgpipe(items: list[dict], model: Path | None, keep: Path | None = N
             results.append({"alpha": alpha, "declined": bool(declined), "missing": False,
                             "registration": registration(rgba[..., :3], alpha_out, it["photo"], got["analysis"],
                                                          got["meta"]),
-                            "close_up": close_up(got["analysis"])})
+                            "close_up": close_up(got["analysis"]), "error": errors.get(article_of(i))})
     return results, cpu / max(1, len(items))
 
 
@@ -295,11 +309,11 @@ def measure_real(root: Path, models: list[Path] | None = None, out: Path | None 
             results, cpu = through_imgpipe(items, m, keep / label.replace(":", "-") if keep else None)
             for it, r in zip(items, results):
                 add(it, f"run:{label}", r["alpha"], cpu, r["declined"], registration=r["registration"],
-                    close_up=r["close_up"], missing=r["missing"])
+                    close_up=r["close_up"], missing=r["missing"], error=r["error"])
     for label, m in variants:
         for it in items:
-            alpha, cpu, good = direct(it["photo"], m)
-            add(it, f"cut:{label}", alpha, cpu, not (alpha >= 0.5).any(), good=good)
+            alpha, cpu, good, error = direct(it["photo"], m)
+            add(it, f"cut:{label}", alpha, cpu, not (alpha >= 0.5).any(), good=good, error=error)
     for it in items:
         started = time.process_time()
         alpha = grabcut(it["photo"])
@@ -318,7 +332,7 @@ def means(rows: list[dict]) -> dict:
             if sel:
                 out.setdefault(method, {})[kind] = {
                     "n": len(sel), **{k: float(np.mean([r[k] for r in sel])) for k in ("iou", "bf", "lost", "kept", "cpu")},
-                    "declined": sum(r["declined"] for r in sel)}
+                    "declined": sum(r["declined"] for r in sel), "errors": sum(bool(r.get("error")) for r in sel)}
     return out
 
 
@@ -326,22 +340,27 @@ def print_table(result: dict) -> None:
     rows = result["photos"]
     methods = list(dict.fromkeys(r["method"] for r in rows))
     print(f"imgpipe from {result['code']}; models: {', '.join(result['models']) or 'none'}")
-    print(f"per photo: IoU / boundary F ({result['bf_tolerance']:.2%} of the diagonal); D = declined (no cut-out)")
+    print(f"per photo: IoU / boundary F ({result['bf_tolerance']:.2%} of the diagonal); D = declined (no cut-out), "
+          "E = imgpipe failed (an error: no image)")
     print(f"{'photo':28s} {'kind':6s} " + " ".join(f"{m:>17s}" for m in methods))
     for name in dict.fromkeys(r["photo"] for r in rows):
         cells = {r["method"]: r for r in rows if r["photo"] == name}
         kind = next(iter(cells.values()))["kind"]
         line = " ".join(("     -      -" if c["iou"] is None else f"{c['iou']:6.3f} {c['bf']:6.3f}")
-                        + f" {'D' if c['declined'] else ' ':>3s}" for c in (cells[m] for m in methods))
+                        + f" {'E' if c.get('error') else 'D' if c['declined'] else ' ':>3s}"
+                        for c in (cells[m] for m in methods))
         print(f"{name[:28]:28s} {kind[:6]:6s} {line}")
     print()
-    print(f"{'method':20s} {'kind':15s} {'n':>3s} {'IoU':>6s} {'BF':>6s} {'lost':>6s} {'kept':>6s} {'decl':>5s} {'CPU s':>6s}")
+    print(f"{'method':20s} {'kind':15s} {'n':>3s} {'IoU':>6s} {'BF':>6s} {'lost':>6s} {'kept':>6s} {'decl':>5s} {'err':>4s} {'CPU s':>6s}")
     for method, kinds in result["means"].items():
         for kind, m in kinds.items():
             print(f"{method:20s} {kind:15s} {m['n']:3d} {m['iou']:6.3f} {m['bf']:6.3f} {m['lost']:6.3f} "
-                  f"{m['kept']:6.3f} {m['declined']:5d} {m['cpu']:6.2f}")
+                  f"{m['kept']:6.3f} {m['declined']:5d} {m['errors']:4d} {m['cpu']:6.2f}")
     bad = [r for r in rows if r["method"].startswith("run:") and r.get("registration", 1) == r.get("registration", 1)
            and r.get("registration", 1) < 0.9]
+    for r in rows:
+        if r.get("error"):
+            print(f"error: {r['photo']} {r['method']}: {r['error']}")
     for r in bad:
         print(f"note: {r['photo']} {r['method']}: the output maps back onto the photo with correlation "
               f"{r['registration']:.2f} only (colour-corrected or mis-registered)")
