@@ -2,6 +2,7 @@
 
     python benchmarks/cutout.py [--case NAME] [--save DIR] [--seed N] [--size WxH]
     python benchmarks/cutout.py --real DIR [--model PATH]... [--out DIR] [--json] [--only NAME] [--no-run]
+                                [--keep DIR] [--methods run,cut,grabcut,raw]
 
 --real measures real photos with true masks instead (benchmarks/cutout_real.py
 says how: through `imgpipe run` and cut_out directly, beside GrabCut).
@@ -112,12 +113,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="--real: print one JSON document instead of the tables")
     ap.add_argument("--only", help="--real: only photos whose name contains this")
     ap.add_argument("--no-run", action="store_true", help="--real: skip `imgpipe run` (cut_out and GrabCut only)")
-    ap.add_argument("--keep", type=Path, help="--real: keep the benchmark workspaces here")
+    ap.add_argument("--keep", type=Path, help="--real: keep the benchmark workspaces here (and reuse them)")
+    ap.add_argument("--methods", default="run,cut,grabcut",
+                    help="--real: which of run, cut, grabcut, raw (the model's own map, a reference) to measure")
     args = ap.parse_args(argv)
     if args.real:
         import cutout_real
 
-        result = cutout_real.measure_real(args.real, args.model, args.out, args.only, args.no_run, args.keep)
+        result = cutout_real.measure_real(args.real, args.model, args.out, args.only, args.no_run, args.keep,
+                                          tuple(args.methods.split(",")))
         if args.json:
             print(json.dumps(result, ensure_ascii=False, indent=1))
         else:

@@ -130,6 +130,30 @@ def direct(photo: np.ndarray, model: Path | None) -> tuple[np.ndarray, float, bo
     return cut.alpha, time.process_time() - started, cut.good, None
 
 
+_raw_sessions: dict = {}
+
+
+def raw_model(photo: np.ndarray, model: Path) -> tuple[np.ndarray, float]:
+    """(alpha, CPU s) of an IS-Net-style model's own map, without imgpipe: a reference for the model path.
+
+    Fed as IS-Net expects (RGB/255 - 0.5 at the model's input size), its first
+    output min-max normalised and resized to the photo.
+    """
+    import onnxruntime as ort
+
+    if str(model) not in _raw_sessions:  # loading is not counted: a worker loads its model once
+        _raw_sessions[str(model)] = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    sess = _raw_sessions[str(model)]
+    started = time.process_time()
+    inp = sess.get_inputs()[0]
+    side = inp.shape[-1] if isinstance(inp.shape[-1], int) else 1024
+    x = cv2.resize(photo, (side, side), interpolation=cv2.INTER_LINEAR).astype(np.float32) / 255.0 - 0.5
+    sal = np.squeeze(sess.run(None, {inp.name: x.transpose(2, 0, 1)[None]})[0]).astype(np.float32)
+    sal = (sal - sal.min()) / max(1e-6, float(sal.max() - sal.min()))
+    alpha = cv2.resize(sal, (photo.shape[1], photo.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return alpha, time.process_time() - started
+
+
 # ---- imgpipe run: what users get ------------------------------------------------------------------
 
 def article_of(i: int) -> str:
@@ -285,8 +309,11 @@ def preview(photo: np.ndarray, alpha: np.ndarray, path: Path) -> None:
     Image.fromarray(sheet).resize((round(sheet.shape[1] * f), round(sheet.shape[0] * f))).save(path)
 
 
+METHODS = ("run", "cut", "grabcut", "raw")
+
+
 def measure_real(root: Path, models: list[Path] | None = None, out: Path | None = None, only: str | None = None,
-                 skip_run: bool = False, keep: Path | None = None) -> dict:
+                 skip_run: bool = False, keep: Path | None = None, methods: tuple[str, ...] = METHODS[:3]) -> dict:
     """All methods on the set: {"photos": [...rows], "means": {...}}; see the module docstring."""
     items = [it for it in read_set(root) if not only or only in it["name"]]
     if not items:
@@ -304,17 +331,21 @@ def measure_real(root: Path, models: list[Path] | None = None, out: Path | None 
 
     models = list(models or [])
     variants = [("classical", None)] + [("model" if len(models) == 1 else m.stem, m) for m in models]
-    if not skip_run:
+    if "run" in methods and not skip_run:
         for label, m in variants:
             results, cpu = through_imgpipe(items, m, keep / label.replace(":", "-") if keep else None)
             for it, r in zip(items, results):
                 add(it, f"run:{label}", r["alpha"], cpu, r["declined"], registration=r["registration"],
                     close_up=r["close_up"], missing=r["missing"], error=r["error"])
-    for label, m in variants:
+    for label, m in variants if "cut" in methods else ():
         for it in items:
             alpha, cpu, good, error = direct(it["photo"], m)
             add(it, f"cut:{label}", alpha, cpu, not (alpha >= 0.5).any(), good=good, error=error)
-    for it in items:
+    for m in models if "raw" in methods else ():
+        for it in items:
+            alpha, cpu = raw_model(it["photo"], m)
+            add(it, f"raw:{m.stem}", alpha, cpu, not (alpha >= 0.5).any())
+    for it in items if "grabcut" in methods else ():
         started = time.process_time()
         alpha = grabcut(it["photo"])
         add(it, "grabcut", alpha, time.process_time() - started, not (alpha >= 0.5).any())
@@ -365,4 +396,5 @@ def print_table(result: dict) -> None:
         print(f"note: {r['photo']} {r['method']}: the output maps back onto the photo with correlation "
               f"{r['registration']:.2f} only (colour-corrected or mis-registered)")
     print("run:* = the transparent image `imgpipe run` publishes, mapped back onto the photo (CPU: the whole run "
-          "per photo); cut:* = imgpipe.cutout.cut_out on the photo directly; grabcut = OpenCV, rect 5 % inside.")
+          "per photo); cut:* = imgpipe.cutout.cut_out on the photo directly; raw:* = the model's own map "
+          "(IS-Net input, min-max), no imgpipe; grabcut = OpenCV, rect 5 % inside.")
