@@ -338,6 +338,8 @@ def measure_real(root: Path, models: list[Path] | None = None, out: Path | None 
                 add(it, f"run:{label}", r["alpha"], cpu, r["declined"], registration=r["registration"],
                     close_up=r["close_up"], missing=r["missing"], error=r["error"])
     for label, m in variants if "cut" in methods else ():
+        if m is not None:
+            cutout.load_model(m)  # loading is not counted: a worker loads its model once
         for it in items:
             alpha, cpu, good, error = direct(it["photo"], m)
             add(it, f"cut:{label}", alpha, cpu, not (alpha >= 0.5).any(), good=good, error=error)
