@@ -235,16 +235,19 @@ def close_up(analysis: dict) -> bool:
     return is_close_up(analysis)
 
 
-def map_back(alpha_out: np.ndarray, analysis: dict, meta: dict, shape) -> np.ndarray:
+def map_back(alpha_out: np.ndarray, analysis: dict, meta: dict, shape, centred: bool | None = None) -> np.ndarray:
     """The output's alpha (0-1) laid back onto the photo: photo-sized, 0 where the output shows none of it.
 
     Framed images: output = photo scaled by s about the product box, so s and
     the offset come from the photo's box and where the catalog says the
     output put it. Close-ups: the centred crop of the frame's aspect, scaled.
+    centred: which of the two (None: a close-up as the measured imgpipe decides it).
     """
     h, w = shape[:2]
-    oh, ow = alpha_out.shape
-    if close_up(analysis) or not meta.get("product_box"):
+    oh, ow = alpha_out.shape[:2]
+    if centred is None:
+        centred = close_up(analysis)
+    if centred or not meta.get("product_box"):
         cw, ch = (w, round(w * oh / ow)) if w * oh <= h * ow else (round(h * ow / oh), h)
         s = ow / cw
         tx, ty = -((w - cw) // 2) * s, -((h - ch) // 2) * s
@@ -259,11 +262,12 @@ def map_back(alpha_out: np.ndarray, analysis: dict, meta: dict, shape) -> np.nda
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
 
 
-def registration(rgb_out: np.ndarray, alpha_out: np.ndarray, photo: np.ndarray, analysis: dict, meta: dict) -> float:
+def registration(rgb_out: np.ndarray, alpha_out: np.ndarray, photo: np.ndarray, analysis: dict, meta: dict,
+                 centred: bool | None = None) -> float:
     """How well the mapped output matches the photo where it is opaque: correlation of grey levels (-1..1)."""
     grey_out = cv2.cvtColor(rgb_out, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    back = map_back(grey_out, analysis, meta, photo.shape)
-    cover = map_back((alpha_out > 0.9).astype(np.float32), analysis, meta, photo.shape) > 0.99
+    back = map_back(grey_out, analysis, meta, photo.shape, centred)
+    cover = map_back((alpha_out > 0.9).astype(np.float32), analysis, meta, photo.shape, centred) > 0.99
     if cover.sum() < 100:
         return float("nan")
     a = back[cover]
@@ -289,13 +293,19 @@ def through_imgpipe(items: list[dict], model: Path | None, keep: Path | None = N
                 continue
             rgba = np.asarray(Image.open(got["path"]).convert("RGBA"))
             alpha_out = rgba[..., 3].astype(np.float32) / 255.0
-            alpha = map_back(alpha_out, got["analysis"], got["meta"], it["photo"].shape)
-            window = map_back(np.ones_like(alpha_out), got["analysis"], got["meta"], it["photo"].shape) > 0.5
+            # framed about the product box or a centred close-up: the one whose pixels match the photo
+            # (another imgpipe may decide close-ups differently), imgpipe's own decision when neither shows
+            fits = {c: registration(rgba[..., :3], alpha_out, it["photo"], got["analysis"], got["meta"], c)
+                    for c in (False, True)}
+            centred = close_up(got["analysis"])
+            if not any(np.isnan(v) for v in fits.values()) and abs(fits[True] - fits[False]) > 0.05:
+                centred = fits[True] > fits[False]
+            alpha = map_back(alpha_out, got["analysis"], got["meta"], it["photo"].shape, centred)
+            window = map_back(np.ones_like(alpha_out), got["analysis"], got["meta"], it["photo"].shape, centred) > 0.5
             inside = alpha[window] >= 0.5
             declined = inside.all() or not inside.any()  # the uncut photo, or an empty image: no cut-out
             results.append({"alpha": alpha, "declined": bool(declined), "missing": False,
-                            "registration": registration(rgba[..., :3], alpha_out, it["photo"], got["analysis"],
-                                                         got["meta"]),
+                            "registration": fits[centred], "how": got["meta"].get("cutout"),
                             "close_up": close_up(got["analysis"]), "error": errors.get(article_of(i))})
     return results, cpu / max(1, len(items))
 
@@ -336,7 +346,7 @@ def measure_real(root: Path, models: list[Path] | None = None, out: Path | None 
             results, cpu = through_imgpipe(items, m, keep / label.replace(":", "-") if keep else None)
             for it, r in zip(items, results):
                 add(it, f"run:{label}", r["alpha"], cpu, r["declined"], registration=r["registration"],
-                    close_up=r["close_up"], missing=r["missing"], error=r["error"])
+                    close_up=r["close_up"], missing=r["missing"], error=r["error"], how=r.get("how"))
     for label, m in variants if "cut" in methods else ():
         if m is not None:
             cutout.load_model(m)  # loading is not counted: a worker loads its model once
