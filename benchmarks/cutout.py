@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-run", action="store_true", help="--real: skip `imgpipe run` (cut_out and GrabCut only)")
     ap.add_argument("--keep", type=Path, help="--real: keep the benchmark workspaces here (and reuse them)")
     ap.add_argument("--methods", default="run,cut,grabcut",
-                    help="--real: which of run, cut, grabcut, raw (the model's own map, a reference) to measure")
+                    help="--real: which of run, cut, grabcut, raw (the model's own map, a reference) to measure; "
+                         "cut:classical, cut:MODEL-STEM for one variant of cut only")
     args = ap.parse_args(argv)
     if args.real:
         import cutout_real

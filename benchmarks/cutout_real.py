@@ -347,7 +347,7 @@ def measure_real(root: Path, models: list[Path] | None = None, out: Path | None 
             for it, r in zip(items, results):
                 add(it, f"run:{label}", r["alpha"], cpu, r["declined"], registration=r["registration"],
                     close_up=r["close_up"], missing=r["missing"], error=r["error"], how=r.get("how"))
-    for label, m in variants if "cut" in methods else ():
+    for label, m in [(label, m) for label, m in variants if "cut" in methods or f"cut:{label}" in methods]:
         if m is not None:
             cutout.load_model(m)  # loading is not counted: a worker loads its model once
         for it in items:
