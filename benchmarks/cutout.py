@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, help="--real: keep the benchmark workspaces here (and reuse them)")
     ap.add_argument("--methods", default="run,cut,grabcut",
                     help="--real: which of run, cut, grabcut, raw (the model's own map, a reference) to measure; "
-                         "cut:classical, cut:MODEL-STEM for one variant of cut only")
+                         "run:LABEL, cut:LABEL (classical, or a model's file stem) for one variant only")
     args = ap.parse_args(argv)
     if args.real:
         import cutout_real

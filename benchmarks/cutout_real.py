@@ -341,8 +341,8 @@ def measure_real(root: Path, models: list[Path] | None = None, out: Path | None 
 
     models = list(models or [])
     variants = [("classical", None)] + [("model" if len(models) == 1 else m.stem, m) for m in models]
-    if "run" in methods and not skip_run:
-        for label, m in variants:
+    if not skip_run:
+        for label, m in [(label, m) for label, m in variants if "run" in methods or f"run:{label}" in methods]:
             results, cpu = through_imgpipe(items, m, keep / label.replace(":", "-") if keep else None)
             for it, r in zip(items, results):
                 add(it, f"run:{label}", r["alpha"], cpu, r["declined"], registration=r["registration"],
