@@ -235,8 +235,8 @@ def close_up(analysis: dict) -> bool:
     return is_close_up(analysis)
 
 
-def map_back(alpha_out: np.ndarray, analysis: dict, meta: dict, shape, centred: bool | None = None) -> np.ndarray:
-    """The output's alpha (0-1) laid back onto the photo: photo-sized, 0 where the output shows none of it.
+def framing_of(out_shape, analysis: dict, meta: dict, shape, centred: bool | None = None) -> tuple[float, float, float]:
+    """(s, tx, ty): photo pixel (x, y) lands at output (s x + tx, s y + ty), from the catalog's boxes.
 
     Framed images: output = photo scaled by s about the product box, so s and
     the offset come from the photo's box and where the catalog says the
@@ -244,7 +244,7 @@ def map_back(alpha_out: np.ndarray, analysis: dict, meta: dict, shape, centred: 
     centred: which of the two (None: a close-up as the measured imgpipe decides it).
     """
     h, w = shape[:2]
-    oh, ow = alpha_out.shape[:2]
+    oh, ow = out_shape[:2]
     if centred is None:
         centred = close_up(analysis)
     if centred or not meta.get("product_box"):
@@ -256,18 +256,63 @@ def map_back(alpha_out: np.ndarray, analysis: dict, meta: dict, shape, centred: 
         ox0, oy0, ox1, oy1 = meta["product_box"]
         s = ((ox1 - ox0) / max(1, bx1 - bx0) + (oy1 - oy0) / max(1, by1 - by0)) / 2
         tx, ty = (ox0 + ox1) / 2 - s * (bx0 + bx1) / 2, (oy0 + oy1) / 2 - s * (by0 + by1) / 2
+    return s, tx, ty
+
+
+def matched_framing(rgba: np.ndarray, photo: np.ndarray, s0: float, work_px: int = 400) -> tuple[float, float, float] | None:
+    """(s, tx, ty) found by matching the output's opaque pixels against the photo over scales 0.5-2 x s0.
+
+    For an imgpipe whose framing box is not the one the catalog records (a
+    model's own box): multi-scale masked template matching at ~work_px.
+    """
+    opaque = rgba[..., 3] > 128
+    if opaque.sum() < 400:
+        return None
+    ys, xs = np.nonzero(opaque)
+    ox0, oy0, ox1, oy1 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
+    tmpl = cv2.cvtColor(np.ascontiguousarray(rgba[oy0:oy1, ox0:ox1, :3]), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    mask = opaque[oy0:oy1, ox0:ox1].astype(np.float32)
+    d = min(1.0, work_px / max(photo.shape[:2]))
+    grey = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    small = cv2.resize(grey, (max(1, round(grey.shape[1] * d)), max(1, round(grey.shape[0] * d))),
+                       interpolation=cv2.INTER_AREA)
+    best = None
+    for k in range(-12, 13):
+        s = s0 * 2 ** (k / 12)
+        f = d / s  # output px -> working px
+        tw, th = round(tmpl.shape[1] * f), round(tmpl.shape[0] * f)
+        if tw < 8 or th < 8 or tw > small.shape[1] or th > small.shape[0]:
+            continue
+        t = cv2.resize(tmpl, (tw, th), interpolation=cv2.INTER_AREA)
+        m = (cv2.resize(mask, (tw, th), interpolation=cv2.INTER_AREA) > 0.99).astype(np.float32)
+        if m.sum() < 30:
+            continue
+        res = cv2.matchTemplate(small, t, cv2.TM_CCORR_NORMED, mask=m)
+        res = np.nan_to_num(res, nan=-1.0, posinf=-1.0, neginf=-1.0)
+        _, score, _, (x, y) = cv2.minMaxLoc(res)
+        if best is None or score > best[0]:
+            best = (score, s, x, y)
+    if best is None:
+        return None
+    _, s, x, y = best
+    return s, ox0 - s * x / d, oy0 - s * y / d
+
+
+def map_back(out: np.ndarray, framing: tuple[float, float, float], shape) -> np.ndarray:
+    """An output plane (alpha 0-1, or grey) laid back onto the photo: photo-sized, 0 where it shows none of it."""
+    h, w = shape[:2]
+    s, tx, ty = framing
     # photo pixel (x, y) -> output (s x + tx, s y + ty): sample the output there
     m = np.float32([[s, 0, tx], [0, s, ty]])
-    return cv2.warpAffine(alpha_out.astype(np.float32), m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+    return cv2.warpAffine(out.astype(np.float32), m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
 
 
-def registration(rgb_out: np.ndarray, alpha_out: np.ndarray, photo: np.ndarray, analysis: dict, meta: dict,
-                 centred: bool | None = None) -> float:
+def registration(rgb_out: np.ndarray, alpha_out: np.ndarray, photo: np.ndarray, framing) -> float:
     """How well the mapped output matches the photo where it is opaque: correlation of grey levels (-1..1)."""
     grey_out = cv2.cvtColor(rgb_out, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    back = map_back(grey_out, analysis, meta, photo.shape, centred)
-    cover = map_back((alpha_out > 0.9).astype(np.float32), analysis, meta, photo.shape, centred) > 0.99
+    back = map_back(grey_out, framing, photo.shape)
+    cover = map_back((alpha_out > 0.9).astype(np.float32), framing, photo.shape) > 0.99
     if cover.sum() < 100:
         return float("nan")
     a = back[cover]
@@ -293,19 +338,27 @@ def through_imgpipe(items: list[dict], model: Path | None, keep: Path | None = N
                 continue
             rgba = np.asarray(Image.open(got["path"]).convert("RGBA"))
             alpha_out = rgba[..., 3].astype(np.float32) / 255.0
-            # framed about the product box or a centred close-up: the one whose pixels match the photo
-            # (another imgpipe may decide close-ups differently), imgpipe's own decision when neither shows
-            fits = {c: registration(rgba[..., :3], alpha_out, it["photo"], got["analysis"], got["meta"], c)
-                    for c in (False, True)}
-            centred = close_up(got["analysis"])
-            if not any(np.isnan(v) for v in fits.values()) and abs(fits[True] - fits[False]) > 0.05:
-                centred = fits[True] > fits[False]
-            alpha = map_back(alpha_out, got["analysis"], got["meta"], it["photo"].shape, centred)
-            window = map_back(np.ones_like(alpha_out), got["analysis"], got["meta"], it["photo"].shape, centred) > 0.5
+            # framed about the recorded product box, a centred close-up, or where the output's pixels match
+            # the photo (an imgpipe may frame by a box it does not record): the best match; imgpipe's own
+            # decision when nothing is opaque to match
+            own = framing_of(alpha_out.shape, got["analysis"], got["meta"], it["photo"].shape)
+            candidates = [own, framing_of(alpha_out.shape, got["analysis"], got["meta"], it["photo"].shape,
+                                          not close_up(got["analysis"]))]
+            found = matched_framing(rgba, it["photo"], own[0])
+            if found:
+                candidates.append(found)
+            fits = [registration(rgba[..., :3], alpha_out, it["photo"], c) for c in candidates]
+            best = max(range(len(candidates)), key=lambda i: -2.0 if np.isnan(fits[i]) else fits[i])
+            if np.isnan(fits[best]) or fits[best] < fits[0] + 0.02:
+                best = 0 if not np.isnan(fits[0]) else best
+            frame = candidates[best]
+            alpha = map_back(alpha_out, frame, it["photo"].shape)
+            window = map_back(np.ones_like(alpha_out), frame, it["photo"].shape) > 0.5
             inside = alpha[window] >= 0.5
             declined = inside.all() or not inside.any()  # the uncut photo, or an empty image: no cut-out
             results.append({"alpha": alpha, "declined": bool(declined), "missing": False,
-                            "registration": fits[centred], "how": got["meta"].get("cutout"),
+                            "registration": fits[best], "how": got["meta"].get("cutout"),
+                            "framing": ["recorded", "recorded-other", "matched"][best],
                             "close_up": close_up(got["analysis"]), "error": errors.get(article_of(i))})
     return results, cpu / max(1, len(items))
 
