@@ -259,6 +259,11 @@ def framing_of(out_shape, analysis: dict, meta: dict, shape, centred: bool | Non
     return s, tx, ty
 
 
+def _shade(rgb: np.ndarray) -> np.ndarray:
+    """Mean log of the channels: a colour correction (gains per channel) only adds a constant to it."""
+    return np.log1p(rgb.astype(np.float32)).mean(axis=-1)
+
+
 def matched_framing(rgba: np.ndarray, photo: np.ndarray, s0: float, work_px: int = 400) -> tuple[float, float, float] | None:
     """(s, tx, ty) found by matching the output's opaque pixels against the photo over scales 0.5-2 x s0.
 
@@ -270,10 +275,10 @@ def matched_framing(rgba: np.ndarray, photo: np.ndarray, s0: float, work_px: int
         return None
     ys, xs = np.nonzero(opaque)
     ox0, oy0, ox1, oy1 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
-    tmpl = cv2.cvtColor(np.ascontiguousarray(rgba[oy0:oy1, ox0:ox1, :3]), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    tmpl = _shade(rgba[oy0:oy1, ox0:ox1, :3])
     mask = opaque[oy0:oy1, ox0:ox1].astype(np.float32)
     d = min(1.0, work_px / max(photo.shape[:2]))
-    grey = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    grey = _shade(photo)
     small = cv2.resize(grey, (max(1, round(grey.shape[1] * d)), max(1, round(grey.shape[0] * d))),
                        interpolation=cv2.INTER_AREA)
     best = None
@@ -287,7 +292,7 @@ def matched_framing(rgba: np.ndarray, photo: np.ndarray, s0: float, work_px: int
         m = (cv2.resize(mask, (tw, th), interpolation=cv2.INTER_AREA) > 0.99).astype(np.float32)
         if m.sum() < 30:
             continue
-        res = cv2.matchTemplate(small, t, cv2.TM_CCORR_NORMED, mask=m)
+        res = cv2.matchTemplate(small, t, cv2.TM_CCOEFF_NORMED, mask=m)
         res = np.nan_to_num(res, nan=-1.0, posinf=-1.0, neginf=-1.0)
         _, score, _, (x, y) = cv2.minMaxLoc(res)
         if best is None or score > best[0]:
@@ -309,14 +314,14 @@ def map_back(out: np.ndarray, framing: tuple[float, float, float], shape) -> np.
 
 
 def registration(rgb_out: np.ndarray, alpha_out: np.ndarray, photo: np.ndarray, framing) -> float:
-    """How well the mapped output matches the photo where it is opaque: correlation of grey levels (-1..1)."""
-    grey_out = cv2.cvtColor(rgb_out, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    """How well the mapped output matches the photo where it is opaque: correlation of shades (-1..1)."""
+    grey_out = _shade(rgb_out)
     back = map_back(grey_out, framing, photo.shape)
     cover = map_back((alpha_out > 0.9).astype(np.float32), framing, photo.shape) > 0.99
     if cover.sum() < 100:
         return float("nan")
     a = back[cover]
-    b = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY).astype(np.float32)[cover]
+    b = _shade(photo)[cover]
     return float(np.corrcoef(a, b)[0, 1])
 
 
@@ -328,13 +333,17 @@ def through_imgpipe(items: list[dict], model: Path | None, keep: Path | None = N
             make_workspace(root, items, model)
         cpu, errors = run_imgpipe(root)
         made = published(root)
+        # by name: a kept workspace may hold more photos than this run measures (--only)
+        articles = {line.split(",")[1]: line.split(",")[0]
+                    for line in (root / "products.csv").read_text(encoding="utf-8").splitlines()[1:] if line}
         results = []
         for i, it in enumerate(items):
-            got = made.get(article_of(i))
+            article = articles.get(it["name"], "")
+            got = made.get(article)
             if got is None or not got["path"].exists():
                 results.append({"alpha": np.zeros(it["photo"].shape[:2], np.float32), "declined": True,
                                 "missing": True, "registration": float("nan"), "close_up": None,
-                                "error": errors.get(article_of(i))})
+                                "error": errors.get(article)})
                 continue
             rgba = np.asarray(Image.open(got["path"]).convert("RGBA"))
             alpha_out = rgba[..., 3].astype(np.float32) / 255.0
@@ -359,8 +368,8 @@ def through_imgpipe(items: list[dict], model: Path | None, keep: Path | None = N
             results.append({"alpha": alpha, "declined": bool(declined), "missing": False,
                             "registration": fits[best], "how": got["meta"].get("cutout"),
                             "framing": ["recorded", "recorded-other", "matched"][best],
-                            "close_up": close_up(got["analysis"]), "error": errors.get(article_of(i))})
-    return results, cpu / max(1, len(items))
+                            "close_up": close_up(got["analysis"]), "error": errors.get(article)})
+    return results, cpu / max(1, len(articles))  # the run's CPU over the photos it made
 
 
 def preview(photo: np.ndarray, alpha: np.ndarray, path: Path) -> None:
@@ -399,7 +408,8 @@ def measure_real(root: Path, models: list[Path] | None = None, out: Path | None 
             results, cpu = through_imgpipe(items, m, keep / label.replace(":", "-") if keep else None)
             for it, r in zip(items, results):
                 add(it, f"run:{label}", r["alpha"], cpu, r["declined"], registration=r["registration"],
-                    close_up=r["close_up"], missing=r["missing"], error=r["error"], how=r.get("how"))
+                    close_up=r["close_up"], missing=r["missing"], error=r["error"], how=r.get("how"),
+                    framing=r.get("framing"))
     for label, m in [(label, m) for label, m in variants if "cut" in methods or f"cut:{label}" in methods]:
         if m is not None:
             cutout.load_model(m)  # loading is not counted: a worker loads its model once
