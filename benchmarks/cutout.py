@@ -1,6 +1,11 @@
 """Cut-out benchmark: how close is imgpipe's product mask to the true outline?
 
     python benchmarks/cutout.py [--case NAME] [--save DIR] [--seed N] [--size WxH]
+    python benchmarks/cutout.py --real DIR [--model PATH]... [--out DIR] [--json] [--only NAME] [--no-run]
+                                [--keep DIR] [--methods run,cut,grabcut,raw]
+
+--real measures real photos with true masks instead (benchmarks/cutout_real.py
+says how: through `imgpipe run` and cut_out directly, beside GrabCut).
 
 Renders the generated studio set (tests/studio_set.py: known true outlines,
 light on light, dark on dark, handles and straps, glossy highlights, contact
@@ -24,6 +29,7 @@ Targets (issue 13): IoU >= 0.95, holes white, nothing lost, border pure white.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import replace
 import time
@@ -32,7 +38,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# appended, not prepended: PYTHONPATH=/another/tree measures that tree's imgpipe
+sys.path.append(str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from imgpipe import cutout, framing  # noqa: E402
@@ -99,7 +106,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--save", type=Path, help="write the white images and alphas here to look at")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--size", default="1200x900", help="photo size WxH (the cut-out is scale-sensitive: try 900x675)")
+    ap.add_argument("--real", type=Path, help="a folder of real photos with masks (images/, masks/, SOURCES.md)")
+    ap.add_argument("--model", type=Path, action="append",
+                    help="--real: an ONNX model for the model path ([cutout] model); repeat to compare models")
+    ap.add_argument("--out", type=Path, help="--real: write previews (cut-out on magenta) here")
+    ap.add_argument("--json", action="store_true", help="--real: print one JSON document instead of the tables")
+    ap.add_argument("--only", help="--real: only photos whose name contains this")
+    ap.add_argument("--no-run", action="store_true", help="--real: skip `imgpipe run` (cut_out and GrabCut only)")
+    ap.add_argument("--keep", type=Path, help="--real: keep the benchmark workspaces here (and reuse them)")
+    ap.add_argument("--methods", default="run,cut,grabcut",
+                    help="--real: which of run, cut, grabcut, raw (the model's own map, a reference) to measure; "
+                         "run:LABEL, cut:LABEL (classical, or a model's file stem) for one variant only")
     args = ap.parse_args(argv)
+    if args.real:
+        import cutout_real
+
+        result = cutout_real.measure_real(args.real, args.model, args.out, args.only, args.no_run, args.keep,
+                                          tuple(args.methods.split(",")))
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False, indent=1))
+        else:
+            cutout_real.print_table(result)
+        return 0
     size = tuple(int(v) for v in args.size.lower().split("x"))
     cases = [replace(c, size=size) for c in studio_set.CASES if not args.case or args.case in c.name]
     print(f"{'case':24} {'IoU':>6} {'BF':>6} {'holes':>6} {'lost':>6} {'border':>6} {'good':>5} {'s':>5} {'cpu':>5}")
