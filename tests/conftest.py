@@ -184,7 +184,7 @@ def drop_photos(root: Path, article="A1023", count=3, size=(1200, 900), folder=T
     return paths
 
 
-def processed_shop(root: Path, platforms=("tmall",), photos: int = 3) -> Path:
+def make_processed_shop(root: Path, platforms=("tmall",), photos: int = 3) -> Path:
     """A one-article workspace at `root` made for `platforms` (no browser: HTML pages, no slices)."""
     from imgpipe.pipeline import run
     from imgpipe.workspace import Workspace

@@ -74,6 +74,8 @@ def assert_nothing_lost(root: Path, reference: dict[str, str]) -> None:
     assert not [p for p in (root / "inbox").rglob("*") if p.is_file()]
 
 
+@pytest.mark.slow
+@pytest.mark.real_cutout  # the killed runs are CLI processes: the rerun here must cut out as they do
 def test_sigkill_at_random_points_then_rerun_loses_nothing(tmp_path):
     ref_root = make_ws(tmp_path / "ref")
     started = time.perf_counter()
@@ -157,6 +159,7 @@ def _mount_tmpfs(path: Path, size: int) -> str | None:
     return None if res.returncode == 0 else f"mount refused here: {res.stderr.decode(errors='replace').strip()}"
 
 
+@pytest.mark.slow
 def test_disk_full_on_a_real_small_file_system_then_resume(tmp_path):
     """A real full disk (a small tmpfs): one clear message, exit 1, nothing lost; the next run resumes."""
     ref = make_ws(tmp_path / "ref")
@@ -242,6 +245,7 @@ def test_schema_version_0_catalog_migrates(tmp_path):
     assert run(ws, jobs=1, backup=False, platforms=["tmall"]).ok
 
 
+@pytest.mark.slow  # 4.0 CPU-s
 def test_corrupt_catalog_clear_error_then_doctor_rebuilds(tmp_path):
     root = make_ws(tmp_path / "shop")
     assert run(Workspace.open(root), jobs=1, backup=False, platforms=["tmall"]).ok
@@ -271,6 +275,7 @@ def test_corrupt_catalog_clear_error_then_doctor_rebuilds(tmp_path):
     assert subprocess.run(cli(root, "doctor"), env=env(), capture_output=True).returncode == 0
 
 
+@pytest.mark.slow
 def test_no_imgpipe_process_outlives_a_killed_coordinator(tmp_path):
     """kill -9 of `run` mid-render: its fork server, workers and resource tracker are gone within 10 s."""
     import psutil

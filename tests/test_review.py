@@ -21,7 +21,7 @@ from imgpipe.pipeline import run
 from imgpipe.review import decide, history, review_of, state_of
 from imgpipe.workspace import Workspace, init_workspace
 
-from conftest import processed_shop
+from conftest import make_processed_shop
 
 
 # --- the state, as a pure function ------------------------------------------------
@@ -41,7 +41,7 @@ def test_state_follows_the_latest_decision_while_the_outputs_are_the_ones_it_saw
 def test_the_activity_log_is_append_only_and_a_version_1_catalog_gains_it(tmp_path):
     path = tmp_path / "catalog.sqlite"
     old = sqlite3.connect(path)  # a catalog as imgpipe wrote it before the review: schema version 1
-    from imgpipe.catalog import SCHEMA
+    from imgpipe.catalog import SCHEMA, SCHEMA_VERSION
 
     old.executescript(SCHEMA)
     old.execute("INSERT INTO meta VALUES ('schema_version', '1')")
@@ -49,7 +49,7 @@ def test_the_activity_log_is_append_only_and_a_version_1_catalog_gains_it(tmp_pa
     old.commit()
     old.close()
     cat = Catalog(path)
-    assert cat.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "2"
+    assert cat.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
     assert cat.listings("A1023") == {"tmall": "2026-11-25"}
     first = cat.add_activity(article="A1023", platform="tmall", action="approve", who="李四", outputs={"a": "1"})
     cat.add_activity(article="A1023", platform="tmall", action="send_back", who="王五", note="主图2 背景有污点")
@@ -67,7 +67,7 @@ def test_the_activity_log_is_append_only_and_a_version_1_catalog_gains_it(tmp_pa
 @pytest.fixture(scope="module")
 def processed(tmp_path_factory) -> Path:
     """One article made for Tmall and JD, made once."""
-    return processed_shop(tmp_path_factory.mktemp("review") / "shop", ("tmall", "jd"), photos=4)
+    return make_processed_shop(tmp_path_factory.mktemp("review") / "shop", ("tmall", "jd"), photos=4)
 
 
 @pytest.fixture
@@ -258,10 +258,13 @@ def test_upload_order_puts_a_3x4_main_after_the_main_images_and_skus_in_colour_o
     from imgpipe.export import upload_order
 
     profile = SimpleNamespace(roles={"main_34": SimpleNamespace(like="main"), "main": SimpleNamespace(like="")})
-    rows = [{"role": r, "path": f"output/tmall/A1023/{r}/{name}"} for r, name in (
-        ("sku", "A1023-02-红色.jpg"), ("detail", "A1023-02.jpg"), ("main", "A1023-02.jpg"), ("white", "A1023-02.jpg"),
-        ("main_34", "A1023-01.jpg"), ("transparent", "A1023-02.png"), ("main", "A1023-01.jpg"),
-        ("sku", "A1023-04-白色.jpg"), ("large", "A1023-02.jpg"))]
+    rows = [SimpleNamespace(role=r, kind=kind, path=f"output/tmall/A1023/{r}/{name}", colour=colour)
+            for r, kind, name, colour in (  # catalog.OutputRecord's fields upload_order reads
+                ("sku", "sku", "A1023-02-红色.jpg", "红色"), ("detail", "detail", "A1023-02.jpg", ""),
+                ("main", "main", "A1023-02.jpg", ""), ("white", "white", "A1023-02.jpg", ""),
+                ("main_34", "main", "A1023-01.jpg", ""), ("transparent", "transparent", "A1023-02.png", ""),
+                ("main", "main", "A1023-01.jpg", ""), ("sku", "sku", "A1023-04-白色.jpg", "白色"),
+                ("large", "large", "A1023-02.jpg", ""))]
     slices = ["output/tmall/A1023/page/A1023-detail-01.jpg", "output/tmall/A1023/page/A1023-detail-02.jpg"]
     order = upload_order(rows, slices, ("白色", "藏青", "红色"), profile)
     assert [name for name, _ in order] == ["01-主图1.jpg", "02-主图2.jpg", "03-main_34-1.jpg", "04-白底图.jpg",

@@ -17,7 +17,7 @@ from imgpipe.errors import ImgpipeError
 from imgpipe.soldout import mark
 from imgpipe.workspace import Workspace
 
-from conftest import processed_shop
+from conftest import make_processed_shop
 
 RED_SKU = "output/tmall/A1023/sku/A1023-03-红色.jpg"
 LARGE = "output/tmall/A1023/large/A1023-01.jpg"
@@ -32,7 +32,7 @@ def no_browser(monkeypatch):
 @pytest.fixture(scope="module")
 def processed(tmp_path_factory) -> Path:
     """A processed one-article workspace (tmall only, to keep the file fast), made once."""
-    return processed_shop(tmp_path_factory.mktemp("processed") / "shop")
+    return make_processed_shop(tmp_path_factory.mktemp("processed") / "shop")
 
 
 @pytest.fixture
