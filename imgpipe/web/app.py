@@ -479,7 +479,9 @@ async def fix_route(request: Request):
         queue_fix(state.root, product.article, data)   # on disk before the page says "saved"
         with state.workspace() as ws:  # who asked for it, in the activity log (the queue applies it)
             ws.catalog.add_activity(article=product.article, action="fix", who=who, detail=data)
-        if run_busy(state.root):
+        # the lock held while our own jobs run may be theirs: a job queued behind them applies this fix
+        # (and waits on disk itself if a CLI run took the lock meanwhile); only with none running is it a run's
+        if run_busy(state.root) and state.runner.idle():
             state.fixes.poke()
             return {"ok": True, "queued": True, "message": t("web.fix_queued"), "sidecar": dataclasses.asdict(new)}
         return {"ok": True, "job": state.fixes.submit(product.article), "sidecar": dataclasses.asdict(new)}
