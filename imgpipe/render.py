@@ -18,8 +18,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageColor
 
-from imgpipe import colour, colour_names, cutout, framing, labels, proxies, saliency
-from imgpipe.correct import correction_from_reference
+from imgpipe import colour, cutout, framing, labels, saliency
+from imgpipe.analyse import is_close_up, model_analysis
+from imgpipe.errors import error_dict
 from imgpipe.fsutil import atomic_write_bytes, sha256_bytes
 from imgpipe.encode import encode_output, first_try_png
 from imgpipe.imageio import load_photo
@@ -172,7 +173,7 @@ def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderCo
            spec.upscale, profile.background)
     if shapes is None or key not in shapes:
         # the shapes that cut the product out take the shop's cut-out model, if it has one
-        extra = {"model": ctx.model()} if role.shape in CUT_OUT_SHAPES and ctx.cutout_model else {}
+        extra = {"model": ctx.model()} if role.cuts_out and ctx.cutout_model else {}
         shaped = SHAPES[role.shape](img, analysis, params, spec, profile.background, **extra)
         if shapes is not None:
             shapes[key] = shaped
@@ -250,7 +251,7 @@ def cut_out_scale(img: np.ndarray, analysis: dict, profiles: dict) -> float:
         return 0.0
     return max((_box_and_scale(img, analysis, {}, spec, shared_scale=False)[1]
                 for profile in profiles.values() for name, spec in profile.roles.items()
-                if role_of(name, spec).shape in CUT_OUT_SHAPES), default=0.0)
+                if role_of(name, spec).cuts_out), default=0.0)
 
 
 def _cut_out(img: np.ndarray, scale: float = 1.0, model: saliency.ModelChoice | None = None,
@@ -281,25 +282,10 @@ _model_view: list = [None, None, None]  # (photo pixels, model, its map): the mo
 
 
 def _model_analysis(img: np.ndarray, analysis: dict, model: saliency.ModelChoice) -> tuple[np.ndarray, dict]:
-    """(the model's map of the photo, `analysis` with the product's box and close-up decided on the
-    model's own mask): a stray object in a corner, which the classical box takes in, is no product
-    (its speck is dropped) and makes no close-up; a scene photo gets a confident box."""
+    """analyse.model_analysis with the model's map of this photo kept: the model runs once a photo."""
     if _model_view[0] is not img or _model_view[1] != model:
         _model_view[:] = [img, model, model.product_map(img)]
-    prob = _model_view[2]
-    h, w = img.shape[:2]
-    s = prob.shape[0] / max(h, w)
-    mask = cutout.model_mask(cv2.resize(prob, (max(1, round(w * s)), max(1, round(h * s))),
-                                        interpolation=cv2.INTER_LINEAR))
-    out = dict(analysis)
-    if mask.mean() >= cutout.MODEL_MIN_AREA:
-        ys, xs = np.nonzero(mask)
-        mh, mw = mask.shape
-        out.update(box=[xs.min() / mw, ys.min() / mh, (xs.max() + 1) / mw, (ys.max() + 1) / mh],
-                   box_confident=True, model_close_up=cutout.touches_frame(mask))
-    else:
-        out.update(box_confident=False, model_close_up=False)
-    return prob, out
+    return model_analysis(img, analysis, model, _model_view[2])
 
 
 def _scaled_box(box: framing.ProductBox, factor: float) -> framing.ProductBox:
@@ -418,7 +404,6 @@ def shape_width(img: np.ndarray, analysis: dict, params: dict, spec, background:
 # the shape steps a role may name (roles.Role.shape): (photo, analysis, job params, RoleSpec,
 # profile background) -> (pixels, product box in them or None)
 SHAPES = {"frame": shape_frame, "white": shape_white, "width": shape_width, "transparent": shape_transparent}
-CUT_OUT_SHAPES = ("white", "transparent")
 
 
 def _window(img: np.ndarray, box, size: tuple[int, int], scale: float, prepare=None, pad=None):
@@ -472,21 +457,6 @@ def _carry_edges(img: np.ndarray, pads: tuple[int, int, int, int]) -> np.ndarray
     return out
 
 
-def is_close_up(analysis: dict) -> bool:
-    """True for a detail shot: the product box touches an edge of the photo (the frame cuts
-    the product, so it is not whole), no product was found, or the article's other shots
-    show its "backdrop" was product (`close_up`)."""
-    if analysis.get("close_up"):
-        return True
-    if "model_close_up" in analysis:  # decided on the model's mask of the product (_model_analysis)
-        return analysis["model_close_up"] or not analysis.get("box_confident", True)
-    x0, y0, x1, y1 = analysis["box"]
-    edges = sum((x0 <= 0.01, y0 <= 0.01, x1 >= 0.99, y1 >= 0.99))
-    return edges >= 1 or not analysis.get("box_confident", True)
-
-
-
-
 def _scale_for(shared_scale: float | None, img: np.ndarray, analysis: dict) -> float | None:
     """The article's shared main-image scale is stored per full-size pixel; convert to this decode."""
     if shared_scale is None:
@@ -508,7 +478,7 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
         return PhotoResult(task.photo_id, [], time.perf_counter() - started, error_dict(err, task.original))
     results = []
     model = ctx.model()
-    cut_jobs = any(role_of(job.role, ctx.profiles[job.platform].roles[job.role]).shape in CUT_OUT_SHAPES
+    cut_jobs = any(role_of(job.role, ctx.profiles[job.platform].roles[job.role]).cuts_out
                    for job in task.jobs)
     # the model runs only on photos that feed a cut-out image, and decides their box there
     for_cut = _model_analysis(img, task.analysis, model)[1] if model is not None and cut_jobs else task.analysis
@@ -582,99 +552,6 @@ def _rendered(made: dict, img: np.ndarray, analysis: dict, job: OutputJob, ctx: 
     return out, *made[inputs]
 
 
-@dataclass
-class AnalyseTask:
-    photo_id: int
-    original: str
-    kind: str
-    reference: dict | None  # a Correction from the article's reference shot, if any
-    colour: object = None   # settings.ColourPlan: mode, strength, manual gains
-    sha256: str = ""        # the original's: finds the proxy ingest kept (proxies.py)
-
-
-def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float) -> tuple[int, dict | None, dict | None]:
-    """(photo_id, analysis, error): colour correction, product box, backdrop score.
-
-    Reference shots get their correction from the card/chart they show; other
-    photos take the reference correction when given, else the automatic one.
-    Boxes are shares (0..1) of the upright photo, so they hold at any decode size.
-    """
-    try:
-        path = root / task.original
-        if task.kind == "reference":
-            photo = load_photo(path, max_megapixels=max_megapixels, min_long_side=2000)
-            correction = correction_from_reference(photo.rgb)
-            return task.photo_id, {"correction": correction.to_dict(), "size": list(photo.full_size),
-                                   "box": [0, 0, 1, 1], "backdrop": 0.0}, None
-        kept = proxies.load_proxy(root, task.sha256) if task.sha256 else None
-        if kept is None:  # not ingested by this run, or the run was killed since: decode again
-            photo = load_photo(path, max_megapixels=max_megapixels, min_long_side=proxies.LONG_SIDE)
-            kept = proxies.make_proxy(photo.rgb), photo.full_size
-        proxy, full_size = kept
-        plan = task.colour
-        if plan.mode == "off":
-            correction = colour.Correction()
-        elif plan.gains:
-            correction = colour.Correction.manual(plan.gains)
-        elif task.reference is not None:
-            correction = colour.Correction.from_dict(task.reference)
-        else:
-            correction = colour.estimate_auto(proxy)
-            if plan.mode == "reference":
-                correction.warnings.append(t("colour.warn.no_reference"))
-        correction = correction.scaled(plan.strength)
-        corrected = colour.apply_correction(proxy, correction)
-        box = framing.find_product_box(corrected)
-        h, w = corrected.shape[:2]
-        return task.photo_id, {
-            "correction": correction.to_dict(),
-            "size": list(full_size),
-            "box": [box.x0 / w, box.y0 / h, box.x1 / w, box.y1 / h],
-            "box_confident": bool(box.confident),
-            "backdrop_rgb": [int(v) for v in box.backdrop_rgb],
-            "backdrop": float(framing.backdrop_score(corrected)),
-            "backdrop_noise": round(framing.backdrop_noise(corrected), 1),
-            "colours": product_colours(corrected, box),
-        }, None
-    except Exception as err:
-        return task.photo_id, None, error_dict(err, task.original)
-
-
-
-def product_colours(corrected: np.ndarray, box) -> list[list[float]]:
-    """The product's dominant colours [[L, a, b, share], …] (largest first), after colour correction.
-
-    Measured inside the cut-out (cutout.cut_out: a white mug on a pale sweep
-    keeps its body, which the plain outline mask loses); a close-up (no
-    backdrop found) is all product, so its central 60 % is measured instead.
-    """
-    mask = None
-    if box.confident:
-        # the outline only: the edge's decontaminated colours are not measured
-        cut = cutout.cut_out(corrected, proxy_px=max(corrected.shape[:2]), decontaminate=False)
-        mask = cut.alpha >= 0.5 if cut.good else framing.product_mask(corrected)[0]
-    if mask is None or not mask.any():
-        h, w = corrected.shape[:2]
-        mask = np.zeros((h, w), bool)
-        mask[int(h * 0.2):int(h * 0.8), int(w * 0.2):int(w * 0.8)] = True
-    return [[round(v, 2) for v in s.lab] + [round(s.share, 3)] for s in colour_names.dominant_colours(corrected, mask)]
-
-
 def worker_died(file: str) -> dict:
     """The error of an item whose worker process died under it (out of memory, a C-library crash)."""
     return {"file": file, "row": None, "field": None, "message": t("run.worker_died"), "fix": t("run.worker_died.fix")}
-
-
-def error_dict(err: Exception, file: str, stage: str = "render") -> dict:
-    """Any exception as one item's error (file, reason and fix in the user's language).
-
-    A full disk is marked `"global": True`: the coordinator stops the run on it.
-    """
-    from imgpipe.errors import global_failure, item_error
-
-    fatal = global_failure(err, file)
-    if fatal:
-        return dict(fatal.as_dict(), **{"global": True})
-    out = item_error(err, file, stage).as_dict()
-    out["file"] = out["file"] or file
-    return out

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import studio_set
-from imgpipe import cutout, framing, render, saliency
+from imgpipe import analyse, cutout, framing, render, saliency
 from imgpipe.catalog import PhotoRow
 from imgpipe.context import Resources, article_context, plan_article
 from imgpipe.errors import ConfigError
@@ -277,10 +277,10 @@ def test_with_a_model_a_stray_object_in_a_corner_makes_no_close_up(tmp_path, shi
     clipped[-40:, -50:] = (200, 30, 30)  # a red clip in the bottom-right corner
     render._model_view[:] = [None, None, None]
     _, decided = render._model_analysis(clipped, analysis, model)
-    assert not render.is_close_up(decided) and decided["box_confident"]
+    assert not analyse.is_close_up(decided) and decided["box_confident"]
     assert decided["box"] == alone["box"] and alone["box"][2] < 0.8 and alone["box"][3] < 0.9
     h = alpha.shape[0]
     # a shirt that runs out of the frame is a close-up
     cropped = np.ascontiguousarray(clipped[: int(0.5 * h)])
     render._model_view[:] = [None, None, None]
-    assert render.is_close_up(render._model_analysis(cropped, analysis, model)[1])
+    assert analyse.is_close_up(render._model_analysis(cropped, analysis, model)[1])

@@ -2,8 +2,9 @@
 
 from dataclasses import replace
 
+from imgpipe.analyse import with_session_colour
 from imgpipe.catalog import PhotoRow
-from imgpipe.context import article_context, plan_article, with_session_colour
+from imgpipe.context import article_context, plan_article
 from imgpipe.profiles import load_profile
 from imgpipe.roles import MIN_SHARED_RUN, photo_subject, shared_run
 from imgpipe.settings import Settings
