@@ -230,7 +230,7 @@ def photo_box_px(analysis: dict, shape) -> tuple[int, int, int, int]:
 
 
 def close_up(analysis: dict) -> bool:
-    from imgpipe.render import is_close_up
+    from imgpipe.analyse import is_close_up
 
     return is_close_up(analysis)
 

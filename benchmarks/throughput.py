@@ -385,7 +385,8 @@ def magick_time(ws, tasks, out: Path) -> float | str:
 
 def _worker_main(pickled: str, batch: int) -> None:
     """Subprocess: render tasks round-robin `batch` times; print RSS after the first photo and at the end."""
-    from imgpipe.render import analyse_photo, AnalyseTask, render_photo, worker_init
+    from imgpipe.analyse import AnalyseTask, analyse_photo
+    from imgpipe.render import render_photo, worker_init
 
     worker_init()
     tasks, ctx = pickle.loads(Path(pickled).read_bytes())
@@ -820,7 +821,8 @@ def references(args) -> int:
         n_out = sum(len(output_specs(ws, t)) for t in tasks)
         n_slices = sum(len(json.loads(row[0] or "[]")) for row in ws.catalog.db.execute("SELECT slices FROM pages"))
         # single-threaded full job on the same tasks, measured directly (analysis + render, no pages)
-        from imgpipe.render import AnalyseTask, analyse_photo, render_photo, worker_init
+        from imgpipe.analyse import AnalyseTask, analyse_photo
+        from imgpipe.render import render_photo, worker_init
 
         worker_init()
         t0 = time.perf_counter()

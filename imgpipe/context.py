@@ -14,26 +14,18 @@ a dry run and a sold-out preview are safe at any time.
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 import imgpipe.plan  # RENDER_VERSION read at each plan: bumping it redoes every output
-from imgpipe import colour, colour_names
+from imgpipe.analyse import analysis_task, is_close_up, with_session_colour
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import content_hash
-from imgpipe.ingest import SIDECAR_NAME, category_folder
 from imgpipe.messages import t
 from imgpipe.plan import OutputJob, colour_photos, fingerprint, overlay_texts, publishable
-from imgpipe.render import CUT_OUT_SHAPES, AnalyseTask, is_close_up
 from imgpipe.roles import role_of
 from imgpipe.sheet import Product
-from imgpipe.sidecar import Sidecar, load_sidecar
-
-SESSION_OUTLIER_DEG = 2.0  # a photo's light further than this from its article's is not believed
+from imgpipe.sidecar import Sidecar, load_sidecar, sidecar_path
 
 
 # --------------------------------------------------------------------------- shared files
@@ -64,90 +56,6 @@ def _cutout_key(ws) -> str:
     model = content_hash(ws.cutout_model)
     c = ws.settings.cutout
     return f"{model}:{c.model_size}:{c.model_normalise}" if model else ""
-
-
-# --------------------------------------------------------------------------- analysis inputs
-
-
-def analysis_task(settings, photo, references: list) -> tuple[AnalyseTask, str]:
-    """What analysing `photo` takes, and the key its stored analysis must carry to be current.
-
-    references: the article's reference shots (already analysed).
-    """
-    plan = settings.colour.for_article(photo.article)
-    reference = None
-    if photo.kind == "photo" and plan.mode != "off":
-        reference = _reference_for(photo, references, settings.colour.reference_window_minutes)
-    key = fingerprint("analysis-5", photo.sha256, plan, reference)
-    return AnalyseTask(photo.id, photo.original, photo.kind, reference, plan, photo.sha256), key
-
-
-def _reference_for(photo, references: list, window_minutes: float) -> dict | None:
-    """The correction of the article's reference shot taken under the same light.
-
-    Same article, and when both carry a capture time, within the window;
-    the nearest in time wins.
-    """
-    best, best_gap = None, None
-    for ref in references:
-        if not ref.analysis or "correction" not in ref.analysis:  # no card/chart found: not a reference
-            continue
-        gap = _minutes_between(photo.captured_at, ref.captured_at)
-        if gap is not None and gap > window_minutes:
-            continue
-        if best is None or (gap is not None and (best_gap is None or gap < best_gap)):
-            best, best_gap = ref, gap
-    return best.analysis["correction"] if best else None
-
-
-def _minutes_between(a: str | None, b: str | None) -> float | None:
-    if not a or not b:
-        return None
-    try:
-        fa = dt.datetime.strptime(a[:19], "%Y:%m:%d %H:%M:%S")
-        fb = dt.datetime.strptime(b[:19], "%Y:%m:%d %H:%M:%S")
-    except ValueError:
-        return None
-    return abs((fa - fb).total_seconds()) / 60
-
-
-def with_session_colour(photos: list) -> list:
-    """The photos, where those that cannot see the light take the article's studio correction.
-
-    The photos of one article are shot in one session under one light. A
-    close-up of fabric cannot show that light: with no backdrop the general
-    estimate (shades-of-grey) mistakes a colourful product for a cast, and
-    a frame filled with cream canvas passes the fabric off as a white
-    backdrop. So the median light of the article's backdrop shots is used
-    for photos without a backdrop, and, when at least three backdrop shots
-    agree, for any photo whose own estimate strays from them by more than
-    SESSION_OUTLIER_DEG degrees. A backdrop shot that strays is taken for a
-    close-up too (`close_up` in its analysis): what it took for backdrop
-    was the product's own surface, so its "product box" is only a detail.
-    """
-    own = [p for p in photos if p.kind == "photo"]
-    studio = [p.analysis["correction"] for p in own if p.analysis["correction"].get("method") == "backdrop"]
-    if not studio:
-        return photos
-    gains = np.median([c["gains"] for c in studio], axis=0)
-    cct, tint = colour.cct_and_tint(gains)
-    session = colour.Correction(gains=tuple(float(g) for g in gains), method="session", cct_k=cct, tint=tint,
-                                exposure=float(np.median([c["exposure"] for c in studio]))).to_dict()
-
-    def strays(c) -> bool:
-        # the lights are the inverse gains; compare their directions
-        return (c.get("method") == "backdrop" and len(studio) >= 3
-                and colour.angular_error(1 / np.asarray(c["gains"]), 1 / gains) > SESSION_OUTLIER_DEG)
-
-    out = []
-    for p in photos:
-        c = p.analysis["correction"]
-        if p.kind == "photo" and c.get("method") in ("shades_of_grey", "none"):
-            p = dataclasses.replace(p, analysis=dict(p.analysis, correction=session))
-        elif p.kind == "photo" and strays(c):
-            p = dataclasses.replace(p, analysis=dict(p.analysis, correction=session, close_up=True))
-        out.append(p)
-    return out
 
 
 # --------------------------------------------------------------------------- the context
@@ -206,7 +114,7 @@ class ArticleContext:
 
 def article_context(product: Product, photos: list, *, sidecar: Sidecar | None = None,
                     sold=(), resources: Resources | None = None, warnings=(),
-                    lexicon=colour_names.DEFAULT) -> ArticleContext:
+                    lexicon=None) -> ArticleContext:
     """The context from catalog rows (pure: what `build_context` and the tests call)."""
     photos = with_session_colour([p for p in photos if p.analysis and "box" in p.analysis])
     sidecar = sidecar or Sidecar()
@@ -219,7 +127,7 @@ def article_context(product: Product, photos: list, *, sidecar: Sidecar | None =
     )
 
 
-def colour_assignment(product: Product, photos: list, close_up, lexicon=colour_names.DEFAULT):
+def colour_assignment(product: Product, photos: list, close_up, lexicon=None):
     """Which photos show which of the sheet's colours, from each photo's measured colour.
 
     Whole-product shots decide (close-ups join the colour they match); the
@@ -229,9 +137,11 @@ def colour_assignment(product: Product, photos: list, close_up, lexicon=colour_n
     measured = [p for p in photos if p.kind == "photo" and p.analysis.get("colours")]
     if not measured or not product.colours:
         return None
+    from imgpipe import colour_names  # the colour maths (cv2): only where colours are matched
+
     return colour_names.assign(list(product.colours), [
         colour_names.PhotoColour(p.seq, tuple(p.analysis["colours"][0][:3]), p.id not in close_up, -p.seq)
-        for p in measured], lexicon)
+        for p in measured], lexicon or colour_names.DEFAULT)
 
 
 def cast_warnings(photos) -> list[dict]:
@@ -244,10 +154,6 @@ def cast_warnings(photos) -> list[dict]:
             out.append({"file": p.original, "row": None, "field": None, "message": corr["warnings"][-1],
                         "fix": t("colour.warn.cast_left.fix")})
     return out
-
-
-def sidecar_path(root: Path, product: Product) -> Path:
-    return root / "originals" / category_folder(product.category) / product.article / SIDECAR_NAME
 
 
 def build_context(ws, product: Product, resources: Resources, *, sold=None) -> ArticleContext:
@@ -314,7 +220,7 @@ def plan_article(ctx: ArticleContext, profile, settings) -> list[OutputJob]:
                 pick.params.get("colour"), settings.soldout))
             draws_text = bool(role.text or params["overlays"] or (marked and settings.watermark.text))
             # a cut-out model only where the product is cut out (and only when set: no rework on upgrade)
-            model = (res.cutout,) if res.cutout and role.shape in CUT_OUT_SHAPES else ()
+            model = (res.cutout,) if res.cutout and role.cuts_out else ()
             fp = fingerprint(
                 imgpipe.plan.RENDER_VERSION, pick.photo.sha256, ctx.analysis_key(pick.photo), profile.fingerprint(name),
                 res.watermark if marked else None, res.font if draws_text else None, res.lang,

@@ -119,3 +119,16 @@ def item_error(exc: BaseException, file: str | Path | None, stage: str) -> Imgpi
         traceback.print_exception(exc)
     return ImgpipeError(t("error.internal", stage=t(f"stage.{stage}"), detail=f"{type(exc).__name__}: {exc}"),
                         file=file, fix=t("error.internal.fix"))
+
+
+def error_dict(err: Exception, file: str, stage: str = "render") -> dict:
+    """Any exception as one item's error (file, reason and fix in the user's language).
+
+    A full disk is marked `"global": True`: the coordinator stops the run on it.
+    """
+    fatal = global_failure(err, file)
+    if fatal:
+        return dict(fatal.as_dict(), **{"global": True})
+    out = item_error(err, file, stage).as_dict()
+    out["file"] = out["file"] or file
+    return out

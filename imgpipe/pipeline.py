@@ -27,14 +27,15 @@ from imgpipe import fonts
 from imgpipe.errors import ConfigError, GlobalFailure, ImgpipeError, item_error
 from imgpipe.executors import make_executor
 from imgpipe.fsutil import remove_stale_temps, sha256_file
-from imgpipe.context import ArticlePlan, Preview, Resources, analysis_task, build_context, plan_outputs, preview
+from imgpipe.analyse import analyse_photo, analysis_task
+from imgpipe.context import ArticlePlan, Preview, Resources, build_context, plan_outputs, preview
 from imgpipe.ingest import IngestResult, ingest
 from imgpipe.messages import t
 from imgpipe.pages import PageStage
 from imgpipe.proxies import drop_proxy, proxy_path
 from imgpipe.plan import OutputJob
 from imgpipe.render import (
-    PhotoResult, PhotoTask, RenderContext, analyse_photo, render_photo, source_long_side, worker_died,
+    PhotoResult, PhotoTask, RenderContext, render_photo, source_long_side, worker_died,
 )
 from imgpipe.sheet import normalise_article
 from imgpipe.workspace import Workspace

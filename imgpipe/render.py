@@ -12,14 +12,16 @@ import json
 import os
 import time
 from dataclasses import dataclass, field, replace
+from typing import ClassVar
 from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image, ImageColor
 
-from imgpipe import colour, colour_names, cutout, framing, labels, proxies, saliency
-from imgpipe.correct import correction_from_reference
+from imgpipe import colour, cutout, framing, labels, saliency
+from imgpipe.analyse import is_close_up, model_analysis
+from imgpipe.errors import error_dict
 from imgpipe.fsutil import atomic_write_bytes, sha256_bytes
 from imgpipe.encode import encode_output, first_try_png
 from imgpipe.imageio import load_photo
@@ -32,9 +34,49 @@ from imgpipe.sheet import Product
 from imgpipe.watermark import load_logo, place_watermark
 
 
+class WorkerFiles:
+    """What a worker process keeps of a shop's files between photos and runs (RenderContext.files).
+
+    Worker and watcher processes outlive one run, and logos, fonts and
+    watermark stamps are cached by path: `forget_replaced` drops them when
+    the logo's or font's content changed under its name, so the new file is read.
+    """
+
+    def __init__(self) -> None:
+        self.logos: dict[str, Image.Image] = {}          # by path
+        self.seen: dict[str, tuple[str, str]] = {}       # workspace -> (logo, font) content hashes
+
+    def logo(self, ctx: "RenderContext") -> Image.Image | None:
+        """The shop's logo (`[watermark] logo`), loaded once per path; None without one."""
+        if not ctx.watermark.logo:
+            return None
+        path = Path(ctx.watermark.logo)
+        path = path if path.is_absolute() else ctx.root / ctx.watermark.logo
+        key = str(path)
+        if key not in self.logos:
+            self.logos[key] = load_logo(path)
+        return self.logos[key]
+
+    def forget_replaced(self, ctx: "RenderContext") -> None:
+        """Drop what this process remembers of a logo or font replaced under its name."""
+        key = str(ctx.root)
+        seen = (ctx.logo_sha, ctx.font_sha)
+        if self.seen.get(key, seen) != seen:
+            from imgpipe import fonts, watermark
+
+            for cached in vars(fonts).values():
+                if hasattr(cached, "cache_clear"):
+                    cached.cache_clear()
+            watermark.forget_stamps()
+            self.logos.clear()
+        self.seen[key] = seen
+
+
 @dataclass
 class RenderContext:
     """What every output of a run shares (picklable: sent to worker processes)."""
+
+    files: ClassVar[WorkerFiles] = WorkerFiles()  # the process's own, never pickled
 
     root: Path
     profiles: dict[str, Profile]
@@ -87,45 +129,63 @@ class PhotoResult:
     error: dict | None = None
 
 
+@dataclass(eq=False)
+class PhotoWork:
+    """One photo while its outputs are made: render_photo makes it, every step of every output reads it.
+
+    The decoded, corrected pixels and their analysis; the largest scale its
+    cut-out images are framed at (cut_out_scale: 0 = each cut at its own);
+    the model's map of the photo and its one cut-out (shared by the white and
+    transparent images), each made at most once; the shape step's results.
+    Nothing of it is kept for the next photo: it would add to its peak memory.
+    """
+
+    img: np.ndarray
+    analysis: dict
+    cut_scale: float = 0.0
+    shapes: dict = field(default_factory=dict)  # render_output: one shape step per (role shape, size, params)
+    _model_map: tuple | None = field(default=None, init=False, repr=False)  # (model, its map of img)
+    _cut: tuple | None = field(default=None, init=False, repr=False)        # ((factor, model), cutout.Cutout)
+
+    def model_map(self, model: saliency.ModelChoice) -> np.ndarray:
+        """The model's map of the photo: the model runs once a photo."""
+        if self._model_map is None or self._model_map[0] != model:
+            self._model_map = (model, model.product_map(self.img))
+        return self._model_map[1]
+
+    def model_analysis(self, model: saliency.ModelChoice) -> tuple[np.ndarray, dict]:
+        """(the model's map, the analysis with box and close-up decided on its mask: analyse.model_analysis)."""
+        return model_analysis(self.img, self.analysis, model, self.model_map(model))
+
+    def cut_out(self, scale: float = 1.0, model: saliency.ModelChoice | None = None,
+                model_map: np.ndarray | None = None) -> tuple[cutout.Cutout, float]:
+        """(the photo's cut-out, its scale: cut-out px per photo px), made once per decoded photo.
+
+        The matte is solved on a proxy of cutout.PROXY_PX anyway, so cutting a
+        24-MP photo at full size only upsampled that alpha and carried a dozen
+        full-size float planes (~600 MB); the cut-out is made at CUT_OVERSAMPLE x
+        the framing `scale` (at least `cut_scale`: one cut-out for all the photo's
+        cut-out images) instead, never below the proxy, never above the photo.
+        model_map: the model's map of this photo (model_analysis), so the model runs once.
+        """
+        img = self.img
+        scale = max(scale, self.cut_scale)
+        factor = min(1.0, max(CUT_OVERSAMPLE * scale, cutout.PROXY_PX / max(img.shape[:2])))
+        if self._cut is None or self._cut[0] != (factor, model):
+            small = img if factor >= 1.0 else cv2.resize(
+                img, (max(1, round(img.shape[1] * factor)), max(1, round(img.shape[0] * factor))),
+                interpolation=cv2.INTER_AREA)
+            if model is not None and model_map is None:
+                model_map = self.model_map(model)
+            self._cut = ((factor, model), cutout.cut_out(small, model_map=model_map))
+        return self._cut[1], factor
+
+
 def worker_init() -> None:
     """Parallelism comes from the process pool: one thread per library per worker."""
     cv2.setNumThreads(1)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-
-
-_logo_cache: dict[str, Image.Image] = {}
-_files_seen: dict[str, tuple[str, str]] = {}
-
-
-def _logo(ctx: RenderContext) -> Image.Image | None:
-    if not ctx.watermark.logo:
-        return None
-    path = (ctx.root / ctx.watermark.logo) if not Path(ctx.watermark.logo).is_absolute() else Path(ctx.watermark.logo)
-    key = str(path)
-    if key not in _logo_cache:
-        _logo_cache[key] = load_logo(path)
-    return _logo_cache[key]
-
-
-def _forget_replaced_files(ctx: RenderContext) -> None:
-    """Drop what this process remembers of a logo or font replaced under its name.
-
-    Worker and watcher processes outlive one run, and logos, fonts and
-    watermark stamps are cached by path: without this a new file with the
-    old name would not be read.
-    """
-    key = str(ctx.root)
-    seen = (ctx.logo_sha, ctx.font_sha)
-    if _files_seen.get(key, seen) != seen:
-        from imgpipe import fonts, watermark
-
-        for cached in vars(fonts).values():
-            if hasattr(cached, "cache_clear"):
-                cached.cache_clear()
-        watermark._STAMPS.clear()
-        _logo_cache.clear()
-    _files_seen[key] = seen
 
 
 def source_long_side(analysis: dict, jobs: list[OutputJob], profiles: dict[str, Profile]) -> int:
@@ -155,13 +215,12 @@ def _box_px(analysis: dict, shape) -> tuple[int, int, int, int]:
     return int(x0 * w), int(y0 * h), int(round(x1 * w)), int(round(y1 * h))
 
 
-def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderContext,
-                  shapes: dict | None = None) -> tuple[Image.Image, dict]:
+def render_output(work: PhotoWork, job: OutputJob, ctx: RenderContext) -> tuple[Image.Image, dict]:
     """One output image (PIL, RGB) from the corrected photo; meta for the catalog.
 
     The role's steps (roles.py): shape, then the mark, the role's text, the
-    sold-out overlay. `shapes` memoises the shape step across the outputs of
-    one photo: Tmall, JD and 1688 mostly want the same 800 px square or the
+    sold-out overlay. `work.shapes` memoises the shape step across the outputs
+    of one photo: Tmall, JD and 1688 mostly want the same 800 px square or the
     same page width, and only the marks differ.
     """
     profile = ctx.profiles[job.platform]
@@ -170,14 +229,11 @@ def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderCo
     params = job.params
     key = (role.shape, spec.width, spec.height, spec.fill, params.get("scale"), tuple(params.get("crop") or ()),
            spec.upscale, profile.background)
-    if shapes is None or key not in shapes:
+    if key not in work.shapes:
         # the shapes that cut the product out take the shop's cut-out model, if it has one
-        extra = {"model": ctx.model()} if role.shape in CUT_OUT_SHAPES and ctx.cutout_model else {}
-        shaped = SHAPES[role.shape](img, analysis, params, spec, profile.background, **extra)
-        if shapes is not None:
-            shapes[key] = shaped
-    else:
-        shaped = shapes[key]
+        extra = {"model": ctx.model()} if role.cuts_out and ctx.cutout_model else {}
+        work.shapes[key] = SHAPES[role.shape](work, params, spec, profile.background, **extra)
+    shaped = work.shapes[key]
     pixels, product_box = shaped[:2]
     out = Image.fromarray(pixels)
     meta: dict = {}
@@ -191,7 +247,7 @@ def render_output(img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderCo
         avoid = product_box or (0, 0, out.width, out.height)
         meta["product_box"] = list(avoid)
     if spec.watermark != "none" and (ctx.watermark.text or ctx.watermark.logo):
-        marked = place_watermark(out, ctx.watermark, ctx.font_path, avoid, _logo(ctx))
+        marked = place_watermark(out, ctx.watermark, ctx.font_path, avoid, ctx.files.logo(ctx))
         out = marked.image
         meta["watermark_boxes"] = [list(b) for b in marked.boxes]
         meta["watermark_skipped"] = marked.skipped
@@ -235,9 +291,6 @@ def _box_and_scale(img: np.ndarray, analysis: dict, params: dict, spec, shared_s
 
 CUT_OVERSAMPLE = 1.5  # the cut-out is made at 1.5x the scale its image is framed at (>= the matte's proxy)
 
-_last_cut: list = [None, None, None]  # (photo pixels, (working scale, model), cut-out): white and transparent share one
-_cut_scale: list = [None, 0.0]  # (photo pixels, the largest scale its cut-out images are framed at)
-
 
 def cut_out_scale(img: np.ndarray, analysis: dict, profiles: dict) -> float:
     """The largest scale any platform's cut-out image (white, transparent) of this photo is framed at.
@@ -250,56 +303,7 @@ def cut_out_scale(img: np.ndarray, analysis: dict, profiles: dict) -> float:
         return 0.0
     return max((_box_and_scale(img, analysis, {}, spec, shared_scale=False)[1]
                 for profile in profiles.values() for name, spec in profile.roles.items()
-                if role_of(name, spec).shape in CUT_OUT_SHAPES), default=0.0)
-
-
-def _cut_out(img: np.ndarray, scale: float = 1.0, model: saliency.ModelChoice | None = None,
-             model_map: np.ndarray | None = None) -> tuple[cutout.Cutout, float]:
-    """(the photo's cut-out, its scale: cut-out px per photo px), made once per decoded photo.
-
-    The matte is solved on a proxy of cutout.PROXY_PX anyway, so cutting a
-    24-MP photo at full size only upsampled that alpha and carried a dozen
-    full-size float planes (~600 MB); the cut-out is made at CUT_OVERSAMPLE x
-    the framing `scale` instead (never below the proxy, never above the photo).
-    model_map: the model's map of this photo (_model_analysis), so the model runs once.
-    """
-    if _cut_scale[0] is img:  # render_photo: one cut-out for all of the photo's cut-out images
-        scale = max(scale, _cut_scale[1])
-    long_side = max(img.shape[:2])
-    factor = min(1.0, max(CUT_OVERSAMPLE * scale, cutout.PROXY_PX / long_side))
-    if _last_cut[0] is not img or _last_cut[1] != (factor, model):
-        small = img if factor >= 1.0 else cv2.resize(
-            img, (max(1, round(img.shape[1] * factor)), max(1, round(img.shape[0] * factor))),
-            interpolation=cv2.INTER_AREA)
-        if model is not None and model_map is None:
-            model_map = _model_analysis(img, {}, model)[0]
-        _last_cut[:] = [img, (factor, model), cutout.cut_out(small, model_map=model_map)]
-    return _last_cut[2], factor
-
-
-_model_view: list = [None, None, None]  # (photo pixels, model, its map): the model runs once a photo
-
-
-def _model_analysis(img: np.ndarray, analysis: dict, model: saliency.ModelChoice) -> tuple[np.ndarray, dict]:
-    """(the model's map of the photo, `analysis` with the product's box and close-up decided on the
-    model's own mask): a stray object in a corner, which the classical box takes in, is no product
-    (its speck is dropped) and makes no close-up; a scene photo gets a confident box."""
-    if _model_view[0] is not img or _model_view[1] != model:
-        _model_view[:] = [img, model, model.product_map(img)]
-    prob = _model_view[2]
-    h, w = img.shape[:2]
-    s = prob.shape[0] / max(h, w)
-    mask = cutout.model_mask(cv2.resize(prob, (max(1, round(w * s)), max(1, round(h * s))),
-                                        interpolation=cv2.INTER_LINEAR))
-    out = dict(analysis)
-    if mask.mean() >= cutout.MODEL_MIN_AREA:
-        ys, xs = np.nonzero(mask)
-        mh, mw = mask.shape
-        out.update(box=[xs.min() / mw, ys.min() / mh, (xs.max() + 1) / mw, (ys.max() + 1) / mh],
-                   box_confident=True, model_close_up=cutout.touches_frame(mask))
-    else:
-        out.update(box_confident=False, model_close_up=False)
-    return prob, out
+                if role_of(name, spec).cuts_out), default=0.0)
 
 
 def _scaled_box(box: framing.ProductBox, factor: float) -> framing.ProductBox:
@@ -314,11 +318,12 @@ def _close_up(img: np.ndarray, spec) -> np.ndarray:
                       interpolation=cv2.INTER_AREA)
 
 
-def shape_frame(img: np.ndarray, analysis: dict, params: dict, spec, background: str = "#FFFFFF") -> tuple[np.ndarray, tuple | None]:
+def shape_frame(work: PhotoWork, params: dict, spec, background: str = "#FFFFFF") -> tuple[np.ndarray, tuple | None]:
     """The product framed in width × height at the spec's fill; the photo's edge carried outwards.
 
     Returns (uint8 pixels, the product box in them or None for a close-up).
     """
+    img, analysis = work.img, work.analysis
     if is_close_up(analysis):
         return _close_up(img, spec), None
     window, box, scale = _frame_geometry(img, analysis, params, spec, shared_scale=True)
@@ -332,24 +337,24 @@ NO_CUT = {"method": "none", "confidence": 0.0}
 
 def _made(cut: cutout.Cutout, analysis: dict, model) -> dict:
     """How the cut-out was made (Cutout.made); with a model also the product box it framed (shares of
-    the photo, _model_analysis), which differs from the analysis' classical box."""
+    the photo, PhotoWork.model_analysis), which differs from the analysis' classical box."""
     made = cut.made()
     if model is not None:
         made["box"] = [round(float(v), 4) for v in analysis["box"]]
     return made
 
 
-def shape_white(img: np.ndarray, analysis: dict, params: dict, spec, background: str = "#FFFFFF",
+def shape_white(work: PhotoWork, params: dict, spec, background: str = "#FFFFFF",
                 model: saliency.ModelChoice | Path | None = None) -> tuple[np.ndarray, None, dict]:
     """The product cut out onto pure white, or the profile's `background` (its own scale: the image
     stands alone). An untrusted cut-out falls back to framing.white_background's flat-field path.
 
     Returns (pixels, None, how the cut-out was made: cutout.Cutout.made()). With a model the
-    product's box and close-up are decided on the model's mask (_model_analysis)."""
+    product's box and close-up are decided on the model's mask (PhotoWork.model_analysis)."""
     model = saliency.as_choice(model)
-    prob = None
+    img, analysis, prob = work.img, work.analysis, None
     if model is not None:
-        prob, analysis = _model_analysis(img, analysis, model)
+        prob, analysis = work.model_analysis(model)
     if is_close_up(analysis):
         return _close_up(img, spec), None, dict(NO_CUT, reason="close_up")
     bg = ImageColor.getrgb(background)[:3]
@@ -359,7 +364,7 @@ def shape_white(img: np.ndarray, analysis: dict, params: dict, spec, background:
     if not _plain(analysis) and model is None:  # a scene: nothing to cut out; validation says so (no_cutout)
         box = replace(box, confident=False)
         made["reason"] = "scene"
-    cut, factor = _cut_out(img, scale, model, prob) if box.confident else (None, 1.0)
+    cut, factor = work.cut_out(scale, model, prob) if box.confident else (None, 1.0)
     if cut is not None and cut.good:
         small_box, small_scale = _scaled_box(box, factor), scale / factor
         window, moved = _window(cutout.on_white(cut, spec.shadow, background_rgb=bg), small_box, size, small_scale)
@@ -373,7 +378,7 @@ def shape_white(img: np.ndarray, analysis: dict, params: dict, spec, background:
     return framing.flat_white_background(window, moved, size, spec.fill, scale=scale, background_rgb=bg), None, made
 
 
-def shape_transparent(img: np.ndarray, analysis: dict, params: dict, spec, background: str = "#FFFFFF",
+def shape_transparent(work: PhotoWork, params: dict, spec, background: str = "#FFFFFF",
                       model: saliency.ModelChoice | Path | None = None) -> tuple[np.ndarray, tuple | None, dict]:
     """The product cut out on transparency (RGBA, straight alpha), framed in width × height at the fill.
 
@@ -382,9 +387,9 @@ def shape_transparent(img: np.ndarray, analysis: dict, params: dict, spec, backg
     The third item says how the cut-out was made (cutout.Cutout.made()).
     """
     model = saliency.as_choice(model)
-    prob = None
+    img, analysis, prob = work.img, work.analysis, None
     if model is not None:
-        prob, analysis = _model_analysis(img, analysis, model)
+        prob, analysis = work.model_analysis(model)
     if is_close_up(analysis):
         rgb = _close_up(img, spec)
         return np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]), None, dict(NO_CUT, reason="close_up")
@@ -395,7 +400,7 @@ def shape_transparent(img: np.ndarray, analysis: dict, params: dict, spec, backg
         px = rgba.astype(np.float32)
         return np.concatenate([px[..., :3] * (px[..., 3:] / 255.0), px[..., 3:]], -1)
 
-    cut, factor = _cut_out(img, scale, model, prob)
+    cut, factor = work.cut_out(scale, model, prob)
     box, scale = _scaled_box(box, factor), scale / factor
     window, moved = _window(cutout.rgba(cut, spec.shadow), box, size, scale, prepare=premultiplied)
     framed = framing.frame_square(window, moved, size, spec.fill, (0.0, 0.0, 0.0, 0.0), scale=scale)
@@ -405,9 +410,9 @@ def shape_transparent(img: np.ndarray, analysis: dict, params: dict, spec, backg
     return out, framing.framed_box(window.shape, moved, size, spec.fill, scale), _made(cut, analysis, model)
 
 
-def shape_width(img: np.ndarray, analysis: dict, params: dict, spec, background: str = "#FFFFFF") -> tuple[np.ndarray, None]:
+def shape_width(work: PhotoWork, params: dict, spec, background: str = "#FFFFFF") -> tuple[np.ndarray, None]:
     """The photo (or the params' crop of it, shares 0..1) at the spec's width, aspect kept."""
-    part = img
+    img = part = work.img
     if params.get("crop"):
         h, w = img.shape[:2]
         cx0, cy0, cx1, cy1 = params["crop"]
@@ -415,10 +420,9 @@ def shape_width(img: np.ndarray, analysis: dict, params: dict, spec, background:
     return resize_to_width(np.ascontiguousarray(part), spec.width, spec.upscale), None
 
 
-# the shape steps a role may name (roles.Role.shape): (photo, analysis, job params, RoleSpec,
-# profile background) -> (pixels, product box in them or None)
+# the shape steps a role may name (roles.Role.shape): (PhotoWork, job params, RoleSpec,
+# profile background) -> (pixels, product box in them or None[, how the cut-out was made])
 SHAPES = {"frame": shape_frame, "white": shape_white, "width": shape_width, "transparent": shape_transparent}
-CUT_OUT_SHAPES = ("white", "transparent")
 
 
 def _window(img: np.ndarray, box, size: tuple[int, int], scale: float, prepare=None, pad=None):
@@ -472,21 +476,6 @@ def _carry_edges(img: np.ndarray, pads: tuple[int, int, int, int]) -> np.ndarray
     return out
 
 
-def is_close_up(analysis: dict) -> bool:
-    """True for a detail shot: the product box touches an edge of the photo (the frame cuts
-    the product, so it is not whole), no product was found, or the article's other shots
-    show its "backdrop" was product (`close_up`)."""
-    if analysis.get("close_up"):
-        return True
-    if "model_close_up" in analysis:  # decided on the model's mask of the product (_model_analysis)
-        return analysis["model_close_up"] or not analysis.get("box_confident", True)
-    x0, y0, x1, y1 = analysis["box"]
-    edges = sum((x0 <= 0.01, y0 <= 0.01, x1 >= 0.99, y1 >= 0.99))
-    return edges >= 1 or not analysis.get("box_confident", True)
-
-
-
-
 def _scale_for(shared_scale: float | None, img: np.ndarray, analysis: dict) -> float | None:
     """The article's shared main-image scale is stored per full-size pixel; convert to this decode."""
     if shared_scale is None:
@@ -498,7 +487,7 @@ def _scale_for(shared_scale: float | None, img: np.ndarray, analysis: dict) -> f
 def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
     """Decode one photo, correct it once, write all its outputs. Never raises."""
     started = time.perf_counter()
-    _forget_replaced_files(ctx)
+    ctx.files.forget_replaced(ctx)
     try:
         need = task.decode_long_side or source_long_side(task.analysis, task.jobs, ctx.profiles)
         photo = load_photo(ctx.root / task.original, max_megapixels=ctx.max_megapixels, min_long_side=need)
@@ -508,12 +497,12 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
         return PhotoResult(task.photo_id, [], time.perf_counter() - started, error_dict(err, task.original))
     results = []
     model = ctx.model()
-    cut_jobs = any(role_of(job.role, ctx.profiles[job.platform].roles[job.role]).shape in CUT_OUT_SHAPES
+    cut_jobs = any(role_of(job.role, ctx.profiles[job.platform].roles[job.role]).cuts_out
                    for job in task.jobs)
+    work = PhotoWork(img, task.analysis)
     # the model runs only on photos that feed a cut-out image, and decides their box there
-    for_cut = _model_analysis(img, task.analysis, model)[1] if model is not None and cut_jobs else task.analysis
-    _cut_scale[:] = [img, cut_out_scale(img, for_cut, ctx.profiles)]
-    shapes: dict = {}
+    for_cut = work.model_analysis(model)[1] if model is not None and cut_jobs else task.analysis
+    work.cut_scale = cut_out_scale(img, for_cut, ctx.profiles)
     # same pixels under the same encode rules give the same bytes: platforms often want equal
     # images (about half of a photo's outputs), so each is encoded and hashed once
     encoded: dict = {}
@@ -524,7 +513,7 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
         profile = ctx.profiles[job.platform]
         spec = profile.roles[job.role]
         try:
-            out, meta, pixels = _rendered(made, img, task.analysis, job, ctx, shapes)
+            out, meta, pixels = _rendered(made, work, job, ctx)
             rules = (job.fmt, spec.max_bytes, profile.jpeg_quality, profile.min_jpeg_quality, profile.background,
                      not profile.flatten_alpha)
             # the first try of an encode (a JPEG at the profile's quality, a PNG at PNG_LEVEL) that
@@ -538,7 +527,7 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
             if key not in encoded:
                 if out is None:  # rendered for another platform's rules: once more for these
                     made.pop(_render_inputs(job, ctx))
-                    out, meta, pixels = _rendered(made, img, task.analysis, job, ctx, shapes)
+                    out, meta, pixels = _rendered(made, work, job, ctx)
                 data, quality = encode_output(out, job.fmt, max_bytes=spec.max_bytes, quality=profile.jpeg_quality,
                                               min_quality=profile.min_jpeg_quality, background=profile.background,
                                               keep_alpha=not profile.flatten_alpha, role=job.role, file=job.path)
@@ -551,10 +540,6 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
             results.append(OutputResult(job, sha, pixels[1][0], pixels[1][1], len(data), quality, dict(meta)))
         except Exception as err:
             results.append(OutputResult(job, error=error_dict(err, job.path)))
-    # the photo and its cut-out are not kept for the next photo: they would add to its peak memory
-    _cut_scale[:] = [None, 0.0]
-    _last_cut[:] = [None, None, None]
-    _model_view[:] = [None, None, None]
     return PhotoResult(task.photo_id, results, time.perf_counter() - started)
 
 
@@ -567,7 +552,7 @@ def _render_inputs(job: OutputJob, ctx: RenderContext) -> tuple:
             json.dumps(job.params, sort_keys=True, ensure_ascii=False, default=str))
 
 
-def _rendered(made: dict, img: np.ndarray, analysis: dict, job: OutputJob, ctx: RenderContext, shapes: dict):
+def _rendered(made: dict, work: PhotoWork, job: OutputJob, ctx: RenderContext):
     """(image or None when made before for another job, meta, pixels key (mode, size, sha1)).
 
     made: the photo's render inputs seen so far; only the keys are kept, not the images (they
@@ -577,104 +562,11 @@ def _rendered(made: dict, img: np.ndarray, analysis: dict, job: OutputJob, ctx: 
     inputs = _render_inputs(job, ctx)
     if inputs in made:
         return None, *made[inputs]
-    out, meta = render_output(img, analysis, job, ctx, shapes)
+    out, meta = render_output(work, job, ctx)
     made[inputs] = meta, (out.mode, out.size, hashlib.sha1(out.tobytes()).digest())
     return out, *made[inputs]
-
-
-@dataclass
-class AnalyseTask:
-    photo_id: int
-    original: str
-    kind: str
-    reference: dict | None  # a Correction from the article's reference shot, if any
-    colour: object = None   # settings.ColourPlan: mode, strength, manual gains
-    sha256: str = ""        # the original's: finds the proxy ingest kept (proxies.py)
-
-
-def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float) -> tuple[int, dict | None, dict | None]:
-    """(photo_id, analysis, error): colour correction, product box, backdrop score.
-
-    Reference shots get their correction from the card/chart they show; other
-    photos take the reference correction when given, else the automatic one.
-    Boxes are shares (0..1) of the upright photo, so they hold at any decode size.
-    """
-    try:
-        path = root / task.original
-        if task.kind == "reference":
-            photo = load_photo(path, max_megapixels=max_megapixels, min_long_side=2000)
-            correction = correction_from_reference(photo.rgb)
-            return task.photo_id, {"correction": correction.to_dict(), "size": list(photo.full_size),
-                                   "box": [0, 0, 1, 1], "backdrop": 0.0}, None
-        kept = proxies.load_proxy(root, task.sha256) if task.sha256 else None
-        if kept is None:  # not ingested by this run, or the run was killed since: decode again
-            photo = load_photo(path, max_megapixels=max_megapixels, min_long_side=proxies.LONG_SIDE)
-            kept = proxies.make_proxy(photo.rgb), photo.full_size
-        proxy, full_size = kept
-        plan = task.colour
-        if plan.mode == "off":
-            correction = colour.Correction()
-        elif plan.gains:
-            correction = colour.Correction.manual(plan.gains)
-        elif task.reference is not None:
-            correction = colour.Correction.from_dict(task.reference)
-        else:
-            correction = colour.estimate_auto(proxy)
-            if plan.mode == "reference":
-                correction.warnings.append(t("colour.warn.no_reference"))
-        correction = correction.scaled(plan.strength)
-        corrected = colour.apply_correction(proxy, correction)
-        box = framing.find_product_box(corrected)
-        h, w = corrected.shape[:2]
-        return task.photo_id, {
-            "correction": correction.to_dict(),
-            "size": list(full_size),
-            "box": [box.x0 / w, box.y0 / h, box.x1 / w, box.y1 / h],
-            "box_confident": bool(box.confident),
-            "backdrop_rgb": [int(v) for v in box.backdrop_rgb],
-            "backdrop": float(framing.backdrop_score(corrected)),
-            "backdrop_noise": round(framing.backdrop_noise(corrected), 1),
-            "colours": product_colours(corrected, box),
-        }, None
-    except Exception as err:
-        return task.photo_id, None, error_dict(err, task.original)
-
-
-
-def product_colours(corrected: np.ndarray, box) -> list[list[float]]:
-    """The product's dominant colours [[L, a, b, share], …] (largest first), after colour correction.
-
-    Measured inside the cut-out (cutout.cut_out: a white mug on a pale sweep
-    keeps its body, which the plain outline mask loses); a close-up (no
-    backdrop found) is all product, so its central 60 % is measured instead.
-    """
-    mask = None
-    if box.confident:
-        # the outline only: the edge's decontaminated colours are not measured
-        cut = cutout.cut_out(corrected, proxy_px=max(corrected.shape[:2]), decontaminate=False)
-        mask = cut.alpha >= 0.5 if cut.good else framing.product_mask(corrected)[0]
-    if mask is None or not mask.any():
-        h, w = corrected.shape[:2]
-        mask = np.zeros((h, w), bool)
-        mask[int(h * 0.2):int(h * 0.8), int(w * 0.2):int(w * 0.8)] = True
-    return [[round(v, 2) for v in s.lab] + [round(s.share, 3)] for s in colour_names.dominant_colours(corrected, mask)]
 
 
 def worker_died(file: str) -> dict:
     """The error of an item whose worker process died under it (out of memory, a C-library crash)."""
     return {"file": file, "row": None, "field": None, "message": t("run.worker_died"), "fix": t("run.worker_died.fix")}
-
-
-def error_dict(err: Exception, file: str, stage: str = "render") -> dict:
-    """Any exception as one item's error (file, reason and fix in the user's language).
-
-    A full disk is marked `"global": True`: the coordinator stops the run on it.
-    """
-    from imgpipe.errors import global_failure, item_error
-
-    fatal = global_failure(err, file)
-    if fatal:
-        return dict(fatal.as_dict(), **{"global": True})
-    out = item_error(err, file, stage).as_dict()
-    out["file"] = out["file"] or file
-    return out

@@ -349,6 +349,11 @@ def strokes_for_box(settings: WatermarkSettings, font_path: Path | None, logo: I
 _STAMPS: dict = {}
 
 
+def forget_stamps() -> None:
+    """Drop the remembered stamps (render.WorkerFiles: the logo or font was replaced under its name)."""
+    _STAMPS.clear()
+
+
 def _stamp(settings: WatermarkSettings, font_path: Path | None, width_px: int, logo: Image.Image | None,
            tiled: bool) -> Stamp:
     """make_stamp, remembered: a batch draws the same few stamp sizes thousands of times."""

@@ -120,7 +120,7 @@ def holes_of(alpha: np.ndarray) -> np.ndarray:
 
 
 def true_analysis(alpha: np.ndarray, backdrop_rgb, backdrop_noise: float) -> dict:
-    """A photo analysis (render.analyse_photo's keys the shapes read) with the true product box."""
+    """A photo analysis (analyse.analyse_photo's keys the shapes read) with the true product box."""
     ys, xs = np.nonzero(alpha >= 0.5)
     h, w = alpha.shape
     return {"box": [xs.min() / w, ys.min() / h, (xs.max() + 1) / w, (ys.max() + 1) / h], "box_confident": True,

@@ -130,13 +130,11 @@ def _analysis(photo: np.ndarray) -> dict:
 def test_shadow_setting_keeps_a_soft_grey_shadow_or_pure_white(shots):
     """`[roles.white] shadow = "keep" | "remove"` (profiles.RoleSpec.shadow) reaches the framed images."""
     photo, _, _ = shots["mug-red"]
-    render._last_cut[:] = [None, None]
-    analysis = _analysis(photo)
+    work = render.PhotoWork(photo, _analysis(photo))  # one cut-out for both images, as render_photo makes it
     images = {}
     for mode in ("remove", "keep"):
         spec = RoleSpec(width=600, height=600, fill=0.8, shadow=mode)
-        images[mode] = (render.shape_white(photo, analysis, {}, spec)[0],
-                        render.shape_transparent(photo, analysis, {}, spec)[0])
+        images[mode] = (render.shape_white(work, {}, spec)[0], render.shape_transparent(work, {}, spec)[0])
     alpha = images["remove"][1][..., 3]
     ys, xs = np.nonzero(alpha >= 128)
     x0, x1 = np.percentile(xs, [20, 80]).astype(int)
@@ -167,19 +165,16 @@ def test_backdrop_in_holes_check_finds_a_grey_handle_hole(shots, monkeypatch):
     cases = {"mug-red": shots["mug-red"][0], "tote-black-on-grey": shots["tote-black-on-grey"][0],
              "mug-blue": studio_set.render(blue)[0]}
     for name, photo in cases.items():
-        analysis = _analysis(photo)
-        render._last_cut[:] = [None, None]
+        work = render.PhotoWork(photo, _analysis(photo))
         for shape in (render.shape_white, render.shape_transparent):
-            assert backdrop_in_holes(shape(photo, analysis, {}, spec)[0], analysis["backdrop_rgb"]) == 0, name
+            assert backdrop_in_holes(shape(work, {}, spec)[0], work.analysis["backdrop_rgb"]) == 0, name
     # the cut-out without its through-holes: the backdrop stays inside the handle and the strap
     monkeypatch.setattr(cutout, "find_holes", lambda filled, *args: np.zeros_like(filled))
     for name in ("mug-red", "tote-black-on-grey"):
         photo = cases[name]
-        analysis = _analysis(photo)
-        render._last_cut[:] = [None, None]
+        work = render.PhotoWork(photo, _analysis(photo))
         for shape in (render.shape_white, render.shape_transparent):
-            assert backdrop_in_holes(shape(photo, analysis, {}, spec)[0], analysis["backdrop_rgb"]) > 0.01, name
-    render._last_cut[:] = [None, None]
+            assert backdrop_in_holes(shape(work, {}, spec)[0], work.analysis["backdrop_rgb"]) > 0.01, name
 
 
 def test_the_shops_own_png_cut_out_keeps_its_outline_and_clear_gaps():
@@ -252,14 +247,13 @@ def test_a_photo_shot_in_a_scene_gets_no_cut_out(shots):
     assert not cut.good and cut.alpha.max() == 0 and (cut.method, cut.reason) == ("none", "scene")
     # the product's box as the analysis finds it on a real runway photo (the crowd apart from it)
     analysis = studio_set.true_analysis(alpha, (95, 100, 110), framing.backdrop_noise(scene))
-    render._last_cut[:] = [None, None, None]
     spec = RoleSpec(width=600, height=600, fill=0.8)
-    white, _, made = render.shape_white(scene, analysis, {}, spec)
+    white, _, made = render.shape_white(render.PhotoWork(scene, analysis), {}, spec)
     assert made == {"method": "none", "confidence": 0.0, "reason": "scene"}  # recorded for validate
     # the framed photo as it is (validation fails it: framing, no_cutout), not pieces of it on white
     assert (white >= 250).all(-1).mean() < 0.02 and white.std(axis=(0, 1)).mean() > 30
     tall = RoleSpec(width=600, height=1500, fill=0.5)  # a tall frame reaches past the landscape photo
-    main, _ = render.shape_frame(scene, analysis, {}, tall)
+    main, _ = render.shape_frame(render.PhotoWork(scene, analysis), {}, tall)
     pad_rows = main[:40].astype(float)
     assert pad_rows.std(axis=(0, 1)).max() < 1.0  # flat, the backdrop's colour: no streaks
     assert np.abs(pad_rows.mean(axis=(0, 1)) - (95, 100, 110)).max() < 1.0

@@ -34,8 +34,7 @@ def test_a_framed_transparent_image_maps_back_onto_its_photo():
     photo, truth = _studio_photo()
     analysis = studio_set.true_analysis(truth.astype(np.float32), (238, 238, 238), framing.backdrop_noise(photo))
     spec = RoleSpec(width=800, height=800, fill=0.9)
-    render._last_cut[:] = [None, None, None]
-    rgba, product_box = render.shape_transparent(photo, analysis, {}, spec)[:2]
+    rgba, product_box = render.shape_transparent(render.PhotoWork(photo, analysis), {}, spec)[:2]
     recorded = cutout_real.framing_of(rgba.shape, analysis, {"product_box": product_box}, photo.shape)
     alpha = cutout_real.map_back(rgba[..., 3].astype(np.float32) / 255, recorded, photo.shape)
     assert alpha.shape == truth.shape

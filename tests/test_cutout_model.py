@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import studio_set
-from imgpipe import cutout, framing, render, saliency
+from imgpipe import analyse, cutout, framing, render, saliency
 from imgpipe.catalog import PhotoRow
 from imgpipe.context import Resources, article_context, plan_article
 from imgpipe.errors import ConfigError
@@ -87,10 +87,10 @@ def test_a_model_cuts_the_product_out_of_a_scene(tmp_path, shirt_on_floor):
     assert iou(cut.alpha >= 0.5, alpha >= 0.5) >= 0.95
     # the white image from it: the floor gone, the shirt whole
     analysis = studio_set.true_analysis(alpha, (128, 128, 128), framing.backdrop_noise(scene))
-    render._last_cut[:] = [None, None, None]
     spec = RoleSpec(width=600, height=600, fill=0.8)
-    white = render.shape_white(scene, analysis, {}, spec, model=tmp_path / "m.onnx")[0]
-    without = render.shape_white(scene, analysis, {}, spec)[0]
+    work = render.PhotoWork(scene, analysis)
+    white = render.shape_white(work, {}, spec, model=tmp_path / "m.onnx")[0]
+    without = render.shape_white(work, {}, spec)[0]
     pure = (white >= 250).all(-1).mean()
     assert 0.4 < pure < 0.9 and (without >= 250).all(-1).mean() < 0.15  # without: the photo, floor and all
     navy = (white[..., 2].astype(int) - white[..., 0] > 30).mean()  # the shirt's own pixels
@@ -203,8 +203,7 @@ def test_white_print_and_label_on_a_dark_tee_stay_opaque_with_a_model(tmp_path):
     analysis = {"box": [0.0, 0.0, 1.0, 1.0], "box_confident": False, "backdrop_rgb": [242, 242, 242],
                 "backdrop_noise": 2.0}  # the classical box does not matter: the model's mask decides
     spec = RoleSpec(width=w, height=h, fill=0.8)
-    render._last_cut[:] = [None, None, None]
-    png, box, made = render.shape_transparent(photo, analysis, {}, spec, model=model)
+    png, box, made = render.shape_transparent(render.PhotoWork(photo, analysis), {}, spec, model=model)
     assert made["method"] == "model" and made["confidence"] > 0.8
     # in the PNG as published: nothing inside the product's outline is see-through, and the print
     # shows as white on the opaque shirt
@@ -271,16 +270,13 @@ def test_with_a_model_a_stray_object_in_a_corner_makes_no_close_up(tmp_path, shi
     scene, alpha = shirt_on_floor
     model = saliency.ModelChoice(stand_in_model(tmp_path / "m.onnx"))
     analysis = {"box": [0.0, 0.0, 1.0, 1.0], "box_confident": True, "backdrop_noise": 30.0}
-    render._model_view[:] = [None, None, None]
-    alone = render._model_analysis(scene, analysis, model)[1]
+    alone = analyse.model_analysis(scene, analysis, model)[1]
     clipped = scene.copy()
     clipped[-40:, -50:] = (200, 30, 30)  # a red clip in the bottom-right corner
-    render._model_view[:] = [None, None, None]
-    _, decided = render._model_analysis(clipped, analysis, model)
-    assert not render.is_close_up(decided) and decided["box_confident"]
+    _, decided = analyse.model_analysis(clipped, analysis, model)
+    assert not analyse.is_close_up(decided) and decided["box_confident"]
     assert decided["box"] == alone["box"] and alone["box"][2] < 0.8 and alone["box"][3] < 0.9
     h = alpha.shape[0]
     # a shirt that runs out of the frame is a close-up
     cropped = np.ascontiguousarray(clipped[: int(0.5 * h)])
-    render._model_view[:] = [None, None, None]
-    assert render.is_close_up(render._model_analysis(cropped, analysis, model)[1])
+    assert analyse.is_close_up(analyse.model_analysis(cropped, analysis, model)[1])

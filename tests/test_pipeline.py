@@ -304,7 +304,7 @@ def test_an_image_equal_on_several_platforms_is_rendered_once_and_each_cap_still
     (workspace / "profiles" / "jd.toml").write_text("[roles.white]\nmax_bytes = 30_000\n", encoding="utf-8")
     calls = []
     real = render.render_output
-    monkeypatch.setattr(render, "render_output", lambda *a, **k: calls.append(a[2].path) or real(*a, **k))
+    monkeypatch.setattr(render, "render_output", lambda *a, **k: calls.append(a[1].path) or real(*a, **k))
     drop_photos(workspace, count=2)
     ws = Workspace.open(workspace)
     summary = run(ws)

@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from imgpipe.catalog import PhotoRow
-from imgpipe.context import article_context, plan_article, with_session_colour
+from imgpipe.context import article_context, plan_article
 from imgpipe.profiles import load_profile
 from imgpipe.roles import MIN_SHARED_RUN, photo_subject, shared_run
 from imgpipe.settings import Settings
@@ -19,18 +19,6 @@ def photo(seq, method="backdrop", gains=(1.2, 1.0, 0.8), box=(0.2, 0.2, 0.8, 0.8
                 "box": list(box), "size": [1000, 800], "backdrop": backdrop, "box_confident": True}
     return PhotoRow(seq, "A1", seq, ".jpg", f"sha{seq}", f"originals/x/A1-{seq:02d}.jpg", f"{seq}.jpg",
                     None, kind, analysis, "k")
-
-
-def test_close_ups_take_the_articles_studio_correction():
-    photos = [photo(1, gains=(1.2, 1.0, 0.8)), photo(2, gains=(1.3, 1.0, 0.7)),
-              photo(3, method="shades_of_grey", gains=(0.9, 1.0, 1.4), box=(0, 0, 1, 1))]
-    fixed = with_session_colour(photos)
-    assert fixed[0] is photos[0] and fixed[1] is photos[1]
-    assert fixed[2].analysis["correction"]["method"] == "session"
-    assert fixed[2].analysis["correction"]["gains"] == [1.25, 1.0, 0.75]
-    # no studio shot in the article: nothing to share, the photo keeps its own estimate
-    alone = [photo(4, method="shades_of_grey")]
-    assert with_session_colour(alone) == alone
 
 
 def test_roles_whole_shots_first_cleanest_backdrop_white_references_never_published():
@@ -61,16 +49,6 @@ def test_sold_out_colour_goes_on_its_sku_image_only_unless_the_sidecar_says_more
     jobs = plan_article(article_context(PRODUCT, photos, sidecar=sidecar, sold=[("红色", "")]), profile, settings)
     marked = {j.path.split("/", 3)[3] for j in jobs if j.params["overlays"]}
     assert "sku/A1-02-红色.jpg" in marked and "main/A1-02.jpg" in marked and "main/A1-01.jpg" not in marked
-
-
-def test_a_photo_whose_light_strays_from_its_session_takes_the_session_light():
-    photos = [photo(1, gains=(1.2, 1.0, 0.8)), photo(2, gains=(1.21, 1.0, 0.79)), photo(3, gains=(1.19, 1.0, 0.81)),
-              photo(4, gains=(1.0, 1.0, 1.0))]  # a cream close-up passed off as a white backdrop
-    fixed = with_session_colour(photos)
-    assert [p.analysis["correction"]["method"] for p in fixed] == ["backdrop"] * 3 + ["session"]
-    assert fixed[3].analysis["close_up"] and not fixed[0].analysis.get("close_up")  # its "backdrop" was product
-    # two backdrop shots are too few to outvote one
-    assert with_session_colour(photos[2:]) == photos[2:]
 
 
 def test_selling_points_go_to_photos_named_after_them_then_to_close_ups():

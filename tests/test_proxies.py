@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from imgpipe import proxies, render
-from imgpipe.context import analysis_task
+from imgpipe import analyse, imageio, proxies, render
+from imgpipe.analyse import analysis_task
 from imgpipe.ingest import ingest
 from imgpipe.pipeline import run
 from imgpipe.workspace import Workspace
@@ -28,6 +28,7 @@ def _counting_decodes(monkeypatch) -> list:
         return real(path, **kw)
 
     monkeypatch.setattr(render, "load_photo", counted)
+    monkeypatch.setattr(imageio, "load_photo", counted)  # analyse.analyse_photo takes it from there
     return seen
 
 
@@ -44,10 +45,10 @@ def test_ingest_keeps_the_proxy_and_the_analysis_spends_it(workspace, monkeypatc
     # the analysis from the kept proxy is the analysis from a fresh decode, to the last digit
     task, _key = analysis_task(ws.settings, photos[0], [])
     decodes = _counting_decodes(monkeypatch)
-    from_proxy = render.analyse_photo(task, workspace, ws.settings.max_megapixels)
+    from_proxy = analyse.analyse_photo(task, workspace, ws.settings.max_megapixels)
     assert decodes == []
     proxies.drop_proxy(workspace, photos[0].sha256)
-    from_decode = render.analyse_photo(task, workspace, ws.settings.max_megapixels)
+    from_decode = analyse.analyse_photo(task, workspace, ws.settings.max_megapixels)
     assert decodes == [Path(photos[0].original).name]
     assert from_proxy == from_decode and from_proxy[2] is None
 
@@ -55,7 +56,7 @@ def test_ingest_keeps_the_proxy_and_the_analysis_spends_it(workspace, monkeypatc
 @pytest.mark.slow
 def test_a_run_decodes_each_new_photo_once_for_analysis_and_leaves_no_proxy(workspace, monkeypatch):
     drop_photos(workspace, count=3)
-    decodes = _counting_decodes(monkeypatch)  # render.load_photo: analysis and render decodes
+    decodes = _counting_decodes(monkeypatch)  # load_photo: analysis and render decodes
     summary = run(Workspace.open(workspace), jobs=1)
     assert summary.ok, summary.failed
     assert len(decodes) == 3  # the render's one decode per photo; the analysis used ingest's proxy

@@ -94,8 +94,8 @@ def test_a_new_role_is_one_entry_plus_profile_keys(workspace, monkeypatch):
     """A transparent product image (PNG with alpha) as a new role: a shape step, a registry entry, profile keys."""
     from imgpipe import render, roles
 
-    def cutout(img, analysis, params, spec, background="#FFFFFF"):
-        framed, box = render.shape_frame(img, analysis, params, spec)
+    def cutout(work, params, spec, background="#FFFFFF"):
+        framed, box = render.shape_frame(work, params, spec)
         alpha = np.zeros(framed.shape[:2], np.uint8)
         x0, y0, x1, y1 = box
         alpha[y0:y1, x0:x1] = 255  # keep the product box, the rest transparent

@@ -18,7 +18,7 @@ def check(v, a: ArticleInputs) -> CheckResult:
 
 def _check_freshness(v, article: str, profile: Profile, rows, page, slices, photos,
                      handled: set[str]) -> CheckResult:
-    from imgpipe.context import analysis_task
+    from imgpipe.analyse import analysis_task
 
     f = Finder("freshness")
     settings = v.settings

@@ -10,7 +10,7 @@ import numpy as np
 
 from imgpipe.errors import ImgpipeError
 from imgpipe.ops import shrink_to_long_side
-from imgpipe.render import is_close_up
+from imgpipe.analyse import is_close_up
 from imgpipe.validate.model import ArticleInputs, CheckResult, Finder, Finding
 
 CAST_MAX_DELTA_E = 3.0          # ΔE2000 of the backdrop mean from neutral grey of the same L
@@ -122,7 +122,7 @@ def _quality_findings(v, article: str, photos) -> list[Finding]:
     if article in v.quality_cache:
         return v.quality_cache[article]
     from imgpipe import colour
-    from imgpipe.context import with_session_colour
+    from imgpipe.analyse import with_session_colour
 
     f = Finder("quality")
     measured = []
