@@ -91,7 +91,9 @@ def test_operations_approves_tmall_and_downloads_the_package(people, server, sho
         page.click("#review .approve-btn[data-platform=tmall]")
     box = _review_box(page)
     assert box.get_attribute("data-state") == "approved" and "李四" in box.inner_text()
-    with page.expect_download(timeout=60_000) as download:
+    # the page reloads itself after the download (the export is in the history now): wait for that
+    # reload, or the next goto races it (net::ERR_ABORTED)
+    with page.expect_navigation(timeout=60_000), page.expect_download(timeout=60_000) as download:
         page.click("#review .export-btn[data-platform=tmall]")
     saved = tmp_path / "package.zip"
     download.value.save_as(saved)
