@@ -328,8 +328,7 @@ class Watcher:
             if loose:
                 from imgpipe.imageio import capture_time
 
-                previous = [(r[0], r[1]) for r in cat.db.execute(
-                    "SELECT captured_at, article FROM photos WHERE kind='slate' AND captured_at IS NOT NULL")]
+                previous = cat.slate_times()
                 groups = group_photos({p: capture_time(p) for p in loose},
                                       {p: self.files[p].slate for p in loose}, products, previous)
                 for slate in groups.slates:
