@@ -36,7 +36,8 @@ def _v3_catalog(path: Path, ledger: str | None) -> None:
     old.execute("INSERT INTO meta VALUES ('schema_version', '3')")
     if ledger:
         old.execute(ledger)
-        old.execute("INSERT INTO backup_files (path, sha256, size, state) VALUES ('originals/鞋/A1/A1-01.jpg', 'ab', 3, 'done')")
+        old.execute("INSERT INTO backup_files (path, sha256, size, state)"
+                    " VALUES ('originals/鞋/A1/A1-01.jpg', 'ab', 3, 'done')")
     old.commit()
     old.close()
 

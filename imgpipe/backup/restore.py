@@ -17,12 +17,12 @@ from imgpipe.backup.base import (
     TargetUnavailable,
     VERSIONS,
     VerifyReport,
-    _describe,
-    _now_iso,
+    describe_error,
+    utc_now_iso,
     safe_rel,
 )
 from imgpipe.backup.targets import Target
-from imgpipe.backup.sync import _target_errors, read_manifest
+from imgpipe.backup.sync import target_errors, read_manifest
 
 
 # --------------------------------------------------------------------------- verify / restore
@@ -36,7 +36,7 @@ def verify(conn: sqlite3.Connection, root: Path, target: Target) -> VerifyReport
     catalog.ensure_backup_ledger(conn)
     report = VerifyReport()
     rows = list(catalog.backup_done_hashes(conn).items())
-    now = _now_iso()
+    now = utc_now_iso()
     try:
         for rel, sha in rows:
             got = target.sha256(rel)
@@ -46,9 +46,9 @@ def verify(conn: sqlite3.Connection, root: Path, target: Target) -> VerifyReport
                 report.changed.append(rel)
             else:
                 report.ok += 1
-    except _target_errors() as exc:
+    except target_errors() as exc:
         raise TargetUnavailable(
-            t("backup.unreachable", target=target.display, detail=_describe(exc)), fix=t("backup.unreachable.fix")
+            t("backup.unreachable", target=target.display, detail=describe_error(exc)), fix=t("backup.unreachable.fix")
         ) from None
     for rel in report.missing:
         catalog.backup_mark(conn, rel, "pending", error=t("backup.verify_missing"))

@@ -9,10 +9,11 @@ from typing import Iterable
 
 from imgpipe import catalog
 from imgpipe.fsutil import sha256_file
-from imgpipe.backup.base import BACKED_UP_DIRS, _is_temp, safe_rel
+from imgpipe.backup.base import BACKED_UP_DIRS, is_temp_name, safe_rel
 
 
-def _local(root: Path, rel: str) -> Path:
+def local_path(root: Path, rel: str) -> Path:
+    """The workspace file of ledger path `rel` (POSIX, relative) under `root`; raises on a path that would leave it."""
     return Path(root).joinpath(*safe_rel(rel).parts)
 
 
@@ -25,7 +26,7 @@ def queue(conn: sqlite3.Connection, root: Path, rel_paths: Iterable[str]) -> int
     catalog.ensure_backup_ledger(conn)
     newly = 0
     for rel in rel_paths:
-        local = _local(root, rel)
+        local = local_path(root, rel)
         try:
             st = local.stat()
         except FileNotFoundError:
@@ -65,7 +66,7 @@ def workspace_files(root: Path) -> list[str]:
         for dirpath, dirs, files in os.walk(base):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
-                if _is_temp(name):
+                if is_temp_name(name):
                     continue
                 out.append(Path(dirpath, name).relative_to(root).as_posix())
     return out

@@ -19,11 +19,11 @@ from imgpipe.backup.base import (
     MANIFEST,
     Progress,
     TargetUnavailable,
-    _describe,
-    _now_iso,
+    describe_error,
+    utc_now_iso,
 )
 from imgpipe.backup.targets import Target, open_target
-from imgpipe.backup.state import _local, pending_count, queue, workspace_files
+from imgpipe.backup.state import local_path, pending_count, queue, workspace_files
 
 
 # --------------------------------------------------------------------------- sync
@@ -32,7 +32,8 @@ from imgpipe.backup.state import _local, pending_count, queue, workspace_files
 _TARGET_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError)
 
 
-def _target_errors() -> tuple[type[BaseException], ...]:
+def target_errors() -> tuple[type[BaseException], ...]:
+    """The exception types a target raises when unreachable or failing (OSError, EOFError, paramiko's SSHException)."""
     try:
         import paramiko
 
@@ -57,7 +58,7 @@ def sync(
     root = Path(root)
     result = BackupResult(target=target.display)
     start = time.perf_counter()
-    errors = _target_errors()
+    errors = target_errors()
     rows = catalog.backup_unsent(conn)
     since_commit = 0
     for i, (rel, recorded_sha) in enumerate(rows):
@@ -67,7 +68,7 @@ def sync(
             since_commit = 0
         if progress:
             progress(i, len(rows), rel)
-        local = _local(root, rel)
+        local = local_path(root, rel)
         try:
             st = local.stat()
         except FileNotFoundError:
@@ -87,12 +88,12 @@ def sync(
             sent_sha = target.put(rel, local)
             stored_sha = target.sha256(rel)
         except _LocalReadError as exc:
-            catalog.backup_mark(conn, rel, "failed", error=_describe(exc.__cause__))
+            catalog.backup_mark(conn, rel, "failed", error=describe_error(exc.__cause__))
             result.failed += 1
-            result.errors.append(f"{rel}: {_describe(exc.__cause__)}")
+            result.errors.append(f"{rel}: {describe_error(exc.__cause__)}")
             continue
         except errors as exc:
-            detail = _describe(exc)
+            detail = describe_error(exc)
             catalog.backup_set_error(conn, rel, detail)
             result.message = t("backup.stopped", target=target.display, detail=detail)
             result.errors.append(f"{rel}: {detail}")
@@ -116,7 +117,7 @@ def sync(
         try:
             _write_manifest(conn, target)
         except errors as exc:
-            result.message = result.message or t("backup.stopped", target=target.display, detail=_describe(exc))
+            result.message = result.message or t("backup.stopped", target=target.display, detail=describe_error(exc))
     result.pending = catalog.backup_pending_count(conn)
     result.seconds = time.perf_counter() - start
     if progress:
@@ -170,7 +171,7 @@ def read_manifest(target: Target) -> dict[str, str]:
 
 
 def _mark_done(conn, rel: str, sha: str, st: os.stat_result) -> None:
-    catalog.backup_mark_done(conn, rel, sha, st.st_size, st.st_mtime_ns, _now_iso())
+    catalog.backup_mark_done(conn, rel, sha, st.st_size, st.st_mtime_ns, utc_now_iso())
 
 
 def _local_gone(conn, target: Target, rel: str, recorded_sha, result: BackupResult, errors) -> None:
@@ -219,8 +220,8 @@ def backup_workspace(
         if not result.pending and not result.failed and (result.sent or target.size(CATALOG_COPY) is None):
             try:
                 send_catalog(conn, root, target)
-            except _target_errors() as exc:  # the files are safe; the catalog copy goes next time
-                result.errors.append(f"{CATALOG_COPY}: {_describe(exc)}")
+            except target_errors() as exc:  # the files are safe; the catalog copy goes next time
+                result.errors.append(f"{CATALOG_COPY}: {describe_error(exc)}")
         return result
 
 
