@@ -87,7 +87,7 @@ def random_colour(rng, sat=(0.15, 0.9), val=(0.03, 0.75), natural=False) -> np.n
     v = rng.uniform(*val)
     hsv = np.uint8([[[h / 2, s * 255, 255]]])
     rgb = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0] / 255.0
-    lin = C._srgb_decode(rgb)
+    lin = C.srgb_decode(rgb)
     return lin / max(lin.max(), 1e-6) * v
 
 
@@ -235,13 +235,13 @@ def light_of(corr: C.Correction) -> np.ndarray:
 
 
 def sog_light(img: np.ndarray) -> np.ndarray:
-    proxy = C._proxy(img, 512)
+    proxy = C.proxy_image(img, 512)
     ok = (proxy < 250).all(-1) & (proxy > 2).all(-1)
     return C.shades_of_grey(C.srgb_to_linear(proxy)[ok], 6)
 
 
 def mean_de_change(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = C._proxy(a, 400), C._proxy(b, 400)
+    a, b = C.proxy_image(a, 400), C.proxy_image(b, 400)
     return float(C.delta_e_2000(C.srgb_to_lab(a), C.srgb_to_lab(b)).mean())
 
 
@@ -351,7 +351,7 @@ def baseline_fits(p: np.ndarray):
         return lambda q: np.clip(q @ M, 0, 1)
 
     def ccm(use):  # OpenCV's colour correction model, CIEDE2000 loss, sRGB gamma linearisation
-        src = C._srgb_encode(p[use])[:, None, :].astype(np.float64)
+        src = C.srgb_encode(p[use])[:, None, :].astype(np.float64)
         lab = C.linear_to_lab(ref[use])[:, None, :].astype(np.float64)
         m = cv2.ccm.ColorCorrectionModel(src, lab, cv2.ccm.COLOR_SPACE_LAB_D65_2)
         m.setColorSpace(cv2.ccm.COLOR_SPACE_SRGB)
@@ -360,8 +360,8 @@ def baseline_fits(p: np.ndarray):
         m.compute()
 
         def predict(q):  # correctImage works on BGR
-            x = np.ascontiguousarray(C._srgb_encode(q).astype(np.float32)[:, None, ::-1])
-            return C._srgb_decode(np.clip(m.correctImage(x)[:, 0, ::-1], 0, 1))
+            x = np.ascontiguousarray(C.srgb_encode(q).astype(np.float32)[:, None, ::-1])
+            return C.srgb_decode(np.clip(m.correctImage(x)[:, 0, ::-1], 0, 1))
         return predict
 
     fits = {"white-patch diagonal": white_patch, "unconstrained 3x3": free_3x3}
@@ -415,7 +415,7 @@ def auto_errors(photo: dict, p: np.ndarray) -> dict:
     img = photo["img"].copy()
     img[chart_mask(img.shape, photo["centres"], photo["pitch"])] = 0  # 0 = excluded as black everywhere
     corr = C.estimate_auto(img)
-    proxy = C._proxy(img, 512)
+    proxy = C.proxy_image(img, 512)
     ok = (proxy < 250).all(-1) & (proxy > 2).all(-1)
     lin = C.srgb_to_linear(proxy)
     est = {
@@ -455,7 +455,7 @@ def cli_source(photo: dict, tmp: Path, overexpose: float = 1.0) -> Path:
 
 def written_patches(img: np.ndarray, photo: dict) -> np.ndarray:
     """(24,) ΔE2000 of the patches in a written image, sampled at the verified centres (0.4 pitch squares)."""
-    p, _ = C._sample_chart(img, photo["centres"], 0.2 * photo["pitch"])
+    p, _ = C.sample_chart(img, photo["centres"], 0.2 * photo["pitch"])
     return C.delta_e_2000(C.linear_to_lab(p), REF_LAB)
 
 
@@ -481,7 +481,7 @@ def written_loo(photo: dict, src: Path, model_name: str) -> np.ndarray:
         crop = img[int(y) - r:int(y) + r, int(x) - r:int(x) + r]
         enc = encode_output(C.apply_correction(crop, corr), "JPEG", quality=95, exif=None)
         back = cv2.cvtColor(cv2.imdecode(np.frombuffer(enc, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
-        p, _ = C._sample_chart(back, np.array([[x - (int(x) - r), y - (int(y) - r)]]), 0.2 * photo["pitch"])
+        p, _ = C.sample_chart(back, np.array([[x - (int(x) - r), y - (int(y) - r)]]), 0.2 * photo["pitch"])
         out[i] = C.delta_e_2000(C.linear_to_lab(p), REF_LAB[i:i + 1])[0]
     return out
 
@@ -562,7 +562,7 @@ def run_real(dirs, line, nested: bool = False, written_only: bool = False, overe
             found = None
         ok_det = found is not None and float(np.abs(found.centres - ph["centres"]).max()) < 0.25 * ph["pitch"]
         detected += ok_det
-        p, _ = C._sample_chart(ph["img"], ph["centres"], 0.2 * ph["pitch"])
+        p, _ = C.sample_chart(ph["img"], ph["centres"], 0.2 * ph["pitch"])
         fit, ins, loo = C.best_chart_fit(p)
         refused += float(loo.mean()) > C.MAX_LOO_MEAN_DE
         res = {f"imgpipe ({fit.model})": (ins, loo)}

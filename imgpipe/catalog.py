@@ -18,7 +18,7 @@ from imgpipe import clock
 from imgpipe.errors import ImgpipeError, global_failure
 from imgpipe.messages import t
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -91,6 +91,27 @@ CREATE TRIGGER IF NOT EXISTS activity_no_update BEFORE UPDATE ON activity
     BEGIN SELECT RAISE(ABORT, 'activity is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS activity_no_delete BEFORE DELETE ON activity
     BEGIN SELECT RAISE(ABORT, 'activity is append-only'); END;
+"""
+# version 3 -> 4: the tables backup/ and validate/ used to create on first use, made by the migration
+# (their own `CREATE TABLE IF NOT EXISTS` ran inside those packages before; a v3 catalog may already have them)
+BACKUP_LEDGER_SCHEMA = """
+CREATE TABLE IF NOT EXISTS backup_files (
+    path TEXT PRIMARY KEY,           -- relative to the workspace
+    sha256 TEXT,                     -- of the copy verified on the target
+    size INTEGER,                    -- bytes of that copy
+    state TEXT,                      -- pending | done | failed
+    backed_up_at TEXT,
+    verified_at TEXT,
+    error TEXT,                      -- why the last attempt failed (the user's language)
+    mtime_ns INTEGER                 -- the local file's mtime when it was verified
+)
+"""
+FILE_MEASURES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS validate_files (
+    path TEXT PRIMARY KEY,           -- workspace-relative path, or 'sha256:<hex>' for a content's measures
+    ident TEXT NOT NULL,             -- JSON [size, mtime_ns, ctime_ns] of the file version measured
+    data TEXT NOT NULL               -- JSON: facts, sha256 and each check's measures
+)
 """
 DECISIONS = ("approve", "send_back")
 ACTIVITY_COLUMNS = ("at", "who", "article", "platform", "action", "forced", "note", "image", "outputs", "detail")
@@ -189,9 +210,12 @@ class Catalog:
             raise ImgpipeError(t("catalog.too_new", version=version), file=self.path, fix=t("catalog.too_new.fix"))
         # version 0 -> 1: the tables above. 1 -> 2: the activity log (review.py). 2 -> 3: outputs.kind and
         # outputs.job (the planner's record: readers stop parsing file names); rows made before have
-        # neither until the next run writes them
+        # neither until the next run writes them. 3 -> 4: backup_files and validate_files (see below)
         if version < 2:
             self.db.executescript(ACTIVITY_SCHEMA)
+        if version < 4:  # 3 -> 4: the backup ledger and validation's file measures
+            ensure_backup_ledger(self.db)
+            ensure_file_measures(self.db)
         columns = {r["name"] for r in self.db.execute("PRAGMA table_info(outputs)")}
         for column in ("kind", "job"):
             if column not in columns:
@@ -237,6 +261,20 @@ class Catalog:
     def set_analysis(self, photo_id: int, analysis: dict, key: str) -> None:
         self.db.execute("UPDATE photos SET analysis=?, analysis_key=? WHERE id=?",
                         (json.dumps(analysis, ensure_ascii=False), key, photo_id))
+
+    def slate_times(self) -> list[tuple[str, str]]:
+        """(capture time as ISO text, article) of every slate shot that has a capture time (watch's grouping)."""
+        return [(r["captured_at"], r["article"]) for r in self.db.execute(
+            "SELECT captured_at, article FROM photos WHERE kind='slate' AND captured_at IS NOT NULL")]
+
+    def restore_photo_marks(self, rows) -> int:
+        """Put salvaged photo facts back (doctor): rows of (article, seq, sha256, kind, captured_at,
+        analysis JSON, analysis_key) as `salvage_rows` reads them; a row applies only to the photo with
+        the same article, number and hash. Returns how many photos took one."""
+        return sum(self.db.execute("UPDATE photos SET kind=?, captured_at=?, analysis=?, analysis_key=?"
+                                   " WHERE article=? AND seq=? AND sha256=?",
+                                   (kind, captured, analysis, key, article, seq, sha)).rowcount
+                   for article, seq, sha, kind, captured, analysis, key in rows)
 
     def articles(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT article FROM photos ORDER BY article")]
@@ -303,6 +341,16 @@ class Catalog:
         """Record ARTICLE as on sale on PLATFORM since `when` (ISO date or time; default now)."""
         self.db.execute("INSERT OR REPLACE INTO listings VALUES (?,?,?)", (article, platform, when or now()))
 
+    def add_soldout_rows(self, rows) -> int:
+        """Add salvaged sold-out rows (article, colour, size, since) not already marked; returns how many."""
+        return sum(self.db.execute("INSERT OR IGNORE INTO soldout VALUES (?, ?, ?, ?)", tuple(row)).rowcount
+                   for row in rows)
+
+    def add_listing_rows(self, rows) -> int:
+        """Add salvaged listing rows (article, platform, listed_at) not already known; returns how many."""
+        return sum(self.db.execute("INSERT OR IGNORE INTO listings VALUES (?, ?, ?)", tuple(row)).rowcount
+                   for row in rows)
+
     def listings(self, article: str) -> dict[str, str]:
         return {r["platform"]: r["listed_at"] for r in
                 self.db.execute("SELECT platform, listed_at FROM listings WHERE article=?", (article,))}
@@ -367,6 +415,187 @@ class Catalog:
 
     def transaction(self):
         return _Transaction(self.db)
+
+
+# --- what a damaged catalog still holds (doctor) ------------------------------------
+SALVAGE_QUERIES = {
+    "photos": "SELECT article, seq, sha256, kind, captured_at, analysis, analysis_key FROM photos",
+    "soldout": "SELECT article, colour, size, since FROM soldout",
+    "listings": "SELECT article, platform, listed_at FROM listings",
+    "activity": f"SELECT {', '.join(ACTIVITY_COLUMNS)} FROM activity ORDER BY id",
+}
+
+
+def salvage_rows(path: Path) -> dict[str, list[tuple]]:
+    """Whatever rows of each table a damaged catalog file still gives, read-only.
+
+    {table: [row tuples in SALVAGE_QUERIES' column order]}; a table that fails part-way keeps the rows
+    read before the damage; {} when the file is missing or cannot be opened. Never writes to `path`.
+    """
+    found: dict[str, list[tuple]] = {}
+    if not path.exists():
+        return found
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return found
+    try:
+        for table, query in SALVAGE_QUERIES.items():
+            rows = []
+            try:
+                for row in db.execute(query):
+                    rows.append(tuple(row))
+            except sqlite3.Error:  # damaged past this point: keep the rows read so far
+                pass
+            found[table] = rows
+    finally:
+        db.close()
+    return found
+
+
+def photo_count(conn: sqlite3.Connection) -> int:
+    """How many photos (originals, references, slates) the catalog on `conn` knows."""
+    return conn.execute("SELECT COUNT(*) FROM photos").fetchone()[0]
+
+
+# --- the backup ledger (imgpipe.backup): which workspace files are safe on the target -------------
+# Functions of a connection, not of Catalog: backup also runs on a connection opened on a restored
+# copy or on a bare catalog file. None of them commits; the caller does (backup commits every
+# COMMIT_EVERY rows). `rel` is a workspace-relative POSIX path.
+def ensure_backup_ledger(conn: sqlite3.Connection) -> None:
+    """Make `backup_files` (and its mtime_ns column, added after the first release) when missing.
+
+    Part of the 3 -> 4 migration; backup calls it too for a connection not opened through Catalog.
+    """
+    conn.execute(BACKUP_LEDGER_SCHEMA)
+    cols = {row[1] for row in conn.execute("PRAGMA table_info(backup_files)")}
+    if "mtime_ns" not in cols:
+        conn.execute("ALTER TABLE backup_files ADD COLUMN mtime_ns INTEGER")
+
+
+def backup_entry(conn: sqlite3.Connection, rel: str) -> tuple | None:
+    """(sha256, size in bytes, state, mtime_ns) recorded for `rel`; None when it was never queued."""
+    row = conn.execute("SELECT sha256, size, state, mtime_ns FROM backup_files WHERE path = ?", (rel,)).fetchone()
+    return tuple(row) if row is not None else None
+
+
+def backup_add_pending(conn: sqlite3.Connection, rel: str) -> None:
+    """Queue a file the ledger does not know yet (state pending, nothing recorded)."""
+    conn.execute("INSERT INTO backup_files(path, state) VALUES (?, 'pending')", (rel,))
+
+
+def backup_set_mtime(conn: sqlite3.Connection, rel: str, mtime_ns: int) -> None:
+    """Record a new local mtime (ns) for a file whose bytes still match the verified copy."""
+    conn.execute("UPDATE backup_files SET mtime_ns = ? WHERE path = ?", (mtime_ns, rel))
+
+
+def backup_requeue(conn: sqlite3.Connection, rel: str) -> None:
+    """Send `rel` again: state pending, last error cleared (its recorded hash stays until re-sent)."""
+    conn.execute("UPDATE backup_files SET state = 'pending', error = NULL WHERE path = ?", (rel,))
+
+
+def backup_unsent(conn: sqlite3.Connection) -> list[tuple[str, str | None]]:
+    """[(rel, sha256 recorded or None)] of every file not safe on the target yet (pending or failed), by path."""
+    return [tuple(r) for r in conn.execute(
+        "SELECT path, sha256 FROM backup_files WHERE state != 'done' ORDER BY path")]
+
+
+def backup_unsent_count(conn: sqlite3.Connection) -> int:
+    """How many files are not safe on the target yet (pending or failed)."""
+    return conn.execute("SELECT COUNT(*) FROM backup_files WHERE state != 'done'").fetchone()[0]
+
+
+def backup_pending_count(conn: sqlite3.Connection) -> int:
+    """How many files wait to be sent (state pending; failed ones not counted)."""
+    return conn.execute("SELECT COUNT(*) FROM backup_files WHERE state = 'pending'").fetchone()[0]
+
+
+def backup_any_done(conn: sqlite3.Connection) -> bool:
+    """True once any file was verified on a target (a first backup creates the target folder)."""
+    return conn.execute("SELECT 1 FROM backup_files WHERE state = 'done' LIMIT 1").fetchone() is not None
+
+
+def backup_set_error(conn: sqlite3.Connection, rel: str, error: str | None) -> None:
+    """Note why `rel`'s last attempt did not finish, leaving its state as it is."""
+    conn.execute("UPDATE backup_files SET error = ? WHERE path = ?", (error, rel))
+
+
+def backup_mark(conn: sqlite3.Connection, rel: str, state: str, *, error: str | None = None) -> None:
+    """Set `rel`'s state (pending | done | failed) and error text."""
+    conn.execute("UPDATE backup_files SET state = ?, error = ? WHERE path = ?", (state, error, rel))
+
+
+def backup_mark_done(conn: sqlite3.Connection, rel: str, sha: str, size: int, mtime_ns: int, at: str) -> None:
+    """`rel` verified on the target: its sha256, size (bytes), local mtime (ns), sent and verified at `at` (ISO)."""
+    conn.execute(
+        "UPDATE backup_files SET state = 'done', sha256 = ?, size = ?, mtime_ns = ?,"
+        " backed_up_at = ?, verified_at = ?, error = NULL WHERE path = ?",
+        (sha, size, mtime_ns, at, at, rel),
+    )
+
+
+def backup_mark_intact(conn: sqlite3.Connection, rel: str) -> None:
+    """`rel` is gone locally but its recorded copy is intact on the target: done again, error cleared."""
+    conn.execute("UPDATE backup_files SET state = 'done', error = NULL WHERE path = ?", (rel,))
+
+
+def backup_forget(conn: sqlite3.Connection, rel: str) -> None:
+    """Drop `rel` from the ledger (it left the workspace before it was ever sent)."""
+    conn.execute("DELETE FROM backup_files WHERE path = ?", (rel,))
+
+
+def backup_done_hashes(conn: sqlite3.Connection) -> dict[str, str]:
+    """{rel: sha256} of every file verified on the target, in path order (the manifest, `verify`)."""
+    return dict(conn.execute("SELECT path, sha256 FROM backup_files WHERE state = 'done' ORDER BY path"))
+
+
+def backup_recorded_hashes(conn: sqlite3.Connection) -> dict[str, str]:
+    """{rel: sha256} of every file with a recorded hash, whatever its state (what restore checks against)."""
+    return dict(conn.execute("SELECT path, sha256 FROM backup_files WHERE sha256 IS NOT NULL"))
+
+
+def backup_set_verified(conn: sqlite3.Connection, rels, at: str) -> None:
+    """Stamp each of `rels` as verified on the target at `at` (ISO time)."""
+    conn.executemany("UPDATE backup_files SET verified_at = ? WHERE path = ?", [(at, rel) for rel in rels])
+
+
+def backup_ledger(conn: sqlite3.Connection) -> dict[str, dict]:
+    """{rel: {path, sha256, size, state, backed_up_at, verified_at, error, mtime_ns}} of every file in
+    the ledger (validate's backup check); {} when no backup ever ran on this catalog."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='backup_files'").fetchone():
+        return {}
+    cur = conn.execute("SELECT * FROM backup_files")
+    names = [d[0] for d in cur.description]
+    return {row[0]: dict(zip(names, row)) for row in cur}
+
+
+# --- validation's file measures (imgpipe.validate.files.MeasureStore) -----------------------------
+def ensure_file_measures(conn: sqlite3.Connection) -> None:
+    """Make `validate_files` when missing (part of the 3 -> 4 migration; the store makes it on a bare connection)."""
+    conn.execute(FILE_MEASURES_SCHEMA)
+
+
+def file_measures(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    """[(path, ident JSON, data JSON)] of every cached file measure. Raises sqlite3.Error when the
+    table is missing or unreadable (the store then measures again)."""
+    return [tuple(r) for r in conn.execute("SELECT path, ident, data FROM validate_files")]
+
+
+def save_file_measures(conn: sqlite3.Connection, rows, gone) -> None:
+    """Write changed measures and drop those of files gone, in one transaction.
+
+    rows: (path, ident JSON, data JSON); gone: paths. Makes the table when missing. Raises
+    sqlite3.Error (busy, read-only) after rolling back; nothing is half-written.
+    """
+    ensure_file_measures(conn)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.executemany("INSERT OR REPLACE INTO validate_files VALUES (?,?,?)", rows)
+        conn.executemany("DELETE FROM validate_files WHERE path=?", [(rel,) for rel in gone])
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 class _Transaction:

@@ -27,7 +27,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from imgpipe.catalog import ACTIVITY_COLUMNS, Catalog
+from imgpipe.catalog import Catalog, salvage_rows
 from imgpipe.decoders import is_photo_name
 from imgpipe.errors import GlobalFailure, ImgpipeError, global_failure
 from imgpipe.fsutil import sha256_file
@@ -196,37 +196,6 @@ def _set_aside(path: Path) -> str | None:
     return kept.name
 
 
-_SALVAGE = {
-    "photos": "SELECT article, seq, sha256, kind, captured_at, analysis, analysis_key FROM photos",
-    "soldout": "SELECT article, colour, size, since FROM soldout",
-    "listings": "SELECT article, platform, listed_at FROM listings",
-    "activity": f"SELECT {', '.join(ACTIVITY_COLUMNS)} FROM activity ORDER BY id",
-}
-
-
-def salvage(path: Path) -> dict[str, list[tuple]]:
-    """Whatever rows of each table a damaged catalog still gives, read-only; a table that fails is skipped."""
-    found: dict[str, list[tuple]] = {}
-    if not path.exists():
-        return found
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-    except sqlite3.Error:
-        return found
-    try:
-        for table, query in _SALVAGE.items():
-            rows = []
-            try:
-                for row in db.execute(query):
-                    rows.append(tuple(row))
-            except sqlite3.Error:  # damaged past this point: keep the rows read so far
-                pass
-            found[table] = rows
-    finally:
-        db.close()
-    return found
-
-
 def rebuild_catalog(root: Path) -> RebuildResult:
     """A new catalog from originals/ and output/ (see the module docstring).
 
@@ -242,7 +211,7 @@ def rebuild_catalog(root: Path) -> RebuildResult:
 def _rebuild(root: Path) -> RebuildResult:
     result = RebuildResult()
     path = root / CATALOG
-    old = salvage(path)
+    old = salvage_rows(path)
     result.kept_as = _set_aside(path)
     cat = Catalog(path)
     ids: dict[tuple[str, int], int] = {}
@@ -294,16 +263,9 @@ def _rebuild(root: Path) -> RebuildResult:
 def _restore_marks(cat: Catalog, old: dict[str, list[tuple]]) -> dict:
     """Put what the damaged catalog still held back: kinds, capture times, analyses, sold-out, listings."""
     counts = {}
-    n = 0
-    for article, seq, sha, kind, captured, analysis, key in old.get("photos", []):
-        n += cat.db.execute("UPDATE photos SET kind=?, captured_at=?, analysis=?, analysis_key=? "
-                            "WHERE article=? AND seq=? AND sha256=?",
-                            (kind, captured, analysis, key, article, seq, sha)).rowcount
-    counts["photos"] = n
-    counts["soldout"] = sum(cat.db.execute("INSERT OR IGNORE INTO soldout VALUES (?, ?, ?, ?)", row).rowcount
-                            for row in old.get("soldout", []))
-    counts["listings"] = sum(cat.db.execute("INSERT OR IGNORE INTO listings VALUES (?, ?, ?)", row).rowcount
-                             for row in old.get("listings", []))
+    counts["photos"] = cat.restore_photo_marks(old.get("photos", []))
+    counts["soldout"] = cat.add_soldout_rows(old.get("soldout", []))
+    counts["listings"] = cat.add_listing_rows(old.get("listings", []))
     # who did what: the history outlives the catalog (approvals then lapse: the rebuilt outputs' fingerprints differ)
     counts["activity"] = cat.append_activity_rows(old.get("activity", []))
     return counts

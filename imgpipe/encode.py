@@ -13,7 +13,7 @@ from pathlib import Path
 from PIL import Image, ImageColor
 
 from imgpipe.errors import ImgpipeError
-from imgpipe.imageio import _SRGB_ICC, encode_jpeg, flatten
+from imgpipe.imageio import SRGB_ICC as _SRGB_ICC, encode_jpeg, flatten
 from imgpipe.messages import t
 
 PNG_LEVEL = 6  # zlib level of PNG outputs (9 + optimize only to get under a byte cap)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imgpipe.errors import ImgpipeError
-from imgpipe.fsutil import _write_atomically, sha256_file
+from imgpipe.fsutil import write_atomically, sha256_file
 from imgpipe.messages import t
 
 SHEET_FIELDS = ("article", "platform", "name", "listing_title", "category", "brand", "price", "colours", "sizes",
@@ -142,7 +142,7 @@ def export_package(ws, article: str, platform: str, out_dir: Path | None = None,
 
     dest = Path(out_dir) if out_dir is not None else ws.root / "exports"
     target = dest / f"{article}-{platform}.zip"
-    _write_atomically(target, write, durable=False)  # a half-written zip is never seen under its name
+    write_atomically(target, write, durable=False)  # a half-written zip is never seen under its name
     cat.add_activity(article=article, platform=platform, action="export", who=who, forced=forced,
                      detail={"zip": str(target), "images": len(images)})
     return Package(article, platform, target, images, forced)

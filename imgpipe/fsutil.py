@@ -55,7 +55,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None
     file. Originals need it; outputs can skip it (about 0.5 ms a file) because
     the catalog records each output's size and a short file is simply redone.
     """
-    _write_atomically(path, lambda out: out.write(data), durable)
+    write_atomically(path, lambda out: out.write(data), durable)
 
 
 def atomic_write_stream(dest: Path, opener) -> str:
@@ -72,12 +72,15 @@ def atomic_write_stream(dest: Path, opener) -> str:
                 h.update(block)
                 out.write(block)
 
-    _write_atomically(dest, copy, durable=True)
+    write_atomically(dest, copy, durable=True)
     return h.hexdigest()
 
 
-def _write_atomically(path: Path, write, durable: bool) -> None:
-    """`write(file)` into a temporary file beside `path`, then rename it over `path`.
+def write_atomically(path: Path, write, durable: bool) -> None:
+    """`write(file)` (a binary file object) into a temporary file beside `path`, then rename it over `path`.
+
+    durable: fsync the temporary file before the rename, so a power cut leaves the old or the new
+    content under `path`, never a torn one.
 
     Same folder, so the rename is atomic; the name starts with a dot so
     watchers and globbing skip it; removed again if anything fails.

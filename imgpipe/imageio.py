@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageCms
 
-from imgpipe.decoders import decoder_for, exif_orientation, jpeg_truncated
+from imgpipe.decoders import decoder_for, exif_orientation
 from imgpipe.errors import ImgpipeError
 from imgpipe.messages import t
 
@@ -151,11 +151,6 @@ def unusable_size(width: int, height: int) -> str | None:
     return None
 
 
-def _truncated(data: bytes) -> bool:
-    """A JPEG that lost its tail still decodes (grey fill) in some builds: refuse it."""
-    return jpeg_truncated(data)
-
-
 _TRANSPOSE = {
     2: (Image.Transpose.FLIP_LEFT_RIGHT,),
     3: (Image.Transpose.ROTATE_180,),
@@ -204,7 +199,7 @@ def encode_jpeg(img: Image.Image, *, max_bytes: int, quality: int = 90, min_qual
     while True:
         buf = io.BytesIO()
         img.save(buf, "JPEG", quality=q, subsampling=0 if q >= 90 else 2,
-                 icc_profile=_SRGB_ICC)
+                 icc_profile=SRGB_ICC)
         data = buf.getvalue()
         if len(data) <= max_bytes:
             return data, q
@@ -232,4 +227,5 @@ def _stable_icc(profile) -> bytes:
     return bytes(data)
 
 
-_SRGB_ICC = _stable_icc(_SRGB)
+# the sRGB ICC profile (bytes) embedded in every output; dateless, so outputs stay byte-identical
+SRGB_ICC = _stable_icc(_SRGB)

@@ -102,7 +102,7 @@ def _reduced_gray_jpeg(data: bytes, name) -> np.ndarray | None:
 
     from PIL import Image
 
-    from imgpipe.imageio import _truncated
+    from imgpipe.decoders import jpeg_truncated
     from imgpipe.messages import t
 
     if not data.startswith(b"\xff\xd8"):
@@ -117,7 +117,7 @@ def _reduced_gray_jpeg(data: bytes, name) -> np.ndarray | None:
         gray = np.asarray(img if img.mode == "L" else img.convert("L"))
     except Exception as exc:
         raise ImgpipeError(t("image.unreadable", detail=exc), file=name, fix=t("image.unreadable.fix")) from None
-    if _truncated(data):
+    if jpeg_truncated(data):
         raise ImgpipeError(t("image.unreadable", detail="truncated JPEG (no end marker)"), file=name,
                            fix=t("image.unreadable.fix"))
     return gray

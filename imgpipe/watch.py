@@ -40,10 +40,10 @@ from typing import Callable
 
 from PIL import Image
 
-from imgpipe.decoders import is_photo_name, unsupported_reason
+from imgpipe.decoders import is_photo_name, jpeg_truncated, unsupported_reason
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import atomic_write_text
-from imgpipe.imageio import _truncated, load_photo
+from imgpipe.imageio import load_photo
 from imgpipe.ingest import SIDECAR_NAME, UNMATCHED, ingest, match_article, scan_inbox
 from imgpipe.lock import WRITER, WorkspaceLock, ensure_no_run
 from imgpipe.messages import t, t_in
@@ -110,7 +110,7 @@ def file_complete(path: Path, *, loose: bool) -> tuple[bool, str | None]:
                 size = f.tell()
                 f.seek(max(0, size - 4096))
                 tail = f.read()
-            if size == 0 or _truncated(tail):
+            if size == 0 or jpeg_truncated(tail):
                 return False, None
             with Image.open(path) as img:  # header: SOI, frame size
                 img.size  # noqa: B018
@@ -328,8 +328,7 @@ class Watcher:
             if loose:
                 from imgpipe.imageio import capture_time
 
-                previous = [(r[0], r[1]) for r in cat.db.execute(
-                    "SELECT captured_at, article FROM photos WHERE kind='slate' AND captured_at IS NOT NULL")]
+                previous = cat.slate_times()
                 groups = group_photos({p: capture_time(p) for p in loose},
                                       {p: self.files[p].slate for p in loose}, products, previous)
                 for slate in groups.slates:

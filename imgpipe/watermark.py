@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageColor, ImageDraw, ImageFilter
 
-from imgpipe.colour.maths import _Y_WEIGHTS, srgb_to_linear
+from imgpipe.colour.maths import Y_WEIGHTS, srgb_to_linear
 
 from imgpipe.errors import ImgpipeError
 from imgpipe.fonts import check_text, font, install_hint
@@ -104,7 +104,7 @@ class Stamp:
 
 def relative_luminance(rgb_u8: np.ndarray) -> np.ndarray:
     """WCAG 2 relative luminance (0 = black … 1 = white) of uint8 sRGB pixels (..., 3)."""
-    return srgb_to_linear(np.asarray(rgb_u8, np.uint8)) @ _Y_WEIGHTS.astype(np.float32)
+    return srgb_to_linear(np.asarray(rgb_u8, np.uint8)) @ Y_WEIGHTS.astype(np.float32)
 
 
 def contrast_ratio(y1: float, y2: float) -> float:

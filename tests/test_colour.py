@@ -339,7 +339,7 @@ def test_sunlit_chart_with_clipped_patches_is_fitted_on_the_rest():
     assert set(corr.fit["clipped"]) == {C.CHART_PATCH_NAMES[i] for i in np.flatnonzero(clipped)}
     assert corr.fit["loo_mean_de"] < corr.fit["uncorrected_de"]
     out = C.apply_correction(img, corr)
-    p, _ = C._sample_chart(out, found.centres, 0.25 * found.pitch)
+    p, _ = C.sample_chart(out, found.centres, 0.25 * found.pitch)
     de = C.delta_e_2000(C.linear_to_lab(p), C.linear_to_lab(C.CHART_REFERENCE_LINEAR))
     assert de[~clipped].mean() <= 1.0 and de[~clipped].max() <= 3.0, de.round(1)
     white = C.linear_to_lab(p[18])  # blown in the photo: written neutral, not tinted by the gains
@@ -368,7 +368,7 @@ def test_chart_found_beside_more_squares_of_another_size():
     chart = C.srgb_to_linear(np.ascontiguousarray(render_colorchecker((1, 1, 1), patch_px=44)))
     scene[40:40 + chart.shape[0], 420:420 + chart.shape[1]] = chart
     img = photograph(scene, C.illuminant_rgb(4500), 0.85)
-    sq = C.chart._square_candidates(C._proxy(img, 1200))
+    sq = C.chart._square_candidates(C.proxy_image(img, 1200))
     assert len(C.chart._grids_from_squares(sq)) >= 1
     found = C.find_chart(img)
     assert found is not None and found.centres[:, 0].min() > 420 and found.centres[:, 1].max() < 40 + chart.shape[0]

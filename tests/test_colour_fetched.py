@@ -57,7 +57,7 @@ def test_booth_photo_with_its_chart_masked_is_corrected_whatever_the_mask(photo)
     d, name, m = photo
     img = load(d, name, m)
     centres, pitch = np.array(m["centres"], float), float(m["pitch"])
-    p, _ = C._sample_chart(img, centres, 0.2 * pitch)
+    p, _ = C.sample_chart(img, centres, 0.2 * pitch)
     truth = (p[19:23] / C.CHART_REFERENCE_LINEAR[19:23]).mean(axis=0)  # the light, from the chart's greys
     assert C.angular_error(truth, (1, 1, 1)) > 15
     for area in (0.95, 1.0, 1.05):

@@ -19,7 +19,7 @@ mtime_ns is the local file's mtime when it was verified, so an unchanged
 file is not re-hashed on every run.
 
 The package: `base` (constants, results, path rules), `targets` (folder and
-SFTP), `state` (the catalog table), `sync` (sending, the manifest,
+SFTP), `state` (queueing into the catalog's backup ledger, catalog.backup_*), `sync` (sending, the manifest,
 `backup_workspace`), `restore` (verify, restore, versions). Import from
 `imgpipe.backup` as before.
 """
@@ -40,7 +40,7 @@ from imgpipe.backup.base import (
     safe_rel,
 )
 from imgpipe.backup.targets import FolderTarget, SftpTarget, Target, open_target
-from imgpipe.backup.state import ensure_table, pending_count, queue, workspace_files
+from imgpipe.backup.state import pending_count, queue, workspace_files
 from imgpipe.backup.sync import backup_workspace, read_manifest, restore_catalog, send_catalog, sync
 from imgpipe.backup.restore import list_versions, restore, restore_version, verify
 
@@ -60,7 +60,6 @@ __all__ = [
     "SftpTarget",
     "Target",
     "open_target",
-    "ensure_table",
     "pending_count",
     "queue",
     "workspace_files",

@@ -108,7 +108,7 @@ class RestoredFiles(list):
 # --------------------------------------------------------------------------- paths
 
 
-_DRIVE = re.compile(r"^[A-Za-z]:")
+DRIVE_LETTER = re.compile(r"^[A-Za-z]:")  # a Windows drive prefix ("D:"), refused in paths and targets
 
 
 def safe_rel(rel: str) -> PurePosixPath:
@@ -122,7 +122,7 @@ def safe_rel(rel: str) -> PurePosixPath:
         or "\x00" in rel
         or "\\" in rel
         or ":" in rel
-        or _DRIVE.match(rel)
+        or DRIVE_LETTER.match(rel)
         or rel.startswith("/")
     )
     parts = rel.split("/")
@@ -131,20 +131,25 @@ def safe_rel(rel: str) -> PurePosixPath:
     return PurePosixPath(rel)
 
 
-def _is_temp(name: str) -> bool:
+def is_temp_name(name: str) -> bool:
+    """True for a file name of a temporary file being written (".<name>.<random>.tmp"): never backed up."""
     return name.startswith(".") and name.endswith(".tmp")
 
 
-def _utc_stamp() -> str:
-    # No colons: the stamp is part of a file name, and Windows forbids ':'.
+def utc_stamp() -> str:
+    """Now in UTC to the microsecond, "20261207T130501.123456Z": the suffix of a version kept on the target.
+
+    No colons: the stamp is part of a file name, and Windows forbids ':'.
+    """
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
 
 
-def _now_iso() -> str:
+def utc_now_iso() -> str:
+    """Now in UTC to the second, ISO 8601 with offset ("2026-12-07T13:05:01+00:00"): the ledger's times."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _describe(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
     """A short reason for an OS/network error, without credentials."""
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return t("backup.disk_full")

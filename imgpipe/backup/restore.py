@@ -7,6 +7,7 @@ import re
 import sqlite3
 from pathlib import Path, PurePosixPath
 
+from imgpipe import catalog
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import is_within, sha256_file
 from imgpipe.messages import t
@@ -16,13 +17,12 @@ from imgpipe.backup.base import (
     TargetUnavailable,
     VERSIONS,
     VerifyReport,
-    _describe,
-    _now_iso,
+    describe_error,
+    utc_now_iso,
     safe_rel,
 )
 from imgpipe.backup.targets import Target
-from imgpipe.backup.state import ensure_table
-from imgpipe.backup.sync import _mark, _target_errors, read_manifest
+from imgpipe.backup.sync import target_errors, read_manifest
 
 
 # --------------------------------------------------------------------------- verify / restore
@@ -33,10 +33,10 @@ def verify(conn: sqlite3.Connection, root: Path, target: Target) -> VerifyReport
 
     Raises TargetUnavailable when the target fails midway (nothing is marked then).
     """
-    ensure_table(conn)
+    catalog.ensure_backup_ledger(conn)
     report = VerifyReport()
-    rows = conn.execute("SELECT path, sha256 FROM backup_files WHERE state = 'done' ORDER BY path").fetchall()
-    now = _now_iso()
+    rows = list(catalog.backup_done_hashes(conn).items())
+    now = utc_now_iso()
     try:
         for rel, sha in rows:
             got = target.sha256(rel)
@@ -46,19 +46,16 @@ def verify(conn: sqlite3.Connection, root: Path, target: Target) -> VerifyReport
                 report.changed.append(rel)
             else:
                 report.ok += 1
-    except _target_errors() as exc:
+    except target_errors() as exc:
         raise TargetUnavailable(
-            t("backup.unreachable", target=target.display, detail=_describe(exc)), fix=t("backup.unreachable.fix")
+            t("backup.unreachable", target=target.display, detail=describe_error(exc)), fix=t("backup.unreachable.fix")
         ) from None
     for rel in report.missing:
-        _mark(conn, rel, "pending", error=t("backup.verify_missing"))
+        catalog.backup_mark(conn, rel, "pending", error=t("backup.verify_missing"))
     for rel in report.changed:
-        _mark(conn, rel, "pending", error=t("backup.verify_changed"))
+        catalog.backup_mark(conn, rel, "pending", error=t("backup.verify_changed"))
     bad = set(report.missing) | set(report.changed)
-    conn.executemany(
-        "UPDATE backup_files SET verified_at = ? WHERE path = ?",
-        [(now, rel) for rel, _ in rows if rel not in bad],
-    )
+    catalog.backup_set_verified(conn, [rel for rel, _ in rows if rel not in bad], now)
     conn.commit()
     return report
 
@@ -118,8 +115,8 @@ def restore(
             )
     recorded = read_manifest(target)
     if conn is not None:
-        ensure_table(conn)
-        recorded.update(conn.execute("SELECT path, sha256 FROM backup_files WHERE sha256 IS NOT NULL"))
+        catalog.ensure_backup_ledger(conn)
+        recorded.update(catalog.backup_recorded_hashes(conn))
     restored = RestoredFiles()
     for rel in sorted(set(recorded) - set(listing)):  # recorded as backed up, gone from the target
         try:
@@ -180,12 +177,12 @@ def catalog_missing(conn: sqlite3.Connection | None, target: Target, dest: Path)
             return True
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            return not conn.execute("SELECT COUNT(*) FROM photos").fetchone()[0]
+            return not catalog.photo_count(conn)
         except sqlite3.Error:
             return True
         finally:
             conn.close()
-    return not conn.execute("SELECT COUNT(*) FROM photos").fetchone()[0]
+    return not catalog.photo_count(conn)
 
 
 def list_versions(target: Target, rel: str) -> list[str]:

@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from imgpipe import catalog
 from imgpipe.fsutil import sha256_file
 from imgpipe.messages import t
 from imgpipe.backup.base import (
@@ -18,11 +19,11 @@ from imgpipe.backup.base import (
     MANIFEST,
     Progress,
     TargetUnavailable,
-    _describe,
-    _now_iso,
+    describe_error,
+    utc_now_iso,
 )
 from imgpipe.backup.targets import Target, open_target
-from imgpipe.backup.state import _local, ensure_table, pending_count, queue, workspace_files
+from imgpipe.backup.state import local_path, pending_count, queue, workspace_files
 
 
 # --------------------------------------------------------------------------- sync
@@ -31,7 +32,8 @@ from imgpipe.backup.state import _local, ensure_table, pending_count, queue, wor
 _TARGET_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError)
 
 
-def _target_errors() -> tuple[type[BaseException], ...]:
+def target_errors() -> tuple[type[BaseException], ...]:
+    """The exception types a target raises when unreachable or failing (OSError, EOFError, paramiko's SSHException)."""
     try:
         import paramiko
 
@@ -52,14 +54,12 @@ def sync(
     Stops at the first target error (the rest stay pending, `message` says why);
     never raises for target trouble.
     """
-    ensure_table(conn)
+    catalog.ensure_backup_ledger(conn)
     root = Path(root)
     result = BackupResult(target=target.display)
     start = time.perf_counter()
-    errors = _target_errors()
-    rows = conn.execute(
-        "SELECT path, sha256 FROM backup_files WHERE state != 'done' ORDER BY path"
-    ).fetchall()
+    errors = target_errors()
+    rows = catalog.backup_unsent(conn)
     since_commit = 0
     for i, (rel, recorded_sha) in enumerate(rows):
         since_commit += 1
@@ -68,7 +68,7 @@ def sync(
             since_commit = 0
         if progress:
             progress(i, len(rows), rel)
-        local = _local(root, rel)
+        local = local_path(root, rel)
         try:
             st = local.stat()
         except FileNotFoundError:
@@ -88,13 +88,13 @@ def sync(
             sent_sha = target.put(rel, local)
             stored_sha = target.sha256(rel)
         except _LocalReadError as exc:
-            _mark(conn, rel, "failed", error=_describe(exc.__cause__))
+            catalog.backup_mark(conn, rel, "failed", error=describe_error(exc.__cause__))
             result.failed += 1
-            result.errors.append(f"{rel}: {_describe(exc.__cause__)}")
+            result.errors.append(f"{rel}: {describe_error(exc.__cause__)}")
             continue
         except errors as exc:
-            detail = _describe(exc)
-            conn.execute("UPDATE backup_files SET error = ? WHERE path = ?", (detail, rel))
+            detail = describe_error(exc)
+            catalog.backup_set_error(conn, rel, detail)
             result.message = t("backup.stopped", target=target.display, detail=detail)
             result.errors.append(f"{rel}: {detail}")
             break
@@ -103,9 +103,9 @@ def sync(
         changed = sent_sha != local_sha if local_sha else _stat_key(local) != _stat_key_of(st)
         if changed:
             # Leave it queued for the next run.
-            conn.execute("UPDATE backup_files SET error = ? WHERE path = ?", (t("backup.changed_during_copy"), rel))
+            catalog.backup_set_error(conn, rel, t("backup.changed_during_copy"))
         elif stored_sha != sent_sha:
-            _mark(conn, rel, "failed", error=t("backup.hash_mismatch"))
+            catalog.backup_mark(conn, rel, "failed", error=t("backup.hash_mismatch"))
             result.failed += 1
             result.errors.append(f"{rel}: {t('backup.hash_mismatch')}")
         else:
@@ -117,8 +117,8 @@ def sync(
         try:
             _write_manifest(conn, target)
         except errors as exc:
-            result.message = result.message or t("backup.stopped", target=target.display, detail=_describe(exc))
-    result.pending = conn.execute("SELECT COUNT(*) FROM backup_files WHERE state = 'pending'").fetchone()[0]
+            result.message = result.message or t("backup.stopped", target=target.display, detail=describe_error(exc))
+    result.pending = catalog.backup_pending_count(conn)
     result.seconds = time.perf_counter() - start
     if progress:
         progress(len(rows), len(rows), "")
@@ -148,7 +148,7 @@ def _stat_key(path: Path) -> tuple | None:
 
 
 def _write_manifest(conn, target: Target) -> None:
-    shas = dict(conn.execute("SELECT path, sha256 FROM backup_files WHERE state = 'done' ORDER BY path"))
+    shas = catalog.backup_done_hashes(conn)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "manifest.json"
         path.write_text(json.dumps({"version": 1, "files": shas}, ensure_ascii=False, indent=0), encoding="utf-8")
@@ -170,32 +170,23 @@ def read_manifest(target: Target) -> dict[str, str]:
     return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)}
 
 
-def _mark(conn, rel: str, state: str, *, error: str | None = None) -> None:
-    conn.execute("UPDATE backup_files SET state = ?, error = ? WHERE path = ?", (state, error, rel))
-
-
 def _mark_done(conn, rel: str, sha: str, st: os.stat_result) -> None:
-    now = _now_iso()
-    conn.execute(
-        """UPDATE backup_files SET state = 'done', sha256 = ?, size = ?, mtime_ns = ?,
-           backed_up_at = ?, verified_at = ?, error = NULL WHERE path = ?""",
-        (sha, st.st_size, st.st_mtime_ns, now, now, rel),
-    )
+    catalog.backup_mark_done(conn, rel, sha, st.st_size, st.st_mtime_ns, utc_now_iso())
 
 
 def _local_gone(conn, target: Target, rel: str, recorded_sha, result: BackupResult, errors) -> None:
     """A queued file left the workspace before it was sent."""
     if recorded_sha is None:
-        conn.execute("DELETE FROM backup_files WHERE path = ?", (rel,))
+        catalog.backup_forget(conn, rel)
         return
     try:
         intact = target.sha256(rel) == recorded_sha
     except errors:
         intact = False
     if intact:
-        conn.execute("UPDATE backup_files SET state = 'done', error = NULL WHERE path = ?", (rel,))
+        catalog.backup_mark_intact(conn, rel)
     else:
-        _mark(conn, rel, "failed", error=t("backup.local_missing"))
+        catalog.backup_mark(conn, rel, "failed", error=t("backup.local_missing"))
         result.failed += 1
         result.errors.append(f"{rel}: {t('backup.local_missing')}")
 
@@ -213,12 +204,12 @@ def backup_workspace(
     never work (target inside the workspace, bad URL, login refused).
     """
     root = Path(root)
-    ensure_table(conn)
+    catalog.ensure_backup_ledger(conn)
     queue(conn, root, workspace_files(root))
     if not (settings.target or "").strip():
         n = pending_count(conn)
         return BackupResult(pending=n, message=t("backup.no_target_pending", count=n))
-    first_time = conn.execute("SELECT 1 FROM backup_files WHERE state = 'done' LIMIT 1").fetchone() is None
+    first_time = not catalog.backup_any_done(conn)
     try:
         target = open_target(settings, root, create=first_time)
     except TargetUnavailable as exc:
@@ -229,8 +220,8 @@ def backup_workspace(
         if not result.pending and not result.failed and (result.sent or target.size(CATALOG_COPY) is None):
             try:
                 send_catalog(conn, root, target)
-            except _target_errors() as exc:  # the files are safe; the catalog copy goes next time
-                result.errors.append(f"{CATALOG_COPY}: {_describe(exc)}")
+            except target_errors() as exc:  # the files are safe; the catalog copy goes next time
+                result.errors.append(f"{CATALOG_COPY}: {describe_error(exc)}")
         return result
 
 
@@ -270,7 +261,7 @@ def restore_catalog(conn: sqlite3.Connection | None, target: Target, dest: Path)
         target.get(CATALOG_COPY, folder / "catalog.sqlite")
         return True
     # the photos table is the catalog's (catalog.py): empty means nothing would be lost
-    if conn.execute("SELECT COUNT(*) FROM photos").fetchone()[0]:
+    if catalog.photo_count(conn):
         return False
     tmp = folder / ".catalog-restore.tmp"
     target.get(CATALOG_COPY, tmp)

@@ -17,7 +17,9 @@ from urllib.parse import unquote, urlsplit
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import CHUNK, atomic_write_stream, is_within, sha256_file
 from imgpipe.messages import t
-from imgpipe.backup.base import TargetUnavailable, VERSIONS, _DRIVE, _describe, _is_temp, _utc_stamp, safe_rel
+from imgpipe.backup.base import (
+    DRIVE_LETTER, VERSIONS, TargetUnavailable, describe_error, is_temp_name, safe_rel, utc_stamp,
+)
 
 
 # --------------------------------------------------------------------------- targets
@@ -55,7 +57,7 @@ class Target:
 
     def move_to_versions(self, rel: str) -> str:
         """Move the current copy of `rel` to `.versions/<rel>.<UTC stamp>`; returns that path."""
-        new_rel = f"{VERSIONS}/{rel}.{_utc_stamp()}"
+        new_rel = f"{VERSIONS}/{rel}.{utc_stamp()}"
         self.rename(rel, new_rel)
         return new_rel
 
@@ -81,7 +83,7 @@ class FolderTarget(Target):
                 self.root.mkdir(exist_ok=True)
             except OSError as exc:
                 raise TargetUnavailable(
-                    t("backup.unreachable", target=self.display, detail=_describe(exc)),
+                    t("backup.unreachable", target=self.display, detail=describe_error(exc)),
                     fix=t("backup.unreachable.fix"),
                 ) from None
         if not self.root.is_dir():
@@ -114,7 +116,7 @@ class FolderTarget(Target):
         for dirpath, _dirs, files in os.walk(self.root):
             base = Path(dirpath).relative_to(self.root)
             for name in files:
-                if _is_temp(name):
+                if is_temp_name(name):
                     continue
                 p = Path(dirpath, name)
                 rel = (base / name).as_posix()
@@ -195,7 +197,7 @@ class SftpTarget(Target):
         began = time.monotonic()
 
         def why(exc) -> str:  # paramiko reports a banner timeout as "No existing session": go by the clock
-            return t("backup.timeout") if time.monotonic() - began >= timeout * 0.9 else _describe(exc)
+            return t("backup.timeout") if time.monotonic() - began >= timeout * 0.9 else describe_error(exc)
 
         try:
             client.connect(
@@ -270,7 +272,7 @@ class SftpTarget(Target):
         except (OSError, EOFError, paramiko.SSHException) as exc:
             self.close()
             raise TargetUnavailable(
-                t("backup.unreachable", target=self.display, detail=_describe(exc)),
+                t("backup.unreachable", target=self.display, detail=describe_error(exc)),
                 fix=t("backup.unreachable.fix"),
             ) from None
         except BaseException:
@@ -428,7 +430,7 @@ class SftpTarget(Target):
                 rel = f"{rel_dir}/{attr.filename}" if rel_dir else attr.filename
                 if stat_mod.S_ISDIR(attr.st_mode or 0):
                     stack.append(rel)
-                elif stat_mod.S_ISREG(attr.st_mode or 0) and not _is_temp(attr.filename):
+                elif stat_mod.S_ISREG(attr.st_mode or 0) and not is_temp_name(attr.filename):
                     out[rel] = attr.st_size or 0
         return out
 
@@ -530,7 +532,7 @@ def open_target(settings, workspace: Path, *, create: bool = False) -> Target:
             host, user, port, root, key_path,
             known_hosts=workspace / ".imgpipe" / "known_hosts", create=create,
         )
-    if os.name != "nt" and (_DRIVE.match(target) or target.startswith("\\\\")):
+    if os.name != "nt" and (DRIVE_LETTER.match(target) or target.startswith("\\\\")):
         # `D:/备份` or `\\nas\share` written on Windows, read on macOS/Linux.
         raise TargetUnavailable(t("backup.windows_path", target=target), fix=t("backup.windows_path.fix"))
     root = Path(os.path.expandvars(target)).expanduser()

@@ -17,12 +17,12 @@ HxWx3 RGB sRGB (0-255) unless a docstring says linear float (0-1).
 """
 
 from imgpipe.colour.maths import (  # noqa: F401
-    _DECODE_LUT, _RGB_TO_XYZ, _XYZ_TO_RGB, _Y_WEIGHTS, _rgb_to_uv, _srgb_decode, _srgb_encode,
+    DECODE_LUT, RGB_TO_XYZ, XYZ_TO_RGB, Y_WEIGHTS, rgb_to_uv, srgb_decode, srgb_encode,
     angular_error, cct_and_tint, delta_e_2000, illuminant_rgb, linear_to_lab, linear_to_srgb,
     srgb_to_lab, srgb_to_linear,
 )
 from imgpipe.colour.correction import (  # noqa: F401
-    Correction, ReferenceNotFound, ReferenceRejected, _check_image, _gains_from_light, _proxy,
+    Correction, ReferenceNotFound, ReferenceRejected, check_image, gains_from_light, proxy_image,
     apply_correction, apply_curve, terms,
 )
 from imgpipe.colour.light import (  # noqa: F401
@@ -30,7 +30,7 @@ from imgpipe.colour.light import (  # noqa: F401
 )
 from imgpipe.colour.chart import (  # noqa: F401
     CHART_PATCH_NAMES, CHART_REFERENCE_LAB_D50, CHART_REFERENCE_LINEAR, GREY_ROW, ChartFound,
-    MAX_LOO_MEAN_DE, ChartFit, _sample_chart, best_chart_fit, chart_delta_e, correction_from_chart, find_chart,
+    MAX_LOO_MEAN_DE, ChartFit, sample_chart, best_chart_fit, chart_delta_e, correction_from_chart, find_chart,
     fit_chart, leave_one_out,
 )
 from imgpipe.colour.reference import (  # noqa: F401

@@ -10,10 +10,10 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from imgpipe.colour.correction import (Correction, ReferenceNotFound, ReferenceRejected, _check_image,
-                                      _gains_from_light, _identity_terms, _proxy, apply_curve,
+from imgpipe.colour.correction import (Correction, ReferenceNotFound, ReferenceRejected, check_image,
+                                      gains_from_light, identity_terms, proxy_image, apply_curve,
                                       terms)
-from imgpipe.colour.maths import (_BRADFORD_D50_TO_D65, _D50_XYZ, _XYZ_TO_RGB, _Y_WEIGHTS, _lab_to_xyz,
+from imgpipe.colour.maths import (BRADFORD_D50_TO_D65, D50_XYZ, XYZ_TO_RGB, Y_WEIGHTS, lab_to_xyz,
                                   cct_and_tint, delta_e_2000, linear_to_lab, linear_to_srgb, srgb_to_lab,
                                   srgb_to_linear)
 from imgpipe.messages import t
@@ -52,8 +52,8 @@ _WB_PATCHES = np.array([19, 20, 21, 22])
 # Reference patches in linear sRGB (D65), float64, clipped to the sRGB gamut
 # (only cyan falls slightly outside): the output is sRGB, so the in-gamut
 # colour is the best any correction can deliver.
-_CHART_XYZ_D65 = _lab_to_xyz(CHART_REFERENCE_LAB_D50, _D50_XYZ) @ _BRADFORD_D50_TO_D65.T
-CHART_REFERENCE_LINEAR = np.clip(_CHART_XYZ_D65 @ _XYZ_TO_RGB.T, 0.0, 1.0)
+_CHART_XYZ_D65 = lab_to_xyz(CHART_REFERENCE_LAB_D50, D50_XYZ) @ BRADFORD_D50_TO_D65.T
+CHART_REFERENCE_LINEAR = np.clip(_CHART_XYZ_D65 @ XYZ_TO_RGB.T, 0.0, 1.0)
 
 
 # ---------------------------------------------------------------- the chart
@@ -168,7 +168,10 @@ def _grid_of_size(sq: np.ndarray, best: np.ndarray):
     return H, nx, ny, pitch
 
 
-def _sample_chart(img: np.ndarray, centres: np.ndarray, half: float):
+def sample_chart(img: np.ndarray, centres: np.ndarray, half: float):
+    """Each chart patch's colour: (patches (n, 3) linear RGB 0-1, trimmed mean of the square; spread (n,),
+    median deviation from the patch's median in linear units). centres: (n, 2) x, y in px; half: the
+    sample square's half side in px."""
     h, w = img.shape[:2]
     patches, spread = [], []
     for x, y in centres:
@@ -213,8 +216,8 @@ def find_chart(img_u8: np.ndarray) -> ChartFound | None:
     Raises ReferenceRejected when a chart is seen but partly outside the
     frame or too small to sample.
     """
-    img = _check_image(img_u8)
-    proxy = _proxy(img, 1200)
+    img = check_image(img_u8)
+    proxy = proxy_image(img, 1200)
     scale = img.shape[1] / proxy.shape[1]
     rejected = None  # the first grid seen but unusable (cut by the frame, too small): said when nothing better
     for smooth in (0, 2, 3):
@@ -247,7 +250,7 @@ def _chart_at(img: np.ndarray, fit, scale: float) -> ChartFound | None:
     if pitch_full < 10:
         raise ReferenceRejected(t("colour.chart_rejected", reason=t("colour.why.chart_small")),
                                 fix=t("colour.chart_rejected.fix"))
-    patches, spread = _sample_chart(img, centres, half)
+    patches, spread = sample_chart(img, centres, half)
     score, order = _orient(patches, nx, ny)
     if score > 20:
         return None  # a grid of squares, but not a ColorChecker
@@ -349,8 +352,8 @@ def _fit_terms(X: np.ndarray, Y: np.ndarray, n: int, constrained: bool, ridge: f
     ridge toward "no change", so a badly conditioned fit stays tame).
     """
     F = terms(X, n)
-    sw = np.sqrt(1.0 / (Y @ _Y_WEIGHTS + 0.05))[:, None]
-    eye = _identity_terms(n)
+    sw = np.sqrt(1.0 / (Y @ Y_WEIGHTS + 0.05))[:, None]
+    eye = identity_terms(n)
     lam = ridge * len(X)
     if not constrained:
         A = F * sw
@@ -469,7 +472,7 @@ def uncorrected_delta_e(measured: np.ndarray) -> np.ndarray:
 def correction_from_fit(fit: ChartFit, warnings: list[str] | None = None) -> Correction:
     """The Correction that applies `fit` to a photo: gains and exposure from its balance, its curve and matrix."""
     warnings = [] if warnings is None else warnings
-    gains = _gains_from_light(1.0 / fit.k, warnings)
+    gains = gains_from_light(1.0 / fit.k, warnings)
     exposure = float(np.mean(fit.k / gains))
     cct, tint = cct_and_tint(gains)
     return Correction(gains=tuple(float(g) for g in gains), matrix=fit.matrix.tolist(), exposure=exposure,
@@ -487,7 +490,7 @@ def correction_from_patches(p: np.ndarray, *, max_loo_mean_de: float = MAX_LOO_M
     MAX_LOO_MEAN_DE or one held-out patch above MAX_LOO_PATCH_DE the chart is
     refused (ReferenceRejected: glare, a shadow, not a ColorChecker).
     """
-    if p[21] @ _Y_WEIGHTS < 0.01:
+    if p[21] @ Y_WEIGHTS < 0.01:
         raise ReferenceRejected(t("colour.chart_rejected", reason=t("colour.why.dark")), fix=t("colour.chart_rejected.fix"))
     ok = measurable(p)
     clipped = int((p.max(axis=1) >= 0.98).sum())
@@ -545,7 +548,7 @@ def correction_from_chart(img_u8: np.ndarray, *, max_loo_mean_de: float = MAX_LO
     chart is cut by the frame, too small, too dark, overexposed (more than
     MAX_CLIPPED_PATCHES clipped) or the fit would do harm.
     """
-    img = _check_image(img_u8)
+    img = check_image(img_u8)
     found = find_chart(img)
     if found is None:
         raise ReferenceNotFound(t("colour.no_chart"), fix=t("colour.no_chart.fix"))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from imgpipe.colour.maths import _DECODE_LUT, _Y_WEIGHTS, cct_and_tint, linear_to_srgb
+from imgpipe.colour.maths import DECODE_LUT, Y_WEIGHTS, cct_and_tint, linear_to_srgb
 from imgpipe.errors import ImgpipeError
 from imgpipe.messages import t
 
@@ -33,9 +33,9 @@ class ReferenceRejected(ImgpipeError):
 
 
 
-# Gains never exceed this ratio between channels: beyond it the weak channel
+# Gains never exceed this ratio between channels (strongest / weakest, unitless): beyond it the weak channel
 # is mostly noise, and amplifying it produces blotches, not colour.
-_MAX_GAIN_RATIO = 20.0
+MAX_GAIN_RATIO = 20.0
 
 # --------------------------------------------------------------- correction
 
@@ -76,7 +76,7 @@ class Correction:
     def is_identity(self) -> bool:
         if self.curve is not None:
             return False
-        if self.matrix is not None and not np.allclose(self.matrix, _identity_terms(len(self.matrix[0])), atol=1e-4):
+        if self.matrix is not None and not np.allclose(self.matrix, identity_terms(len(self.matrix[0])), atol=1e-4):
             return False
         return bool(np.allclose(self.gains, 1.0, atol=1e-4) and abs(self.exposure - 1.0) < 1e-4)
 
@@ -128,7 +128,7 @@ class Correction:
         g = np.asarray(self.gains, dtype=np.float64) ** s
         m = curve = None
         if self.matrix is not None:
-            eye = _identity_terms(len(self.matrix[0]))
+            eye = identity_terms(len(self.matrix[0]))
             m = (eye + s * (np.asarray(self.matrix) - eye)).tolist()
         if self.curve is not None:  # geometric blend of each knot toward y = x
             curve = [[list(xs), [x ** (1 - s) * y ** s for x, y in zip(xs, ys)]] for xs, ys in self.curve]
@@ -140,7 +140,7 @@ class Correction:
         )
 
 
-def _identity_terms(n: int) -> np.ndarray:
+def identity_terms(n: int) -> np.ndarray:
     """The 3 x n matrix that maps terms(rgb) back to rgb (3x3 identity, zeros for root terms)."""
     return np.hstack([np.eye(3), np.zeros((3, n - 3))])
 
@@ -180,23 +180,25 @@ def apply_curve(curve, lin: np.ndarray) -> np.ndarray:
     return out
 
 
-def _gains_from_light(illum, warnings: list[str] | None = None) -> np.ndarray:
-    """Gains that neutralise light `illum` (linear RGB) and keep its luminance; ratio clamped."""
+def gains_from_light(illum, warnings: list[str] | None = None) -> np.ndarray:
+    """Per-channel gains (3 multipliers of linear light) that neutralise light `illum` (linear RGB) and keep
+    its luminance; the ratio between channels clamped to MAX_GAIN_RATIO (a warning appended then)."""
     illum = np.asarray(illum, dtype=np.float64)
     illum = np.where(np.isfinite(illum), illum, 0.0)
     top = illum.max()
     if top <= 0:
         return np.ones(3)
-    floor = top / _MAX_GAIN_RATIO
+    floor = top / MAX_GAIN_RATIO
     if np.any(illum < floor) and warnings is not None:
-        warnings.append(t("colour.warn.gain_clamped", ratio=_MAX_GAIN_RATIO))
+        warnings.append(t("colour.warn.gain_clamped", ratio=MAX_GAIN_RATIO))
     illum = np.maximum(illum, floor)
-    return float(_Y_WEIGHTS @ illum) / illum
+    return float(Y_WEIGHTS @ illum) / illum
 
 
 # ------------------------------------------------------------------ helpers
 
-def _proxy(img_u8: np.ndarray, long_side: int) -> np.ndarray:
+def proxy_image(img_u8: np.ndarray, long_side: int) -> np.ndarray:
+    """`img_u8` shrunk (area filter) so its long side is at most `long_side` px; the image itself when smaller."""
     h, w = img_u8.shape[:2]
     s = long_side / max(h, w)
     if s >= 1:
@@ -204,7 +206,8 @@ def _proxy(img_u8: np.ndarray, long_side: int) -> np.ndarray:
     return cv2.resize(img_u8, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
 
 
-def _check_image(img_u8) -> np.ndarray:
+def check_image(img_u8) -> np.ndarray:
+    """`img_u8` as an array when it is a uint8 HxWx3 RGB image of at least 8 x 8 px; TypeError/ValueError if not."""
     img = np.asarray(img_u8)
     if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
         raise TypeError("expected a uint8 HxWx3 RGB array")
@@ -233,10 +236,10 @@ def apply_correction(img_u8: np.ndarray, corr: Correction, strength: float = 1.0
     k = np.asarray(c.gains, dtype=np.float64) * float(c.exposure)
     if not np.all(np.isfinite(k)) or np.any(k <= 0):
         raise ValueError("correction gains must be finite and positive")
-    table = _DECODE_LUT.astype(np.float64)[:, None] * k[None, :]  # (256, 3) linear, per channel
+    table = DECODE_LUT.astype(np.float64)[:, None] * k[None, :]  # (256, 3) linear, per channel
     if c.curve is not None:
         table = apply_curve(c.curve, table)
-    if c.matrix is None or np.allclose(c.matrix, _identity_terms(len(c.matrix[0])), atol=1e-6):
+    if c.matrix is None or np.allclose(c.matrix, identity_terms(len(c.matrix[0])), atol=1e-6):
         lut = linear_to_srgb(np.clip(table, 0, 1))
         return _neutral_highlights(img, cv2.LUT(np.ascontiguousarray(img), lut.reshape(256, 1, 3)))
     table = table.astype(np.float32)
@@ -279,8 +282,8 @@ def _neutral_highlights(src_u8: np.ndarray, out_u8: np.ndarray) -> np.ndarray:
 
     def neutral(src_px: np.ndarray, out_px: np.ndarray) -> np.ndarray:
         w = np.clip((src_px.min(axis=-1).astype(np.float32) - lo) / (hi - lo), 0, 1)[:, None]
-        lin = _DECODE_LUT[out_px]
-        return linear_to_srgb((1 - w) * lin + w * (lin @ _Y_WEIGHTS.astype(np.float32))[:, None])
+        lin = DECODE_LUT[out_px]
+        return linear_to_srgb((1 - w) * lin + w * (lin @ Y_WEIGHTS.astype(np.float32))[:, None])
 
     blown = cv2.inRange(src, (255,) * 3, (255,) * 3)
     if cv2.countNonZero(blown):
@@ -296,12 +299,12 @@ def _neutral_highlights(src_u8: np.ndarray, out_u8: np.ndarray) -> np.ndarray:
     ys, xs, px = ys[keep], xs[keep], px[keep]
     mask = (ys, xs)
     w = np.clip((px.min(axis=-1).astype(np.float32) - lo) / (hi - lo), 0, 1)[:, None]
-    lin = _DECODE_LUT[out_u8[mask]]
-    grey = (lin @ _Y_WEIGHTS.astype(np.float32))[:, None]
+    lin = DECODE_LUT[out_u8[mask]]
+    grey = (lin @ Y_WEIGHTS.astype(np.float32))[:, None]
     out_u8[mask] = linear_to_srgb((1 - w) * lin + w * grey)
     return out_u8
     w = np.clip((src_u8[mask].min(axis=-1).astype(np.float32) - lo) / (hi - lo), 0, 1)[:, None]
-    lin = _DECODE_LUT[out_u8[mask]]
-    grey = (lin @ _Y_WEIGHTS.astype(np.float32))[:, None]
+    lin = DECODE_LUT[out_u8[mask]]
+    grey = (lin @ Y_WEIGHTS.astype(np.float32))[:, None]
     out_u8[mask] = linear_to_srgb((1 - w) * lin + w * grey)
     return out_u8

@@ -6,8 +6,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from imgpipe.colour.correction import Correction, _check_image, _gains_from_light, _proxy
-from imgpipe.colour.maths import _Y_WEIGHTS, _rgb_to_uv, _uv_cct_duv, angular_error, cct_and_tint, srgb_to_linear
+from imgpipe.colour.correction import Correction, check_image, gains_from_light, proxy_image
+from imgpipe.colour.maths import Y_WEIGHTS, rgb_to_uv, uv_cct_duv, angular_error, cct_and_tint, srgb_to_linear
 from imgpipe.messages import t
 
 
@@ -94,7 +94,7 @@ def _backdrop(proxy: np.ndarray, lin: np.ndarray, unclipped: np.ndarray):
     ring = np.zeros((h, w), bool)
     ring[:b] = ring[-b:] = True
     ring[:, :b] = ring[:, -b:] = True
-    Y = lin @ _Y_WEIGHTS.astype(np.float32)
+    Y = lin @ Y_WEIGHTS.astype(np.float32)
     # smooth = no strong local structure (product edges, texture)
     g8 = cv2.cvtColor(proxy, cv2.COLOR_RGB2GRAY).astype(np.float32)
     gx = cv2.Sobel(g8, cv2.CV_32F, 1, 0, ksize=3)
@@ -117,12 +117,12 @@ def _backdrop(proxy: np.ndarray, lin: np.ndarray, unclipped: np.ndarray):
     if sel.sum() < 0.6 * ring.sum():
         return None, None, None, "colour.warn.no_backdrop"
     light = lin[sel].astype(np.float64).mean(axis=0)
-    if float(_Y_WEIGHTS @ light) < 0.06:
+    if float(Y_WEIGHTS @ light) < 0.06:
         return None, None, None, "colour.warn.backdrop_dark"
     # A plausible light lies near the Planckian/daylight locus; a backdrop far
     # from it is coloured paper, not a white one under coloured light.
-    u, v = _rgb_to_uv(light)
-    cct, duv = _uv_cct_duv(u, v)
+    u, v = rgb_to_uv(light)
+    cct, duv = uv_cct_duv(u, v)
     why = None
     if abs(duv) > 0.035 or not 1800 <= cct <= 14000:
         why = "colour.warn.backdrop_coloured"  # the caller checks it against the rest of the frame
@@ -169,7 +169,7 @@ def _lamp_like(rgb) -> bool:
 
 def _surface(lin: np.ndarray, unclipped: np.ndarray):
     """A smooth surface filling the frame as a backdrop: (light, (luminance, brightest channel), mask)."""
-    Y = lin @ _Y_WEIGHTS.astype(np.float32)
+    Y = lin @ Y_WEIGHTS.astype(np.float32)
     sel = unclipped & (Y >= 0.5 * np.percentile(Y[unclipped], 90))
     light = lin[sel].astype(np.float64).mean(axis=0)
     return light, (float(np.percentile(Y[sel], 95)), float(np.percentile(lin[sel].max(axis=-1), 95))), sel
@@ -213,8 +213,8 @@ def estimate_auto(
        and why.
     Gains are clamped to a channel ratio of 20, so no NaN, black or inversion.
     """
-    img = _check_image(img_u8)
-    proxy = _proxy(img, 512)
+    img = check_image(img_u8)
+    proxy = proxy_image(img, 512)
     lin = srgb_to_linear(proxy)
     unclipped = (proxy < 250).all(axis=-1) & (proxy > 2).all(axis=-1)
     warnings: list[str] = []
@@ -265,10 +265,10 @@ def estimate_auto(
             return _uncorrected("none", warnings[:-1] if why == "colour.warn.one_colour" else warnings,
                                 "colour.warn.one_colour", light)
     cast = angular_error(light, (1, 1, 1))
-    gains = np.ones(3) if cast < threshold else _gains_from_light(light, warnings)
+    gains = np.ones(3) if cast < threshold else gains_from_light(light, warnings)
     if method == "backdrop":
         y_bd, top_bd = y_bd
-        y_after = y_bd * float(_Y_WEIGHTS @ (gains * light)) / float(_Y_WEIGHTS @ light)
+        y_after = y_bd * float(Y_WEIGHTS @ (gains * light)) / float(Y_WEIGHTS @ light)
         # White paper or grey? Judged on the brightest channel before
         # balancing: under a warm light a well-exposed white backdrop has red
         # near clipping but a low luminance.

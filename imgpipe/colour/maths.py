@@ -11,20 +11,21 @@ import numpy as np
 
 # ---------------------------------------------------------------- constants
 
-# sRGB (IEC 61966-2-1) primaries, D65 white.
-_RGB_TO_XYZ = np.array(
+# sRGB (IEC 61966-2-1) primaries, D65 white. RGB_TO_XYZ: linear sRGB (0-1) -> CIE XYZ (Y 0-1);
+# XYZ_TO_RGB its inverse; Y_WEIGHTS: the luminance Y of linear sRGB (dot product, sums to 1).
+RGB_TO_XYZ = np.array(
     [
         [0.4124564, 0.3575761, 0.1804375],
         [0.2126729, 0.7151522, 0.0721750],
         [0.0193339, 0.1191920, 0.9503041],
     ]
 )
-_XYZ_TO_RGB = np.linalg.inv(_RGB_TO_XYZ)
-_Y_WEIGHTS = _RGB_TO_XYZ[1]
-_D65_XYZ = _RGB_TO_XYZ.sum(axis=1)  # (0.9505, 1.0, 1.0889)
-_D50_XYZ = np.array([0.9642, 1.0, 0.8249])  # ICC D50
-# Bradford chromatic adaptation D50 -> D65 (Lindbloom).
-_BRADFORD_D50_TO_D65 = np.array(
+XYZ_TO_RGB = np.linalg.inv(RGB_TO_XYZ)
+Y_WEIGHTS = RGB_TO_XYZ[1]
+_D65_XYZ = RGB_TO_XYZ.sum(axis=1)  # (0.9505, 1.0, 1.0889)
+D50_XYZ = np.array([0.9642, 1.0, 0.8249])  # ICC D50 white, CIE XYZ with Y = 1
+# Bradford chromatic adaptation D50 -> D65 (Lindbloom): XYZ under D50 @ .T -> XYZ under D65.
+BRADFORD_D50_TO_D65 = np.array(
     [
         [0.9555766, -0.0230393, 0.0631636],
         [-0.0282895, 1.0099416, 0.0210077],
@@ -33,7 +34,8 @@ _BRADFORD_D50_TO_D65 = np.array(
 )
 
 
-def _lab_to_xyz(lab: np.ndarray, white: np.ndarray) -> np.ndarray:
+def lab_to_xyz(lab: np.ndarray, white: np.ndarray) -> np.ndarray:
+    """CIE L*a*b* (..., 3; L 0-100) -> CIE XYZ (..., 3) relative to `white` (XYZ, Y = 1)."""
     L, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
     fy = (L + 16) / 116
     fx = fy + a / 500
@@ -48,19 +50,22 @@ def _lab_to_xyz(lab: np.ndarray, white: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------ encode/decode
 
-def _srgb_decode(v: np.ndarray) -> np.ndarray:
+def srgb_decode(v: np.ndarray) -> np.ndarray:
+    """The sRGB transfer curve undone: encoded values 0-1 (float) -> linear light 0-1."""
     return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
 
 
-def _srgb_encode(v: np.ndarray) -> np.ndarray:
+def srgb_encode(v: np.ndarray) -> np.ndarray:
+    """Linear light (float, clipped to 0-1) -> sRGB-encoded values 0-1."""
     v = np.clip(v, 0.0, 1.0)
     return np.where(v <= 0.0031308, v * 12.92, 1.055 * np.power(v, 1 / 2.4) - 0.055)
 
 
-_DECODE_LUT = _srgb_decode(np.arange(256) / 255.0).astype(np.float32)
+# uint8 sRGB code (0-255) -> linear light 0-1 (float32, 256 entries)
+DECODE_LUT = srgb_decode(np.arange(256) / 255.0).astype(np.float32)
 # 16-bit index -> uint8 sRGB: fine enough that no two neighbouring linear codes
 # round differently than the exact formula would (even in the deep shadows).
-_ENCODE_LUT = np.round(_srgb_encode(np.arange(65536) / 65535.0) * 255).astype(np.uint8)
+_ENCODE_LUT = np.round(srgb_encode(np.arange(65536) / 65535.0) * 255).astype(np.uint8)
 
 
 def srgb_to_linear(img_u8: np.ndarray) -> np.ndarray:
@@ -68,7 +73,7 @@ def srgb_to_linear(img_u8: np.ndarray) -> np.ndarray:
     img_u8 = np.asarray(img_u8)
     if img_u8.dtype != np.uint8:
         raise TypeError(f"expected uint8, got {img_u8.dtype}")
-    return _DECODE_LUT[img_u8]
+    return DECODE_LUT[img_u8]
 
 
 def linear_to_srgb(lin: np.ndarray) -> np.ndarray:
@@ -87,7 +92,7 @@ def linear_to_lab(lin: np.ndarray) -> np.ndarray:
     """Linear sRGB (..., 3) -> CIE Lab (D65 white), float64 for small arrays, float32 for large."""
     lin = np.asarray(lin)
     dt = np.float32 if lin.size > 3 * 100_000 else np.float64
-    xyz = lin.astype(dt) @ _RGB_TO_XYZ.T.astype(dt) / _D65_XYZ.astype(dt)
+    xyz = lin.astype(dt) @ RGB_TO_XYZ.T.astype(dt) / _D65_XYZ.astype(dt)
     f = _lab_f(xyz)
     L = 116 * f[..., 1] - 16
     a = 500 * (f[..., 0] - f[..., 1])
@@ -179,14 +184,17 @@ _LOCUS_T = 1e6 / np.linspace(1e6 / 1000, 1e6 / 15000, 2000)  # even in mired
 _LOCUS_UV = np.stack(_planck_uv(_LOCUS_T), axis=-1)
 
 
-def _rgb_to_uv(rgb_lin) -> tuple[float, float]:
-    xyz = _RGB_TO_XYZ @ np.asarray(rgb_lin, dtype=np.float64)
+def rgb_to_uv(rgb_lin) -> tuple[float, float]:
+    """CIE 1960 (u, v) chromaticity of one linear sRGB colour (3 values, 0-1)."""
+    xyz = RGB_TO_XYZ @ np.asarray(rgb_lin, dtype=np.float64)
     s = xyz.sum()
     x, y = xyz[0] / s, xyz[1] / s
     return _xy_to_uv(x, y)
 
 
-def _uv_cct_duv(u: float, v: float) -> tuple[float, float]:
+def uv_cct_duv(u: float, v: float) -> tuple[float, float]:
+    """(correlated colour temperature in kelvin, 1000-15000; Duv, signed distance from the Planckian
+    locus in CIE 1960 uv units: positive greenish, negative magenta) of a (u, v) chromaticity."""
     d = _LOCUS_UV - (u, v)
     i = int(np.argmin((d**2).sum(axis=1)))
     j = min(max(i, 1), len(_LOCUS_T) - 2)
@@ -210,8 +218,8 @@ def cct_and_tint(gains) -> tuple[float, float]:
     """
     g = np.asarray(gains, dtype=np.float64)
     illum = 1.0 / np.maximum(g, 1e-6)
-    u, v = _rgb_to_uv(illum)
-    return _uv_cct_duv(u, v)
+    u, v = rgb_to_uv(illum)
+    return uv_cct_duv(u, v)
 
 
 def illuminant_rgb(cct_k: float, tint: float = 0.0) -> np.ndarray:
@@ -238,6 +246,6 @@ def illuminant_rgb(cct_k: float, tint: float = 0.0) -> np.ndarray:
         u, v = u + tint * n[0], v + tint * n[1]
     x, y = _uv_to_xy(u, v)
     xyz = np.array([x / y, 1.0, (1 - x - y) / y])
-    rgb = _XYZ_TO_RGB @ xyz
+    rgb = XYZ_TO_RGB @ xyz
     rgb = np.maximum(rgb, 1e-4)
     return rgb / rgb.max()

@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 
 from imgpipe.colour.chart import correction_from_chart, find_chart
-from imgpipe.colour.correction import (Correction, ReferenceNotFound, ReferenceRejected, _check_image,
-                                      _gains_from_light, _MAX_GAIN_RATIO, _proxy)
-from imgpipe.colour.maths import _Y_WEIGHTS, cct_and_tint, srgb_to_linear
+from imgpipe.colour.correction import (Correction, ReferenceNotFound, ReferenceRejected, check_image,
+                                      gains_from_light, MAX_GAIN_RATIO, proxy_image)
+from imgpipe.colour.maths import Y_WEIGHTS, cct_and_tint, srgb_to_linear
 from imgpipe.messages import t
 
 # 18 % grey card: linear 0.18, sRGB ~118.
@@ -30,10 +30,10 @@ def _find_grey_card(proxy: np.ndarray):
     var = cv2.blur(f * f, (7, 7)) - mean * mean
     std = np.sqrt(np.maximum(var, 0)).max(axis=-1)
     lin = srgb_to_linear(proxy)
-    Y = lin @ _Y_WEIGHTS.astype(np.float32)
+    Y = lin @ Y_WEIGHTS.astype(np.float32)
     lo, hi = lin.min(axis=-1), lin.max(axis=-1)
     # mid-tone, not clipped, and no more coloured than a grey under a strong cast
-    mask = (std < 5.0) & (Y > 0.02) & (Y < 0.6) & (proxy.max(axis=-1) < 250) & (hi < _MAX_GAIN_RATIO * np.maximum(lo, 1e-4))
+    mask = (std < 5.0) & (Y > 0.02) & (Y < 0.6) & (proxy.max(axis=-1) < 250) & (hi < MAX_GAIN_RATIO * np.maximum(lo, 1e-4))
     mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
     best = None
@@ -62,8 +62,8 @@ def correction_from_grey_card(img_u8: np.ndarray, *, nominal: float = GREY_CARD_
     Raises ReferenceNotFound without a card, ReferenceRejected when the card
     is clipped or too dark to measure.
     """
-    img = _check_image(img_u8)
-    proxy = _proxy(img, 768)
+    img = check_image(img_u8)
+    proxy = proxy_image(img, 768)
     card = _find_grey_card(proxy)
     if card is None or card.sum() < 20:
         raise ReferenceNotFound(t("colour.no_grey_card"), fix=t("colour.no_grey_card.fix"))
@@ -72,8 +72,8 @@ def correction_from_grey_card(img_u8: np.ndarray, *, nominal: float = GREY_CARD_
     if light.min() < 0.004:
         raise ReferenceRejected(t("colour.card_rejected", reason=t("colour.why.dark")), fix=t("colour.card_rejected.fix"))
     warnings: list[str] = []
-    gains = _gains_from_light(light, warnings)
-    exposure = float(nominal / (_Y_WEIGHTS @ light))
+    gains = gains_from_light(light, warnings)
+    exposure = float(nominal / (Y_WEIGHTS @ light))
     if not 0.25 <= exposure <= 4.0:
         warnings.append(t("colour.warn.card_exposure", exposure=round(exposure, 2)))
     cct, tint = cct_and_tint(gains)
@@ -90,13 +90,13 @@ def detect_reference(img_u8: np.ndarray, *, grey_card: bool = True) -> str | Non
     A chart that is found but unusable (clipped, too small) still counts as
     "chart": correction_from_chart then says why it is rejected.
     """
-    img = _check_image(img_u8)
+    img = check_image(img_u8)
     try:
         if find_chart(img) is not None:
             return "chart"
     except ReferenceRejected:
         return "chart"
-    if grey_card and _find_grey_card(_proxy(img, 768)) is not None:
+    if grey_card and _find_grey_card(proxy_image(img, 768)) is not None:
         return "grey_card"
     return None
 
@@ -118,7 +118,7 @@ def is_grey_card_shot(img_u8: np.ndarray) -> bool:
     Measured on the demo's 25 photos: the one card shot is found (17 % of the frame, σ 1.3),
     no close-up is (at most 7.5 %, σ ≥ 2.3).
     """
-    proxy = _proxy(_check_image(img_u8), 768)
+    proxy = proxy_image(check_image(img_u8), 768)
     card = _find_grey_card(proxy)
     if card is None or card.mean() < CARD_SHOT_SHARE:
         return False
@@ -155,7 +155,7 @@ def correction_from_reference(img_u8: np.ndarray) -> Correction:
     but unusable, and ReferenceNotFound naming both (and what each must look
     like) when neither is found.
     """
-    img = _check_image(img_u8)
+    img = check_image(img_u8)
     if detect_reference(img, grey_card=False) == "chart":
         return correction_from_chart(img)
     try:

@@ -24,6 +24,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageCms
 
+from imgpipe.catalog import file_measures, save_file_measures
 from imgpipe.fsutil import sha256_file
 
 @dataclass
@@ -79,7 +80,6 @@ def flat_bottom_share(rgb: np.ndarray) -> float:
 
 # bump when a measure's meaning changes; imgpipe's version and FileFacts' fields are part of it too
 MEASURE_VERSION = 1
-TABLE = "validate_files"
 PIXELS_KEPT = 8  # files whose full pixels are kept at once
 CONTENT = "sha256:"  # rows of a file content's measures; the others are workspace-relative paths
 
@@ -125,7 +125,7 @@ class MeasureStore:
         if self.db is None:
             return
         try:
-            rows = self.db.execute(f"SELECT path, ident, data FROM {TABLE}").fetchall()
+            rows = file_measures(self.db)
         except sqlite3.Error:  # not made yet: the first validation makes it
             return
         for path, ident, data in rows:
@@ -169,16 +169,7 @@ class MeasureStore:
             del self._entries[rel]
             self._gone.add(rel)
         try:
-            self.db.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (path TEXT PRIMARY KEY, ident TEXT NOT NULL,"
-                            " data TEXT NOT NULL)")
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                self.db.executemany(f"INSERT OR REPLACE INTO {TABLE} VALUES (?,?,?)", rows)
-                self.db.executemany(f"DELETE FROM {TABLE} WHERE path=?", [(rel,) for rel in self._gone])
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
+            save_file_measures(self.db, rows, self._gone)
         except sqlite3.Error:
             return  # a cache: the next validation measures again
         self._dirty.clear()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import sqlite3
 from pathlib import Path
 
 from imgpipe import clock, roles
+from imgpipe.catalog import backup_ledger
 from imgpipe.errors import ImgpipeError
 from imgpipe.messages import t
 from imgpipe.profiles import Profile
@@ -56,11 +56,9 @@ class Validator:
 
     # -- shared data ----------------------------------------------------------
 
-    def _load_backup_rows(self) -> dict[str, sqlite3.Row] | None:
-        db = self.cat.db
-        if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='backup_files'").fetchone():
-            return {}
-        return {r["path"]: r for r in db.execute("SELECT * FROM backup_files")}
+    def _load_backup_rows(self) -> dict[str, dict]:
+        """{rel: the backup ledger's row as a dict} (catalog.backup_ledger)."""
+        return backup_ledger(self.cat.db)
 
     def left_in_inbox(self) -> dict:
         """Files of each article still in the inbox, with why (read once per report)."""
