@@ -394,6 +394,7 @@ def test_undecodable_output_is_a_finding_naming_the_file(shop):
                for f in findings(art, "sizes"))
 
 
+@pytest.mark.slow  # uses `built`: three articles run with the real cut-out
 def test_published_image_with_a_flat_block_at_the_bottom_fails_sizes(shop):
     """A photo cut short was published before imgpipe refused such photos: its images end in a flat block."""
     rel = "output/jd/A1023/selling_point/A1023-02-sp01.jpg"
@@ -614,6 +615,7 @@ def validated(root: Path, article: str):
     return v, art
 
 
+@pytest.mark.slow  # uses `built`: three articles run with the real cut-out
 def test_second_validation_decodes_only_the_file_that_changed(shop):
     first, art1 = validated(shop, "A1023")
     assert first.files.decoded > 20  # every output, slice and original once
