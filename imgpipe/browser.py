@@ -16,6 +16,7 @@ Windows, macOS and Linux.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -53,6 +54,7 @@ LAUNCH_ARGS = (
 # one huge capture can exceed the compositor's texture limits (30+ selling
 # points make pages of more than 20 000 px).
 SINGLE_CAPTURE_MAX_PX = 16384
+VIEWPORT_HEIGHT = 800
 CAPTURE_BAND_PX = 4096
 START_TIMEOUT_S = 30.0
 LOAD_TIMEOUT_S = 60.0
@@ -95,10 +97,8 @@ HEIGHT_JS = ("Math.ceil(Math.max(document.documentElement.scrollHeight,"
              " document.body ? document.body.scrollHeight : 0))")
 # What the page shows, node by node in document order (head and styles included): each
 # element's tag, attributes and box, each text's characters, box and shadow. Two pages whose
-# lists differ only in some texts look the same outside those texts' rows. Sent as one JSON
-# string: Playwright checks a returned array against its protocol schema value by value in
-# Python, ~0.2 CPU-s for a page's thousands of values; a string is one value.
-LAYOUT_JS = r"""(() => {
+# lists differ only in some texts look the same outside those texts' rows.
+LAYOUT_LIST_JS = r"""(() => {
   const out = [];
   const walk = document.createTreeWalker(document.documentElement, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
   for (let n = walk.currentNode; n; n = walk.nextNode()) {
@@ -114,8 +114,15 @@ LAYOUT_JS = r"""(() => {
                 r.left, r.top + scrollY, r.width, r.height]);
     }
   }
-  return JSON.stringify(out);
+  return out;
 })()"""
+# What a capture needs to know, in one round trip: the plain images (hidden), then the layout
+# and the height of the page as it will be captured. Sent as one JSON string: Playwright checks
+# a returned array against its protocol schema value by value in Python, ~0.2 CPU-s for a
+# page's thousands of values; a string is one value.
+CAPTURE_FACTS_JS = ("(async () => { const images = await " + PLAIN_IMAGES_JS + ";"
+                    " const layout = " + LAYOUT_LIST_JS + ";"
+                    " return JSON.stringify({images, layout, height: " + HEIGHT_JS + "}); })()")
 # rows kept around a changed text for what its glyphs draw outside their line box
 TEXT_INK_PX = 16
 
@@ -288,6 +295,7 @@ class Tab:
         self.timeout = timeout
         self.width = 0
         self.decoded: dict = {}  # images pasted into this tab's pages, by content and box
+        self._cdp = None  # a DevTools session of the page, for the captures
 
     def open(self, html_path: Path, width: int, *, decode_images: bool = True) -> None:
         """Load a local HTML file at `width` CSS px (device scale 1), fonts and images ready.
@@ -299,7 +307,7 @@ class Tab:
 
         self.width = int(width)
         try:
-            self.page.set_viewport_size({"width": self.width, "height": 800})
+            self.page.set_viewport_size({"width": self.width, "height": VIEWPORT_HEIGHT})
             # as_uri percent-encodes Chinese and space characters correctly
             self.page.goto(Path(html_path).resolve().as_uri(), wait_until="load", timeout=self.timeout * 1000)
             self.page.evaluate(READY_JS if decode_images else FONTS_JS)
@@ -342,58 +350,74 @@ class Tab:
         """
         if not paste_images:
             return Capture(self._capture())
-        images = self.evaluate(PLAIN_IMAGES_JS)
-        layout = json.loads(self.evaluate(LAYOUT_JS))
-        full = self._capture_like(like, layout) if like is not None else None
+        facts = json.loads(self.evaluate(CAPTURE_FACTS_JS))
+        layout, height = facts["layout"], max(1, int(facts["height"]))
+        full = self._capture_like(like, layout, height) if like is not None else None
         if full is None:
-            full = self._capture()
-        pastes = _paste_plan(full, [i for i in images if i["plain"]])
+            full = self._capture(height=height)
+        pastes = _paste_plan(full, [i for i in facts["images"] if i["plain"]])
         if pastes is not None:
             return Capture(full, pastes, layout)
         self.evaluate(UNHIDE_JS)
         return Capture(self._capture())
 
-    def _capture_like(self, like: "Capture", layout: list):
+    def _capture_like(self, like: "Capture", layout: list, height: int):
         """This page from `like`'s pixels and a capture of the rows where its texts differ, or None."""
-        if like.layout is None or like.image.width != self.width or like.image.height != self.page_height():
+        if like.layout is None or like.image.width != self.width or like.image.height != height:
             return None
         rows = _changed_rows(like.layout, layout, like.image.height)
         if rows is None:
             return None
         full = like.image.copy()
         if rows[1] > rows[0]:
-            full.paste(self._capture(*rows), (0, rows[0]))
+            full.paste(self._capture(*rows, height=height), (0, rows[0]))
         return full
 
-    def _capture(self, first: int = 0, end: int | None = None):
-        """Rows first..end (default: all) of the page, PIL RGB."""
+    def _capture(self, first: int = 0, end: int | None = None, *, height: int | None = None):
+        """Rows first..end (default: all) of the page, PIL RGB. height: the page's, when known."""
         from PIL import Image
-        from playwright.sync_api import Error
 
-        height = max(1, self.page_height())
+        height = max(1, self.page_height()) if height is None else height
         end = height if end is None else min(end, height)
         wanted = end - first
         # one capture of the whole page (no viewport change, no relayout) while the
         # compositor can take it at once; taller pages in bands of the same capture
         band = wanted if wanted <= SINGLE_CAPTURE_MAX_PX else CAPTURE_BAND_PX
         full = Image.new("RGB", (self.width, wanted)) if band < wanted else None
+        for top in range(first, end, band):
+            rows = min(band, end - top)
+            data = self._png(top, rows, height)
+            with Image.open(io.BytesIO(data)) as part:
+                part = part.convert("RGB")
+                if part.size != (self.width, rows):
+                    raise _failed(f"captured {part.size[0]}x{part.size[1]}, expected {self.width}x{rows}")
+                if rows == wanted:
+                    return part
+                full.paste(part, (0, top - first))
+        return full
+
+    def _png(self, top: int, rows: int, height: int) -> bytes:
+        """Rows top..top+rows of the page as PNG bytes, in one DevTools message.
+
+        What Playwright's full-page `page.screenshot(scale="css")` asks Chromium for, without
+        its four other round trips (viewport and page size, caret style, cleanup), and with
+        `optimizeForSpeed`: Chromium's fast PNG encoder (same pixels, bigger file), about
+        half the browser's CPU of a capture.
+        """
+        from playwright.sync_api import Error
+
         try:
-            for top in range(first, end, band):
-                rows = min(band, end - top)
-                data = self.page.screenshot(
-                    type="png", full_page=True, scale="css",
-                    clip=None if rows == height else {"x": 0, "y": top, "width": self.width, "height": rows},
-                )
-                with Image.open(io.BytesIO(data)) as part:
-                    part = part.convert("RGB")
-                    if part.size != (self.width, rows):
-                        raise _failed(f"captured {part.size[0]}x{part.size[1]}, expected {self.width}x{rows}")
-                    if rows == wanted:
-                        return part
-                    full.paste(part, (0, top - first))
+            if self._cdp is None:
+                self._cdp = self.page.context.new_cdp_session(self.page)
+            shot = self._cdp.send("Page.captureScreenshot", {
+                "format": "png", "optimizeForSpeed": True,
+                "clip": {"x": 0, "y": top, "width": self.width, "height": rows, "scale": 1},
+                # as Playwright: the whole page when it is taller than the viewport
+                "captureBeyondViewport": height > VIEWPORT_HEIGHT,
+            })
         except Error as exc:
             raise _failed(exc.message) from None
-        return full
+        return base64.b64decode(shot["data"])
 
     def close(self) -> None:
         try:
@@ -536,6 +560,7 @@ class BrowserSession(Tab):
         self.timeout = timeout
         self.width = 0
         self.decoded: dict = {}
+        self._cdp = None
 
     def __enter__(self) -> "BrowserSession":
         self.start()
@@ -550,4 +575,4 @@ class BrowserSession(Tab):
 
     def close(self) -> None:
         self.browser.close()
-        self.page = None
+        self.page = self._cdp = None

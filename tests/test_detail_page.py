@@ -422,7 +422,7 @@ def test_a_page_differing_in_a_text_is_captured_in_that_texts_rows_only(session,
     captured = []
     capture = browser_module.Tab._capture
     monkeypatch.setattr(browser_module.Tab, "_capture",
-                        lambda self, *rows: captured.append(rows) or capture(self, *rows))
+                        lambda self, *rows, **kw: captured.append(rows) or capture(self, *rows, **kw))
     renders: dict = {}
     render_detail_page(product, spec, images, tmp_path / "tmall" / "page", session=session, renders=renders)
     # another platform's name in the footer: only its rows are captured again
