@@ -17,6 +17,7 @@ Windows, macOS and Linux.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import json
@@ -386,14 +387,14 @@ class Tab:
         full = Image.new("RGB", (self.width, wanted)) if band < wanted else None
         for top in range(first, end, band):
             rows = min(band, end - top)
-            data = self._png(top, rows, height)
-            with Image.open(io.BytesIO(data)) as part:
-                part = part.convert("RGB")
-                if part.size != (self.width, rows):
-                    raise _failed(f"captured {part.size[0]}x{part.size[1]}, expected {self.width}x{rows}")
-                if rows == wanted:
-                    return part
-                full.paste(part, (0, top - first))
+            part = Image.open(io.BytesIO(self._png(top, rows, height)))  # bytes in memory: nothing to close
+            part = part.convert("RGB") if part.mode != "RGB" else part  # Chromium's fast PNG is RGB: no copy
+            if part.size != (self.width, rows):
+                raise _failed(f"captured {part.size[0]}x{part.size[1]}, expected {self.width}x{rows}")
+            if rows == wanted:
+                part.load()
+                return part
+            full.paste(part, (0, top - first))
         return full
 
     def _png(self, top: int, rows: int, height: int) -> bytes:
@@ -426,8 +427,9 @@ class Tab:
             pass
 
 
+@functools.lru_cache(maxsize=64)
 def _is_srgb(icc: bytes | None) -> bool:
-    """True for no ICC profile (browsers take sRGB) or an sRGB one."""
+    """True for no ICC profile (browsers take sRGB) or an sRGB one (kept by the profile's bytes)."""
     if not icc:
         return True
     from PIL import ImageCms
@@ -496,9 +498,6 @@ def _paste_plan(page, images: list[dict]) -> list[dict] | None:
 
     from PIL import Image
 
-    from imgpipe.imageio import rgb_pixels
-
-    pixels = rgb_pixels(page)
     plan = []
     for info in images:
         x0, y0 = round(info["x"]), round(info["y"])
@@ -506,14 +505,15 @@ def _paste_plan(page, images: list[dict]) -> list[dict] | None:
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(page.width, x1), min(page.height, y1)
         if x1 <= x0 or y1 <= y0:
             continue
-        box = pixels[y0:y1, x0:x1]
-        if box.tobytes() != box[0, 0].tobytes() * box.shape[0] * box.shape[1]:  # memcmp, not a bool array
+        # the box alone, not the whole page's pixels: (min, max) per channel
+        extrema = page.crop((x0, y0, x1, y1)).getextrema()
+        if any(low != high for low, high in extrema):
             return None
         data = Path(url2pathname(urlparse(info["src"]).path)).read_bytes()
         with Image.open(io.BytesIO(data)) as img:  # the header only: no pixels decoded here
             if not _is_srgb(img.info.get("icc_profile")):
                 return None  # a wide-gamut image: the browser converts it, so let it
-        ground = tuple(int(v) for v in box[0, 0])
+        ground = tuple(int(low) for low, _ in extrema)
         plan.append({"data": data, "box": (x0, y0, x1, y1), "ground": ground,
                      "shown": (round(info["x"]), round(info["y"]),
                                round(info["x"] + info["w"]), round(info["y"] + info["h"])),
@@ -534,18 +534,20 @@ def _paste(page, plan: list[dict], decoded: dict | None = None) -> None:
         img = decoded.get(item["key"]) if decoded is not None else None
         if img is None:
             with Image.open(io.BytesIO(item["data"])) as img:
-                img = ImageOps.exif_transpose(img)  # browsers honour EXIF orientation too
+                # browsers honour EXIF orientation too (in place: no copy of an upright image)
+                ImageOps.exif_transpose(img, in_place=True)
                 if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
                     ground = Image.new("RGB", img.size, item["ground"])
                     ground.paste(img.convert("RGBA"), mask=img.convert("RGBA"))
                     img = ground
-                else:
+                elif img.mode != "RGB":
                     img = img.convert("RGB")
-            # what the box shows of it (the box is clipped to the page)
-            left, top, right, bottom = item["shown"]
-            if img.size != (right - left, bottom - top):
-                img = img.resize((right - left, bottom - top), Image.Resampling.LANCZOS)
-            img = img.crop((x0 - left, y0 - top, x1 - left, y1 - top))
+                # what the box shows of it (the box is clipped to the page); resize and crop
+                # make new images, so the file may close after
+                left, top, right, bottom = item["shown"]
+                if img.size != (right - left, bottom - top):
+                    img = img.resize((right - left, bottom - top), Image.Resampling.LANCZOS)
+                img = img.crop((x0 - left, y0 - top, x1 - left, y1 - top))
             if decoded is not None:
                 decoded[item["key"]] = img
         page.paste(img, (x0, y0))
