@@ -461,6 +461,24 @@ def _in_place_content(html_path: Path) -> str | None:
     return text[:head.end()] + base + text[head.end():]
 
 
+_SRGB_FILES: dict[bytes, bool] = {}
+
+
+def _srgb_file(digest: bytes, data: bytes) -> bool:
+    """_is_srgb of an image file's profile, kept by the file's sha256 (`digest`): the pages of
+    an article show the same files, and each header is parsed once."""
+    known = _SRGB_FILES.get(digest)
+    if known is None:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as img:  # the header only: no pixels decoded here
+            known = _is_srgb(img.info.get("icc_profile"))
+        if len(_SRGB_FILES) >= 1024:
+            _SRGB_FILES.clear()
+        _SRGB_FILES[digest] = known
+    return known
+
+
 @functools.lru_cache(maxsize=64)
 def _is_srgb(icc: bytes | None) -> bool:
     """True for no ICC profile (browsers take sRGB) or an sRGB one (kept by the profile's bytes)."""
@@ -544,14 +562,14 @@ def _paste_plan(page, images: list[dict]) -> list[dict] | None:
         if box != box[:3] * ((x1 - x0) * (y1 - y0)):
             return None
         data = Path(url2pathname(urlparse(info["src"]).path)).read_bytes()
-        with Image.open(io.BytesIO(data)) as img:  # the header only: no pixels decoded here
-            if not _is_srgb(img.info.get("icc_profile")):
-                return None  # a wide-gamut image: the browser converts it, so let it
+        digest = hashlib.sha256(data).digest()
+        if not _srgb_file(digest, data):
+            return None  # a wide-gamut image: the browser converts it, so let it
         ground = tuple(box[:3])
         plan.append({"data": data, "box": (x0, y0, x1, y1), "ground": ground,
                      "shown": (round(info["x"]), round(info["y"]),
                                round(info["x"] + info["w"]), round(info["y"] + info["h"])),
-                     "key": (hashlib.sha256(data).digest(), x0, y0, x1, y1, ground)})
+                     "key": (digest, x0, y0, x1, y1, ground)})
     return plan
 
 
