@@ -666,6 +666,11 @@ def test_a_tabs_later_pages_replace_its_document_with_the_pixels_of_a_fresh_navi
         assert kept.page.url == url  # no navigation: the document was replaced
         assert kept.evaluate("document.querySelectorAll('base').length") == 1
         assert kept.evaluate("document.images[0].currentSrc").startswith((tmp_path / "p2" / "page").as_uri())
+        assert browser_module.IN_PLACE_PAGES == 2
+        kept.open(reused.html, spec.width)  # the second in place
+        assert kept.page.url == url
+        kept.open(reused.html, spec.width)  # then a navigation: the renderer lets go of the old documents
+        assert kept.page.url == reused.html.resolve().as_uri()
     fresh = render_detail_page(second, spec, second_images, tmp_path / "p3" / "page", browser=browser)
     assert reused.slices and [p.read_bytes() for p in reused.slices] == [p.read_bytes() for p in fresh.slices]
 
