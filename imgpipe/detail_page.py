@@ -442,12 +442,19 @@ def slice_page(img: Image.Image, max_height: int, quiet_window: float = 0.2) -> 
     lines, image edges and pictures are not cut; otherwise at `max_height`.
     The slices, stacked top to bottom, are exactly `img`.
     """
+    return _slices(img, max_height, quiet_window)[0]
+
+
+def _slices(img: Image.Image, max_height: int, quiet_window: float = 0.2) -> tuple[list[Image.Image], list[bytes]]:
+    """`slice_page`'s slices and the sha256 of each one's pixels (write_slices' `digests`),
+    hashed in the page's pixel array: no copy of each slice's bytes for it."""
     rgb = img if img.mode == "RGB" else img.convert("RGB")
     pixels = rgb_pixels(rgb)
     quiet = quiet_rows(pixels)
     preferred = background_rows(pixels, quiet)
     bounds = slice_bounds(quiet, max_height, quiet_window, preferred)
-    return [rgb.crop((0, top, rgb.width, bottom)) for top, bottom in bounds]
+    return ([rgb.crop((0, top, rgb.width, bottom)) for top, bottom in bounds],
+            [hashlib.sha256(pixels[top:bottom]).digest() for top, bottom in bounds])
 
 
 def _jpeg_bytes(img: Image.Image, quality: int) -> bytes:
@@ -465,6 +472,7 @@ def write_slices(
     *,
     min_quality: int = 30,
     encoded: dict | None = None,
+    digests: list[bytes] | None = None,
 ) -> list[Path]:
     """Write `<article>-detail-NN.jpg` (01, 02, ... in order), each under `max_bytes`.
 
@@ -473,13 +481,15 @@ def write_slices(
     over from an earlier, longer render of the same article are removed.
     encoded: a dict shared by the pages of one article; a slice with the same
     pixels and rules as one already encoded (Tmall's and 1688's pages differ
-    only in the footer) reuses its bytes.
+    only in the footer) reuses its bytes. digests: the sha256 of each
+    slice's pixels (RGB bytes), when known.
     """
     out_dir = Path(out_dir)
     written: list[Path] = []
     for n, piece in enumerate(slices, start=1):
         path = out_dir / f"{article}-detail-{n:02d}.jpg"
-        key = (hashlib.sha256(piece.tobytes()).digest(), piece.size, max_bytes, quality, min_quality)
+        digest = digests[n - 1] if digests is not None else hashlib.sha256(piece.tobytes()).digest()
+        key = (digest, piece.size, max_bytes, quality, min_quality)
         if encoded is not None and key in encoded:
             q, data = encoded[key]  # the same pixels under the same rules: same bytes
         else:
@@ -628,9 +638,9 @@ def cut_detail_page(render: PageRender, *, encoded: dict | None = None, decoded:
         buf = io.BytesIO()
         full.save(buf, "PNG", compress_level=1)  # a look, not an archive: fast beats small
         atomic_write_bytes(Path(render.keep_render), buf.getvalue())
-    pieces = slice_page(full, render.page.slice_height)
+    pieces, digests = _slices(full, render.page.slice_height)
     result.slices = write_slices(pieces, render.slices_dir, render.article, render.page.max_bytes, render.quality,
-                                 min_quality=render.min_quality, encoded=encoded)
+                                 min_quality=render.min_quality, encoded=encoded, digests=digests)
     result.seconds["slices"] = time.perf_counter() - step
     result.seconds["total"] = time.perf_counter() - render.start
     return result

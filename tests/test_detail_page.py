@@ -422,7 +422,7 @@ def test_a_page_differing_in_a_text_is_captured_in_that_texts_rows_only(session,
     captured = []
     capture = browser_module.Tab._capture
     monkeypatch.setattr(browser_module.Tab, "_capture",
-                        lambda self, *rows: captured.append(rows) or capture(self, *rows))
+                        lambda self, *rows, **kw: captured.append(rows) or capture(self, *rows, **kw))
     renders: dict = {}
     render_detail_page(product, spec, images, tmp_path / "tmall" / "page", session=session, renders=renders)
     # another platform's name in the footer: only its rows are captured again
@@ -650,3 +650,56 @@ def test_a_bad_page_fails_alone_and_keeps_the_browser(browser, tmp_path):
     results = [made.get_nowait() for _ in range(3)]
     assert results[0][2] is not None and "NOPE" in results[0][2]["message"]
     assert results[1][2] is None and results[1][1].slices and results[2][1].slices
+
+
+def test_a_tabs_later_pages_replace_its_document_with_the_pixels_of_a_fresh_navigation(browser, tmp_path):
+    """Tab.open navigates to the first local page, then writes the next ones into that document
+    (set_content with a <base> of their folder): the same slices as a browser that navigated."""
+    spec = load_profile("tmall").detail_page
+    first, second = make_product(n_points=2), make_product(n_points=3, article="B77", name="另一款 收纳篮")
+    first_html = render_detail_html(first, spec, make_images(tmp_path / "s1", first, 1), tmp_path / "p1" / "page")
+    second_images = make_images(tmp_path / "s2", second, n_details=2)
+    with BrowserSession(browser) as kept:
+        kept.open(first_html, spec.width)
+        url = kept.page.url
+        reused = render_detail_page(second, spec, second_images, tmp_path / "p2" / "page", session=kept)
+        assert kept.page.url == url  # no navigation: the document was replaced
+        assert kept.evaluate("document.querySelectorAll('base').length") == 1
+        assert kept.evaluate("document.images[0].currentSrc").startswith((tmp_path / "p2" / "page").as_uri())
+        assert browser_module.IN_PLACE_PAGES == 2
+        kept.open(reused.html, spec.width)  # the second in place
+        assert kept.page.url == url
+        kept.open(reused.html, spec.width)  # then a navigation: the renderer lets go of the old documents
+        assert kept.page.url == reused.html.resolve().as_uri()
+    fresh = render_detail_page(second, spec, second_images, tmp_path / "p3" / "page", browser=browser)
+    assert reused.slices and [p.read_bytes() for p in reused.slices] == [p.read_bytes() for p in fresh.slices]
+
+
+def test_a_page_with_a_script_or_its_own_base_is_navigated_to(tmp_path):
+    from imgpipe.browser import _in_place_content
+
+    page = tmp_path / "页 面" / "index.html"
+    page.parent.mkdir()
+    page.write_text("<!DOCTYPE html><html><HEAD lang=zh><title>t</title></head><body>x</body></html>", encoding="utf-8")
+    content = _in_place_content(page)
+    base = f'<base data-imgpipe-base href="{page.parent.as_uri()}/">'
+    assert content == f"<!DOCTYPE html><html><HEAD lang=zh>{base}<title>t</title></head><body>x</body></html>"
+    for other in ("<head></head><body><script>1</script></body>", "<head><base href='x/'></head>", "<body>x</body>"):
+        page.write_text(other, encoding="utf-8")
+        assert _in_place_content(page) is None
+
+
+def test_a_capture_is_one_devtools_screenshot_with_the_fast_png_encoder(session, tmall_page, monkeypatch):
+    """The capture asks Chromium once per band (optimizeForSpeed: same pixels, a bigger PNG)."""
+    product, spec, html = tmall_page
+    session.open(html, spec.width)
+    slow = session.page.screenshot(type="png", full_page=True, scale="css")
+    sent = []
+    session.screenshot()  # the DevTools session exists after the first capture
+    send = session._cdp.send
+    monkeypatch.setattr(session._cdp, "send", lambda method, params=None: sent.append((method, params)) or send(
+        method, params))
+    fast = session.screenshot()
+    assert [m for m, _ in sent] == ["Page.captureScreenshot"] and sent[0][1]["optimizeForSpeed"]
+    with Image.open(io.BytesIO(slow)) as reference:
+        assert np.array_equal(np.asarray(fast), np.asarray(reference.convert("RGB")))
