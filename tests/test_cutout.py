@@ -339,3 +339,46 @@ def test_a_cut_out_without_any_mixed_edge_pixel_is_made_at_full_size():
         cut = cutout._full_size(img, 2.0, alpha >= 0.5, alpha, np.ones((150, 200, 3), np.float32), none, none, none,
                                 np.zeros((150, 200), np.float32), (255, 255, 255), True)
         assert cut.alpha.shape == (300, 400) and np.array_equal(cut.foreground, img)
+
+
+def test_close_up_only_when_the_frame_cuts_across_the_product():
+    """cutout.touches_frame decides a model's close-up: a strap or a corner reaching the edge is no
+    cut (the canvas bags were declined for it); a product cropped across its body, or filling the
+    photo, is."""
+    h, w = 300, 400
+    bag = np.zeros((h, w), bool)
+    bag[60:300, 40:380] = True          # the bag's body runs out at the bottom, but along 0.85 of ...
+    bag[:, 20:25] = False
+    assert cutout.touches_frame(bag)    # ... its own width: cropped across the body
+    strap = np.zeros((h, w), bool)
+    strap[80:260, 60:340] = True        # a bag well inside the frame
+    strap[0:80, 150:156] = True         # its strap reaches the top edge (6 px of a 280-px-wide product)
+    strap[150:156, 0:60] = True         # and another reaches the left edge
+    assert not cutout.touches_frame(strap)
+    corner = np.zeros((h, w), bool)
+    corner[100:200, 100:300] = True
+    corner[-12:, -12:] = True
+    assert not cutout.touches_frame(corner)
+    full = np.zeros((h, w), bool)
+    full[10:295, 5:400] = True          # covers 94 % of the photo, touching one side
+    assert cutout.touches_frame(full)
+    assert not cutout.touches_frame(np.zeros((h, w), bool))
+
+
+def test_the_matte_solver_and_inverse_match_scipy_and_numpy():
+    """matting solves without BLAS (its threads spin: CPU time): the Jacobi CG against a direct solve,
+    the cofactor 3x3 inverses against numpy's."""
+    import scipy.sparse
+    import scipy.sparse.linalg
+
+    from imgpipe import matting
+
+    rng = np.random.default_rng(3)
+    a = scipy.sparse.random(300, 300, density=0.02, random_state=4, format="csr")
+    system = (a @ a.T + scipy.sparse.eye(300) * 0.5).tocsr()
+    rhs = rng.normal(size=300)
+    x = matting._conjugate_gradient(system, rhs, 1.0 / system.diagonal())
+    assert np.allclose(x, scipy.sparse.linalg.spsolve(system.tocsc(), rhs), atol=1e-5)
+    m = rng.normal(size=(50, 3, 3))
+    m = m @ m.transpose(0, 2, 1) + 0.1 * np.eye(3)
+    assert np.allclose(matting._inverse3(m), np.linalg.inv(m))
