@@ -5,7 +5,9 @@ the real set DIR (benchmarks/cutout_real.py's layout): the model's map of each
 photo (saliency.product_map; the session is loaded once, outside the timing,
 as a worker does) and `cutout.cut_out(photo, model_map=...)` on it. Prints per
 kind (plain-backdrop, scene): IoU, boundary F, model CPU s and cut + matte CPU
-s per photo (process CPU, all threads; not wall).
+s per photo (process CPU, all threads; not wall). The imgpipe measured is the
+one Python imports (the installed one): `PYTHONPATH=. python benchmarks/cutout_sides.py ...`
+measures this tree.
 """
 
 from __future__ import annotations
