@@ -55,7 +55,9 @@ def _cutout_key(ws) -> str:
     """The cut-out model's content hash with how it is fed (size, normalisation); "" without a model."""
     model = content_hash(ws.cutout_model)
     c = ws.settings.cutout
-    return f"{model}:{c.model_size}:{c.model_normalise}" if model else ""
+    from imgpipe import saliency  # the side a model is fed at by default is part of how it is fed
+
+    return f"{model}:{c.model_size or saliency.RUN_SIDE}:{c.model_normalise}" if model else ""
 
 
 # --------------------------------------------------------------------------- the context

@@ -41,7 +41,6 @@ def closed_form_alpha(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
     ~30 000 unknowns, ~0.2 s).
     """
     import scipy.sparse
-    import scipy.sparse.linalg
 
     h, w = trimap.shape
     unknown = _unknown(trimap)
@@ -64,10 +63,12 @@ def closed_form_alpha(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
         idx = (cy[start:start + WINDOW_CHUNK] * w + cx[start:start + WINDOW_CHUNK])[:, None] + offsets  # N x 9
         colours = flat[idx]                                                           # N x 9 x 3
         centred = colours - colours.mean(axis=1, keepdims=True)
-        cov = centred.transpose(0, 2, 1) @ centred / 9.0 + (EPSILON / 9.0) * np.eye(3)
-        inv = np.linalg.inv(cov)
+        # einsum and a 3x3 inverse by cofactors, not matmul and linalg.inv: no BLAS (_conjugate_gradient)
+        cov = np.einsum("nki,nkj->nij", centred, centred) / 9.0 + (EPSILON / 9.0) * np.eye(3)
+        inv = _inverse3(cov)
         # L's entries from this window: delta_ij - (1 + (I_i - mu)^T inv (I_j - mu)) / 9
-        entries = np.eye(9) - (1.0 + (centred @ inv) @ centred.transpose(0, 2, 1)) / 9.0  # N x 9 x 9
+        projected = np.einsum("nki,nij->nkj", centred, inv)
+        entries = np.eye(9) - (1.0 + np.einsum("nkj,nlj->nkl", projected, centred)) / 9.0  # N x 9 x 9
         r = np.broadcast_to(idx[:, :, None], entries.shape).ravel()
         c = np.broadcast_to(idx[:, None, :], entries.shape).ravel()
         v = entries.ravel()
@@ -81,10 +82,51 @@ def closed_form_alpha(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
     system = scipy.sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                                      shape=(n, n))
     diagonal = system.diagonal()
-    jacobi = scipy.sparse.diags(1.0 / np.where(diagonal > 0, diagonal, 1.0))
-    solution, _ = scipy.sparse.linalg.cg(system, rhs, rtol=CG_TOLERANCE, maxiter=2000, M=jacobi)
+    solution = _conjugate_gradient(system, rhs, 1.0 / np.where(diagonal > 0, diagonal, 1.0))
     alpha.ravel()[np.flatnonzero(unknown)] = solution
     return np.clip(alpha, 0, 1)
+
+
+def _inverse3(m: np.ndarray) -> np.ndarray:
+    """The inverses of N symmetric 3x3 matrices (N x 3 x 3), by cofactors."""
+    a, b, c = m[:, 0, 0], m[:, 0, 1], m[:, 0, 2]
+    d, e, f = m[:, 1, 1], m[:, 1, 2], m[:, 2, 2]
+    co = np.stack([d * f - e * e, c * e - b * f, b * e - c * d,
+                   c * e - b * f, a * f - c * c, b * c - a * e,
+                   b * e - c * d, b * c - a * e, a * d - b * b], axis=-1).reshape(-1, 3, 3)
+    det = a * co[:, 0, 0] + b * co[:, 1, 0] + c * co[:, 2, 0]
+    return co / det[:, None, None]
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.einsum("i,i->", a, b))  # not np.dot: see _conjugate_gradient
+
+
+def _conjugate_gradient(system, rhs: np.ndarray, inverse_diagonal: np.ndarray, maxiter: int = 2000) -> np.ndarray:
+    """x with system @ x = rhs (symmetric positive definite), Jacobi-preconditioned, from x = 0, until
+    the residual is CG_TOLERANCE of rhs (scipy.sparse.linalg.cg's steps and stopping rule).
+
+    Its own loop because scipy's takes its dot products from BLAS: OpenBLAS runs a long one on
+    every core and its threads spin between calls, and a worker imports numpy before it can limit
+    them (render.worker_init's OPENBLAS_NUM_THREADS comes too late). On the 2-core machine, loaded,
+    the matte of a garment's edge (10 000 unknowns) took 2-3 CPU-s that way, 0.25 on one thread."""
+    x = np.zeros_like(rhs)
+    stop = CG_TOLERANCE * np.sqrt(_dot(rhs, rhs))
+    r = rhs.copy()
+    z = inverse_diagonal * r
+    p = z.copy()
+    rz = _dot(r, z)
+    for _ in range(maxiter):
+        if np.sqrt(_dot(r, r)) <= stop:
+            break
+        q = system @ p
+        step = rz / _dot(p, q)
+        x += step * p
+        r -= step * q
+        z = inverse_diagonal * r
+        rz, previous = _dot(r, z), rz
+        p = z + (rz / previous) * p
+    return x
 
 
 def _blur_fusion(image: np.ndarray, fg: np.ndarray, bg: np.ndarray, alpha: np.ndarray, radius: int):

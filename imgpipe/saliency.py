@@ -13,9 +13,10 @@ loses dark products).
 
 A model with a fixed input size is fed at that size, or, when `onnx` is
 installed and a smaller `side` is asked for (`[cutout] model_size`), its input
-is rewritten to that size in memory (IS-Net is fully convolutional: 640 px
-costs 2.0 s CPU instead of 5.1 s, at a cost in IoU on some photos). If the
-rewritten model does not run (the quantised IS-Net), its own size is used.
+is rewritten to that size in memory (IS-Net is fully convolutional: 768 px
+costs 2.5 s CPU instead of 4.5 s at 1024 for IoU 0.965 instead of 0.970 on
+real plain-backdrop photos, see RUN_SIDE). If the rewritten model does not run
+(the quantised IS-Net), its own size is used.
 """
 
 from __future__ import annotations
@@ -168,8 +169,12 @@ def product_map(img_u8: np.ndarray, path: Path, side: int = 0, normalise: str = 
     return normalised_map(_run(session, spec, img_u8))
 
 
-RUN_SIDE = 0  # px a fixed-size model is fed at by default: its own (IS-Net at 640 px: 2.0 s CPU instead of
-              # 5.1 s, but IoU 0.67 instead of 0.98 on a real bag photo; README: CPU and IoU per side)
+RUN_SIDE = 0  # px a fixed-size model is fed at by default: its own. IS-Net medium on the real set
+# (benchmarks/cutout_sides.py, docs/roles.md), IoU plain / scene and model CPU-s a photo: 1024 px 0.970 / 0.966,
+# 4.5 s; 896 0.969 / 0.963, 3.3 s; 768 0.965 / 0.969, 2.5 s; 640 0.921 / 0.971, 1.7 s; 512 0.922 / 0.964, 1.1 s.
+# 768 px holds the IoU targets at half the CPU, but IS-Net doubts a white print on a dark tee more there (up to
+# 57 % of a letter below 0.05: taken for a hole, the print lost) while the real set's scissors handles need the
+# hole rule that follows from that (cutout.MODEL_HOLE_SHARE); `[cutout] model_size = 768` for the faster one.
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,8 @@ class CutoutSettings:
     needs `pip install onnxruntime`), relative to the workspace; empty = the
     classical cut-out, which needs a plain backdrop.
     model_size: px square the model is fed at (0 = the model's own size; a fixed-size
-    model is rewritten to it when `onnx` is installed, else fed at its own size).
+    model is rewritten to it when `onnx` is installed, else fed at its own size; IS-Net
+    at 768: half the CPU, white prints on dark garments less safe: docs/roles.md).
     model_normalise: "auto" (chosen from the model), "imagenet" (U²-Net, BiRefNet)
     or "isnet" (IS-Net: RGB/255 - 0.5).
     """

@@ -333,3 +333,41 @@ def test_a_cut_out_without_any_mixed_edge_pixel_is_made_at_full_size():
         cut = cutout._full_size(img, 2.0, alpha >= 0.5, alpha, np.ones((150, 200, 3), np.float32), none, none, none,
                                 np.zeros((150, 200), np.float32), (255, 255, 255), True)
         assert cut.alpha.shape == (300, 400) and np.array_equal(cut.foreground, img)
+
+
+def test_close_up_only_when_the_frame_cuts_the_products_body():
+    """cutout.touches_frame decides a model's close-up: a strap or cord reaching the edge is no cut;
+    a product whose body runs out of the frame is."""
+    h, w = 300, 400
+    bag = np.zeros((h, w), bool)
+    bag[60:300, 40:380] = True          # the bag's body runs out at the bottom
+    assert cutout.touches_frame(bag)
+    strap = np.zeros((h, w), bool)
+    strap[80:260, 60:340] = True        # a bag well inside the frame
+    strap[0:80, 150:154] = True         # its strap reaches the top edge (4 px, 1 % of the long side)
+    strap[150:154, 0:60] = True         # and another the left edge
+    assert not cutout.touches_frame(strap)
+    speck = np.zeros((h, w), bool)
+    speck[100:200, 100:300] = True
+    speck[-5:, -5:] = True              # a corner's pixels
+    assert not cutout.touches_frame(speck)
+    assert not cutout.touches_frame(np.zeros((h, w), bool))
+
+
+def test_the_matte_solver_and_inverse_match_scipy_and_numpy():
+    """matting solves without BLAS (its threads spin: CPU time): the Jacobi CG against a direct solve,
+    the cofactor 3x3 inverses against numpy's."""
+    import scipy.sparse
+    import scipy.sparse.linalg
+
+    from imgpipe import matting
+
+    rng = np.random.default_rng(3)
+    a = scipy.sparse.random(300, 300, density=0.02, random_state=4, format="csr")
+    system = (a @ a.T + scipy.sparse.eye(300) * 0.5).tocsr()
+    rhs = rng.normal(size=300)
+    x = matting._conjugate_gradient(system, rhs, 1.0 / system.diagonal())
+    assert np.allclose(x, scipy.sparse.linalg.spsolve(system.tocsc(), rhs), atol=1e-5)
+    m = rng.normal(size=(50, 3, 3))
+    m = m @ m.transpose(0, 2, 1) + 0.1 * np.eye(3)
+    assert np.allclose(matting._inverse3(m), np.linalg.inv(m))
