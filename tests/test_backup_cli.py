@@ -99,6 +99,7 @@ def test_backup_without_target_is_a_usage_error(workspace):
     assert cli(workspace, "backup", "--verify").exit_code == 2
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_soldout_keeps_the_previous_version_in_the_backup(shop):
     root, target = shop
     assert cli(root, "backup").exit_code == 0
@@ -118,6 +119,7 @@ def test_soldout_keeps_the_previous_version_in_the_backup(shop):
     assert back.read_bytes() == plain
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_a_lost_workspace_comes_back_whole_from_the_backup_and_the_sheet(shop):
     root, target = shop
     with Workspace.open(root).catalog.transaction() as db:  # what only the catalog knows
@@ -134,6 +136,7 @@ def test_a_lost_workspace_comes_back_whole_from_the_backup_and_the_sheet(shop):
     assert not again.written and not again.ingest.archived and again.skipped == len(ws.catalog.outputs())
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_restore_names_every_file_the_backup_lost(shop):
     root, target = shop
     assert cli(root, "backup").exit_code == 0

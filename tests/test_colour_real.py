@@ -7,6 +7,7 @@ curve and a root-polynomial transform.
 
 from __future__ import annotations
 
+import pytest
 import numpy as np
 
 from imgpipe import colour as C
@@ -48,6 +49,7 @@ def test_tone_curve_is_monotone_and_maps_the_grey_row():
     assert np.all(np.diff(out, axis=0) > 0)  # monotone everywhere, extrapolation included
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_chart_fit_undoes_a_camera_tone_curve_better_than_a_matrix_alone():
     img = camera_chart(light=C.illuminant_rgb(3600, 0.004))
     p = C.find_chart(img).patches

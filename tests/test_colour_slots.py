@@ -65,6 +65,7 @@ def _rgb(path: Path) -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB"))
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_each_sku_image_shows_its_named_colour(built):
     skus = _outputs(built, "sku")
     names = {p.stem.rsplit("-", 1)[-1]: p for p in skus}
@@ -75,6 +76,7 @@ def test_each_sku_image_shows_its_named_colour(built):
         assert DEFAULT.distance(sku_colour(_rgb(path)), colour) < 6
 
 
+@pytest.mark.slow  # shares its module's shop run, measured with the first (tools/cpu_durations.py)
 def test_large_image_is_a_whole_product_shot_and_selling_points_prefer_the_close_up(built):
     (large,) = _outputs(built, "large")
     assert not large.stem.startswith("B2045-03")
@@ -85,6 +87,7 @@ def test_large_image_is_a_whole_product_shot_and_selling_points_prefer_the_close
     assert len(set(firsts)) == 2 and large.stem[:8] not in firsts
 
 
+@pytest.mark.slow  # shares its module's shop run, measured with the first (tools/cpu_durations.py)
 def test_whole_product_main_images_fill_their_frame(built):
     for path in _outputs(built, "main"):
         if path.stem.startswith("B2045-03"):
@@ -95,6 +98,7 @@ def test_whole_product_main_images_fill_their_frame(built):
         assert 0.6 <= fill <= 0.92, (path.name, fill)
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_validate_names_a_sku_mapped_to_a_photo_of_another_colour(built, tmp_path):
     import shutil
 
@@ -125,6 +129,7 @@ def test_sold_out_column_parses_colours_sizes_and_all():
     assert parse_sold_out("", colours, sizes) == ()
 
 
+@pytest.mark.slow  # shares its module's shop run, measured with the first (tools/cpu_durations.py)
 def test_sold_out_column_applies_every_run_and_wins_over_restock(built, tmp_path):
     import shutil
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import re
 
 import numpy as np
@@ -29,6 +30,7 @@ def _shop_with_a_close_up(root):
     return Workspace.open(root)
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_soldout_and_validate_plan_what_run_made(workspace):
     ws = _shop_with_a_close_up(workspace)
     summary = run(ws, platforms=["tmall"], backup=False)
@@ -42,6 +44,7 @@ def test_soldout_and_validate_plan_what_run_made(workspace):
     assert {j.path: j.fingerprint for j in jobs} == recorded
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_planning_reads_only(workspace):
     ws = _shop_with_a_close_up(workspace)
     run(ws, platforms=["tmall"], backup=False)
@@ -59,6 +62,7 @@ def test_planning_reads_only(workspace):
     assert ws.catalog.output("output/tmall/A1023/main/A1023-09.jpg") is not None
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_validate_measures_the_cast_the_outputs_have_at_half_strength(workspace):
     toml = workspace / "imgpipe.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace("strength = 1.0", "strength = 0.5"), encoding="utf-8")

@@ -51,6 +51,7 @@ def test_corpus_has_every_kind_of_case():
     assert {c.expect for c in made} >= {"ok", "error", "ignored", "duplicate"}
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_batch_completes_and_every_case_gets_its_outcome(corpus_run):
     root, made, summary = corpus_run
     ws = Workspace.open(root)
@@ -100,6 +101,7 @@ def test_batch_completes_and_every_case_gets_its_outcome(corpus_run):
         assert item["file"] and item["reason"]
 
 
+@pytest.mark.slow  # shares its module's shop run, measured with the first (tools/cpu_durations.py)
 def test_sequence_numbers_are_unique_and_dense(corpus_run):
     root, made, _ = corpus_run
     seqs = [p.seq for p in Workspace.open(root).catalog.photos("A1023")]
@@ -107,6 +109,7 @@ def test_sequence_numbers_are_unique_and_dense(corpus_run):
     assert len(seqs) == sum(c.expect == "ok" for c in made)
 
 
+@pytest.mark.slow  # shares its module's shop run, measured with the first (tools/cpu_durations.py)
 def test_special_file_names_keep_their_source_name(corpus_run):
     root, _, _ = corpus_run
     names = {p.source_name for p in Workspace.open(root).catalog.photos("A1023")}
@@ -119,6 +122,7 @@ def test_special_file_names_keep_their_source_name(corpus_run):
     assert "JPG" not in exts and "JPEG" not in exts and "jpeg" not in exts
 
 
+@pytest.mark.slow  # shares its module's shop run, measured with the first (tools/cpu_durations.py)
 def test_rerun_changes_nothing(corpus_run):
     root, _, _ = corpus_run
     before = {p: p.read_bytes() for p in (root / "output").rglob("*.jpg")}
@@ -155,6 +159,7 @@ def test_decoded_cases_look_right():
     assert cmyk.rgb[135, 180].mean() < cmyk.rgb[5, 5].mean()
 
 
+@pytest.mark.slow  # shares its module's shop run, measured with the first (tools/cpu_durations.py)
 def test_broken_icc_profile_is_a_named_warning_not_a_python_warning(corpus_run):
     import warnings
 

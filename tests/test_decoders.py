@@ -217,6 +217,7 @@ def test_dng_psd_tiff16_and_jpeg_of_one_article_all_archived_and_rendered(worksp
     assert "视频" in found["clip.mp4"]
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 @pytest.mark.parametrize("name", ["IMG_0001.dng", "IMG_0001.psd", "IMG_0001.tif"])
 def test_every_role_is_made_from_each_format(workspace, name):
     """One photo in the article: it plays every role, whatever format it came in, as a JPEG does."""

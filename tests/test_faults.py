@@ -319,6 +319,7 @@ def test_no_imgpipe_process_outlives_a_killed_coordinator(tmp_path):
     assert not alive, f"still running 10 s after kill -9 of the coordinator: {alive}"
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_unreadable_sheet_with_an_empty_inbox_fails_and_sheet_errors_show_their_row(tmp_path):
     root = tmp_path / "shop"
     init_workspace(root)

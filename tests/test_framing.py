@@ -113,6 +113,7 @@ def test_busy_scene_is_framed_whole_and_flagged():
     assert out.shape == (500, 500, 3)
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 @pytest.mark.real_cutout
 @pytest.mark.parametrize("backdrop", [(245, 245, 243), (205, 208, 212)])
 def test_white_background_has_a_pure_white_border_and_keeps_the_product(backdrop):

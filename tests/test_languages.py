@@ -84,6 +84,7 @@ def _large_and_page(root):
     return hashlib.sha256(large[0].read_bytes()).hexdigest(), page
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_listing_language_decides_the_text_customers_see(tmp_path):
     from conftest import PRODUCT_ROW, write_sheet
     from imgpipe.workspace import init_workspace

@@ -12,6 +12,7 @@ from imgpipe import cutout, framing, matting, proxies
 pytestmark = pytest.mark.real_cutout  # what these tests check is the cut-out itself
 
 
+@pytest.mark.slow  # shares its module's shop run, measured with the first (tools/cpu_durations.py)
 def test_the_outline_alone_has_the_same_alpha_and_the_photos_own_colours():
     case = next(c for c in studio_set.CASES if c.name == "mug-red")
     photo, _ = studio_set.render(case)
@@ -57,6 +58,7 @@ def _literal_alpha(image: np.ndarray, trimap: np.ndarray, eps: float = matting.E
     return alpha.reshape(h, w)
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 @pytest.mark.parametrize("crop", [False, True])
 def test_closed_form_alpha_is_the_papers_solution(crop):
     """The windowed sparse build solves the same system as the formula written out literally."""

@@ -109,6 +109,7 @@ def shop(tmp_path_factory):
         yield root
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_the_catalog_keeps_the_planners_record(shop):
     cat = Catalog(shop / ".imgpipe" / "catalog.sqlite")
     try:
@@ -132,6 +133,7 @@ def test_the_catalog_keeps_the_planners_record(shop):
         cat.close()
 
 
+@pytest.mark.slow  # shares its module's shop run, measured with the first (tools/cpu_durations.py)
 def test_a_catalog_from_before_the_record_is_migrated_and_filled_in_by_the_next_run(shop, tmp_path):
     root = tmp_path / "shop"
     shutil.copytree(shop, root)
@@ -170,6 +172,7 @@ def test_workbench_shows_every_role_and_the_like_roles(shop):
     assert "SKU 藏青" in r.text and "卖点 3" in r.text  # badges from the record, not the file names
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_validation_and_report_list_the_like_roles(shop, tmp_path):
     root = tmp_path / "shop"
     shutil.copytree(shop, root)
@@ -184,6 +187,7 @@ def test_validation_and_report_list_the_like_roles(shop, tmp_path):
     assert "主图（3:4）" in html and "大图（750 px）" in html
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_soldout_check_checks_a_like_large_role(shop, tmp_path):
     root = tmp_path / "shop"
     shutil.copytree(shop, root)

@@ -33,6 +33,7 @@ def outputs(root: Path) -> dict[str, str]:
     return {p.relative_to(root).as_posix(): sha(p) for p in sorted((root / "output").rglob("*.jpg"))}
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_photos_are_numbered_archived_byte_identical_and_processed(workspace):
     dropped = drop_photos(workspace, count=3)
     originals = [p.read_bytes() for p in dropped]
@@ -80,6 +81,7 @@ def test_same_photo_dropped_twice_is_archived_once(workspace):
     assert len(list((workspace / "originals").rglob("*.jpg"))) == 1
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_second_run_does_nothing(processed):
     workspace = processed
     made = len(Workspace.open(workspace).catalog.outputs())
@@ -90,6 +92,7 @@ def test_second_run_does_nothing(processed):
     assert before == {p: os.stat(workspace / p).st_mtime_ns for p in outputs(workspace)}
 
 
+@pytest.mark.slow  # shares its module's shop run, measured with the first (tools/cpu_durations.py)
 def test_changing_a_profile_value_redoes_only_that_platform(processed):
     workspace = processed
     before = outputs(workspace)
@@ -257,6 +260,7 @@ def test_a_chart_in_any_photo_becomes_the_articles_colour_reference(workspace):
     assert border.max() - border.min() < 6, border
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_a_reference_shot_without_a_card_is_a_warning_and_the_photos_fall_back(workspace):
     busy = np.random.default_rng(9).integers(0, 255, (600, 800, 3), dtype=np.uint8)  # no card, no chart in it
     (workspace / "inbox" / "A1023_ref.jpg").write_bytes(jpeg_bytes(busy))
@@ -297,6 +301,7 @@ def test_run_article_option_is_normalised_and_an_unknown_one_is_a_usage_error(wo
     assert (workspace / "output" / "tmall" / "A1023" / "main" / "A1023-01.jpg").is_file()
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_an_image_equal_on_several_platforms_is_rendered_once_and_each_cap_still_holds(workspace, monkeypatch):
     from imgpipe import render
 

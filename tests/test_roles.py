@@ -90,6 +90,7 @@ def test_every_registered_role_declares_its_steps():
         assert role.shape in SHAPES and role.text in ("", "label", "caption") and callable(role.pick)
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_a_new_role_is_one_entry_plus_profile_keys(workspace, monkeypatch):
     """A transparent product image (PNG with alpha) as a new role: a shape step, a registry entry, profile keys."""
     from imgpipe import render, roles
@@ -132,6 +133,7 @@ def _hashes(root: Path) -> dict[str, bytes]:
             if "/page/" not in p.as_posix()}
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_replacing_the_logo_under_its_name_redoes_exactly_the_marked_outputs(workspace):
     toml = workspace / "imgpipe.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace('text = "禾象旗舰店"', 'logo = "logo.png"'),
@@ -151,6 +153,7 @@ def test_replacing_the_logo_under_its_name_redoes_exactly_the_marked_outputs(wor
     assert {p for p in before if before[p] != after[p]} == marked  # the new logo is on them, nothing else moved
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_replacing_the_font_under_its_name_redoes_exactly_the_outputs_with_text(workspace):
     fonts = Path("/usr/share/fonts/opentype/noto")
     regular, other = fonts / "NotoSansCJK-Regular.ttc", fonts / "NotoSerifCJK-Bold.ttc"

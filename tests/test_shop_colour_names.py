@@ -58,6 +58,7 @@ def _pairing(root: Path):
     return art.checks["pairing"].findings
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_a_name_only_the_shop_defines_gets_the_photo_of_its_colour(built):
     skus = {p.stem.split("-", 2)[2]: p.stem for p in (built / "output/tmall/B2045/sku").glob("*.jpg")}
     # 克莱因蓝 is the blue mug (photo 1), 砖红 the red one (photo 2): by colour, not sheet order
@@ -66,6 +67,7 @@ def test_a_name_only_the_shop_defines_gets_the_photo_of_its_colour(built):
     assert codes <= {"selling_point_auto"}, codes  # no colour left to a person, no mismatch
 
 
+@pytest.mark.slow  # shares its module's shop run, measured with the first (tools/cpu_durations.py)
 def test_without_the_entry_the_colour_needs_a_person(built, tmp_path):
     root = tmp_path / "shop"
     shutil.copytree(built, root)

@@ -57,6 +57,7 @@ def changed(before: dict, after: dict) -> set[str]:
     return {p for p in before if before[p] != after.get(p)}
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_colour_soldout_changes_only_its_images_and_restock_gives_the_same_bytes(shop):
     root = shop.root
     before = images(root)
@@ -72,6 +73,7 @@ def test_colour_soldout_changes_only_its_images_and_restock_gives_the_same_bytes
     assert shop.catalog.soldout("A1023") == []
 
 
+@pytest.mark.slow  # shares its module's shop run, measured with the first (tools/cpu_durations.py)
 def test_overlay_pixels_are_a_red_banner_low_on_the_sku_image(shop, tmp_path):
     root = shop.root
     plain = pixels(root, RED_SKU)

@@ -633,6 +633,7 @@ def test_second_validation_decodes_only_the_file_that_changed(shop):
     assert not any(f.code == "white_border" for f in art1.checks["marks"].findings)
 
 
+@pytest.mark.slow  # shares its module's shop run, measured with the first (tools/cpu_durations.py)
 def test_measures_of_a_file_rewritten_in_place_with_the_same_size_are_not_reused(shop):
     from imgpipe.validate.files import Files, MeasureStore
 

@@ -143,6 +143,7 @@ def test_slow_writer_is_processed_once_after_it_completes(tmp_path):
     assert "A1001-01.jpg" in log and "slow copy.jpg" in log
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_files_dropped_while_stopped_are_processed_at_start(tmp_path):
     root = make_ws(tmp_path / "ws")
     dropped = {}

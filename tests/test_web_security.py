@@ -194,6 +194,7 @@ def test_non_image_upload_refused_with_a_clear_message(client, shop):
     assert not [p for p in (shop / "inbox").rglob("*") if p.is_file()]
 
 
+@pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)
 def test_upload_names_are_sanitised_and_never_overwrite(client, shop, monkeypatch):
     monkeypatch.setattr("imgpipe.web.app.MAX_UPLOAD_BYTES", 200_000)
     monkeypatch.setattr(client.app.state.web, "watching", True)  # as with --watch: no run started here
