@@ -108,12 +108,25 @@ def check(root: Path) -> DoctorReport:
         elif sha256_file(path) != photo.sha256:
             report.changed_originals.append(photo.original)
     known = {photo.original for photo in photos}
-    report.unknown_originals = [rel for rel, _ in _archived_originals(root) if rel not in known]
+    report.unknown_originals = _interrupted_ingests_left_out(
+        root, [rel for rel, _ in _archived_originals(root) if rel not in known])
     for row in outputs:
         if not (root / row["path"]).is_file():
             report.missing_outputs.append(row["path"])
     cat.close()
     return report
+
+
+def _interrupted_ingests_left_out(root: Path, unknown: list[str]) -> list[str]:
+    """`unknown` less the archived copies of photos still in the inbox: an ingest stopped between
+    copying and cataloguing (a full disk, a crash) left them, and the next run takes that number
+    for the same bytes (`ingest._free_seq`). Only the rest need a rebuild."""
+    if not unknown:
+        return unknown
+    from imgpipe.ingest import scan_inbox
+
+    waiting = {sha256_file(p) for p in scan_inbox(root / "inbox")}
+    return [rel for rel in unknown if sha256_file(root / rel) not in waiting]
 
 
 WRITTEN_FOLDERS = ("originals", "output", "reports")   # each may be a mount of its own (a NAS share, a USB disk)

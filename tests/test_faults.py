@@ -412,3 +412,19 @@ def test_no_traceback_reaches_a_user_unless_asked_for(tmp_path, monkeypatch):
     monkeypatch.setenv("IMGPIPE_DEBUG", "1")
     res = CliRunner().invoke(main, ["-w", str(root), "run", *CMD])
     assert res.exit_code == 1 and "Traceback" in res.output
+
+
+def test_doctor_takes_an_interrupted_ingest_for_one_and_asks_a_rebuild_only_for_strangers(tmp_path):
+    """A full disk between archiving a photo and cataloguing it leaves the copy in originals/ and the
+    photo in the inbox: the next run finishes it, so doctor must not ask for a rebuild. An archived
+    file whose bytes are nowhere in the inbox is unknown to the catalog: that one needs it."""
+    from imgpipe.doctor import check
+
+    root = make_ws(tmp_path / "shop")
+    waiting = sorted((root / "inbox").iterdir())[0]
+    folder = root / "originals" / "服装" / "A1023"
+    folder.mkdir(parents=True)
+    (folder / "A1023-01.jpg").write_bytes(waiting.read_bytes())
+    assert check(root).unknown_originals == []
+    (folder / "A1023-02.jpg").write_bytes(jpeg(9999))
+    assert check(root).unknown_originals == ["originals/服装/A1023/A1023-02.jpg"]
