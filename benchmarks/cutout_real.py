@@ -350,9 +350,13 @@ def through_imgpipe(items: list[dict], model: Path | None, keep: Path | None = N
             # framed about the recorded product box, a centred close-up, or where the output's pixels match
             # the photo (an imgpipe may frame by a box it does not record): the best match; imgpipe's own
             # decision when nothing is opaque to match
-            own = framing_of(alpha_out.shape, got["analysis"], got["meta"], it["photo"].shape)
-            candidates = [own, framing_of(alpha_out.shape, got["analysis"], got["meta"], it["photo"].shape,
-                                          not close_up(got["analysis"]))]
+            # the box the output was framed by: the model's, when the run recorded it (meta.cutout.box)
+            analysis = dict(got["analysis"])
+            if (got["meta"].get("cutout") or {}).get("box"):
+                analysis.update(box=got["meta"]["cutout"]["box"], box_confident=True, close_up=False)
+            own = framing_of(alpha_out.shape, analysis, got["meta"], it["photo"].shape)
+            candidates = [own, framing_of(alpha_out.shape, analysis, got["meta"], it["photo"].shape,
+                                          not close_up(analysis))]
             found = matched_framing(rgba, it["photo"], own[0])
             if found:
                 candidates.append(found)

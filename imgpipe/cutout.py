@@ -76,6 +76,7 @@ LOW_CONFIDENCE = 0.7      # ... and below this it is published with a warning (I
 MODEL_BAND_MAX = 3        # proxy px: the widest unknown band either side of a model's outline
 MODEL_HOLE_SURE = 0.05    # an enclosed area is a hole where the model's map is below this ...
 MODEL_HOLE_SHARE = 0.10   # ... over 10 % of its pixels (the 10th percentile)
+MODEL_THIN_SURE = 0.8      # a part thinner than the band is kept as sure product where the map is above this
 MODEL_MIN_AREA = 0.002    # a product smaller than 0.2 % of the photo is no product
 
 
@@ -514,6 +515,10 @@ def model_trimap(prob: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     soft = int((reach & (prob > 0.05) & (prob < 0.95)).sum())
     band = int(np.clip(round(soft / max(1, outline) / 2), MATTE_BAND_PX, MODEL_BAND_MAX))
     sure_fg = cv2.erode(m8, _disk(band)).astype(bool)
+    # a wire, cord or blade narrower than the band has no sure product for the matte to grow from,
+    # which fades it out: where the model is sure of such a thin part, its core is sure product
+    thin = mask & ~cv2.morphologyEx(m8, cv2.MORPH_OPEN, _disk(band)).astype(bool)
+    sure_fg |= thin & (prob >= MODEL_THIN_SURE)
     sure_bg = ~cv2.dilate(m8, _disk(band)).astype(bool)
     return mask, sure_fg, sure_bg, band
 
