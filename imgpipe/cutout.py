@@ -77,6 +77,7 @@ MODEL_BAND_MAX = 3        # proxy px: the widest unknown band either side of a m
 MODEL_HOLE_SURE = 0.05    # an enclosed area is a hole where the model's map is below this ...
 MODEL_HOLE_SHARE = 0.10   # ... over 10 % of its pixels (the 10th percentile)
 MODEL_THIN_SURE = 0.8      # a part thinner than the band is kept as sure product where the map is above this
+MODEL_UNSURE = (0.2, 0.8)  # map values the model is unsure of: the matte decides there by colour
 MODEL_MIN_AREA = 0.002    # a product smaller than 0.2 % of the photo is no product
 
 
@@ -508,7 +509,8 @@ def model_trimap(prob: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     model: a white print on a dark shirt that the model calls product (or is
     unsure of: _unsure_holes_filled) is sure product, never a hole.
     """
-    mask = _unsure_holes_filled(model_mask(prob), prob)
+    own = model_mask(prob)
+    mask = _unsure_holes_filled(own, prob)
     m8 = mask.astype(np.uint8)
     outline = int((mask & ~cv2.erode(m8, np.ones((3, 3), np.uint8)).astype(bool)).sum())
     reach = cv2.dilate(m8, _disk(8)).astype(bool) & ~cv2.erode(m8, _disk(8)).astype(bool)
@@ -520,7 +522,10 @@ def model_trimap(prob: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     thin = mask & ~cv2.morphologyEx(m8, cv2.MORPH_OPEN, _disk(band)).astype(bool)
     sure_fg |= thin & (prob >= MODEL_THIN_SURE)
     sure_bg = ~cv2.dilate(m8, _disk(band)).astype(bool)
-    return mask, sure_fg, sure_bg, band
+    # where the model half-sees something (a far strap between a holdall's handles: 0.3-0.5), the
+    # matte decides by colour, not a threshold on the map; a print given back to the product stays sure
+    unsure = (prob > MODEL_UNSURE[0]) & (prob < MODEL_UNSURE[1]) & ~(mask & ~own)
+    return mask, sure_fg & ~unsure, sure_bg & ~unsure, band
 
 
 def _unsure_holes_filled(mask: np.ndarray, prob: np.ndarray) -> np.ndarray:
