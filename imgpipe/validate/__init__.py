@@ -63,6 +63,7 @@ def validate_workspace(ws, *, platforms: list[str] | None = None, articles: list
         return result
     result.reports = validator.run()
     if write:
-        result.combined_html = write_reports(ws.root, result.reports, ws.settings.language)
+        result.combined_html = write_reports(ws.root, result.reports, ws.settings.language,
+                                            validator.files.sha)
     result.seconds = time.perf_counter() - started
     return result
