@@ -6,6 +6,7 @@ strictest mark rule), then copied per test and broken in one way.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -649,3 +650,48 @@ def test_measures_of_a_file_rewritten_in_place_with_the_same_size_are_not_reused
     third = Files(shop, MeasureStore(db))
     assert third.measure(rel, "k", lambda: 3) == 3
     db.close()
+
+
+
+@pytest.mark.slow  # a run of its own with the real cut-out (the module's shop is a copy: new inodes)
+def test_first_validation_reads_what_the_run_recorded_and_measures_a_file_changed_after(tmp_path):
+    from imgpipe.validate.files import MeasureStore, identity, read_facts
+
+    root = tmp_path / "shop"
+    init_workspace(root)
+    (root / "products.xlsx").unlink()
+    (root / "products.csv").write_text("\n".join([HEADER, ROWS[1]]) + "\n", encoding="utf-8")
+    toml = (root / "imgpipe.toml").read_text(encoding="utf-8")
+    (root / "imgpipe.toml").write_text(toml.replace('platforms = ["tmall", "jd", "1688"]', 'platforms = ["jd"]')
+                                       .replace("jobs = 0", "jobs = 1"), encoding="utf-8")
+    set_target(root, tmp_path / "target")
+    drop(root, "B2045", [shot(0), shot(1)])
+    ws = Workspace.open(root)
+    assert run_pipeline(ws, jobs=1).ok
+    outputs = {r["path"]: r for r in ws.catalog.outputs("B2045", "jd")}
+    ws.catalog.close()
+    # what the run recorded of each output is what a validation reads of the file itself
+    db = sqlite3.connect(root / ".imgpipe" / "catalog.sqlite")
+    store = MeasureStore(db)
+    for rel, r in outputs.items():
+        p = root / rel
+        entry = store.entry(rel, identity(p.stat()))
+        assert entry["sha256"] == sha256_file(p) == r["sha256"]
+        assert entry["facts"] == dataclasses.asdict(read_facts(p.read_bytes(), p.stat())[0])
+    db.close()
+    # a white image painted grey after the run (the catalog still says imgpipe made it)
+    rel = next(path for path, r in outputs.items() if r["role"] == "white")
+    with Image.open(root / rel) as img:
+        grey = Image.new("RGB", img.size, (200, 200, 200))
+    replace_output(root, rel, grey)
+    first, art1 = validated(root, "B2045")
+    assert any(f.code == "white_border" and f.file == rel for f in art1.checks["marks"].findings)
+    assert set(first.files.facts_read) & set(outputs) == {rel}  # the others: as the run recorded them
+    # the same result as a validation that finds nothing recorded and reads every file
+    db = sqlite3.connect(root / ".imgpipe" / "catalog.sqlite")
+    db.execute("DELETE FROM validate_files")
+    db.commit()
+    db.close()
+    fresh, art2 = validated(root, "B2045")
+    assert set(fresh.files.facts_read) >= set(outputs)
+    assert art2.as_dict() == art1.as_dict()

@@ -31,26 +31,37 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from imgpipe.validate.checks.data import title_units
-from imgpipe.validate.checks.marks import boxes_intersect, white_border_ok
-from imgpipe.validate.checks.quality import backdrop_cast, hamming, mean_lab, phash, sharpness
-from imgpipe.validate.model import (
-    CHECKS, SEVERITIES, ArticleResult, CheckResult, Finding, ImageEntry, PlatformReport, ValidationResult,
-)
-from imgpipe.validate.report import print_summary, render_html, report_paths, write_reports
-from imgpipe.validate.validator import Validator
+# the package's names are imported when first used: the run imports validate.files to record
+# what it writes, and must not pay for the checks, the report and their imports
+_EXPORTS = {
+    "title_units": "checks.data", "boxes_intersect": "checks.marks", "white_border_ok": "checks.marks",
+    "backdrop_cast": "checks.quality", "hamming": "checks.quality", "mean_lab": "checks.quality",
+    "phash": "checks.quality", "sharpness": "checks.quality",
+    **{name: "model" for name in ("CHECKS", "SEVERITIES", "ArticleResult", "CheckResult", "Finding", "ImageEntry",
+                                  "PlatformReport", "ValidationResult")},
+    **{name: "report" for name in ("print_summary", "render_html", "report_paths", "write_reports")},
+    "Validator": "validator",
+}
+__all__ = [*_EXPORTS, "validate_workspace"]
 
-__all__ = [
-    "CHECKS", "SEVERITIES", "ArticleResult", "CheckResult", "Finding", "ImageEntry", "PlatformReport",
-    "ValidationResult", "Validator", "backdrop_cast", "boxes_intersect", "hamming", "mean_lab", "phash",
-    "print_summary", "render_html", "report_paths", "sharpness", "title_units", "validate_workspace",
-    "white_border_ok", "write_reports",
-]
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
 
 
 def validate_workspace(ws, *, platforms: list[str] | None = None, articles: list[str] | None = None,
                        today: dt.date | None = None, write: bool = True) -> ValidationResult:
     """Check every article for every platform; write the reports. Raises ConfigError/ImgpipeError for usage problems."""
+    from imgpipe.validate.model import ValidationResult
+    from imgpipe.validate.report import write_reports
+    from imgpipe.validate.validator import Validator
+
     started = time.perf_counter()
     validator = Validator(ws, platforms=platforms, articles=articles, today=today)
     result = ValidationResult()
