@@ -29,7 +29,17 @@ the backup and freshness checks.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 import time
+
+# one BLAS thread when `imgpipe validate` starts (numpy not loaded yet: OpenBLAS reads these when it
+# loads): the measures' small products and least squares (framing's backdrop surface) spent about
+# twice the CPU on two threads spinning against each other on a loaded 2-core machine (demo, first
+# validation 9.0 -> 6.6 CPU-s, reports identical). A process that loaded numpy first keeps its own.
+if "numpy" not in sys.modules:
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
 
 # the package's names are imported when first used: the run imports validate.files to record
 # what it writes, and must not pay for the checks, the report and their imports
