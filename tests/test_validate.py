@@ -695,3 +695,28 @@ def test_first_validation_reads_what_the_run_recorded_and_measures_a_file_change
     fresh, art2 = validated(root, "B2045")
     assert set(fresh.files.facts_read) >= set(outputs)
     assert art2.as_dict() == art1.as_dict()
+
+
+def test_recorded_facts_are_read_until_the_file_changes(tmp_path):
+    from imgpipe.catalog import save_file_measures
+    from imgpipe.fsutil import sha256_bytes
+    from imgpipe.validate.files import Files, MeasureStore, recorded_entry
+
+    rel = "output/jd/X1/main/X1-01.jpg"
+    path = tmp_path / rel
+    path.parent.mkdir(parents=True)
+    data = jpeg(shot(0, 400, 300))
+    path.write_bytes(data)
+    db = sqlite3.connect(tmp_path / "catalog.sqlite")
+    ident, entry = recorded_entry(path, data, sha256_bytes(data), {})
+    save_file_measures(db, [(rel, ident, entry)], [])
+    files = Files(tmp_path, MeasureStore(db))
+    facts = files.facts(rel)
+    assert files.facts_read == set() and files.sha(rel) == sha256_file(path)
+    measured = Files(tmp_path, MeasureStore(None))  # what a validation without the record reads
+    assert facts == measured.facts(rel) and measured.facts_read == {rel}
+    path.write_bytes(data)  # the same bytes written again: another file version
+    again = Files(tmp_path, MeasureStore(db))
+    assert again.facts(rel) == dataclasses.replace(facts, mtime=path.stat().st_mtime)
+    assert again.facts_read == {rel}
+    db.close()
