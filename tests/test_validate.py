@@ -279,18 +279,24 @@ def scene_shot(i: int, w: int = 900, h: int = 675) -> np.ndarray:
     return np.clip(product * alpha + floor * (1 - alpha), 0, 255).astype(np.uint8)
 
 
-@pytest.mark.slow
-def test_a_scene_photo_run_without_a_model_fails_validation_with_no_cutout(tmp_path):
-    """Run as a user would: photos shot on a floor, no cut-out model. The white and transparent
-    images are the uncut photo; validate says so with `no_cutout`, naming the scene and the fixes."""
+def jd_shop(tmp_path: Path, row: str) -> Path:
+    """A new workspace of one sheet row, JD only, one job, backed up under tmp_path/target."""
     root = tmp_path / "shop"
     init_workspace(root)
     (root / "products.xlsx").unlink()
-    (root / "products.csv").write_text("\n".join([HEADER, ROWS[0]]) + "\n", encoding="utf-8")
+    (root / "products.csv").write_text("\n".join([HEADER, row]) + "\n", encoding="utf-8")
     toml = (root / "imgpipe.toml").read_text(encoding="utf-8")
     (root / "imgpipe.toml").write_text(toml.replace('platforms = ["tmall", "jd", "1688"]', 'platforms = ["jd"]')
                                        .replace("jobs = 0", "jobs = 1"), encoding="utf-8")
     set_target(root, tmp_path / "target")
+    return root
+
+
+@pytest.mark.slow
+def test_a_scene_photo_run_without_a_model_fails_validation_with_no_cutout(tmp_path):
+    """Run as a user would: photos shot on a floor, no cut-out model. The white and transparent
+    images are the uncut photo; validate says so with `no_cutout`, naming the scene and the fixes."""
+    root = jd_shop(tmp_path, ROWS[0])
     drop(root, "A1023", [scene_shot(i) for i in range(3)])
     ws = Workspace.open(root)
     assert run_pipeline(ws, jobs=1).ok
@@ -657,14 +663,7 @@ def test_measures_of_a_file_rewritten_in_place_with_the_same_size_are_not_reused
 def test_first_validation_reads_what_the_run_recorded_and_measures_a_file_changed_after(tmp_path):
     from imgpipe.validate.files import MeasureStore, identity, read_facts
 
-    root = tmp_path / "shop"
-    init_workspace(root)
-    (root / "products.xlsx").unlink()
-    (root / "products.csv").write_text("\n".join([HEADER, ROWS[1]]) + "\n", encoding="utf-8")
-    toml = (root / "imgpipe.toml").read_text(encoding="utf-8")
-    (root / "imgpipe.toml").write_text(toml.replace('platforms = ["tmall", "jd", "1688"]', 'platforms = ["jd"]')
-                                       .replace("jobs = 0", "jobs = 1"), encoding="utf-8")
-    set_target(root, tmp_path / "target")
+    root = jd_shop(tmp_path, ROWS[1])
     drop(root, "B2045", [shot(0), shot(1)])
     ws = Workspace.open(root)
     assert run_pipeline(ws, jobs=1).ok
