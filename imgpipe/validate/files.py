@@ -159,6 +159,8 @@ def recorded_entry(path: Path, data: bytes, sha256: str, cache: dict) -> tuple[s
         st = os.stat(path)
     except OSError:
         return None
+    if st.st_size != len(data):  # not the bytes written any more
+        return None
     if sha256 not in cache:
         cache[sha256] = read_facts(data, st)[0]
     facts = dataclasses.replace(cache[sha256], nbytes=st.st_size, mtime=st.st_mtime)
