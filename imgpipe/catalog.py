@@ -314,6 +314,11 @@ class Catalog:
         return {(r["article"], r["platform"]) for r in self.db.execute("SELECT article, platform, slices FROM pages")
                 if r["slices"] not in (None, "[]")}
 
+    def record_file_facts(self, path: str, ident: str, data: str) -> None:
+        """The run's record of an output it wrote, for validation (validate.files.recorded_entry):
+        a `validate_files` row, in the caller's transaction."""
+        self.db.execute("INSERT OR REPLACE INTO validate_files VALUES (?,?,?)", (path, ident, data))
+
     def forget_output(self, path: str) -> None:
         self.db.execute("DELETE FROM outputs WHERE path=?", (path,))
 

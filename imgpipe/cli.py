@@ -444,6 +444,9 @@ def _parse_today(value: str | None):
 @click.pass_context
 def validate(ctx, platforms, articles, as_json) -> None:
     """Pre-upload check of every article per platform; reports into reports/ (exit 1 on any error)."""
+    from imgpipe.validate import one_blas_thread
+
+    one_blas_thread()  # before numpy loads
     from imgpipe.validate import print_summary, validate_workspace
 
     ws = open_workspace(ctx)

@@ -298,6 +298,8 @@ def record_photo_result(ws: Workspace, result: PhotoResult, summary: RunSummary)
                               photo_id=job.photo_id, fingerprint=job.fingerprint, sha256=out.sha256,
                               width=out.width, height=out.height, nbytes=out.nbytes, quality=out.quality,
                               meta=out.meta, job=job.record())
+            if out.recorded:  # validation reads this instead of decoding the file again
+                cat.record_file_facts(job.path, *out.recorded)
             summary.written.append(job.path)
 
 

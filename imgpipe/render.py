@@ -31,6 +31,7 @@ from imgpipe.plan import OutputJob
 from imgpipe.profiles import Profile
 from imgpipe.roles import role_of
 from imgpipe.sheet import Product
+from imgpipe.validate.files import recorded_entry
 from imgpipe.watermark import load_logo, place_watermark
 
 
@@ -119,6 +120,7 @@ class OutputResult:
     quality: int = 0
     meta: dict = field(default_factory=dict)
     error: dict | None = None
+    recorded: tuple | None = None  # what validation would read of the file (validate.files.recorded_entry)
 
 
 @dataclass
@@ -509,6 +511,7 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
     # the same role and parameters on two platforms render the same image (its mark and text
     # included) whatever their byte caps: rendered once, by what render_output reads
     made: dict = {}
+    written: dict = {}  # facts of the bytes written, by sha256, for validation
     for job in task.jobs:
         profile = ctx.profiles[job.platform]
         spec = profile.roles[job.role]
@@ -537,7 +540,8 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
                     encoded.setdefault(first, encoded[key])
             data, quality, sha = encoded[key]
             atomic_write_bytes(ctx.root / job.path, data, durable=False)  # rebuildable; size is checked
-            results.append(OutputResult(job, sha, pixels[1][0], pixels[1][1], len(data), quality, dict(meta)))
+            results.append(OutputResult(job, sha, pixels[1][0], pixels[1][1], len(data), quality, dict(meta),
+                                        recorded=recorded_entry(ctx.root / job.path, data, sha, written)))
         except Exception as err:
             results.append(OutputResult(job, error=error_dict(err, job.path)))
     return PhotoResult(task.photo_id, results, time.perf_counter() - started)

@@ -6,6 +6,7 @@ strictest mark rule), then copied per test and broken in one way.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -278,18 +279,24 @@ def scene_shot(i: int, w: int = 900, h: int = 675) -> np.ndarray:
     return np.clip(product * alpha + floor * (1 - alpha), 0, 255).astype(np.uint8)
 
 
-@pytest.mark.slow
-def test_a_scene_photo_run_without_a_model_fails_validation_with_no_cutout(tmp_path):
-    """Run as a user would: photos shot on a floor, no cut-out model. The white and transparent
-    images are the uncut photo; validate says so with `no_cutout`, naming the scene and the fixes."""
+def jd_shop(tmp_path: Path, row: str) -> Path:
+    """A new workspace of one sheet row, JD only, one job, backed up under tmp_path/target."""
     root = tmp_path / "shop"
     init_workspace(root)
     (root / "products.xlsx").unlink()
-    (root / "products.csv").write_text("\n".join([HEADER, ROWS[0]]) + "\n", encoding="utf-8")
+    (root / "products.csv").write_text("\n".join([HEADER, row]) + "\n", encoding="utf-8")
     toml = (root / "imgpipe.toml").read_text(encoding="utf-8")
     (root / "imgpipe.toml").write_text(toml.replace('platforms = ["tmall", "jd", "1688"]', 'platforms = ["jd"]')
                                        .replace("jobs = 0", "jobs = 1"), encoding="utf-8")
     set_target(root, tmp_path / "target")
+    return root
+
+
+@pytest.mark.slow
+def test_a_scene_photo_run_without_a_model_fails_validation_with_no_cutout(tmp_path):
+    """Run as a user would: photos shot on a floor, no cut-out model. The white and transparent
+    images are the uncut photo; validate says so with `no_cutout`, naming the scene and the fixes."""
+    root = jd_shop(tmp_path, ROWS[0])
     drop(root, "A1023", [scene_shot(i) for i in range(3)])
     ws = Workspace.open(root)
     assert run_pipeline(ws, jobs=1).ok
@@ -648,4 +655,67 @@ def test_measures_of_a_file_rewritten_in_place_with_the_same_size_are_not_reused
     (shop / rel).write_bytes(data[::-1])  # same size, other bytes
     third = Files(shop, MeasureStore(db))
     assert third.measure(rel, "k", lambda: 3) == 3
+    db.close()
+
+
+
+@pytest.mark.slow  # a run of its own with the real cut-out (the module's shop is a copy: new inodes)
+def test_first_validation_reads_what_the_run_recorded_and_measures_a_file_changed_after(tmp_path):
+    from imgpipe.validate.files import MeasureStore, identity, read_facts
+
+    root = jd_shop(tmp_path, ROWS[1])
+    drop(root, "B2045", [shot(0), shot(1)])
+    ws = Workspace.open(root)
+    assert run_pipeline(ws, jobs=1).ok
+    outputs = {r["path"]: r for r in ws.catalog.outputs("B2045", "jd")}
+    ws.catalog.close()
+    # what the run recorded of each output is what a validation reads of the file itself
+    db = sqlite3.connect(root / ".imgpipe" / "catalog.sqlite")
+    store = MeasureStore(db)
+    for rel, r in outputs.items():
+        p = root / rel
+        entry = store.entry(rel, identity(p.stat()))
+        assert entry["sha256"] == sha256_file(p) == r["sha256"]
+        assert entry["facts"] == dataclasses.asdict(read_facts(p.read_bytes(), p.stat())[0])
+    db.close()
+    # a white image painted grey after the run (the catalog still says imgpipe made it)
+    rel = next(path for path, r in outputs.items() if r["role"] == "white")
+    with Image.open(root / rel) as img:
+        grey = Image.new("RGB", img.size, (200, 200, 200))
+    replace_output(root, rel, grey)
+    first, art1 = validated(root, "B2045")
+    assert any(f.code == "white_border" and f.file == rel for f in art1.checks["marks"].findings)
+    assert set(first.files.facts_read) & set(outputs) == {rel}  # the others: as the run recorded them
+    # the same result as a validation that finds nothing recorded and reads every file
+    db = sqlite3.connect(root / ".imgpipe" / "catalog.sqlite")
+    db.execute("DELETE FROM validate_files")
+    db.commit()
+    db.close()
+    fresh, art2 = validated(root, "B2045")
+    assert set(fresh.files.facts_read) >= set(outputs)
+    assert art2.as_dict() == art1.as_dict()
+
+
+def test_recorded_facts_are_read_until_the_file_changes(tmp_path):
+    from imgpipe.catalog import save_file_measures
+    from imgpipe.fsutil import sha256_bytes
+    from imgpipe.validate.files import Files, MeasureStore, recorded_entry
+
+    rel = "output/jd/X1/main/X1-01.jpg"
+    path = tmp_path / rel
+    path.parent.mkdir(parents=True)
+    data = jpeg(shot(0, 400, 300))
+    path.write_bytes(data)
+    db = sqlite3.connect(tmp_path / "catalog.sqlite")
+    ident, entry = recorded_entry(path, data, sha256_bytes(data), {})
+    save_file_measures(db, [(rel, ident, entry)], [])
+    files = Files(tmp_path, MeasureStore(db))
+    facts = files.facts(rel)
+    assert files.facts_read == set() and files.sha(rel) == sha256_file(path)
+    measured = Files(tmp_path, MeasureStore(None))  # what a validation without the record reads
+    assert facts == measured.facts(rel) and measured.facts_read == {rel}
+    path.write_bytes(data)  # the same bytes written again: another file version
+    again = Files(tmp_path, MeasureStore(db))
+    assert again.facts(rel) == dataclasses.replace(facts, mtime=path.stat().st_mtime)
+    assert again.facts_read == {rel}
     db.close()

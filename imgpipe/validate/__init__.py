@@ -29,28 +29,52 @@ the backup and freshness checks.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 import time
 
-from imgpipe.validate.checks.data import title_units
-from imgpipe.validate.checks.marks import boxes_intersect, white_border_ok
-from imgpipe.validate.checks.quality import backdrop_cast, hamming, mean_lab, phash, sharpness
-from imgpipe.validate.model import (
-    CHECKS, SEVERITIES, ArticleResult, CheckResult, Finding, ImageEntry, PlatformReport, ValidationResult,
-)
-from imgpipe.validate.report import print_summary, render_html, report_paths, write_reports
-from imgpipe.validate.validator import Validator
+# the package's names are imported when first used: the run imports validate.files to record
+# what it writes, and must not pay for the checks, the report and their imports
+_EXPORTS = {
+    "title_units": "checks.data", "boxes_intersect": "checks.marks", "white_border_ok": "checks.marks",
+    "backdrop_cast": "checks.quality", "hamming": "checks.quality", "mean_lab": "checks.quality",
+    "phash": "checks.quality", "sharpness": "checks.quality",
+    **{name: "model" for name in ("CHECKS", "SEVERITIES", "ArticleResult", "CheckResult", "Finding", "ImageEntry",
+                                  "PlatformReport", "ValidationResult")},
+    **{name: "report" for name in ("print_summary", "render_html", "report_paths", "write_reports")},
+    "Validator": "validator",
+}
+__all__ = [*_EXPORTS, "one_blas_thread", "validate_workspace"]
 
-__all__ = [
-    "CHECKS", "SEVERITIES", "ArticleResult", "CheckResult", "Finding", "ImageEntry", "PlatformReport",
-    "ValidationResult", "Validator", "backdrop_cast", "boxes_intersect", "hamming", "mean_lab", "phash",
-    "print_summary", "render_html", "report_paths", "sharpness", "title_units", "validate_workspace",
-    "white_border_ok", "write_reports",
-]
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def one_blas_thread() -> None:
+    """One BLAS thread for this process, when numpy is not loaded yet (OpenBLAS reads these as it
+    loads): `imgpipe validate` calls it first. The fill measure's least squares
+    (framing.find_product_box) spent about twice the CPU on two threads spinning against each other
+    on a loaded 2-core machine (demo, first validation 9.0 -> 6.6 CPU-s, reports identical). A
+    process that loaded numpy first keeps its threads."""
+    if "numpy" not in sys.modules:
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(var, "1")
 
 
 def validate_workspace(ws, *, platforms: list[str] | None = None, articles: list[str] | None = None,
                        today: dt.date | None = None, write: bool = True) -> ValidationResult:
     """Check every article for every platform; write the reports. Raises ConfigError/ImgpipeError for usage problems."""
+    from imgpipe.validate.model import ValidationResult
+    from imgpipe.validate.report import write_reports
+    from imgpipe.validate.validator import Validator
+
     started = time.perf_counter()
     validator = Validator(ws, platforms=platforms, articles=articles, today=today)
     result = ValidationResult()
@@ -63,6 +87,7 @@ def validate_workspace(ws, *, platforms: list[str] | None = None, articles: list
         return result
     result.reports = validator.run()
     if write:
-        result.combined_html = write_reports(ws.root, result.reports, ws.settings.language)
+        result.combined_html = write_reports(ws.root, result.reports, ws.settings.language,
+                                            validator.files.sha)
     result.seconds = time.perf_counter() - started
     return result

@@ -76,20 +76,29 @@ def _template():
 
 
 def render_html(reports: list[PlatformReport], lang: str, generated: str, workspace: str,
-                root: Path | None = None, uris: dict | None = None) -> str:
+                root: Path | None = None, uris: dict | None = None, content=None) -> str:
     """The report page (Jinja2, autoescaped): one card per article, filters in inline JS.
 
     root: the workspace; given, each image is shown by a small thumbnail carried inside
     the page (EMBED_SIZE px, cached), so the report still shows its images when it is
     emailed; the link still opens the full-size file beside the workspace.
     uris: thumbnails already read, by path (shared by the pages of one validation).
+    content: rel -> a key of the file's bytes (its sha256) or None; files with equal bytes (the
+    same image on several platforms) share one thumbnail, made once.
     """
     template = _template()
     uris = {} if uris is None else uris
 
     def thumb(rel: str) -> str | None:
         if rel not in uris:
-            uris[rel] = data_uri(root, root / rel)
+            key = content(rel) if content is not None else None
+            if key is None or key not in uris:
+                uri = data_uri(root, root / rel)  # a function of the file's bytes
+                if key is None:
+                    uris[rel] = uri
+                    return uri
+                uris[key] = uri
+            uris[rel] = uris[key]
         return uris[rel]
 
     cards = []
@@ -118,19 +127,21 @@ def render_html(reports: list[PlatformReport], lang: str, generated: str, worksp
     )
 
 
-def write_reports(root: Path, reports: list[PlatformReport], lang: str) -> Path | None:
-    """`reports/validation-<platform>-<date>.html` and `.json` per platform; all-platform page when several."""
+def write_reports(root: Path, reports: list[PlatformReport], lang: str, content=None) -> Path | None:
+    """`reports/validation-<platform>-<date>.html` and `.json` per platform; all-platform page when several.
+
+    content: see render_html."""
     generated = clock.now_iso()
     uris: dict = {}
     for report in reports:
         html_path, json_path = report_paths(root, report.platform, report.date)
-        atomic_write_text(html_path, render_html([report], lang, generated, str(root), root, uris))
+        atomic_write_text(html_path, render_html([report], lang, generated, str(root), root, uris, content))
         data = dict(report.as_dict(), generated=generated, workspace=str(root), language=lang)
         atomic_write_text(json_path, json.dumps(data, ensure_ascii=False, indent=2))
         report.html, report.json = html_path, json_path
     if len(reports) > 1:
         combined = root / "reports" / f"validation-all-{reports[0].date}.html"
-        atomic_write_text(combined, render_html(reports, lang, generated, str(root), root, uris))
+        atomic_write_text(combined, render_html(reports, lang, generated, str(root), root, uris, content))
         return combined
     return None
 
