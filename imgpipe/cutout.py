@@ -124,8 +124,13 @@ def _disk(r: int) -> np.ndarray:
 
 def _linear(img: np.ndarray) -> np.ndarray:
     """sRGB uint8 or float 0-255 -> linear float32 0-1."""
+    if isinstance(img, np.ndarray) and img.dtype == np.uint8:
+        return _LINEAR_U8[img]  # the same values, looked up: the formula per pixel cost ~25 ms a megapixel
     v = np.asarray(img, np.float32) / 255.0
     return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+_LINEAR_U8 = _linear(np.arange(256, dtype=np.float32))
 
 
 def _surface_linear(surface_lab: np.ndarray) -> np.ndarray:
@@ -547,7 +552,8 @@ def model_confidence(prob: np.ndarray, mask: np.ndarray) -> float:
 
 
 def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int = PROXY_PX,
-            decontaminate: bool = True, model_map: np.ndarray | None = None) -> Cutout:
+            decontaminate: bool = True, model_map: np.ndarray | None = None,
+            known: framing.Measured | None = None) -> Cutout:
     """Cut the product out of a studio photo on a plain backdrop (see the module docstring).
 
     model_path: an ONNX salient-object model (`[cutout] model` in imgpipe.toml);
@@ -556,11 +562,13 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
     when the caller already has it: the model runs once per photo.
     decontaminate=False: the edge keeps the photo's colours (see matte), for a caller that
     only needs the outline.
+    known: the proxy's framing.Measured, when the caller has it (the analysis: its proxy is the
+    framing proxy).
     """
     h, w = img_u8.shape[:2]
     proxy, factor = framing._proxy(img_u8, proxy_px)
-    lab = framing._lab(proxy)
-    backdrop = framing._backdrop(proxy, lab)
+    measured = framing.measured(proxy, known)
+    lab, backdrop = measured.lab, measured.backdrop
     darkening, like = shadow_field(proxy, backdrop.surface)
 
     def empty(reason: str, method: str = "none", confidence: float = 0.0) -> Cutout:
@@ -584,24 +592,49 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
         cut = _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, np.zeros_like(mask),
                          like if plain else np.zeros_like(like), darkening, backdrop.rgb, good)
         return replace(cut, method="model", confidence=confidence, reason="" if good else "no_product")
-    seed, _ = framing.product_mask(proxy)
-    if not seed.any() or backdrop.uniform < framing.UNIFORM_SHARE:
-        return empty("no_product")
-    delta_e = np.linalg.norm(lab - backdrop.surface, axis=-1)
-    noise = framing.border_noise(lab, backdrop.surface)
-    if not framing.is_plain(noise):
-        return empty("scene")  # a scene (runway, floor, room): the classical steps need a backdrop to tell from
-    edges = _edges(lab, backdrop)
-    if noise < FLAT_NOISE:
-        mask, holes, shadows, good = _flat_cut(delta_e, like, edges, darkening)
+    hard = _hard_cut(proxy, measured, like, darkening)
+    if isinstance(hard, str):
+        return empty(hard)
+    mask, holes, shadows, good, flat = hard
+    if flat:
         alpha_p, fg_p = flat_matte(proxy, mask, backdrop.rgb)
     else:
-        dist = framing._distance(lab, backdrop.surface)
-        mask, holes, shadows, good = _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, like,
-                                                       darkening)
         alpha_p, fg_p = matte(proxy, mask, decontaminate=decontaminate)
     cut = _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop.rgb, good)
     return cut if good else replace(cut, confidence=0.0, reason="no_product")
+
+
+def _hard_cut(proxy: np.ndarray, measured: framing.Measured, like: np.ndarray, darkening: np.ndarray):
+    """Steps 1-4 on the proxy: (mask, holes, shadows, good, flat backdrop) or why nothing is cut out
+    ("no_product", "scene"). `like`, `darkening`: shadow_field's."""
+    lab, backdrop = measured.lab, measured.backdrop
+    seed = measured.mask()
+    if not seed.any() or backdrop.uniform < framing.UNIFORM_SHARE:
+        return "no_product"
+    delta_e = np.linalg.norm(lab - backdrop.surface, axis=-1)
+    noise = framing.border_noise(lab, backdrop.surface)
+    if not framing.is_plain(noise):
+        return "scene"  # a scene (runway, floor, room): the classical steps need a backdrop to tell from
+    edges = _edges(lab, backdrop)
+    if noise < FLAT_NOISE:
+        return (*_flat_cut(delta_e, like, edges, darkening), True)
+    dist = framing._distance(lab, backdrop.surface)
+    return (*_photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, like, darkening), False)
+
+
+def outline(img_u8: np.ndarray, known: framing.Measured | None = None) -> np.ndarray | None:
+    """The classical cut-out's hard outline (steps 1-4, no matte) at the image's own size, bool HxW;
+    None where cut_out would find nothing good to cut (no product, a scene, a refined mask that
+    disagrees with its seed). What the product's colours are measured in (analyse.product_colours):
+    the matte moves alpha >= 0.5 by a pixel at most along the outline, which the colours' own
+    erosion drops anyway, and costs a third of the cut-out on the analysis proxy.
+    known: the image's framing.Measured, when the caller has it."""
+    measured = framing.measured(img_u8, known)
+    darkening, like = shadow_field(img_u8, measured.backdrop.surface)
+    hard = _hard_cut(img_u8, measured, like, darkening)
+    if isinstance(hard, str) or not hard[3]:
+        return None
+    return hard[0]
 
 
 def _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop_rgb, good) -> Cutout:
