@@ -761,6 +761,12 @@ def _keep_large(mask: np.ndarray) -> np.ndarray:
     return np.isin(labels, keep)
 
 
+def crop(cut: Cutout, part: tuple[slice, slice]) -> Cutout:
+    """The cut-out's pixels in `part` (views, not copies): on_white and rgba work pixel by pixel, so a
+    crop of theirs is theirs of the crop."""
+    return replace(cut, alpha=cut.alpha[part], foreground=cut.foreground[part], shadow=cut.shadow[part])
+
+
 def on_white(cut: Cutout, shadow: str = "remove", background_rgb=(255, 255, 255)) -> np.ndarray:
     """The product on pure white (#FFFFFF, or `background_rgb`), uint8 HxWx3.
 
