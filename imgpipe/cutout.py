@@ -596,11 +596,13 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
     if isinstance(hard, str):
         return empty(hard)
     mask, holes, shadows, good, flat = hard
+    backdrop_rgb = backdrop.rgb
+    del hard, measured, lab, backdrop  # the proxy's Lab and backdrop surface: not kept at the full-size step
     if flat:
-        alpha_p, fg_p = flat_matte(proxy, mask, backdrop.rgb)
+        alpha_p, fg_p = flat_matte(proxy, mask, backdrop_rgb)
     else:
         alpha_p, fg_p = matte(proxy, mask, decontaminate=decontaminate)
-    cut = _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop.rgb, good)
+    cut = _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop_rgb, good)
     return cut if good else replace(cut, confidence=0.0, reason="no_product")
 
 

@@ -508,6 +508,7 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
         photo = load_photo(ctx.root / task.original, max_megapixels=ctx.max_megapixels, min_long_side=need)
         correction = colour.Correction.from_dict(task.analysis["correction"])
         img = colour.apply_correction(photo.rgb, correction)  # strength is already in it
+        del photo  # the uncorrected pixels: not kept while the outputs are made (a worker's peak)
     except Exception as err:  # one bad photo never stops the batch
         return PhotoResult(task.photo_id, [], time.perf_counter() - started, error_dict(err, task.original))
     results = []
