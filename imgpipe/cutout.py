@@ -779,7 +779,7 @@ def on_white(cut: Cutout, shadow: str = "remove", background_rgb=(255, 255, 255)
     out = np.empty(cut.foreground.shape, np.uint8)
     out[:] = np.asarray(background_rgb, np.uint8)
     solid = cut.alpha >= 1.0
-    out[solid] = cut.foreground[solid]
+    np.copyto(out, cut.foreground, where=solid[..., None])  # a masked copy, not a gather and a scatter
     # the blend only where it mixes anything (the edge, a kept shadow): full-size float planes of the
     # photo were a worker's largest allocation
     seen = (cut.alpha > 0.0) | ((cut.shadow > 0.002) if shadow == "keep" else False)
@@ -810,9 +810,14 @@ def rgba(cut: Cutout, shadow: str = "remove") -> np.ndarray:
         share = np.divide(a, total, out=np.zeros_like(a), where=total > 0)[..., None]
         rgb = np.clip(np.round(cut.foreground * share), 0, 255).astype(np.uint8)
         a = total
-    alpha8 = np.clip(np.round(a * 255.0), 0, 255).astype(np.uint8)
-    rgb[alpha8 == 0] = 255
-    return np.dstack([rgb, alpha8])
+    scaled = a * 255.0
+    alpha8 = np.clip(np.round(scaled, out=scaled), 0, 255, out=scaled).astype(np.uint8)
+    del scaled
+    out = np.empty(rgb.shape[:2] + (4,), np.uint8)
+    out[..., 3] = alpha8
+    out[..., :3] = rgb
+    np.copyto(out[..., :3], 255, where=(alpha8 == 0)[..., None])
+    return out
 
 
 def white_background(img_u8: np.ndarray, box: framing.ProductBox, size: "framing.Size", fill: float,
