@@ -127,15 +127,22 @@ def _linear(img: np.ndarray) -> np.ndarray:
     if isinstance(img, np.ndarray) and img.dtype == np.uint8:
         return _LINEAR_U8[img]  # the same values, looked up: the formula per pixel cost ~25 ms a megapixel
     v = np.asarray(img, np.float32) / 255.0
-    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    out = v + 0.055  # ((v + 0.055) / 1.055) ** 2.4, in place
+    out /= 1.055
+    out **= 2.4
+    low = v <= 0.04045
+    out[low] = v[low] / 12.92
+    return out
 
 
 _LINEAR_U8 = _linear(np.arange(256, dtype=np.float32))
 
 
 def _surface_linear(surface_lab: np.ndarray) -> np.ndarray:
-    rgb = cv2.cvtColor(surface_lab.astype(np.float32), cv2.COLOR_Lab2RGB)
-    return _linear(np.clip(rgb, 0, 1) * 255.0)
+    rgb = cv2.cvtColor(surface_lab.astype(np.float32, copy=False), cv2.COLOR_Lab2RGB)
+    rgb = np.clip(rgb, 0, 1, out=rgb)
+    rgb *= 255.0
+    return _linear(rgb)
 
 
 def shadow_field(img_u8: np.ndarray, surface_lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -145,13 +152,17 @@ def shadow_field(img_u8: np.ndarray, surface_lab: np.ndarray) -> tuple[np.ndarra
     factor k (SHADOW_CHROMA), with SHADOW_MIN_RATIO <= k <= SHADOW_MAX_RATIO.
     darkening = 1 - k, clipped to 0-1 (0 where lighter than the backdrop).
     """
-    lin = _linear(img_u8)
-    bg = np.maximum(_surface_linear(surface_lab), 1e-4)
-    ratio = lin / bg
-    k = np.maximum(ratio @ np.array([0.2126, 0.7152, 0.0722], np.float32), 1e-4)
-    spread = np.abs(ratio / k[..., None] - 1.0).max(axis=-1)
+    # in place where the arithmetic allows: the same values with a third of the HxWx3 float planes
+    bg = _surface_linear(surface_lab)
+    ratio = np.divide(_linear(img_u8), np.maximum(bg, 1e-4, out=bg), out=bg)
+    k = ratio @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    k = np.maximum(k, 1e-4, out=k)
+    spread = np.divide(ratio, k[..., None], out=ratio)
+    spread -= 1.0
+    spread = np.abs(spread, out=spread).max(axis=-1)
     like = (k >= SHADOW_MIN_RATIO) & (k <= SHADOW_MAX_RATIO) & (spread <= SHADOW_CHROMA)
-    return np.clip(1.0 - k, 0.0, 1.0).astype(np.float32), like
+    darkening = 1.0 - k
+    return np.clip(darkening, 0.0, 1.0, out=darkening).astype(np.float32, copy=False), like
 
 
 def _components(mask: np.ndarray):
