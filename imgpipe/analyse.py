@@ -205,7 +205,8 @@ def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float) -> tuple
                 correction.warnings.append(t("colour.warn.no_reference"))
         correction = correction.scaled(plan.strength)
         corrected = colour.apply_correction(proxy, correction)
-        box = framing.find_product_box(corrected)
+        known = framing.framing_proxy(corrected)  # its Lab, backdrop and mask, made once for the three below
+        box = framing.find_product_box(corrected, known)
         h, w = corrected.shape[:2]
         return task.photo_id, {
             "correction": correction.to_dict(),
@@ -214,19 +215,20 @@ def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float) -> tuple
             "box_confident": bool(box.confident),
             "backdrop_rgb": [int(v) for v in box.backdrop_rgb],
             "backdrop": float(framing.backdrop_score(corrected)),
-            "backdrop_noise": round(framing.backdrop_noise(corrected), 1),
-            "colours": product_colours(corrected, box),
+            "backdrop_noise": round(framing.backdrop_noise(corrected, known), 1),
+            "colours": product_colours(corrected, box, known),
         }, None
     except Exception as err:
         return task.photo_id, None, error_dict(err, task.original)
 
 
-def product_colours(corrected, box) -> list[list[float]]:
+def product_colours(corrected, box, known=None) -> list[list[float]]:
     """The product's dominant colours [[L, a, b, share], …] (largest first), after colour correction.
 
     Measured inside the cut-out (cutout.cut_out: a white mug on a pale sweep
     keeps its body, which the plain outline mask loses); a close-up (no
     backdrop found) is all product, so its central 60 % is measured instead.
+    known: framing.framing_proxy(corrected), when the caller has it.
     """
     import numpy as np
 
@@ -235,8 +237,8 @@ def product_colours(corrected, box) -> list[list[float]]:
     mask = None
     if box.confident:
         # the outline only: the edge's decontaminated colours are not measured
-        cut = cutout.cut_out(corrected, proxy_px=max(corrected.shape[:2]), decontaminate=False)
-        mask = cut.alpha >= 0.5 if cut.good else framing.product_mask(corrected)[0]
+        cut = cutout.cut_out(corrected, proxy_px=max(corrected.shape[:2]), decontaminate=False, known=known)
+        mask = cut.alpha >= 0.5 if cut.good else framing.product_mask(corrected, known=known)[0]
     if mask is None or not mask.any():
         h, w = corrected.shape[:2]
         mask = np.zeros((h, w), bool)

@@ -126,13 +126,25 @@ def _disk(r: int) -> np.ndarray:
 
 def _linear(img: np.ndarray) -> np.ndarray:
     """sRGB uint8 or float 0-255 -> linear float32 0-1."""
+    if isinstance(img, np.ndarray) and img.dtype == np.uint8:
+        return _LINEAR_U8[img]  # the same values, looked up: the formula per pixel cost ~25 ms a megapixel
     v = np.asarray(img, np.float32) / 255.0
-    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    out = v + 0.055  # ((v + 0.055) / 1.055) ** 2.4, in place
+    out /= 1.055
+    out **= 2.4
+    low = v <= 0.04045
+    out[low] = v[low] / 12.92
+    return out
+
+
+_LINEAR_U8 = _linear(np.arange(256, dtype=np.float32))
 
 
 def _surface_linear(surface_lab: np.ndarray) -> np.ndarray:
-    rgb = cv2.cvtColor(surface_lab.astype(np.float32), cv2.COLOR_Lab2RGB)
-    return _linear(np.clip(rgb, 0, 1) * 255.0)
+    rgb = cv2.cvtColor(surface_lab.astype(np.float32, copy=False), cv2.COLOR_Lab2RGB)
+    rgb = np.clip(rgb, 0, 1, out=rgb)
+    rgb *= 255.0
+    return _linear(rgb)
 
 
 def shadow_field(img_u8: np.ndarray, surface_lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -142,13 +154,17 @@ def shadow_field(img_u8: np.ndarray, surface_lab: np.ndarray) -> tuple[np.ndarra
     factor k (SHADOW_CHROMA), with SHADOW_MIN_RATIO <= k <= SHADOW_MAX_RATIO.
     darkening = 1 - k, clipped to 0-1 (0 where lighter than the backdrop).
     """
-    lin = _linear(img_u8)
-    bg = np.maximum(_surface_linear(surface_lab), 1e-4)
-    ratio = lin / bg
-    k = np.maximum(ratio @ np.array([0.2126, 0.7152, 0.0722], np.float32), 1e-4)
-    spread = np.abs(ratio / k[..., None] - 1.0).max(axis=-1)
+    # in place where the arithmetic allows: the same values with a third of the HxWx3 float planes
+    bg = _surface_linear(surface_lab)
+    ratio = np.divide(_linear(img_u8), np.maximum(bg, 1e-4, out=bg), out=bg)
+    k = ratio @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    k = np.maximum(k, 1e-4, out=k)
+    spread = np.divide(ratio, k[..., None], out=ratio)
+    spread -= 1.0
+    spread = np.abs(spread, out=spread).max(axis=-1)
     like = (k >= SHADOW_MIN_RATIO) & (k <= SHADOW_MAX_RATIO) & (spread <= SHADOW_CHROMA)
-    return np.clip(1.0 - k, 0.0, 1.0).astype(np.float32), like
+    darkening = 1.0 - k
+    return np.clip(darkening, 0.0, 1.0, out=darkening).astype(np.float32, copy=False), like
 
 
 def _components(mask: np.ndarray):
@@ -557,7 +573,8 @@ def model_confidence(prob: np.ndarray, mask: np.ndarray) -> float:
 
 
 def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int = PROXY_PX,
-            decontaminate: bool = True, model_map: np.ndarray | None = None) -> Cutout:
+            decontaminate: bool = True, model_map: np.ndarray | None = None,
+            known: framing.Measured | None = None) -> Cutout:
     """Cut the product out of a studio photo on a plain backdrop (see the module docstring).
 
     model_path: an ONNX salient-object model (`[cutout] model` in imgpipe.toml);
@@ -566,11 +583,13 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
     when the caller already has it: the model runs once per photo.
     decontaminate=False: the edge keeps the photo's colours (see matte), for a caller that
     only needs the outline.
+    known: the proxy's framing.Measured, when the caller has it (the analysis: its proxy is the
+    framing proxy).
     """
     h, w = img_u8.shape[:2]
     proxy, factor = framing._proxy(img_u8, proxy_px)
-    lab = framing._lab(proxy)
-    backdrop = framing._backdrop(proxy, lab)
+    measured = framing.measured(proxy, known)
+    lab, backdrop = measured.lab, measured.backdrop
     darkening, like = shadow_field(proxy, backdrop.surface)
 
     def empty(reason: str, method: str = "none", confidence: float = 0.0) -> Cutout:
@@ -594,24 +613,51 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
         cut = _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, np.zeros_like(mask),
                          like if plain else np.zeros_like(like), darkening, backdrop.rgb, good)
         return replace(cut, method="model", confidence=confidence, reason="" if good else "no_product")
-    seed, _ = framing.product_mask(proxy)
+    hard = _hard_cut(proxy, measured, like, darkening)
+    if isinstance(hard, str):
+        return empty(hard)
+    mask, holes, shadows, good, flat = hard
+    backdrop_rgb = backdrop.rgb
+    del hard, measured, lab, backdrop  # the proxy's Lab and backdrop surface: not kept at the full-size step
+    if flat:
+        alpha_p, fg_p = flat_matte(proxy, mask, backdrop_rgb)
+    else:
+        alpha_p, fg_p = matte(proxy, mask, decontaminate=decontaminate)
+    cut = _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop_rgb, good)
+    return cut if good else replace(cut, confidence=0.0, reason="no_product")
+
+
+def _hard_cut(proxy: np.ndarray, measured: framing.Measured, like: np.ndarray, darkening: np.ndarray):
+    """Steps 1-4 on the proxy: (mask, holes, shadows, good, flat backdrop) or why nothing is cut out
+    ("no_product", "scene"). `like`, `darkening`: shadow_field's."""
+    lab, backdrop = measured.lab, measured.backdrop
+    seed = measured.mask()
     if not seed.any() or backdrop.uniform < framing.UNIFORM_SHARE:
-        return empty("no_product")
+        return "no_product"
     delta_e = np.linalg.norm(lab - backdrop.surface, axis=-1)
     noise = framing.border_noise(lab, backdrop.surface)
     if not framing.is_plain(noise):
-        return empty("scene")  # a scene (runway, floor, room): the classical steps need a backdrop to tell from
+        return "scene"  # a scene (runway, floor, room): the classical steps need a backdrop to tell from
     edges = _edges(lab, backdrop)
     if noise < FLAT_NOISE:
-        mask, holes, shadows, good = _flat_cut(delta_e, like, edges, darkening)
-        alpha_p, fg_p = flat_matte(proxy, mask, backdrop.rgb)
-    else:
-        dist = framing._distance(lab, backdrop.surface)
-        mask, holes, shadows, good = _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, like,
-                                                       darkening)
-        alpha_p, fg_p = matte(proxy, mask, decontaminate=decontaminate)
-    cut = _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop.rgb, good)
-    return cut if good else replace(cut, confidence=0.0, reason="no_product")
+        return (*_flat_cut(delta_e, like, edges, darkening), True)
+    dist = framing._distance(lab, backdrop.surface)
+    return (*_photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, like, darkening), False)
+
+
+def outline(img_u8: np.ndarray, known: framing.Measured | None = None) -> np.ndarray | None:
+    """The classical cut-out's hard outline (steps 1-4, no matte) at the image's own size, bool HxW;
+    None where cut_out would find nothing good to cut (no product, a scene, a refined mask that
+    disagrees with its seed). What the product's colours are measured in (analyse.product_colours):
+    the matte moves alpha >= 0.5 by a pixel at most along the outline, which the colours' own
+    erosion drops anyway, and costs a third of the cut-out on the analysis proxy.
+    known: the image's framing.Measured, when the caller has it."""
+    measured = framing.measured(img_u8, known)
+    darkening, like = shadow_field(img_u8, measured.backdrop.surface)
+    hard = _hard_cut(img_u8, measured, like, darkening)
+    if isinstance(hard, str) or not hard[3]:
+        return None
+    return hard[0]
 
 
 def _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop_rgb, good) -> Cutout:
@@ -738,6 +784,12 @@ def _keep_large(mask: np.ndarray) -> np.ndarray:
     return np.isin(labels, keep)
 
 
+def crop(cut: Cutout, part: tuple[slice, slice]) -> Cutout:
+    """The cut-out's pixels in `part` (views, not copies): on_white and rgba work pixel by pixel, so a
+    crop of theirs is theirs of the crop."""
+    return replace(cut, alpha=cut.alpha[part], foreground=cut.foreground[part], shadow=cut.shadow[part])
+
+
 def on_white(cut: Cutout, shadow: str = "remove", background_rgb=(255, 255, 255)) -> np.ndarray:
     """The product on pure white (#FFFFFF, or `background_rgb`), uint8 HxWx3.
 
@@ -748,7 +800,7 @@ def on_white(cut: Cutout, shadow: str = "remove", background_rgb=(255, 255, 255)
     out = np.empty(cut.foreground.shape, np.uint8)
     out[:] = np.asarray(background_rgb, np.uint8)
     solid = cut.alpha >= 1.0
-    out[solid] = cut.foreground[solid]
+    np.copyto(out, cut.foreground, where=solid[..., None])  # a masked copy, not a gather and a scatter
     # the blend only where it mixes anything (the edge, a kept shadow): full-size float planes of the
     # photo were a worker's largest allocation
     seen = (cut.alpha > 0.0) | ((cut.shadow > 0.002) if shadow == "keep" else False)
@@ -779,9 +831,14 @@ def rgba(cut: Cutout, shadow: str = "remove") -> np.ndarray:
         share = np.divide(a, total, out=np.zeros_like(a), where=total > 0)[..., None]
         rgb = np.clip(np.round(cut.foreground * share), 0, 255).astype(np.uint8)
         a = total
-    alpha8 = np.clip(np.round(a * 255.0), 0, 255).astype(np.uint8)
-    rgb[alpha8 == 0] = 255
-    return np.dstack([rgb, alpha8])
+    scaled = a * 255.0
+    alpha8 = np.clip(np.round(scaled, out=scaled), 0, 255, out=scaled).astype(np.uint8)
+    del scaled
+    out = np.empty(rgb.shape[:2] + (4,), np.uint8)
+    out[..., 3] = alpha8
+    out[..., :3] = rgb
+    np.copyto(out[..., :3], 255, where=(alpha8 == 0)[..., None])
+    return out
 
 
 def white_background(img_u8: np.ndarray, box: framing.ProductBox, size: "framing.Size", fill: float,

@@ -142,8 +142,34 @@ def _backdrop(img_u8: np.ndarray, lab: np.ndarray) -> _Backdrop:
     threshold = max(MIN_THRESHOLD, 2.0 * noise)
     grad = _gradient(lab[..., 0])
     edge_threshold = max(4.0, 3.0 * float(np.percentile(grad[border][inl], 99)))
-    return _Backdrop(tuple(int(round(v)) for v in rgb), ref, surface.astype(np.float32), uniform,
+    return _Backdrop(tuple(int(round(v)) for v in rgb), ref, surface.astype(np.float32, copy=False), uniform,
                      threshold, edge_threshold)
+
+
+class Measured:
+    """An image's CIELAB, fitted backdrop and (bridged) product mask, each made at most once.
+
+    The analysis reads them three times over the same proxy (product box, backdrop noise, the
+    cut-out of the product's colours) and the cut-out twice (its own steps and product_mask's
+    seed): `measured(img, known)` hands back `known` when it was made of this very array.
+    """
+
+    def __init__(self, image: np.ndarray):
+        self.image = image
+        self.lab = _lab(image)
+        self.backdrop = _backdrop(image, self.lab)
+        self._mask: np.ndarray | None = None
+
+    def mask(self) -> np.ndarray:
+        """product_mask(image)[0], made once."""
+        if self._mask is None:
+            self._mask = _product_mask(self.image, self.lab, self.backdrop, True)
+        return self._mask
+
+
+def measured(img_u8: np.ndarray, known: Measured | None = None) -> Measured:
+    """`known` when it was measured on `img_u8` itself (the same array), else a new Measured."""
+    return known if known is not None and known.image is img_u8 else Measured(img_u8)
 
 
 def _gradient(L: np.ndarray) -> np.ndarray:
@@ -154,7 +180,8 @@ def _gradient(L: np.ndarray) -> np.ndarray:
     return np.sqrt(gx * gx + gy * gy)
 
 
-def product_mask(img_u8: np.ndarray, bridge: bool = True) -> tuple[np.ndarray, _Backdrop]:
+def product_mask(img_u8: np.ndarray, bridge: bool = True,
+                 known: Measured | None = None) -> tuple[np.ndarray, _Backdrop]:
     """Boolean mask (same size as `img_u8`) of pixels that are product, cleaned, holes filled.
 
     Two cues: colour distance to the backdrop surface, and sharp edges in
@@ -164,9 +191,15 @@ def product_mask(img_u8: np.ndarray, bridge: bool = True) -> tuple[np.ndarray, _
     insides are filled. (Bridging may keep a little backdrop between a sleeve
     and the body in the white-background image; without it a light product
     on a light sweep gets whitened away, which is worse.)
+    known: the image's Measured, when the caller has it (`measured`).
     """
-    lab = _lab(img_u8)
-    backdrop = _backdrop(img_u8, lab)
+    m = measured(img_u8, known)
+    if bridge:
+        return m.mask(), m.backdrop
+    return _product_mask(img_u8, m.lab, m.backdrop, bridge), m.backdrop
+
+
+def _product_mask(img_u8: np.ndarray, lab: np.ndarray, backdrop: _Backdrop, bridge: bool) -> np.ndarray:
     colour = _distance(lab, backdrop.surface) > backdrop.threshold
     # Canny: thin edges on the true boundary (a thresholded gradient would fatten the box)
     L8 = cv2.GaussianBlur(np.clip(lab[..., 0] * 2.55, 0, 255).astype(np.uint8), (0, 0), 1.2)
@@ -181,11 +214,11 @@ def product_mask(img_u8: np.ndarray, bridge: bool = True) -> tuple[np.ndarray, _
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)  # specks of noise/dust, stray thin edges
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if count <= 1:
-        return np.zeros(mask.shape, bool), backdrop
+        return np.zeros(mask.shape, bool)
     areas = stats[1:, cv2.CC_STAT_AREA]
     keep = 1 + np.flatnonzero(areas >= max(0.05 * areas.max(), 0.0005 * mask.size))
     mask = np.isin(labels, keep).astype(np.uint8)
-    return _fill_holes(mask).astype(bool), backdrop
+    return _fill_holes(mask).astype(bool)
 
 
 def _fill_holes(mask: np.ndarray) -> np.ndarray:
@@ -204,15 +237,16 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
     return (flood[1:-1, 1:-1] != 2).astype(np.uint8)
 
 
-def find_product_box(img_u8: np.ndarray) -> ProductBox:
+def find_product_box(img_u8: np.ndarray, known: Measured | None = None) -> ProductBox:
     """The product's box on its backdrop (see module doc).
 
     Busy scene (border not mostly one colour), nothing found, or the "product"
     covering almost everything: the whole image with confident=False.
+    known: the framing proxy's Measured (`framing_proxy`), when the caller has it.
     """
     h, w = img_u8.shape[:2]
     proxy, factor = _proxy(img_u8)
-    mask, backdrop = product_mask(proxy)
+    mask, backdrop = product_mask(proxy, known=known)
     whole = ProductBox(0, 0, w, h, backdrop.rgb, False)
     if backdrop.uniform < UNIFORM_SHARE or not mask.any():
         return whole
@@ -369,11 +403,15 @@ def border_noise(lab: np.ndarray, surface: np.ndarray) -> float:
     return float(np.percentile(np.linalg.norm(lab[border] - surface[border], axis=-1), 95))
 
 
-def backdrop_noise(img_u8: np.ndarray) -> float:
-    """border_noise of a photo (uint8 RGB), measured on its framing proxy."""
-    proxy, _ = _proxy(img_u8)
-    lab = _lab(proxy)
-    return border_noise(lab, _backdrop(proxy, lab).surface)
+def backdrop_noise(img_u8: np.ndarray, known: Measured | None = None) -> float:
+    """border_noise of a photo (uint8 RGB), measured on its framing proxy (`known`: its Measured)."""
+    m = measured(_proxy(img_u8)[0], known)
+    return border_noise(m.lab, m.backdrop.surface)
+
+
+def framing_proxy(img_u8: np.ndarray) -> Measured:
+    """The Measured of the proxy find_product_box and backdrop_noise work on (PROXY_PX)."""
+    return Measured(_proxy(img_u8)[0])
 
 
 def is_plain(noise: float | None) -> bool:

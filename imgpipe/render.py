@@ -369,7 +369,9 @@ def shape_white(work: PhotoWork, params: dict, spec, background: str = "#FFFFFF"
     cut, factor = work.cut_out(scale, model, prob) if box.confident else (None, 1.0)
     if cut is not None and cut.good:
         small_box, small_scale = _scaled_box(box, factor), scale / factor
-        window, moved = _window(cutout.on_white(cut, spec.shadow, background_rgb=bg), small_box, size, small_scale)
+        on_white = _Pixels(cut.alpha.shape, lambda part: cutout.on_white(cutout.crop(cut, part), spec.shadow,
+                                                                         background_rgb=bg))
+        window, moved = _window(on_white, small_box, size, small_scale)
         return framing.frame_square(window, moved, size, spec.fill, bg, scale=small_scale), None, _made(cut, analysis, model)
     if cut is not None and box.confident and cut.method == "classical" and model is None:
         # the flat-field composite whitens a plain backdrop without an outline: published, with a warning
@@ -400,11 +402,13 @@ def shape_transparent(work: PhotoWork, params: dict, spec, background: str = "#F
 
     def premultiplied(rgba: np.ndarray) -> np.ndarray:  # only the window's pixels: 4 float planes are big
         px = rgba.astype(np.float32)
-        return np.concatenate([px[..., :3] * (px[..., 3:] / 255.0), px[..., 3:]], -1)
+        px[..., :3] *= px[..., 3:] / 255.0
+        return px
 
     cut, factor = work.cut_out(scale, model, prob)
     box, scale = _scaled_box(box, factor), scale / factor
-    window, moved = _window(cutout.rgba(cut, spec.shadow), box, size, scale, prepare=premultiplied)
+    pixels = _Pixels(cut.alpha.shape, lambda part: cutout.rgba(cutout.crop(cut, part), spec.shadow))
+    window, moved = _window(pixels, box, size, scale, prepare=premultiplied)
     framed = framing.frame_square(window, moved, size, spec.fill, (0.0, 0.0, 0.0, 0.0), scale=scale)
     alpha = framed[..., 3:]
     rgb = np.where(alpha > 0.5, framed[..., :3] * 255.0 / np.maximum(alpha, 1e-3), 255.0)
@@ -425,6 +429,17 @@ def shape_width(work: PhotoWork, params: dict, spec, background: str = "#FFFFFF"
 # the shape steps a role may name (roles.Role.shape): (PhotoWork, job params, RoleSpec,
 # profile background) -> (pixels, product box in them or None[, how the cut-out was made])
 SHAPES = {"frame": shape_frame, "white": shape_white, "width": shape_width, "transparent": shape_transparent}
+
+
+class _Pixels:
+    """An image made only where it is cropped: `make(slices)` gives the pixels of `shape[:2]`'s
+    part `slices` (a cut-out on white or as RGBA, per pixel: only the framed window's are made)."""
+
+    def __init__(self, shape: tuple, make):
+        self.shape, self.make = shape, make
+
+    def __getitem__(self, part: tuple[slice, slice]) -> np.ndarray:
+        return self.make(part)
 
 
 def _window(img: np.ndarray, box, size: tuple[int, int], scale: float, prepare=None, pad=None):
@@ -495,6 +510,7 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
         photo = load_photo(ctx.root / task.original, max_megapixels=ctx.max_megapixels, min_long_side=need)
         correction = colour.Correction.from_dict(task.analysis["correction"])
         img = colour.apply_correction(photo.rgb, correction)  # strength is already in it
+        del photo  # the uncorrected pixels: not kept while the outputs are made (a worker's peak)
     except Exception as err:  # one bad photo never stops the batch
         return PhotoResult(task.photo_id, [], time.perf_counter() - started, error_dict(err, task.original))
     results = []

@@ -42,7 +42,8 @@ def browser_only_where_marked(request, monkeypatch):
         monkeypatch.setenv("IMGPIPE_BROWSER", "none")
 
 
-def quick_cut_out(img_u8: np.ndarray, *, model_path=None, proxy_px=None, decontaminate=True, model_map=None):
+def quick_cut_out(img_u8: np.ndarray, *, model_path=None, proxy_px=None, decontaminate=True, model_map=None,
+                  known=None):
     """A stand-in for cutout.cut_out: framing.product_mask as a hard alpha, no shadow, no matte.
 
     Same Cutout shape and meaning (alpha 1 on the product, 0 on the backdrop), ~20x cheaper; a
