@@ -237,13 +237,17 @@ def test_a_fixed_size_model_is_fed_at_its_size_or_rewritten_to_a_smaller_one(tmp
     _, spec = saliency.load(model)
     assert (spec.side, spec.native, spec.normalise) == (320, 320, "imagenet")
     assert saliency.load(model, 640)[1].side == 320  # never fed larger than it was made for
-    assert saliency.load(model, 160)[1].side == 160  # rewritten with onnx: a fully convolutional model runs smaller
+    assert saliency.load(model, 160, aspect=False)[1].side == 160  # rewritten with onnx: runs smaller
     photo = np.zeros((90, 120, 3), np.uint8)
     photo[30:60, 40:80] = (20, 40, 200)  # a saturated blue box on black
-    prob = saliency.product_map(photo, model, 160)
-    assert prob.shape == (160, 160) and prob.min() == 0.0 and prob.max() == 1.0  # min-max normalised
-    box = cv2.resize(prob, (120, 90)) >= 0.5
-    assert box[35:55, 45:75].all() and not box[:25].any()
+    for side, aspect, shape in ((160, False, (160, 160)), (192, True, (128, 192)), (0, True, (256, 320))):
+        # aspect: the long side at `side` (its own size for 0), the short one a multiple of 64
+        spec = saliency.load(model, side, aspect=aspect)[1]
+        assert spec.aspect == aspect and spec.native == 320
+        prob = saliency.normalised_map(saliency._run(*saliency.load(model, side, aspect=aspect), photo))
+        assert prob.shape == shape and prob.min() == 0.0 and prob.max() == 1.0  # min-max normalised
+        box = cv2.resize(prob, (120, 90)) >= 0.5
+        assert box[35:55, 45:75].all() and not box[:25].any()
 
 
 REAL_MODEL = Path(os.environ.get("IMGPIPE_TEST_MODEL", "/work/models/isnet-medium.onnx"))
