@@ -11,12 +11,14 @@ then its input size) unless `[cutout] model_normalise` names one. The map is
 min-max normalised (the raw maps do not span 0-1; thresholding them at 0.5
 loses dark products).
 
-A model with a fixed input size is fed at that size, or, when `onnx` is
-installed and a smaller `side` is asked for (`[cutout] model_size`), its input
-is rewritten to that size in memory (IS-Net is fully convolutional: 768 px
-costs 2.5 s CPU instead of 4.5 s at 1024 for IoU 0.965 instead of 0.970 on
-real plain-backdrop photos, see RUN_SIDE). If the rewritten model does not run
-(the quantised IS-Net), its own size is used.
+When `onnx` is installed, the model is rewritten in memory to take any height
+and width (_dynamic: traced upsampling sizes become factors, float16 weights
+float32) and a photo is fed at its own aspect: its long side at
+`[cutout] model_size` (0 = the model's own size), its short side a multiple
+of 64 (IS-Net on a 4:3 photo at 1024x768: 2.8 CPU-s instead of 4.1 at
+1024x1024; see RUN_SIDE). If the rewritten model does not run, it is fed a
+square: at `model_size` if its input can be resized so, else at its own size
+(the quantised IS-Net).
 """
 
 from __future__ import annotations
@@ -315,12 +317,13 @@ def product_map(img_u8: np.ndarray, path: Path, side: int = 0, normalise: str = 
     return normalised_map(_run(session, spec, img_u8))
 
 
-RUN_SIDE = 0  # px a fixed-size model is fed at by default: its own. IS-Net medium on the real set
-# (benchmarks/cutout_sides.py, docs/roles.md), IoU plain / scene and model CPU-s a photo: 1024 px 0.970 / 0.966,
-# 4.5 s; 896 0.969 / 0.963, 3.3 s; 768 0.965 / 0.969, 2.5 s; 640 0.921 / 0.971, 1.7 s; 512 0.922 / 0.964, 1.1 s.
-# 768 px holds the IoU targets at half the CPU, but IS-Net doubts a white print on a dark tee more there (up to
-# 57 % of a letter below 0.05: taken for a hole, the print lost) while the real set's scissors handles need the
-# hole rule that follows from that (cutout.MODEL_HOLE_SHARE); `[cutout] model_size = 768` for the faster one.
+RUN_SIDE = 0  # px the photo's long side is fed at by default: the model's own (IS-Net 1024), at the photo's
+# aspect (FEED_ASPECT). IS-Net medium on the real set (benchmarks/cutout_sides.py, docs/roles.md), model CPU-s a
+# photo and IoU plain / scene, measured side by side: square 1024 (before) 4.14 s, 0.970 / 0.966; aspect 1024
+# 2.77 s, 0.966 / 0.967; aspect 896 2.04 s, 0.960 / 0.968; aspect 768 1.54 s, 0.946 / 0.968 (the canvas bags' rope
+# straps, the embroidered bag's handle and the clear bottles on a 16:9 photo, 448 px high, are lost); aspect 640
+# 1.16 s, 0.897 / 0.959. Fed at its aspect, IS-Net no longer doubts a generated white print on a dark tee at 768
+# (100 % opaque; square 768: 80 %).
 
 
 @dataclass(frozen=True)
