@@ -129,14 +129,20 @@ def _dynamic(path: Path) -> tuple[bytes, int | None] | None:
     dims = list(graph.input[0].type.tensor_type.shape.dim)
     native = dims[-1].dim_value if len(dims) == 4 and dims[-1].dim_value > 0 else None
     _sort(graph)  # a float16 export appends its casts at the end: shapes are inferred only in order
+    inferred = []
     if native:
+        # shapes are inferred on the graph without its weights (their shapes stand in): serialising
+        # 88 MB of weights for onnx's shape inference cost more than the inference itself
+        weights = [onnx.helper.make_tensor_value_info(i.name, i.data_type, i.dims) for i in graph.initializer]
+        light = onnx.helper.make_model(onnx.helper.make_graph(graph.node, graph.name, [*graph.input, *weights],
+                                                              graph.output), opset_imports=model.opset_import)
+        light.ir_version = model.ir_version
         try:
-            model = onnx.shape_inference.infer_shapes(model, data_prop=True)  # sizes computed from shapes
+            inferred = onnx.shape_inference.infer_shapes(light, data_prop=True).graph.value_info  # sizes from shapes
         except Exception:  # shapes not inferable: the upsamplings that lack them stay as they are
             pass
-        graph = model.graph
     shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
-              for v in [*graph.value_info, *graph.input, *graph.output]}
+              for v in [*inferred, *graph.input, *graph.output]}
     nodes = []
     for node in graph.node:
         src, out = shapes.get(node.input[0] if node.input else ""), shapes.get(node.output[0])
