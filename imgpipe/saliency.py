@@ -133,9 +133,12 @@ def _dynamic(path: Path) -> tuple[bytes, int | None] | None:
     if native:
         # shapes are inferred on the graph without its weights (their shapes stand in): serialising
         # 88 MB of weights for onnx's shape inference cost more than the inference itself
-        weights = [onnx.helper.make_tensor_value_info(i.name, i.data_type, i.dims) for i in graph.initializer]
+        small = [i for i in graph.initializer if int(np.prod(i.dims)) <= 64]  # sizes, axes: their values count
+        weights = [onnx.helper.make_tensor_value_info(i.name, i.data_type, i.dims) for i in graph.initializer
+                   if int(np.prod(i.dims)) > 64]
         light = onnx.helper.make_model(onnx.helper.make_graph(graph.node, graph.name, [*graph.input, *weights],
-                                                              graph.output), opset_imports=model.opset_import)
+                                                              graph.output, initializer=small),
+                                       opset_imports=model.opset_import)
         light.ir_version = model.ir_version
         try:
             inferred = onnx.shape_inference.infer_shapes(light, data_prop=True).graph.value_info  # sizes from shapes
