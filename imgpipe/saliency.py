@@ -263,7 +263,7 @@ def _load_dynamic(path: Path, side: int, normalise: str, threads: int):
     try:
         session = _session(data, threads)
         spec = _spec(session, path, long_side, normalise, native=native, aspect=True)
-        if _run(session, spec, np.zeros((*PROBE, 3), np.uint8)).shape != PROBE:
+        if _run(session, spec, np.zeros((*PROBE, 3), np.uint8), PROBE).shape != PROBE:
             return None
     except Exception:  # not fully convolutional as exported: a square feed
         return None
@@ -299,9 +299,9 @@ def feed_size(spec: ModelSpec, height: int, width: int) -> tuple[int, int]:
     return (spec.side, short) if height >= width else (short, spec.side)
 
 
-def _run(session, spec: ModelSpec, img_u8: np.ndarray) -> np.ndarray:
-    """The raw map (float32, feed_size) for a photo (uint8 HxWx3 RGB, any size)."""
-    fh, fw = feed_size(spec, *img_u8.shape[:2]) if img_u8.shape[:2] != PROBE else PROBE
+def _run(session, spec: ModelSpec, img_u8: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+    """The raw map (float32, feed_size; or `size` (h, w)) for a photo (uint8 HxWx3 RGB, any size)."""
+    fh, fw = size or feed_size(spec, *img_u8.shape[:2])
     x = cv2.resize(img_u8, (fw, fh), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
     mean, std = spec.mean_std
     x = (x - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
