@@ -52,7 +52,7 @@ def model_analysis(img, analysis: dict, model, prob=None) -> tuple:
     if prob is None:
         prob = model.product_map(img)
     h, w = img.shape[:2]
-    s = prob.shape[0] / max(h, w)
+    s = max(prob.shape) / max(h, w)  # a square map, or one at the photo's aspect (saliency.feed_size)
     mask = cutout.model_mask(cv2.resize(prob, (max(1, round(w * s)), max(1, round(h * s))),
                                         interpolation=cv2.INTER_LINEAR))
     out = dict(analysis)

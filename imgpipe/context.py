@@ -57,7 +57,7 @@ def _cutout_key(ws) -> str:
     c = ws.settings.cutout
     from imgpipe import saliency  # the side a model is fed at by default is part of how it is fed
 
-    return f"{model}:{c.model_size or saliency.RUN_SIDE}:{c.model_normalise}" if model else ""
+    return f"{model}:{c.model_size or saliency.RUN_SIDE}:{c.model_normalise}{saliency.FEED}" if model else ""
 
 
 # --------------------------------------------------------------------------- the context

@@ -550,8 +550,8 @@ def _unsure_holes_filled(mask: np.ndarray, prob: np.ndarray) -> np.ndarray:
     below MODEL_HOLE_SURE); a white print on a dark shirt that the model half-doubts (IS-Net at
     1024 px: 0.06-0.3 over 'CALVIN KLEIN') is print, not hole. The share is a trade: at 1024 px
     the real set's scissors handles and straps need 10 % (with 90 % the scissors' IoU falls from
-    0.946 to 0.842); at 768 px a generated white letter has up to 57 % of it below 0.05, which is
-    why the model is fed at its own size (saliency.RUN_SIDE)."""
+    0.946 to 0.842); fed a 768 px square (squeezed), a generated white letter has up to 57 % of it
+    below 0.05; fed at the photo's aspect (saliency.FEED_ASPECT), at 768 or 1024, none is lost."""
     enclosed = framing._fill_holes(mask.astype(np.uint8)).astype(bool) & ~mask
     count, labels, _ = _components(enclosed)
     if count <= 1:

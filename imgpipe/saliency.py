@@ -11,12 +11,14 @@ then its input size) unless `[cutout] model_normalise` names one. The map is
 min-max normalised (the raw maps do not span 0-1; thresholding them at 0.5
 loses dark products).
 
-A model with a fixed input size is fed at that size, or, when `onnx` is
-installed and a smaller `side` is asked for (`[cutout] model_size`), its input
-is rewritten to that size in memory (IS-Net is fully convolutional: 768 px
-costs 2.5 s CPU instead of 4.5 s at 1024 for IoU 0.965 instead of 0.970 on
-real plain-backdrop photos, see RUN_SIDE). If the rewritten model does not run
-(the quantised IS-Net), its own size is used.
+When `onnx` is installed, the model is rewritten in memory to take any height
+and width (_dynamic: traced upsampling sizes become factors, float16 weights
+float32) and a photo is fed at its own aspect: its long side at
+`[cutout] model_size` (0 = the model's own size), its short side a multiple
+of 64 (IS-Net on a 4:3 photo at 1024x768: 2.8 CPU-s instead of 4.1 at
+1024x1024; see RUN_SIDE). If the rewritten model does not run, it is fed a
+square: at `model_size` if its input can be resized so, else at its own size
+(the quantised IS-Net).
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ HALF = ((0.5, 0.5, 0.5), (1.0, 1.0, 1.0))
 NORMALISATIONS = {"imagenet": IMAGENET, "isnet": HALF}
 DEFAULT_SIDE = 320      # px: a model whose input size is free and no side asked for
 MIN_PEAK = 0.2          # a map whose highest value (0-1) stays below this found nothing
+MULTIPLE = 64           # px: IS-Net halves its map 6 times (U²-Net 5); a fed side is a multiple of this
+FEED_ASPECT = True      # feed a photo at its own aspect when the model can be rewritten to (load)
+FEED = ":aspect64-fp32" if FEED_ASPECT else ""  # how a model is fed, in the cut-out's fingerprint (context.py)
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class ModelSpec:
     side: int                # px: the photo is resized to side x side
     native: int | None       # px: the model's own fixed input side, None = any
     normalise: str           # "imagenet" | "isnet"
+    aspect: bool = False     # fed at the photo's aspect: side = its long side (feed_size)
 
     @property
     def mean_std(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -69,14 +75,15 @@ def _native_side(session) -> int | None:
     return shape[-1] if isinstance(shape[-1], int) and shape[-1] > 0 else None
 
 
-def _spec(session, path: Path, side: int, normalise: str) -> ModelSpec:
+def _spec(session, path: Path, side: int, normalise: str, native: int | None = None,
+          aspect: bool = False) -> ModelSpec:
     meta = session.get_modelmeta()
     text = " ".join([path.name, meta.graph_name or "", meta.producer_name or "", meta.description or "",
                      *(f"{k} {v}" for k, v in (meta.custom_metadata_map or {}).items())])
-    native = _native_side(session)
+    native = native if aspect else _native_side(session)
     outputs = [o.name for o in session.get_outputs()]
     return ModelSpec(session.get_inputs()[0].name, "output" if "output" in outputs else outputs[0],
-                     side or native or DEFAULT_SIDE, native, choose_normalise(native, text, normalise))
+                     side or native or DEFAULT_SIDE, native, choose_normalise(native, text, normalise), aspect)
 
 
 def _resized(path: Path, forget_shapes: bool = False) -> bytes | None:
@@ -99,53 +106,203 @@ def _resized(path: Path, forget_shapes: bool = False) -> bytes | None:
     return model.SerializeToString()
 
 
+def _dynamic(path: Path) -> tuple[bytes, int | None] | None:
+    """(the model rewritten to take any height and width, its own fixed side or None); None without `onnx`.
+
+    In memory only (the file is never written). Besides freeing the input's height and width
+    and dropping the side outputs (_resized), it
+    - turns each upsampling to a size traced at the export's input size (PyTorch's
+      F.interpolate(x, size=y.shape[2:]): a constant 32x32 at 1024 px) into the same factor
+      (x2), read from the shapes inferred at the export's size: the graph then holds at any
+      side that is a multiple of MULTIPLE, and a photo can be fed at its own aspect;
+    - computes in float32 what a float16 export (@imgly's IS-Net medium) stores in float16:
+      onnxruntime has no float16 convolution on x86 and casts around each node
+      (IS-Net medium at 768 px: 2.24 CPU-s instead of 2.44, the same mask).
+    The shapes inferred for the fixed size are dropped afterwards."""
+    try:
+        import onnx
+        from onnx import TensorProto, numpy_helper
+    except ImportError:
+        return None
+    model = onnx.load(str(path))
+    graph = model.graph
+    dims = list(graph.input[0].type.tensor_type.shape.dim)
+    native = dims[-1].dim_value if len(dims) == 4 and dims[-1].dim_value > 0 else None
+    _sort(graph)  # a float16 export appends its casts at the end: shapes are inferred only in order
+    inferred = []
+    if native:
+        # shapes are inferred on the graph without its weights (their shapes stand in): serialising
+        # 88 MB of weights for onnx's shape inference cost more than the inference itself
+        small = [i for i in graph.initializer if int(np.prod(i.dims)) <= 64]  # sizes, axes: their values count
+        weights = [onnx.helper.make_tensor_value_info(i.name, i.data_type, i.dims) for i in graph.initializer
+                   if int(np.prod(i.dims)) > 64]
+        light = onnx.helper.make_model(onnx.helper.make_graph(graph.node, graph.name, [*graph.input, *weights],
+                                                              graph.output, initializer=small),
+                                       opset_imports=model.opset_import)
+        light.ir_version = model.ir_version
+        try:
+            inferred = onnx.shape_inference.infer_shapes(light, data_prop=True).graph.value_info  # sizes from shapes
+        except Exception:  # shapes not inferable: the upsamplings that lack them stay as they are
+            pass
+    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+              for v in [*inferred, *graph.input, *graph.output]}
+    nodes = []
+    for node in graph.node:
+        src, out = shapes.get(node.input[0] if node.input else ""), shapes.get(node.output[0])
+        if (node.op_type == "Resize" and len(node.input) == 4 and node.input[3] and src and out
+                and len(src) == len(out) == 4 and all(src + out)):
+            factors = np.array([1, 1, out[2] / src[2], out[3] / src[3]], np.float32)
+            nodes.append(onnx.helper.make_node("Constant", [], [node.output[0] + "_scales"],
+                                               value=numpy_helper.from_array(factors)))
+            node.input[:] = [node.input[0], node.input[1], node.output[0] + "_scales"]
+        nodes.append(node)
+    del graph.output[1:]  # the side outputs (deep supervision) are not needed
+    producer = {out: i for i, node in enumerate(nodes) for out in node.output}
+    kept, todo = set(), [graph.output[0].name]
+    while todo:  # only what the map needs: the traced sizes no longer are (the export is not in order)
+        i = producer.get(todo.pop())
+        if i is not None and i not in kept:
+            kept.add(i)
+            todo += [name for name in nodes[i].input if name]
+    del graph.node[:]
+    graph.node.extend(node for i, node in enumerate(nodes) if i in kept)
+    # float16 -> float32: weights, constants, casts, declared types
+    for i, init in enumerate(graph.initializer):
+        if init.data_type == TensorProto.FLOAT16:
+            graph.initializer[i].CopyFrom(numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float32),
+                                                                  init.name))
+    for node in graph.node:
+        for a in node.attribute:
+            if node.op_type == "Cast" and a.name == "to" and a.i == TensorProto.FLOAT16:
+                a.i = TensorProto.FLOAT
+            elif node.op_type == "Constant" and a.name == "value" and a.t.data_type == TensorProto.FLOAT16:
+                a.t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(a.t).astype(np.float32), a.t.name))
+    for value in [*graph.input, *graph.output]:
+        if value.type.tensor_type.elem_type == TensorProto.FLOAT16:
+            value.type.tensor_type.elem_type = TensorProto.FLOAT
+    del graph.value_info[:]
+    for value in (graph.input[0], graph.output[0]):
+        for dim, name in zip(list(value.type.tensor_type.shape.dim)[2:], ("height", "width")):
+            dim.dim_param = name
+    return model.SerializeToString(), native
+
+
+def _sort(graph) -> None:
+    """Put `graph`'s nodes in an order where each comes after the nodes whose outputs it reads."""
+    nodes = list(graph.node)
+    producer = {out: i for i, node in enumerate(nodes) for out in node.output}
+    order, state = [], [0] * len(nodes)  # 0 unseen, 1 on the path, 2 placed
+    for start in range(len(nodes)):
+        if state[start]:
+            continue
+        state[start] = 1
+        stack = [(start, iter(nodes[start].input))]
+        while stack:  # depth first, without recursion (a graph is hundreds of nodes deep)
+            i, inputs = stack[-1]
+            for name in inputs:
+                j = producer.get(name)
+                if j is not None and state[j] == 0:
+                    state[j] = 1
+                    stack.append((j, iter(nodes[j].input)))
+                    break
+            else:
+                stack.pop()
+                state[i] = 2
+                order.append(nodes[i])
+    del graph.node[:]
+    graph.node.extend(order)
+
+
 def _session(source, threads: int):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads  # photos run in parallel processes already
     options.inter_op_num_threads = 1
+    # a pool thread that spins between operators burns CPU for no speed on a shared machine
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 4  # a model that fails at another size is fed at its own: no log
     return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
 
 
 _loaded: dict = {}  # (path, mtime, side, normalise) -> (session, spec): loading takes longer than a run
+PROBE = (128, 192)  # px (h, w): the rewritten model must map a small oblong image to a map of its size
+# (192 is no multiple of 128: a model that needs more than MULTIPLE fails here, not on a photo)
 
 
-def load(path: Path, side: int = 0, normalise: str = "auto", threads: int = 1):
+def load(path: Path, side: int = 0, normalise: str = "auto", threads: int = 1, aspect: bool | None = None):
     """(onnxruntime session, ModelSpec) for a model file, kept per process.
 
-    side: px to feed a fixed-size model at (0 = its own size). Raises
-    ImportError (onnxruntime not installed) or onnxruntime's error (not a model).
+    side: px the photo's long side is fed at (0 = the model's own size; never more).
+    aspect: feed the photo at its own aspect (the short side a multiple of MULTIPLE) when the
+    model can be rewritten so (_dynamic); None = FEED_ASPECT. Otherwise a square, at `side`
+    when the model can be rewritten to it, else at its own size. Raises ImportError
+    (onnxruntime not installed) or onnxruntime's error (not a model).
     """
     path = Path(path)
-    key = (str(path), path.stat().st_mtime_ns, int(side), normalise, threads)
+    aspect = FEED_ASPECT if aspect is None else aspect
+    key = (str(path), path.stat().st_mtime_ns, int(side), normalise, threads, aspect)
     if key not in _loaded:
-        session = _session(str(path), threads)
-        spec = _spec(session, path, 0, normalise)
-        if side and spec.native and side < spec.native:  # never larger than the model was made for
-            for forget in (False, True):
-                smaller = _resized(path, forget)
-                if smaller is None:
-                    break
-                at_side = ModelSpec(spec.input_name, spec.output_name, side, spec.native, spec.normalise)
-                try:
-                    resized = _session(smaller, threads)
-                    _run(resized, at_side, np.zeros((side, side, 3), np.uint8))
-                except Exception:  # not fully convolutional as exported: try without its shapes, else native
-                    continue
-                session, spec = resized, at_side
-                break
-        elif side and not spec.native:
-            spec = ModelSpec(spec.input_name, spec.output_name, side, None, spec.normalise)
         _loaded.clear()  # one model per process
-        _loaded[key] = session, spec
+        _loaded[key] = (aspect and _load_dynamic(path, side, normalise, threads)) or _load_square(
+            path, side, normalise, threads)
     return _loaded[key]
 
 
-def _run(session, spec: ModelSpec, img_u8: np.ndarray) -> np.ndarray:
-    """The raw map (float32 side x side) for a photo (uint8 HxWx3 RGB, any size)."""
-    x = cv2.resize(img_u8, (spec.side, spec.side), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+def _load_dynamic(path: Path, side: int, normalise: str, threads: int):
+    """(session, spec) of the model rewritten to any height and width, or None where that fails."""
+    try:
+        rewritten = _dynamic(path)
+    except Exception:  # not a graph onnx can read as one: the plain loader reports it
+        return None
+    if rewritten is None:
+        return None
+    data, native = rewritten
+    long_side = min(side, native) if side and native else side or native or DEFAULT_SIDE
+    long_side = max(MULTIPLE, long_side // MULTIPLE * MULTIPLE)
+    try:
+        session = _session(data, threads)
+        spec = _spec(session, path, long_side, normalise, native=native, aspect=True)
+        if _run(session, spec, np.zeros((*PROBE, 3), np.uint8), PROBE).shape != PROBE:
+            return None
+    except Exception:  # not fully convolutional as exported: a square feed
+        return None
+    return session, spec
+
+
+def _load_square(path: Path, side: int, normalise: str, threads: int):
+    session = _session(str(path), threads)
+    spec = _spec(session, path, 0, normalise)
+    if side and spec.native and side < spec.native:  # never larger than the model was made for
+        for forget in (False, True):
+            smaller = _resized(path, forget)
+            if smaller is None:
+                break
+            at_side = ModelSpec(spec.input_name, spec.output_name, side, spec.native, spec.normalise)
+            try:
+                resized = _session(smaller, threads)
+                _run(resized, at_side, np.zeros((side, side, 3), np.uint8))
+            except Exception:  # not fully convolutional as exported: try without its shapes, else native
+                continue
+            return resized, at_side
+    elif side and not spec.native:
+        spec = ModelSpec(spec.input_name, spec.output_name, side, None, spec.normalise)
+    return session, spec
+
+
+def feed_size(spec: ModelSpec, height: int, width: int) -> tuple[int, int]:
+    """(h, w) px a photo of height x width is fed at: a square of spec.side, or (aspect) its long
+    side at spec.side and its short side to the nearest multiple of MULTIPLE."""
+    if not spec.aspect:
+        return spec.side, spec.side
+    short = max(MULTIPLE, round(spec.side * min(height, width) / max(height, width) / MULTIPLE) * MULTIPLE)
+    return (spec.side, short) if height >= width else (short, spec.side)
+
+
+def _run(session, spec: ModelSpec, img_u8: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+    """The raw map (float32, feed_size; or `size` (h, w)) for a photo (uint8 HxWx3 RGB, any size)."""
+    fh, fw = size or feed_size(spec, *img_u8.shape[:2])
+    x = cv2.resize(img_u8, (fw, fh), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
     mean, std = spec.mean_std
     x = (x - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
     out = session.run([spec.output_name], {spec.input_name: np.ascontiguousarray(x.transpose(2, 0, 1)[None])})[0]
@@ -169,12 +326,13 @@ def product_map(img_u8: np.ndarray, path: Path, side: int = 0, normalise: str = 
     return normalised_map(_run(session, spec, img_u8))
 
 
-RUN_SIDE = 0  # px a fixed-size model is fed at by default: its own. IS-Net medium on the real set
-# (benchmarks/cutout_sides.py, docs/roles.md), IoU plain / scene and model CPU-s a photo: 1024 px 0.970 / 0.966,
-# 4.5 s; 896 0.969 / 0.963, 3.3 s; 768 0.965 / 0.969, 2.5 s; 640 0.921 / 0.971, 1.7 s; 512 0.922 / 0.964, 1.1 s.
-# 768 px holds the IoU targets at half the CPU, but IS-Net doubts a white print on a dark tee more there (up to
-# 57 % of a letter below 0.05: taken for a hole, the print lost) while the real set's scissors handles need the
-# hole rule that follows from that (cutout.MODEL_HOLE_SHARE); `[cutout] model_size = 768` for the faster one.
+RUN_SIDE = 0  # px the photo's long side is fed at by default: the model's own (IS-Net 1024), at the photo's
+# aspect (FEED_ASPECT). IS-Net medium on the real set (benchmarks/cutout_sides.py, docs/roles.md), model CPU-s a
+# photo and IoU plain / scene, measured side by side: square 1024 (before) 4.14 s, 0.970 / 0.966; aspect 1024
+# 2.77 s, 0.966 / 0.967; aspect 896 2.04 s, 0.960 / 0.968; aspect 768 1.54 s, 0.946 / 0.968 (the canvas bags' rope
+# straps, the embroidered bag's handle and the clear bottles on a 16:9 photo, 448 px high, are lost); aspect 640
+# 1.16 s, 0.897 / 0.959. Fed at its aspect, IS-Net no longer doubts a generated white print on a dark tee at 768
+# (100 % opaque; square 768: 80 %).
 
 
 @dataclass(frozen=True)

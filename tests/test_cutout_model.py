@@ -237,13 +237,72 @@ def test_a_fixed_size_model_is_fed_at_its_size_or_rewritten_to_a_smaller_one(tmp
     _, spec = saliency.load(model)
     assert (spec.side, spec.native, spec.normalise) == (320, 320, "imagenet")
     assert saliency.load(model, 640)[1].side == 320  # never fed larger than it was made for
-    assert saliency.load(model, 160)[1].side == 160  # rewritten with onnx: a fully convolutional model runs smaller
+    assert saliency.load(model, 160, aspect=False)[1].side == 160  # rewritten with onnx: runs smaller
     photo = np.zeros((90, 120, 3), np.uint8)
     photo[30:60, 40:80] = (20, 40, 200)  # a saturated blue box on black
-    prob = saliency.product_map(photo, model, 160)
-    assert prob.shape == (160, 160) and prob.min() == 0.0 and prob.max() == 1.0  # min-max normalised
-    box = cv2.resize(prob, (120, 90)) >= 0.5
-    assert box[35:55, 45:75].all() and not box[:25].any()
+    for side, aspect, shape in ((160, False, (160, 160)), (192, True, (128, 192)), (0, True, (256, 320))):
+        # aspect: the long side at `side` (its own size for 0), the short one a multiple of 64
+        spec = saliency.load(model, side, aspect=aspect)[1]
+        assert spec.aspect == aspect and spec.native == 320
+        prob = saliency.normalised_map(saliency._run(*saliency.load(model, side, aspect=aspect), photo))
+        assert prob.shape == shape and prob.min() == 0.0 and prob.max() == 1.0  # min-max normalised
+        box = cv2.resize(prob, (120, 90)) >= 0.5
+        assert box[35:55, 45:75].all() and not box[:25].any()
+
+
+def traced_float16_model(path: Path, side: int = 128) -> Path:
+    """An ONNX file shaped like @imgly's IS-Net export: float16 weights between a cast in and a cast
+    out (appended at the end of the node list, out of order), and an upsampling to a size traced
+    at `side` (Concat(Shape(x)[:2], [side, side])) added to the full-size map:
+    output = sigmoid(up2(maxpool2(mean(rgb))) + mean(rgb))."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    f16 = TensorProto.FLOAT16
+    nodes = [helper.make_node("Conv", ["x16", "w"], ["c"]),
+             helper.make_node("MaxPool", ["c"], ["p"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Shape", ["p"], ["shape"]),
+             helper.make_node("Slice", ["shape", "zero", "two"], ["nc"]),
+             helper.make_node("Concat", ["nc", "traced"], ["sizes"], axis=0),
+             helper.make_node("Resize", ["p", "", "", "sizes"], ["u"], mode="nearest",
+                              coordinate_transformation_mode="asymmetric", nearest_mode="floor"),
+             helper.make_node("Add", ["u", "c"], ["s"]), helper.make_node("Sigmoid", ["s"], ["o16"]),
+             helper.make_node("Cast", ["o16"], ["output"], to=TensorProto.FLOAT),
+             helper.make_node("Cast", ["input"], ["x16"], to=f16)]
+    graph = helper.make_graph(
+        nodes, "isnet-traced",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, side, side])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 1, side, side])],
+        initializer=[numpy_helper.from_array(np.full((1, 3, 1, 1), 1 / 3, np.float16), "w"),
+                     numpy_helper.from_array(np.array([0], np.int64), "zero"),
+                     numpy_helper.from_array(np.array([2], np.int64), "two"),
+                     numpy_helper.from_array(np.array([side, side], np.int64), "traced")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+def test_a_traced_upsampling_and_float16_weights_are_rewritten_for_any_size(tmp_path):
+    """saliency._dynamic: the traced size becomes a factor (x2), so the graph runs at a size it was
+    not exported at and at an oblong one; the weights become float32; the file is not written."""
+    path = traced_float16_model(tmp_path / "isnet-traced.onnx", side=128)
+    before = path.read_bytes()
+    data, native = saliency._dynamic(path)
+    assert native == 128 and path.read_bytes() == before
+    rewritten = onnx.load_from_string(data)
+    assert {i.data_type for i in rewritten.graph.initializer if i.name == "w"} == {onnx.TensorProto.FLOAT}
+    session = saliency._session(data, 1)
+    x = np.random.default_rng(1).random((1, 3, 64, 192)).astype(np.float32)
+    c = x.mean(axis=1, keepdims=True)
+    up = c.reshape(1, 1, 32, 2, 96, 2).max(axis=(3, 5)).repeat(2, axis=2).repeat(2, axis=3)
+    out = session.run(["output"], {"input": x})[0]
+    assert out.shape == (1, 1, 64, 192) and np.allclose(out, 1 / (1 + np.exp(-(up + c))), atol=1e-3)
+    saliency._loaded.clear()
+    session, spec = saliency.load(path, 96)
+    assert spec.aspect and (spec.side, spec.native) == (64, 128)  # a multiple of 64, never above its own
+    assert saliency._run(session, spec, np.zeros((300, 200, 3), np.uint8)).shape == (64, 64)
+    assert saliency.load(path, 0)[1].side == 128
+    assert saliency._run(*saliency.load(path, 0), np.zeros((200, 300, 3), np.uint8)).shape == (64, 128)
 
 
 REAL_MODEL = Path(os.environ.get("IMGPIPE_TEST_MODEL", "/work/models/isnet-medium.onnx"))

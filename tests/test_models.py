@@ -424,8 +424,17 @@ def test_a_named_model_runs_on_a_dask_worker_loaded_once(workspace, tmp_path, mo
             runs.append(1)
             return real_run(self, *args, **kw)
 
+        from imgpipe import saliency
+
+        real_dynamic = saliency._dynamic
+
+        def counted_dynamic(path):  # the file a rewritten session was made from
+            made.append(str(path))
+            return real_dynamic(path)
+
         real.run = counted_run
         onnxruntime.InferenceSession = counted
+        saliency._dynamic = counted_dynamic
         onnxruntime._imgpipe_counts = made, runs
 
     def counts():
@@ -452,4 +461,5 @@ def test_a_named_model_runs_on_a_dask_worker_loaded_once(workspace, tmp_path, mo
     assert {path.split("/")[2] for path in made_here} == {"A1023", "B2046"} and made_here == cut_outs(workspace)
     installed_at = str(models.user_models_dir() / "stand-in.onnx")
     assert runs >= 2  # both articles cut out by the model, in this one worker process
-    assert made.count(installed_at) == 1 and set(made) <= {installed_at, "<rewritten>"}, made
+    # one session, from the installed file or (fed at the photo's aspect) rewritten from it once
+    assert made in ([installed_at], [installed_at, "<rewritten>"]), made
