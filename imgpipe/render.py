@@ -371,7 +371,7 @@ def shape_white(work: PhotoWork, params: dict, spec, background: str = "#FFFFFF"
         small_box, small_scale = _scaled_box(box, factor), scale / factor
         on_white = _Pixels(cut.alpha.shape, lambda part: cutout.on_white(cutout.crop(cut, part), spec.shadow,
                                                                          background_rgb=bg))
-        window, moved = _window(on_white, small_box, size, small_scale)
+        window, moved = _window(on_white, small_box, size, small_scale, pad=bg)
         return framing.frame_square(window, moved, size, spec.fill, bg, scale=small_scale), None, _made(cut, analysis, model)
     if cut is not None and box.confident and cut.method == "classical" and model is None:
         # the flat-field composite whitens a plain backdrop without an outline: published, with a warning
@@ -408,7 +408,7 @@ def shape_transparent(work: PhotoWork, params: dict, spec, background: str = "#F
     cut, factor = work.cut_out(scale, model, prob)
     box, scale = _scaled_box(box, factor), scale / factor
     pixels = _Pixels(cut.alpha.shape, lambda part: cutout.rgba(cutout.crop(cut, part), spec.shadow))
-    window, moved = _window(pixels, box, size, scale, prepare=premultiplied)
+    window, moved = _window(pixels, box, size, scale, prepare=premultiplied, pad=(0, 0, 0, 0))
     framed = framing.frame_square(window, moved, size, spec.fill, (0.0, 0.0, 0.0, 0.0), scale=scale)
     alpha = framed[..., 3:]
     rgb = np.where(alpha > 0.5, framed[..., :3] * 255.0 / np.maximum(alpha, 1e-3), 255.0)
@@ -448,9 +448,11 @@ def _window(img: np.ndarray, box, size: tuple[int, int], scale: float, prepare=N
     Cropping first means only that part is resized. Where the frame reaches
     past the photo, the photo's own edge is carried outwards: a flat pad
     colour never matches a real sweep (gradients, vignetting). A scene's edge
-    (people, a floor) would be smeared into streaks: `pad` (RGB 0-255) gives
-    a flat colour instead. Returns the window and the product box moved into it. prepare(pixels) -> pixels, if given, is applied to the
-    part inside the photo before the edges are carried.
+    (people, a floor) would be smeared into streaks, and so would a cut-out's
+    product where it reaches the photo's edge: `pad` (a colour, one value per
+    channel: RGB 0-255, or a premultiplied RGBA's zeros) fills flat instead.
+    Returns the window and the product box moved into it. prepare(pixels) ->
+    pixels, if given, is applied to the part inside the photo before it is padded.
     """
     side_x, side_y = (int(np.ceil(v / scale)) + 4 for v in size)
     cx, cy = box.centre

@@ -371,3 +371,29 @@ def test_the_matte_solver_and_inverse_match_scipy_and_numpy():
     m = rng.normal(size=(50, 3, 3))
     m = m @ m.transpose(0, 2, 1) + 0.1 * np.eye(3)
     assert np.allclose(matting._inverse3(m), np.linalg.inv(m))
+
+
+def test_a_cut_out_reaching_the_photos_edge_is_not_carried_past_it():
+    """A cord running off the photo's bottom edge (no close-up: the body is well inside) while the
+    frame reaches past that edge: the white image's pad is white and the transparent image's is
+    clear, not the cord's end smeared down as a dark streak (a real ABO photo: a floor reflection)."""
+    h, w = 400, 600
+    photo = np.full((h, w, 3), 236, np.float32)
+    photo += np.linspace(-4, 4, w)[None, :, None]             # a sweep's gentle gradient
+    photo[120:260, 220:380] = (40, 45, 60)                    # the product's body
+    photo[260:, 298:304] = (40, 45, 60)                       # its cord, off the bottom edge
+    photo = np.clip(photo + np.random.default_rng(2).normal(0, 1.5, photo.shape), 0, 255).astype(np.uint8)
+    alpha = np.zeros((h, w), np.float32)
+    alpha[120:260, 220:380] = alpha[260:, 298:304] = 1
+    analysis = studio_set.true_analysis(alpha, (236, 236, 236), framing.backdrop_noise(photo))
+    analysis["model_close_up"] = cutout.touches_frame(alpha > 0.5)  # decided on the body, as with a model
+    work = render.PhotoWork(photo, analysis)
+    tall = RoleSpec(width=600, height=1500, fill=0.9)         # reaches far past the top and bottom edges
+    white, _, made = render.shape_white(work, {}, tall)
+    assert made["method"] == "classical" and made["confidence"] > 0
+    clear, _, _ = render.shape_transparent(work, {}, tall)
+    for image, outside in ((white, white.min(-1) >= 250), (clear, clear[..., 3] == 0)):
+        product = np.flatnonzero((~outside).any(1))          # rows with product in them
+        assert 100 < product[0] and product[-1] < 1300        # the photo ends inside the frame
+        assert outside[:product[0]].all() and outside[product[-1] + 1:].all()
+        assert (~outside[product[-1] - 10]).sum() < 40        # the cord (6 px at 3.8x), thin to the end
