@@ -472,12 +472,17 @@ def _window(img: np.ndarray, box, size: tuple[int, int], scale: float, prepare=N
     return np.ascontiguousarray(crop), moved
 
 
+PAD_SETTLE = 0.08  # share of the photo's long side over which a carried edge settles to its side's mean colour
+
+
 def _carry_edges(img: np.ndarray, pads: tuple[int, int, int, int]) -> np.ndarray:
     """`img` grown by (top, bottom, left, right) pixels, each side carrying its edge outwards, smoothed.
 
     A replicated edge row would carry its noise and texture out as streaks
     (visible when a 3:4 frame reaches far past a landscape photo): the pad
     repeats the mean of the outer 8 rows (columns), blurred along the edge.
+    Farther out it settles to that side's mean colour (over PAD_SETTLE of the
+    long side): the folds of a cloth backdrop carried 200 px read as stripes.
     """
     h, w = img.shape[:2]
 
@@ -491,6 +496,23 @@ def _carry_edges(img: np.ndarray, pads: tuple[int, int, int, int]) -> np.ndarray
     smoothed[:, 0], smoothed[:, -1] = along(img[:, :8].mean(axis=1)), along(img[:, -8:].mean(axis=1))
     out = cv2.copyMakeBorder(smoothed, *pads, cv2.BORDER_REPLICATE)
     top, _, left, _ = pads
+    settle = max(8.0, PAD_SETTLE * max(h, w))
+    rows, columns = out, out.swapaxes(0, 1)
+    # per side: the lines that view it as rows, the pad lines with their distance out, the edge line
+    sides = ((rows, [(top - i, i) for i in range(top)], top),
+             (rows, [(i - (top + h - 1), i) for i in range(top + h, out.shape[0])], top + h - 1),
+             (columns, [(left - i, i) for i in range(left)], left),
+             (columns, [(i - (left + w - 1), i) for i in range(left + w, out.shape[1])], left + w - 1))
+    means = [view[edge].mean(axis=0) for view, _, edge in sides]
+    for (view, lines, _), mean in zip(sides, means):
+        far = [i for distance, i in lines if distance >= settle]
+        if far:
+            view[min(far):max(far) + 1] = np.round(mean).astype(img.dtype)
+        for distance, i in lines:
+            if distance < settle:
+                t = distance / settle
+                t = t * t * (3 - 2 * t)  # smoothstep: the settling has no visible start or end
+                view[i] = np.round(view[i] * (1 - t) + mean * t).astype(img.dtype)
     out[top:top + h, left:left + w] = img  # the photo itself stays as it is
     return out
 

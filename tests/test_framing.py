@@ -169,3 +169,24 @@ def test_a_frame_reaching_past_the_photo_carries_its_edge_without_streaks():
     replicated = np.abs(np.diff(np.repeat(img[:1].astype(float), 120, axis=0), axis=1)).mean()
     assert streaks < 0.5 < 5 < replicated  # plain replication carries the edge row's noise out as stripes
     assert abs(pad.mean() - img[:8].mean()) < 1.5  # and keeps the edge's level
+
+
+def test_a_far_pad_settles_to_one_colour_not_the_edges_bands():
+    """A cloth backdrop's folds make bands along the photo's edge (a real bag photo: ±25 levels); carried
+    200 px out they read as stripes. Next to the photo the pad continues its edge, farther out it is
+    that side's mean colour."""
+    from imgpipe.render import PAD_SETTLE, _carry_edges
+
+    h, w = 800, 600
+    bands = 200 + 25 * np.sin(np.arange(h) / 30.0)               # folds: bright and dark bands down the edge
+    img = np.repeat(bands[:, None, None], w * 3, axis=1).reshape(h, w, 3).astype(np.uint8)
+    out = _carry_edges(img, (0, 0, 200, 0)).astype(float)
+    settle = int(PAD_SETTLE * h)                                  # 64 px
+    assert np.array_equal(out[:, 200:], img)
+    next_to = out[:, 199, 0]
+    assert np.abs(next_to - img[:, 0, 0]).max() < 6               # continues the edge (smoothed along it)
+    far = out[:, :200 - settle, 0]
+    assert far.std(axis=0).max() < 0.6                            # no bands out there
+    assert abs(far.mean() - img[:, :8].mean()) < 1.0              # the side's mean colour
+    profile = out[400, :200, 0]                                   # across the pad: no step anywhere
+    assert np.abs(np.diff(profile)).max() < 2
