@@ -190,3 +190,24 @@ def test_a_far_pad_settles_to_one_colour_not_the_edges_bands():
     assert abs(far.mean() - img[:, :8].mean()) < 1.0              # the side's mean colour
     profile = out[400, :200, 0]                                   # across the pad: no step anywhere
     assert np.abs(np.diff(profile)).max() < 2
+
+
+def test_the_backdrop_fit_shortcuts_match_the_full_computations():
+    """_backdrop's least squares (normal equations) and its border-only gradient give what lstsq and
+    the whole image's gradient give, on a real sample photo's proxy."""
+    from pathlib import Path
+
+    from imgpipe import framing
+    from imgpipe.imageio import load_photo
+
+    photo = load_photo(Path(__file__).resolve().parents[1] / "samples" / "inbox" / "D4410" / "流苏细节.jpg").rgb
+    proxy, _ = framing._proxy(photo)
+    lab = framing._lab(proxy)
+    border = framing._border_mask(*proxy.shape[:2])
+    ys, xs = np.nonzero(border)
+    A = framing._design(*proxy.shape[:2], ys.astype(np.float32), xs.astype(np.float32))
+    expected, *_ = np.linalg.lstsq(A, lab[border], rcond=None)
+    assert np.allclose(framing._least_squares(A, lab[border]), expected, atol=1e-4)
+    whole = framing._gradient(lab[..., 0])[border]
+    assert np.allclose(framing._border_gradient(lab[..., 0], border), whole, atol=1e-4)
+    assert whole.max() > 1  # a close-up: its border strips hold edges
