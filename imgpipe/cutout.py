@@ -40,6 +40,7 @@ import cv2
 import numpy as np
 
 from imgpipe import framing, matting, saliency
+from imgpipe.ops import channel_max
 
 PROXY_PX = 1000
 SHADOW_MIN_RATIO = 0.12   # darker than 12 % of the backdrop's light is product, never shadow
@@ -161,7 +162,7 @@ def shadow_field(img_u8: np.ndarray, surface_lab: np.ndarray) -> tuple[np.ndarra
     k = np.maximum(k, 1e-4, out=k)
     spread = np.divide(ratio, k[..., None], out=ratio)
     spread -= 1.0
-    spread = np.abs(spread, out=spread).max(axis=-1)
+    spread = channel_max(np.abs(spread, out=spread))
     like = (k >= SHADOW_MIN_RATIO) & (k <= SHADOW_MAX_RATIO) & (spread <= SHADOW_CHROMA)
     darkening = 1.0 - k
     return np.clip(darkening, 0.0, 1.0, out=darkening).astype(np.float32, copy=False), like

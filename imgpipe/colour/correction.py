@@ -23,6 +23,7 @@ import numpy as np
 from imgpipe.colour.maths import DECODE_LUT, Y_WEIGHTS, cct_and_tint, linear_to_srgb
 from imgpipe.errors import ImgpipeError
 from imgpipe.messages import t
+from imgpipe.ops import channel_max, channel_min
 
 class ReferenceNotFound(ImgpipeError):
     """A reference shot holds no grey card / colour chart we can find."""
@@ -281,7 +282,7 @@ def _neutral_highlights(src_u8: np.ndarray, out_u8: np.ndarray) -> np.ndarray:
         return out_u8
 
     def neutral(src_px: np.ndarray, out_px: np.ndarray) -> np.ndarray:
-        w = np.clip((src_px.min(axis=-1).astype(np.float32) - lo) / (hi - lo), 0, 1)[:, None]
+        w = np.clip((channel_min(src_px).astype(np.float32) - lo) / (hi - lo), 0, 1)[:, None]
         lin = DECODE_LUT[out_px]
         return linear_to_srgb((1 - w) * lin + w * (lin @ Y_WEIGHTS.astype(np.float32))[:, None])
 
@@ -295,15 +296,15 @@ def _neutral_highlights(src_u8: np.ndarray, out_u8: np.ndarray) -> np.ndarray:
     return out_u8
     ys, xs = np.nonzero(near)
     px = src_u8[ys, xs]
-    keep = px.max(axis=-1) >= CLIPPED_TOP
+    keep = channel_max(px) >= CLIPPED_TOP
     ys, xs, px = ys[keep], xs[keep], px[keep]
     mask = (ys, xs)
-    w = np.clip((px.min(axis=-1).astype(np.float32) - lo) / (hi - lo), 0, 1)[:, None]
+    w = np.clip((channel_min(px).astype(np.float32) - lo) / (hi - lo), 0, 1)[:, None]
     lin = DECODE_LUT[out_u8[mask]]
     grey = (lin @ Y_WEIGHTS.astype(np.float32))[:, None]
     out_u8[mask] = linear_to_srgb((1 - w) * lin + w * grey)
     return out_u8
-    w = np.clip((src_u8[mask].min(axis=-1).astype(np.float32) - lo) / (hi - lo), 0, 1)[:, None]
+    w = np.clip((channel_min(src_u8[mask]).astype(np.float32) - lo) / (hi - lo), 0, 1)[:, None]
     lin = DECODE_LUT[out_u8[mask]]
     grey = (lin @ Y_WEIGHTS.astype(np.float32))[:, None]
     out_u8[mask] = linear_to_srgb((1 - w) * lin + w * grey)

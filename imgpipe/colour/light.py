@@ -9,6 +9,7 @@ import numpy as np
 from imgpipe.colour.correction import Correction, check_image, gains_from_light, proxy_image
 from imgpipe.colour.maths import Y_WEIGHTS, rgb_to_uv, uv_cct_duv, angular_error, cct_and_tint, srgb_to_linear
 from imgpipe.messages import t
+from imgpipe.ops import channel_max, channel_min
 
 
 # A white backdrop should come out at sRGB 245 (linear 0.913): white seamless
@@ -110,7 +111,7 @@ def _backdrop(proxy: np.ndarray, lin: np.ndarray, unclipped: np.ndarray):
     s = lin.sum(axis=-1, keepdims=True) + 1e-6
     chrom = (lin / s)[..., :2]
     c_med = np.median(chrom[cand], axis=0)
-    near = np.abs(chrom - c_med).max(axis=-1) < 0.02
+    near = channel_max(np.abs(chrom - c_med)) < 0.02
     sel = cand & near
     # a studio backdrop runs around most of the frame; a wall or a floor in a
     # general scene covers only a side or two of it
@@ -134,7 +135,7 @@ def _backdrop(proxy: np.ndarray, lin: np.ndarray, unclipped: np.ndarray):
     # the backdrop is brightest behind the product, darkest in the corners:
     # judge its exposure by its bright part, over the whole frame
     y_bd = float(np.percentile(Y[whole], 95))
-    top = float(np.percentile(lin[whole].max(axis=-1), 95))
+    top = float(np.percentile(channel_max(lin[whole]), 95))
     return light, (y_bd, top), like, why
 
 
@@ -172,7 +173,7 @@ def _surface(lin: np.ndarray, unclipped: np.ndarray):
     Y = lin @ Y_WEIGHTS.astype(np.float32)
     sel = unclipped & (Y >= 0.5 * np.percentile(Y[unclipped], 90))
     light = lin[sel].astype(np.float64).mean(axis=0)
-    return light, (float(np.percentile(Y[sel], 95)), float(np.percentile(lin[sel].max(axis=-1), 95))), sel
+    return light, (float(np.percentile(Y[sel], 95)), float(np.percentile(channel_max(lin[sel]), 95))), sel
 
 
 def _uncorrected(method: str, warnings: list[str], reason_key: str, light, **kw) -> Correction:
@@ -216,7 +217,7 @@ def estimate_auto(
     img = check_image(img_u8)
     proxy = proxy_image(img, 512)
     lin = srgb_to_linear(proxy)
-    unclipped = (proxy < 250).all(axis=-1) & (proxy > 2).all(axis=-1)
+    unclipped = (channel_max(proxy) < 250) & (channel_min(proxy) > 2)
     warnings: list[str] = []
     light, y_bd, bd_mask, why = _backdrop(proxy, lin, unclipped)
     pix = lin[unclipped]
@@ -282,7 +283,7 @@ def estimate_auto(
                 # into them): they are neither, and would read as a bright product
                 product = cv2.erode(product, np.ones((5, 5), np.uint8)).astype(bool)
                 if product.sum() > 50:
-                    top = float(np.percentile((lin[product] * gains.astype(np.float32)).max(axis=-1), 99.5))
+                    top = float(np.percentile(channel_max(lin[product] * gains.astype(np.float32)), 99.5))
                     if top * exposure > 1.0:
                         exposure = max(1.0, 1.0 / max(top, 1e-6))
                         warnings.append(t("colour.warn.exposure_limited"))

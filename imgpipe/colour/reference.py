@@ -13,6 +13,7 @@ from imgpipe.colour.correction import (Correction, ReferenceNotFound, ReferenceR
                                       gains_from_light, MAX_GAIN_RATIO, proxy_image)
 from imgpipe.colour.maths import Y_WEIGHTS, cct_and_tint, srgb_to_linear
 from imgpipe.messages import t
+from imgpipe.ops import channel_max, channel_min
 
 # 18 % grey card: linear 0.18, sRGB ~118.
 GREY_CARD_NOMINAL = 0.18
@@ -28,12 +29,12 @@ def _find_grey_card(proxy: np.ndarray):
     f = proxy.astype(np.float32)
     mean = cv2.blur(f, (7, 7))
     var = cv2.blur(f * f, (7, 7)) - mean * mean
-    std = np.sqrt(np.maximum(var, 0)).max(axis=-1)
+    std = channel_max(np.sqrt(np.maximum(var, 0)))
     lin = srgb_to_linear(proxy)
     Y = lin @ Y_WEIGHTS.astype(np.float32)
-    lo, hi = lin.min(axis=-1), lin.max(axis=-1)
+    lo, hi = channel_min(lin), channel_max(lin)
     # mid-tone, not clipped, and no more coloured than a grey under a strong cast
-    mask = (std < 5.0) & (Y > 0.02) & (Y < 0.6) & (proxy.max(axis=-1) < 250) & (hi < MAX_GAIN_RATIO * np.maximum(lo, 1e-4))
+    mask = (std < 5.0) & (Y > 0.02) & (Y < 0.6) & (channel_max(proxy) < 250) & (hi < MAX_GAIN_RATIO * np.maximum(lo, 1e-4))
     mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
     best = None
