@@ -40,7 +40,7 @@ import cv2
 import numpy as np
 
 from imgpipe import framing, matting, saliency
-from imgpipe.ops import channel_max
+from imgpipe.ops import channel_max, channel_norm
 
 PROXY_PX = 1000
 SHADOW_MIN_RATIO = 0.12   # darker than 12 % of the backdrop's light is product, never shadow
@@ -466,7 +466,7 @@ def flat_matte(img_u8: np.ndarray, mask: np.ndarray, backdrop_rgb) -> tuple[np.n
     b = np.asarray(backdrop_rgb, np.float32) / 255.0
     # the edge: up to 3 px inside the outline, except pixels as far from the backdrop as any
     # around them (a thread's core: mixed pixels are always nearer the backdrop than it)
-    far = np.linalg.norm(img - b, axis=-1)
+    far = channel_norm(img - b)
     core = far >= 0.95 * cv2.dilate(far, np.ones((5, 5), np.uint8))
     rim = cv2.dilate(mask.astype(np.uint8), _disk(1)).astype(bool) & ~cv2.erode(mask.astype(np.uint8), _disk(3)).astype(bool)
     edge = rim & ~(core & mask)
@@ -635,7 +635,7 @@ def _hard_cut(proxy: np.ndarray, measured: framing.Measured, like: np.ndarray, d
     seed = measured.mask()
     if not seed.any() or backdrop.uniform < framing.UNIFORM_SHARE:
         return "no_product"
-    delta_e = np.linalg.norm(lab - backdrop.surface, axis=-1)
+    delta_e = channel_norm(lab - backdrop.surface)
     noise = framing.border_noise(lab, backdrop.surface)
     if not framing.is_plain(noise):
         return "scene"  # a scene (runway, floor, room): the classical steps need a backdrop to tell from

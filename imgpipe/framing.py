@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from imgpipe.ops import channel_norm
+
 PROXY_PX = 600
 BORDER_SHARE = 0.03      # border strip used to read the backdrop: 3 % of the shorter side
 UNIFORM_SHARE = 0.6      # share of border pixels that must match the backdrop to trust it
@@ -424,7 +426,7 @@ def border_noise(lab: np.ndarray, surface: np.ndarray) -> float:
     """
     h, w = lab.shape[:2]
     border = _border_mask(h, w)
-    return float(np.percentile(np.linalg.norm(lab[border] - surface[border], axis=-1), 95))
+    return float(np.percentile(channel_norm(lab[border] - surface[border]), 95))
 
 
 def backdrop_noise(img_u8: np.ndarray, known: Measured | None = None) -> float:

@@ -25,6 +25,7 @@ from PIL import Image
 
 from imgpipe import cutout, framing
 from imgpipe.messages import t
+from imgpipe.ops import channel_norm
 from imgpipe.roles import role_of
 from imgpipe.validate.model import ArticleInputs, CheckResult, Finder
 
@@ -188,7 +189,7 @@ def backdrop_holes(pixels: np.ndarray, backdrop_rgb: tuple[int, int, int]) -> np
     clear = pixels[..., 3] == 0 if pixels.shape[-1] == 4 else (rgb >= 250).all(axis=-1)
     lab = framing._lab(rgb)
     ref = framing._lab(np.asarray(backdrop_rgb, np.uint8).reshape(1, 1, 3))[0, 0]
-    delta_e = np.linalg.norm(lab - ref, axis=-1)
+    delta_e = channel_norm(lab - ref)
     like = (delta_e <= HOLE_BACKDROP_DE) & ~clear
     # the clear outside: clear pixels connected to the frame's edge
     count, labels = cv2.connectedComponents(np.pad(clear, 1, constant_values=True).astype(np.uint8), connectivity=4)
