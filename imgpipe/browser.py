@@ -124,11 +124,11 @@ LAYOUT_LIST_JS = r"""(() => {
   }
   return out;
 })()"""
-# What a capture needs to know, in one round trip: the plain images (hidden), then the layout
-# and the height of the page as it will be captured. Sent as one JSON string: Playwright checks
+# What a capture needs to know, in one round trip: the fonts ready, the plain images (hidden),
+# then the layout and the height of the page as it will be captured. Sent as one JSON string: Playwright checks
 # a returned array against its protocol schema value by value in Python, ~0.2 CPU-s for a
 # page's thousands of values; a string is one value.
-CAPTURE_FACTS_JS = ("(async () => { const images = await " + PLAIN_IMAGES_JS + ";"
+CAPTURE_FACTS_JS = ("(async () => { await document.fonts.ready; const images = await " + PLAIN_IMAGES_JS + ";"
                     " const layout = " + LAYOUT_LIST_JS + ";"
                     " return JSON.stringify({images, layout, height: " + HEIGHT_JS + "}); })()")
 # rows kept around a changed text for what its glyphs draw outside their line box
@@ -306,19 +306,24 @@ class Tab:
         self._cdp = None  # a DevTools session of the page, for the captures
         self._file_page = False  # a local page was opened: the next ones may replace its document
         self._in_place = 0  # pages opened in place since the last navigation
+        self._viewport = 0  # the width the viewport was last set to
 
-    def open(self, html_path: Path, width: int, *, decode_images: bool = True) -> None:
+    def open(self, html_path: Path, width: int, *, decode_images: bool = True, ready: bool = True) -> None:
         """Load a local HTML file at `width` CSS px (device scale 1), fonts and images ready.
 
         decode_images=False: only loaded (sizes known, layout final), not decoded,
-        for a `screenshot(paste_images=True)` that never shows them.
+        for a `screenshot(paste_images=True)` that never shows them. ready=False:
+        the fonts are not awaited here either, for a `capture(paste_images=True)`
+        next, which awaits them in its own round trip (one message less a page).
         """
         from playwright.sync_api import Error
 
         self.width = int(width)
         html_path = Path(html_path).resolve()
         try:
-            self.page.set_viewport_size({"width": self.width, "height": VIEWPORT_HEIGHT})
+            if self._viewport != self.width:  # a message (and a resize) only when the width changes
+                self.page.set_viewport_size({"width": self.width, "height": VIEWPORT_HEIGHT})
+                self._viewport = self.width
             in_place = self._file_page and self._in_place < IN_PLACE_PAGES
             content = _in_place_content(html_path) if in_place else None
             if content is not None:
@@ -328,7 +333,8 @@ class Tab:
                 # as_uri percent-encodes Chinese and space characters correctly
                 self.page.goto(html_path.as_uri(), wait_until="load", timeout=self.timeout * 1000)
                 self._file_page, self._in_place = True, 0
-            self.page.evaluate(READY_JS if decode_images else FONTS_JS)
+            if decode_images or ready:
+                self.page.evaluate(READY_JS if decode_images else FONTS_JS)
         except Error as exc:
             raise _failed(exc.message, html_path) from None
 
@@ -626,6 +632,7 @@ class BrowserSession(Tab):
         self._cdp = None
         self._file_page = False
         self._in_place = 0
+        self._viewport = 0
 
     def __enter__(self) -> "BrowserSession":
         self.start()
@@ -642,3 +649,4 @@ class BrowserSession(Tab):
         self.browser.close()
         self.page = self._cdp = None
         self._file_page = False
+        self._viewport = 0
