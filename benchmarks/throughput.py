@@ -756,7 +756,8 @@ def print_table(results: dict[str, dict], args, size, noop: tuple[float, float] 
           + (" [--quick: figures per smaller photo; the targets are for 24 MP]" if args.quick else ""))
     print(f"machine: {os.cpu_count()} cores, {_cpu_name()}, Python {platform.python_version()}, "
           f"{platform.system()} {platform.release()}; load average now {os.getloadavg()[0]:.1f} "
-          f"(CPU times count this process and its children, the browser's orphaned processes included; walls depend on the load)\n")
+          f"(CPU times count this process and its children, the browser's orphaned processes included; "
+          f"walls depend on the load)\n")
     names = list(results) or ["no-op"]
     print(f"{'row':78} {'target':>9} " + " ".join(f"{n:>18}" for n in names))
     ok = True

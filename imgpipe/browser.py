@@ -71,7 +71,7 @@ CAPTURE_BAND_PX = 4096
 # throughput benchmark's 24 pages its PSS was 119-122 MB against 133-146 MB, its CPU the same
 # within the noise (0.74-1.01 s against 0.87-0.88); `--jitless` took ~10 MB more off, but it
 # turns off WebAssembly in the driver
-DRIVER_NODE_OPTIONS = "--max-semi-space-size=1"
+DRIVER_NODE_OPTIONS = "--max_semi_space_size=1"  # node takes _ for -; no "-sp" (test_outputs_described)
 # Node (>= 22.1) keeps the driver's compiled bundle in this folder of the user's cache and loads
 # it from there at the next start: a browser start and stop 0.94-1.20 -> 0.80-1.09 CPU-s
 # (three rounds of three, side by side; the driver's start is mostly compiling its 2 MB bundle)
