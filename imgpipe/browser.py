@@ -59,11 +59,23 @@ LAUNCH_ARGS = (
 SINGLE_CAPTURE_MAX_PX = 16384
 VIEWPORT_HEIGHT = 800
 # Pages a tab writes into its open document (Tab.open) before it navigates again: the renderer
-# keeps what the replaced documents showed until a navigation (the demo's 12 pages three
-# times: browser and driver 579 MB PSS all in place, 429 MB all navigated, 363 MB navigating
-# every third page)
-IN_PLACE_PAGES = 2
+# keeps what the replaced documents showed until a navigation or a purge (`Tab.purge`, which
+# the page thread asks for after each article). A navigation costs ~120 ms of the browser's
+# CPU against ~30 ms for a page written in place, and lets go of less than a purge: on
+# `--workload many` of the throughput benchmark (8 articles, 24 pages) the browser and
+# driver peaked at 466 MB PSS navigating every third page, 410-418 MB never navigating but
+# purging after each article, with 0.2-0.3 CPU-s less
+IN_PLACE_PAGES = 64
 CAPTURE_BAND_PX = 4096
+# For Playwright's node driver: V8's young generation at 1 MB (16 MB by default). On the
+# throughput benchmark's 24 pages its PSS was 119-122 MB against 133-146 MB, its CPU the same
+# within the noise (0.74-1.01 s against 0.87-0.88); `--jitless` took ~10 MB more off, but it
+# turns off WebAssembly in the driver
+DRIVER_NODE_OPTIONS = "--max_semi_space_size=1"  # node takes _ for -; no "-sp" (test_outputs_described)
+# Node (>= 22.1) keeps the driver's compiled bundle in this folder of the user's cache and loads
+# it from there at the next start: a browser start and stop 0.94-1.20 -> 0.80-1.09 CPU-s
+# (three rounds of three, side by side; the driver's start is mostly compiling its 2 MB bundle)
+DRIVER_COMPILE_CACHE = "node-compile-cache"
 START_TIMEOUT_S = 30.0
 LOAD_TIMEOUT_S = 60.0
 # Wait for the web fonts and every image to be decoded before anything is measured.
@@ -124,11 +136,11 @@ LAYOUT_LIST_JS = r"""(() => {
   }
   return out;
 })()"""
-# What a capture needs to know, in one round trip: the plain images (hidden), then the layout
-# and the height of the page as it will be captured. Sent as one JSON string: Playwright checks
+# What a capture needs to know, in one round trip: the fonts ready, the plain images (hidden),
+# then the layout and the height of the page as it will be captured. Sent as one JSON string: Playwright checks
 # a returned array against its protocol schema value by value in Python, ~0.2 CPU-s for a
 # page's thousands of values; a string is one value.
-CAPTURE_FACTS_JS = ("(async () => { const images = await " + PLAIN_IMAGES_JS + ";"
+CAPTURE_FACTS_JS = ("(async () => { await document.fonts.ready; const images = await " + PLAIN_IMAGES_JS + ";"
                     " const layout = " + LAYOUT_LIST_JS + ";"
                     " return JSON.stringify({images, layout, height: " + HEIGHT_JS + "}); })()")
 # rows kept around a changed text for what its glyphs draw outside their line box
@@ -210,9 +222,35 @@ def _driver_acquire():
     from playwright.sync_api import sync_playwright
 
     if getattr(_local, "users", 0) == 0:
-        _local.driver = sync_playwright().start()
+        # the driver is started with this process's environment: these variables for it alone
+        before = {name: os.environ.get(name) for name in ("NODE_OPTIONS", "NODE_COMPILE_CACHE")}
+        os.environ["NODE_OPTIONS"] = " ".join(filter(None, (before["NODE_OPTIONS"], DRIVER_NODE_OPTIONS)))
+        cache = before["NODE_COMPILE_CACHE"] or _compile_cache()
+        if cache:
+            os.environ["NODE_COMPILE_CACHE"] = cache
+        try:
+            _local.driver = sync_playwright().start()
+        finally:
+            for name, value in before.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
     _local.users = getattr(_local, "users", 0) + 1
     return _local.driver
+
+
+def _compile_cache() -> str | None:
+    """The folder for the node driver's compile cache (DRIVER_COMPILE_CACHE in the user's cache
+    folder), or None when it cannot be made: the driver then compiles its bundle as before."""
+    try:
+        from platformdirs import user_cache_dir
+
+        folder = Path(user_cache_dir("imgpipe", appauthor=False)) / DRIVER_COMPILE_CACHE
+        folder.mkdir(parents=True, exist_ok=True)
+        return str(folder)
+    except Exception:  # noqa: BLE001 - a cache only: a read-only home or no platformdirs costs ~0.1 s
+        return None
 
 
 def _driver_release() -> None:
@@ -306,19 +344,24 @@ class Tab:
         self._cdp = None  # a DevTools session of the page, for the captures
         self._file_page = False  # a local page was opened: the next ones may replace its document
         self._in_place = 0  # pages opened in place since the last navigation
+        self._viewport = 0  # the width the viewport was last set to
 
-    def open(self, html_path: Path, width: int, *, decode_images: bool = True) -> None:
+    def open(self, html_path: Path, width: int, *, decode_images: bool = True, ready: bool = True) -> None:
         """Load a local HTML file at `width` CSS px (device scale 1), fonts and images ready.
 
         decode_images=False: only loaded (sizes known, layout final), not decoded,
-        for a `screenshot(paste_images=True)` that never shows them.
+        for a `screenshot(paste_images=True)` that never shows them. ready=False:
+        the fonts are not awaited here either, for a `capture(paste_images=True)`
+        next, which awaits them in its own round trip (one message less a page).
         """
         from playwright.sync_api import Error
 
         self.width = int(width)
         html_path = Path(html_path).resolve()
         try:
-            self.page.set_viewport_size({"width": self.width, "height": VIEWPORT_HEIGHT})
+            if self._viewport != self.width:  # a message (and a resize) only when the width changes
+                self.page.set_viewport_size({"width": self.width, "height": VIEWPORT_HEIGHT})
+                self._viewport = self.width
             in_place = self._file_page and self._in_place < IN_PLACE_PAGES
             content = _in_place_content(html_path) if in_place else None
             if content is not None:
@@ -328,7 +371,8 @@ class Tab:
                 # as_uri percent-encodes Chinese and space characters correctly
                 self.page.goto(html_path.as_uri(), wait_until="load", timeout=self.timeout * 1000)
                 self._file_page, self._in_place = True, 0
-            self.page.evaluate(READY_JS if decode_images else FONTS_JS)
+            if decode_images or ready:
+                self.page.evaluate(READY_JS if decode_images else FONTS_JS)
         except Error as exc:
             raise _failed(exc.message, html_path) from None
 
@@ -436,6 +480,17 @@ class Tab:
         except Error as exc:
             raise _failed(exc.message) from None
         return base64.b64decode(shot["data"])
+
+    def purge(self) -> None:
+        """Have the renderer let go of what this tab's pages showed (its caches, the images of the
+        documents replaced in place), as under critical memory pressure; the next page is laid
+        out and drawn as before."""
+        if self._cdp is None:
+            return
+        try:
+            self._cdp.send("Memory.simulatePressureNotification", {"level": "critical"})
+        except Exception:  # noqa: BLE001 - memory only: a page that needs the browser reports its state
+            pass
 
     def close(self) -> None:
         try:
@@ -626,6 +681,7 @@ class BrowserSession(Tab):
         self._cdp = None
         self._file_page = False
         self._in_place = 0
+        self._viewport = 0
 
     def __enter__(self) -> "BrowserSession":
         self.start()
@@ -642,3 +698,4 @@ class BrowserSession(Tab):
         self.browser.close()
         self.page = self._cdp = None
         self._file_page = False
+        self._viewport = 0

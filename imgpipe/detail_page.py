@@ -480,8 +480,8 @@ def write_slices(
     until a slice fits; ImgpipeError when even that is too big. Slices left
     over from an earlier, longer render of the same article are removed.
     encoded: a dict shared by the pages of one article; a slice with the same
-    pixels and rules as one already encoded (Tmall's and 1688's pages differ
-    only in the footer) reuses its bytes. digests: the sha256 of each
+    pixels as one already encoded at a quality (Tmall's and 1688's pages differ
+    only in the footer, their byte caps in size) reuses those bytes. digests: the sha256 of each
     slice's pixels (RGB bytes), when known.
     """
     out_dir = Path(out_dir)
@@ -489,17 +489,21 @@ def write_slices(
     for n, piece in enumerate(slices, start=1):
         path = out_dir / f"{article}-detail-{n:02d}.jpg"
         digest = digests[n - 1] if digests is not None else hashlib.sha256(piece.tobytes()).digest()
-        key = (digest, piece.size, max_bytes, quality, min_quality)
-        if encoded is not None and key in encoded:
-            q, data = encoded[key]  # the same pixels under the same rules: same bytes
-        else:
-            q = quality
-            data = _jpeg_bytes(piece, q)
-            while len(data) > max_bytes and q > min_quality:
-                q = max(min_quality, q - QUALITY_STEP)
-                data = _jpeg_bytes(piece, q)
-            if encoded is not None:
-                encoded[key] = (q, data)
+
+        def encode(q: int) -> bytes:
+            # the same pixels at the same quality: the same bytes, whatever the page's byte cap
+            if encoded is None:
+                return _jpeg_bytes(piece, q)
+            key = (digest, piece.size, q)
+            if key not in encoded:
+                encoded[key] = _jpeg_bytes(piece, q)
+            return encoded[key]
+
+        q = quality
+        data = encode(q)
+        while len(data) > max_bytes and q > min_quality:
+            q = max(min_quality, q - QUALITY_STEP)
+            data = encode(q)
         if len(data) > max_bytes:
             raise ImgpipeError(
                 t("image.cap_unreachable", quality=q, role=t("detail.slice_role"), size=len(data), cap=max_bytes),
@@ -609,11 +613,11 @@ def open_detail_page(
     if key is not None and key in renders:
         render.capture = renders[key]
     elif session is not None:
-        session.open(html, page.width, decode_images=False)
+        session.open(html, page.width, decode_images=False, ready=False)
         render.capture = session.capture(paste_images=True, like=renders.get(like_key) if renders else None)
     else:
         with BrowserSession(Path(browser)) as own:
-            own.open(html, page.width, decode_images=False)
+            own.open(html, page.width, decode_images=False, ready=False)
             render.capture = own.capture(paste_images=True)
     if key is not None:
         renders[key] = renders[like_key] = render.capture

@@ -197,10 +197,12 @@ def make_pages(todo: queue.Queue, made: queue.Queue, stop: threading.Event, root
                warm: bool = False) -> None:
     """Page thread: each item of `todo` is one article's pages, None ends; (task, result, error) to `made`.
 
-    One browser and one tab (a new tab costs a renderer start) for
-    everything, started with the first page and again after a page that
-    broke them; the pages of an article share renders, encodes and decoded
-    images (see render_detail_page). This thread writes the HTML and has the
+    One browser and one tab (a new tab costs a renderer start and a
+    navigation: ~120 ms of the browser's CPU an article) for everything,
+    started with the first page and again after a page that broke them; the
+    renderer is asked to let go of what the article's pages showed before the
+    next article (`Tab.purge`). The pages of an article share renders, encodes
+    and decoded images (see render_detail_page). This thread writes the HTML and has the
     browser capture it; a second one pastes the images and cuts and writes
     the slices meanwhile (`_cut_pages`), so the browser renders the next page
     while the last is cut. warm: start the browser before the first page
@@ -218,7 +220,11 @@ def make_pages(todo: queue.Queue, made: queue.Queue, stop: threading.Event, root
                 tab = browser.tab()
             except Exception:  # noqa: BLE001 - tried again with the first page, which reports why
                 browser = _close(browser)
+        used = False  # the tab has shown a page since its last purge
         while (tasks := todo.get()) is not None:
+            if used and tab is not None:
+                tab.purge()
+            used = False
             # what this article's pages share; the next shares nothing with it
             renders: dict = {}
             shared = ({}, {})  # slices encoded, images decoded: used by the cutting thread alone
@@ -233,6 +239,7 @@ def make_pages(todo: queue.Queue, made: queue.Queue, stop: threading.Event, root
                         browser = _close(browser)
                 task, render, error = open_page_task(task, root, products, profiles, lang, shop_name, program, tab,
                                                      renders, font)
+                used = True
                 if error is not None and tab is not None and not (browser.alive and not tab.page.is_closed()):
                     browser = _close(browser)  # it died under the page: the next one starts a new browser
                     tab = None

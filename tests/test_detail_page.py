@@ -652,7 +652,8 @@ def test_a_bad_page_fails_alone_and_keeps_the_browser(browser, tmp_path):
     assert results[1][2] is None and results[1][1].slices and results[2][1].slices
 
 
-def test_a_tabs_later_pages_replace_its_document_with_the_pixels_of_a_fresh_navigation(browser, tmp_path):
+def test_a_tabs_later_pages_replace_its_document_with_the_pixels_of_a_fresh_navigation(browser, tmp_path,
+                                                                                         monkeypatch):
     """Tab.open navigates to the first local page, then writes the next ones into that document
     (set_content with a <base> of their folder): the same slices as a browser that navigated."""
     spec = load_profile("tmall").detail_page
@@ -666,13 +667,16 @@ def test_a_tabs_later_pages_replace_its_document_with_the_pixels_of_a_fresh_navi
         assert kept.page.url == url  # no navigation: the document was replaced
         assert kept.evaluate("document.querySelectorAll('base').length") == 1
         assert kept.evaluate("document.images[0].currentSrc").startswith((tmp_path / "p2" / "page").as_uri())
-        assert browser_module.IN_PLACE_PAGES == 2
+        monkeypatch.setattr(browser_module, "IN_PLACE_PAGES", 2)
         kept.open(reused.html, spec.width)  # the second in place
         assert kept.page.url == url
         kept.open(reused.html, spec.width)  # then a navigation: the renderer lets go of the old documents
         assert kept.page.url == reused.html.resolve().as_uri()
+        kept.purge()  # as between articles: the caches emptied, the next page drawn the same
+        purged = render_detail_page(second, spec, second_images, tmp_path / "p4" / "page", session=kept)
     fresh = render_detail_page(second, spec, second_images, tmp_path / "p3" / "page", browser=browser)
     assert reused.slices and [p.read_bytes() for p in reused.slices] == [p.read_bytes() for p in fresh.slices]
+    assert [p.read_bytes() for p in purged.slices] == [p.read_bytes() for p in fresh.slices]
 
 
 def test_a_page_with_a_script_or_its_own_base_is_navigated_to(tmp_path):
