@@ -42,7 +42,8 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))
 from imgpipe import cutout, saliency  # noqa: E402
 import cutout_real  # noqa: E402
 
-VARIANTS = ("fp32", "fp32-basic", "fp32-cache", "dyn-u8", "dyn-s8pc", "qdq-pc", "qop-pc", "qdq-pc-rr", "qdq-conv")
+VARIANTS = ("fp32", "fp32-basic", "fp32-cache", "dyn-u8", "dyn-s8pc", "qdq-pc", "qop-pc", "qdq-pc-rr",
+            "qdq-pc-conv", "qdq-pc-conv-rr", "qdq-pc-u8u8", "qdq-pc-ends", "qdq-pc-pct")
 CALIB_SIDE = 1024  # px: calibration photos fed at their aspect with this long side
 
 
@@ -100,13 +101,29 @@ def build(variant: str, model: Path, work: Path, calib: list[np.ndarray]) -> Pat
                 return None if photo is None else {spec.input_name: feed(photo, spec)}
 
         fmt = q.QuantFormat.QOperator if variant.startswith("qop") else q.QuantFormat.QDQ
+        exclude = ends(pre) if "-ends" in variant else None
         q.quantize_static(str(pre), str(out), Reader(), quant_format=fmt, per_channel=True,
-                          reduce_range=variant.endswith("-rr"), activation_type=q.QuantType.QUInt8,
-                          weight_type=q.QuantType.QInt8,
-                          op_types_to_quantize=["Conv"] if variant == "qdq-conv" else None,
-                          calibration_cache_path=str(work / "calibration.json"))
+                          reduce_range="-rr" in variant, activation_type=q.QuantType.QUInt8,
+                          weight_type=q.QuantType.QUInt8 if "-u8u8" in variant else q.QuantType.QInt8,
+                          op_types_to_quantize=["Conv"] if "-conv" in variant else None,
+                          nodes_to_exclude=exclude,
+                          calibrate_method=q.CalibrationMethod.Percentile if "-pct" in variant
+                          else q.CalibrationMethod.MinMax,
+                          calibration_cache_path=str(work / ("calibration-pct.json" if "-pct" in variant
+                                                             else "calibration.json")),
+                          extra_options={"CalibPercentile": 99.99} if "-pct" in variant else None)
     print(f"built {variant} in {time.process_time() - started:.1f} CPU-s: {out.stat().st_size / 1e6:.1f} MB", flush=True)
     return out
+
+
+def ends(path: Path, n: int = 2) -> list[str]:
+    """The names of the first n Conv nodes and of every node after the last n-th Conv (the map's head)."""
+    import onnx
+
+    nodes = list(onnx.load(str(path), load_external_data=False).graph.node)
+    convs = [i for i, node in enumerate(nodes) if node.op_type == "Conv"]
+    keep = set(convs[:n]) | set(range(convs[-n], len(nodes)))
+    return [nodes[i].name for i in sorted(keep) if nodes[i].name]
 
 
 def session_for(variant: str, path: Path, work: Path):
@@ -188,11 +205,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calib-n", type=int, default=8)
     ap.add_argument("--work", type=Path, default=Path("/tmp/imgpipe-model-speed"))
     ap.add_argument("--no-cut", action="store_true", help="raw map IoU only (no cut_out)")
-    ap.add_argument("--only")
+    ap.add_argument("--only", help="photos whose name holds one of these (comma-separated)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     items = [it for it in cutout_real.read_set(args.real) if it["truth"] is not None
-             and (not args.only or args.only in it["name"])]
+             and (not args.only or any(o in it["name"] for o in args.only.split(",")))]
     calib = calibration_photos(args.calib, args.calib_n)
     rows = []
     print(f"{'variant':11s} {'side':>5s} {'load s':>7s} {'model s':>8s} {'raw plain':>9s} {'raw scene':>9s} "
