@@ -14,7 +14,11 @@ fall under the model's licence) from imgpipe's float32 rewrite
               uint8, MinMax calibration on CALIB photos (default: the repo's samples/inbox, generated
               studio shots, none of them in the real set), each fed at its own aspect like a photo;
 - qdq-pc-rr   qdq-pc with reduce_range (7-bit weights: no u8s8 saturation on AVX2 without VNNI);
-- qdq-conv    qdq-pc with only Conv quantised.
+- qdq-pc-conv(-rr)     only Conv quantised; qdq-pc-u8u8 weights uint8; qdq-pc-ends the first two and
+              last two Conv (and what follows) left float; qdq-pc-pct activations calibrated to their
+              99.99th percentile instead of min-max;
+- int8        what imgpipe makes and runs (saliency.quantise: qdq-pc-pct on the demo shop's photos,
+              one photo per collect, checked against the float map).
 
 For each variant and side (the photo's long side fed, at its aspect, as imgpipe
 feeds it): load CPU s; per photo the CPU of session.run only (time.process_time,
@@ -43,7 +47,7 @@ from imgpipe import cutout, saliency  # noqa: E402
 import cutout_real  # noqa: E402
 
 VARIANTS = ("fp32", "fp32-basic", "fp32-cache", "dyn-u8", "dyn-s8pc", "qdq-pc", "qop-pc", "qdq-pc-rr",
-            "qdq-pc-conv", "qdq-pc-conv-rr", "qdq-pc-u8u8", "qdq-pc-ends", "qdq-pc-pct")
+            "qdq-pc-conv", "qdq-pc-conv-rr", "qdq-pc-u8u8", "qdq-pc-ends", "qdq-pc-pct", "int8")
 CALIB_SIDE = 1024  # px: calibration photos fed at their aspect with this long side
 
 
@@ -83,7 +87,9 @@ def build(variant: str, model: Path, work: Path, calib: list[np.ndarray]) -> Pat
     if out.exists():
         return out
     started = time.process_time()
-    if variant == "dyn-u8":
+    if variant == "int8":
+        saliency.quantise(model, out)
+    elif variant == "dyn-u8":
         q.quantize_dynamic(str(pre), str(out), weight_type=q.QuantType.QUInt8)
     elif variant == "dyn-s8pc":
         q.quantize_dynamic(str(pre), str(out), weight_type=q.QuantType.QInt8, per_channel=True)
