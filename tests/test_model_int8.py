@@ -141,3 +141,41 @@ def test_a_copy_that_disagrees_with_the_float_model_is_refused(model, monkeypatc
     assert saliency.prepare(model) is None
     assert "agrees" in next(saliency.cache_dir().glob("*.failed.txt")).read_text(encoding="utf-8")
     assert saliency.quantised(model) is None
+
+
+def test_model_install_makes_the_int8_copy(model, tmp_path):
+    from click.testing import CliRunner
+
+    from imgpipe.cli import main
+    from imgpipe.messages import set_language, get_language
+
+    before = get_language()
+    try:
+        set_language("en")
+        got = CliRunner(env={"IMGPIPE_LANGUAGE": "en"}).invoke(
+            main, ["-w", str(tmp_path), "model", "install", str(model), "--name", "conv"])
+    finally:
+        set_language(before)
+    assert got.exit_code == 0, got.output
+    installed = models.user_models_dir() / "conv.onnx"
+    copy = saliency.quantised(installed)
+    assert copy is not None and "int8 copy made" in got.output and copy.name in got.output.replace("\n", "")
+
+
+@pytest.mark.slow  # 3 CPU-s
+def test_a_run_makes_the_copy_before_the_photos_need_it(workspace, model, monkeypatch):
+    from conftest import drop_photos
+    from imgpipe.pipeline import run
+    from imgpipe.workspace import Workspace
+    from test_models import set_model
+
+    set_model(workspace, str(model))
+    drop_photos(workspace, count=1, size=(320, 240))
+    loaded_then, real = [], saliency.prepare
+    monkeypatch.setattr(saliency, "prepare", lambda path, retry=False: loaded_then.append(dict(saliency._loaded))
+                        or real(path, retry))
+    summary = run(Workspace.open(workspace), platforms=["tmall"], jobs=1, backup=False)
+    assert summary.ok, summary.failed
+    assert loaded_then == [{}]  # made once, before any photo loaded the model
+    copy = saliency.quantised(model)
+    assert copy is not None and [key[-1] for key in saliency._loaded] == [str(copy)]  # the photos ran the copy
