@@ -24,8 +24,8 @@ A large float model (IS-Net medium) is also run as an int8 copy derived on
 the user's machine (`quantise`: onnxruntime's static QDQ quantisation,
 weights int8 per channel, activations uint8 calibrated (99.99th percentile)
 on the demo shop's generated photos, checked against the float map) and kept
-in the models folder's cache/, named by the source model's sha256 and the
-recipe (QUANT). No derived weights ship with imgpipe. `imgpipe model install`
+in the models folder's cache/ (cache_dir), named by the source model's sha256
+and the recipe (QUANT). No derived weights ship with imgpipe. `imgpipe model install`
 makes it, a run makes it when it is missing; when it cannot be made the float
 model runs. Fed at QUANT_SIDE (benchmarks/model_speed.py, real set, model
 CPU-s a photo side by side: float 1024 2.90 s, IoU 0.966 / 0.968; int8 960
@@ -332,18 +332,20 @@ def _load_square(path: Path, side: int, normalise: str, threads: int):
     return session, spec
 
 
-def cache_dir() -> Path:
-    """Where derived copies of models live: the user's models folder's cache/."""
-    from imgpipe.models import user_models_dir
+def cache_dir(path: Path | None = None) -> Path:
+    """Where derived copies of model `path` live: cache/ in the models folder it is installed in (the
+    workspace's travels with it), else in the user's models folder."""
+    from imgpipe.models import INDEX, user_models_dir
 
-    return user_models_dir() / "cache"
+    folder = Path(path).parent if path is not None else None
+    return (folder if folder is not None and (folder / INDEX).is_file() else user_models_dir()) / "cache"
 
 
 def _copy_path(path: Path) -> Path | None:
     from imgpipe.fsutil import content_hash
 
     sha = content_hash(path)
-    return cache_dir() / f"{sha[:16]}-{QUANT}.onnx" if sha else None
+    return cache_dir(path) / f"{sha[:16]}-{QUANT}.onnx" if sha else None
 
 
 def quantised(path: Path) -> Path | None:

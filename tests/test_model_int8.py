@@ -106,7 +106,7 @@ def test_int8_copy_is_made_once_keyed_by_the_model_and_used(model, tmp_path):
 def test_a_small_model_runs_as_it_is(model, monkeypatch):
     monkeypatch.setattr(saliency, "QUANT_MIN_BYTES", 10 << 20)
     assert not saliency.pending(model) and saliency.prepare(model) is None
-    assert key(model).endswith(saliency.FEED) and not saliency.cache_dir().exists()
+    assert key(model).endswith(saliency.FEED) and not saliency.cache_dir(model).exists()
 
 
 def test_quantisation_that_fails_leaves_the_float_model_and_is_not_retried(model, monkeypatch):
@@ -117,17 +117,17 @@ def test_quantisation_that_fails_leaves_the_float_model_and_is_not_retried(model
 
     monkeypatch.setattr(quantization, "quantize_static", broken)
     assert saliency.prepare(model) is None
-    note = next(saliency.cache_dir().glob("*.failed.txt"))
+    note = next(saliency.cache_dir(model).glob("*.failed.txt"))
     assert "no int8 here" in note.read_text(encoding="utf-8")
     assert not saliency.pending(model) and saliency.pending(model, retry=True)
-    assert not [p for p in saliency.cache_dir().iterdir() if p != note]
+    assert not [p for p in saliency.cache_dir(model).iterdir() if p != note]
     assert key(model).endswith(saliency.FEED)
     session, spec = saliency.load(model)
     assert "imgpipe.recipe" not in (session.get_modelmeta().custom_metadata_map or {})
 
 
 def test_a_damaged_copy_is_dropped_and_the_float_model_runs(model):
-    copy = saliency.cache_dir() / f"{content_hash(model)[:16]}-{saliency.QUANT}.onnx"
+    copy = saliency.cache_dir(model) / f"{content_hash(model)[:16]}-{saliency.QUANT}.onnx"
     copy.parent.mkdir(parents=True)
     copy.write_bytes(b"not a model")
     assert saliency.QUANT in key(model)
@@ -139,7 +139,7 @@ def test_a_damaged_copy_is_dropped_and_the_float_model_runs(model):
 def test_a_copy_that_disagrees_with_the_float_model_is_refused(model, monkeypatch):
     monkeypatch.setattr(saliency, "AGREE_MIN", 1.01)
     assert saliency.prepare(model) is None
-    assert "agrees" in next(saliency.cache_dir().glob("*.failed.txt")).read_text(encoding="utf-8")
+    assert "agrees" in next(saliency.cache_dir(model).glob("*.failed.txt")).read_text(encoding="utf-8")
     assert saliency.quantised(model) is None
 
 
@@ -179,3 +179,11 @@ def test_a_run_makes_the_copy_before_the_photos_need_it(workspace, model, monkey
     assert loaded_then == [{}]  # made once, before any photo loaded the model
     copy = saliency.quantised(model)
     assert copy is not None and [key[-1] for key in saliency._loaded] == [str(copy)]  # the photos ran the copy
+
+
+def test_an_installed_model_keeps_its_copy_in_its_own_folder(model, tmp_path):
+    made = models.install(str(model), models.workspace_models_dir(tmp_path / "shop"), installed_at="2026-11-26T10:00:00")
+    copy = saliency.prepare(made.path)
+    assert copy is not None and copy.parent == tmp_path / "shop" / "models" / "cache"
+    models.remove(made.name, made.path.parent)
+    assert not copy.exists()
