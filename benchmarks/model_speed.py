@@ -47,7 +47,7 @@ from imgpipe import cutout, saliency  # noqa: E402
 import cutout_real  # noqa: E402
 
 VARIANTS = ("fp32", "fp32-basic", "fp32-cache", "dyn-u8", "dyn-s8pc", "qdq-pc", "qop-pc", "qdq-pc-rr",
-            "qdq-pc-conv", "qdq-pc-conv-rr", "qdq-pc-u8u8", "qdq-pc-ends", "qdq-pc-pct", "int8")
+            "qdq-pc-conv", "qdq-pc-conv-rr", "qdq-pc-u8u8", "qdq-pc-ends", "qdq-pc-pct", "qdq-pc-pct-ends", "int8")
 CALIB_SIDE = 1024  # px: calibration photos fed at their aspect with this long side
 
 

@@ -28,8 +28,8 @@ in the models folder's cache/ (cache_dir), named by the source model's sha256
 and the recipe (QUANT). No derived weights ship with imgpipe. `imgpipe model install`
 makes it, a run makes it when it is missing; when it cannot be made the float
 model runs. Fed at QUANT_SIDE (benchmarks/model_speed.py, real set, model
-CPU-s a photo side by side: float 1024 2.90 s, IoU 0.966 / 0.968; int8 960
-1.22 s, 0.964 / 0.968).
+CPU-s a photo side by side, cut-out IoU plain / scene: float 1024 2.97 s,
+0.966 / 0.968; int8 960 1.26 s, 0.964 / 0.968; int8 1024 1.58 s, 0.967 / 0.966).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ FEED_ASPECT = True      # feed a photo at its own aspect when the model can be r
 FEED = ":aspect64-fp32" if FEED_ASPECT else ""  # how a model is fed, in the cut-out's fingerprint (context.py)
 QUANTISE = True         # run a large model as its int8 copy (derived on this machine, models cache) when there is one
 QUANT = "int8qdq-pct1"  # the int8 recipe: in the copy's file name and the cut-out's fingerprint (feed_key)
-QUANT_SIDE = 960        # px: the long side the int8 copy is fed at by default (model_speed.py: 1024 1.56 s)
+QUANT_SIDE = 960        # px: the long side the int8 copy is fed at by default (at 1024: 1.58 s, over 1.5)
 QUANT_MIN_BYTES = 4 << 20  # a smaller model gains nothing from int8: run as it is
 CALIB_PHOTOS = 8        # demo photos the int8 copy's activations are calibrated on (~25 CPU-s and 1 GB each at 1024)
 CALIB_SIDE = 1024       # px: their long side, fed at their aspect
