@@ -191,6 +191,25 @@ def measure(items: list[dict], variant: str, path: Path, side: int, model: Path,
     return rows
 
 
+def interleaved(items: list[dict], runs: list[tuple[str, Path, int]], model: Path, work: Path) -> dict:
+    """Model CPU s a photo of each (variant, file, side), run photo by photo in turn: load on a shared
+    machine falls on all of them alike."""
+    loaded = []
+    for variant, path, side in runs:
+        session = session_for(variant, path, work)[0]
+        spec = saliency._spec(session, model, side, "auto", native=1024, aspect=True)
+        session.run([spec.output_name], {spec.input_name: feed(items[0]["photo"], spec)})
+        loaded.append((f"{variant} {side}", session, spec))
+    cpu: dict = {name: [] for name, _, _ in loaded}
+    for it in items:
+        for name, session, spec in loaded:
+            x = feed(it["photo"], spec)
+            t0 = time.process_time()
+            session.run([spec.output_name], {spec.input_name: x})
+            cpu[name].append(time.process_time() - t0)
+    return {name: float(np.mean(v)) for name, v in cpu.items()}
+
+
 def summary(rows: list[dict]) -> dict:
     def mean(sel, k):
         vals = [r[k] for r in sel if r[k] is not None]
@@ -213,11 +232,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-cut", action="store_true", help="raw map IoU only (no cut_out)")
     ap.add_argument("--only", help="photos whose name holds one of these (comma-separated)")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--interleave", action="store_true",
+                    help="CPU only: every variant and side photo by photo in turn (no IoU)")
     args = ap.parse_args(argv)
     items = [it for it in cutout_real.read_set(args.real) if it["truth"] is not None
              and (not args.only or any(o in it["name"] for o in args.only.split(",")))]
     calib = calibration_photos(args.calib, args.calib_n)
     rows = []
+    if args.interleave:
+        runs = [(v, build(v, args.model, args.work, calib), side) for v in args.variant or VARIANTS
+                for side in args.side or [1024]]
+        for name, cpu in interleaved(items, runs, args.model, args.work).items():
+            print(f"{name:17s} {cpu:8.2f} model CPU-s a photo (interleaved)", flush=True)
+        return 0
     print(f"{'variant':11s} {'side':>5s} {'load s':>7s} {'model s':>8s} {'raw plain':>9s} {'raw scene':>9s} "
           f"{'cut plain':>9s} {'cut scene':>9s}", flush=True)
     for variant in args.variant or VARIANTS:
