@@ -52,12 +52,8 @@ CALIB_SIDE = 1024  # px: calibration photos fed at their aspect with this long s
 
 
 def feed(photo: np.ndarray, spec: saliency.ModelSpec) -> np.ndarray:
-    """The input tensor for a photo, exactly as saliency._run builds it."""
-    fh, fw = saliency.feed_size(spec, *photo.shape[:2])
-    x = cv2.resize(photo, (fw, fh), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-    mean, std = spec.mean_std
-    x = (x - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
-    return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
+    """The input tensor for a photo, exactly as imgpipe builds it."""
+    return saliency._input(photo, spec)
 
 
 def calibration_photos(folder: Path, n: int) -> list[np.ndarray]:
