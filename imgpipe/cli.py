@@ -907,8 +907,27 @@ def model_install(ctx, source, name, workspace_local) -> None:
     out.print(f"[green]✓[/] {esc(said)}", soft_wrap=True)
     if made.name in before:
         out.print(esc(t("model.replaced")))
+    _quantise_installed(made.path, out)
     out.print(esc(t("model.use_hint", name=made.name)), soft_wrap=True)
     sys.exit(EXIT_OK)
+
+
+def _quantise_installed(path: Path, out) -> None:
+    """Make an installed model's int8 copy now (saliency.prepare), so the first run does not wait for it."""
+    from imgpipe import saliency
+
+    if not saliency.pending(path, retry=True):
+        return
+    with Progress(True) as bar:
+        bar("quantise", 0, 1)
+        copy = saliency.prepare(path, retry=True)
+        bar("quantise", 1, 1)
+    if copy is None:
+        out.print(f"[yellow]![/] {esc(t('model.quantise_failed'))}", soft_wrap=True)
+        out.print(esc(t("model.quantise_failed.fix")), soft_wrap=True)
+    else:
+        out.print(f"[green]✓[/] {esc(t('model.quantised', path=copy, mb=f'{copy.stat().st_size / 2**20:.1f}'))}",
+                  soft_wrap=True)
 
 
 @model.command("list")

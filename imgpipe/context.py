@@ -57,7 +57,9 @@ def _cutout_key(ws) -> str:
     c = ws.settings.cutout
     from imgpipe import saliency  # the side a model is fed at by default is part of how it is fed
 
-    return f"{model}:{c.model_size or saliency.RUN_SIDE}:{c.model_normalise}{saliency.FEED}" if model else ""
+    # the int8 copy (saliency.quantised) is fed otherwise: its recipe and side name it
+    side = c.model_size or saliency.default_side(ws.cutout_model)
+    return f"{model}:{side}:{c.model_normalise}{saliency.feed_key(ws.cutout_model)}" if model else ""
 
 
 # --------------------------------------------------------------------------- the context

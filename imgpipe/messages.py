@@ -645,6 +645,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                          "From the workspace's models/ instead of the user's data folder."),
     "progress.download": ("下载模型", "downloading the model"),
     "progress.copy": ("复制模型", "copying the model"),
+    "progress.quantise": ("为本机生成模型的 int8 副本（只做一次，约 3 分钟）",
+                          "making the model's int8 copy for this machine (once, about 3 minutes)"),
+    "model.quantised": ("已生成 int8 副本 {path}（{mb} MB）：抠图约快一倍", "int8 copy made: {path} ({mb} MB); cut-outs run about twice as fast"),
+    "model.quantise_failed": ("无法为抠图模型生成 int8 副本：继续使用原模型（较慢）",
+                              "the cut-out model's int8 copy could not be made: the float model runs (slower)"),
+    "model.quantise_failed.fix": (
+        "原因写在模型文件夹 cache/ 下的 .failed.txt 中；重新安装模型（imgpipe model install）会再试一次",
+        "the reason is in the .failed.txt under the models folder's cache/; installing the model again "
+        "(imgpipe model install) tries again"),
     "model.not_installed": ("没有安装名为“{name}”的抠图模型", "no cut-out model named “{name}” is installed"),
     "model.not_installed.fix": (
         "运行 imgpipe model install 文件或网址 --name {name}（imgpipe model list 列出已安装的模型），"

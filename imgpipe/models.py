@@ -256,6 +256,9 @@ def remove(name: str, folder: Path) -> InstalledModel:
     with _busy(model.path):
         model.path.unlink(missing_ok=True)  # first, so a file Windows holds open keeps its entry
     _write_index(folder, index)
+    if not any(m.sha256 == model.sha256 for m in index.values()):  # its derived copies (saliency.quantise)
+        for copy in (folder / "cache").glob(f"{model.sha256[:16]}-*"):
+            copy.unlink(missing_ok=True)
     return model
 
 

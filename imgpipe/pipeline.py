@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 
-from imgpipe import fonts
+from imgpipe import fonts, saliency
 from imgpipe.errors import ConfigError, GlobalFailure, ImgpipeError, item_error
 from imgpipe.executors import make_executor
 from imgpipe.fsutil import remove_stale_temps, sha256_file
@@ -124,6 +124,16 @@ def analyse(ws: Workspace, articles: list[str], executor, summary: RunSummary,
             cat.set_analysis(photo_id, analysis, keys[photo_id])
 
 
+def _quantise(model: Path, summary: RunSummary, progress: Progress | None) -> None:
+    """Make the cut-out model's int8 copy (saliency.prepare); a warning when it cannot be made."""
+    if progress:
+        progress("quantise", 0, 1)
+    if saliency.prepare(model) is None:
+        summary.warnings.append(ImgpipeError(t("model.quantise_failed"), fix=t("model.quantise_failed.fix")).as_dict())
+    if progress:
+        progress("quantise", 1, 1)
+
+
 def _inspect_crashed(item, _exc) -> tuple[dict, bool]:
     error = worker_died(str(item[0]))
     return {"message": error["message"], "fix": error["fix"]}, False
@@ -177,6 +187,8 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
         if dry_run:  # what would be archived, analysed, written and removed; nothing is
             summary.preview = preview(ws, todo, sheet.products, profiles, font_path, summary.ingest.archived)
             return summary
+        if ws.cutout_model and saliency.pending(ws.cutout_model):  # once, before any photo needs the model
+            _quantise(ws.cutout_model, summary, progress)
         analyse(ws, todo, pool, summary, progress)
         for error in summary.failed:
             _stop_if_global(error)

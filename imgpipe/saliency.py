@@ -19,12 +19,28 @@ of 64 (IS-Net on a 4:3 photo at 1024x768: 2.8 CPU-s instead of 4.1 at
 1024x1024; see RUN_SIDE). If the rewritten model does not run, it is fed a
 square: at `model_size` if its input can be resized so, else at its own size
 (the quantised IS-Net).
+
+A large float model (IS-Net medium) is also run as an int8 copy derived on
+the user's machine (`quantise`: onnxruntime's static QDQ quantisation,
+weights int8 per channel, activations uint8 calibrated (99.99th percentile)
+on the demo shop's generated photos, checked against the float map) and kept
+in the models folder's cache/ (cache_dir), named by the source model's sha256
+and the recipe (QUANT). No derived weights ship with imgpipe. `imgpipe model install`
+makes it, a run makes it when it is missing; when it cannot be made the float
+model runs. Fed at QUANT_SIDE (benchmarks/model_speed.py, real set, model
+CPU-s a photo side by side, cut-out IoU plain / scene: float 1024 2.97 s,
+0.966 / 0.968; int8 960 1.26 s, 0.964 / 0.968; int8 1024 1.58 s, 0.967 / 0.966).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+import contextlib
+import io
+import os
+import tempfile
 
 import cv2
 import numpy as np
@@ -37,6 +53,13 @@ MIN_PEAK = 0.2          # a map whose highest value (0-1) stays below this found
 MULTIPLE = 64           # px: IS-Net halves its map 6 times (U²-Net 5); a fed side is a multiple of this
 FEED_ASPECT = True      # feed a photo at its own aspect when the model can be rewritten to (load)
 FEED = ":aspect64-fp32" if FEED_ASPECT else ""  # how a model is fed, in the cut-out's fingerprint (context.py)
+QUANTISE = True         # run a large model as its int8 copy (derived on this machine, models cache) when there is one
+QUANT = "int8qdq-pct1"  # the int8 recipe: in the copy's file name and the cut-out's fingerprint (feed_key)
+QUANT_SIDE = 960        # px: the long side the int8 copy is fed at by default (at 1024: 1.58 s, over 1.5)
+QUANT_MIN_BYTES = 4 << 20  # a smaller model gains nothing from int8: run as it is
+CALIB_PHOTOS = 8        # demo photos the int8 copy's activations are calibrated on (~25 CPU-s and 1 GB each at 1024)
+CALIB_SIDE = 1024       # px: their long side, fed at their aspect
+AGREE_MIN = 0.9         # IoU (map >= 0.5) the int8 map must reach against the float map on a demo photo
 
 
 @dataclass(frozen=True)
@@ -241,12 +264,31 @@ def load(path: Path, side: int = 0, normalise: str = "auto", threads: int = 1, a
     """
     path = Path(path)
     aspect = FEED_ASPECT if aspect is None else aspect
-    key = (str(path), path.stat().st_mtime_ns, int(side), normalise, threads, aspect)
+    copy = quantised(path) if aspect else None
+    key = (str(path), path.stat().st_mtime_ns, int(side), normalise, threads, aspect, str(copy or ""))
     if key not in _loaded:
         _loaded.clear()  # one model per process
-        _loaded[key] = (aspect and _load_dynamic(path, side, normalise, threads)) or _load_square(
-            path, side, normalise, threads)
+        _loaded[key] = ((copy and _load_quantised(copy, path, side, normalise, threads))
+                        or (aspect and _load_dynamic(path, side, normalise, threads))
+                        or _load_square(path, side, normalise, threads))
     return _loaded[key]
+
+
+def _load_quantised(copy: Path, path: Path, side: int, normalise: str, threads: int):
+    """(session, spec) of the model's int8 copy fed at its aspect; None (the copy removed) where it fails."""
+    try:
+        session = _session(str(copy), threads)
+        meta = session.get_modelmeta().custom_metadata_map or {}
+        native = int(meta.get("imgpipe.native") or 0) or None
+        long_side = max(MULTIPLE, (side or QUANT_SIDE) // MULTIPLE * MULTIPLE)
+        spec = _spec(session, path, long_side, normalise, native=native, aspect=True)
+        if _run(session, spec, np.zeros((*PROBE, 3), np.uint8), PROBE).shape != PROBE:
+            raise ValueError(PROBE)
+    except Exception:  # a damaged copy: the float model runs, and the next run's fingerprint says so
+        with contextlib.suppress(OSError):
+            copy.unlink()
+        return None
+    return session, spec
 
 
 def _load_dynamic(path: Path, side: int, normalise: str, threads: int):
@@ -290,6 +332,155 @@ def _load_square(path: Path, side: int, normalise: str, threads: int):
     return session, spec
 
 
+def cache_dir(path: Path | None = None) -> Path:
+    """Where derived copies of model `path` live: cache/ in the models folder it is installed in (the
+    workspace's travels with it), else in the user's models folder."""
+    from imgpipe.models import INDEX, user_models_dir
+
+    folder = Path(path).parent if path is not None else None
+    return (folder if folder is not None and (folder / INDEX).is_file() else user_models_dir()) / "cache"
+
+
+def _copy_path(path: Path) -> Path | None:
+    from imgpipe.fsutil import content_hash
+
+    sha = content_hash(path)
+    return cache_dir(path) / f"{sha[:16]}-{QUANT}.onnx" if sha else None
+
+
+def quantised(path: Path) -> Path | None:
+    """The model's int8 copy when it has been made (and QUANTISE), else None: the float model runs."""
+    copy = _copy_path(Path(path)) if QUANTISE and FEED_ASPECT else None
+    return copy if copy is not None and copy.is_file() else None
+
+
+def feed_key(path: Path | None) -> str:
+    """How `path` is fed, for the cut-out's fingerprint: FEED, or the int8 copy's recipe and side."""
+    return f":aspect64-{QUANT}" if path and quantised(path) else FEED
+
+
+def default_side(path: Path | None) -> int:
+    """The long side (px) `path` is fed at when `[cutout] model_size` is 0."""
+    return QUANT_SIDE if path and quantised(path) else RUN_SIDE
+
+
+def pending(path: Path | None, retry: bool = False) -> bool:
+    """True when prepare(path, retry) would make the int8 copy now (missing, a large model, not failed
+    before unless `retry`)."""
+    if not path or not QUANTISE or not FEED_ASPECT:
+        return False
+    copy = _copy_path(Path(path))
+    try:
+        large = Path(path).stat().st_size >= QUANT_MIN_BYTES
+    except OSError:
+        return False
+    return bool(copy) and large and not copy.is_file() and (retry or not copy.with_suffix(".failed.txt").exists())
+
+
+def prepare(path: Path, retry: bool = False) -> Path | None:
+    """The int8 copy of `path`, made now when it is missing (once: a failure is noted and not retried
+    unless `retry`); None when the float model runs (small model, no onnx, quantisation failed)."""
+    path = Path(path)
+    copy = _copy_path(path) if QUANTISE and FEED_ASPECT else None
+    if copy is None or copy.is_file():
+        return copy
+    failed = copy.with_suffix(".failed.txt")
+    if failed.exists() and not retry:
+        return None
+    try:
+        return quantise(path, copy)
+    except Exception as exc:  # noqa: BLE001 - any failure leaves the float model in use
+        with contextlib.suppress(OSError):
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            failed.write_text(f"{type(exc).__name__}: {exc}"[:2000], encoding="utf-8")
+        return None
+
+
+def calibration_photos(n: int = CALIB_PHOTOS) -> list[np.ndarray]:
+    """n of the demo shop's generated photos (in the package), spread over its articles, RGB."""
+    from PIL import Image
+
+    from imgpipe.resources import builtin_dir
+
+    files = sorted(p for p in (builtin_dir("samples") / "inbox").rglob("*")
+                   if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    return [np.asarray(Image.open(p).convert("RGB")) for p in files[::max(1, len(files) // n)][:n]]
+
+
+def quantise(path: Path, dest: Path, photos: list[np.ndarray] | None = None,
+             min_bytes: int | None = None) -> Path | None:
+    """Write the int8 copy of model `path` to `dest` (atomically); None for a model under min_bytes
+    (default QUANT_MIN_BYTES).
+
+    From the float rewrite (_dynamic): onnxruntime's quant_pre_process, then
+    quantize_static (QDQ, weights int8 per channel, activations uint8 from the
+    99.99th percentile of their values on `photos`, default calibration_photos(),
+    fed at CALIB_SIDE at their aspect, one at a time). Kept only when its map of
+    the first photo agrees with the float model's (AGREE_MIN). Raises on failure.
+    """
+    import onnx
+    import onnxruntime as ort
+    from onnxruntime import quantization as q
+
+    path, dest = Path(path), Path(dest)
+    if path.stat().st_size < (QUANT_MIN_BYTES if min_bytes is None else min_bytes):
+        return None
+    rewritten = _dynamic(path)
+    if rewritten is None:
+        raise ImportError("onnx")
+    data, native = rewritten
+    photos = calibration_photos() if photos is None else photos
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".quantise-", dir=dest.parent) as tmp:
+        tmp = Path(tmp)
+        (tmp / "float.onnx").write_bytes(data)
+        session = _session(data, 1)
+        spec = _spec(session, path, CALIB_SIDE, "auto", native=native, aspect=True)
+
+        class Photos(q.CalibrationDataReader):  # one photo per collect: the activations of one in memory
+            def __init__(self):
+                self.start, self.end, self.at = 0, len(photos), 0
+
+            def __len__(self):
+                return len(photos)
+
+            def set_range(self, start_index: int, end_index: int):
+                self.start, self.end, self.at = start_index, end_index, start_index
+
+            def get_next(self):
+                if self.at >= min(self.end, len(photos)):
+                    return None
+                self.at += 1
+                return {spec.input_name: _input(photos[self.at - 1], spec)}
+
+        severity = ort.get_default_logger_severity() if hasattr(ort, "get_default_logger_severity") else 2
+        ort.set_default_logger_severity(3)  # the pre-processing's notes on unused weights: not for users
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # the calibrator prints its progress
+                q.quant_pre_process(str(tmp / "float.onnx"), str(tmp / "pre.onnx"), skip_symbolic_shape=True)
+                q.quantize_static(str(tmp / "pre.onnx"), str(tmp / "int8.onnx"), Photos(),
+                                  quant_format=q.QuantFormat.QDQ, per_channel=True,
+                                  activation_type=q.QuantType.QUInt8, weight_type=q.QuantType.QInt8,
+                                  calibrate_method=q.CalibrationMethod.Percentile,
+                                  extra_options={"CalibPercentile": 99.99, "CalibStridedMinMax": 1})
+        finally:
+            ort.set_default_logger_severity(severity)
+        model = onnx.load(str(tmp / "int8.onnx"))
+        onnx.helper.set_model_props(model, {**{p.key: p.value for p in model.metadata_props},
+                                            "imgpipe.native": str(native or 0), "imgpipe.recipe": QUANT,
+                                            "imgpipe.source": path.name})
+        onnx.save(model, str(tmp / "int8.onnx"))
+        int8 = _session(str(tmp / "int8.onnx"), 1)
+        check = ModelSpec(spec.input_name, spec.output_name, QUANT_SIDE, native, spec.normalise, True)
+        a = normalised_map(_run(session, check, photos[0])) >= 0.5
+        b = normalised_map(_run(int8, check, photos[0])) >= 0.5
+        agree = float((a & b).sum()) / max(1, int((a | b).sum()))
+        if a.any() and agree < AGREE_MIN:
+            raise ValueError(f"int8 map agrees with the float map at IoU {agree:.3f} only")
+        os.replace(tmp / "int8.onnx", dest)
+    return dest
+
+
 def feed_size(spec: ModelSpec, height: int, width: int) -> tuple[int, int]:
     """(h, w) px a photo of height x width is fed at: a square of spec.side, or (aspect) its long
     side at spec.side and its short side to the nearest multiple of MULTIPLE."""
@@ -301,12 +492,17 @@ def feed_size(spec: ModelSpec, height: int, width: int) -> tuple[int, int]:
 
 def _run(session, spec: ModelSpec, img_u8: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
     """The raw map (float32, feed_size; or `size` (h, w)) for a photo (uint8 HxWx3 RGB, any size)."""
+    out = session.run([spec.output_name], {spec.input_name: _input(img_u8, spec, size)})[0]
+    return np.squeeze(out).astype(np.float32)
+
+
+def _input(img_u8: np.ndarray, spec: ModelSpec, size: tuple[int, int] | None = None) -> np.ndarray:
+    """The model's input (1x3xHxW float32, feed_size or `size`) for a photo (uint8 HxWx3 RGB)."""
     fh, fw = size or feed_size(spec, *img_u8.shape[:2])
     x = cv2.resize(img_u8, (fw, fh), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
     mean, std = spec.mean_std
     x = (x - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
-    out = session.run([spec.output_name], {spec.input_name: np.ascontiguousarray(x.transpose(2, 0, 1)[None])})[0]
-    return np.squeeze(out).astype(np.float32)
+    return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
 
 
 def normalised_map(raw: np.ndarray) -> np.ndarray:

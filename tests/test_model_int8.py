@@ -1,0 +1,189 @@
+"""The cut-out model's int8 copy (saliency.quantise / prepare / load), on a small generated conv model.
+
+No real weights: a two-layer convolutional stand-in written with `onnx`
+(saliency = sigmoid of the summed channel differences, like the stand-in of
+test_cutout_model.py), quantised on two small generated photos.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from imgpipe import models, saliency
+from imgpipe.context import _cutout_key
+from imgpipe.fsutil import content_hash
+
+onnx = pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+pytest.importorskip("onnxruntime.quantization")
+
+SIDE = 64
+
+
+def conv_model(path: Path, side: int = SIDE) -> Path:
+    """1x3xSxS -> 1x1xSxS: sigmoid(10 (|r-g| + |g-b| + |r-b|) - 3), through Conv 3->6 (3x3), Relu, Conv 6->1."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    w1 = np.zeros((6, 3, 3, 3), np.float32)
+    for k, (a, b) in enumerate([(0, 1), (1, 2), (0, 2)]):
+        w1[2 * k, a, 1, 1], w1[2 * k, b, 1, 1] = 1, -1
+        w1[2 * k + 1, a, 1, 1], w1[2 * k + 1, b, 1, 1] = -1, 1
+    w2 = np.full((1, 6, 1, 1), 10.0, np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["input", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
+         helper.make_node("Relu", ["c1"], ["r1"]),
+         helper.make_node("Conv", ["r1", "w2", "b2"], ["c2"]),
+         helper.make_node("Sigmoid", ["c2"], ["output"])],
+        "conv-stand-in",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, side, side])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 1, side, side])],
+        initializer=[numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(np.zeros(6, np.float32), "b1"),
+                     numpy_helper.from_array(w2, "w2"), numpy_helper.from_array(np.array([-3.0], np.float32), "b2")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
+def photo(seed: int, h: int = 96, w: int = 128) -> np.ndarray:
+    """A saturated blob on a grey backdrop, with noise."""
+    rng = np.random.default_rng(seed)
+    img = np.full((h, w, 3), 180, np.float32) + rng.normal(0, 4, (h, w, 3))
+    yy, xx = np.mgrid[:h, :w]
+    inside = (yy - h / 2) ** 2 / (h / 3) ** 2 + (xx - w / 2) ** 2 / (w / 4) ** 2 < 1
+    img[inside] = (200 - seed * 10, 40, 60 + seed * 20)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(autouse=True)
+def setup(tmp_path, monkeypatch):
+    """A data folder of their own; the conv stand-in counts as large; calibration on two small photos."""
+    monkeypatch.setenv(models.DATA_ENV, str(tmp_path / "data"))
+    monkeypatch.setattr(saliency, "QUANT_MIN_BYTES", 0)
+    monkeypatch.setattr(saliency, "QUANT_SIDE", SIDE)
+    monkeypatch.setattr(saliency, "calibration_photos", lambda n=0: [photo(1), photo(2)])
+    saliency._loaded.clear()
+    yield
+    saliency._loaded.clear()
+
+
+@pytest.fixture
+def model(tmp_path) -> Path:
+    return conv_model(tmp_path / "conv.onnx")
+
+
+def key(path: Path) -> str:
+    ws = SimpleNamespace(cutout_model=path, settings=SimpleNamespace(cutout=SimpleNamespace(model_size=0,
+                                                                                             model_normalise="auto")))
+    return _cutout_key(ws)
+
+
+def test_int8_copy_is_made_once_keyed_by_the_model_and_used(model, tmp_path):
+    float_key = key(model)
+    assert float_key.endswith(saliency.FEED) and saliency.pending(model)
+    float_map = saliency.product_map(photo(3), model)
+    copy = saliency.prepare(model)
+    assert copy == tmp_path / "data" / "models" / "cache" / f"{content_hash(model)[:16]}-{saliency.QUANT}.onnx"
+    assert copy.is_file() and not saliency.pending(model)
+    assert not [p for p in copy.parent.iterdir() if p != copy]  # nothing half-written left beside it
+    # the fingerprint names the recipe and the side it is fed at: outputs made with float are redone
+    assert key(model) != float_key and saliency.QUANT in key(model) and f":{SIDE}:" in key(model)
+    session, spec = saliency.load(model)
+    assert session.get_modelmeta().custom_metadata_map["imgpipe.recipe"] == saliency.QUANT
+    assert spec.aspect and spec.side == SIDE
+    int8_map = saliency.product_map(photo(3), model)
+    a, b = float_map >= 0.5, int8_map >= 0.5
+    assert a.any() and (a & b).sum() / (a | b).sum() > 0.95
+    stamp = copy.stat().st_mtime_ns
+    assert saliency.prepare(model) == copy and copy.stat().st_mtime_ns == stamp  # made once
+
+
+def test_a_small_model_runs_as_it_is(model, monkeypatch):
+    monkeypatch.setattr(saliency, "QUANT_MIN_BYTES", 10 << 20)
+    assert not saliency.pending(model) and saliency.prepare(model) is None
+    assert key(model).endswith(saliency.FEED) and not saliency.cache_dir(model).exists()
+
+
+def test_quantisation_that_fails_leaves_the_float_model_and_is_not_retried(model, monkeypatch):
+    from onnxruntime import quantization
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no int8 here")
+
+    monkeypatch.setattr(quantization, "quantize_static", broken)
+    assert saliency.prepare(model) is None
+    note = next(saliency.cache_dir(model).glob("*.failed.txt"))
+    assert "no int8 here" in note.read_text(encoding="utf-8")
+    assert not saliency.pending(model) and saliency.pending(model, retry=True)
+    assert not [p for p in saliency.cache_dir(model).iterdir() if p != note]
+    assert key(model).endswith(saliency.FEED)
+    session, spec = saliency.load(model)
+    assert "imgpipe.recipe" not in (session.get_modelmeta().custom_metadata_map or {})
+
+
+def test_a_damaged_copy_is_dropped_and_the_float_model_runs(model):
+    copy = saliency.cache_dir(model) / f"{content_hash(model)[:16]}-{saliency.QUANT}.onnx"
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes(b"not a model")
+    assert saliency.QUANT in key(model)
+    session, spec = saliency.load(model)
+    assert "imgpipe.recipe" not in (session.get_modelmeta().custom_metadata_map or {})
+    assert not copy.exists() and key(model).endswith(saliency.FEED)
+
+
+def test_a_copy_that_disagrees_with_the_float_model_is_refused(model, monkeypatch):
+    monkeypatch.setattr(saliency, "AGREE_MIN", 1.01)
+    assert saliency.prepare(model) is None
+    assert "agrees" in next(saliency.cache_dir(model).glob("*.failed.txt")).read_text(encoding="utf-8")
+    assert saliency.quantised(model) is None
+
+
+def test_model_install_makes_the_int8_copy(model, tmp_path):
+    from click.testing import CliRunner
+
+    from imgpipe.cli import main
+    from imgpipe.messages import set_language, get_language
+
+    before = get_language()
+    try:
+        set_language("en")
+        got = CliRunner(env={"IMGPIPE_LANGUAGE": "en"}).invoke(
+            main, ["-w", str(tmp_path), "model", "install", str(model), "--name", "conv"])
+    finally:
+        set_language(before)
+    assert got.exit_code == 0, got.output
+    installed = models.user_models_dir() / "conv.onnx"
+    copy = saliency.quantised(installed)
+    assert copy is not None and "int8 copy made" in got.output and copy.name in got.output.replace("\n", "")
+
+
+@pytest.mark.slow  # 3 CPU-s
+def test_a_run_makes_the_copy_before_the_photos_need_it(workspace, model, monkeypatch):
+    from conftest import drop_photos
+    from imgpipe.pipeline import run
+    from imgpipe.workspace import Workspace
+    from test_models import set_model
+
+    set_model(workspace, str(model))
+    drop_photos(workspace, count=1, size=(320, 240))
+    loaded_then, real = [], saliency.prepare
+    monkeypatch.setattr(saliency, "prepare", lambda path, retry=False: loaded_then.append(dict(saliency._loaded))
+                        or real(path, retry))
+    summary = run(Workspace.open(workspace), platforms=["tmall"], jobs=1, backup=False)
+    assert summary.ok, summary.failed
+    assert loaded_then == [{}]  # made once, before any photo loaded the model
+    copy = saliency.quantised(model)
+    assert copy is not None and [key[-1] for key in saliency._loaded] == [str(copy)]  # the photos ran the copy
+
+
+def test_an_installed_model_keeps_its_copy_in_its_own_folder(model, tmp_path):
+    made = models.install(str(model), models.workspace_models_dir(tmp_path / "shop"), installed_at="2026-11-26T10:00:00")
+    copy = saliency.prepare(made.path)
+    assert copy is not None and copy.parent == tmp_path / "shop" / "models" / "cache"
+    models.remove(made.name, made.path.parent)
+    assert not copy.exists()
