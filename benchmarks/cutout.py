@@ -71,22 +71,11 @@ def boundary_f(pred: np.ndarray, true: np.ndarray, tolerance: float = 0.008) -> 
     return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
 
 
-def analysis_outline(photo: np.ndarray) -> cutout.Outline | None:
-    """The outline the run's analysis keeps of `photo`: its cut-out on the 512-px analysis proxy
-    (proxies.make_proxy), as analyse.product_colours makes it (colour correction left out)."""
-    from imgpipe import analyse, proxies
-
-    proxy = proxies.make_proxy(photo)
-    known = framing.framing_proxy(proxy)
-    return analyse.product_colours(proxy, framing.find_product_box(proxy, known), known)[1]
-
-
-def measure(case: studio_set.StudioCase, seed: int = 7, save: Path | None = None, shared: bool = False) -> dict:
+def measure(case: studio_set.StudioCase, seed: int = 7, save: Path | None = None) -> dict:
     photo, alpha_true = studio_set.render(case, seed)
     true = alpha_true >= 0.5
-    outline = analysis_outline(photo) if shared else None
     t0, c0 = time.perf_counter(), time.process_time()
-    cut = cutout.cut_out(photo, outline=outline)
+    cut = cutout.cut_out(photo)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     pred = cut.alpha >= 0.5
     white = cutout.on_white(cut)
@@ -117,9 +106,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--save", type=Path, help="write the white images and alphas here to look at")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--size", default="1200x900", help="photo size WxH (the cut-out is scale-sensitive: try 900x675)")
-    ap.add_argument("--shared", action="store_true",
-                    help="the run's path: matted from the outline the analysis cut on its 512-px proxy "
-                         "(cut_out's `outline`; its CPU is the render's share alone)")
     ap.add_argument("--real", type=Path, help="a folder of real photos with masks (images/, masks/, SOURCES.md)")
     ap.add_argument("--model", type=Path, action="append",
                     help="--real: an ONNX model for the model path ([cutout] model); repeat to compare models")
@@ -147,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'case':24} {'IoU':>6} {'BF':>6} {'holes':>6} {'lost':>6} {'border':>6} {'good':>5} {'s':>5} {'cpu':>5}")
     rows = []
     for case in cases:
-        r = measure(case, args.seed, args.save, args.shared)
+        r = measure(case, args.seed, args.save)
         rows.append(r)
         hw = "-" if np.isnan(r["holes_white"]) else f"{r['holes_white']:.3f}"
         print(f"{r['case']:24} {r['iou']:6.3f} {r['bf']:6.3f} {hw:>6} {r['lost']:6.3f} "

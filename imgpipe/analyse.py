@@ -208,8 +208,7 @@ def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float) -> tuple
         known = framing.framing_proxy(corrected)  # its Lab, backdrop and mask, made once for the three below
         box = framing.find_product_box(corrected, known)
         h, w = corrected.shape[:2]
-        colours, outline = product_colours(corrected, box, known)
-        analysis = {
+        return task.photo_id, {
             "correction": correction.to_dict(),
             "size": list(full_size),
             "box": [box.x0 / w, box.y0 / h, box.x1 / w, box.y1 / h],
@@ -217,39 +216,31 @@ def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float) -> tuple
             "backdrop_rgb": [int(v) for v in box.backdrop_rgb],
             "backdrop": float(framing.backdrop_score(corrected)),
             "backdrop_noise": round(framing.backdrop_noise(corrected, known), 1),
-            "colours": colours,
-        }
-        if outline is not None:  # the white and transparent images start from it (render.PhotoWork.cut_out)
-            analysis["outline"] = outline.as_dict()
-        return task.photo_id, analysis, None
+            "colours": product_colours(corrected, box, known),
+        }, None
     except Exception as err:
         return task.photo_id, None, error_dict(err, task.original)
 
 
-def product_colours(corrected, box, known=None) -> tuple[list[list[float]], object]:
-    """(the product's dominant colours [[L, a, b, share], …] (largest first), after colour correction,
-    the cut-out's cutout.Outline or None).
+def product_colours(corrected, box, known=None) -> list[list[float]]:
+    """The product's dominant colours [[L, a, b, share], …] (largest first), after colour correction.
 
     Measured inside the cut-out (cutout.cut_out: a white mug on a pale sweep
     keeps its body, which the plain outline mask loses); a close-up (no
     backdrop found) is all product, so its central 60 % is measured instead.
-    The cut-out's outline (steps 1-4) is the photo's one: its white and
-    transparent images are matted from it, not cut out again.
     known: framing.framing_proxy(corrected), when the caller has it.
     """
     import numpy as np
 
     from imgpipe import colour_names, cutout, framing
 
-    mask = outline = None
+    mask = None
     if box.confident:
         # the outline only: the edge's decontaminated colours are not measured
         cut = cutout.cut_out(corrected, proxy_px=max(corrected.shape[:2]), decontaminate=False, known=known)
         mask = cut.alpha >= 0.5 if cut.good else framing.product_mask(corrected, known=known)[0]
-        outline = cut.outline
     if mask is None or not mask.any():
         h, w = corrected.shape[:2]
         mask = np.zeros((h, w), bool)
         mask[int(h * 0.2):int(h * 0.8), int(w * 0.2):int(w * 0.8)] = True
-    return [[round(v, 2) for v in s.lab] + [round(s.share, 3)]
-            for s in colour_names.dominant_colours(corrected, mask)], outline
+    return [[round(v, 2) for v in s.lab] + [round(s.share, 3)] for s in colour_names.dominant_colours(corrected, mask)]

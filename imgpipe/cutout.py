@@ -33,7 +33,6 @@ classical steps refuse (framing.is_plain). Each Cutout says how it was made
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -110,7 +109,6 @@ class Cutout:
     method: str = "classical"
     confidence: float = 1.0
     reason: str = ""
-    outline: Outline | None = None  # the classical steps 1-4 it was made from (good cut-outs only)
 
     def made(self) -> dict:
         """How the cut-out was made, for an output's catalog meta (validate reads it)."""
@@ -119,49 +117,6 @@ class Cutout:
         if self.reason or not self.good:
             out["reason"] = self.reason or "no_product"
         return out
-
-
-@dataclass(frozen=True)
-class Outline:
-    """A classical cut-out of a photo on its proxy, what a cut-out of the same photo at another size is
-    matted from (cut_out's `outline`), so a photo is cut out once (steps 1-4 and GrabCut made once).
-
-    alpha: uint8 HxW, the proxy's matted alpha (0-255): resized and halved at 128 it places the
-    outline within a fraction of the proxy's pixel, which its hard mask (a staircase of them) does not.
-    holes, shadows: bool HxW, steps 2 and 3 (a hole's count, the kept shadow).
-    The analysis keeps it with its colours (as_dict: a PNG, ~2-4 KB) and the white and transparent
-    images are matted from it (render.PhotoWork.cut_out). Only a photographed backdrop's: a flat
-    one's cut-out (a flattened PNG, no GrabCut) is made again at the size it is needed.
-    """
-
-    alpha: np.ndarray
-    holes: np.ndarray
-    shadows: np.ndarray
-
-    def as_dict(self) -> dict:
-        planes = np.dstack([self.alpha, self.holes.view(np.uint8) * 255, self.shadows.view(np.uint8) * 255])
-        _, png = cv2.imencode(".png", planes, [cv2.IMWRITE_PNG_COMPRESSION, 9])
-        return {"png": base64.b64encode(png.tobytes()).decode("ascii")}
-
-    @classmethod
-    def from_dict(cls, data: dict | None) -> Outline | None:
-        """The outline as_dict stored; None when absent or unreadable (the caller cuts out in full)."""
-        try:
-            planes = cv2.imdecode(np.frombuffer(base64.b64decode(data["png"]), np.uint8), cv2.IMREAD_UNCHANGED)
-        except Exception:  # noqa: BLE001 - absent (an older analysis), damaged: cut out in full
-            return None
-        if planes is None or planes.ndim != 3 or planes.shape[2] != 3 or planes.dtype != np.uint8:
-            return None
-        return cls(np.ascontiguousarray(planes[..., 0]), planes[..., 1] >= 128, planes[..., 2] >= 128)
-
-    def at(self, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(mask, holes, shadows) bool at `shape` (H, W): each resized bilinearly and halved, so an
-        outline is smooth at a larger size, not a staircase of the proxy's pixels."""
-        h, w = shape
-        if self.alpha.shape == (h, w):
-            return self.alpha >= 128, self.holes, self.shadows
-        return tuple(cv2.resize(plane, (w, h), interpolation=cv2.INTER_LINEAR) >= 128 for plane in
-                     (self.alpha, self.holes.view(np.uint8) * 255, self.shadows.view(np.uint8) * 255))
 
 
 def _disk(r: int) -> np.ndarray:
@@ -619,7 +574,7 @@ def model_confidence(prob: np.ndarray, mask: np.ndarray) -> float:
 
 def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int = PROXY_PX,
             decontaminate: bool = True, model_map: np.ndarray | None = None,
-            known: framing.Measured | None = None, outline: Outline | None = None) -> Cutout:
+            known: framing.Measured | None = None) -> Cutout:
     """Cut the product out of a studio photo on a plain backdrop (see the module docstring).
 
     model_path: an ONNX salient-object model (`[cutout] model` in imgpipe.toml);
@@ -630,8 +585,6 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
     only needs the outline.
     known: the proxy's framing.Measured, when the caller has it (the analysis: its proxy is the
     framing proxy).
-    outline: steps 1-4 as another cut-out of this photo made them (Cutout.outline, at any size: the
-    analysis' on its proxy): only the matte and the full-size step are made here.
     """
     h, w = img_u8.shape[:2]
     proxy, factor = framing._proxy(img_u8, proxy_px)
@@ -660,25 +613,18 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
         cut = _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, np.zeros_like(mask),
                          like if plain else np.zeros_like(like), darkening, backdrop.rgb, good)
         return replace(cut, method="model", confidence=confidence, reason="" if good else "no_product")
-    if outline is not None:
-        mask, holes, shadows = outline.at(proxy.shape[:2])
-        good, flat = True, False
-    else:
-        hard = _hard_cut(proxy, measured, like, darkening)
-        if isinstance(hard, str):
-            return empty(hard)
-        mask, holes, shadows, good, flat = hard
-        del hard
+    hard = _hard_cut(proxy, measured, like, darkening)
+    if isinstance(hard, str):
+        return empty(hard)
+    mask, holes, shadows, good, flat = hard
     backdrop_rgb = backdrop.rgb
-    del measured, lab, backdrop  # the proxy's Lab and backdrop surface: not kept at the full-size step
+    del hard, measured, lab, backdrop  # the proxy's Lab and backdrop surface: not kept at the full-size step
     if flat:
         alpha_p, fg_p = flat_matte(proxy, mask, backdrop_rgb)
     else:
         alpha_p, fg_p = matte(proxy, mask, decontaminate=decontaminate)
-    made = Outline(np.clip(alpha_p * 255.0 + 0.5, 0, 255).astype(np.uint8), holes, shadows) \
-        if good and not flat else None
     cut = _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop_rgb, good)
-    return replace(cut, outline=made) if good else replace(cut, confidence=0.0, reason="no_product")
+    return cut if good else replace(cut, confidence=0.0, reason="no_product")
 
 
 def _hard_cut(proxy: np.ndarray, measured: framing.Measured, like: np.ndarray, darkening: np.ndarray):
@@ -697,6 +643,21 @@ def _hard_cut(proxy: np.ndarray, measured: framing.Measured, like: np.ndarray, d
         return (*_flat_cut(delta_e, like, edges, darkening), True)
     dist = framing._distance(lab, backdrop.surface)
     return (*_photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, like, darkening), False)
+
+
+def outline(img_u8: np.ndarray, known: framing.Measured | None = None) -> np.ndarray | None:
+    """The classical cut-out's hard outline (steps 1-4, no matte) at the image's own size, bool HxW;
+    None where cut_out would find nothing good to cut (no product, a scene, a refined mask that
+    disagrees with its seed). What the product's colours are measured in (analyse.product_colours):
+    the matte moves alpha >= 0.5 by a pixel at most along the outline, which the colours' own
+    erosion drops anyway, and costs a third of the cut-out on the analysis proxy.
+    known: the image's framing.Measured, when the caller has it."""
+    measured = framing.measured(img_u8, known)
+    darkening, like = shadow_field(img_u8, measured.backdrop.surface)
+    hard = _hard_cut(img_u8, measured, like, darkening)
+    if isinstance(hard, str) or not hard[3]:
+        return None
+    return hard[0]
 
 
 def _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop_rgb, good) -> Cutout:

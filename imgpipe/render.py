@@ -179,9 +179,7 @@ class PhotoWork:
                 interpolation=cv2.INTER_AREA)
             if model is not None and model_map is None:
                 model_map = self.model_map(model)
-            # the classical cut-out is matted from the analysis' outline: a photo is cut out once
-            outline = cutout.Outline.from_dict(self.analysis.get("outline")) if model_map is None else None
-            self._cut = ((factor, model), cutout.cut_out(small, model_map=model_map, outline=outline))
+            self._cut = ((factor, model), cutout.cut_out(small, model_map=model_map))
         return self._cut[1], factor
 
 
