@@ -431,7 +431,7 @@ def matte_trimap(img_u8: np.ndarray, fg: np.ndarray, bg: np.ndarray, *,
     backdrop (bool HxW), the rest solved by closed-form matting on its bounding box."""
     alpha = fg.astype(np.float32)
     img = img_u8.astype(np.float32) / 255.0
-    foreground = img.copy()
+    foreground = img  # the edge's colours are written into it once `sub`, a copy, is taken: no second plane
     unknown = ~fg & ~bg
     if not unknown.any():
         return alpha, foreground
@@ -574,7 +574,7 @@ def model_confidence(prob: np.ndarray, mask: np.ndarray) -> float:
 
 def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int = PROXY_PX,
             decontaminate: bool = True, model_map: np.ndarray | None = None,
-            known: framing.Measured | None = None) -> Cutout:
+            known: framing.Measured | None = None, shadow: bool = True, given: bool = False) -> Cutout:
     """Cut the product out of a studio photo on a plain backdrop (see the module docstring).
 
     model_path: an ONNX salient-object model (`[cutout] model` in imgpipe.toml);
@@ -585,6 +585,10 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
     only needs the outline.
     known: the proxy's framing.Measured, when the caller has it (the analysis: its proxy is the
     framing proxy).
+    shadow=False: no kept shadow is made (Cutout.shadow all 0), for a caller whose images all remove
+    it (shadow="remove", the default): its full-size float plane was a worker's largest but one.
+    given: img_u8 is the caller's to give away (a copy made for the cut-out): the foreground is made in
+    it instead of in a full-size copy.
     """
     h, w = img_u8.shape[:2]
     proxy, factor = framing._proxy(img_u8, proxy_px)
@@ -611,7 +615,8 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
         holes = framing._fill_holes(mask.astype(np.uint8)).astype(bool) & ~mask
         good = confidence >= MODEL_MIN_CONFIDENCE
         cut = _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, np.zeros_like(mask),
-                         like if plain else np.zeros_like(like), darkening, backdrop.rgb, good)
+                         (like if plain else np.zeros_like(like)) if shadow else None, darkening, backdrop.rgb, good,
+                         given)
         return replace(cut, method="model", confidence=confidence, reason="" if good else "no_product")
     hard = _hard_cut(proxy, measured, like, darkening)
     if isinstance(hard, str):
@@ -623,7 +628,8 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
         alpha_p, fg_p = flat_matte(proxy, mask, backdrop_rgb)
     else:
         alpha_p, fg_p = matte(proxy, mask, decontaminate=decontaminate)
-    cut = _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop_rgb, good)
+    cut = _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like if shadow else None, darkening,
+                     backdrop_rgb, good, given)
     return cut if good else replace(cut, confidence=0.0, reason="no_product")
 
 
@@ -660,20 +666,26 @@ def outline(img_u8: np.ndarray, known: framing.Measured | None = None) -> np.nda
     return hard[0]
 
 
-def _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop_rgb, good) -> Cutout:
-    """The Cutout at the photo's size from the proxy's mask, matte and shadows."""
+def _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop_rgb, good,
+               given: bool = False) -> Cutout:
+    """The Cutout at the photo's size from the proxy's mask, matte and shadows; like=None: no kept
+    shadow (Cutout.shadow all 0); given: the foreground is made in img_u8 itself (cut_out's `given`)."""
     h, w = img_u8.shape[:2]
-    shadow_p = _kept_shadow(mask, shadows, like, darkening)
+    if like is None:  # no kept shadow asked for: zeros (calloc'd pages, never touched, hold no memory)
+        shadow_p = shadow = np.zeros((h, w), np.float32)
+    else:
+        shadow_p = _kept_shadow(mask, shadows, like, darkening)
 
     if factor > 1:
         alpha = cv2.resize(alpha_p, (w, h), interpolation=cv2.INTER_LINEAR)
-        shadow = cv2.resize(shadow_p, (w, h), interpolation=cv2.INTER_LINEAR)
+        if like is not None:
+            shadow = cv2.resize(shadow_p, (w, h), interpolation=cv2.INTER_LINEAR)
     else:
         alpha, shadow = alpha_p, shadow_p
     # the photo's own pixels inside, the decontaminated colour only where the edge is mixed, sampled
     # from the proxy at those pixels alone (a full-size float copy of the photo was a worker's peak)
     edge = (alpha > 0.01) & (alpha < 0.99)
-    foreground = img_u8.copy()
+    foreground = img_u8 if given else img_u8.copy()
     foreground[edge] = np.clip(_sample(fg_p, np.nonzero(edge), (h, w)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     count = _components(holes)[0] - 1
     alpha, shadow = alpha.astype(np.float32, copy=False), shadow.astype(np.float32, copy=False)
