@@ -621,9 +621,14 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
     hard = _hard_cut(proxy, measured, like, darkening)
     if isinstance(hard, str):
         return empty(hard)
-    mask, holes, shadows, good, flat = hard
+    mask, holes, shadows, step4, flat = hard
     backdrop_rgb = backdrop.rgb
-    del hard, measured, lab, backdrop  # the proxy's Lab and backdrop surface: not kept at the full-size step
+    # the proxy's Lab and backdrop surface: not kept for GrabCut and the full-size step
+    del hard, measured, lab, backdrop
+    good = step4 if flat else None
+    if not flat:
+        mask, good = _refined(proxy, mask, step4)
+    del step4
     if flat:
         alpha_p, fg_p = flat_matte(proxy, mask, backdrop_rgb)
     else:
@@ -634,8 +639,10 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
 
 
 def _hard_cut(proxy: np.ndarray, measured: framing.Measured, like: np.ndarray, darkening: np.ndarray):
-    """Steps 1-4 on the proxy: (mask, holes, shadows, good, flat backdrop) or why nothing is cut out
-    ("no_product", "scene"). `like`, `darkening`: shadow_field's."""
+    """Steps 1-3 on the proxy, or why nothing is cut out ("no_product", "scene"). A flat backdrop:
+    (mask, holes, shadows, good, True); a photographed one: (body, holes, shadows, trimap, False), whose
+    step 4 `_refined` makes once the caller has let go of the proxy's Lab and backdrop surface (GrabCut's
+    graph is the render's largest allocation). `like`, `darkening`: shadow_field's."""
     lab, backdrop = measured.lab, measured.backdrop
     seed = measured.mask()
     if not seed.any() or backdrop.uniform < framing.UNIFORM_SHARE:
@@ -649,21 +656,6 @@ def _hard_cut(proxy: np.ndarray, measured: framing.Measured, like: np.ndarray, d
         return (*_flat_cut(delta_e, like, edges, darkening), True)
     dist = framing._distance(lab, backdrop.surface)
     return (*_photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, like, darkening), False)
-
-
-def outline(img_u8: np.ndarray, known: framing.Measured | None = None) -> np.ndarray | None:
-    """The classical cut-out's hard outline (steps 1-4, no matte) at the image's own size, bool HxW;
-    None where cut_out would find nothing good to cut (no product, a scene, a refined mask that
-    disagrees with its seed). What the product's colours are measured in (analyse.product_colours):
-    the matte moves alpha >= 0.5 by a pixel at most along the outline, which the colours' own
-    erosion drops anyway, and costs a third of the cut-out on the analysis proxy.
-    known: the image's framing.Measured, when the caller has it."""
-    measured = framing.measured(img_u8, known)
-    darkening, like = shadow_field(img_u8, measured.backdrop.surface)
-    hard = _hard_cut(img_u8, measured, like, darkening)
-    if isinstance(hard, str) or not hard[3]:
-        return None
-    return hard[0]
 
 
 def _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop_rgb, good,
@@ -737,7 +729,8 @@ def _kept_shadow(mask: np.ndarray, shadows: np.ndarray, like: np.ndarray, darken
 
 
 def _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, like, darkening):
-    """Steps 1-4 of the module docstring on a photographed backdrop: (mask, holes, shadows, good)."""
+    """Steps 1-3 of the module docstring on a photographed backdrop and step 4's trimap: (body, holes,
+    shadows, (sure_fg, maybe_fg, maybe_bg, sure_bg)); `_refined` makes step 4 of them."""
     ph, pw = proxy.shape[:2]
     seed = grow_seed(seed, delta_e, noise, like, _enclosed_by_edges(edges), darkening)
     evidence = (dist > backdrop.threshold) | edges | (delta_e > max(4.0, LOW_EVIDENCE * noise))
@@ -760,6 +753,12 @@ def _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, l
     # part may be a dark rim or a handle's shaded side, and GrabCut still decides)
     sure_bg = sure_hole | (shadows & _under(body) & ~cv2.dilate(body.astype(np.uint8), _disk(1)).astype(bool))
     maybe_bg &= ~sure_bg
+    return body, holes, shadows, (sure_fg, maybe_fg, maybe_bg, sure_bg)
+
+
+def _refined(proxy: np.ndarray, body: np.ndarray, trimap: tuple) -> tuple[np.ndarray, bool]:
+    """Step 4: GrabCut on the trimap _photographed_cut made; (mask, good: it agrees with the body)."""
+    sure_fg, maybe_fg, maybe_bg, sure_bg = trimap
     mask = _grabcut(proxy, sure_fg, maybe_fg, maybe_bg)
     mask &= ~sure_bg
     mask = _keep_large(mask)
@@ -767,8 +766,7 @@ def _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, l
     union = (mask | body).sum()
     agreement = float((mask & body).sum() / union) if union else 0.0
     good = bool(mask.any()) and agreement >= MIN_AGREEMENT
-
-    return mask, holes, shadows, good
+    return mask, good
 
 
 def _flat_cut(delta_e: np.ndarray, like: np.ndarray, edges: np.ndarray, darkening: np.ndarray):
