@@ -681,8 +681,9 @@ def _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darken
     foreground[edge] = np.clip(_sample(fg_p, np.nonzero(edge), (h, w)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     count = _components(holes)[0] - 1
     alpha, shadow = alpha.astype(np.float32, copy=False), shadow.astype(np.float32, copy=False)
-    return Cutout(np.clip(alpha, 0, 1, out=alpha), foreground, np.clip(shadow, 0, 1, out=shadow),
-                  backdrop_rgb, good, int(count))
+    if like is not None:  # clipping the zeros would write (and so hold) every page of them
+        shadow = np.clip(shadow, 0, 1, out=shadow)
+    return Cutout(np.clip(alpha, 0, 1, out=alpha), foreground, shadow, backdrop_rgb, good, int(count))
 
 
 REMAP_ROW = 16384  # pixels per row of the maps _sample hands cv2.remap (its limit: < 32767 a side)
