@@ -237,7 +237,8 @@ def product_colours(corrected, box, known=None) -> list[list[float]]:
     mask = None
     if box.confident:
         # the outline only: the edge's decontaminated colours are not measured
-        cut = cutout.cut_out(corrected, proxy_px=max(corrected.shape[:2]), decontaminate=False, known=known)
+        cut = cutout.cut_out(corrected, proxy_px=max(corrected.shape[:2]), decontaminate=False, known=known,
+                             shadow=False)
         mask = cut.alpha >= 0.5 if cut.good else framing.product_mask(corrected, known=known)[0]
     if mask is None or not mask.any():
         h, w = corrected.shape[:2]

@@ -432,7 +432,7 @@ def matte_trimap(img_u8: np.ndarray, fg: np.ndarray, bg: np.ndarray, *,
     backdrop (bool HxW), the rest solved by closed-form matting on its bounding box."""
     alpha = fg.astype(np.float32)
     img = img_u8.astype(np.float32) / 255.0
-    foreground = img.copy()
+    foreground = img  # the edge's colours are written into it once `sub`, a copy, is taken: no second plane
     unknown = ~fg & ~bg
     if not unknown.any():
         return alpha, foreground
@@ -575,7 +575,7 @@ def model_confidence(prob: np.ndarray, mask: np.ndarray) -> float:
 
 def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int = PROXY_PX,
             decontaminate: bool = True, model_map: np.ndarray | None = None,
-            known: framing.Measured | None = None) -> Cutout:
+            known: framing.Measured | None = None, shadow: bool = True, given: bool = False) -> Cutout:
     """Cut the product out of a studio photo on a plain backdrop (see the module docstring).
 
     model_path: an ONNX salient-object model (`[cutout] model` in imgpipe.toml);
@@ -586,6 +586,10 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
     only needs the outline.
     known: the proxy's framing.Measured, when the caller has it (the analysis: its proxy is the
     framing proxy).
+    shadow=False: no kept shadow is made (Cutout.shadow all 0), for a caller whose images all remove
+    it (shadow="remove", the default): its full-size float plane was a worker's largest but one.
+    given: img_u8 is the caller's to give away (a copy made for the cut-out): the foreground is made in
+    it instead of in a full-size copy.
     """
     h, w = img_u8.shape[:2]
     proxy, factor = framing._proxy(img_u8, proxy_px)
@@ -612,25 +616,34 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
         holes = framing._fill_holes(mask.astype(np.uint8)).astype(bool) & ~mask
         good = confidence >= MODEL_MIN_CONFIDENCE
         cut = _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, np.zeros_like(mask),
-                         like if plain else np.zeros_like(like), darkening, backdrop.rgb, good)
+                         (like if plain else np.zeros_like(like)) if shadow else None, darkening, backdrop.rgb, good,
+                         given)
         return replace(cut, method="model", confidence=confidence, reason="" if good else "no_product")
     hard = _hard_cut(proxy, measured, like, darkening)
     if isinstance(hard, str):
         return empty(hard)
-    mask, holes, shadows, good, flat = hard
+    mask, holes, shadows, step4, flat = hard
     backdrop_rgb = backdrop.rgb
-    del hard, measured, lab, backdrop  # the proxy's Lab and backdrop surface: not kept at the full-size step
+    # the proxy's Lab and backdrop surface: not kept for GrabCut and the full-size step
+    del hard, measured, lab, backdrop
+    good = step4 if flat else None
+    if not flat:
+        mask, good = _refined(proxy, mask, step4)
+    del step4
     if flat:
         alpha_p, fg_p = flat_matte(proxy, mask, backdrop_rgb)
     else:
         alpha_p, fg_p = matte(proxy, mask, decontaminate=decontaminate)
-    cut = _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop_rgb, good)
+    cut = _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like if shadow else None, darkening,
+                     backdrop_rgb, good, given)
     return cut if good else replace(cut, confidence=0.0, reason="no_product")
 
 
 def _hard_cut(proxy: np.ndarray, measured: framing.Measured, like: np.ndarray, darkening: np.ndarray):
-    """Steps 1-4 on the proxy: (mask, holes, shadows, good, flat backdrop) or why nothing is cut out
-    ("no_product", "scene"). `like`, `darkening`: shadow_field's."""
+    """Steps 1-3 on the proxy, or why nothing is cut out ("no_product", "scene"). A flat backdrop:
+    (mask, holes, shadows, good, True); a photographed one: (body, holes, shadows, trimap, False), whose
+    step 4 `_refined` makes once the caller has let go of the proxy's Lab and backdrop surface (GrabCut's
+    graph is the render's largest allocation). `like`, `darkening`: shadow_field's."""
     lab, backdrop = measured.lab, measured.backdrop
     seed = measured.mask()
     if not seed.any() or backdrop.uniform < framing.UNIFORM_SHARE:
@@ -646,40 +659,32 @@ def _hard_cut(proxy: np.ndarray, measured: framing.Measured, like: np.ndarray, d
     return (*_photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, like, darkening), False)
 
 
-def outline(img_u8: np.ndarray, known: framing.Measured | None = None) -> np.ndarray | None:
-    """The classical cut-out's hard outline (steps 1-4, no matte) at the image's own size, bool HxW;
-    None where cut_out would find nothing good to cut (no product, a scene, a refined mask that
-    disagrees with its seed). What the product's colours are measured in (analyse.product_colours):
-    the matte moves alpha >= 0.5 by a pixel at most along the outline, which the colours' own
-    erosion drops anyway, and costs a third of the cut-out on the analysis proxy.
-    known: the image's framing.Measured, when the caller has it."""
-    measured = framing.measured(img_u8, known)
-    darkening, like = shadow_field(img_u8, measured.backdrop.surface)
-    hard = _hard_cut(img_u8, measured, like, darkening)
-    if isinstance(hard, str) or not hard[3]:
-        return None
-    return hard[0]
-
-
-def _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop_rgb, good) -> Cutout:
-    """The Cutout at the photo's size from the proxy's mask, matte and shadows."""
+def _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, shadows, like, darkening, backdrop_rgb, good,
+               given: bool = False) -> Cutout:
+    """The Cutout at the photo's size from the proxy's mask, matte and shadows; like=None: no kept
+    shadow (Cutout.shadow all 0); given: the foreground is made in img_u8 itself (cut_out's `given`)."""
     h, w = img_u8.shape[:2]
-    shadow_p = _kept_shadow(mask, shadows, like, darkening)
+    if like is None:  # no kept shadow asked for: zeros (calloc'd pages, never touched, hold no memory)
+        shadow_p = shadow = np.zeros((h, w), np.float32)
+    else:
+        shadow_p = _kept_shadow(mask, shadows, like, darkening)
 
     if factor > 1:
         alpha = cv2.resize(alpha_p, (w, h), interpolation=cv2.INTER_LINEAR)
-        shadow = cv2.resize(shadow_p, (w, h), interpolation=cv2.INTER_LINEAR)
+        if like is not None:
+            shadow = cv2.resize(shadow_p, (w, h), interpolation=cv2.INTER_LINEAR)
     else:
         alpha, shadow = alpha_p, shadow_p
     # the photo's own pixels inside, the decontaminated colour only where the edge is mixed, sampled
     # from the proxy at those pixels alone (a full-size float copy of the photo was a worker's peak)
     edge = (alpha > 0.01) & (alpha < 0.99)
-    foreground = img_u8.copy()
+    foreground = img_u8 if given else img_u8.copy()
     foreground[edge] = np.clip(_sample(fg_p, np.nonzero(edge), (h, w)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     count = _components(holes)[0] - 1
     alpha, shadow = alpha.astype(np.float32, copy=False), shadow.astype(np.float32, copy=False)
-    return Cutout(np.clip(alpha, 0, 1, out=alpha), foreground, np.clip(shadow, 0, 1, out=shadow),
-                  backdrop_rgb, good, int(count))
+    if like is not None:  # clipping the zeros would write (and so hold) every page of them
+        shadow = np.clip(shadow, 0, 1, out=shadow)
+    return Cutout(np.clip(alpha, 0, 1, out=alpha), foreground, shadow, backdrop_rgb, good, int(count))
 
 
 REMAP_ROW = 16384  # pixels per row of the maps _sample hands cv2.remap (its limit: < 32767 a side)
@@ -726,7 +731,8 @@ def _kept_shadow(mask: np.ndarray, shadows: np.ndarray, like: np.ndarray, darken
 
 
 def _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, like, darkening):
-    """Steps 1-4 of the module docstring on a photographed backdrop: (mask, holes, shadows, good)."""
+    """Steps 1-3 of the module docstring on a photographed backdrop and step 4's trimap: (body, holes,
+    shadows, (sure_fg, maybe_fg, maybe_bg, sure_bg)); `_refined` makes step 4 of them."""
     ph, pw = proxy.shape[:2]
     seed = grow_seed(seed, delta_e, noise, like, _enclosed_by_edges(edges), darkening)
     evidence = (dist > backdrop.threshold) | edges | (delta_e > max(4.0, LOW_EVIDENCE * noise))
@@ -749,6 +755,12 @@ def _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, l
     # part may be a dark rim or a handle's shaded side, and GrabCut still decides)
     sure_bg = sure_hole | (shadows & _under(body) & ~cv2.dilate(body.astype(np.uint8), _disk(1)).astype(bool))
     maybe_bg &= ~sure_bg
+    return body, holes, shadows, (sure_fg, maybe_fg, maybe_bg, sure_bg)
+
+
+def _refined(proxy: np.ndarray, body: np.ndarray, trimap: tuple) -> tuple[np.ndarray, bool]:
+    """Step 4: GrabCut on the trimap _photographed_cut made; (mask, good: it agrees with the body)."""
+    sure_fg, maybe_fg, maybe_bg, sure_bg = trimap
     mask = _grabcut(proxy, sure_fg, maybe_fg, maybe_bg)
     mask &= ~sure_bg
     mask = _keep_large(mask)
@@ -756,8 +768,7 @@ def _photographed_cut(proxy, seed, lab, backdrop, dist, edges, delta_e, noise, l
     union = (mask | body).sum()
     agreement = float((mask & body).sum() / union) if union else 0.0
     good = bool(mask.any()) and agreement >= MIN_AGREEMENT
-
-    return mask, holes, shadows, good
+    return mask, good
 
 
 def _flat_cut(delta_e: np.ndarray, like: np.ndarray, edges: np.ndarray, darkening: np.ndarray):

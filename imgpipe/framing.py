@@ -322,6 +322,7 @@ def frame_square(
     fill: float,
     background_rgb: tuple[int, int, int] | None = None,
     scale: float | None = None,
+    copy: bool = True,
 ) -> np.ndarray:
     """A `size` frame (square side, or (width, height)) with the product centred at the given fill.
 
@@ -329,6 +330,8 @@ def frame_square(
     shared scale keeps several photos of one article alike; it is reduced if
     the product would not fit (the product box is never cropped). Areas beyond
     the photo are padded with `background_rgb` (default: the backdrop colour).
+    copy=False: where the scaled photo fills the frame, a view of it (not contiguous, maybe of
+    img_u8 itself) instead of a copy: one frame-sized plane fewer (the transparent image's are float).
     """
     background = tuple(int(v) for v in (background_rgb if background_rgb is not None else box.backdrop_rgb))
     out_w, out_h = _wh(size)
@@ -342,6 +345,8 @@ def frame_square(
     # top-left of the output window in scaled coordinates
     ox = round(cx * sx - out_w / 2)
     oy = round(cy * sy - out_h / 2)
+    if not copy and ox >= 0 and oy >= 0 and ox + out_w <= new_w and oy + out_h <= new_h:
+        return scaled[oy:oy + out_h, ox:ox + out_w]  # filled by the photo: its pixels, not a copy of them
     out = np.empty((out_h, out_w) + img_u8.shape[2:], img_u8.dtype)  # any channels (RGBA too)
     out[:] = background
     src_x0, src_y0 = max(0, ox), max(0, oy)

@@ -52,8 +52,8 @@ def closed_form_alpha(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
     centres = cv2.dilate(unknown.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     centres[0, :] = centres[-1, :] = centres[:, 0] = centres[:, -1] = False
     cy, cx = np.nonzero(centres)
-    order = np.full(h * w, -1, np.int64)  # pixel -> its index among the unknowns
-    order[np.flatnonzero(unknown)] = np.arange(n)
+    order = np.full(h * w, -1, np.int32)  # pixel -> its index among the unknowns
+    order[np.flatnonzero(unknown)] = np.arange(n, dtype=np.int32)
     flat = image.reshape(-1, 3)
     known_alpha = alpha.ravel()
     offsets = (np.arange(-1, 2)[:, None] * w + np.arange(-1, 2)[None, :]).ravel()  # 9 window pixels
@@ -72,15 +72,17 @@ def closed_form_alpha(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
         r = np.broadcast_to(idx[:, :, None], entries.shape).ravel()
         c = np.broadcast_to(idx[:, None, :], entries.shape).ravel()
         v = entries.ravel()
-        ru, cu = order[r], order[c]
+        ru, cu = order[r], order[c]  # int32: the same indices in half the memory (n < 2**31)
         keep = ru >= 0  # only the unknown pixels' equations are solved
         ru, cu, c, v = ru[keep], cu[keep], c[keep], v[keep]
         inner = cu >= 0
         rows.append(ru[inner]), cols.append(cu[inner]), vals.append(v[inner])
         # a known neighbour's term moves to the right-hand side
         rhs -= np.bincount(ru[~inner], weights=v[~inner] * known_alpha[c[~inner]], minlength=n)
-    system = scipy.sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                                     shape=(n, n))
+    # one list of chunks at a time joined and let go: the chunks and the joined arrays are the matte's peak
+    vals, rows, cols = np.concatenate(vals), np.concatenate(rows), np.concatenate(cols)
+    system = scipy.sparse.csr_matrix((vals, (rows, cols)), shape=(n, n))
+    del vals, rows, cols
     diagonal = system.diagonal()
     solution = _conjugate_gradient(system, rhs, 1.0 / np.where(diagonal > 0, diagonal, 1.0))
     alpha.ravel()[np.flatnonzero(unknown)] = solution

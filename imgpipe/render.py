@@ -145,6 +145,7 @@ class PhotoWork:
     img: np.ndarray
     analysis: dict
     cut_scale: float = 0.0
+    keep_shadow: bool = True  # a cut-out image keeps the product's shadow (cuts_shadow): its plane is made
     shapes: dict = field(default_factory=dict)  # render_output: one shape step per (role shape, size, params)
     _model_map: tuple | None = field(default=None, init=False, repr=False)  # (model, its map of img)
     _cut: tuple | None = field(default=None, init=False, repr=False)        # ((factor, model), cutout.Cutout)
@@ -179,7 +180,8 @@ class PhotoWork:
                 interpolation=cv2.INTER_AREA)
             if model is not None and model_map is None:
                 model_map = self.model_map(model)
-            self._cut = ((factor, model), cutout.cut_out(small, model_map=model_map))
+            self._cut = ((factor, model), cutout.cut_out(small, model_map=model_map, shadow=self.keep_shadow,
+                                                         given=small is not img))
         return self._cut[1], factor
 
 
@@ -308,6 +310,14 @@ def cut_out_scale(img: np.ndarray, analysis: dict, profiles: dict) -> float:
                 if role_of(name, spec).cuts_out), default=0.0)
 
 
+def cuts_shadow(profiles: dict) -> bool:
+    """True when a cut-out image (white, transparent) of any platform keeps the product's soft shadow
+    (RoleSpec.shadow "keep"): only then is the cut-out's shadow plane made (taken over every profile,
+    as cut_out_scale, so the photo's one cut-out serves them all)."""
+    return any(spec.shadow == "keep" for profile in profiles.values() for name, spec in profile.roles.items()
+               if role_of(name, spec).cuts_out)
+
+
 def _scaled_box(box: framing.ProductBox, factor: float) -> framing.ProductBox:
     """`box` in a copy of its photo resized by `factor`."""
     return framing.ProductBox(*(int(round(v * factor)) for v in (box.x0, box.y0, box.x1, box.y1)),
@@ -409,11 +419,17 @@ def shape_transparent(work: PhotoWork, params: dict, spec, background: str = "#F
     box, scale = _scaled_box(box, factor), scale / factor
     pixels = _Pixels(cut.alpha.shape, lambda part: cutout.rgba(cutout.crop(cut, part), spec.shadow))
     window, moved = _window(pixels, box, size, scale, prepare=premultiplied, pad=(0, 0, 0, 0))
-    framed = framing.frame_square(window, moved, size, spec.fill, (0.0, 0.0, 0.0, 0.0), scale=scale)
-    alpha = framed[..., 3:]
-    rgb = np.where(alpha > 0.5, framed[..., :3] * 255.0 / np.maximum(alpha, 1e-3), 255.0)
-    out = np.clip(np.round(np.concatenate([rgb, alpha], -1)), 0, 255).astype(np.uint8)
-    return out, framing.framed_box(window.shape, moved, size, spec.fill, scale), _made(cut, analysis, model)
+    framed = framing.frame_square(window, moved, size, spec.fill, (0.0, 0.0, 0.0, 0.0), scale=scale, copy=False)
+    placed = framing.framed_box(window.shape, moved, size, spec.fill, scale)
+    del window  # the window's float pixels: not kept while the frame is made straight (a worker's peak)
+    # straight colour from premultiplied, in place (the same float32 arithmetic as out of place)
+    alpha, rgb = framed[..., 3:], framed[..., :3]
+    clear = np.broadcast_to(alpha <= 0.5, rgb.shape)
+    rgb *= 255.0
+    rgb /= np.maximum(alpha, 1e-3)
+    rgb[clear] = 255.0
+    out = np.clip(np.round(framed, out=framed), 0, 255, out=framed).astype(np.uint8)
+    return out, placed, _made(cut, analysis, model)
 
 
 def shape_width(work: PhotoWork, params: dict, spec, background: str = "#FFFFFF") -> tuple[np.ndarray, None]:
@@ -545,6 +561,7 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
     # the model runs only on photos that feed a cut-out image, and decides their box there
     for_cut = work.model_analysis(model)[1] if model is not None and cut_jobs else task.analysis
     work.cut_scale = cut_out_scale(img, for_cut, ctx.profiles)
+    work.keep_shadow = cuts_shadow(ctx.profiles)
     # same pixels under the same encode rules give the same bytes: platforms often want equal
     # images (about half of a photo's outputs), so each is encoded and hashed once
     encoded: dict = {}

@@ -43,7 +43,7 @@ def browser_only_where_marked(request, monkeypatch):
 
 
 def quick_cut_out(img_u8: np.ndarray, *, model_path=None, proxy_px=None, decontaminate=True, model_map=None,
-                  known=None):
+                  known=None, shadow=True, given=False):
     """A stand-in for cutout.cut_out: framing.product_mask as a hard alpha, no shadow, no matte.
 
     Same Cutout shape and meaning (alpha 1 on the product, 0 on the backdrop), ~20x cheaper; a
@@ -56,7 +56,7 @@ def quick_cut_out(img_u8: np.ndarray, *, model_path=None, proxy_px=None, deconta
 
     if model_path is not None or model_map is not None:
         return REAL_CUT_OUT(img_u8, model_path=model_path, decontaminate=decontaminate, model_map=model_map,
-                            **({"proxy_px": proxy_px} if proxy_px else {}))
+                            shadow=shadow, given=given, **({"proxy_px": proxy_px} if proxy_px else {}))
     h, w = img_u8.shape[:2]
     proxy, factor = framing._proxy(img_u8, cutout.PROXY_PX)
     mask, backdrop = framing.product_mask(proxy)

@@ -126,6 +126,35 @@ def _analysis(photo: np.ndarray) -> dict:
             "backdrop_rgb": list(box.backdrop_rgb)}
 
 
+def test_a_cut_out_without_its_shadow_plane_is_the_same_cut_out():
+    """shadow=False (no cut-out image keeps a shadow: render.cuts_shadow) and given=True (the foreground
+    made in the caller's copy) change no pixel of the cut-out, and a frame left as a view of the
+    scaled pixels (frame_square's copy=False) is the same frame."""
+    photo, _ = studio_set.render(replace(CASES["mug-red"], size=(480, 360)))
+    full = cutout.cut_out(photo, proxy_px=400)
+    mine = photo.copy()
+    lean = cutout.cut_out(mine, proxy_px=400, shadow=False, given=True)
+    assert full.good and lean.good and full.shadow.max() > 0 and not lean.shadow.any()
+    assert np.array_equal(full.alpha, lean.alpha) and np.array_equal(full.foreground, lean.foreground)
+    assert lean.foreground is mine
+    box = framing.find_product_box(photo)
+    for size in (300, (240, 320)):
+        framed = framing.frame_square(photo, box, size, 0.8, (0, 0, 0), scale=1.5, copy=False)
+        assert framed.base is not None  # a view: the scaled photo fills the frame
+        assert np.array_equal(framed, framing.frame_square(photo, box, size, 0.8, (0, 0, 0), scale=1.5))
+    profiles = {"p": replace_roles(RoleSpec(width=600, height=600, shadow="remove"))}
+    assert not render.cuts_shadow(profiles)
+    profiles["q"] = replace_roles(RoleSpec(width=600, height=600, shadow="keep"))
+    assert render.cuts_shadow(profiles)
+
+
+def replace_roles(white: RoleSpec):
+    """A stand-in profile whose white role is `white` (what cuts_shadow reads: its roles)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(roles={"white": white, "main": RoleSpec(width=800, height=800)})
+
+
 @pytest.mark.slow
 def test_shadow_setting_keeps_a_soft_grey_shadow_or_pure_white(shots):
     """`[roles.white] shadow = "keep" | "remove"` (profiles.RoleSpec.shadow) reaches the framed images."""
