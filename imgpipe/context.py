@@ -40,26 +40,35 @@ class Resources:
     lang: str
     logo_sha: str = ""
     cutout: str = ""    # the `[cutout] model` file's content hash and feeding ("" = the classical cut-out)
+    cutout_copy: Path | None = None  # the model's int8 copy `cutout` names (None: the float model runs)
 
     @classmethod
     def of(cls, ws, font_path: Path | None) -> "Resources":
         settings = ws.settings
         logo = settings.watermark.logo
         logo_sha = content_hash(Path(logo) if Path(logo).is_absolute() else ws.root / logo) if logo else ""
+        from imgpipe import saliency
+
+        # looked up once: the fingerprint and the file every worker runs (render.RenderContext) are one choice
+        copy = saliency.quantised(ws.cutout_model) if ws.cutout_model else None
         return cls(watermark=fingerprint(settings.fingerprint("watermark"), logo_sha),
                    font=content_hash(font_path), lang=settings.listing_language, logo_sha=logo_sha,
-                   cutout=_cutout_key(ws))
+                   cutout=_cutout_key(ws, copy), cutout_copy=copy)
 
 
-def _cutout_key(ws) -> str:
-    """The cut-out model's content hash with how it is fed (size, normalisation); "" without a model."""
+def _cutout_key(ws, copy: Path | str | None = "local") -> str:
+    """The cut-out model's content hash with how it is fed (size, normalisation); "" without a model.
+
+    copy: the int8 copy that runs (None: the float model); "local": look it up (saliency.quantised)."""
     model = content_hash(ws.cutout_model)
     c = ws.settings.cutout
     from imgpipe import saliency  # the side a model is fed at by default is part of how it is fed
 
-    # the int8 copy (saliency.quantised) is fed otherwise: its recipe and side name it
-    side = c.model_size or saliency.default_side(ws.cutout_model)
-    return f"{model}:{side}:{c.model_normalise}{saliency.feed_key(ws.cutout_model)}" if model else ""
+    if copy == saliency.LOCAL:
+        copy = saliency.quantised(ws.cutout_model) if model else None
+    # the int8 copy is fed otherwise: its recipe and side name it
+    side = c.model_size or saliency.default_side(copy)
+    return f"{model}:{side}:{c.model_normalise}{saliency.feed_key(copy)}" if model else ""
 
 
 # --------------------------------------------------------------------------- the context

@@ -654,6 +654,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "原因写在模型文件夹 cache/ 下的 .failed.txt 中；重新安装模型（imgpipe model install）会再试一次",
         "the reason is in the .failed.txt under the models folder's cache/; installing the model again "
         "(imgpipe model install) tries again"),
+    "model.copy_unseen": ("本机看不到本次运行指定的抠图模型 int8 副本 {path}",
+                          "this machine cannot see the cut-out model's int8 copy {path} that this run's outputs name"),
+    "model.copy_unseen.fix": (
+        "Dask 的每台工作机都要在同一路径看到模型文件夹（含其中的 cache/）；或用 imgpipe model install 文件 --workspace-local "
+        "把模型装进共享的工作区，其 int8 副本随之放在工作区的 models/cache/",
+        "every Dask worker must see the models folder, its cache/ included, at the same path; or install the model "
+        "into the shared workspace with `imgpipe model install FILE --workspace-local`: its int8 copy then lives in "
+        "the workspace's models/cache/"),
+    "model.copy_broken": ("抠图模型的 int8 副本 {path} 无法加载（{detail}），已删除",
+                          "the cut-out model's int8 copy {path} does not load ({detail}) and was removed"),
+    "model.copy_broken.fix": ("再运行一次 imgpipe run：它会重新生成副本并补上这张照片的图",
+                              "run `imgpipe run` again: it makes the copy anew and this photo's images with it"),
+    "model.copy_ready": ("int8 副本：{path}（{mb} MB），抠图用它", "int8 copy: {path} ({mb} MB); cut-outs run on it"),
+    "model.copy_missing": (
+        "int8 副本：尚未生成。下次 imgpipe run 会在处理照片前生成（只做一次，约 90 CPU 秒、3 GB 内存），"
+        "也可现在用 imgpipe model install {source} 生成",
+        "int8 copy: not made yet. The next `imgpipe run` makes it before the first photo (once, about 90 CPU-s and "
+        "3 GB of memory), or make it now with `imgpipe model install {source}`"),
+    "model.copy_failed": ("int8 副本：生成失败（{reason}），使用原模型（约慢一倍）；imgpipe model install {source} 会再试一次",
+                          "int8 copy: could not be made ({reason}); the float model runs (about twice as slow); "
+                          "`imgpipe model install {source}` tries again"),
+    "model.copy_small": ("int8 副本：不需要（4 MB 以下的模型按原样运行）", "int8 copy: none needed (a model under 4 MB runs as it is)"),
     "model.not_installed": ("没有安装名为“{name}”的抠图模型", "no cut-out model named “{name}” is installed"),
     "model.not_installed.fix": (
         "运行 imgpipe model install 文件或网址 --name {name}（imgpipe model list 列出已安装的模型），"

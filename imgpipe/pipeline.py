@@ -202,7 +202,7 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
                             font_path, ws.settings.listing_language, ws.settings.max_megapixels,
                             logo_sha=resources.logo_sha, font_sha=resources.font, cutout_model=ws.cutout_model,
                             cutout_side=ws.settings.cutout.model_size,
-                            cutout_normalise=ws.settings.cutout.model_normalise)
+                            cutout_normalise=ws.settings.cutout.model_normalise, cutout_copy=resources.cutout_copy)
         rendered = pool.map(render_photo, tasks, ctx,
                             crashed=lambda task, _exc: PhotoResult(task.photo_id, [], 0.0, worker_died(task.original)))
         # an article's pages start as soon as its last photo is recorded, beside the next articles' photos

@@ -92,12 +92,15 @@ class RenderContext:
     cutout_model: Path | None = None  # `[cutout] model`: an ONNX file, or None for the classical cut-out
     cutout_side: int = 0              # `[cutout] model_size`: px the model is fed at (0 = saliency.RUN_SIDE)
     cutout_normalise: str = "auto"    # `[cutout] model_normalise`
+    # the int8 copy the outputs' fingerprint names (context.Resources.cutout_copy), None = the float model;
+    # every worker runs exactly it (a Dask worker's own models folder may differ). LOCAL: whatever is here
+    cutout_copy: Path | str | None = saliency.LOCAL
 
     def model(self) -> saliency.ModelChoice | None:
         """The cut-out model and how to feed it; None = the classical cut-out."""
         if self.cutout_model is None:
             return None
-        return saliency.ModelChoice(Path(self.cutout_model), self.cutout_side, self.cutout_normalise)
+        return saliency.ModelChoice(Path(self.cutout_model), self.cutout_side, self.cutout_normalise, self.cutout_copy)
 
 
 @dataclass
@@ -559,7 +562,10 @@ def render_photo(task: PhotoTask, ctx: RenderContext) -> PhotoResult:
                    for job in task.jobs)
     work = PhotoWork(img, task.analysis)
     # the model runs only on photos that feed a cut-out image, and decides their box there
-    for_cut = work.model_analysis(model)[1] if model is not None and cut_jobs else task.analysis
+    try:
+        for_cut = work.model_analysis(model)[1] if model is not None and cut_jobs else task.analysis
+    except Exception as err:  # the model the fingerprint names does not load here: the photo's error
+        return PhotoResult(task.photo_id, [], time.perf_counter() - started, error_dict(err, task.original))
     work.cut_scale = cut_out_scale(img, for_cut, ctx.profiles)
     work.keep_shadow = cuts_shadow(ctx.profiles)
     # same pixels under the same encode rules give the same bytes: platforms often want equal

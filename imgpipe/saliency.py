@@ -253,7 +253,11 @@ PROBE = (128, 192)  # px (h, w): the rewritten model must map a small oblong ima
 # (192 is no multiple of 128: a model that needs more than MULTIPLE fails here, not on a photo)
 
 
-def load(path: Path, side: int = 0, normalise: str = "auto", threads: int = 1, aspect: bool | None = None):
+LOCAL = "local"  # load(copy=LOCAL): the int8 copy this machine has, if any (a run passes the coordinator's choice)
+
+
+def load(path: Path, side: int = 0, normalise: str = "auto", threads: int = 1, aspect: bool | None = None,
+         copy: Path | str | None = LOCAL):
     """(onnxruntime session, ModelSpec) for a model file, kept per process.
 
     side: px the photo's long side is fed at (0 = the model's own size; never more).
@@ -261,21 +265,32 @@ def load(path: Path, side: int = 0, normalise: str = "auto", threads: int = 1, a
     model can be rewritten so (_dynamic); None = FEED_ASPECT. Otherwise a square, at `side`
     when the model can be rewritten to it, else at its own size. Raises ImportError
     (onnxruntime not installed) or onnxruntime's error (not a model).
+    copy: LOCAL = the int8 copy found beside the model on this machine (quantised), the float
+    model without one; else exactly what the run's fingerprint names (chosen): that copy's path,
+    or None for the float model. A chosen copy that does not load here (a Dask worker that cannot
+    see it) raises ImgpipeError: it never falls back to the model the fingerprint does not name.
     """
     path = Path(path)
     aspect = FEED_ASPECT if aspect is None else aspect
-    copy = quantised(path) if aspect else None
+    chosen = not (isinstance(copy, str) and copy == LOCAL)
+    copy = (Path(copy) if copy else None) if chosen else quantised(path) if aspect else None
     key = (str(path), path.stat().st_mtime_ns, int(side), normalise, threads, aspect, str(copy or ""))
     if key not in _loaded:
         _loaded.clear()  # one model per process
-        _loaded[key] = ((copy and _load_quantised(copy, path, side, normalise, threads))
+        _loaded[key] = ((copy and _load_quantised(copy, path, side, normalise, threads, chosen))
                         or (aspect and _load_dynamic(path, side, normalise, threads))
                         or _load_square(path, side, normalise, threads))
     return _loaded[key]
 
 
-def _load_quantised(copy: Path, path: Path, side: int, normalise: str, threads: int):
-    """(session, spec) of the model's int8 copy fed at its aspect; None (the copy removed) where it fails."""
+def _load_quantised(copy: Path, path: Path, side: int, normalise: str, threads: int, chosen: bool = False):
+    """(session, spec) of the model's int8 copy fed at its aspect; None (the copy removed) where it fails,
+    or (chosen: the run's fingerprint names it) ImgpipeError saying so and how to fix it."""
+    if chosen and not copy.is_file():
+        from imgpipe.errors import ImgpipeError
+        from imgpipe.messages import t
+
+        raise ImgpipeError(t("model.copy_unseen", path=copy), fix=t("model.copy_unseen.fix"))
     try:
         session = _session(str(copy), threads)
         meta = session.get_modelmeta().custom_metadata_map or {}
@@ -284,9 +299,15 @@ def _load_quantised(copy: Path, path: Path, side: int, normalise: str, threads: 
         spec = _spec(session, path, long_side, normalise, native=native, aspect=True)
         if _run(session, spec, np.zeros((*PROBE, 3), np.uint8), PROBE).shape != PROBE:
             raise ValueError(PROBE)
-    except Exception:  # a damaged copy: the float model runs, and the next run's fingerprint says so
+    except Exception as exc:  # a damaged copy: the float model runs, and the next run's fingerprint says so
         with contextlib.suppress(OSError):
             copy.unlink()
+        if chosen:  # this run's fingerprint names the copy: the photo fails, the next run makes it anew
+            from imgpipe.errors import ImgpipeError
+            from imgpipe.messages import t
+
+            raise ImgpipeError(t("model.copy_broken", path=copy, detail=str(exc).strip()[:200]),
+                               fix=t("model.copy_broken.fix")) from None
         return None
     return session, spec
 
@@ -354,14 +375,14 @@ def quantised(path: Path) -> Path | None:
     return copy if copy is not None and copy.is_file() else None
 
 
-def feed_key(path: Path | None) -> str:
-    """How `path` is fed, for the cut-out's fingerprint: FEED, or the int8 copy's recipe and side."""
-    return f":aspect64-{QUANT}" if path and quantised(path) else FEED
+def feed_key(copy: Path | None) -> str:
+    """How a model is fed, for the cut-out's fingerprint: FEED, or (its int8 `copy` runs) the copy's recipe."""
+    return f":aspect64-{QUANT}" if copy else FEED
 
 
-def default_side(path: Path | None) -> int:
-    """The long side (px) `path` is fed at when `[cutout] model_size` is 0."""
-    return QUANT_SIDE if path and quantised(path) else RUN_SIDE
+def default_side(copy: Path | None) -> int:
+    """The long side (px) a model is fed at when `[cutout] model_size` is 0 (`copy`: its int8 copy runs)."""
+    return QUANT_SIDE if copy else RUN_SIDE
 
 
 def pending(path: Path | None, retry: bool = False) -> bool:
@@ -516,9 +537,10 @@ def normalised_map(raw: np.ndarray) -> np.ndarray:
     return (sal - lo) / (hi - lo)
 
 
-def product_map(img_u8: np.ndarray, path: Path, side: int = 0, normalise: str = "auto") -> np.ndarray:
+def product_map(img_u8: np.ndarray, path: Path, side: int = 0, normalise: str = "auto",
+                copy: Path | str | None = LOCAL) -> np.ndarray:
     """The product's probability map, float32 0-1 at the model's square side (resize it to the photo)."""
-    session, spec = load(path, side, normalise)
+    session, spec = load(path, side, normalise, copy=copy)
     return normalised_map(_run(session, spec, img_u8))
 
 
@@ -538,9 +560,10 @@ class ModelChoice:
     path: Path
     side: int = 0            # px; 0 = RUN_SIDE (the model's own size)
     normalise: str = "auto"
+    copy: Path | str | None = LOCAL  # the int8 copy to run (load): the run's fingerprint's, or LOCAL
 
     def product_map(self, img_u8: np.ndarray) -> np.ndarray:
-        return product_map(img_u8, self.path, self.side or RUN_SIDE, self.normalise)
+        return product_map(img_u8, self.path, self.side or RUN_SIDE, self.normalise, self.copy)
 
 
 def as_choice(model) -> ModelChoice | None:

@@ -187,3 +187,108 @@ def test_an_installed_model_keeps_its_copy_in_its_own_folder(model, tmp_path):
     assert copy is not None and copy.parent == tmp_path / "shop" / "models" / "cache"
     models.remove(made.name, made.path.parent)
     assert not copy.exists()
+
+
+# --------------------------------------------------------------------------- Dask workers
+
+
+@pytest.mark.slow  # ~15 CPU-s: a two-process cluster and six one-photo runs
+@pytest.mark.real_cutout  # the workers cut out for real: so must the local runs they are compared with
+def test_dask_workers_run_the_model_the_fingerprint_names(workspace, model, tmp_path, monkeypatch):
+    """A worker whose own models folder lacks the int8 copy runs the copy the coordinator's fingerprint
+    names, and one whose folder has a copy runs the float model when the fingerprint names float: the
+    cut-outs are byte for byte those of a local run with the same fingerprint."""
+    import shutil
+
+    distributed = pytest.importorskip("distributed")
+    from conftest import drop_photos
+    from imgpipe.pipeline import run
+    from imgpipe.workspace import Workspace
+    from test_models import set_model
+
+    set_model(workspace, str(model))  # a file, not installed: its copy goes to the user's models folder
+    toml = workspace / "imgpipe.toml"  # the conv stand-in is fed at 128 px, float and int8 alike
+    toml.write_text(toml.read_text(encoding="utf-8").replace("# model_size = 0", "model_size = 128"),
+                    encoding="utf-8")
+    drop_photos(workspace, count=1, size=(320, 240))
+    shops = {}
+    for name in ("int8_local", "int8_dask", "float_local", "float_dask"):
+        shops[name] = tmp_path / name
+        shutil.copytree(workspace, shops[name])
+
+    def cut_outs(root: Path) -> dict[str, str]:
+        return {p.relative_to(root).as_posix(): p.read_bytes().hex()
+                for p in sorted((root / "output").rglob("*")) if p.is_file() and p.parent.name in ("white", "transparent")}
+
+    def go(name: str, **kw):
+        summary = run(Workspace.open(shops[name]), platforms=["tmall"], backup=False, **kw)
+        assert summary.ok, summary.failed
+        return cut_outs(shops[name])
+
+    coordinator, worker = tmp_path / "data", tmp_path / "worker-data"
+    monkeypatch.setenv("IMGPIPE_BROWSER", "none")  # set before the cluster starts: workers inherit them
+    monkeypatch.setenv(models.DATA_ENV, str(worker))
+    with distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1, dashboard_address=None,
+                                  silence_logs=40) as cluster:
+        monkeypatch.setenv(models.DATA_ENV, str(coordinator))
+        # the coordinator makes the copy (its fingerprint names int8); the worker's own folder has none
+        int8_local = go("int8_local", jobs=1)
+        assert saliency.quantised(model) is not None
+        assert go("int8_dask", executor="dask", scheduler=cluster.scheduler_address) == int8_local
+        assert not (worker / "models" / "cache").exists()
+        # the worker's folder has a copy, the coordinator's fingerprint names float (no copy there)
+        monkeypatch.setenv(models.DATA_ENV, str(worker))
+        assert saliency.prepare(model) is not None
+        monkeypatch.setenv(models.DATA_ENV, str(tmp_path / "data-float"))
+        monkeypatch.setattr(saliency, "QUANT_MIN_BYTES", 10 << 20)  # no copy is made here
+        float_local = go("float_local", jobs=1)
+        assert saliency.quantised(model) is None and float_local != int8_local and len(float_local) >= 2
+        assert go("float_dask", executor="dask", scheduler=cluster.scheduler_address) == float_local
+
+
+def test_a_chosen_copy_runs_exactly_and_never_falls_back(model, tmp_path):
+    """load(copy=...) runs what the run's fingerprint names: None = float though a copy is here; a copy
+    this machine cannot see, or that does not load, is an error naming the file and the fix."""
+    from imgpipe.errors import ImgpipeError
+
+    copy = saliency.prepare(model)
+    assert copy is not None
+    session, _ = saliency.load(model, copy=None)
+    assert "imgpipe.recipe" not in (session.get_modelmeta().custom_metadata_map or {})
+    session, _ = saliency.load(model, copy=copy)
+    assert session.get_modelmeta().custom_metadata_map["imgpipe.recipe"] == saliency.QUANT
+    elsewhere = tmp_path / "not-shared" / copy.name
+    with pytest.raises(ImgpipeError) as seen:
+        saliency.load(model, copy=elsewhere)
+    assert str(elsewhere) in seen.value.message and "--workspace-local" in seen.value.fix
+    broken = tmp_path / "broken" / copy.name
+    broken.parent.mkdir()
+    broken.write_bytes(b"not a model")
+    with pytest.raises(ImgpipeError) as seen:
+        saliency.load(model, copy=broken)
+    assert str(broken) in seen.value.message and not broken.exists()  # the next run makes it anew
+
+
+def test_a_photo_whose_chosen_copy_is_unseen_fails_alone_with_the_fix(workspace, model, tmp_path, monkeypatch):
+    """render_photo reports the photo (no output written, none recorded) instead of raising or
+    running the float model under an int8 fingerprint."""
+    from conftest import drop_photos
+    from imgpipe.pipeline import run
+    from imgpipe.render import render_photo
+    from imgpipe.workspace import Workspace
+    from test_models import set_model
+
+    set_model(workspace, str(model))
+    drop_photos(workspace, count=1, size=(320, 240))
+    import imgpipe.pipeline as pipeline
+
+    captured, real = {}, pipeline.render_photo
+    monkeypatch.setattr(pipeline, "render_photo", lambda task, ctx: captured.update(task=task, ctx=ctx)
+                        or real(task, ctx))
+    assert run(Workspace.open(workspace), platforms=["tmall"], jobs=1, backup=False).ok
+    ctx, task = captured["ctx"], captured["task"]
+    assert ctx.cutout_copy == saliency.quantised(model) is not None  # the coordinator's choice travels
+    ctx.cutout_copy = tmp_path / "elsewhere" / ctx.cutout_copy.name
+    saliency._loaded.clear()
+    result = render_photo(task, ctx)
+    assert result.outputs == [] and "--workspace-local" in result.error["fix"]
