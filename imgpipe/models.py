@@ -387,8 +387,11 @@ class InUse:
     problem: str | None = None     # a setting that does not load, or a file that changed since install
 
     def as_dict(self) -> dict:
+        state = copy_state(self)
         return {"configured": self.configured, "path": str(self.path) if self.path else None,
-                "installed": self.model.as_dict() if self.model else None, "problem": self.problem}
+                "installed": self.model.as_dict() if self.model else None, "problem": self.problem,
+                "int8_copy": {"state": state.state, "path": str(state.path) if state.path else None,
+                              "bytes": state.bytes, "reason": state.reason or None} if state else None}
 
 
 def in_use(ws, *, verify: bool = False) -> InUse:
@@ -419,5 +422,32 @@ def describe_in_use(use: InUse, root: Path | None = None) -> list[str]:
         return lines
     if use.model:
         size = "x".join(map(str, use.model.input_size)) if use.model.input_size else "?"
-        return [t("model.using", name=use.model.name, path=use.path, size=size)]
-    return [t("model.using_file", path=use.path)]
+        return [t("model.using", name=use.model.name, path=use.path, size=size), *_copy_lines(use, root)]
+    return [t("model.using_file", path=use.path), *_copy_lines(use, root)]
+
+
+def copy_state(use: InUse):
+    """The int8 copy of the model `use` names (saliency.CopyState), None without one (classical, a problem)."""
+    if use.path is None or use.problem:
+        return None
+    from imgpipe import saliency  # the onnx side: only where a model is set
+
+    return saliency.copy_state(use.path)
+
+
+def _copy_lines(use: InUse, root: Path | None) -> list[str]:
+    """Whether the model's int8 copy is made (where, how large), and how to make it when it is not."""
+    state = copy_state(use)
+    if state is None:
+        return []
+    if state.state == "ready":
+        return [t("model.copy_ready", path=state.path, mb=f"{state.bytes / 2**20:.1f}")]
+    if state.state == "small":
+        return [t("model.copy_small")]
+    if use.model:  # installed again from where it came: the copy is made at install
+        local = root is not None and Path(use.model.folder) == workspace_models_dir(root)
+        source = f"{use.model.source} --name {use.model.name}" + (" --workspace-local" if local else "")
+    else:
+        source = str(use.path)
+    return [t("model.copy_failed" if state.state == "failed" else "model.copy_missing", source=source,
+              reason=state.reason)]

@@ -375,6 +375,36 @@ def quantised(path: Path) -> Path | None:
     return copy if copy is not None and copy.is_file() else None
 
 
+@dataclass(frozen=True)
+class CopyState:
+    """Where a model's int8 copy stands (doctor, init): "ready", "missing", "failed" (reason: why),
+    or "small" (a model under QUANT_MIN_BYTES runs as it is); path: the copy's, made or to be made."""
+
+    state: str
+    path: Path | None = None
+    bytes: int = 0
+    reason: str = ""
+
+
+def copy_state(path: Path) -> CopyState | None:
+    """The int8 copy of model `path` (`pending`'s view); None when no copy is ever used (QUANTISE off)."""
+    if not QUANTISE or not FEED_ASPECT:
+        return None
+    path = Path(path)
+    copy = _copy_path(path)
+    if copy is None:
+        return None
+    if copy.is_file():
+        return CopyState("ready", copy, copy.stat().st_size)
+    if path.stat().st_size < QUANT_MIN_BYTES:
+        return CopyState("small")
+    failed = copy.with_suffix(".failed.txt")
+    if failed.is_file():
+        reason = (failed.read_text(encoding="utf-8", errors="replace").strip().splitlines() or ["?"])[0]
+        return CopyState("failed", copy, reason=reason[:200])
+    return CopyState("missing", copy)
+
+
 def feed_key(copy: Path | None) -> str:
     """How a model is fed, for the cut-out's fingerprint: FEED, or (its int8 `copy` runs) the copy's recipe."""
     return f":aspect64-{QUANT}" if copy else FEED

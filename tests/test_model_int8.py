@@ -292,3 +292,45 @@ def test_a_photo_whose_chosen_copy_is_unseen_fails_alone_with_the_fix(workspace,
     saliency._loaded.clear()
     result = render_photo(task, ctx)
     assert result.outputs == [] and "--workspace-local" in result.error["fix"]
+
+
+# --------------------------------------------------------------------------- doctor says where the copy stands
+
+
+def test_doctor_says_whether_the_int8_copy_is_made_and_how_to_make_it(workspace, model, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from imgpipe.cli import main
+    from imgpipe.messages import get_language, set_language, t
+    from test_models import set_model
+
+    made = models.install(str(model), models.user_models_dir(), name="conv", installed_at="2026-11-26T10:00:00")
+    set_model(workspace, "conv")
+    before = get_language()
+
+    def doctor(*more):
+        try:
+            got = CliRunner().invoke(main, ["-w", str(workspace), "doctor", *more])
+        finally:
+            set_language(before)
+        assert got.exit_code == 0, got.output  # a copy not made (yet) is no failure: the run makes it
+        return got
+
+    missing = doctor()
+    set_language("zh")
+    assert "int8" in missing.output and f"imgpipe model install {model} --name conv" in missing.output
+    assert json.loads(doctor("--json").stdout)["cutout_model"]["int8_copy"]["state"] == "missing"
+    copy = saliency.prepare(made.path)
+    ready = doctor()
+    mb = f"{copy.stat().st_size / 2**20:.1f}"
+    set_language("zh")
+    assert t("model.copy_ready", path=copy, mb=mb) in ready.output.replace("\n", "")
+    state = json.loads(doctor("--json").stdout)["cutout_model"]["int8_copy"]
+    assert state == {"state": "ready", "path": str(copy), "bytes": copy.stat().st_size, "reason": None}
+    copy.unlink()
+    copy.with_suffix(".failed.txt").write_text("ValueError: int8 map agrees with the float map at IoU 0.5 only",
+                                               encoding="utf-8")
+    failed = doctor()
+    assert "IoU 0.5" in failed.output and f"imgpipe model install {model} --name conv" in failed.output
