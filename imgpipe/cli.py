@@ -821,7 +821,7 @@ def doctor(ctx, rebuild, as_json) -> None:
     report = check(ws.root)
     from imgpipe.netfs import network_warning
 
-    model = in_use(ws, verify=True)
+    model = _with_copy(in_use(ws, verify=True))
     shared = network_warning(ws.root)  # SQLite on a share can be corrupted: say so even when all is well
     if as_json:
         emit_json({**report.as_dict(), "ok": report.ok and not model.problem, "cutout_model": model.as_dict(),
@@ -845,13 +845,22 @@ def _say_model(out, root: Path, use=None) -> None:
 
     if use is None:
         try:
-            use = in_use(Workspace.open(root))
+            use = _with_copy(in_use(Workspace.open(root)))
         except ImgpipeError as err:  # settings that do not load: `run` says so in full
             out.print(f"[red]✗[/] {esc(err)}", soft_wrap=True)
             return
     mark = "[red]✗[/]" if use.problem else "[green]✓[/]" if use.path else "[yellow]![/]"
     for n, line in enumerate(describe_in_use(use, root)):
         out.print(f"{mark if n == 0 else ' '} {esc(line)}", soft_wrap=True)
+
+
+def _with_copy(use):
+    """`use` (models.InUse) with where its model's int8 copy stands (saliency.copy_state), when a model loads."""
+    if use.path is not None and not use.problem:
+        from imgpipe import saliency
+
+        use.copy = saliency.copy_state(use.path)
+    return use
 
 
 # --- cut-out models (imgpipe/models.py) ---

@@ -385,9 +385,10 @@ class InUse:
     path: Path | None = None
     model: InstalledModel | None = None
     problem: str | None = None     # a setting that does not load, or a file that changed since install
+    copy: object = None            # its int8 copy's saliency.CopyState, when the caller looked (doctor, init)
 
     def as_dict(self) -> dict:
-        state = copy_state(self)
+        state = self.copy
         return {"configured": self.configured, "path": str(self.path) if self.path else None,
                 "installed": self.model.as_dict() if self.model else None, "problem": self.problem,
                 "int8_copy": {"state": state.state, "path": str(state.path) if state.path else None,
@@ -426,18 +427,9 @@ def describe_in_use(use: InUse, root: Path | None = None) -> list[str]:
     return [t("model.using_file", path=use.path), *_copy_lines(use, root)]
 
 
-def copy_state(use: InUse):
-    """The int8 copy of the model `use` names (saliency.CopyState), None without one (classical, a problem)."""
-    if use.path is None or use.problem:
-        return None
-    from imgpipe import saliency  # the onnx side: only where a model is set
-
-    return saliency.copy_state(use.path)
-
-
 def _copy_lines(use: InUse, root: Path | None) -> list[str]:
     """Whether the model's int8 copy is made (where, how large), and how to make it when it is not."""
-    state = copy_state(use)
+    state = use.copy
     if state is None:
         return []
     if state.state == "ready":
