@@ -45,6 +45,9 @@ import tempfile
 import cv2
 import numpy as np
 
+from imgpipe.errors import ImgpipeError
+from imgpipe.messages import t
+
 IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 HALF = ((0.5, 0.5, 0.5), (1.0, 1.0, 1.0))
 NORMALISATIONS = {"imagenet": IMAGENET, "isnet": HALF}
@@ -287,9 +290,6 @@ def _load_quantised(copy: Path, path: Path, side: int, normalise: str, threads: 
     """(session, spec) of the model's int8 copy fed at its aspect; None (the copy removed) where it fails,
     or (chosen: the run's fingerprint names it) ImgpipeError saying so and how to fix it."""
     if chosen and not copy.is_file():
-        from imgpipe.errors import ImgpipeError
-        from imgpipe.messages import t
-
         raise ImgpipeError(t("model.copy_unseen", path=copy), fix=t("model.copy_unseen.fix"))
     try:
         session = _session(str(copy), threads)
@@ -299,13 +299,10 @@ def _load_quantised(copy: Path, path: Path, side: int, normalise: str, threads: 
         spec = _spec(session, path, long_side, normalise, native=native, aspect=True)
         if _run(session, spec, np.zeros((*PROBE, 3), np.uint8), PROBE).shape != PROBE:
             raise ValueError(PROBE)
-    except Exception as exc:  # a damaged copy: the float model runs, and the next run's fingerprint says so
+    except Exception as exc:  # a damaged copy: removed; the float model runs and the next fingerprint says so
         with contextlib.suppress(OSError):
             copy.unlink()
         if chosen:  # this run's fingerprint names the copy: the photo fails, the next run makes it anew
-            from imgpipe.errors import ImgpipeError
-            from imgpipe.messages import t
-
             raise ImgpipeError(t("model.copy_broken", path=copy, detail=str(exc).strip()[:200]),
                                fix=t("model.copy_broken.fix")) from None
         return None
