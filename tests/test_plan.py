@@ -69,3 +69,16 @@ def test_selling_points_go_to_photos_named_after_them_then_to_close_ups():
     assert shared_run("手工捻制流苏", photo_subject("B2045 细节.jpg", "B2045")) == 0
     assert shared_run("经典格纹", photo_subject("纹理细节.jpg", "D4410")) < MIN_SHARED_RUN
     assert shared_run("Ergonomic handle", photo_subject("handle_2.JPG", "X1")) >= MIN_SHARED_RUN
+
+
+def test_a_selling_point_goes_to_the_photo_named_after_it_even_when_that_photo_is_the_large_images():
+    """Real shop (tops on white, oper review): `01-条纹.jpg` was the large image's photo, so
+    "经典条纹，百搭配色" was shown on the lace top; the point's own photo wins over that rule."""
+    top = Product(article="G501", name="上衣", category="服装", colours=("红色",),
+                  selling_points=("精梳棉，柔软亲肤", "经典条纹，百搭配色", "波点印花", "蕾丝袖口"))
+    names = {2: "01-条纹.jpg", 3: "02-波点.jpg", 4: "03-黑色.jpg", 5: "04-蕾丝.jpg"}
+    photos = [replace(photo(seq, backdrop=0.9 if seq == 2 else 0.5), source_name=name) for seq, name in names.items()]
+    jobs = plan_article(article_context(top, photos), load_profile("tmall"), Settings())
+    assert [j.seq for j in jobs if j.role == "large"] == [2]
+    shown = {j.params["caption"]: j.seq for j in jobs if j.role == "selling_point"}
+    assert shown == {"经典条纹，百搭配色": 2, "波点印花": 3, "蕾丝袖口": 5, "精梳棉，柔软亲肤": 4}
