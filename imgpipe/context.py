@@ -232,12 +232,15 @@ def plan_article(ctx: ArticleContext, profile, settings) -> list[OutputJob]:
                 ctx.product, pick.photo, list(ctx.sold), ctx.sidecar, colour_map,
                 pick.params.get("colour"), settings.soldout))
             draws_text = bool(role.text or params["overlays"] or (marked and settings.watermark.text))
+            banner = settings.soldout.banner_colour if params["overlays"] else None
+            if banner and role.text:  # the banner sits on the photo above the panel/caption: made again once
+                banner = (banner, "on-photo")
             # a cut-out model only where the product is cut out (and only when set: no rework on upgrade)
             model = (res.cutout,) if res.cutout and role.cuts_out else ()
             fp = fingerprint(
                 imgpipe.plan.RENDER_VERSION, pick.photo.sha256, ctx.analysis_key(pick.photo), profile.fingerprint(name),
                 res.watermark if marked else None, res.font if draws_text else None, res.lang,
-                params, settings.soldout.banner_colour if params["overlays"] else None, *model,
+                params, banner, *model,
             )
             jobs.append(OutputJob(profile.name, ctx.article, name, pick.photo.seq,
                                   f"output/{profile.name}/{ctx.article}/{name}/{pick.stem}.{ext}",

@@ -261,14 +261,15 @@ def render_output(work: PhotoWork, job: OutputJob, ctx: RenderContext) -> tuple[
         if marked.contrast is not None:
             meta["watermark_contrast"] = round(marked.contrast, 2)
             meta["watermark_outlined"] = marked.outlined
+    if params.get("overlays"):
+        # on the photo, before the label panel or caption is added below it: they stay readable
+        out = labels.sold_out_overlay(out, params["overlays"], ctx.font_path, colour=ctx.soldout.banner_colour)
+        meta["overlays"] = params["overlays"]
     if role.text == "label":
         out = labels.labelled_large_image(out, ctx.products[job.article], spec.width, ctx.font_path,
                                           lang=ctx.lang, sold_out_sizes=set(params.get("sold_sizes", [])))
     elif role.text == "caption":
         out = labels.selling_point_image(out, params["caption"], spec.width, ctx.font_path, params["index"])
-    if params.get("overlays"):
-        out = labels.sold_out_overlay(out, params["overlays"], ctx.font_path, colour=ctx.soldout.banner_colour)
-        meta["overlays"] = params["overlays"]
     return out, meta
 
 

@@ -182,3 +182,19 @@ def test_cli_exit_codes_and_json(shop):
     back = runner.invoke(main, ["-w", str(root), "restock", "A1023", "--colour", "红色"])
     assert back.exit_code == 0, back.output
     assert images(root) == before
+
+
+def test_sold_out_banner_on_the_large_image_sits_on_its_photo_not_on_the_label_panel(shop):
+    """Real shop (oper review): a sold-out colour whose photo made the large image put the banner
+    across the R7 panel, hiding 面料/尺码/长×宽×高. It goes on the photo part; the panel is untouched."""
+    root = shop.root
+    (next(root.glob("originals/*/A1023")) / "article.toml").write_text('[colours]\n"红色" = [1]\n', encoding="utf-8")
+    plain = pixels(root, LARGE)
+    mark(shop, "A1023", "红色", "", True)
+    marked = pixels(root, LARGE)
+    assert marked.shape == plain.shape
+    photo_h = plain.shape[1] * 900 // 1200            # conftest's photos are 1200 x 900; the panel is below
+    changed_rows = np.flatnonzero(np.abs(marked - plain).sum(axis=2).max(axis=1) > 60)
+    assert changed_rows.size and changed_rows.max() < photo_h      # only the photo part changed
+    banner = (marked[..., 0] > 150) & (marked[..., 1] < 90) & (marked[..., 2] < 100)  # #C8102E-ish
+    assert banner[:photo_h].mean() > 0.03
