@@ -328,8 +328,23 @@ def _scaled_box(box: framing.ProductBox, factor: float) -> framing.ProductBox:
                               box.backdrop_rgb, box.confident)
 
 
-def _close_up(img: np.ndarray, spec) -> np.ndarray:
-    """A close-up has no backdrop around it to frame: its centre fills the frame."""
+PLAIN_CLOSE_UP = 0.8  # backdrop score (framing.backdrop_score) from which a "close-up" is a whole product
+                      # shot tight on a light plain sweep: real catalogue shots 0.94-1.0, the demo's close-ups <= 0.38
+
+
+def _close_up(img: np.ndarray, spec, analysis: dict) -> np.ndarray:
+    """A close-up has no backdrop around it to frame: its centre fills the frame.
+
+    Unless its border is a plain light backdrop (analysis "backdrop" >= PLAIN_CLOSE_UP): a product shot
+    to within a few pixels of a white sweep's edges counts as a close-up too, and the centre crop cut
+    it (real set: a bulb's rim and pins, a bag's ends). Then the whole photo fits the frame, padded
+    with that backdrop's colour, which joins it seamlessly.
+    """
+    if analysis.get("backdrop", 0.0) >= PLAIN_CLOSE_UP:
+        h, w = img.shape[:2]
+        rgb = tuple(analysis.get("backdrop_rgb") or (255, 255, 255))
+        return framing.frame_square(img, framing.ProductBox(0, 0, w, h, rgb, False), (spec.width, spec.height),
+                                    1.0, rgb)
     return cv2.resize(centre_crop(img, spec.width, spec.height), (spec.width, spec.height),
                       interpolation=cv2.INTER_AREA)
 
@@ -341,7 +356,7 @@ def shape_frame(work: PhotoWork, params: dict, spec, background: str = "#FFFFFF"
     """
     img, analysis = work.img, work.analysis
     if is_close_up(analysis):
-        return _close_up(img, spec), None
+        return _close_up(img, spec, analysis), None
     window, box, scale = _frame_geometry(img, analysis, params, spec, shared_scale=True)
     size = (spec.width, spec.height)
     return (framing.frame_square(window, box, size, spec.fill, box.backdrop_rgb, scale=scale),
@@ -372,7 +387,7 @@ def shape_white(work: PhotoWork, params: dict, spec, background: str = "#FFFFFF"
     if model is not None:
         prob, analysis = work.model_analysis(model)
     if is_close_up(analysis):
-        return _close_up(img, spec), None, dict(NO_CUT, reason="close_up")
+        return _close_up(img, spec, analysis), None, dict(NO_CUT, reason="close_up")
     bg = ImageColor.getrgb(background)[:3]
     box, scale = _box_and_scale(img, analysis, params, spec, shared_scale=False)
     size = (spec.width, spec.height)
@@ -409,7 +424,7 @@ def shape_transparent(work: PhotoWork, params: dict, spec, background: str = "#F
     if model is not None:
         prob, analysis = work.model_analysis(model)
     if is_close_up(analysis):
-        rgb = _close_up(img, spec)
+        rgb = _close_up(img, spec, analysis)
         return np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]), None, dict(NO_CUT, reason="close_up")
     box, scale = _box_and_scale(img, analysis, params, spec, shared_scale=False)
     size = (spec.width, spec.height)

@@ -211,3 +211,40 @@ def test_the_backdrop_fit_shortcuts_match_the_full_computations():
     whole = framing._gradient(lab[..., 0])[border]
     assert np.allclose(framing._border_gradient(lab[..., 0], border), whole, atol=1e-4)
     assert whole.max() > 1  # a close-up: its border strips hold edges
+
+
+def test_a_product_tight_on_a_white_sweep_is_fitted_whole_not_centre_cropped():
+    """Real catalogue shots (oper review): a bulb 6 px from the top and bottom of a white 900 x 1024
+    photo counts as a close-up (box within 1 % of the edges), and its main/SKU images were centre
+    crops that cut off the rim and the pins. On a plain light border the whole photo is fitted and
+    padded with the sweep; a true close-up (texture to every edge) still fills the frame."""
+    from imgpipe.analyse import is_close_up
+    from imgpipe.ops import centre_crop
+    from imgpipe.profiles import load_profile
+    from imgpipe.render import PhotoWork, shape_frame
+
+    w, h = 900, 1200
+    img = studio(w, h, box=(200, 60, 700, 1140), backdrop=(255, 255, 255), shadow=False)
+    img[6:60, 330:570] = (30, 160, 60)       # the product's top, 6 px from the edge (a rim)
+    for x in (380, 480):
+        img[1140:1194, x:x + 40] = (30, 60, 170)  # its bottom (two pins)
+    box = find_product_box(img)
+    analysis = {"box": [box.x0 / w, box.y0 / h, box.x1 / w, box.y1 / h], "box_confident": box.confident,
+                "backdrop_rgb": list(box.backdrop_rgb), "backdrop": backdrop_score(img)}
+    assert is_close_up(analysis)
+    spec = load_profile("tmall").roles["main"]
+    out, _ = shape_frame(PhotoWork(img, analysis), {}, spec)
+    assert out.shape == (spec.height, spec.width, 3)
+    k = spec.height / h
+    top = (out[..., 1] > 130) & (out[..., 0] < 80) & (out[..., 2] < 100)
+    bottom = (out[..., 2] > 140) & (out[..., 0] < 80) & (out[..., 1] < 100)
+    assert top.sum() > 0.8 * 240 * 54 * k * k and bottom.sum() > 0.8 * 80 * 54 * k * k  # both ends whole
+    assert np.abs(out[:, :60].astype(int) - 250).max() <= 6   # the padding is the sweep's colour
+
+    texture = np.random.default_rng(1).integers(0, 255, (h, w, 3), dtype=np.uint8)
+    fabric = {"box": [0, 0, 1, 1], "box_confident": False, "backdrop_rgb": [128, 128, 128],
+              "backdrop": backdrop_score(texture)}
+    out, _ = shape_frame(PhotoWork(texture, fabric), {}, spec)
+    want = cv2.resize(centre_crop(texture, spec.width, spec.height), (spec.width, spec.height),
+                      interpolation=cv2.INTER_AREA)
+    assert np.array_equal(out, want)
