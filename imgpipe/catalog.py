@@ -168,11 +168,15 @@ class OutputRecord:
     width: int | None
     height: int | None
     nbytes: int | None
-    meta: dict
     row: sqlite3.Row = field(repr=False, compare=False)
 
     def __getitem__(self, key: str):
         return self.row[key]
+
+    @property
+    def meta(self) -> dict:
+        """The render's notes (boxes, marks, overlays); parsed on use: planning reads none of them."""
+        return json.loads(self.row["meta"]) if self.row["meta"] else {}
 
     @classmethod
     def of(cls, row: sqlite3.Row) -> "OutputRecord":
@@ -182,7 +186,7 @@ class OutputRecord:
                    colour=job.get("colour") or "", selling_point=int(job.get("point_index") or 0),
                    size=tuple(job.get("size") or (0, 0)), fmt=job.get("format") or row["path"].rsplit(".", 1)[-1],
                    fingerprint=row["fingerprint"], sha256=row["sha256"], width=row["width"], height=row["height"],
-                   nbytes=row["bytes"], meta=json.loads(row["meta"]) if row["meta"] else {}, row=row)
+                   nbytes=row["bytes"], row=row)
 
 
 class Catalog:
@@ -313,6 +317,16 @@ class Catalog:
         """(article, platform) of every detail page that was rendered and cut into slices."""
         return {(r["article"], r["platform"]) for r in self.db.execute("SELECT article, platform, slices FROM pages")
                 if r["slices"] not in (None, "[]")}
+
+    def recorded_sha256(self, prefix: str) -> dict[str, tuple[list[int], str]]:
+        """{path: (identity, sha256)} the run or a validation recorded of each file under `prefix`
+        (workspace-relative, e.g. "output/tmall/A1023/"); see validate.files.identity."""
+        try:
+            rows = self.db.execute("SELECT path, ident, json_extract(data, '$.sha256') FROM validate_files"
+                                   " WHERE path >= ? AND path < ?", (prefix, prefix + "\uffff")).fetchall()
+        except sqlite3.Error:  # no such table yet: nothing recorded
+            return {}
+        return {path: (json.loads(ident), sha) for path, ident, sha in rows if sha}
 
     def record_file_facts(self, path: str, ident: str, data: str) -> None:
         """The run's record of an output it wrote, for validation (validate.files.recorded_entry):

@@ -14,6 +14,8 @@ a dry run and a sold-out preview are safe at any time.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -258,16 +260,29 @@ def plan_outputs(ws, ctx: ArticleContext, profiles: dict) -> ArticlePlan:
     cat = ws.catalog
     plan = ArticlePlan(ctx, plan_jobs(ctx, profiles, ws.settings))
     wanted = {j.path for j in plan.jobs}
+    recorded = {}
     for name in profiles:
-        plan.remove.extend((name, r["path"]) for r in cat.outputs(ctx.article, name) if r["path"] not in wanted)
+        for r in cat.outputs(ctx.article, name):
+            recorded[r.path] = r
+            if r.path not in wanted:
+                plan.remove.append((name, r.path))
+    base = os.fspath(ws.root)
     for job in plan.jobs:
-        row = cat.output(job.path)
-        path = ws.root / job.path
-        if row and row["fingerprint"] == job.fingerprint and path.is_file() and path.stat().st_size == row["bytes"]:
+        row = recorded.get(job.path) or cat.output(job.path)  # a path on another platform's folder: rare
+        if row and row["fingerprint"] == job.fingerprint and _size(os.path.join(base, job.path)) == row["bytes"]:
             plan.up_to_date += 1
         else:
             plan.write.append(job)
     return plan
+
+
+def _size(path: str) -> int | None:
+    """A regular file's size in bytes; None when it is missing or not a file."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
 # --------------------------------------------------------------------------- dry run

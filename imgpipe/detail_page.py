@@ -311,14 +311,21 @@ def detail_fingerprint(
     template_dir: Path | None = None,
     platform_label: str = "",
     font: Path | None = None,
+    image_hash=None,
 ) -> str:
     """A hash of everything a detail page depends on: unchanged hash -> no re-render needed.
 
     Covers the product row, the page spec, the bytes of every image, the
     template in use (workspace or built-in) and the texts around it.
+    image_hash(path) -> the sha256 of an image's bytes, or None when it is not a file: how the
+    images are hashed (default: read each; the run passes what it recorded of its outputs).
     """
     def file_hash(path: Path | None) -> str | None:
-        return sha256_file(Path(path)) if path is not None and Path(path).is_file() else None
+        if path is None:
+            return None
+        if image_hash is not None:
+            return image_hash(path)
+        return sha256_file(Path(path)) if Path(path).is_file() else None
 
     template_file = next((d / TEMPLATE_NAME for d in template_dirs(template_dir) if (d / TEMPLATE_NAME).is_file()), None)
     product_data = dataclasses.asdict(product)
@@ -331,7 +338,7 @@ def detail_fingerprint(
         "large": file_hash(images.large),
         "points": [(file_hash(p), c) for p, c in images.selling_points],
         "details": [file_hash(p) for p in images.details],
-        "template": file_hash(template_file),
+        "template": sha256_file(template_file) if template_file else None,
         "text": (lang, shop_name, platform_label),
         "font": content_hash(font) if font else None,  # a font replaced under its name redoes the page
     }

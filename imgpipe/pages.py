@@ -14,15 +14,19 @@ The coordinator alone writes the catalog.
 from __future__ import annotations
 
 import json
+import os
 import queue
+import stat
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from imgpipe.browser import Browser, find_browser
 from imgpipe.detail_page import DetailImages, cut_detail_page, detail_fingerprint, open_detail_page
+from imgpipe.fsutil import sha256_file
 from imgpipe.render import error_dict, worker_died
 from imgpipe.roles import kinds
+from imgpipe.validate.files import identity
 
 
 @dataclass
@@ -40,11 +44,12 @@ def page_images(ws, product, platform: str) -> DetailImages:
     Selling points follow the sheet's order; each shows its source photo at
     page width (the detail image) with the caption as page text.
     """
-    root = ws.root
-    rows = [r for r in ws.catalog.outputs(product.article, platform) if (root / r.path).is_file()]
+    root, base = ws.root, os.fspath(ws.root)
+    rows = [r for r in ws.catalog.outputs(product.article, platform) if os.path.isfile(os.path.join(base, r.path))]
 
     def of(section):  # the registered role's own outputs (a profile's variant of it is not on the page)
-        return [r for r in rows if r.kind in kinds(section) and r.role == r.kind]
+        wanted = kinds(section)
+        return [r for r in rows if r.kind in wanted and r.role == r.kind]
 
     detail_by_photo = {r.photo_id: root / r.path for r in of("details")}
     point_photo = {r.selling_point: r.photo_id for r in of("selling_points")}
@@ -66,7 +71,31 @@ def page_fingerprint(ws, product, profile, images: DetailImages, mode: str) -> s
     lang = ws.settings.listing_language
     return detail_fingerprint(product, profile.detail_page, images, lang=lang, shop_name=ws.settings.watermark.text,
                               template_dir=ws.root / "templates", platform_label=profile.label(lang),
-                              font=ws.font_path()) + mode
+                              font=ws.font_path(),
+                              image_hash=recorded_hashes(ws, f"output/{profile.name}/{product.article}/")) + mode
+
+
+def recorded_hashes(ws, prefix: str):
+    """image_hash(path) -> sha256 or None for detail_fingerprint, from what was recorded of the
+    files under `prefix` (workspace-relative): the run records each output's sha256 under the
+    file's identity (size, mtime, ctime; validate.files.identity). A file with another identity
+    (edited by hand, restored) is read and hashed; a missing one is None.
+    """
+    known = ws.catalog.recorded_sha256(prefix)
+    base = os.path.join(os.fspath(ws.root), "")
+
+    def image_hash(path: Path) -> str | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        name = os.fspath(path)  # str ops: pathlib's relative_to costs more than the stat
+        found = known.get(name[len(base):].replace(os.sep, "/")) if name.startswith(base) else None
+        return found[1] if found and found[0] == identity(st) else sha256_file(path)
+
+    return image_hash
 
 
 class PageStage:

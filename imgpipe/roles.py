@@ -163,7 +163,8 @@ def pick_selling_points(ctx, photos, spec) -> list[Pick]:
     used = {p.seq for p in chosen.values()}
     # strongest name matches first: a photo goes to the point its name shares the longest run with; any
     # photo, the large image's too (`G501-条纹.jpg` is often the best whole shot: "经典条纹" belongs on it)
-    matches = sorted(((shared_run(points[i], photo_subject(p.source_name, ctx.article)), i, p.seq)
+    subject = {p.seq: photo_subject(p.source_name, ctx.article) for p in photos}
+    matches = sorted(((shared_run(points[i], subject[p.seq]), i, p.seq)
                       for i in range(len(points)) if i not in chosen for p in photos), key=lambda m: (-m[0], m[1], m[2]))
     named = {}
     for run, i, seq in matches:

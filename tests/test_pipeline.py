@@ -92,6 +92,31 @@ def test_second_run_does_nothing(processed):
     assert before == {p: os.stat(workspace / p).st_mtime_ns for p in outputs(workspace)}
 
 
+def test_a_page_trusts_the_runs_record_of_its_images_until_one_is_edited_by_hand(workspace, monkeypatch):
+    from conftest import quick_cut_out
+    from imgpipe import cutout, pages
+
+    monkeypatch.setattr(cutout, "cut_out", quick_cut_out)
+    drop_photos(workspace, count=2, size=(900, 600))
+    assert run(Workspace.open(workspace), backup=False).ok
+    hashed = []
+    real = pages.sha256_file
+    monkeypatch.setattr(pages, "sha256_file", lambda p: hashed.append(Path(p).name) or real(p))
+    again = run(Workspace.open(workspace), backup=False)
+    # the run recorded each image's sha256 under its identity (size, mtime, ctime): none is read again
+    assert not again.pages_written and again.pages_skipped == 3 and hashed == []
+    # a designer retouches the Tmall page's header image in place: same size, same mtime (the sneaky case)
+    ws = Workspace.open(workspace)
+    header = pages.page_images(ws, ws.sheet().products["A1023"], "tmall").header
+    data, st = bytearray(header.read_bytes()), header.stat()
+    data[len(data) // 2] ^= 0xFF
+    header.write_bytes(bytes(data))
+    os.utime(header, ns=(st.st_atime_ns, st.st_mtime_ns))
+    redo = run(Workspace.open(workspace), backup=False)
+    assert redo.pages_written == ["output/tmall/A1023/page/index.html"] and hashed == [header.name]
+    assert not redo.written  # the edit is kept: the image's size and record still match
+
+
 @pytest.mark.slow  # shares its module's shop run, measured with the first (tools/cpu_durations.py)
 def test_changing_a_profile_value_redoes_only_that_platform(processed):
     workspace = processed
