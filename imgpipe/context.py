@@ -229,8 +229,9 @@ def plan_article(ctx: ArticleContext, profile, settings) -> list[OutputJob]:
         ext = profile.output_format(name)
         marked = spec.watermark != "none"
         for pick in role.pick(ctx, photos, spec):
-            # a transparent image is material for the platform's own layouts: no sold-out banner on it
-            params = dict(pick.params, overlays=[] if role.alpha else overlay_texts(
+            # no sold-out banner where the platform wants no text (the white image: pure white, no marks)
+            # nor on a transparent image (material for the platform's own layouts)
+            params = dict(pick.params, overlays=[] if role.alpha or role.pure_white else overlay_texts(
                 ctx.product, pick.photo, list(ctx.sold), ctx.sidecar, colour_map,
                 pick.params.get("colour"), settings.soldout))
             draws_text = bool(role.text or params["overlays"] or (marked and settings.watermark.text))

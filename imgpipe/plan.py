@@ -111,7 +111,8 @@ def overlay_texts(product: Product, photo: PhotoRow, sold: list[tuple[str, str]]
     A colour's overlay goes on its SKU image, and on every image of the photos
     known to show that colour (`colour_map`: the sidecar's or the measured); one size of a colour (`size_text`, its
     {size} the variant "红色 XL") on that colour's SKU image. A whole-article
-    entry (no colour, no size) goes on everything. A size gone in every
+    entry (no colour, no size) goes on everything (the planner leaves out the
+    white and transparent images, which carry no text). A size gone in every
     colour is struck on the large image instead.
     """
     texts = []

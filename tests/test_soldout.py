@@ -129,14 +129,25 @@ def test_variants_combine_and_no_order_leaves_a_stale_overlay(shop):
     assert shop.catalog.soldout("A1023") == [("", "XL"), ("红色", "L")]
 
 
+def test_a_whole_article_sold_out_leaves_the_white_image_without_text(shop):
+    root = shop.root
+    before = images(root)
+    mark(shop, "A1023", "", "", True)
+    changed_now = changed(before, images(root))
+    white = {p for p in before if "/white/" in p}
+    assert white and not changed_now & white          # Tmall's white image carries no text (R2)
+    assert any("/main/" in p for p in changed_now) and RED_SKU in changed_now and LARGE in changed_now
+    assert shop.catalog.soldout("A1023") == [("", "")]
+
+
 def test_dry_run_lists_files_and_changes_nothing(shop):
     root = shop.root
     before = images(root)
     result = mark(shop, "A1023", "红色", "", True, dry_run=True)
     assert result.changed_files == [RED_SKU]
     whole = mark(shop, "A1023", "", "", True, dry_run=True)
-    # every image carries a whole-article banner (page copies follow in the real run)
-    assert set(whole.changed_files) == {p for p in before if "/page/" not in p}
+    # every image but the white one carries a whole-article banner (page copies follow in the real run)
+    assert set(whole.changed_files) == {p for p in before if "/page/" not in p and "/white/" not in p}
     assert images(root) == before and shop.catalog.soldout("A1023") == []
     mark(shop, "A1023", "红色", "", True)
     again = mark(shop, "A1023", "红色", "", True, dry_run=True)
