@@ -288,13 +288,18 @@ class Catalog:
         return self.db.execute("SELECT * FROM outputs WHERE path=?", (path,)).fetchone()
 
     def outputs(self, article: str | None = None, platform: str | None = None,
-                kind: str | None = None) -> list[OutputRecord]:
-        """The made outputs, by platform, article and path; each filter optional (kind: a registered role)."""
+                kind: str | tuple[str, ...] | None = None) -> list[OutputRecord]:
+        """The made outputs, by platform, article and path; each filter optional (kind: a registered
+        role, or a tuple of them)."""
         sql, args = "SELECT * FROM outputs WHERE 1=1", []
-        for column, value in (("article", article), ("platform", platform), ("COALESCE(kind, role)", kind)):
+        for column, value in (("article", article), ("platform", platform)):
             if value:
                 sql += f" AND {column}=?"
                 args.append(value)
+        if kind:
+            kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+            sql += f" AND COALESCE(kind, role) IN ({','.join('?' * len(kinds))})"
+            args.extend(kinds)
         return [OutputRecord.of(r) for r in self.db.execute(sql + " ORDER BY platform, article, path", args)]
 
     def record_output(self, *, path, platform, article, role, photo_id, fingerprint, sha256,

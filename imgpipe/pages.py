@@ -38,6 +38,9 @@ class PageTask:
     out_dir: Path
 
 
+PAGE_SECTIONS = ("header", "large", "selling_points", "details")  # the roles' `section`s a page shows
+
+
 def page_images(ws, product, platform: str) -> DetailImages:
     """The run's outputs of `product` on `platform`, arranged for the page.
 
@@ -45,7 +48,9 @@ def page_images(ws, product, platform: str) -> DetailImages:
     page width (the detail image) with the caption as page text.
     """
     root, base = ws.root, os.fspath(ws.root)
-    rows = [r for r in ws.catalog.outputs(product.article, platform) if os.path.isfile(os.path.join(base, r.path))]
+    on_page = tuple(k for section in PAGE_SECTIONS for k in kinds(section))
+    rows = [r for r in ws.catalog.outputs(product.article, platform, kind=on_page)
+            if os.path.isfile(os.path.join(base, r.path))]
 
     def of(section):  # the registered role's own outputs (a profile's variant of it is not on the page)
         wanted = kinds(section)
