@@ -36,6 +36,16 @@ def is_close_up(analysis: dict) -> bool:
     return edges >= 1 or not analysis.get("box_confident", True)
 
 
+PLAIN_CLOSE_UP = 0.8  # backdrop score (framing.backdrop_score) from which a "close-up" is a whole product
+                      # shot tight on a light plain sweep: real catalogue shots 0.94-1.0, the demo's close-ups <= 0.38
+
+
+def fits_whole(analysis: dict) -> bool:
+    """A close-up's border is a plain light backdrop (backdrop score >= PLAIN_CLOSE_UP): the product
+    was shot tight on a sweep, so the whole photo is fitted and padded rather than centre-cropped."""
+    return analysis.get("backdrop", 0.0) >= PLAIN_CLOSE_UP
+
+
 def model_analysis(img, analysis: dict, model, prob=None) -> tuple:
     """(the model's map of the photo, `analysis` with the product's box and close-up decided on the
     model's own mask): a stray object in a corner, which the classical box takes in, is no product

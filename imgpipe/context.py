@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import imgpipe.plan  # RENDER_VERSION read at each plan: bumping it redoes every output
-from imgpipe.analyse import analysis_task, is_close_up, with_session_colour
+from imgpipe.analyse import analysis_task, fits_whole, is_close_up, with_session_colour
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import content_hash
 from imgpipe.messages import t
@@ -103,7 +103,10 @@ class ArticleContext:
 
     def analysis_key(self, photo) -> str:
         """What of a photo's analysis its outputs depend on (the session colour included)."""
-        return fingerprint(photo.analysis_key, photo.analysis["correction"], photo.id in self.close_up)
+        close_up = photo.id in self.close_up
+        # said only where true: a close-up fitted whole (since 2026-12-07) is made again once, others are not
+        whole = ("fits_whole",) if close_up and fits_whole(photo.analysis) else ()
+        return fingerprint(photo.analysis_key, photo.analysis["correction"], close_up, *whole)
 
     def backdrop(self, photo) -> float:
         return photo.analysis.get("backdrop") or 0.0

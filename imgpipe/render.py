@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image, ImageColor
 
 from imgpipe import colour, cutout, framing, labels, saliency
-from imgpipe.analyse import is_close_up, model_analysis
+from imgpipe.analyse import fits_whole, is_close_up, model_analysis
 from imgpipe.errors import error_dict
 from imgpipe.fsutil import atomic_write_bytes, sha256_bytes
 from imgpipe.encode import encode_output, first_try_png
@@ -328,19 +328,16 @@ def _scaled_box(box: framing.ProductBox, factor: float) -> framing.ProductBox:
                               box.backdrop_rgb, box.confident)
 
 
-PLAIN_CLOSE_UP = 0.8  # backdrop score (framing.backdrop_score) from which a "close-up" is a whole product
-                      # shot tight on a light plain sweep: real catalogue shots 0.94-1.0, the demo's close-ups <= 0.38
-
 
 def _close_up(img: np.ndarray, spec, analysis: dict) -> np.ndarray:
     """A close-up has no backdrop around it to frame: its centre fills the frame.
 
-    Unless its border is a plain light backdrop (analysis "backdrop" >= PLAIN_CLOSE_UP): a product shot
+    Unless its border is a plain light backdrop (analyse.fits_whole): a product shot
     to within a few pixels of a white sweep's edges counts as a close-up too, and the centre crop cut
     it (real set: a bulb's rim and pins, a bag's ends). Then the whole photo fits the frame, padded
     with that backdrop's colour, which joins it seamlessly.
     """
-    if analysis.get("backdrop", 0.0) >= PLAIN_CLOSE_UP:
+    if fits_whole(analysis):
         h, w = img.shape[:2]
         rgb = tuple(analysis.get("backdrop_rgb") or (255, 255, 255))
         return framing.frame_square(img, framing.ProductBox(0, 0, w, h, rgb, False), (spec.width, spec.height),

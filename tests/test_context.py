@@ -77,3 +77,23 @@ def test_validate_measures_the_cast_the_outputs_have_at_half_strength(workspace)
     reported = float(re.search(r"ΔE ([\d.]+)", cast.message).group(1))
     # the correction is applied once: validate sees the cast the published image has
     assert abs(reported - in_output) < 1.0, (reported, in_output)
+
+
+def test_only_a_close_up_fitted_whole_gets_a_new_analysis_key():
+    """Outputs made before close-ups on a plain light backdrop were fitted whole are made again once;
+    every other photo's outputs keep their fingerprints (an upgrade redoes nothing else)."""
+    from imgpipe.catalog import PhotoRow
+    from imgpipe.context import ArticleContext
+    from imgpipe.plan import fingerprint
+    from imgpipe.sheet import Product
+
+    def photo(pid, backdrop):
+        return PhotoRow(pid, "A1", pid, "jpg", "s", "o", "n", None, "photo",
+                        {"correction": [1, 1, 1], "backdrop": backdrop, "box": [0.2, 0.2, 0.8, 0.8]}, "k")
+
+    tight_on_white, tight_on_cloth, whole_on_white = photo(1, 0.95), photo(2, 0.3), photo(3, 0.95)
+    ctx = ArticleContext(Product("A1", "衬衫", "服装"), close_up=frozenset({1, 2}))
+    before = {p.id: fingerprint("k", [1, 1, 1], p.id in ctx.close_up) for p in (tight_on_white, tight_on_cloth,
+                                                                               whole_on_white)}
+    assert ctx.analysis_key(tight_on_white) != before[1]
+    assert ctx.analysis_key(tight_on_cloth) == before[2] and ctx.analysis_key(whole_on_white) == before[3]
