@@ -144,11 +144,12 @@ def test_sold_out_column_applies_every_run_and_wins_over_restock(built, tmp_path
     assert run_pipeline(ws, jobs=1).ok
     ctx = build_context(ws, ws.sheet().products["B2045"], Resources.of(ws, ws.font_path()))
     assert ("蓝色", "") in ctx.sold
-    overlays = {r["path"].rsplit("/", 1)[-1]: json.loads(r["meta"] or "{}").get("overlays", [])
+    overlays = {"/".join(r["path"].rsplit("/", 2)[-2:]): json.loads(r["meta"] or "{}").get("overlays", [])
                 for r in ws.catalog.outputs("B2045", "tmall")}
-    assert overlays["B2045-01-蓝色.jpg"] == ["蓝色 已售完"]
-    assert overlays["B2045-01.jpg"] == ["蓝色 已售完"]  # the blue photo's main image: it shows the colour
-    assert not overlays["B2045-02-红色.jpg"] and not overlays["B2045-02.jpg"]
+    assert overlays["sku/B2045-01-蓝色.jpg"] == ["蓝色 已售完"]
+    assert overlays["main/B2045-01.jpg"] == ["蓝色 已售完"]  # the blue photo's main image: it shows the colour
+    assert not overlays["white/B2045-01.jpg"]  # the white image carries no text
+    assert not overlays["sku/B2045-02-红色.jpg"] and not overlays["main/B2045-02.jpg"]
     ws.catalog.close()
     # `imgpipe restock` cannot undo what the sheet marks
     CliRunner().invoke(cli, ["-w", str(root), "restock", "B2045", "--colour", "蓝色"])
