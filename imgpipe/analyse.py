@@ -17,6 +17,10 @@ from pathlib import Path
 
 from imgpipe.plan import fingerprint
 
+# What refuses a reference shot (colour.chart.MAX_LOO_MEAN_DE, ...): part of a reference's analysis key, so
+# raising this makes every workspace judge its reference shots again (a chart once accepted may be refused).
+# 1: a chart fit with leave-one-out mean ΔE2000 above 5 (was 8) is refused.
+REFERENCE_RULES = 1
 SESSION_OUTLIER_DEG = 2.0  # a photo's light further than this from its article's is not believed
 
 
@@ -89,6 +93,8 @@ def analysis_task(settings, photo, references: list) -> tuple[AnalyseTask, str]:
     if photo.kind == "photo" and plan.mode != "off":
         reference = _reference_for(photo, references, settings.colour.reference_window_minutes)
     key = fingerprint("analysis-5", photo.sha256, plan, reference)
+    if photo.kind == "reference":  # a reference shot is judged again when the rules for refusing one change
+        key = fingerprint(key, REFERENCE_RULES)
     return AnalyseTask(photo.id, photo.original, photo.kind, reference, plan, photo.sha256), key
 
 
@@ -219,7 +225,10 @@ def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float) -> tuple
             "colours": product_colours(corrected, box, known),
         }, None
     except Exception as err:
-        return task.photo_id, None, error_dict(err, task.original)
+        error = error_dict(err, task.original)
+        if getattr(err, "fit", None):  # a chart refused for its fit: its figures go to the validation report
+            error["fit"] = err.fit
+        return task.photo_id, None, error
 
 
 def product_colours(corrected, box, known=None) -> list[list[float]]:

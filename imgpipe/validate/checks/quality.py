@@ -125,6 +125,11 @@ def _quality_findings(v, article: str, photos) -> list[Finding]:
     from imgpipe.analyse import with_session_colour
 
     f = Finder("quality")
+    for p in photos:  # a reference shot found but refused: the article's colour is automatic, say why
+        refused = (p.analysis or {}).get("error") if p.kind == "reference" else None
+        if refused:
+            f.warning("colour_ref_refused", p.original, name=p.source_name, reason=refused.get("message", ""),
+                      fix=refused.get("fix", ""))
     measured = []
     # the colour the outputs get: the session's light for close-ups and strays
     for p in with_session_colour([p for p in photos if p.analysis and "box" in p.analysis]):
