@@ -299,6 +299,29 @@ def test_a_reference_shot_without_a_card_is_a_warning_and_the_photos_fall_back(w
 
 
 @pytest.mark.slow
+def test_a_chart_reference_that_fits_badly_is_refused_named_and_the_photos_fall_back(workspace):
+    # operator review, G501: a chart shot from another camera (leave-one-out 6.07) corrected every photo
+    from imgpipe.validate import Validator
+
+    from test_colour import wrong_chart_shot
+
+    (workspace / "inbox" / "A1023_ref.jpg").write_bytes(jpeg_bytes(wrong_chart_shot(), quality=95))
+    drop_photos(workspace, count=1)
+    ws = Workspace.open(workspace)
+    summary = run(ws, platforms=["tmall"], backup=False)
+    photos = {p.kind: p for p in ws.catalog.photos("A1023")}
+    ref = photos["reference"]
+    (warning,) = [w for w in summary.warnings if w.get("file") == ref.original]
+    assert "ΔE2000" in warning["message"] and "5.0" in warning["message"] and warning["fix"]
+    assert photos["photo"].analysis["correction"]["method"] not in ("chart", "grey_card")  # automatic instead
+    result = Validator(ws, platforms=["tmall"]).validate_article("A1023", ws.enabled(["tmall"])["tmall"])
+    (finding,) = [f for f in result.checks["quality"].findings if f.code == "colour_ref_refused"]
+    assert "A1023_ref.jpg" in finding.message and finding.fix == warning["fix"]
+    (line,) = result.colour_references
+    assert line["method"] == "refused" and line["file"] == "A1023_ref.jpg" and 5.0 < line["loo_mean_de"] <= 8.0
+
+
+@pytest.mark.slow
 def test_a_number_left_by_a_killed_run_is_not_reused_by_another_format(workspace):
     folder = workspace / "originals" / "服装" / "A1023"
     folder.mkdir(parents=True)
