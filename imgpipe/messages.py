@@ -553,6 +553,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the fit is too poor to use (leave-one-out mean ΔE2000 {mean}, limit {limit}; worst {worst} on '{patch}'): "
         "another camera or light, glare or a shadow",
     ),
+    "colour.warn.reference_crushes": (
+        "参考照片 {ref} 的校色会把这张照片 {share}% 的像素压成纯黑（颜色丢失），未用于这张，改用自动校色",
+        "reference shot {ref} would crush {share} % of this photo to black (its colours lost): "
+        "not applied to it, auto colour instead",
+    ),
     "colour.chart_rejected.fit_fix": (
         "在拍商品的同一光线下、用同一台相机重拍灰卡或色卡（色卡完整入画、无反光）；这期间这些照片用自动校色。"
         "若不用这张参考：把它从该货号移走，或在 imgpipe.toml 的 [colour.articles.货号] 设 mode = \"off\"（不校色）",
@@ -1290,6 +1295,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "validate.colour_ref_refused": ("参考照片 {name} 未用于校色，本货号照片改用自动校色：{reason}",
                                     "reference shot {name} not used for colour; the article's photos use auto colour: {reason}"),
     "validate.colour_ref_refused.fix": ("{fix}", "{fix}"),
+    "validate.colour_ref_crushes": ("{name}：参考照片 {ref} 会把 {share}% 的像素压成纯黑，未使用，改用自动校色",
+                                    "{name}: reference shot {ref} would crush {share} % of it to black; not used, auto colour instead"),
+    "validate.colour_ref_crushes.fix": ("{fix}", "{fix}"),
     "validate.colour_ref.card": ("灰卡 {file}：白平衡和曝光取自灰卡（只有一个色块，没有留一法误差）",
                                  "grey card {file}: white balance and exposure from the card (one patch: no leave-one-out error)"),
     "validate.html.st.pass": ("通过", "pass"),
