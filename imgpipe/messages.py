@@ -549,8 +549,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "colour.why.dark": ("太暗，无法测量", "too dark to measure"),
     "colour.why.chart_overexposed": ("过曝：{n} 个色块已到顶（白色块应低于约 245）", "overexposed: {n} patches clipped (the white patch should read below about 245)"),
     "colour.why.fit_poor": (
-        "拟合太差，未使用（留一法平均 ΔE2000 {mean}，上限 {limit}；最差 {worst}，色块「{patch}」）：可能是别的相机或光线、反光、阴影",
-        "the fit is too poor to use (leave-one-out mean ΔE2000 {mean}, limit {limit}; worst {worst} on '{patch}'): "
+        "拟合太差（留一法平均 ΔE2000 {mean}，上限 {limit}；最差 {worst}，色块「{patch}」）：可能是别的相机或光线、反光、阴影",
+        "the fit is too poor (leave-one-out mean ΔE2000 {mean}, limit {limit}; worst {worst} on '{patch}'): "
         "another camera or light, glare or a shadow",
     ),
     "colour.warn.reference_crushes": (
