@@ -17,6 +17,17 @@ from pathlib import Path
 
 from imgpipe.plan import fingerprint
 
+# What refuses a reference shot (colour.chart.MAX_LOO_MEAN_DE, ...): part of a reference's analysis key, so
+# raising this makes every workspace judge its reference shots again (a chart once accepted may be refused).
+# 1: a chart fit with leave-one-out mean ΔE2000 above 5 (was 8) is refused; a reference that would push
+# more than MAX_CRUSHED_SHARE of a photo to black in a channel is not applied to it.
+REFERENCE_RULES = 1
+# A reference's correction is not applied to a photo when it pushes a channel to 0 on more than this share
+# of the photo's pixels that held >= 8 in it (a hue lost: navy (12, 19, 40) -> (0, 5, 31)). Measured on
+# proxies: soi_image.jpg's chart (another camera) on G501's photos 23 % and 28 % (0 % on its two
+# others); the real charts of shared/data/colour-real on their own scenes 0.5-1.6 %; the demo's grey card
+# on its 6 photos and rendered charts on their rendered products 0 %; the automatic estimate 0 % on all.
+MAX_CRUSHED_SHARE = 0.05
 SESSION_OUTLIER_DEG = 2.0  # a photo's light further than this from its article's is not believed
 
 
@@ -87,6 +98,7 @@ class AnalyseTask:
     reference: dict | None  # a Correction from the article's reference shot, if any
     colour: object = None   # settings.ColourPlan: mode, strength, manual gains
     sha256: str = ""        # the original's: finds the proxy ingest kept (proxies.py)
+    reference_name: str = ""  # the reference shot's file name as it came in (for the user)
 
 
 def analysis_task(settings, photo, references: list) -> tuple[AnalyseTask, str]:
@@ -95,15 +107,19 @@ def analysis_task(settings, photo, references: list) -> tuple[AnalyseTask, str]:
     references: the article's reference shots (already analysed).
     """
     plan = settings.colour.for_article(photo.article)
-    reference = None
+    ref = None
     if photo.kind == "photo" and plan.mode != "off":
-        reference = _reference_for(photo, references, settings.colour.reference_window_minutes)
+        ref = _reference_for(photo, references, settings.colour.reference_window_minutes)
+    reference = ref.analysis["correction"] if ref else None
     key = fingerprint("analysis-5", photo.sha256, plan, reference)
-    return AnalyseTask(photo.id, photo.original, photo.kind, reference, plan, photo.sha256), key
+    if photo.kind == "reference" or reference:  # judged again when the rules for refusing a reference change
+        key = fingerprint(key, REFERENCE_RULES)
+    return AnalyseTask(photo.id, photo.original, photo.kind, reference, plan, photo.sha256,
+                       ref.source_name if ref else ""), key
 
 
-def _reference_for(photo, references: list, window_minutes: float) -> dict | None:
-    """The correction of the article's reference shot taken under the same light.
+def _reference_for(photo, references: list, window_minutes: float):
+    """The article's reference shot (a PhotoRow with a correction) taken under the same light, or None.
 
     Same article, and when both carry a capture time, within the window;
     the nearest in time wins.
@@ -117,7 +133,7 @@ def _reference_for(photo, references: list, window_minutes: float) -> dict | Non
             continue
         if best is None or (gap is not None and (best_gap is None or gap < best_gap)):
             best, best_gap = ref, gap
-    return best.analysis["correction"] if best else None
+    return best
 
 
 def _minutes_between(a: str | None, b: str | None) -> float | None:
@@ -215,6 +231,13 @@ def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float) -> tuple
                 correction.warnings.append(t("colour.warn.no_reference"))
         correction = correction.scaled(plan.strength)
         corrected = colour.apply_correction(proxy, correction)
+        refused = None
+        if task.reference is not None and not plan.gains:
+            crushed = crushed_share(proxy, corrected)
+            if crushed > MAX_CRUSHED_SHARE:  # the reference would lose this photo's dark colours: auto instead
+                refused = {"file": task.reference_name, "crushed": round(crushed, 3)}
+                correction = colour.estimate_auto(proxy).scaled(plan.strength)
+                corrected = colour.apply_correction(proxy, correction)
         known = framing.framing_proxy(corrected)  # its Lab, backdrop and mask, made once for the three below
         box = framing.find_product_box(corrected, known)
         h, w = corrected.shape[:2]
@@ -227,9 +250,20 @@ def analyse_photo(task: AnalyseTask, root: Path, max_megapixels: float) -> tuple
             "backdrop": float(framing.backdrop_score(corrected)),
             "backdrop_noise": round(framing.backdrop_noise(corrected, known), 1),
             "colours": product_colours(corrected, box, known),
+            **({"reference_refused": refused} if refused else {}),
         }, None
     except Exception as err:
-        return task.photo_id, None, error_dict(err, task.original)
+        error = error_dict(err, task.original)
+        if getattr(err, "fit", None):  # a chart refused for its fit: its figures go to the validation report
+            error["fit"] = err.fit
+        return task.photo_id, None, error
+
+
+def crushed_share(src_u8, out_u8) -> float:
+    """Share of pixels with a channel that held >= 8 in `src_u8` and is 0 in `out_u8` (the correction crushed it)."""
+    import numpy as np
+
+    return float(((out_u8 == 0) & (src_u8 >= 8)).any(axis=-1).mean())
 
 
 def product_colours(corrected, box, known=None) -> list[list[float]]:

@@ -140,7 +140,7 @@ def article_context(product: Product, photos: list, *, sidecar: Sidecar | None =
     return ArticleContext(
         product=product, photos=tuple(photos), sidecar=sidecar, sold=tuple(tuple(s) for s in sold),
         resources=resources or Resources("", "", "zh"), close_up=close_up,
-        warnings=tuple(warnings) + tuple(cast_warnings(photos)),
+        warnings=tuple(warnings) + tuple(reference_warnings(photos)) + tuple(cast_warnings(photos)),
         colours=colour_assignment(product, publishable(photos, sidecar), close_up, lexicon),
     )
 
@@ -160,6 +160,20 @@ def colour_assignment(product: Product, photos: list, close_up, lexicon=None):
     return colour_names.assign(list(product.colours), [
         colour_names.PhotoColour(p.seq, tuple(p.analysis["colours"][0][:3]), p.id not in close_up, -p.seq)
         for p in measured], lexicon or colour_names.DEFAULT)
+
+
+def reference_warnings(photos) -> list[dict]:
+    """A photo the article's reference shot was not applied to (it would crush its colours to black:
+    analyse.MAX_CRUSHED_SHARE), one warning per photo naming the reference."""
+    out = []
+    for p in photos:
+        refused = p.analysis.get("reference_refused")
+        if p.kind == "photo" and refused:
+            out.append({"file": p.original, "row": None, "field": None,
+                        "message": t("colour.warn.reference_crushes", ref=refused["file"],
+                                     share=round(100 * refused["crushed"], 1)),
+                        "fix": t("colour.chart_rejected.fit_fix")})
+    return out
 
 
 def cast_warnings(photos) -> list[dict]:

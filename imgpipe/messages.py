@@ -549,8 +549,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "colour.why.dark": ("太暗，无法测量", "too dark to measure"),
     "colour.why.chart_overexposed": ("过曝：{n} 个色块已到顶（白色块应低于约 245）", "overexposed: {n} patches clipped (the white patch should read below about 245)"),
     "colour.why.fit_poor": (
-        "交叉验证误差过大（留一法平均 ΔE2000 {mean}，最差 {worst}，色块「{patch}」），可能有反光、阴影或光线不均",
-        "the cross-validated fit is poor (leave-one-out mean ΔE2000 {mean}, worst {worst} on '{patch}'): glare, shadow or uneven light",
+        "拟合太差（留一法平均 ΔE2000 {mean}，上限 {limit}；最差 {worst}，色块「{patch}」）：可能是别的相机或光线、反光、阴影",
+        "the fit is too poor (leave-one-out mean ΔE2000 {mean}, limit {limit}; worst {worst} on '{patch}'): "
+        "another camera or light, glare or a shadow",
+    ),
+    "colour.warn.reference_crushes": (
+        "参考照片 {ref} 的校色会把这张照片 {share}% 的像素压成纯黑（颜色丢失），未用于这张，改用自动校色",
+        "reference shot {ref} would crush {share} % of this photo to black (its colours lost): "
+        "not applied to it, auto colour instead",
+    ),
+    "colour.chart_rejected.fit_fix": (
+        "在拍商品的同一光线下、用同一台相机重拍灰卡或色卡（色卡完整入画、无反光）；这期间这些照片用自动校色。"
+        "若不用这张参考：把它从该货号移走，或在 imgpipe.toml 的 [colour.articles.货号] 设 mode = \"off\"（不校色）",
+        "reshoot the grey card or chart under the same light, with the same camera as the products (chart whole, "
+        "no glare); these photos use auto colour meanwhile. To do without this reference: move it out of the "
+        "article, or set mode = \"off\" under [colour.articles.<article>] in imgpipe.toml (no correction)",
     ),
     "colour.warn.no_backdrop": (
         "未找到干净的背景，改用整体色彩估计（精度较低）",
@@ -1278,6 +1291,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "色卡 {file}：留一法 ΔE2000 平均 {loo_mean}，最大 {loo_max}，中性灰行 {loo_neutral}（拟合内平均 {mean}，模型 {model}）",
         "colour chart {file}: leave-one-out ΔE2000 mean {loo_mean}, max {loo_max}, neutral row {loo_neutral} "
         "(in-sample mean {mean}, model {model})"),
+    "validate.colour_ref.refused": ("参考照片 {file} 未用于校色：{reason}", "reference shot {file} not used for colour: {reason}"),
+    "validate.colour_ref_refused": ("参考照片 {name} 未用于校色，本货号照片改用自动校色：{reason}",
+                                    "reference shot {name} not used for colour; the article's photos use auto colour: {reason}"),
+    "validate.colour_ref_refused.fix": ("{fix}", "{fix}"),
+    "validate.colour_ref_crushes": ("{name}：参考照片 {ref} 会把 {share}% 的像素压成纯黑，未使用，改用自动校色",
+                                    "{name}: reference shot {ref} would crush {share} % of it to black; not used, auto colour instead"),
+    "validate.colour_ref_crushes.fix": ("{fix}", "{fix}"),
     "validate.colour_ref.card": ("灰卡 {file}：白平衡和曝光取自灰卡（只有一个色块，没有留一法误差）",
                                  "grey card {file}: white balance and exposure from the card (one patch: no leave-one-out error)"),
     "validate.html.st.pass": ("通过", "pass"),

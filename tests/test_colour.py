@@ -169,6 +169,29 @@ def test_overexposed_chart_fit_is_rejected_with_reason():
     assert str(err.value)
 
 
+def wrong_chart_shot(sigma=0.3, seed=0) -> np.ndarray:
+    """A 24-patch chart whose colour patches are not the ColorChecker's (each channel of each off by
+    exp(N(0, sigma))), greys true: found and turned like one, but its fit misses its own patches."""
+    refl = C.CHART_REFERENCE_LINEAR.copy()
+    refl[:18] *= np.exp(np.random.default_rng(seed).normal(0, sigma, (18, 3)))
+    chart = C.srgb_to_linear(render_colorchecker(reflectance=np.clip(refl, 0.005, 0.95), patch_px=40))
+    scene = np.full((600, 800, 3), 0.6, np.float32)
+    scene[150:150 + chart.shape[0], 200:200 + chart.shape[1]] = chart
+    return photograph(scene, C.illuminant_rgb(4000), 0.85)
+
+
+def test_chart_whose_fit_is_poor_is_refused_and_a_good_one_applied():
+    # as soi_image.jpg (real, leave-one-out 6.07, worst 14.1) was: under the old bound of 8 it was applied
+    with pytest.raises(C.ReferenceRejected) as err:
+        C.correction_from_chart(wrong_chart_shot())
+    fit = err.value.fit  # within the old bounds (mean 8, worst patch 20): it was applied, as soi_image.jpg was
+    assert 5.0 < fit["loo_mean_de"] <= 8.0 and fit["loo_max_de"] <= 20 and fit["uncorrected_de"] > fit["loo_mean_de"]
+    assert fit["limit_de"] == C.MAX_LOO_MEAN_DE == 5.0
+    assert f"{fit['loo_mean_de']:.2f}" in str(err.value) and "[colour.articles." in err.value.fix
+    good = C.correction_from_chart(chart_in_scene(C.illuminant_rgb(4000)))  # rendered charts fit at 0.37-0.52
+    assert good.fit["applied"] and good.fit["loo_mean_de"] < 1.0 and not good.is_identity
+
+
 # ---------------------------------------------------------------- grey card
 
 

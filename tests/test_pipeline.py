@@ -299,6 +299,59 @@ def test_a_reference_shot_without_a_card_is_a_warning_and_the_photos_fall_back(w
 
 
 @pytest.mark.slow
+def test_a_chart_reference_that_fits_badly_is_refused_named_and_the_photos_fall_back(workspace):
+    # operator review, G501: a chart shot from another camera (leave-one-out 6.07) corrected every photo
+    from imgpipe.validate import Validator
+
+    from test_colour import wrong_chart_shot
+
+    (workspace / "inbox" / "A1023_ref.jpg").write_bytes(jpeg_bytes(wrong_chart_shot(), quality=95))
+    drop_photos(workspace, count=1)
+    ws = Workspace.open(workspace)
+    summary = run(ws, platforms=["tmall"], backup=False)
+    photos = {p.kind: p for p in ws.catalog.photos("A1023")}
+    ref = photos["reference"]
+    (warning,) = [w for w in summary.warnings if w.get("file") == ref.original]
+    assert "ΔE2000" in warning["message"] and "5.0" in warning["message"] and warning["fix"]
+    assert photos["photo"].analysis["correction"]["method"] not in ("chart", "grey_card")  # automatic instead
+    result = Validator(ws, platforms=["tmall"]).validate_article("A1023", ws.enabled(["tmall"])["tmall"])
+    (finding,) = [f for f in result.checks["quality"].findings if f.code == "colour_ref_refused"]
+    assert "A1023_ref.jpg" in finding.message and finding.fix == warning["fix"]
+    (line,) = result.colour_references
+    assert line["method"] == "refused" and line["file"] == "A1023_ref.jpg" and 5.0 < line["loo_mean_de"] <= 8.0
+
+
+def test_a_reference_that_would_crush_a_photo_to_black_is_not_applied_to_it(tmp_path):
+    # G501: soi_image.jpg's chart took a navy top from (12, 19, 40) to (0, 5, 31), 23-28 % of two photos
+    from imgpipe import colour as C
+    from imgpipe.analyse import MAX_CRUSHED_SHARE, AnalyseTask, analyse_photo
+    from imgpipe.messages import t
+    from imgpipe.settings import ColourPlan
+
+    (tmp_path / "navy.jpg").write_bytes(jpeg_bytes(studio_photo(product=(12, 19, 40))))
+    plan = ColourPlan(mode="auto", strength=1.0, gains=())
+    saturating = C.Correction(method="chart", matrix=[[1.6, -0.4, -0.2], [-0.3, 1.5, -0.2], [-0.2, -0.4, 1.6]])
+    card = C.Correction(gains=(1.1, 1.0, 0.9), method="grey_card")
+    results = {}
+    for name, corr in (("saturating", saturating), ("card", card)):
+        task = AnalyseTask(1, "navy.jpg", "photo", corr.to_dict(), plan,
+                           reference_name="A1023_ref.jpg")
+        _, results[name], error = analyse_photo(task, tmp_path, 150)
+        assert error is None
+    refused = results["saturating"]["reference_refused"]
+    assert refused["file"] == "A1023_ref.jpg" and refused["crushed"] > MAX_CRUSHED_SHARE
+    assert results["saturating"]["correction"]["method"] not in ("chart", "grey_card")  # auto instead
+    assert "reference_refused" not in results["card"] and results["card"]["correction"]["method"] == "grey_card"
+    from types import SimpleNamespace
+
+    from imgpipe.context import reference_warnings
+
+    (w,) = reference_warnings([SimpleNamespace(kind="photo", original="originals/A1023-01.jpg",
+                                               analysis=results["saturating"])])
+    assert "A1023_ref.jpg" in w["message"] and w["fix"] == t("colour.chart_rejected.fit_fix")
+
+
+@pytest.mark.slow
 def test_a_number_left_by_a_killed_run_is_not_reused_by_another_format(workspace):
     folder = workspace / "originals" / "服装" / "A1023"
     folder.mkdir(parents=True)

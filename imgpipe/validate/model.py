@@ -95,10 +95,18 @@ def colour_references(photos) -> list[dict]:
 
     photos: catalog PhotoRows. Per shot: file (the name it came in with),
     method (chart | grey_card) and, for a chart, the fit's model and ΔE2000
-    figures (in-sample mean, leave-one-out mean / max / neutral row).
+    figures (in-sample mean, leave-one-out mean / max / neutral row). A shot
+    whose card or chart was refused: method "refused", reason and fix as the
+    run said them, and for a poor fit its figures (loo_mean_de, loo_max_de,
+    limit_de, ...).
     """
     out = []
     for p in photos:
+        refused = (p.analysis or {}).get("error") if p.kind == "reference" else None
+        if refused:  # found but not used (a poor fit, clipped, overexposed): the photos fell back to auto
+            out.append({"file": p.source_name, "method": "refused", "reason": refused.get("message", ""),
+                        "fix": refused.get("fix", ""), **(refused.get("fit") or {})})
+            continue
         corr = (p.analysis or {}).get("correction") if p.kind == "reference" else None
         if not corr or corr.get("method") not in ("chart", "grey_card"):
             continue

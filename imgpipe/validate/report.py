@@ -41,6 +41,8 @@ def colour_reference_line(ref: dict, lang: str | None = None) -> str:
     def msg(key, **fields):
         return t_in(lang, key, **fields) if lang else str(t(key, **fields))
 
+    if ref["method"] == "refused":
+        return msg("validate.colour_ref.refused", file=ref["file"], reason=ref.get("reason", ""))
     if ref["method"] != "chart" or "loo_mean_de" not in ref:
         return msg("validate.colour_ref.card", file=ref["file"])
     return msg("validate.colour_ref.chart", file=ref["file"], loo_mean=f"{ref['loo_mean_de']:.2f}",

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from imgpipe.errors import ImgpipeError
+from imgpipe.messages import t
 from imgpipe.ops import shrink_to_long_side
 from imgpipe.analyse import is_close_up
 from imgpipe.validate.model import ArticleInputs, CheckResult, Finder, Finding
@@ -125,6 +126,15 @@ def _quality_findings(v, article: str, photos) -> list[Finding]:
     from imgpipe.analyse import with_session_colour
 
     f = Finder("quality")
+    for p in photos:  # a reference shot found but refused: the article's colour is automatic, say why
+        refused = (p.analysis or {}).get("error") if p.kind == "reference" else None
+        if refused:
+            f.warning("colour_ref_refused", p.original, name=p.source_name, reason=refused.get("message", ""),
+                      fix=refused.get("fix", ""))
+        crushes = (p.analysis or {}).get("reference_refused") if p.kind == "photo" else None
+        if crushes:  # the reference was not applied to this photo (analyse.MAX_CRUSHED_SHARE)
+            f.warning("colour_ref_crushes", p.original, name=p.original.rsplit("/", 1)[-1], ref=crushes["file"],
+                      share=round(100 * crushes["crushed"], 1), fix=t("colour.chart_rejected.fit_fix"))
     measured = []
     # the colour the outputs get: the session's light for close-ups and strays
     for p in with_session_colour([p for p in photos if p.analysis and "box" in p.analysis]):
