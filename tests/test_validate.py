@@ -193,6 +193,21 @@ def test_wrong_size_fails_sizes(shop):
 
 
 @pytest.mark.slow
+def test_a_narrow_photo_says_to_reshoot_or_allow_upscale_and_a_wide_file_to_rerun(shop):
+    rel = "output/jd/A1023/large/A1023-01.jpg"
+    large = Image.open(shop / rel)
+    replace_output(shop, rel, large.resize((700, round(large.height * 700 / large.width))))
+    states, art = check_states(shop, "A1023")
+    assert states["sizes"] == "error"  # (and the page that shows it is stale: freshness)
+    (f,) = findings(art, "sizes")
+    # a rerun would make the same 700 px file: the fix is a larger photo or the profile's upscale
+    assert f.code == "width_small" and f.file == rel and "upscale = true" in f.fix and "profiles/jd.toml" in f.fix
+    replace_output(shop, rel, large.resize((800, large.height)))
+    (f,) = findings(check_states(shop, "A1023")[1], "sizes")
+    assert f.code == "width" and "imgpipe run" in f.fix
+
+
+@pytest.mark.slow
 def test_missing_watermark_fails_marks(shop):
     rel = "output/jd/A1023/detail/A1023-03.jpg"
     db = sqlite3.connect(shop / ".imgpipe/catalog.sqlite")
