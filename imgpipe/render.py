@@ -338,22 +338,28 @@ def _close_up(img: np.ndarray, spec, analysis: dict) -> np.ndarray:
     with that backdrop's colour, which joins it seamlessly.
     """
     if fits_whole(analysis):
-        h, w = img.shape[:2]
         rgb = tuple(analysis.get("backdrop_rgb") or (255, 255, 255))
-        return framing.frame_square(img, framing.ProductBox(0, 0, w, h, rgb, False), (spec.width, spec.height),
-                                    1.0, rgb)
+        return framing.frame_square(img, _whole(img, rgb), (spec.width, spec.height), 1.0, rgb)
     return cv2.resize(centre_crop(img, spec.width, spec.height), (spec.width, spec.height),
                       interpolation=cv2.INTER_AREA)
+
+
+def _whole(img: np.ndarray, rgb) -> framing.ProductBox:
+    """The whole photo as the product's box (a close-up fitted whole)."""
+    return framing.ProductBox(0, 0, img.shape[1], img.shape[0], rgb, False)
 
 
 def shape_frame(work: PhotoWork, params: dict, spec, background: str = "#FFFFFF") -> tuple[np.ndarray, tuple | None]:
     """The product framed in width × height at the spec's fill; the photo's edge carried outwards.
 
-    Returns (uint8 pixels, the product box in them or None for a close-up).
+    Returns (uint8 pixels, the product box in them or None for a close-up that fills the frame;
+    a close-up fitted whole gives the photo's place: a mark kept outside the product goes in the pad).
     """
     img, analysis = work.img, work.analysis
     if is_close_up(analysis):
-        return _close_up(img, spec, analysis), None
+        placed = framing.framed_box(img.shape, _whole(img, (255, 255, 255)), (spec.width, spec.height), 1.0) \
+            if fits_whole(analysis) else None
+        return _close_up(img, spec, analysis), placed
     window, box, scale = _frame_geometry(img, analysis, params, spec, shared_scale=True)
     size = (spec.width, spec.height)
     return (framing.frame_square(window, box, size, spec.fill, box.backdrop_rgb, scale=scale),

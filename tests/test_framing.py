@@ -233,9 +233,12 @@ def test_a_product_tight_on_a_white_sweep_is_fitted_whole_not_centre_cropped():
                 "backdrop_rgb": list(box.backdrop_rgb), "backdrop": backdrop_score(img)}
     assert is_close_up(analysis)
     spec = load_profile("tmall").roles["main"]
-    out, _ = shape_frame(PhotoWork(img, analysis), {}, spec)
+    out, placed = shape_frame(PhotoWork(img, analysis), {}, spec)
     assert out.shape == (spec.height, spec.width, 3)
     k = spec.height / h
+    # the photo's place in the frame is the product's box: JD's mark outside the product goes in the pad
+    x0, y0, x1, y1 = placed
+    assert (y0, y1) == (0, spec.height) and abs((x1 - x0) - w * k) <= 1 and abs(x0 - (spec.width - x1)) <= 1
     top = (out[..., 1] > 130) & (out[..., 0] < 80) & (out[..., 2] < 100)
     bottom = (out[..., 2] > 140) & (out[..., 0] < 80) & (out[..., 1] < 100)
     assert top.sum() > 0.8 * 240 * 54 * k * k and bottom.sum() > 0.8 * 80 * 54 * k * k  # both ends whole
@@ -244,7 +247,8 @@ def test_a_product_tight_on_a_white_sweep_is_fitted_whole_not_centre_cropped():
     texture = np.random.default_rng(1).integers(0, 255, (h, w, 3), dtype=np.uint8)
     fabric = {"box": [0, 0, 1, 1], "box_confident": False, "backdrop_rgb": [128, 128, 128],
               "backdrop": backdrop_score(texture)}
-    out, _ = shape_frame(PhotoWork(texture, fabric), {}, spec)
+    out, placed = shape_frame(PhotoWork(texture, fabric), {}, spec)
+    assert placed is None  # all product: no "outside" for a mark
     want = cv2.resize(centre_crop(texture, spec.width, spec.height), (spec.width, spec.height),
                       interpolation=cv2.INTER_AREA)
     assert np.array_equal(out, want)
