@@ -253,8 +253,10 @@ def plan_article(ctx: ArticleContext, profile, settings) -> list[OutputJob]:
                 pick.params.get("colour"), settings.soldout))
             draws_text = bool(role.text or params["overlays"] or (marked and settings.watermark.text))
             banner = settings.soldout.banner_colour if params["overlays"] else None
-            if banner and role.text:  # the banner sits on the photo above the panel/caption: made again once
-                banner = (banner, "on-photo")
+            marks = marked and bool(settings.watermark.text or settings.watermark.logo)
+            if banner:  # made again once: the banner went on the photo above the panel/caption, then clear of the mark
+                extra = (("on-photo",) if role.text else ()) + (("clear-of-mark",) if marks else ())
+                banner = (banner, *extra) if extra else banner
             # a cut-out model only where the product is cut out (and only when set: no rework on upgrade)
             model = (res.cutout,) if res.cutout and role.cuts_out else ()
             fp = fingerprint(

@@ -232,12 +232,16 @@ def sold_out_overlay(
     colour: str = "#C8102E",
     *,
     opacity: float = 0.92,
+    clear_of: tuple = (),
 ) -> Image.Image:
     """`img` with a full-width banner across its lower part saying `text` (R11).
 
     Several texts (e.g. ["红色 已售完", "XL 已售完"]) become lines of one
     banner. Text height is up to 10 % of the shorter side (min 5 %), so it still
-    reads on a 160 px thumbnail. Returns a new image of the same size and mode.
+    reads on a 160 px thumbnail. `clear_of`: boxes (x0, y0, x1, y1) already drawn
+    in the lower part, the shop's mark: the banner rises to end above one it would
+    cover (real tops: it hid all but the feet of 禾象旗舰店 on large and selling-point
+    images), never above the image's middle. Returns a new image of the same size and mode.
     """
     texts = [text] if isinstance(text, str) else [s for s in text if s.strip()]
     if not texts:
@@ -253,6 +257,10 @@ def sold_out_overlay(
     block_h = line_height(size, 1.25) * len(lines)
     band_h = block_h + 2 * pad
     band_top = H - band_h - round(H * 0.06)
+    gap = max(2, round(short * 0.01))
+    for _x0, y0, _x1, y1 in clear_of:
+        if y0 < band_top + band_h + gap and y1 > band_top and y0 - gap - band_h >= H // 2:
+            band_top = y0 - gap - band_h
     rgb = ImageColor.getrgb(colour)[:3]
     base = img.convert("RGBA")
     layer = Image.new("RGBA", (W, H), (0, 0, 0, 0))

@@ -263,7 +263,10 @@ def render_output(work: PhotoWork, job: OutputJob, ctx: RenderContext) -> tuple[
             meta["watermark_outlined"] = marked.outlined
     if params.get("overlays"):
         # on the photo, before the label panel or caption is added below it: they stay readable
-        out = labels.sold_out_overlay(out, params["overlays"], ctx.font_path, colour=ctx.soldout.banner_colour)
+        # clear of the shop's mark in a corner or edge (tiles cover the image: the banner goes on them)
+        mark = meta.get("watermark_boxes") or []
+        out = labels.sold_out_overlay(out, params["overlays"], ctx.font_path, colour=ctx.soldout.banner_colour,
+                                      clear_of=tuple(mark) if len(mark) == 1 else ())
         meta["overlays"] = params["overlays"]
     if role.text == "label":
         out = labels.labelled_large_image(out, ctx.products[job.article], spec.width, ctx.font_path,

@@ -149,3 +149,20 @@ def test_sold_out_banner_is_readable_at_thumbnail_size():
     white = (band.min(axis=2) > 200).mean()
     assert 0.05 < white < 0.6  # clear white lettering on the banner even at 160 px
     assert find_text(one, "已售罄", 80, BOLD, fill=(255, 255, 255), bg=(200, 16, 46)) > 0.6
+
+
+
+def test_sold_out_banner_rises_clear_of_a_mark_below_it_but_not_past_the_middle():
+    img = Image.new("RGB", (800, 800), (242, 242, 242))
+
+    def rows(im):  # rows that are mostly banner red
+        a = np.asarray(im)
+        return np.flatnonzero(((a[..., 0] > 150) & (a[..., 1] < 90) & (a[..., 2] < 100)).mean(axis=1) > 0.5)
+
+    plain = rows(sold_out_overlay(img, "已售罄", FONT))
+    mark = (576, 736, 776, 776)                        # a bottom-right mark the default banner covers
+    assert plain.max() >= mark[1]
+    clear = rows(sold_out_overlay(img, "已售罄", FONT, clear_of=(mark,)))
+    assert clear.max() < mark[1] and len(clear) == len(plain)   # the same banner, ending above the mark
+    high = rows(sold_out_overlay(img, "已售罄", FONT, clear_of=((576, 300, 776, 800),)))
+    assert np.array_equal(high, plain)                 # a mark up to the middle: the banner stays put

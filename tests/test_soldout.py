@@ -209,3 +209,23 @@ def test_sold_out_banner_on_the_large_image_sits_on_its_photo_not_on_the_label_p
     assert changed_rows.size and changed_rows.max() < photo_h      # only the photo part changed
     banner = (marked[..., 0] > 150) & (marked[..., 1] < 90) & (marked[..., 2] < 100)  # #C8102E-ish
     assert banner[:photo_h].mean() > 0.03
+
+
+def test_sold_out_banner_ends_above_the_shop_mark(shop):
+    """Real shop (oper2 review): on the main, large and selling-point images the banner sat over the
+    bottom-right 禾象旗舰店, leaving only the feet of its glyphs. It rises to end above the mark."""
+    import json
+    root = shop.root
+    marks = {r["path"]: json.loads(r["meta"] or "{}").get("watermark_boxes") or []
+             for r in shop.catalog.outputs("A1023", "tmall")}
+    checked = [p for p in ("output/tmall/A1023/main/A1023-01.jpg", LARGE) if len(marks.get(p, [])) == 1]
+    assert len(checked) == 2
+    plain = {p: pixels(root, p) for p in checked}
+    mark(shop, "A1023", "", "", True)
+    for rel in checked:
+        x0, y0, x1, y1 = marks[rel][0]
+        marked = pixels(root, rel)
+        banner = (marked[..., 0] > 150) & (marked[..., 1] < 90) & (marked[..., 2] < 100)
+        assert banner[:, : marked.shape[1] // 4].mean(axis=1).max() > 0.9, rel     # a banner was drawn
+        moved = np.abs(marked[y0:y1, x0:x1] - plain[rel][y0:y1, x0:x1]).max(axis=2) > 40
+        assert moved.mean() < 0.01, (rel, moved.mean())                            # the mark is untouched

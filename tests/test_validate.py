@@ -284,6 +284,26 @@ def test_white_image_of_a_photo_shot_in_a_scene_fails_framing(shop):
     assert "imgpipe model install" in found[0].fix and "white = " in found[0].fix
 
 
+@pytest.mark.slow
+def test_a_close_up_white_image_is_not_told_to_install_a_model(shop):
+    """Real bulb tight on white (oper2 review, with IS-Net set): its white image was made uncut as a
+    close-up and the fix said `imgpipe model install`, which a close-up cannot use (nor a shop that has
+    a model). The fix for a close-up is another photo with a margin or a reshoot."""
+    db = sqlite3.connect(shop / ".imgpipe/catalog.sqlite")
+    for path, meta in db.execute("SELECT path, meta FROM outputs WHERE article='A1023'").fetchall():
+        meta = json.loads(meta or "{}")
+        if "cutout" in meta:
+            meta["cutout"] = {"method": "none", "confidence": 0.0, "reason": "close_up"}
+            db.execute("UPDATE outputs SET meta=? WHERE path=?", (json.dumps(meta), path))
+    db.commit()
+    db.close()
+    states, art = check_states(shop, "A1023")
+    found = [f for f in findings(art, "framing") if f.code == "no_cutout"]
+    assert found and all("/white/" in f.file or "/transparent/" in f.file for f in found)
+    assert all("model install" not in f.fix and "white = " in f.fix and "留出空白" in f.fix for f in found)
+    assert "贴着画面边缘" in found[0].message
+
+
 def scene_shot(i: int, w: int = 900, h: int = 675) -> np.ndarray:
     """shot(i)'s product laid on grey floorboards of very different lightness: no backdrop to fit."""
     product = shot(i, w, h)

@@ -87,8 +87,11 @@ def _check_cutout(v, f: Finder, ctx, job, made: dict | None, close_up: bool) -> 
     if method == "none":
         reason = made.get("reason") or "no_product"
         limit = f"{framing.PLAIN_NOISE:.0f}"
+        # the fix for the reason: no "install a model" for a close-up, nor to a shop that has one
+        remedy = ("validate.no_cutout.remedy.close_up" if reason == "close_up" else
+                  "validate.no_cutout.remedy.model" if v.ws.settings.cutout.model else "validate.no_cutout.remedy")
         f.error("no_cutout", job.path, reason=t(f"validate.no_cutout.{reason}", noise="?" if noise is None
-                                                 else f"{noise:.0f}", limit=limit))
+                                                 else f"{noise:.0f}", limit=limit), remedy=t(remedy))
         return False
     confidence = float(made.get("confidence", 1.0))
     if confidence < cutout.LOW_CONFIDENCE:
