@@ -241,7 +241,7 @@ def plan_article(ctx: ArticleContext, profile, settings) -> list[OutputJob]:
     res = ctx.resources
     colour_map = colour_photos(ctx.product, photos, ctx.sidecar, ctx.colours, guess=False)
     jobs = []
-    for name, spec in profile.active_roles():
+    for name, spec in profile.active_roles(ctx.product.category):
         role = role_of(name, spec)
         ext = profile.output_format(name)
         marked = spec.watermark != "none"

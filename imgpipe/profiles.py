@@ -43,6 +43,8 @@ class RoleSpec:
     shadow: cut-out roles (white, transparent): "remove" the product's soft
     contact shadow (pure background around it) or "keep" it as a soft grey
     (white) or a translucent dark (transparent) under the product.
+    categories: made only for articles whose sheet category (类目) is one of
+    these (e.g. 3:4 main images for apparel); empty = every article.
     """
 
     width: int
@@ -57,6 +59,7 @@ class RoleSpec:
     format: str = ""
     same_scale: bool = False   # main images: one scale for the article's set instead of each filling `fill`
     shadow: str = "remove"
+    categories: list[str] = field(default_factory=list)
 
     def check(self):
         if not 16 <= self.width <= 10000:
@@ -73,6 +76,12 @@ class RoleSpec:
             yield "watermark", " / ".join(WATERMARK_MODES)
         if self.shadow not in SHADOW_MODES:
             yield "shadow", " / ".join(SHADOW_MODES)
+        if any(not isinstance(c, str) or not c.strip() for c in self.categories):
+            yield "categories", 'a list of the sheet\'s categories (类目), e.g. ["服装"]; empty = every article'
+
+    def made_for(self, category: str | None) -> bool:
+        """Whether an article of `category` (the sheet's 类目; None: not known) gets this role."""
+        return not self.categories or category is None or category.strip() in self.categories
 
     @property
     def framed(self) -> bool:
@@ -155,11 +164,13 @@ class Profile:
         spec = self.roles.get(role)
         return _format((spec.format if spec else "") or (self.formats[0] if self.formats else "jpg"))
 
-    def active_roles(self) -> list[tuple[str, RoleSpec]]:
-        """The enabled roles: the registered ones in registry order, then those the profile adds."""
+    def active_roles(self, category: str | None = None) -> list[tuple[str, RoleSpec]]:
+        """The enabled roles: the registered ones in registry order, then those the profile adds.
+
+        category: the article's (sheet 类目): only the roles made for it (`RoleSpec.categories`)."""
         order = {name: i for i, name in enumerate(ROLES)}
         named = sorted(self.roles.items(), key=lambda item: order.get(item[0], len(order)))
-        return [(name, spec) for name, spec in named if spec.enabled]
+        return [(name, spec) for name, spec in named if spec.enabled and spec.made_for(category)]
 
     def label(self, lang: str) -> str:
         return self.label_zh if lang == "zh" else self.label_en
@@ -176,8 +187,11 @@ class Profile:
         known = self.__dict__.setdefault("_fingerprints", {})
         if role not in known:
             spec = self.roles.get(role)
+            shape = dataclasses.asdict(spec) if spec else None
+            if shape is not None:
+                del shape["categories"]  # which articles get a role is not how its images look
             payload = {
-                "role": dataclasses.asdict(spec) if spec else None,
+                "role": shape,
                 "q": (self.jpeg_quality, self.min_jpeg_quality, self.background, self.flatten_alpha),
             }
             known[role] = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

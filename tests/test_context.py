@@ -97,3 +97,22 @@ def test_only_a_close_up_fitted_whole_gets_a_new_analysis_key():
                                                                                whole_on_white)}
     assert ctx.analysis_key(tight_on_white) != before[1]
     assert ctx.analysis_key(tight_on_cloth) == before[2] and ctx.analysis_key(whole_on_white) == before[3]
+
+
+@pytest.mark.slow  # a run of three photos
+def test_an_article_outside_the_3_4_categories_gets_none_and_validation_does_not_ask(workspace):
+    from conftest import PRODUCT_ROW, write_sheet
+
+    ws = _shop_with_a_close_up(workspace)
+    assert run(ws, platforms=["tmall"], backup=False).ok
+    made = [r.path for r in ws.catalog.outputs("A1023", "tmall") if r.role == "main_3x4"]
+    assert made and all(Image.open(workspace / p).size == (750, 1000) for p in made)  # 服装: Tmall's 3:4 main images
+    write_sheet(workspace, [PRODUCT_ROW.replace(",服装,", ",家居,")])
+    ws = Workspace.open(workspace)
+    ctx = build_context(ws, ws.sheet().products["A1023"], Resources.of(ws, ws.font_path()))
+    plan = plan_outputs(ws, ctx, ws.enabled(["tmall"]))
+    assert sorted(p for _, p in plan.remove) == sorted(made) and not plan.write  # only the 3:4 images go
+    assert run(ws, platforms=["tmall"], backup=False).ok
+    assert not [r for r in ws.catalog.outputs("A1023", "tmall") if r.role == "main_3x4"]
+    art = Validator(ws, platforms=["tmall"]).validate_article("A1023", ws.enabled(["tmall"])["tmall"])
+    assert art.checks["counts"].status == "pass", [f.message for f in art.checks["counts"].findings]

@@ -83,7 +83,8 @@ def test_a_like_roles_label_is_its_kinds_label_and_shape():
     assert label_of("sku", None, colour="红色") == "SKU 红色"
 
 
-LIKE_ROLES = ("[roles.main_34]\nlike = \"main\"\nwidth = 750\nheight = 1000\ncount = 2\n"
+# the built-in 3:4 main (main_3x4) off: this shop's own roles are what is described here
+LIKE_ROLES = ("[roles.main_3x4]\nenabled = false\n[roles.main_34]\nlike = \"main\"\nwidth = 750\nheight = 1000\ncount = 2\n"
               "[roles.large_750]\nlike = \"large\"\nwidth = 750\n")
 
 

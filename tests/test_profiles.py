@@ -37,6 +37,8 @@ def test_a_new_platform_is_a_new_file(tmp_path):
     ("[roles.main]\nwatermark = \"sometimes\"\n", "roles.main.watermark"),
     ("[roles.white]\nshadow = \"soft\"\n", "roles.white.shadow"),          # remove / keep
     ("[roles.main]\nshadow = \"keep\"\n", "roles.main.shadow"),            # main images are not cut out
+    ("[roles.main_3x4]\ncategories = \"服装\"\n", "roles.main_3x4.categories"),  # a list, not one name
+    ("[roles.main_3x4]\ncategories = [\"\"]\n", "roles.main_3x4.categories"),
 ])
 def test_bad_profile_values_name_file_and_key(tmp_path, text, key):
     (tmp_path / "profiles").mkdir()
@@ -63,3 +65,21 @@ def test_shadow_setting_names_what_is_allowed(tmp_path):
     jd = load_profile("jd", tmp_path)
     assert jd.roles["white"].shadow == "keep" and jd.roles["transparent"].shadow == "remove"
     assert jd.fingerprint("white") != load_profile("jd").fingerprint("white")  # the white images are redone
+
+
+def test_tmall_makes_3_4_main_images_for_the_apparel_categories_only(tmp_path):
+    from dataclasses import replace
+
+    tmall = load_profile("tmall")
+    spec = tmall.roles["main_3x4"]
+    assert (spec.like, spec.width, spec.height) == ("main", 750, 1000)
+    assert "main_3x4" in dict(tmall.active_roles("服装")) and "main_3x4" in dict(tmall.active_roles("箱包"))
+    assert "main_3x4" not in dict(tmall.active_roles("家居")) and "main" in dict(tmall.active_roles("家居"))
+    assert "main_3x4" in dict(tmall.active_roles())  # category not known: every role
+    # which articles get it is no part of how its images look: widening the list redoes nothing
+    wider = replace(tmall, roles={**tmall.roles, "main_3x4": replace(spec, categories=[])})
+    assert wider.fingerprint("main_3x4") == tmall.fingerprint("main_3x4")
+    # a workspace sets its own list (or [] for every article)
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "tmall.toml").write_text('[roles.main_3x4]\ncategories = ["家居"]\n', encoding="utf-8")
+    assert "main_3x4" in dict(load_profile("tmall", tmp_path).active_roles("家居"))

@@ -754,3 +754,27 @@ def test_recorded_facts_are_read_until_the_file_changes(tmp_path):
     assert again.facts(rel) == dataclasses.replace(facts, mtime=path.stat().st_mtime)
     assert again.facts_read == {rel}
     db.close()
+
+
+def test_a_landscape_photo_padded_into_a_3_4_frame_is_not_damage():
+    """Tmall's 3:4 main image of the demo's flat-lay scarf: pads above and below, each settling to
+    its own side's colour. A photo cut short and framed the same way still reads as damage."""
+    from imgpipe.render import _carry_edges
+    from imgpipe.validate.checks.sizes import DAMAGED_SHARE
+    from imgpipe.validate.files import flat_bottom_share
+
+    photo = Path(__file__).parents[1] / "samples" / "inbox" / "D4410" / "平铺.jpg"
+    with Image.open(io.BytesIO(photo.read_bytes())) as img:
+        img.draft("RGB", (img.width // 4, img.height // 4))
+        rgb = np.asarray(img.convert("RGB"))
+    h, w = rgb.shape[:2]
+    assert w > h  # landscape: a 3:4 frame reaches far past it
+    pad = (w * 4 // 3 - h) // 2
+
+    def framed(pixels):
+        return _carry_edges(pixels, (pad, pad, 0, 0))
+
+    assert flat_bottom_share(framed(rgb)) < DAMAGED_SHARE
+    cut_short = rgb.copy()
+    cut_short[int(0.55 * h):] = (128, 128, 128)  # a scan that ended early: grey to the bottom
+    assert flat_bottom_share(framed(cut_short)) >= DAMAGED_SHARE

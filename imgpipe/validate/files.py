@@ -58,7 +58,11 @@ def flat_bottom_share(rgb: np.ndarray) -> float:
     A photo whose scan ended early decodes with a grey block to its bottom; colour correction
     and re-encoding shift its grey but keep it flat, and the watermark or a selling point's
     caption may sit on or below it. White (the canvas of white-background images, a caption
-    band) does not count, nor a band the top row shares (a product centred between padding).
+    band) does not count, nor a band the top row shares (a product centred between padding),
+    nor one under a flat top band at least 1/1.6 of its height: a framed photo padded above
+    and below, each pad settling to its own side's colour (a landscape scarf in a 3:4 frame:
+    bottom/top 0.9-1.5 on the demo's photos). A photo cut short by a fifth inside such a frame
+    passes here; its width-normalised images (large, detail) show the block unpadded.
     """
     if rgb.ndim != 3 or rgb.shape[0] < 4:
         return 0.0
@@ -73,11 +77,15 @@ def flat_bottom_share(rgb: np.ndarray) -> float:
     def close(a, b) -> bool:
         return max(abs(a[0] - b[0]), abs(a[1] - b[1]), abs(a[2] - b[2])) <= FLAT_LEVELS
 
+    top = 0  # the flat band the image starts with
+    while top < h and flat[top] and close(mid[top], mid[0]):
+        top += 1
     best, start = 0, None
     for y in range(h + 1):
         same = y < h and flat[y] and start is not None and close(mid[y], mid[start])
         if start is not None and not same:
-            if y >= 0.6 * h and not (flat[0] and close(mid[0], mid[start])):
+            padded = flat[0] and (close(mid[0], mid[start]) or 1.6 * top >= y - start)
+            if y >= 0.6 * h and not padded:
                 best = max(best, y - start)
             start = None
         if start is None and y < h and flat[y]:
@@ -123,7 +131,7 @@ def read_facts(data: bytes | Exception, st, full: bool = False) -> tuple[FileFac
 
 
 # bump when a measure's meaning changes; imgpipe's version and FileFacts' fields are part of it too
-MEASURE_VERSION = 1
+MEASURE_VERSION = 2  # 2: a band under a flat top pad is padding (3:4 frames)
 PIXELS_KEPT = 8  # files whose full pixels are kept at once
 CONTENT = "sha256:"  # rows of a file content's measures; the others are workspace-relative paths
 

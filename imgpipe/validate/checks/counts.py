@@ -8,10 +8,10 @@ from imgpipe.roles import role_of
 from imgpipe.validate.model import ArticleInputs, CheckResult, Finder
 
 def check(v, a: ArticleInputs) -> CheckResult:
-    return _check_counts(v, a.article, a.profile, a.rows, a.waiting)
+    return _check_counts(v, a.article, a.profile, a.rows, a.waiting, a.product.category if a.product else None)
 
 
-def _check_counts(v, article: str, profile: Profile, rows, waiting: bool) -> CheckResult:
+def _check_counts(v, article: str, profile: Profile, rows, waiting: bool, category: str | None = None) -> CheckResult:
     f = Finder("counts")
     if waiting:
         f.warning("waiting", article=article)
@@ -19,7 +19,7 @@ def _check_counts(v, article: str, profile: Profile, rows, waiting: bool) -> Che
     n = {}
     for r in rows:
         n[r["role"]] = n.get(r["role"], 0) + 1
-    for name, spec in profile.active_roles():
+    for name, spec in profile.active_roles(category):
         role = role_of(name, spec)
         have, limit = n.get(name, 0), spec.count or role.max_count
         if have < role.min_count:
