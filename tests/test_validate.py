@@ -754,3 +754,24 @@ def test_recorded_facts_are_read_until_the_file_changes(tmp_path):
     assert again.facts(rel) == dataclasses.replace(facts, mtime=path.stat().st_mtime)
     assert again.facts_read == {rel}
     db.close()
+
+
+def test_json_image_labels_are_filled_not_templates(tmp_path):
+    """Real shop (oper2 review): the report's JSON said "SKU {colour}" and "卖点 {index}" where the HTML
+    named the image. Each label is filled from the output's own record; an old row without one gets
+    the role's name alone."""
+    from types import SimpleNamespace
+
+    from imgpipe.profiles import load_profile
+    from imgpipe.validate.validator import Validator
+
+    def row(role, colour="", point=0):
+        return SimpleNamespace(role=role, kind=role, colour=colour, selling_point=point, path=f"output/{role}.jpg",
+                               width=800, height=800, nbytes=1)
+
+    rows = [row("sku", "藏青"), row("selling_point", point=3), row("main"), row("sku"), row("selling_point")]
+    validator = SimpleNamespace(files=SimpleNamespace(path=lambda rel: tmp_path / rel))
+    entries = Validator._images(validator, rows, [], load_profile("tmall"))
+    labels = {(e.role, e.as_dict()["label"]) for e in entries}
+    assert labels == {("sku", "SKU 藏青"), ("selling_point", "卖点 3"), ("main", "主图"), ("sku", "SKU"),
+                      ("selling_point", "卖点")}
