@@ -775,3 +775,29 @@ def test_json_image_labels_are_filled_not_templates(tmp_path):
     labels = {(e.role, e.as_dict()["label"]) for e in entries}
     assert labels == {("sku", "SKU 藏青"), ("selling_point", "卖点 3"), ("main", "主图"), ("sku", "SKU"),
                       ("selling_point", "卖点")}
+
+
+@pytest.mark.parametrize("outline, outlined, opacity, says, never_says", [
+    # the real shop (oper2 review): outline = "auto" already, told to set outline = "auto"
+    ("auto", True, 0.35, ["opacity", "0.35", "0.6"], ['"always"', '改为 "auto"']),
+    ("auto", False, 0.35, ['"always"', "0.6"], ['改为 "auto"']),
+    ("always", True, 0.35, ["0.6"], ['改为']),
+    ("always", True, 1.0, ["colour"], ["opacity 从"]),
+    ("never", False, 0.35, ['"auto"'], []),
+])
+def test_faint_mark_advice_follows_the_workspace_outline(monkeypatch, outline, outlined, opacity, says, never_says):
+    from types import SimpleNamespace
+
+    from imgpipe.profiles import load_profile
+    from imgpipe.settings import WatermarkSettings
+    from imgpipe.validate.checks import marks
+
+    monkeypatch.setattr(marks, "mark_contrast_in_file", lambda v, rel, boxes: 1.2)
+    wm = WatermarkSettings(text="禾象旗舰店", outline=outline, opacity=opacity)
+    v = SimpleNamespace(settings=SimpleNamespace(watermark=wm))
+    meta = {"watermark_boxes": [[600, 760, 780, 790]], "watermark_outlined": outlined}
+    rows = [{"role": "main", "path": "output/tmall/A1/main/A1-01.jpg", "meta": json.dumps(meta)}]
+    (found,) = marks._check_marks(v, load_profile("tmall"), rows).findings
+    assert found.code == "mark_faint" and found.fix.endswith("再运行 imgpipe run")
+    assert all(s in found.fix for s in says), found.fix
+    assert not any(s in found.fix for s in never_says), found.fix
