@@ -462,6 +462,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "run.problems": ("问题", "Problems"),
     "run.nothing": ("没有需要处理的内容", "nothing to do"),
     "run.pages": ("详情页", "detail pages"),
+    "run.photo_dropped_as": ("{source}（归档为 {archived}）", "{source} (archived as {archived})"),
     "run.worker_died": ("处理此文件时工作进程意外退出（内存不足？）", "the worker process died on this file (out of memory?)"),
     "run.worker_died.fix": (
         "其余文件已处理；可用 --jobs 1 重试，或缩小这张图片",

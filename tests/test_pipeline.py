@@ -298,6 +298,26 @@ def test_a_reference_shot_without_a_card_is_a_warning_and_the_photos_fall_back(w
     assert second.ok and not second.written
 
 
+def test_a_warning_about_an_archived_photo_names_it_as_it_was_dropped(workspace):
+    """Real shop (oper2 review): the refused chart was reported as originals/服装/G501/G501-01.jpg,
+    a name the designer never gave it; they dropped 00_ref_色卡.jpg. Both names are shown."""
+    from rich.console import Console
+
+    from imgpipe.report_cli import print_run_summary
+
+    busy = np.random.default_rng(9).integers(0, 255, (600, 800, 3), dtype=np.uint8)  # no card, no chart in it
+    (workspace / "inbox" / "A1023").mkdir(parents=True)
+    (workspace / "inbox" / "A1023" / "00_ref_色卡.jpg").write_bytes(jpeg_bytes(busy))
+    ws = Workspace.open(workspace)
+    summary = run(ws, backup=False)
+    (ref,) = ws.catalog.photos("A1023")
+    (warning,) = [w for w in summary.warnings if w.get("file") == ref.original]
+    assert warning["source"] == "00_ref_色卡.jpg"                    # the archived name stays in "file"
+    out = Console(record=True, width=400)
+    print_run_summary(summary, ws, out)
+    assert f"00_ref_色卡.jpg（归档为 {ref.original}）:" in out.export_text()
+
+
 @pytest.mark.slow
 def test_a_chart_reference_that_fits_badly_is_refused_named_and_the_photos_fall_back(workspace):
     # operator review, G501: a chart shot from another camera (leave-one-out 6.07) corrected every photo
