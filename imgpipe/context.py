@@ -259,15 +259,27 @@ def plan_article(ctx: ArticleContext, profile, settings) -> list[OutputJob]:
                 banner = (banner, *extra) if extra else banner
             # a cut-out model only where the product is cut out (and only when set: no rework on upgrade)
             model = (res.cutout,) if res.cutout and role.cuts_out else ()
+            # a caption image of a photo narrower than the page, no longer enlarged: made again once
+            narrow = ("kept-narrow",) if role.text == "caption" and narrower(pick, spec) else ()
             fp = fingerprint(
                 imgpipe.plan.RENDER_VERSION, pick.photo.sha256, ctx.analysis_key(pick.photo), profile.fingerprint(name),
                 res.watermark if marked else None, res.font if draws_text else None, res.lang,
-                params, banner, *model,
+                params, banner, *model, *narrow,
             )
             jobs.append(OutputJob(profile.name, ctx.article, name, pick.photo.seq,
                                   f"output/{profile.name}/{ctx.article}/{name}/{pick.stem}.{ext}",
                                   pick.photo.id, params, fp, ext, role.name, (spec.width, spec.height or 0)))
     return jobs
+
+
+def narrower(pick, spec) -> bool:
+    """The pick's photo (or its crop) is narrower than a width role's `width` and may not be enlarged."""
+    size = pick.photo.analysis.get("size")
+    if spec.upscale or not size:
+        return False
+    crop = pick.params.get("crop")
+    span = (int(crop[2] * size[0]) - int(crop[0] * size[0])) if crop else size[0]
+    return span < spec.width
 
 
 def plan_jobs(ctx: ArticleContext, profiles: dict, settings) -> list[OutputJob]:

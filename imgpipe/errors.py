@@ -132,3 +132,14 @@ def error_dict(err: Exception, file: str, stage: str = "render") -> dict:
     out = item_error(err, file, stage).as_dict()
     out["file"] = out["file"] or file
     return out
+
+
+def shown_file(record: dict) -> str | None:
+    """The file a record names, as a person reads it: a photo by the name it was dropped with
+    ("01-条纹.jpg（归档为 originals/服装/G501/G501-02.jpg）") when the record knows it (`source`)."""
+    file = record.get("file")
+    if not file:
+        return None
+    if record.get("source"):
+        return t("run.photo_dropped_as", source=record["source"], archived=file)
+    return str(file)

@@ -462,6 +462,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "run.problems": ("问题", "Problems"),
     "run.nothing": ("没有需要处理的内容", "nothing to do"),
     "run.pages": ("详情页", "detail pages"),
+    "run.photo_dropped_as": ("{source}（归档为 {archived}）", "{source} (archived as {archived})"),
     "run.worker_died": ("处理此文件时工作进程意外退出（内存不足？）", "the worker process died on this file (out of memory?)"),
     "run.worker_died.fix": (
         "其余文件已处理；可用 --jobs 1 重试，或缩小这张图片",
@@ -1117,18 +1118,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "水印不够清楚：笔画与周围的对比度只有 {ratio}:1（至少 {level}:1，WCAG 对比度）",
         "the mark is hard to read: its strokes measure only {ratio}:1 against their surroundings (at least {level}:1, WCAG contrast)",
     ),
-    "validate.mark_faint.fix": (
-        "在 imgpipe.toml 的 [watermark] 设 outline = \"auto\"（或 \"always\"），或调高 opacity、换用与背景反差大的 colour，再运行 imgpipe run",
-        "set outline = \"auto\" (or \"always\") under [watermark] in imgpipe.toml, or raise opacity or pick a colour that stands out from the backdrop, then run `imgpipe run`",
+    "validate.mark_faint.fix": ("{advice}，再运行 imgpipe run", "{advice}, then run `imgpipe run`"),
+    # the advice follows the workspace's [watermark] outline (validate/checks/marks.py legibility_advice)
+    "validate.mark.advice_outline": (
+        "在 imgpipe.toml 的 [watermark] 把 outline = \"never\" 改为 \"auto\"（或 \"always\"），或换用与背景反差大的 colour（浅色背景用深色水印）",
+        "under [watermark] in imgpipe.toml change outline = \"never\" to \"auto\" (or \"always\"), or pick a colour that stands out (a dark mark on light backdrops)",
+    ),
+    "validate.mark.advice_always": (
+        "在 imgpipe.toml 的 [watermark] 把 outline = \"auto\" 改为 \"always\"（这张图上的水印没有描边），或把 opacity 从 {opacity} 调高到 {stronger}",
+        "under [watermark] in imgpipe.toml change outline = \"auto\" to \"always\" (this mark was drawn without its outline), or raise opacity from {opacity} to {stronger}",
+    ),
+    "validate.mark.advice_opacity": (
+        "水印已描边（outline = \"{outline}\"）仍不够清楚：在 imgpipe.toml 的 [watermark] 把 opacity 从 {opacity} 调高到 {stronger}，或换用与背景反差大的 colour",
+        "the mark is outlined already (outline = \"{outline}\"): under [watermark] in imgpipe.toml raise opacity from {opacity} to {stronger}, or pick a colour that stands out from the backdrop",
+    ),
+    "validate.mark.advice_colour": (
+        "水印已描边（outline = \"{outline}\"）且 opacity 已是 1：在 imgpipe.toml 的 [watermark] 换用与背景反差大的 colour，或换一个 position",
+        "the mark is outlined (outline = \"{outline}\") at full opacity: under [watermark] in imgpipe.toml pick a colour that stands out from the backdrop, or another position",
     ),
     "validate.mark_invisible": (
         "水印几乎看不见：笔画与周围的对比度 {ratio}:1（至少 {level}:1，WCAG 对比度）",
         "the mark is as good as invisible: its strokes measure {ratio}:1 against their surroundings (at least {level}:1, WCAG contrast)",
     ),
-    "validate.mark_invisible.fix": (
-        "在 imgpipe.toml 的 [watermark] 设 outline = \"auto\"（或 \"always\"），或换用与背景反差大的 colour（浅色背景用深色水印），再运行 imgpipe run",
-        "set outline = \"auto\" (or \"always\") under [watermark] in imgpipe.toml, or pick a colour that stands out (a dark mark on light backdrops), then run `imgpipe run`",
-    ),
+    "validate.mark_invisible.fix": ("{advice}，再运行 imgpipe run", "{advice}, then run `imgpipe run`"),
     "validate.not_in_sheet": ("商品表中没有货号 {article}", "article {article} is not in the product sheet"),
     "validate.not_in_sheet.fix": ("把它加回商品表，或删除其输出文件夹", "add it back to the sheet, or delete its output folder"),
     "validate.missing_name": ("缺少商品名称（R7）", "no product name (R7)"),

@@ -20,6 +20,7 @@ import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 
@@ -236,8 +237,32 @@ def run(ws: Workspace, *, platforms: list[str] | None = None, jobs: int | None =
             summary.backup = backup_workspace(cat.db, ws.root, ws.settings.backup)
         except ImgpipeError as err:  # the run's work is done and recorded: a failed backup is one failed item
             summary.failed.append(dict(err.as_dict(), stage="backup"))
+    name_dropped(ws, summary)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def name_dropped(ws: Workspace, summary: RunSummary) -> None:
+    """A warning or failure about an archived photo also names it as it was dropped.
+
+    The record keeps `file` (originals/服装/G501/G501-02.jpg) and gains `source`
+    ("01-条纹.jpg"): the name the designer gave it, which the run summary shows
+    first (errors.shown_file).
+    """
+    records = [r for r in (*summary.warnings, *summary.failed) if isinstance(r, dict) and r.get("file")]
+    if not records:
+        return
+    dropped = {p.original: p.source_name for p in ws.catalog.photos()}
+    for record in records:
+        file = Path(str(record["file"]))
+        if file.is_absolute():
+            try:
+                file = file.relative_to(ws.root)
+            except ValueError:
+                continue
+        source = dropped.get(file.as_posix())
+        if source and source != file.name:
+            record["source"] = source
 
 
 def apply_plan(ws: Workspace, plan: ArticlePlan, summary: RunSummary) -> None:

@@ -113,8 +113,12 @@ def overlay_texts(product: Product, photo: PhotoRow, sold: list[tuple[str, str]]
     {size} the variant "红色 XL") on that colour's SKU image. A whole-article
     entry (no colour, no size) goes on everything (the planner leaves out the
     white and transparent images, which carry no text). A size gone in every
-    colour is struck on the large image instead.
+    colour is struck on the large image instead. When the whole article is
+    sold out its banner alone says so: a colour or size also gone would only
+    stack a second line under it ("已售罄 / 藏青 已售完" on the real tops).
     """
+    if ("", "") in {tuple(v) for v in sold}:
+        return [templates.text]
     texts = []
     for colour, size in sold:
         if not colour and not size:

@@ -272,7 +272,10 @@ def render_output(work: PhotoWork, job: OutputJob, ctx: RenderContext) -> tuple[
         out = labels.labelled_large_image(out, ctx.products[job.article], spec.width, ctx.font_path,
                                           lang=ctx.lang, sold_out_sizes=set(params.get("sold_sizes", [])))
     elif role.text == "caption":
-        out = labels.selling_point_image(out, params["caption"], spec.width, ctx.font_path, params["index"])
+        # at the shaped photo's width, as a detail image: a photo narrower than the page stays
+        # narrow unless the role allows `upscale` (validation: width_small), and its mark stays
+        # where it was recorded
+        out = labels.selling_point_image(out, params["caption"], out.width, ctx.font_path, params["index"])
     return out, meta
 
 

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from imgpipe.errors import shown_file
 from imgpipe.messages import localise, t
 
 
@@ -53,8 +54,9 @@ def print_run_summary(summary, ws, out: Console) -> None:
 
 
 def _where(error: dict) -> str | None:
-    """"products.xlsx, 第 4 行, 字段 货号": the file, and the row and column when a sheet error has them."""
-    parts = [str(error["file"])] if error.get("file") else []
+    """"products.xlsx, 第 4 行, 字段 货号": the file (a photo as it was dropped), and the row and column
+    when a sheet error has them."""
+    parts = [shown_file(error)] if error.get("file") else []
     if error.get("row") is not None:
         parts.append(t("error.row", row=error["row"]))
     if error.get("field"):

@@ -41,7 +41,7 @@ from typing import Callable
 from PIL import Image
 
 from imgpipe.decoders import is_photo_name, jpeg_truncated, unsupported_reason
-from imgpipe.errors import ImgpipeError
+from imgpipe.errors import ImgpipeError, shown_file
 from imgpipe.fsutil import atomic_write_text
 from imgpipe.imageio import load_photo
 from imgpipe.ingest import SIDECAR_NAME, UNMATCHED, ingest, match_article, scan_inbox
@@ -407,7 +407,7 @@ class Watcher:
                                     "original": str(a.dest), "kind": a.kind, "outputs": count})
         for s in summaries:
             for err in s.failed:
-                log.warning(t("watch.failed", detail=f"{err.get('file')}: {err.get('message')}"))
+                log.warning(t("watch.failed", detail=f"{shown_file(err)}: {err.get('message')}"))
             for p in s.ingest.pending:
                 # known article, but the file itself is the problem; or a file imgpipe does not read at all
                 if p.article in products or unsupported_reason(p.path):

@@ -298,6 +298,59 @@ def test_a_reference_shot_without_a_card_is_a_warning_and_the_photos_fall_back(w
     assert second.ok and not second.written
 
 
+@pytest.mark.slow  # two runs: 3.5 s
+def test_a_selling_point_of_a_narrow_photo_stays_narrow_like_its_detail(workspace):
+    """Real shop (oper2 review): H602-03.jpg, 375 px wide, made a 790 px selling point (enlarged 2.1x)
+    while its detail image stayed 375 px and validation told it to reshoot or set upscale. A selling
+    point follows the detail's rule: narrow unless [roles.selling_point] upscale = true; its mark is
+    recorded where it is drawn."""
+    from imgpipe.validate import Validator
+
+    drop_photos(workspace, count=1, size=(600, 900))
+    ws = Workspace.open(workspace)
+    assert run(ws, platforms=["tmall"], backup=False).ok
+    rows = ws.catalog.outputs("A1023", "tmall")
+    widths = {(r.role, r.width) for r in rows if r.role in ("detail", "selling_point")}
+    assert widths == {("detail", 600), ("selling_point", 600)}, widths
+    for r in rows:
+        if r.role == "selling_point":
+            (box,) = r.meta["watermark_boxes"]
+            assert Image.open(workspace / r.path).width == 600 and box[2] <= 600
+    report = Validator(ws, platforms=["tmall"]).validate_article("A1023", ws.enabled(["tmall"])["tmall"])
+    small = {f.file.split("/")[-2] for f in report.checks["sizes"].findings if f.code == "width_small"}
+    assert small == {"detail", "selling_point"}
+    assert all("[roles.selling_point]" in f.fix for f in report.checks["sizes"].findings
+               if "/selling_point/" in f.file)
+    assert not [f for f in report.checks["marks"].findings if f.code in ("mark_faint", "mark_invisible")]
+    # allowed to enlarge: the page's width
+    (workspace / "profiles").mkdir(exist_ok=True)
+    (workspace / "profiles" / "tmall.toml").write_text("[roles.selling_point]\nupscale = true\n", encoding="utf-8")
+    ws = Workspace.open(workspace)
+    assert run(ws, platforms=["tmall"], backup=False).ok
+    widths = {r.width for r in ws.catalog.outputs("A1023", "tmall") if r.role == "selling_point"}
+    assert widths == {790}
+
+
+def test_a_warning_about_an_archived_photo_names_it_as_it_was_dropped(workspace):
+    """Real shop (oper2 review): the refused chart was reported as originals/服装/G501/G501-01.jpg,
+    a name the designer never gave it; they dropped 00_ref_色卡.jpg. Both names are shown."""
+    from rich.console import Console
+
+    from imgpipe.report_cli import print_run_summary
+
+    busy = np.random.default_rng(9).integers(0, 255, (600, 800, 3), dtype=np.uint8)  # no card, no chart in it
+    (workspace / "inbox" / "A1023").mkdir(parents=True)
+    (workspace / "inbox" / "A1023" / "00_ref_色卡.jpg").write_bytes(jpeg_bytes(busy))
+    ws = Workspace.open(workspace)
+    summary = run(ws, backup=False)
+    (ref,) = ws.catalog.photos("A1023")
+    (warning,) = [w for w in summary.warnings if w.get("file") == ref.original]
+    assert warning["source"] == "00_ref_色卡.jpg"                    # the archived name stays in "file"
+    out = Console(record=True, width=400)
+    print_run_summary(summary, ws, out)
+    assert f"00_ref_色卡.jpg（归档为 {ref.original}）:" in out.export_text()
+
+
 @pytest.mark.slow
 def test_a_chart_reference_that_fits_badly_is_refused_named_and_the_photos_fall_back(workspace):
     # operator review, G501: a chart shot from another camera (leave-one-out 6.07) corrected every photo

@@ -229,3 +229,30 @@ def test_sold_out_banner_ends_above_the_shop_mark(shop):
         assert banner[:, : marked.shape[1] // 4].mean(axis=1).max() > 0.9, rel     # a banner was drawn
         moved = np.abs(marked[y0:y1, x0:x1] - plain[rel][y0:y1, x0:x1]).max(axis=2) > 40
         assert moved.mean() < 0.01, (rel, moved.mean())                            # the mark is untouched
+
+
+def test_whole_article_sold_out_is_one_banner_even_with_a_colour_gone_too(shop):
+    """Real shop (oper2 review): 藏青 and then the whole G501 sold out gave its SKU image one banner of
+    two lines, "已售罄 / 藏青 已售完". The whole article wins: the image is what the whole article alone
+    gives, and marking the colour on top of it rewrites nothing."""
+    root = shop.root
+    mark(shop, "A1023", "", "", True)
+    whole = images(root)
+    size = mark(shop, "A1023", "红色", "L", True)
+    colour = mark(shop, "A1023", "红色", "", True)
+    assert images(root) == whole and size.changed_files == colour.changed_files == []
+    mark(shop, "A1023", "", "", False)                 # restocked as a whole: the colour's banner comes back
+    assert images(root)[RED_SKU] != whole[RED_SKU]
+
+
+def test_overlay_texts_whole_article_wins():
+    from types import SimpleNamespace
+
+    from imgpipe.plan import overlay_texts
+    from imgpipe.settings import SoldOutSettings
+
+    photo = SimpleNamespace(seq=2)
+    sold = [("藏青", ""), ("藏青", "M"), ("", "")]
+    texts = overlay_texts(None, photo, sold, None, {"藏青": [photo]}, "藏青", SoldOutSettings())
+    assert texts == ["已售罄"]
+    assert overlay_texts(None, photo, sold[:1], None, {"藏青": [photo]}, "藏青", SoldOutSettings()) == ["藏青 已售完"]

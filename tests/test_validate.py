@@ -778,3 +778,50 @@ def test_a_landscape_photo_padded_into_a_3_4_frame_is_not_damage():
     cut_short = rgb.copy()
     cut_short[int(0.55 * h):] = (128, 128, 128)  # a scan that ended early: grey to the bottom
     assert flat_bottom_share(framed(cut_short)) >= DAMAGED_SHARE
+
+
+def test_json_image_labels_are_filled_not_templates(tmp_path):
+    """Real shop (oper2 review): the report's JSON said "SKU {colour}" and "卖点 {index}" where the HTML
+    named the image. Each label is filled from the output's own record; an old row without one gets
+    the role's name alone."""
+    from types import SimpleNamespace
+
+    from imgpipe.profiles import load_profile
+    from imgpipe.validate.validator import Validator
+
+    def row(role, colour="", point=0):
+        return SimpleNamespace(role=role, kind=role, colour=colour, selling_point=point, path=f"output/{role}.jpg",
+                               width=800, height=800, nbytes=1)
+
+    rows = [row("sku", "藏青"), row("selling_point", point=3), row("main"), row("sku"), row("selling_point")]
+    validator = SimpleNamespace(files=SimpleNamespace(path=lambda rel: tmp_path / rel))
+    entries = Validator._images(validator, rows, [], load_profile("tmall"))
+    labels = {(e.role, e.as_dict()["label"]) for e in entries}
+    assert labels == {("sku", "SKU 藏青"), ("selling_point", "卖点 3"), ("main", "主图"), ("sku", "SKU"),
+                      ("selling_point", "卖点")}
+
+
+@pytest.mark.parametrize("outline, outlined, opacity, says, never_says", [
+    # the real shop (oper2 review): outline = "auto" already, told to set outline = "auto"
+    ("auto", True, 0.35, ["opacity", "0.35", "0.6"], ['"always"', '改为 "auto"']),
+    ("auto", False, 0.35, ['"always"', "0.6"], ['改为 "auto"']),
+    ("always", True, 0.35, ["0.6"], ['改为']),
+    ("always", True, 1.0, ["colour"], ["opacity 从"]),
+    ("never", False, 0.35, ['"auto"'], []),
+])
+def test_faint_mark_advice_follows_the_workspace_outline(monkeypatch, outline, outlined, opacity, says, never_says):
+    from types import SimpleNamespace
+
+    from imgpipe.profiles import load_profile
+    from imgpipe.settings import WatermarkSettings
+    from imgpipe.validate.checks import marks
+
+    monkeypatch.setattr(marks, "mark_contrast_in_file", lambda v, rel, boxes: 1.2)
+    wm = WatermarkSettings(text="禾象旗舰店", outline=outline, opacity=opacity)
+    v = SimpleNamespace(settings=SimpleNamespace(watermark=wm))
+    meta = {"watermark_boxes": [[600, 760, 780, 790]], "watermark_outlined": outlined}
+    rows = [{"role": "main", "path": "output/tmall/A1/main/A1-01.jpg", "meta": json.dumps(meta)}]
+    (found,) = marks._check_marks(v, load_profile("tmall"), rows).findings
+    assert found.code == "mark_faint" and found.fix.endswith("再运行 imgpipe run")
+    assert all(s in found.fix for s in says), found.fix
+    assert not any(s in found.fix for s in never_says), found.fix

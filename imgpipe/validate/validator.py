@@ -131,9 +131,22 @@ class Validator:
         out = []
         for r in sorted(rows, key=lambda r: (roles.sort_key(r.role, profile.roles.get(r.role)), r.path)):
             exists = self.files.path(r.path).is_file()
-            label = roles.label_of(r.role, profile.roles.get(r.role)) if r.kind in roles.ROLES else r.role
-            out.append(ImageEntry(r.path, r.role, r.width or 0, r.height or 0, r.nbytes or 0, exists, label))
+            out.append(ImageEntry(r.path, r.role, r.width or 0, r.height or 0, r.nbytes or 0, exists,
+                                  _label(r, profile)))
         for s in slices:
             facts = self.files.facts(s)
             out.append(ImageEntry(s, "page", facts.width, facts.height, facts.nbytes, facts.exists))
         return out
+
+
+def _label(row, profile: Profile) -> str:
+    """The image's label, filled as the workbench fills it: "SKU 藏青", "卖点 3", "主图（3:4）".
+
+    A row made before the catalog kept the planner's record (or rebuilt by `doctor`) has no colour
+    or point number: its label is the role's alone ("SKU", "卖点"), never a "{colour}" template.
+    """
+    if row.kind not in roles.ROLES:
+        return row.role
+    text = roles.label_of(row.role, profile.roles.get(row.role), colour=row.colour, index=row.selling_point or "")
+    return " ".join(text.split()).replace(" （", "（")
+

@@ -21,6 +21,7 @@ from PIL import ImageColor
 
 from imgpipe import watermark
 from imgpipe.errors import ImgpipeError
+from imgpipe.messages import t
 from imgpipe.profiles import Profile
 from imgpipe.roles import role_of
 from imgpipe.validate.files import identity
@@ -84,7 +85,7 @@ def _check_marks(v, profile: Profile, rows) -> CheckResult:
             elif any(boxes_intersect(b, product_box) for b in boxes):
                 f.error("mark_over_product", r["path"])
         if not meta.get("overlays"):  # a sold-out banner may lie over the mark
-            _check_legible(v, f, r["path"], boxes)
+            _check_legible(v, f, r["path"], boxes, bool(meta.get("watermark_outlined")))
     return f.result
 
 
@@ -97,15 +98,34 @@ def _border_ok(v, rel: str, sides: str, colour) -> bool:
     return v.files.measure(rel, f"white_border:{sides}:{list(colour)}", compute)
 
 
-def _check_legible(v, f: Finder, rel: str, boxes) -> None:
+def _check_legible(v, f: Finder, rel: str, boxes, outlined: bool) -> None:
     contrast = mark_contrast_in_file(v, rel, boxes)
     if contrast is None:
         return
-    fields = dict(ratio=f"{contrast:.2f}", level=f"{watermark.MIN_CONTRAST:g}")
+    fields = dict(ratio=f"{contrast:.2f}", level=f"{watermark.MIN_CONTRAST:g}",
+                  advice=legibility_advice(v.settings.watermark, outlined))
     if contrast < watermark.INVISIBLE_CONTRAST:
         f.error("mark_invisible", rel, **fields)
     elif contrast < watermark.MIN_CONTRAST:
         f.warning("mark_faint", rel, **fields)
+
+
+def legibility_advice(wm, outlined: bool):
+    """What would make a faint mark read, from the workspace's own [watermark] (a message).
+
+    outline = "never": turn the outline on. "auto" with the mark drawn plain (it measured legible
+    while drawing, not in the file): outline = "always". Outlined already ("always", or "auto"
+    that drew it): the outline is spent; a higher opacity (while below 1) or another colour.
+    """
+    stronger = round(min(1.0, wm.opacity + 0.25), 2)
+    if wm.outline == "never":
+        return t("validate.mark.advice_outline")
+    if wm.outline == "auto" and not outlined:
+        return t("validate.mark.advice_always", opacity=f"{wm.opacity:g}", stronger=f"{stronger:g}")
+    if wm.opacity < 1:
+        return t("validate.mark.advice_opacity", outline=wm.outline, opacity=f"{wm.opacity:g}",
+                 stronger=f"{stronger:g}")
+    return t("validate.mark.advice_colour", outline=wm.outline)
 
 
 def mark_contrast_in_file(v, rel: str, boxes) -> float | None:
