@@ -1504,7 +1504,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "web.role.white": ("白底图", "white"),
     "web.role.transparent": ("透明图", "transparent"),
     "web.role.large": ("大图", "large"),
-    "web.role.detail": ("详情", "detail"),
+    "web.role.detail": ("细节图", "detail"),
     "web.role.sku": ("SKU {colour}", "SKU {colour}"),
     "web.role.selling_point": ("卖点 {index}", "selling point {index}"),
     "web.role.main_group": ("主图", "Main images"),
@@ -1512,7 +1512,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "web.role.large_group": ("大图", "Large image"),
     "web.role.sku_group": ("SKU 图（每个颜色一张）", "SKU images (one per colour)"),
     "web.role.selling_point_group": ("卖点图", "Selling-point images"),
-    "web.role.detail_group": ("详情图", "Detail images"),
+    "web.role.detail_group": ("细节图", "Detail images"),
     # outputs described once (roles.py label_of): the transparent image's group, a profile's own role
     "web.role.transparent_group": ("透明素材图", "Transparent images"),
     "web.role.like": ("{label}（{shape}）", "{label} ({shape})"),

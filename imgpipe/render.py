@@ -269,8 +269,11 @@ def render_output(work: PhotoWork, job: OutputJob, ctx: RenderContext) -> tuple[
                                       clear_of=tuple(mark) if len(mark) == 1 else ())
         meta["overlays"] = params["overlays"]
     if role.text == "label":
+        scale = spec.width / out.width  # the large image is always the page's width (R3): the mark scales with it
         out = labels.labelled_large_image(out, ctx.products[job.article], spec.width, ctx.font_path,
                                           lang=ctx.lang, sold_out_sizes=set(params.get("sold_sizes", [])))
+        if scale != 1 and meta.get("watermark_boxes"):
+            meta["watermark_boxes"] = [[round(v * scale) for v in b] for b in meta["watermark_boxes"]]
     elif role.text == "caption":
         # at the shaped photo's width, as a detail image: a photo narrower than the page stays
         # narrow unless the role allows `upscale` (validation: width_small), and its mark stays

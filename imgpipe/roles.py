@@ -274,7 +274,7 @@ def label_of(name: str, spec=None, group: bool = False, **fields) -> str:
     """The role's label in the interface language: one image's badge, or its group's heading.
 
     A profile's own role (`like = "main"`, 750 × 1000) is its kind's label with its shape:
-    "主图（3:4）"; one made at a width: "详情（790 px）". fields: the badge's {colour} / {index}.
+    "主图（3:4）"; one made at a width: "细节图（790 px）". fields: the badge's {colour} / {index}.
     """
     role = role_of(name, spec)
     text = t(role.label + ("_group" if group else ""), **fields)

@@ -165,7 +165,7 @@ def test_workbench_shows_every_role_and_the_like_roles(shop):
         icon = c.get("/favicon.ico")
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
     assert r.status_code == 200, r.text[:2000]
-    for heading in ("主图", "白底图", "透明素材图", "大图", "SKU 图（每个颜色一张）", "卖点图", "详情图",
+    for heading in ("主图", "白底图", "透明素材图", "大图", "SKU 图（每个颜色一张）", "卖点图", "细节图",
                     "主图（3:4）", "大图（750 px）"):
         assert f"<h3>{heading} <small>" in r.text, heading
     groups = [line.split('role-', 1)[1].split('"', 1)[0] for line in r.text.splitlines() if 'class="role role-' in line]

@@ -316,6 +316,10 @@ def test_a_selling_point_of_a_narrow_photo_stays_narrow_like_its_detail(workspac
         if r.role == "selling_point":
             (box,) = r.meta["watermark_boxes"]
             assert Image.open(workspace / r.path).width == 600 and box[2] <= 600
+    # the large image is enlarged to the page (R3): its mark is recorded where it ends up (bottom right)
+    (large,) = [r for r in rows if r.role == "large"]
+    (box,) = large.meta["watermark_boxes"]
+    assert Image.open(workspace / large.path).width == 790 and 0.9 * 790 < box[2] <= 790
     report = Validator(ws, platforms=["tmall"]).validate_article("A1023", ws.enabled(["tmall"])["tmall"])
     small = {f.file.split("/")[-2] for f in report.checks["sizes"].findings if f.code == "width_small"}
     assert small == {"detail", "selling_point"}
