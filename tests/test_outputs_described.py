@@ -171,6 +171,8 @@ def test_workbench_shows_every_role_and_the_like_roles(shop):
     groups = [line.split('role-', 1)[1].split('"', 1)[0] for line in r.text.splitlines() if 'class="role role-' in line]
     assert groups == ["main", "main_34", "white", "transparent", "large", "large_750", "sku", "selling_point", "detail"]
     assert "SKU 藏青" in r.text and "卖点 3" in r.text  # badges from the record, not the file names
+    # the main order the fixes start from: the main images' photos once each, not the 3:4 role's again
+    assert 'class="main-order" data-auto="1,2,3"' in r.text
 
 
 @pytest.mark.slow  # >= 1.75 CPU-s (tools/cpu_durations.py, 2026-12-07)

@@ -282,8 +282,10 @@ def article_view(ws, product, runner: Jobs) -> dict:
     for finding in merged.values():  # beside the image it is about; in the list when that image is not on the page
         (by_file.setdefault(finding["file"], []) if finding.get("file") in shown else general).append(finding)
     # the main images as they are now, for "add/remove/move" to start from when the sidecar has none
+    # (one role's: a 3:4 main images role picks the same photos in other slots)
     mains = [r for r in outputs if r.platform == first and r.kind in kinds("header")]
-    auto_main = sorted(by_id[r.photo_id].seq for r in mains if r.photo_id in by_id)
+    one = "main" if any(r.role == "main" for r in mains) else min((r.role for r in mains), default="")
+    auto_main = sorted(by_id[r.photo_id].seq for r in mains if r.photo_id in by_id and r.role == one)
     sku_of = {c: sidecar.colours.get(c, [None])[0] for c in product.colours}
     for r in outputs:
         if r.platform == first and r.colour and not sku_of.get(r.colour) and r.photo_id in by_id:
