@@ -58,7 +58,12 @@ def upload_order(rows, slices: list[str], colours, profile) -> list[tuple[str, s
         own = r.role == kind.name
         key = f"export.name.{kind.name}" if own else "export.name.other"
         order = (rank.get(r.colour, len(rank)), r.path) if r.colour else (r.path,)
-        picked.append(((kind.listing, not own, r.role, *order), key, {"role": r.role, "colour": r.colour}, r.path))
+        # a profile's own role: its kind's name and its size (a file name: no ":" for Windows)
+        spec = profile.roles.get(r.role) if profile is not None else None
+        fields = {"role": r.role, "colour": r.colour,
+                  "kind": t(f"export.name.{kind.name}", n="", colour=r.colour or "").rstrip("-"),
+                  "shape": f"{spec.width}x{spec.height}" if spec and spec.height else f"{spec.width}px" if spec else r.role}
+        picked.append(((kind.listing, not own, r.role, *order), key, fields, r.path))
     picked.sort(key=lambda p: p[0])
     picked += [((), "export.name.page", {}, path) for path in slices]
     out, counts = [], {}

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import shutil
 import sqlite3
 import zipfile
@@ -184,9 +185,12 @@ def test_export_zips_exactly_the_approved_images_in_upload_order_with_a_listing_
         assert [n.split("-", 1)[0] for n in images] == [f"{i:02d}" for i in range(1, len(images) + 1)]
         kinds = [n.split("-", 1)[1].rsplit(".", 1)[0] for n in images]
         # main 1..n, white, transparent, one SKU per colour in the sheet's order (no slices: no browser here)
-        mains = [k for k in kinds if k.startswith("主图")]
-        assert kinds[:len(mains)] == [f"主图{i}" for i in range(1, len(mains) + 1)] and mains
-        assert kinds[len(mains):] == ["白底图", "透明图", "SKU-白色", "SKU-藏青", "SKU-红色"]
+        # then Tmall's 3:4 main images (a 服装 article), named with their size: no ":" in a Windows file name
+        mains = [k for k in kinds if re.fullmatch(r"主图\d+", k)]
+        tall = [k for k in kinds if k.startswith("主图（750x1000）")]
+        assert mains == [f"主图{i}" for i in range(1, len(mains) + 1)] and mains
+        assert tall == [f"主图（750x1000）{i}" for i in range(1, len(tall) + 1)] and tall
+        assert kinds == mains + tall + ["白底图", "透明图", "SKU-白色", "SKU-藏青", "SKU-红色"]
         for item in package["images"]:  # the very bytes approved
             sha = hashlib.sha256(zf.read(item["name"])).hexdigest()
             assert approved[item["path"]].endswith(":" + sha)
@@ -257,7 +261,8 @@ def test_upload_order_puts_a_3x4_main_after_the_main_images_and_skus_in_colour_o
 
     from imgpipe.export import upload_order
 
-    profile = SimpleNamespace(roles={"main_34": SimpleNamespace(like="main"), "main": SimpleNamespace(like="")})
+    profile = SimpleNamespace(roles={"main_34": SimpleNamespace(like="main", width=750, height=1000),
+                                     "main": SimpleNamespace(like="", width=800, height=800)})
     rows = [SimpleNamespace(role=r, kind=kind, path=f"output/tmall/A1023/{r}/{name}", colour=colour)
             for r, kind, name, colour in (  # catalog.OutputRecord's fields upload_order reads
                 ("sku", "sku", "A1023-02-红色.jpg", "红色"), ("detail", "detail", "A1023-02.jpg", ""),
@@ -267,7 +272,7 @@ def test_upload_order_puts_a_3x4_main_after_the_main_images_and_skus_in_colour_o
                 ("large", "large", "A1023-02.jpg", ""))]
     slices = ["output/tmall/A1023/page/A1023-detail-01.jpg", "output/tmall/A1023/page/A1023-detail-02.jpg"]
     order = upload_order(rows, slices, ("白色", "藏青", "红色"), profile)
-    assert [name for name, _ in order] == ["01-主图1.jpg", "02-主图2.jpg", "03-main_34-1.jpg", "04-白底图.jpg",
+    assert [name for name, _ in order] == ["01-主图1.jpg", "02-主图2.jpg", "03-主图（750x1000）1.jpg", "04-白底图.jpg",
                                            "05-透明图.png", "06-SKU-白色.jpg", "07-SKU-红色.jpg", "08-详情1.jpg",
                                            "09-详情2.jpg"]
     assert order[0][1].endswith("main/A1023-01.jpg") and order[-1][1] == slices[-1]

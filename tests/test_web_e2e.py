@@ -228,8 +228,9 @@ def test_main_images_by_pointing(page, server, shop):
     fresh = page.context.new_page()  # the first page may still be reloading itself after the second job
     fresh.goto(url + "/a/A1023")
     assert fresh.locator("#main-order").inner_text() == "2, 3, 4, 7, 6"
-    assert "主图" in fresh.locator("figure.photo[data-seq='7']").inner_text()
-    assert "主图" not in fresh.locator("figure.photo[data-seq='6']").inner_text()
+    badges = {seq: fresh.locator(f"figure.photo[data-seq='{seq}'] .badge").all_inner_texts() for seq in (6, 7)}
+    assert "主图" in badges[7] and "主图" not in badges[6]  # 06 is no square main image any more ...
+    assert "主图（3:4）" in badges[6]  # ... but the 5th of Tmall's five 3:4 ones (the same order, one slot more)
 
 
 def test_draw_a_crop_for_a_selling_point(page, server, shop):
