@@ -1,5 +1,8 @@
 """What the CLI prints: dry runs in the conditional, brackets shown as written, short profile errors."""
 
+import os
+import sys
+
 from click.testing import CliRunner
 
 from imgpipe.cli import main
@@ -48,3 +51,19 @@ def test_sheet_text_with_brackets_reaches_the_board_whole(workspace):
     result = invoke(workspace, "status")
     assert result.exit_code == 0, result.output
     assert "[hot]" in result.output  # the column may fold the name itself
+
+
+def test_the_cli_keeps_blas_to_one_thread_unless_the_user_says_otherwise():
+    """imgpipe's parallelism is its process pool: OpenBLAS's own threads spun against it (the fill
+    measure ~1.7x the CPU on a loaded 2-core machine). The variables must be set before numpy loads."""
+    import subprocess
+
+    code = ("import os, sys\nfrom imgpipe.cli import main\nassert 'numpy' not in sys.modules\n"
+            "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+            "print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])")
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-2:] == ["1", "1"]
+    env["OPENBLAS_NUM_THREADS"] = "2"  # the user's own setting wins
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-2:] == ["2", "1"]

@@ -29,8 +29,6 @@ the backup and freshness checks.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import sys
 import time
 
 # the package's names are imported when first used: the run imports validate.files to record
@@ -44,7 +42,7 @@ _EXPORTS = {
     **{name: "report" for name in ("print_summary", "render_html", "report_paths", "write_reports")},
     "Validator": "validator",
 }
-__all__ = [*_EXPORTS, "one_blas_thread", "validate_workspace"]
+__all__ = [*_EXPORTS, "validate_workspace"]
 
 
 def __getattr__(name: str):
@@ -55,17 +53,6 @@ def __getattr__(name: str):
     value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
     globals()[name] = value
     return value
-
-
-def one_blas_thread() -> None:
-    """One BLAS thread for this process, when numpy is not loaded yet (OpenBLAS reads these as it
-    loads): `imgpipe validate` calls it first. The fill measure's least squares
-    (framing.find_product_box) spent about twice the CPU on two threads spinning against each other
-    on a loaded 2-core machine (demo, first validation 9.0 -> 6.6 CPU-s, reports identical). A
-    process that loaded numpy first keeps its threads."""
-    if "numpy" not in sys.modules:
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ.setdefault(var, "1")
 
 
 def validate_workspace(ws, *, platforms: list[str] | None = None, articles: list[str] | None = None,
