@@ -72,10 +72,10 @@ FLAT_DE = 2.0             # ... and on it, every pixel differing by more than th
 EDGE_TOUCH = 0.02         # a product along 2 % of a side of the photo runs out of the frame (a close-up) ...
 THIN_PART = 0.006         # ... not counting its parts thinner than 1.2 % of the long side (straps, cords, wires)
 FRAME_RING = 0.003        # ... unless the backdrop (its colour on the outer 0.3 % of each side, away from the product)
-GAP_PLAIN = 4.0           # ... is plain (95th-percentile ΔE to it at most 4) and continues between the product and the
-GAP_DE = 3.0              # ... frame: within 3 ΔE of it, unbroken from the frame inwards for at least 0.2 % of the
-GAP_MIN = 0.002           # ... long side (2 px at 1000), looked for up to 2 % in (GAP_REACH): a product shot whole,
-GAP_REACH = 0.02          # ... close to the frame (the real bulb: 5 px from the top of 1024, its mask reaches row 0)
+MARGIN_PLAIN = 4.0        # ... is plain (95th-percentile ΔE to it at most 4) and continues between the product and the
+MARGIN_DE = 3.0           # ... frame: within 3 ΔE of it, unbroken from the frame inwards for at least 0.2 % of the
+MARGIN_MIN = 0.002        # ... long side (2 px at 1000), looked for up to 2 % in (MARGIN_REACH): a product shot whole,
+MARGIN_REACH = 0.02       # ... close to the frame (the real bulb: 5 px from the top of 1024, its mask reaches row 0)
 CONFIDENCE_REACH = 0.01   # a model's certainty is measured within 1 % of the long side of the outline
 MODEL_MIN_CONFIDENCE = 0.5  # below this the model's cut-out is not trusted
 LOW_CONFIDENCE = 0.7      # ... and below this it is published with a warning (IS-Net on real photos: 0.56-0.90)
@@ -465,7 +465,8 @@ def backdrop_pulled(lab: np.ndarray, alpha: np.ndarray, foreground: np.ndarray, 
 
     The closed-form matte spreads alpha over a low-contrast edge: above a white rib collar on a light
     grey sweep (the real G501-02: rib 220, sweep 246) it gave pixels of the sweep's own colour (245-250)
-    alpha 0.4-0.5, a light fringe outside the collar on a dark ground. In the unknown `band`, a pixel
+    alpha 0.4-0.5, a light fringe outside the collar on a dark ground. In `band` (cut_out: the unknown
+    band outside the model's mask, where the model too says backdrop), a pixel
     within PULL_DE of the backdrop surface whose product colour (the decontaminated `foreground`) is
     at least PULL_CONTRAST from it takes at most its projection on the line from backdrop to product
     (as flat_matte). Glass and a see-through lace keep their alpha: their product colour is the
@@ -565,9 +566,9 @@ def frame_gap(img_u8: np.ndarray, mask: np.ndarray) -> np.ndarray:
     A model's mask of a product shot to within a few pixels of a plain sweep's edge runs on to the
     frame over that margin (IS-Net on a white bulb 5 px from the top: its mask reaches row 0).
     The backdrop's colour is measured on the outer FRAME_RING px of each side away from the mask;
-    on a plain backdrop (95th-percentile ΔE to it at most GAP_PLAIN), the pixels within GAP_REACH
-    of a side that match it within GAP_DE, in an unbroken run from the frame inwards at least
-    GAP_MIN deep, are the margin: the backdrop continues there between the product and the frame.
+    on a plain backdrop (95th-percentile ΔE to it at most MARGIN_PLAIN), the pixels within MARGIN_REACH
+    of a side that match it within MARGIN_DE, in an unbroken run from the frame inwards at least
+    MARGIN_MIN deep, are the margin: the backdrop continues there between the product and the frame.
     A product cut off by the frame shows itself at the frame (no run): nothing is given back."""
     h, w = mask.shape
     gap = np.zeros((h, w), bool)
@@ -575,8 +576,8 @@ def frame_gap(img_u8: np.ndarray, mask: np.ndarray) -> np.ndarray:
     ring = max(1, round(FRAME_RING * long_side))
     lab = cv2.blur(_frame_lab(img_u8, (h, w)), (3, 3))  # a sweep's grain: one noisy pixel breaks no run
     away = ~cv2.dilate(mask.astype(np.uint8), _disk(max(2, ring))).astype(bool)
-    depth = max(2, round(GAP_REACH * long_side))
-    deep = max(1, round(GAP_MIN * long_side))
+    depth = max(2, round(MARGIN_REACH * long_side))
+    deep = max(1, round(MARGIN_MIN * long_side))
     sides = {  # each side as rows going inwards from the frame: (lab, mask, away, put-back)
         "top": lambda a: a, "bottom": lambda a: a[::-1],
         "left": lambda a: np.swapaxes(a, 0, 1), "right": lambda a: np.swapaxes(a, 0, 1)[::-1],
@@ -589,7 +590,7 @@ def frame_gap(img_u8: np.ndarray, mask: np.ndarray) -> np.ndarray:
             spread.append(channel_norm(outer - refs[name]))
     if not refs:
         return gap
-    if float(np.percentile(np.concatenate(spread), 95)) > GAP_PLAIN:
+    if float(np.percentile(np.concatenate(spread), 95)) > MARGIN_PLAIN:
         return gap  # a scene: its "backdrop" along the frame is no one colour to tell the product from
     for name, view in sides.items():
         edge = view(mask)[:ring].any(axis=0)
@@ -597,7 +598,7 @@ def frame_gap(img_u8: np.ndarray, mask: np.ndarray) -> np.ndarray:
             continue
         ref = refs.get(name, np.median(np.array(list(refs.values())), axis=0))
         strip = view(lab)[:depth]
-        like = channel_norm(strip - ref) <= GAP_DE
+        like = channel_norm(strip - ref) <= MARGIN_DE
         run = np.cumprod(like, axis=0).sum(axis=0)  # unbroken backdrop from the frame inwards, per column
         keep = run >= deep
         rows = np.arange(depth)[:, None] < run[None, :]
@@ -705,7 +706,7 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
         # the backdrop's shadow is measured only on a plain backdrop: a scene has none to keep
         plain = framing.is_plain(framing.border_noise(lab, backdrop.surface))
         if plain and decontaminate:
-            alpha_p = backdrop_pulled(lab, alpha_p, fg_p, backdrop.surface, ~sure_fg & ~sure_bg)
+            alpha_p = backdrop_pulled(lab, alpha_p, fg_p, backdrop.surface, ~sure_fg & ~sure_bg & ~mask)
         holes = framing._fill_holes(mask.astype(np.uint8)).astype(bool) & ~mask
         good = confidence >= MODEL_MIN_CONFIDENCE
         cut = _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, np.zeros_like(mask),
