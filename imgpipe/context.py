@@ -58,6 +58,12 @@ class Resources:
                    cutout=_cutout_key(ws, copy), cutout_copy=copy)
 
 
+# How a model's cut-out images are decided, beyond the model and its feeding: a change made since makes a shop's
+# cut-out images with a model again once. "frame-gap": the backdrop between a product and the frame is no product
+# (cutout.frame_gap; a whole product shot close to the frame is cut out, not refused as a close-up).
+MODEL_CUT_RULES = "frame-gap"
+
+
 def _cutout_key(ws, copy: Path | str | None = "local") -> str:
     """The cut-out model's content hash with how it is fed (size, normalisation); "" without a model.
 
@@ -258,7 +264,7 @@ def plan_article(ctx: ArticleContext, profile, settings) -> list[OutputJob]:
                 extra = (("on-photo",) if role.text else ()) + (("clear-of-mark",) if marks else ())
                 banner = (banner, *extra) if extra else banner
             # a cut-out model only where the product is cut out (and only when set: no rework on upgrade)
-            model = (res.cutout,) if res.cutout and role.cuts_out else ()
+            model = (res.cutout, MODEL_CUT_RULES) if res.cutout and role.cuts_out else ()
             # a caption image of a photo narrower than the page, no longer enlarged: made again once
             narrow = ("kept-narrow",) if role.text == "caption" and narrower(pick, spec) else ()
             fp = fingerprint(

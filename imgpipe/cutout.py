@@ -71,6 +71,11 @@ FLAT_NOISE = 0.5          # a backdrop whose 95th-percentile ΔE to its surface 
 FLAT_DE = 2.0             # ... and on it, every pixel differing by more than this is product
 EDGE_TOUCH = 0.02         # a product along 2 % of a side of the photo runs out of the frame (a close-up) ...
 THIN_PART = 0.006         # ... not counting its parts thinner than 1.2 % of the long side (straps, cords, wires)
+FRAME_RING = 0.003        # ... unless the backdrop (its colour on the outer 0.3 % of each side, away from the product)
+MARGIN_PLAIN = 4.0        # ... is plain (95th-percentile ΔE to it at most 4) and continues between the product and the
+MARGIN_DE = 3.0           # ... frame: within 3 ΔE of it, unbroken from the frame inwards for at least 0.2 % of the
+MARGIN_MIN = 0.002        # ... long side (2 px at 1000), looked for up to 2 % in (MARGIN_REACH): a product shot whole,
+MARGIN_REACH = 0.02       # ... close to the frame (the real bulb: 5 px from the top of 1024, its mask reaches row 0)
 CONFIDENCE_REACH = 0.01   # a model's certainty is measured within 1 % of the long side of the outline
 MODEL_MIN_CONFIDENCE = 0.5  # below this the model's cut-out is not trusted
 LOW_CONFIDENCE = 0.7      # ... and below this it is published with a warning (IS-Net on real photos: 0.56-0.90)
@@ -495,9 +500,11 @@ def load_model(model_path: Path):
     return saliency.load(Path(model_path))[0]
 
 
-def model_mask(prob: np.ndarray) -> np.ndarray:
-    """The product's own mask from a model's map (0-1, any size): above 0.5, specks dropped. bool."""
-    return _keep_large(prob >= 0.5)
+def model_mask(prob: np.ndarray, img_u8: np.ndarray | None = None) -> np.ndarray:
+    """The product's own mask from a model's map (0-1, any size): above 0.5, specks dropped. bool.
+    img_u8: the photo (any size): the backdrop between the product and the frame is taken out (frame_gap)."""
+    mask = _keep_large(prob >= 0.5)
+    return mask & ~frame_gap(img_u8, mask) if img_u8 is not None else mask
 
 
 def touches_frame(mask: np.ndarray) -> bool:
@@ -506,13 +513,67 @@ def touches_frame(mask: np.ndarray) -> bool:
     long side (a strap or cord reaching the edge) are opened away first. A corner or a pixel of
     contact is no cut. (Measured on the real set: the canvas bags' straps reach three sides, but
     their bodies are cut by the bottom edge too, so they stay a close-up; letting them through
-    published them with the frame's edge smeared outwards in the transparent image.)"""
+    published them with the frame's edge smeared outwards in the transparent image.)
+    A model's mask is first freed of the backdrop between the product and the frame (frame_gap):
+    a product shot whole close to the frame does not touch it."""
     if not mask.any():
         return False
     r = max(1, round(THIN_PART * max(mask.shape)))
     body = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, _disk(r)).astype(bool)
     return max(float(body[0].mean()), float(body[-1].mean()), float(body[:, 0].mean()),
                float(body[:, -1].mean())) >= EDGE_TOUCH
+
+
+def _frame_lab(img_u8: np.ndarray, shape) -> np.ndarray:
+    if img_u8.shape[:2] != tuple(shape):
+        img_u8 = cv2.resize(img_u8, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(img_u8.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+
+
+def frame_gap(img_u8: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The pixels of `mask` next to the frame that show the backdrop (bool, the mask's shape).
+
+    A model's mask of a product shot to within a few pixels of a plain sweep's edge runs on to the
+    frame over that margin (IS-Net on a white bulb 5 px from the top: its mask reaches row 0).
+    The backdrop's colour is measured on the outer FRAME_RING px of each side away from the mask;
+    on a plain backdrop (95th-percentile ΔE to it at most MARGIN_PLAIN), the pixels within MARGIN_REACH
+    of a side that match it within MARGIN_DE, in an unbroken run from the frame inwards at least
+    MARGIN_MIN deep, are the margin: the backdrop continues there between the product and the frame.
+    A product cut off by the frame shows itself at the frame (no run): nothing is given back."""
+    h, w = mask.shape
+    gap = np.zeros((h, w), bool)
+    long_side = max(h, w)
+    ring = max(1, round(FRAME_RING * long_side))
+    lab = cv2.blur(_frame_lab(img_u8, (h, w)), (3, 3))  # a sweep's grain: one noisy pixel breaks no run
+    away = ~cv2.dilate(mask.astype(np.uint8), _disk(max(2, ring))).astype(bool)
+    depth = max(2, round(MARGIN_REACH * long_side))
+    deep = max(1, round(MARGIN_MIN * long_side))
+    sides = {  # each side as rows going inwards from the frame: (lab, mask, away, put-back)
+        "top": lambda a: a, "bottom": lambda a: a[::-1],
+        "left": lambda a: np.swapaxes(a, 0, 1), "right": lambda a: np.swapaxes(a, 0, 1)[::-1],
+    }
+    refs, spread = {}, []
+    for name, view in sides.items():
+        outer = view(lab)[:ring][view(away)[:ring]]
+        if len(outer) >= max(8, 0.05 * ring * view(mask).shape[1]):
+            refs[name] = np.median(outer, axis=0)
+            spread.append(channel_norm(outer - refs[name]))
+    if not refs:
+        return gap
+    if float(np.percentile(np.concatenate(spread), 95)) > MARGIN_PLAIN:
+        return gap  # a scene: its "backdrop" along the frame is no one colour to tell the product from
+    for name, view in sides.items():
+        edge = view(mask)[:ring].any(axis=0)
+        if not edge.any() or name not in refs and len(refs) < 2:
+            continue
+        ref = refs.get(name, np.median(np.array(list(refs.values())), axis=0))
+        strip = view(lab)[:depth]
+        like = channel_norm(strip - ref) <= MARGIN_DE
+        run = np.cumprod(like, axis=0).sum(axis=0)  # unbroken backdrop from the frame inwards, per column
+        keep = run >= deep
+        rows = np.arange(depth)[:, None] < run[None, :]
+        view(gap)[:depth] |= rows & keep[None, :] & view(mask)[:depth]
+    return gap
 
 
 def model_trimap(prob: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -606,6 +667,7 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
         if model_map is None:
             model_map = saliency.product_map(img_u8, Path(model_path))
         prob = cv2.resize(model_map, (proxy.shape[1], proxy.shape[0]), interpolation=cv2.INTER_LINEAR)
+        prob[frame_gap(proxy, model_mask(prob))] = 0.0  # the backdrop between the product and the frame
         mask, sure_fg, sure_bg, _ = model_trimap(prob)
         confidence = model_confidence(prob, mask)
         if mask.mean() < MODEL_MIN_AREA:
