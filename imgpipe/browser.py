@@ -22,7 +22,6 @@ import hashlib
 import html
 import io
 import json
-import math
 import os
 import re
 import shutil
@@ -68,12 +67,6 @@ VIEWPORT_HEIGHT = 800
 # purging after each article, with 0.2-0.3 CPU-s less
 IN_PLACE_PAGES = 64
 CAPTURE_BAND_PX = 4096
-# Rows covered by opaque plain images spanning the page (`bare` in PLAIN_IMAGES_JS) are left out of
-# the capture but SKIP_EDGE_PX at each edge. A capture costs the browser ~14 ms plus ~22 ms per 1000
-# rows and this process ~5 ms per 1000 rows to decode (790 px wide): rows between two captured bands are
-# left out only from SKIP_MIN_PX on, where a second capture costs less than taking them
-SKIP_EDGE_PX = 2
-SKIP_MIN_PX = 512
 # For Playwright's node driver: V8's young generation at 1 MB (16 MB by default). On the
 # throughput benchmark's 24 pages its PSS was 119-122 MB against 133-146 MB, its CPU the same
 # within the noise (0.74-1.01 s against 0.87-0.88); `--jitless` took ~10 MB more off, but it
@@ -90,78 +83,6 @@ READY_JS = ("(async () => { await document.fonts.ready;"
             " await Promise.all(Array.from(document.images, i => i.decode().catch(() => null)));"
             " return true; })()")
 FONTS_JS = "(async () => { await document.fonts.ready; return true; })()"
-# rows kept around a changed text for what its glyphs draw outside their line box
-TEXT_INK_PX = 16
-# For a plain image, `bare`: the rows [top, bottom] (page px) of its box that show nothing but a flat
-# ground under it, so that a capture of them (images hidden) is known without taking it (Tab.capture
-# leaves them out), or null. What a box check cannot be
-# replaced by is doubted: on the whole page, pseudo-elements with content, list markers, filters,
-# reflections, border images, fixed or sticky boxes (they move when the capture grows the viewport);
-# per image, an ancestor painting a background image, a shadow or an outline, or painting a colour or
-# border without holding the image inside its padding box; another element whose shadow or outline
-# reaches the box, or a text whose box, its shadow and half its font size (at least TEXT_INK_PX) of ink
-# reach it, trim the rows from that side. When in doubt, the rows are captured and checked as before.
-BARE_JS = """
-    const px = v => (String(v).match(/-?[0-9.]+px/g) || []).reduce((s, n) => s + Math.abs(parseFloat(n)), 0);
-    const content = (e, p) => !['none', 'normal'].includes(getComputedStyle(e, p).content);
-    const grow = (r, d) => ({left: r.left - d, right: r.right + d, top: r.top - d, bottom: r.bottom + d});
-    let doubt = false;
-    const inks = [];  // elements drawing beyond their border box: [element, rect grown by what they draw]
-    for (const e of [document.documentElement, ...all]) {
-      const c = getComputedStyle(e);
-      if (content(e, '::before') || content(e, '::after') || c.filter !== 'none' || c.backdropFilter !== 'none'
-          || (c.webkitBoxReflect || 'none') !== 'none' || c.borderImageSource !== 'none'
-          || ['fixed', 'sticky'].includes(c.position)
-          || (c.display.includes('list-item') && (c.listStyleType !== 'none' || c.listStyleImage !== 'none'))) {
-        doubt = true;
-        break;
-      }
-      if (c.boxShadow === 'none' && c.outlineStyle === 'none') continue;
-      if (c.transform !== 'none') {  // a shadow or outline scaled with its box: not measured here
-        doubt = true;
-        break;
-      }
-      const reach = px(c.boxShadow) + (c.outlineStyle !== 'none' ? px(c.outlineWidth) + px(c.outlineOffset) : 0);
-      inks.push([e, grow(e.getBoundingClientRect(), reach + 1)]);
-    }
-    const texts = [];  // each text's box grown by its ink
-    const walk = document.createTreeWalker(document.documentElement, NodeFilter.SHOW_TEXT);
-    for (let n = walk.nextNode(); n && !doubt; n = walk.nextNode()) {
-      if (!n.parentElement || !n.data.trim()) continue;
-      const range = document.createRange();
-      range.selectNodeContents(n);
-      const r = range.getBoundingClientRect();
-      if (r.width === 0 && r.height === 0) continue;
-      const c = getComputedStyle(n.parentElement);
-      texts.push(grow(r, Math.max(""" + str(TEXT_INK_PX) + """, parseFloat(c.fontSize) / 2)
-        + (c.textShadow !== 'none' ? px(c.textShadow) : 0)));
-    }
-    const inside = (a, b) => a.left <= b.left && a.top <= b.top && a.right >= b.right && a.bottom >= b.bottom;
-    const bare = (img, r) => {
-      for (let a = img.parentElement; a && a !== document.documentElement; a = a.parentElement) {
-        const c = getComputedStyle(a);
-        const border = ['Top', 'Right', 'Bottom', 'Left'].some(k => c['border' + k + 'Width'] !== '0px');
-        if (c.backgroundImage !== 'none') return null;
-        if (border || c.backgroundColor !== 'rgba(0, 0, 0, 0)') {
-          const b = a.getBoundingClientRect();
-          const pad = {left: b.left + a.clientLeft, top: b.top + a.clientTop,
-                       right: b.left + a.clientLeft + a.clientWidth, bottom: b.top + a.clientTop + a.clientHeight};
-          if (!inside(border ? pad : b, r)) return null;
-        }
-      }
-      if (getComputedStyle(document.documentElement).backgroundImage !== 'none') return null;
-      if (inks.some(([e, g]) => e !== img && e.contains(img))) return null;
-      // the rows of the box that no other ink reaches: ink from above or below trims them
-      let top = r.top, bottom = r.bottom;
-      for (const g of [...inks.filter(([e]) => e !== img).map(([, g]) => g), ...texts]) {
-        if (!over(g, r)) continue;
-        if (g.top + g.bottom > r.top + r.bottom) bottom = Math.min(bottom, g.top);
-        else top = Math.max(top, g.bottom);
-      }
-      return bottom > top ? [top + scrollY, bottom + scrollY] : null;
-    };
-    return {doubt, bare};
-"""
 # Each image's box in page px and whether imgpipe may paste it in place of the browser:
 # a plain local raster shown as it is (no transform, filter, opacity, rounding,
 # border, padding or object-fit on it or its ancestors) with nothing else laid
@@ -171,8 +92,6 @@ PLAIN_IMAGES_JS = """(async () => {
   const all = Array.from(document.body ? document.body.querySelectorAll('*') : []);
   const over = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5
     && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
-  // Whether nothing but the ground under it can show where a plain image is (BARE_JS)
-  const {doubt, bare} = (() => {""" + BARE_JS + """})();
   const out = Array.from(document.images, img => {
     const r = img.getBoundingClientRect();
     let plain = img.complete && img.naturalWidth > 0 && img.currentSrc.startsWith('file:');
@@ -186,8 +105,7 @@ PLAIN_IMAGES_JS = """(async () => {
         && c.mixBlendMode === 'normal' && c.maskImage === 'none' && c.backdropFilter === 'none';
     }
     plain = plain && !all.some(e => e !== img && !e.contains(img) && over(e.getBoundingClientRect(), r));
-    return {img, src: img.currentSrc, x: r.left + scrollX, y: r.top + scrollY, w: r.width, h: r.height, plain,
-            bare: plain && !doubt ? bare(img, r) : null};
+    return {img, src: img.currentSrc, x: r.left + scrollX, y: r.top + scrollY, w: r.width, h: r.height, plain};
   });
   await Promise.all(out.filter(i => !i.plain).map(i => i.img.decode().catch(() => null)));
   for (const i of out) if (i.plain) i.img.style.setProperty('visibility', 'hidden', 'important');
@@ -225,6 +143,8 @@ LAYOUT_LIST_JS = r"""(() => {
 CAPTURE_FACTS_JS = ("(async () => { await document.fonts.ready; const images = await " + PLAIN_IMAGES_JS + ";"
                     " const layout = " + LAYOUT_LIST_JS + ";"
                     " return JSON.stringify({images, layout, height: " + HEIGHT_JS + "}); })()")
+# rows kept around a changed text for what its glyphs draw outside their line box
+TEXT_INK_PX = 16
 
 
 def _standard_install_paths() -> list[Path]:
@@ -494,37 +414,18 @@ class Tab:
             return Capture(self._capture())
         facts = json.loads(self.evaluate(CAPTURE_FACTS_JS))
         layout, height = facts["layout"], max(1, int(facts["height"]))
-        images = _image_files([i for i in facts["images"] if i["plain"]], self.width, height)
-        if images is not None:
-            skip = _skipped_rows(images, self.width, height)
-            full = self._capture_like(like, layout, height, skip) if like is not None else None
-            if full is None:
-                full = self._capture_bands(skip, height)
-            pastes = _paste_plan(full, images, skip)
-            if pastes is not None:
-                return Capture(full, pastes, layout, skip)
+        full = self._capture_like(like, layout, height) if like is not None else None
+        if full is None:
+            full = self._capture(height=height)
+        pastes = _paste_plan(full, [i for i in facts["images"] if i["plain"]])
+        if pastes is not None:
+            return Capture(full, pastes, layout)
         self.evaluate(UNHIDE_JS)
         return Capture(self._capture())
 
-    def _capture_bands(self, skip: list[tuple[int, int]], height: int):
-        """The page's rows but those in `skip` (first, end pairs, left black: pasted over), PIL RGB."""
-        from PIL import Image
-
-        if not skip:
-            return self._capture(height=height)
-        full = Image.new("RGB", (self.width, height))
-        top = 0
-        for first, end in skip + [(height, height)]:
-            if first > top:
-                full.paste(self._capture(top, first, height=height), (0, top))
-            top = end
-        return full
-
-    def _capture_like(self, like: "Capture", layout: list, height: int, skip: list | None = None):
+    def _capture_like(self, like: "Capture", layout: list, height: int):
         """This page from `like`'s pixels and a capture of the rows where its texts differ, or None."""
         if like.layout is None or like.image.width != self.width or like.image.height != height:
-            return None
-        if (skip or []) != like.skip:
             return None
         rows = _changed_rows(like.layout, layout, like.image.height)
         if rows is None:
@@ -624,29 +525,22 @@ def _in_place_content(html_path: Path) -> str | None:
     return text[:head.end()] + base + text[head.end():]
 
 
-_FILE_FACTS: dict[bytes, tuple[bool, bool]] = {}
+_SRGB_FILES: dict[bytes, bool] = {}
 
 
-def _file_facts(digest: bytes, data: bytes) -> tuple[bool, bool]:
-    """(sRGB, opaque) of an image file, kept by its sha256 (`digest`): the pages of an article show
-    the same files, and each header is parsed once. sRGB: `_is_srgb` of its profile. Opaque: a JPEG
-    or PNG that `_paste` pastes without a ground (no alpha, not a palette with a transparent entry)."""
-    known = _FILE_FACTS.get(digest)
+def _srgb_file(digest: bytes, data: bytes) -> bool:
+    """_is_srgb of an image file's profile, kept by the file's sha256 (`digest`): the pages of
+    an article show the same files, and each header is parsed once."""
+    known = _SRGB_FILES.get(digest)
     if known is None:
         from PIL import Image
 
         with Image.open(io.BytesIO(data)) as img:  # the header only: no pixels decoded here
-            known = (_is_srgb(img.info.get("icc_profile")),
-                     img.format in ("JPEG", "MPO", "PNG") and not _needs_ground(img))
-        if len(_FILE_FACTS) >= 1024:
-            _FILE_FACTS.clear()
-        _FILE_FACTS[digest] = known
+            known = _is_srgb(img.info.get("icc_profile"))
+        if len(_SRGB_FILES) >= 1024:
+            _SRGB_FILES.clear()
+        _SRGB_FILES[digest] = known
     return known
-
-
-def _needs_ground(img) -> bool:
-    """The image shows what is under it somewhere (alpha, or a palette with a transparent entry)."""
-    return img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
 
 
 @functools.lru_cache(maxsize=64)
@@ -670,11 +564,9 @@ class Capture:
     reads `image` for the next page (`Tab.capture(like=)`).
     """
 
-    def __init__(self, image, pastes: list[dict] | None = None, layout: list | None = None,
-                 skip: list[tuple[int, int]] | None = None):
+    def __init__(self, image, pastes: list[dict] | None = None, layout: list | None = None):
         self.image = image  # PIL RGB, the whole page as the browser drew it; never changed
         self.layout = layout  # LAYOUT_JS's list, when the page may serve as a base for another
-        self.skip = skip or []  # rows not captured (black in `image`): plain images cover them
         self._pastes = pastes or []
         self._picture = None
 
@@ -710,70 +602,38 @@ def _changed_rows(old: list, new: list, height: int) -> tuple[int, int] | None:
     return (first, end) if end > first else (0, 0)
 
 
-def _image_files(images: list[dict], width: int, height: int) -> list[dict] | None:
-    """The plain images (PLAIN_IMAGES_JS) inside the page, each with its box snapped to whole pixels
-    as the browser snaps it, its file's bytes and sha256, and whether it is opaque (no ground shows
-    through). None when an image needs colour management the browser would do."""
+def _paste_plan(page, images: list[dict]) -> list[dict] | None:
+    """What to paste where on `page` (PIL RGB, as captured): one entry per plain image.
+
+    Boxes are snapped to whole pixels as the browser snaps them. None when a
+    box is not one flat colour (something else is drawn there) or an image
+    needs colour management the browser would do.
+    """
     from urllib.parse import urlparse
     from urllib.request import url2pathname
 
-    out = []
+    from PIL import Image
+
+    plan = []
     for info in images:
         x0, y0 = round(info["x"]), round(info["y"])
         x1, y1 = round(info["x"] + info["w"]), round(info["y"] + info["h"])
-        shown = (x0, y0, x1, y1)
-        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(page.width, x1), min(page.height, y1)
         if x1 <= x0 or y1 <= y0:
             continue
+        # the box's pixels alone, not the whole page's; one memcmp, not a bool array
+        box = page.crop((x0, y0, x1, y1)).tobytes()
+        if box != box[:3] * ((x1 - x0) * (y1 - y0)):
+            return None
         data = Path(url2pathname(urlparse(info["src"]).path)).read_bytes()
         digest = hashlib.sha256(data).digest()
-        srgb, opaque = _file_facts(digest, data)
-        if not srgb:
+        if not _srgb_file(digest, data):
             return None  # a wide-gamut image: the browser converts it, so let it
-        bare = info.get("bare")
-        bare = (max(y0, math.ceil(bare[0])), min(y1, math.floor(bare[1]))) if bare and opaque else None
-        out.append({"data": data, "digest": digest, "box": (x0, y0, x1, y1), "shown": shown, "bare": bare})
-    return out
-
-
-def _skipped_rows(images: list[dict], width: int, height: int) -> list[tuple[int, int]]:
-    """The rows (first, end pairs) left out of the capture: the `bare` rows of opaque images spanning
-    the page's width (SKIP_EDGE_PX kept at their edges but the page's top and foot, and checked), where leaving them
-    out saves a capture's worth (SKIP_MIN_PX between two captured bands; any at the page's top or foot)."""
-    covered = sorted((top + SKIP_EDGE_PX if top > 0 else 0, bottom - SKIP_EDGE_PX if bottom < height else height)
-                     for i in images if i["bare"]
-                     for (x0, _, x1, _), (top, bottom) in [(i["box"], i["bare"])]
-                     if x0 == 0 and x1 == width and bottom - top > 2 * SKIP_EDGE_PX)
-    merged: list[list[int]] = []
-    for first, end in covered:
-        if merged and first <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([first, end])
-    return [(first, end) for first, end in merged
-            if first == 0 or end == height or end - first >= SKIP_MIN_PX]
-
-
-def _paste_plan(page, images: list[dict], skip: list[tuple[int, int]] = ()) -> list[dict] | None:
-    """What to paste where on `page` (PIL RGB, as captured but for the `skip` rows): one entry per
-    plain image of `_image_files`.
-
-    None when the captured part of a box is not one flat colour (something else is drawn there).
-    """
-    plan = []
-    for info in images:
-        x0, y0, x1, y1 = info["box"]
-        ground = None
-        top = y0
-        for first, end in [s for s in skip if s[1] > y0 and s[0] < y1] + [(y1, y1)]:
-            if first > top:  # a captured part of the box: one flat colour (the box's pixels alone)
-                low, high = zip(*page.crop((x0, top, x1, min(first, y1))).getextrema())
-                if low != high or (ground is not None and low != ground):
-                    return None
-                ground = low
-            top = max(top, end)
-        plan.append({"data": info["data"], "box": (x0, y0, x1, y1), "ground": ground, "shown": info["shown"],
-                     "key": (info["digest"], x0, y0, x1, y1, ground)})
+        ground = tuple(box[:3])
+        plan.append({"data": data, "box": (x0, y0, x1, y1), "ground": ground,
+                     "shown": (round(info["x"]), round(info["y"]),
+                               round(info["x"] + info["w"]), round(info["y"] + info["h"])),
+                     "key": (digest, x0, y0, x1, y1, ground)})
     return plan
 
 
@@ -792,7 +652,7 @@ def _paste(page, plan: list[dict], decoded: dict | None = None) -> None:
             with Image.open(io.BytesIO(item["data"])) as img:
                 # browsers honour EXIF orientation too (in place: no copy of an upright image)
                 ImageOps.exif_transpose(img, in_place=True)
-                if _needs_ground(img):
+                if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
                     ground = Image.new("RGB", img.size, item["ground"])
                     ground.paste(img.convert("RGBA"), mask=img.convert("RGBA"))
                     img = ground
