@@ -621,16 +621,15 @@ def _paste_plan(page, images: list[dict]) -> list[dict] | None:
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(page.width, x1), min(page.height, y1)
         if x1 <= x0 or y1 <= y0:
             continue
-        # the box's pixels alone, not the whole page's: flat when each channel's least value is its
-        # greatest (one pass, where `tobytes` and a memcmp took three)
-        low, high = zip(*page.crop((x0, y0, x1, y1)).getextrema())
-        if low != high:
+        # the box's pixels alone, not the whole page's; one memcmp, not a bool array
+        box = page.crop((x0, y0, x1, y1)).tobytes()
+        if box != box[:3] * ((x1 - x0) * (y1 - y0)):
             return None
         data = Path(url2pathname(urlparse(info["src"]).path)).read_bytes()
         digest = hashlib.sha256(data).digest()
         if not _srgb_file(digest, data):
             return None  # a wide-gamut image: the browser converts it, so let it
-        ground = low
+        ground = tuple(box[:3])
         plan.append({"data": data, "box": (x0, y0, x1, y1), "ground": ground,
                      "shown": (round(info["x"]), round(info["y"]),
                                round(info["x"] + info["w"]), round(info["y"] + info["h"])),
@@ -650,21 +649,20 @@ def _paste(page, plan: list[dict], decoded: dict | None = None) -> None:
         x0, y0, x1, y1 = item["box"]
         img = decoded.get(item["key"]) if decoded is not None else None
         if img is None:
-            # bytes in memory: nothing to close, so an image shown as it is needs no copy for after a close
-            img = Image.open(io.BytesIO(item["data"]))
-            # browsers honour EXIF orientation too (in place: no copy of an upright image)
-            ImageOps.exif_transpose(img, in_place=True)
-            if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-                ground = Image.new("RGB", img.size, item["ground"])
-                ground.paste(img.convert("RGBA"), mask=img.convert("RGBA"))
-                img = ground
-            elif img.mode != "RGB":
-                img = img.convert("RGB")
-            # what the box shows of it (the box is clipped to the page)
-            left, top, right, bottom = item["shown"]
-            if img.size != (right - left, bottom - top):
-                img = img.resize((right - left, bottom - top), Image.Resampling.LANCZOS)
-            if (x0 - left, y0 - top, x1 - left, y1 - top) != (0, 0, *img.size):
+            with Image.open(io.BytesIO(item["data"])) as img:
+                # browsers honour EXIF orientation too (in place: no copy of an upright image)
+                ImageOps.exif_transpose(img, in_place=True)
+                if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+                    ground = Image.new("RGB", img.size, item["ground"])
+                    ground.paste(img.convert("RGBA"), mask=img.convert("RGBA"))
+                    img = ground
+                elif img.mode != "RGB":
+                    img = img.convert("RGB")
+                # what the box shows of it (the box is clipped to the page); resize and crop
+                # make new images, so the file may close after
+                left, top, right, bottom = item["shown"]
+                if img.size != (right - left, bottom - top):
+                    img = img.resize((right - left, bottom - top), Image.Resampling.LANCZOS)
                 img = img.crop((x0 - left, y0 - top, x1 - left, y1 - top))
             if decoded is not None:
                 decoded[item["key"]] = img
