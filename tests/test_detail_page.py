@@ -531,11 +531,11 @@ def test_slices_fall_back_to_max_height_without_quiet_rows():
 
 
 def test_quiet_rows_are_the_rows_whose_channels_spread_at_most_the_tolerance():
-    """quiet_rows folds each row's halves onto each other: the same rows as the plain definition,
-    at odd and even widths alike (the odd pixel of a fold is not lost)."""
+    """quiet_rows, taken QUIET_BLOCK rows at a time: the same rows as the plain definition, at any
+    width and across the blocks' edges."""
     rng = np.random.default_rng(7)
     for width in (1, 2, 3, 5, 8, 9, 750, 790, 791):
-        page = np.full((300, width, 3), 200, np.uint8)
+        page = np.full((300, width, 3), 200, np.uint8)  # 300 rows: three blocks of 128, the last short
         page[1::4] += rng.integers(0, 4, page[1::4].shape).astype(np.uint8)  # spreads 0-3 per channel
         page[2::7, -1] = 0  # the last pixel alone differs
         page[3::9, rng.integers(0, width), rng.integers(0, 3)] = 203
