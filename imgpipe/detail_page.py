@@ -376,8 +376,8 @@ def quiet_rows(pixels: np.ndarray, tolerance: int = 2) -> np.ndarray:
     still counted as flat. Returns a bool array of length H.
     """
     # channels first, so each row's values are contiguous: 25x faster than reducing HxWx3 over axis 1;
-    # QUIET_BLOCK rows at a time, so the copy stays in the cache: a 790 x 7000 page's slicing
-    # 45 -> 35 ms (the whole page's copy at once cost ~10 ms more in page faults and memory traffic)
+    # QUIET_BLOCK rows at a time, so the copy stays in the cache: slicing a page of the throughput
+    # benchmark (790 x 7000) 38.7 -> 35.2 ms, side by side (docs/performance.md, branch pages3)
     quiet = np.empty(len(pixels), bool)
     for top in range(0, len(pixels), QUIET_BLOCK):
         planes = np.ascontiguousarray(pixels[top:top + QUIET_BLOCK].transpose(0, 2, 1))
