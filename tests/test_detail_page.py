@@ -530,6 +530,39 @@ def test_slices_fall_back_to_max_height_without_quiet_rows():
     assert np.array_equal(np.vstack([np.asarray(s) for s in slices]), page)
 
 
+def test_quiet_rows_are_the_rows_whose_channels_spread_at_most_the_tolerance():
+    """quiet_rows, taken QUIET_BLOCK rows at a time: the same rows as the plain definition, at any
+    width and across the blocks' edges."""
+    rng = np.random.default_rng(7)
+    for width in (1, 2, 3, 5, 8, 9, 750, 790, 791):
+        page = np.full((300, width, 3), 200, np.uint8)  # 300 rows: three blocks of 128, the last short
+        page[1::4] += rng.integers(0, 4, page[1::4].shape).astype(np.uint8)  # spreads 0-3 per channel
+        page[2::7, -1] = 0  # the last pixel alone differs
+        page[3::9, rng.integers(0, width), rng.integers(0, 3)] = 203
+        spread = page.max(axis=1).astype(int) - page.min(axis=1)
+        for tolerance in (0, 2):
+            assert np.array_equal(quiet_rows(page, tolerance), (spread <= tolerance).all(axis=1)), (width, tolerance)
+
+
+def test_a_box_is_pasted_over_only_when_one_flat_colour(tmp_path):
+    """_paste_plan: the box's pixels all one colour (its ground, for a transparent image) or no plan."""
+    from imgpipe.browser import _paste, _paste_plan
+
+    src = tmp_path / "dot.png"
+    dot = Image.new("RGBA", (4, 3), (0, 0, 0, 0))
+    dot.putpixel((1, 1), (255, 0, 0, 255))
+    dot.save(src)
+    page = Image.new("RGB", (10, 8), (10, 20, 30))
+    info = [{"src": src.as_uri(), "x": 2.4, "y": 1.6, "w": 4, "h": 3}]
+    plan = _paste_plan(page, info)
+    assert plan[0]["box"] == (2, 2, 6, 5) and plan[0]["ground"] == (10, 20, 30)
+    _paste(page, plan)
+    assert page.getpixel((3, 3)) == (255, 0, 0) and page.getpixel((2, 2)) == (10, 20, 30)  # the ground shows through
+    marked = Image.new("RGB", (10, 8), (10, 20, 30))
+    marked.putpixel((5, 4), (10, 20, 31))  # the box's last pixel, one level off
+    assert _paste_plan(marked, info) is None
+
+
 def test_slice_bounds_cover_every_row_once():
     quiet = np.zeros(12345, bool)
     quiet[::97] = True
