@@ -85,6 +85,8 @@ MODEL_HOLE_SHARE = 0.10   # ... over 10 % of its pixels (the 10th percentile)
 MODEL_THIN_SURE = 0.8      # a part thinner than the band is kept as sure product where the map is above this
 MODEL_UNSURE = (0.2, 0.8)  # map values the model is unsure of: the matte decides there by colour
 MODEL_MIN_AREA = 0.002    # a product smaller than 0.2 % of the photo is no product
+PULL_DE = 2.5             # a model's unknown band: a pixel within 2.5 ΔE of a plain backdrop is backdrop ...
+PULL_CONTRAST = 8.0       # ... where the product's colour there is at least 8 ΔE from it (backdrop_pulled)
 
 
 @dataclass(frozen=True)
@@ -457,6 +459,34 @@ def matte_trimap(img_u8: np.ndarray, fg: np.ndarray, bg: np.ndarray, *,
     return alpha, foreground
 
 
+def backdrop_pulled(lab: np.ndarray, alpha: np.ndarray, foreground: np.ndarray, surface: np.ndarray,
+                    band: np.ndarray) -> np.ndarray:
+    """`alpha` with the band's pixels that show the plain backdrop given back to it.
+
+    The closed-form matte spreads alpha over a low-contrast edge: above a white rib collar on a light
+    grey sweep (the real G501-02: rib 220, sweep 246) it gave pixels of the sweep's own colour (245-250)
+    alpha 0.4-0.5, a light fringe outside the collar on a dark ground. In `band` (cut_out: the unknown
+    band outside the model's mask, where the model too says backdrop), a pixel
+    within PULL_DE of the backdrop surface whose product colour (the decontaminated `foreground`) is
+    at least PULL_CONTRAST from it takes at most its projection on the line from backdrop to product
+    (as flat_matte). Glass and a see-through lace keep their alpha: their product colour is the
+    backdrop's."""
+    near = band & (channel_norm(lab - surface) <= PULL_DE)
+    if not near.any():
+        return alpha
+    f = cv2.cvtColor(foreground.astype(np.float32, copy=False), cv2.COLOR_RGB2Lab)
+    pull = near & (channel_norm(f - surface) >= PULL_CONTRAST)
+    if not pull.any():
+        return alpha
+    b = cv2.cvtColor(surface.astype(np.float32, copy=False), cv2.COLOR_Lab2RGB)[pull]
+    img = cv2.cvtColor(lab.astype(np.float32, copy=False), cv2.COLOR_Lab2RGB)[pull]
+    span = foreground[pull] - b
+    a = ((img - b) * span).sum(-1) / np.maximum((span * span).sum(-1), 1e-4)
+    alpha = alpha.copy()
+    alpha[pull] = np.minimum(alpha[pull], np.clip(a, 0.0, 1.0))
+    return alpha
+
+
 def flat_matte(img_u8: np.ndarray, mask: np.ndarray, backdrop_rgb) -> tuple[np.ndarray, np.ndarray]:
     """(alpha, foreground) as matte() returns them, on a known flat backdrop (a flattened cut-out).
 
@@ -675,6 +705,8 @@ def cut_out(img_u8: np.ndarray, *, model_path: Path | None = None, proxy_px: int
         alpha_p, fg_p = matte_trimap(proxy, sure_fg, sure_bg, decontaminate=decontaminate)
         # the backdrop's shadow is measured only on a plain backdrop: a scene has none to keep
         plain = framing.is_plain(framing.border_noise(lab, backdrop.surface))
+        if plain and decontaminate:
+            alpha_p = backdrop_pulled(lab, alpha_p, fg_p, backdrop.surface, ~sure_fg & ~sure_bg & ~mask)
         holes = framing._fill_holes(mask.astype(np.uint8)).astype(bool) & ~mask
         good = confidence >= MODEL_MIN_CONFIDENCE
         cut = _full_size(img_u8, factor, mask, alpha_p, fg_p, holes, np.zeros_like(mask),

@@ -93,3 +93,25 @@ def test_a_product_a_few_px_from_a_plain_sweep_s_edge_is_whole():
     assert gap[397:, 50:250].all() and not gap[:396].any()  # (the row next to the top blurs into it)
     assert not cutout.touches_frame(cutout.model_mask(mask.astype(np.float32), photo))
 
+
+def _lab(rgb) -> np.ndarray:
+    import cv2
+
+    return cv2.cvtColor(np.asarray(rgb, np.float32).reshape(1, -1, 3) / 255.0, cv2.COLOR_RGB2Lab)
+
+
+def test_band_pixels_of_the_backdrop_s_colour_give_their_alpha_back():
+    """The real G501-02 (a white rib collar, 220, on a light-grey sweep, 246): the matte gave pixels
+    of the sweep's own colour above the rib alpha 0.44-0.5, a light fringe on a dark ground. Such a
+    pixel now takes its projection on the backdrop-to-product line (0 here); a mixed pixel keeps
+    what the matte gave it, and so does glass, whose product colour is the backdrop's."""
+    photo = [(250, 248, 251), (245, 243, 246), (233, 230, 236), (246, 246, 246)]
+    product = [(220, 217, 224), (220, 217, 224), (220, 217, 224), (244, 245, 246)]  # ... glass last
+    alpha = np.array([[0.44, 0.50, 0.60, 0.50]], np.float32)
+    lab, surface = _lab(photo), _lab([(246, 246, 246)] * 4)
+    fg = np.asarray(product, np.float32).reshape(1, -1, 3) / 255.0
+    pulled = cutout.backdrop_pulled(lab, alpha, fg, surface, np.ones((1, 4), bool))
+    assert pulled[0, 0] == 0.0 and pulled[0, 1] < 0.1  # the sweep's colour: backdrop
+    assert pulled[0, 2] == pytest.approx(0.60) and pulled[0, 3] == pytest.approx(0.50)
+    outside = cutout.backdrop_pulled(lab, alpha, fg, surface, np.zeros((1, 4), bool))
+    assert np.array_equal(outside, alpha)  # only the matte's unknown band is looked at
