@@ -1065,6 +1065,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "validate.original_missing.fix": ("用 imgpipe restore 从备份恢复原图；原图不能删除（R9）", "bring it back with `imgpipe restore`; originals must be kept (R9)"),
     "validate.waiting": ("{article} 还没有照片", "{article} has no photos yet"),
     "validate.waiting.fix": ("拍摄后把照片放进 inbox/{article}/，再运行 imgpipe run", "put the photos in inbox/{article}/ and run `imgpipe run`"),
+    "validate.like_none": ("没有{label}", "no {label} images"),
+    "validate.like_none.fix": ("运行 imgpipe run，用已有的照片生成这类图片", "run `imgpipe run` to make them from the photos already there"),
     "validate.main_none": ("没有主图", "no main image"),
     "validate.main_none.fix": ("补拍照片后运行 imgpipe run", "add photos and run `imgpipe run`"),
     "validate.main_too_many": ("主图 {count} 张，平台最多 {limit} 张", "{count} main images, the platform takes at most {limit}"),

@@ -825,3 +825,17 @@ def test_faint_mark_advice_follows_the_workspace_outline(monkeypatch, outline, o
     assert found.code == "mark_faint" and found.fix.endswith("再运行 imgpipe run")
     assert all(s in found.fix for s in says), found.fix
     assert not any(s in found.fix for s in never_says), found.fix
+
+
+def test_a_missing_3_4_set_is_named_as_such_not_as_no_main_image():
+    """A workspace made before Tmall's 3:4 main images, validated before its next run: the square
+    main images exist, so "没有主图" would read as false; the finding names the 3:4 set."""
+    from imgpipe.profiles import load_profile
+    from imgpipe.validate.checks.counts import _check_counts
+
+    tmall = load_profile("tmall")
+    rows = [{"role": r} for r in ["main"] * 4 + ["white", "large"] + ["selling_point"] * 5]
+    found = _check_counts(None, "A1023", tmall, rows, False, "服装").findings
+    assert [(f.code, f.message) for f in found] == [("like_none", "没有主图（3:4）")]
+    assert "imgpipe run" in found[0].fix
+    assert not _check_counts(None, "B2045", tmall, rows, False, "家居").findings  # not made for a mug
