@@ -276,3 +276,24 @@ def test_upload_order_puts_a_3x4_main_after_the_main_images_and_skus_in_colour_o
                                            "05-透明图.png", "06-SKU-白色.jpg", "07-SKU-红色.jpg", "08-详情1.jpg",
                                            "09-详情2.jpg"]
     assert order[0][1].endswith("main/A1023-01.jpg") and order[-1][1] == slices[-1]
+
+
+def test_the_listing_sheet_names_the_platform_as_the_operator_knows_it():
+    from openpyxl import load_workbook
+
+    from imgpipe.export import listing_sheet
+    from imgpipe.messages import get_language, set_language
+    from imgpipe.profiles import load_profile
+    from imgpipe.sheet import Product
+
+    tmall = load_profile("tmall")
+    product = Product(article="A1023", name="纯棉衬衫", category="服装", colours=("白色",), sizes=("M",))
+    before = get_language()
+    try:
+        for lang, label in (("zh", "天猫"), ("en", "Tmall")):
+            set_language(lang)
+            data = listing_sheet(product, tmall, [("01-主图1.jpg", "x")], "")
+            rows = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
+            assert rows[2][1] == label  # 货号, then 平台: "tmall" meant nothing on the listing form
+    finally:
+        set_language(before)
