@@ -780,6 +780,27 @@ def test_a_landscape_photo_padded_into_a_3_4_frame_is_not_damage():
     assert flat_bottom_share(framed(cut_short)) >= DAMAGED_SHARE
 
 
+def test_a_padded_frame_whose_top_pad_drifts_slowly_is_not_damage():
+    """The demo's square plaid scarf D4410-04 in Tmall's 3:4 frame, as validation decodes it (1/8): the
+    pad above drifts 216 -> 224 over 27 rows (the sweep's light falls off), the pad below holds 230-227
+    for 28 rows. The top was counted only while within 3 levels of its first row (15 rows), so the pad
+    below read as a photo cut short by 22 % ("原图数据不完整", an error on the demo)."""
+    from imgpipe.validate.checks.sizes import DAMAGED_SHARE
+    from imgpipe.validate.files import flat_bottom_share
+
+    rng = np.random.default_rng(4)
+    top = [216] * 7 + [217] * 6 + [218] * 2 + [219] * 2 + [220] * 2 + [221] * 3 + [222] * 2 + [223] * 3
+    bottom = [230, 230, 231, 232, 232, 232, 232, 232, 231, 231, 231, 231, 230, 230, 230, 229, 229, 229, 229, 229,
+              228, 228, 227, 227, 227, 227, 227, 227]
+    product = rng.integers(60, 230, (70, 94, 3))
+    rgb = np.concatenate([np.repeat(np.array(top, np.uint8)[:, None, None], 94, 1).repeat(3, 2), product.astype(np.uint8),
+                          np.repeat(np.array(bottom, np.uint8)[:, None, None], 94, 1).repeat(3, 2)])
+    assert flat_bottom_share(rgb) < DAMAGED_SHARE
+    cut_short = rgb.copy()  # the same frame with the photo cut short: grey from 60 % down, under the same top pad
+    cut_short[75:] = (128, 128, 128)
+    assert flat_bottom_share(cut_short) >= DAMAGED_SHARE
+
+
 def test_json_image_labels_are_filled_not_templates(tmp_path):
     """Real shop (oper2 review): the report's JSON said "SKU {colour}" and "卖点 {index}" where the HTML
     named the image. Each label is filled from the output's own record; an old row without one gets
