@@ -846,3 +846,15 @@ def test_faint_mark_advice_follows_the_workspace_outline(monkeypatch, outline, o
     assert found.code == "mark_faint" and found.fix.endswith("再运行 imgpipe run")
     assert all(s in found.fix for s in says), found.fix
     assert not any(s in found.fix for s in never_says), found.fix
+
+
+def test_the_report_page_writes_times_as_a_person_does():
+    """The report's header and review line read "生成于 2026-12-07T22:23:24" and "审核员 2026-12-07T22:09:13"."""
+    from imgpipe.validate.model import CHECKS, ArticleResult, CheckResult, PlatformReport
+    from imgpipe.validate.report import render_html
+
+    card = ArticleResult("tmall", "G501", "女士针织上衣", {c: CheckResult(c) for c in CHECKS}, review={"state": "approved", "by": "审核员",
+                                                                     "at": "2026-12-07T22:09:13"})
+    html = render_html([PlatformReport("tmall", "天猫", "2026-12-07", [card])], "zh", "2026-12-07T22:23:24", "/ws")
+    assert "2026-12-07 22:23:24" in html and "审核员 2026-12-07 22:09:13" in html
+    assert "T22:" not in html
