@@ -106,7 +106,7 @@ def export_package(ws, article: str, platform: str, out_dir: Path | None = None,
     Refused (ImgpipeError, nothing written) when the platform is not approved
     and not `force`, or when an image is missing on disk. Logged as `export`.
     """
-    from imgpipe.review import review_of, why_not_approved
+    from imgpipe.review import review_of, shown_time, why_not_approved
 
     if platform not in ws.profiles:
         raise ImgpipeError(t("config.unknown_platform", name=platform), field="platform",
@@ -137,8 +137,7 @@ def export_package(ws, article: str, platform: str, out_dir: Path | None = None,
             raise ImgpipeError(t("export.changed", path=path), file=ws.root / path,
                                fix=t("export.missing.fix", article=article))
     d = review.decision or {}
-    at = (d.get("at") or "").replace("T", " ")  # 2026-12-07 22:09:13, as a person writes it
-    review_line = (f"{review.label} · {d.get('who') or ''} · {at}" if d else review.label)
+    review_line = (f"{review.label} · {d.get('who') or ''} · {shown_time(d.get('at'))}" if d else review.label)
     sheet = listing_sheet(product, ws.profiles[platform], images, review_line)
 
     def write(out) -> None:
