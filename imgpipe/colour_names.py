@@ -394,7 +394,8 @@ def assign(colours: list[str], photos: list[PhotoColour], lexicon: Lexicon = DEF
     whole shots in one colour while the sheet names several; a name no group
     is left for; a match further than MAX_MATCH from the name's region; two
     pairings within AMBIGUOUS_DE of each other. Close-ups join the colour whose
-    group they match. A group no name fits is reported (extra_colour).
+    group they match; with no whole shot at all, the close-ups are grouped and
+    assigned instead. A group of whole shots no name fits is reported (extra_colour).
     """
     out = Assignment(photos={c: [] for c in colours}, colour_of={p.key: None for p in photos})
     known = []
@@ -404,7 +405,10 @@ def assign(colours: list[str], photos: list[PhotoColour], lexicon: Lexicon = DEF
         else:
             known.append(c)
     whole = [p for p in photos if p.whole]
-    groups = _groups(whole)
+    # no whole shot (every photo touches the frame: a holdall or a white bulb shot tight): the close-ups decide,
+    # else every colour of such an article was "no photo" though its photos show it
+    close_only = not whole
+    groups = _groups(whole or list(photos))
     if not known or not groups:
         for c in known:
             out.problems.append(Problem("no_photo", c))
@@ -447,12 +451,16 @@ def assign(colours: list[str], photos: list[PhotoColour], lexicon: Lexicon = DEF
             out.photos[known[j]].extend(p.key for p in g)
             for p in g:
                 out.colour_of[p.key] = known[j]
-        else:
+        elif not close_only:  # a close-up's other colour (a lining, a model in silhouette) is no colour shot
             out.problems.append(Problem("extra_colour", "", round(d, 1), tuple(p.key for p in g)))
+    if close_only:  # close-ups measure less surely (a white bulb on white): the first shot in order is the SKU image
+        score = {p.key: p.score for p in photos}
+        for name in known:
+            out.photos[name].sort(key=lambda k: -score[k])
     assigned = {n: np.mean([q.lab for q in photos if q.key in out.photos[n]], axis=0)
                 for n in known if out.photos.get(n)}
     for p in photos:
-        if p.whole or not assigned:
+        if p.whole or not assigned or out.colour_of[p.key] is not None:
             continue
         name, centre = min(assigned.items(), key=lambda kv: float(delta_e_2000(np.asarray(p.lab), kv[1])))
         if float(delta_e_2000(np.asarray(p.lab), centre)) < GROUP_DE:

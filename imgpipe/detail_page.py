@@ -165,8 +165,11 @@ def _spec_rows(product: Product, lang: str) -> list[dict]:
         ("measurements", product.measurements()),
         ("note", product.note),
     ]
+    # the measurements are named as far as measured: 尺寸（长×宽） for a garment's 62×44 cm
+    axes = product.measured_axes(t_in(lang, "label.measurements"))
     return [
-        {"key": key, "label": t_in(lang, f"detail.label.{key}"), "value": value}
+        {"key": key, "label": t_in(lang, "detail.label.measurements_of", axes=axes) if key == "measurements"
+         else t_in(lang, f"detail.label.{key}"), "value": value}
         for key, value in rows
         if value
     ]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import write_atomically, sha256_file
-from imgpipe.messages import t
+from imgpipe.messages import get_language, t
 
 SHEET_FIELDS = ("article", "platform", "name", "listing_title", "category", "brand", "price", "colours", "sizes",
                 "measurements", "fabric")
@@ -74,11 +74,13 @@ def upload_order(rows, slices: list[str], colours, profile) -> list[tuple[str, s
     return out
 
 
-def listing_sheet(product, platform: str, images: list[tuple[str, str]], review_line: str) -> bytes:
-    """The listing sheet as xlsx bytes: one row per field (what is pasted into the listing form), then the images."""
+def listing_sheet(product, profile, images: list[tuple[str, str]], review_line: str) -> bytes:
+    """The listing sheet as xlsx bytes: one row per field (what is pasted into the listing form), then the images.
+
+    The platform is named as the operator knows it (the profile's label: 天猫, not `tmall`)."""
     from openpyxl import Workbook
 
-    values = {"article": product.article, "platform": platform, "name": product.name,
+    values = {"article": product.article, "platform": profile.label(get_language()), "name": product.name,
               "listing_title": product.title or product.name, "category": product.category, "brand": product.brand,
               "price": product.price, "colours": " / ".join(product.colours), "sizes": " / ".join(product.sizes),
               "measurements": product.measurements(), "fabric": product.fabric}
@@ -104,7 +106,7 @@ def export_package(ws, article: str, platform: str, out_dir: Path | None = None,
     Refused (ImgpipeError, nothing written) when the platform is not approved
     and not `force`, or when an image is missing on disk. Logged as `export`.
     """
-    from imgpipe.review import review_of, why_not_approved
+    from imgpipe.review import review_of, shown_time, why_not_approved
 
     if platform not in ws.profiles:
         raise ImgpipeError(t("config.unknown_platform", name=platform), field="platform",
@@ -135,8 +137,8 @@ def export_package(ws, article: str, platform: str, out_dir: Path | None = None,
             raise ImgpipeError(t("export.changed", path=path), file=ws.root / path,
                                fix=t("export.missing.fix", article=article))
     d = review.decision or {}
-    review_line = (f"{review.label} · {d.get('who') or ''} · {d.get('at') or ''}" if d else review.label)
-    sheet = listing_sheet(product, platform, images, review_line)
+    review_line = (f"{review.label} · {d.get('who') or ''} · {shown_time(d.get('at'))}" if d else review.label)
+    sheet = listing_sheet(product, ws.profiles[platform], images, review_line)
 
     def write(out) -> None:
         # images are already compressed: stored, not deflated (as fast as a copy, and no bigger)

@@ -99,7 +99,7 @@ def labelled_large_image(
     if product.sizes:
         rows.append((t_in(lang, "label.size"), [(s, s in sold_out_sizes) for s in product.sizes]))
     if product.measurements():
-        rows.append((t_in(lang, "label.measurements"), product.measurements()))
+        rows.append((product.measured_axes(t_in(lang, "label.measurements")), product.measurements()))
     if product.note:
         rows.append((t_in(lang, "label.note"), product.note))
 

@@ -858,6 +858,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "detail.label.fabric": ("面料", "Fabric"),
     "detail.label.sizes": ("尺码", "Sizes"),
     "detail.label.measurements": ("尺寸（长×宽×高）", "Size (L×W×H)"),
+    "detail.label.measurements_of": ("尺寸（{axes}）", "Size ({axes})"),
     "detail.label.note": ("说明", "Note"),
     "detail.label.list_sep": ("、", ", "),
     "detail.label.thanks": ("感谢您的光临", "Thank you for shopping with us"),

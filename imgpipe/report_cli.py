@@ -66,12 +66,14 @@ def _where(error: dict) -> str | None:
 
 def print_history(found, out: Console) -> None:
     """`imgpipe history`: the review state per platform, then every logged action, oldest first."""
+    from imgpipe.review import shown_time
+
     style = {"pending": "yellow", "approved": "green", "sent_back": "bold red"}
     for platform, review in found.reviews.items():
         d = review.decision or {}
         line = f"{escape(platform)}: [{style[review.state]}]{review.label}[/]"
         if d:
-            line += " " + escape(t("web.review.by", who=d.get("who") or t("review.anonymous"), at=d.get("at")))
+            line += " " + escape(t("web.review.by", who=d.get("who") or t("review.anonymous"), at=shown_time(d.get("at"))))
             if review.lapsed:
                 line += " — " + escape(t("web.review.lapsed"))
             elif d.get("note"):
@@ -87,6 +89,6 @@ def print_history(found, out: Console) -> None:
         action = e["label"]
         if e["forced"]:
             action += " " + t("review.forced")
-        table.add_row(e["at"].replace("T", " "), escape(e["who"] or t("review.anonymous")), e["platform"] or "-",
+        table.add_row(shown_time(e["at"]), escape(e["who"] or t("review.anonymous")), e["platform"] or "-",
                       escape(action), escape(e["summary"]))
     out.print(table)

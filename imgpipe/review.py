@@ -178,14 +178,19 @@ def check_listing(cat, article: str, platforms, force: bool) -> set[str]:
     return set(refused)
 
 
+def shown_time(at: str | None) -> str:
+    """A recorded time (ISO, 2026-12-07T22:09:13) as a person writes it: 2026-12-07 22:09:13."""
+    return (at or "").replace("T", " ")
+
+
 def why_not_approved(review: Review) -> str:
     """One sentence: why this platform is not approved (never decided, changed since, or sent back)."""
     d = review.decision or {}
     if review.state == "sent_back":
-        return t("review.why.sent_back", platform=review.platform, who=d.get("who"), at=d.get("at"),
+        return t("review.why.sent_back", platform=review.platform, who=d.get("who"), at=shown_time(d.get("at")),
                  note=d.get("note"))
     if review.lapsed:
-        return t("review.why.lapsed", platform=review.platform, who=d.get("who"), at=d.get("at"))
+        return t("review.why.lapsed", platform=review.platform, who=d.get("who"), at=shown_time(d.get("at")))
     return t("review.why.pending", platform=review.platform)
 
 

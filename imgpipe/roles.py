@@ -223,11 +223,15 @@ def pick_colours(ctx, photos, spec) -> list[Pick]:
 
 def label_fields(product) -> dict:
     """The R7/R6 data the large image shows: part of its fingerprint."""
-    return {
+    fields = {
         "name": product.name, "article": product.article, "colours": list(product.colours),
         "fabric": product.fabric, "sizes": list(product.sizes), "note": product.note,
         "measurements": product.measurements(),
     }
+    axes = product.measured_axes("L×W×H")
+    if axes and axes != "L×W×H":  # labelled 长×宽 (not 长×宽×高) since 2026-12-07: made again once, others not
+        fields["measured"] = axes
+    return fields
 
 
 # --------------------------------------------------------------------------- the registry

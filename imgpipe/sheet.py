@@ -80,6 +80,11 @@ class Product:
         parts = [f"{v:g}" for v in (self.length_cm, self.width_cm, self.height_cm) if v is not None]
         return "×".join(parts) + " cm" if parts else ""
 
+    def measured_axes(self, names: str) -> str:
+        """`names` ("长×宽×高", "L×W×H") cut to the dimensions measurements() gives: 62×44 cm is 长×宽."""
+        given = (self.length_cm, self.width_cm, self.height_cm)
+        return "×".join(n for n, v in zip(names.split("×"), given) if v is not None)
+
 
 @dataclass
 class Sheet:

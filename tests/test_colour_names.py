@@ -70,6 +70,27 @@ def test_assignment_is_global_not_nearest_per_photo():
     assert a.colour_of["p2"] == "白色"
 
 
+def test_an_article_shot_only_close_to_the_frame_is_measured_on_its_close_ups():
+    # the real grey holdall H602: every photo touches the frame (no whole shot), two show the bag, one a man
+    # in silhouette carrying it. Its SKU image was called a guess ("no photo shows 灰色") though two photos are grey.
+    photos = [_photo("bag", (118, 118, 116), whole=False, score=-1), _photo("bag2", (146, 146, 144), whole=False,
+              score=-2), _photo("man", (2, 2, 2), whole=False, score=-3)]
+    a = assign(["灰色"], photos)
+    assert not a.needs_person  # the silhouette is a close-up: no "extra colour" for it either
+    assert a.photos["灰色"] == ["bag", "bag2"]  # the first shot first (its SKU image), as the guess had it
+    # the real white bulb L703: its single bulb measures off-white, the 16-pack pure white; the single bulb,
+    # shot first, stays the SKU image
+    a = assign(["白色"], [_photo("one", (196, 192, 178), whole=False, score=-1),
+                          _photo("pack", (255, 255, 255), whole=False, score=-2)])
+    assert a.photos["白色"] == ["one", "pack"] and not a.problems
+    # two colours shot only close: still paired by measure
+    a = assign(["红色", "藏青"], [_photo("r", (176, 32, 42), whole=False), _photo("n", (36, 46, 82), whole=False)])
+    assert (a.sku("红色"), a.sku("藏青"), a.problems) == ("r", "n", [])
+    # a whole shot, when there is one, still decides alone
+    a = assign(["灰色"], [_photo("w", (128, 128, 128)), _photo("c", (2, 2, 2), whole=False)])
+    assert a.photos["灰色"] == ["w"] and not a.problems
+
+
 def test_one_colour_shot_for_several_names_needs_a_person():
     photos = [_photo("a", (240, 240, 236)), _photo("b", (236, 236, 232))]
     a = assign(["白色", "黑色"], photos)

@@ -166,3 +166,22 @@ def test_sold_out_banner_rises_clear_of_a_mark_below_it_but_not_past_the_middle(
     assert clear.max() < mark[1] and len(clear) == len(plain)   # the same banner, ending above the mark
     high = rows(sold_out_overlay(img, "已售罄", FONT, clear_of=((576, 300, 776, 800),)))
     assert np.array_equal(high, plain)                 # a mark up to the middle: the banner stays put
+
+
+def test_the_measurements_label_names_only_the_measured_dimensions():
+    # the real knit top G501: 长 62, 宽 44, no 高. Its label read "长×宽×高：62×44 cm", which leaves a shopper
+    # guessing which two were measured
+    from imgpipe.detail_page import _spec_rows
+    from imgpipe.roles import label_fields
+
+    top = Product(article="G501", name="女士针织上衣", category="服装", length_cm=62, width_cm=44)
+    large = labelled_large_image(photo(), top, 750, FONT)
+    assert find_text(large, "长×宽：", 24, fill=(128, 128, 128)) > 0.9
+    assert find_text(large, "长×宽×高：", 24, fill=(128, 128, 128)) < 0.8
+    assert find_text(labelled_large_image(photo(), top, 750, FONT, lang="en"), "L×W: ", 24, fill=(128, 128, 128)) > 0.9
+    assert {r["key"]: r["label"] for r in _spec_rows(top, "zh")}["measurements"] == "尺寸（长×宽）"
+    assert {r["key"]: r["label"] for r in _spec_rows(PRODUCT, "zh")}["measurements"] == "尺寸（长×宽×高）"
+    assert {r["key"]: r["label"] for r in _spec_rows(top, "en")}["measurements"] == "Size (L×W)"
+    # the large images of such articles are made again once; every other article's keep their fingerprint
+    assert "measured" in label_fields(top) and "measured" not in label_fields(PRODUCT)
+    assert "measured" not in label_fields(Product(article="B7", name="杯子", category="家居"))

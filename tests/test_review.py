@@ -276,3 +276,44 @@ def test_upload_order_puts_a_3x4_main_after_the_main_images_and_skus_in_colour_o
                                            "05-透明图.png", "06-SKU-白色.jpg", "07-SKU-红色.jpg", "08-详情1.jpg",
                                            "09-详情2.jpg"]
     assert order[0][1].endswith("main/A1023-01.jpg") and order[-1][1] == slices[-1]
+
+
+def test_the_listing_sheet_names_the_platform_as_the_operator_knows_it():
+    from openpyxl import load_workbook
+
+    from imgpipe.export import listing_sheet
+    from imgpipe.messages import get_language, set_language
+    from imgpipe.profiles import load_profile
+    from imgpipe.sheet import Product
+
+    tmall = load_profile("tmall")
+    product = Product(article="A1023", name="纯棉衬衫", category="服装", colours=("白色",), sizes=("M",))
+    before = get_language()
+    try:
+        for lang, label in (("zh", "天猫"), ("en", "Tmall")):
+            set_language(lang)
+            data = listing_sheet(product, tmall, [("01-主图1.jpg", "x")], "")
+            rows = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
+            assert rows[2][1] == label  # 货号, then 平台: "tmall" meant nothing on the listing form
+    finally:
+        set_language(before)
+
+
+def test_review_sentences_write_the_time_as_a_person_does():
+    """`imgpipe export` refused with "审核员 于 2026-12-07T22:09:13 …"; `history` wrote the same ISO time."""
+    import io as _io
+
+    from rich.console import Console
+
+    from imgpipe.report_cli import print_history
+    from imgpipe.review import Review, why_not_approved
+
+    d = {"action": "approve", "who": "审核员", "at": "2026-12-07T22:09:13", "note": "主图2 背景有污点"}
+    lapsed = Review("G501", "tmall", "pending", d, lapsed=True, outputs=3)
+    back = Review("G501", "tmall", "sent_back", dict(d, action="send_back"), outputs=3)
+    for review in (lapsed, back):
+        assert "2026-12-07 22:09:13" in why_not_approved(review) and "T22" not in why_not_approved(review)
+    out = Console(file=_io.StringIO(), width=200)
+    from types import SimpleNamespace
+    print_history(SimpleNamespace(reviews={"tmall": lapsed}, entries=[], article="G501"), out)
+    assert "2026-12-07 22:09:13" in out.file.getvalue()

@@ -780,6 +780,27 @@ def test_a_landscape_photo_padded_into_a_3_4_frame_is_not_damage():
     assert flat_bottom_share(framed(cut_short)) >= DAMAGED_SHARE
 
 
+def test_a_padded_frame_whose_top_pad_drifts_slowly_is_not_damage():
+    """The demo's square plaid scarf D4410-04 in Tmall's 3:4 frame, as validation decodes it (1/8): the
+    pad above drifts 216 -> 224 over 27 rows (the sweep's light falls off), the pad below holds 230-227
+    for 28 rows. The top was counted only while within 3 levels of its first row (15 rows), so the pad
+    below read as a photo cut short by 22 % ("原图数据不完整", an error on the demo)."""
+    from imgpipe.validate.checks.sizes import DAMAGED_SHARE
+    from imgpipe.validate.files import flat_bottom_share
+
+    rng = np.random.default_rng(4)
+    top = [216] * 7 + [217] * 6 + [218] * 2 + [219] * 2 + [220] * 2 + [221] * 3 + [222] * 2 + [223] * 3
+    bottom = [230, 230, 231, 232, 232, 232, 232, 232, 231, 231, 231, 231, 230, 230, 230, 229, 229, 229, 229, 229,
+              228, 228, 227, 227, 227, 227, 227, 227]
+    product = rng.integers(60, 230, (70, 94, 3))
+    rgb = np.concatenate([np.repeat(np.array(top, np.uint8)[:, None, None], 94, 1).repeat(3, 2), product.astype(np.uint8),
+                          np.repeat(np.array(bottom, np.uint8)[:, None, None], 94, 1).repeat(3, 2)])
+    assert flat_bottom_share(rgb) < DAMAGED_SHARE
+    cut_short = rgb.copy()  # the same frame with the photo cut short: grey from 60 % down, under the same top pad
+    cut_short[75:] = (128, 128, 128)
+    assert flat_bottom_share(cut_short) >= DAMAGED_SHARE
+
+
 def test_json_image_labels_are_filled_not_templates(tmp_path):
     """Real shop (oper2 review): the report's JSON said "SKU {colour}" and "卖点 {index}" where the HTML
     named the image. Each label is filled from the output's own record; an old row without one gets
@@ -839,3 +860,15 @@ def test_a_missing_3_4_set_is_named_as_such_not_as_no_main_image():
     assert [(f.code, f.message) for f in found] == [("like_none", "没有主图（3:4）")]
     assert "imgpipe run" in found[0].fix
     assert not _check_counts(None, "B2045", tmall, rows, False, "家居").findings  # not made for a mug
+
+
+def test_the_report_page_writes_times_as_a_person_does():
+    """The report's header and review line read "生成于 2026-12-07T22:23:24" and "审核员 2026-12-07T22:09:13"."""
+    from imgpipe.validate.model import CHECKS, ArticleResult, CheckResult, PlatformReport
+    from imgpipe.validate.report import render_html
+
+    card = ArticleResult("tmall", "G501", "女士针织上衣", {c: CheckResult(c) for c in CHECKS}, review={"state": "approved", "by": "审核员",
+                                                                     "at": "2026-12-07T22:09:13"})
+    html = render_html([PlatformReport("tmall", "天猫", "2026-12-07", [card])], "zh", "2026-12-07T22:23:24", "/ws")
+    assert "2026-12-07 22:23:24" in html and "审核员 2026-12-07 22:09:13" in html
+    assert "T22:" not in html

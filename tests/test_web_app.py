@@ -148,3 +148,21 @@ def test_serve_refuses_a_taken_port_with_a_clear_message(workspace):
         port = busy.getsockname()[1]
         result = CliRunner().invoke(main, ["-w", str(workspace), "serve", "--port", str(port)])
     assert result.exit_code == 2 and f"127.0.0.1:{port}" in result.output and "--port" in result.output
+
+
+def test_the_listing_buttons_name_the_platform_as_the_review_does(workspace):
+    """The 上架 buttons said "强制标记 jd 已上架" under a review card that says 京东."""
+    import json
+
+    for platform in ("jd", "tmall"):  # the same finding in two platforms' reports: listed once, naming both
+        (workspace / "reports").mkdir(exist_ok=True)
+        (workspace / "reports" / f"validation-{platform}-2026-12-07.json").write_text(json.dumps(
+            {"platform": platform, "date": "2026-12-07", "articles": [{"article": "A1023", "checks": [
+                {"findings": [{"severity": "warning", "message": "未设置备份位置", "file": None}]}]}]}), encoding="utf-8")
+    app = create_app(workspace)
+    with TestClient(app, **LOCAL) as c:
+        page = c.get("/a/A1023").text
+    listing = page.split('<p class="listing">', 1)[1].split("</p>", 1)[0]
+    assert "京东" in listing and "天猫" in listing
+    assert " jd " not in listing and " tmall " not in listing
+    assert "[京东、天猫] 未设置备份位置" in page

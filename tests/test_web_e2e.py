@@ -146,6 +146,7 @@ def test_article_page_shows_originals_and_outputs(page, server, tmp_path):
     assert "SKU 红色" in page.locator("figure.photo[data-seq='2']").inner_text()
     skus = page.locator("details[data-platform=tmall] figure.out[data-role=sku]")
     assert skus.count() == 3
+    assert page.locator("details[data-platform=tmall] > summary").inner_text() == "天猫"  # not the key "tmall"
     href = skus.nth(0).locator("a").get_attribute("href")
     full = page.request.get(url + href)
     assert full.ok and full.headers["content-type"] == "image/jpeg"

@@ -50,6 +50,7 @@ class FileFacts:
 FLAT_LEVELS = 3          # 0-255: a pixel this close to its row's middle colour is part of a flat band
 FLAT_ROW_SHARE = 0.7     # a row is flat when this share of it is one colour (a watermark may cross it)
 WHITE_CANVAS = 235       # 0-255: every channel above this is the white canvas, not damage
+PAD_DRIFT = 10           # 0-255: a top pad's rows may drift this far from its first (demo D4410-04 in 3:4: 216-224)
 
 
 def flat_bottom_share(rgb: np.ndarray) -> float:
@@ -61,7 +62,8 @@ def flat_bottom_share(rgb: np.ndarray) -> float:
     band) does not count, nor a band the top row shares (a product centred between padding),
     nor one under a flat top band at least 1/1.6 of its height: a framed photo padded above
     and below, each pad settling to its own side's colour (a landscape scarf in a 3:4 frame:
-    bottom/top 0.9-1.5 on the demo's photos). A photo cut short by a fifth inside such a frame
+    bottom/top 0.9-1.5 on the demo's photos); the top pad is followed while each row stays within
+    FLAT_LEVELS of the one above and PAD_DRIFT of the first (the square scarf's pad drifts 216-224). A photo cut short by a fifth inside such a frame
     passes here; its width-normalised images (large, detail) show the block unpadded.
     """
     if rgb.ndim != 3 or rgb.shape[0] < 4:
@@ -77,8 +79,9 @@ def flat_bottom_share(rgb: np.ndarray) -> float:
     def close(a, b) -> bool:
         return max(abs(a[0] - b[0]), abs(a[1] - b[1]), abs(a[2] - b[2])) <= FLAT_LEVELS
 
-    top = 0  # the flat band the image starts with
-    while top < h and flat[top] and close(mid[top], mid[0]):
+    top = 0  # the flat band the image starts with; a pad may drift slowly (a sweep's light falling off)
+    while top < h and flat[top] and close(mid[top], mid[top - 1] if top else mid[0]) and \
+            max(abs(a - b) for a, b in zip(mid[top], mid[0])) <= PAD_DRIFT:
         top += 1
     best, start = 0, None
     for y in range(h + 1):
@@ -131,7 +134,7 @@ def read_facts(data: bytes | Exception, st, full: bool = False) -> tuple[FileFac
 
 
 # bump when a measure's meaning changes; imgpipe's version and FileFacts' fields are part of it too
-MEASURE_VERSION = 2  # 2: a band under a flat top pad is padding (3:4 frames)
+MEASURE_VERSION = 3  # 2: a band under a flat top pad is padding (3:4 frames); 3: the top pad may drift
 PIXELS_KEPT = 8  # files whose full pixels are kept at once
 CONTENT = "sha256:"  # rows of a file content's measures; the others are workspace-relative paths
 

@@ -273,12 +273,14 @@ def article_view(ws, product, runner: Jobs) -> dict:
     general: list[dict] = []
     shown = {row["path"] for row in outputs} | {p.original for p in photos}
     merged: dict[tuple, dict] = {}   # the same finding on several platforms: once, naming them all
+    labels = platform_labels(ws)     # as the review cards name them: 天猫, not tmall
     for f in checks:
         key = (f.get("file"), f["message"], f.get("fix"), f["severity"])
+        label = labels.get(f["platform"], f["platform"])
         if key in merged:
-            merged[key]["platform"] += ", " + f["platform"]
+            merged[key]["platform"] += t("detail.label.list_sep") + label
         else:
-            merged[key] = dict(f)
+            merged[key] = dict(f, platform=label)
     for finding in merged.values():  # beside the image it is about; in the list when that image is not on the page
         (by_file.setdefault(finding["file"], []) if finding.get("file") in shown else general).append(finding)
     # the main images as they are now, for "add/remove/move" to start from when the sidecar has none
