@@ -110,8 +110,9 @@ class ArticleContext:
     def analysis_key(self, photo) -> str:
         """What of a photo's analysis its outputs depend on (the session colour included)."""
         close_up = photo.id in self.close_up
-        # said only where true: a close-up fitted whole (since 2026-12-07) is made again once, others are not
-        whole = ("fits_whole",) if close_up and fits_whole(photo.analysis) else ()
+        # said only where true: a close-up fitted whole (since 2026-12-07; at the role's fill since that
+        # night's second release) is made again once, others are not
+        whole = ("fits_whole", "at-fill") if close_up and fits_whole(photo.analysis) else ()
         return fingerprint(photo.analysis_key, photo.analysis["correction"], close_up, *whole)
 
     def backdrop(self, photo) -> float:

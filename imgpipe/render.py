@@ -343,12 +343,13 @@ def _close_up(img: np.ndarray, spec, analysis: dict) -> np.ndarray:
 
     Unless its border is a plain light backdrop (analyse.fits_whole): a product shot
     to within a few pixels of a white sweep's edges counts as a close-up too, and the centre crop cut
-    it (real set: a bulb's rim and pins, a bag's ends). Then the whole photo fits the frame, padded
-    with that backdrop's colour, which joins it seamlessly.
+    it (real set: a bulb's rim and pins, a bag's ends). Then the whole photo is framed at the role's
+    `fill`, as a whole-product shot is, padded with that backdrop's colour, which joins it
+    seamlessly: at 1.0 the real bulb's rim came 8 px from the main image's top.
     """
     if fits_whole(analysis):
         rgb = tuple(analysis.get("backdrop_rgb") or (255, 255, 255))
-        return framing.frame_square(img, _whole(img, rgb), (spec.width, spec.height), 1.0, rgb)
+        return framing.frame_square(img, _whole(img, rgb), (spec.width, spec.height), spec.fill, rgb)
     return cv2.resize(centre_crop(img, spec.width, spec.height), (spec.width, spec.height),
                       interpolation=cv2.INTER_AREA)
 
@@ -366,7 +367,7 @@ def shape_frame(work: PhotoWork, params: dict, spec, background: str = "#FFFFFF"
     """
     img, analysis = work.img, work.analysis
     if is_close_up(analysis):
-        placed = framing.framed_box(img.shape, _whole(img, (255, 255, 255)), (spec.width, spec.height), 1.0) \
+        placed = framing.framed_box(img.shape, _whole(img, (255, 255, 255)), (spec.width, spec.height), spec.fill) \
             if fits_whole(analysis) else None
         return _close_up(img, spec, analysis), placed
     window, box, scale = _frame_geometry(img, analysis, params, spec, shared_scale=True)

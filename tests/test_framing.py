@@ -236,9 +236,12 @@ def test_a_product_tight_on_a_white_sweep_is_fitted_whole_not_centre_cropped():
     out, placed = shape_frame(PhotoWork(img, analysis), {}, spec)
     assert out.shape == (spec.height, spec.width, 3)
     k = spec.height / h
-    # the photo's place in the frame is the product's box: JD's mark outside the product goes in the pad
+    # framed at the role's fill like a whole-product shot (at 1.0 the real bulb's rim came 8 px from the
+    # top): a margin all round. The photo's place is the product's box: JD's mark outside it goes in the pad
+    k *= spec.fill
     x0, y0, x1, y1 = placed
-    assert (y0, y1) == (0, spec.height) and abs((x1 - x0) - w * k) <= 1 and abs(x0 - (spec.width - x1)) <= 1
+    assert abs((y1 - y0) - spec.fill * spec.height) <= 2 and abs(y0 - (spec.height - y1)) <= 1 and y0 >= 70
+    assert abs((x1 - x0) - w * k) <= 2 and abs(x0 - (spec.width - x1)) <= 1
     top = (out[..., 1] > 130) & (out[..., 0] < 80) & (out[..., 2] < 100)
     bottom = (out[..., 2] > 140) & (out[..., 0] < 80) & (out[..., 1] < 100)
     assert top.sum() > 0.8 * 240 * 54 * k * k and bottom.sum() > 0.8 * 80 * 54 * k * k  # both ends whole
