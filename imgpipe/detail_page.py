@@ -42,6 +42,10 @@ WEB_FORMATS = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "GIF": ".gif", "WEB
 SLICE_NAME = re.compile(r"^(?P<article>.+)-detail-(?P<n>\d{2,})\.jpg$")
 QUALITY_STEP = 5
 QUIET_BLOCK = 128  # rows quiet_rows takes at a time
+# The most a page enlarges a photo: one narrower than the page by more than this (a 375 px
+# photo on a 790 px page, drawn 2.1x before and visibly soft) is drawn at its own width,
+# centred, so its pasted pixels are the photo's own (the real bag H602-03)
+MAX_UPSCALE = 1.1
 
 
 @dataclass
@@ -153,6 +157,15 @@ def _web_image(path: Path | None, section: str, warnings: list) -> dict | None:
     return {"path": path, "suffix": WEB_FORMATS[fmt], "width": width, "height": height}
 
 
+def natural_left(width: int, page_width: int) -> int | None:
+    """Where an image `width` px wide starts when the page draws it at its own width, centred
+    (a whole pixel: the pasted photo is not resampled); None: it spans the page (at most
+    MAX_UPSCALE times its width)."""
+    if width * MAX_UPSCALE >= page_width:
+        return None
+    return (page_width - width) // 2
+
+
 def _spec_rows(product: Product, lang: str) -> list[dict]:
     sep = t_in(lang, "detail.label.list_sep")
     rows = [
@@ -241,7 +254,8 @@ def render_detail_html(
         # output/ starts with its article and sequence number (contract.md)
         name = f"{info['path'].stem}-{stem}{info['suffix']}"
         copies[name] = info["path"]
-        return {"src": f"img/{name}", "width": info["width"], "height": info["height"]}
+        return {"src": f"img/{name}", "width": info["width"], "height": info["height"],
+                "left": natural_left(info["width"], int(page.width))}
 
     header = large = None
     points: list[dict] = []

@@ -361,6 +361,51 @@ def test_pasted_images_match_the_browsers_own_drawing(session, tmall_page, tmp_p
     assert diff.mean() < 0.5 < off_by_a_row and np.percentile(diff, 99) <= 8, (diff.mean(), off_by_a_row)
 
 
+def drawn_scales(capture, html: Path) -> dict[str, float]:
+    """Per image of a captured page: its drawn width (the layout facts) / its file's pixel width."""
+    scales = {}
+    for entry in capture.layout:
+        if entry[0] == "IMG":
+            src = dict(a.split("=", 1) for a in entry[1].split("\n"))["src"]
+            with Image.open(html.parent / src) as img:
+                scales[src] = entry[4] / img.width
+    return scales
+
+
+@pytest.mark.parametrize("platform", ["tmall", "jd"])
+def test_a_narrow_photo_is_drawn_at_its_own_pixels_centred_never_enlarged(session, tmp_path, platform):
+    """A 375 px photo (the real bag H602-03) was stretched to the page, 2.1x and soft."""
+    product = make_product(n_points=2)
+    images = make_images(tmp_path / "src", product, n_details=1)
+    narrow = photo(tmp_path / "src" / "窄.jpg", (375, 1024), (90, 60, 40), seed=7)
+    images.details.append(narrow)
+    images.selling_points[0] = (narrow, images.selling_points[0][1])
+    spec = load_profile(platform).detail_page
+    html = render_detail_html(product, spec, images, tmp_path / "page")
+    session.open(html, spec.width, decode_images=False, ready=False)
+    capture = session.capture(paste_images=True)
+    scales = drawn_scales(capture, html)
+    assert len(scales) == 5 and max(scales.values()) <= 1.1, scales
+    assert scales["img/窄-detail-02.jpg"] == scales["img/窄-point-01.jpg"] == 1.0
+    # pasted as its own pixels, centred on a whole pixel, the page's background either side
+    page = np.asarray(capture.picture())
+    left = (spec.width - 375) // 2
+    boxes = [e for e in capture.layout if e[0] == "IMG" and "窄" in e[1]]
+    with Image.open(narrow) as img:
+        own = np.asarray(img.convert("RGB"))
+    for box in boxes:
+        assert (box[2], box[4], box[5]) == (left, 375, 1024)
+        top = round(box[3])
+        assert np.array_equal(page[top:top + 1024, left:left + 375], own)
+        assert (page[top:top + 1024, :left] == 255).all() and (page[top:top + 1024, left + 375:] == 255).all()
+    # the very pixels the browser draws itself there (JD's page resamples the 790 px photos: not compared)
+    session.open(html, spec.width)
+    drawn = np.asarray(session.screenshot())
+    for box in boxes:
+        top = round(box[3])
+        assert np.array_equal(drawn[top:top + 1024], page[top:top + 1024])
+
+
 def test_anything_drawn_over_an_image_makes_the_browser_draw_it(session, tmp_path):
     product = make_product(n_points=1)
     images = make_images(tmp_path / "src", product, n_details=1)
