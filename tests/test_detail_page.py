@@ -21,6 +21,7 @@ import imgpipe.browser as browser_module
 from imgpipe.browser import Browser, BrowserSession, find_browser
 from imgpipe.detail_page import (
     DetailImages,
+    natural_left,
     render_detail_html,
     render_detail_page,
     slice_bounds,
@@ -359,6 +360,15 @@ def test_pasted_images_match_the_browsers_own_drawing(session, tmall_page, tmp_p
     diff = np.abs(pasted - drawn)
     off_by_a_row = np.abs(pasted[1:] - drawn[:-1]).mean()
     assert diff.mean() < 0.5 < off_by_a_row and np.percentile(diff, 99) <= 8, (diff.mean(), off_by_a_row)
+
+
+def test_only_a_photo_enlarged_over_1_1x_leaves_the_page_width(tmp_path):
+    assert natural_left(768, 790) is None and natural_left(800, 790) is None  # 1.03x, shrunk: span the page
+    assert natural_left(718, 790) == 36 and natural_left(375, 790) == 207 and natural_left(375, 750) == 187
+    images = DetailImages(details=[photo(tmp_path / "n.jpg", (375, 200))])
+    html = render_detail_html(make_product(n_points=0), load_profile("tmall").detail_page, images,
+                              tmp_path / "page").read_text(encoding="utf-8")
+    assert 'width="375" height="200" style="width: 375px; margin-left: 207px"' in html
 
 
 def drawn_scales(capture, html: Path) -> dict[str, float]:
