@@ -24,6 +24,7 @@ from imgpipe.analyse import analysis_task, fits_whole, is_close_up, with_session
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import content_hash
 from imgpipe.messages import t
+from imgpipe.ops import brought_to_width
 from imgpipe.plan import OutputJob, colour_photos, fingerprint, overlay_texts, publishable
 from imgpipe.roles import role_of
 from imgpipe.sheet import Product
@@ -266,8 +267,12 @@ def plan_article(ctx: ArticleContext, profile, settings) -> list[OutputJob]:
                 banner = (banner, *extra) if extra else banner
             # a cut-out model only where the product is cut out (and only when set: no rework on upgrade)
             model = (res.cutout, MODEL_CUT_RULES) if res.cutout and role.cuts_out else ()
-            # a caption image of a photo narrower than the page, no longer enlarged: made again once
+            # a caption image of a photo narrower than the page, no longer enlarged: made again once;
+            # a photo up to 10 % narrower than the role's width, now enlarged to it: made again once
+            span = photo_span(pick)
             narrow = ("kept-narrow",) if role.text == "caption" and narrower(pick, spec) else ()
+            if not spec.framed and not spec.upscale and 0 < span < spec.width and brought_to_width(span, spec.width):
+                narrow += ("enlarged-slightly",)
             fp = fingerprint(
                 imgpipe.plan.RENDER_VERSION, pick.photo.sha256, ctx.analysis_key(pick.photo), profile.fingerprint(name),
                 res.watermark if marked else None, res.font if draws_text else None, res.lang,
@@ -279,14 +284,20 @@ def plan_article(ctx: ArticleContext, profile, settings) -> list[OutputJob]:
     return jobs
 
 
-def narrower(pick, spec) -> bool:
-    """The pick's photo (or its crop) is narrower than a width role's `width` and may not be enlarged."""
+def photo_span(pick) -> int:
+    """Width (pixels) of the pick's photo, or of its crop; 0 when the photo's size is unknown."""
     size = pick.photo.analysis.get("size")
-    if spec.upscale or not size:
-        return False
+    if not size:
+        return 0
     crop = pick.params.get("crop")
-    span = (int(crop[2] * size[0]) - int(crop[0] * size[0])) if crop else size[0]
-    return span < spec.width
+    return (int(crop[2] * size[0]) - int(crop[0] * size[0])) if crop else size[0]
+
+
+def narrower(pick, spec) -> bool:
+    """The pick's photo (or its crop) is narrower than a width role's `width` and may not be enlarged
+    (more than ops.QUIET_ENLARGE, unless the role allows `upscale`)."""
+    span = photo_span(pick)
+    return bool(span) and not brought_to_width(span, spec.width, spec.upscale)
 
 
 def plan_jobs(ctx: ArticleContext, profiles: dict, settings) -> list[OutputJob]:

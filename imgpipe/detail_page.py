@@ -31,6 +31,7 @@ from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import atomic_write_bytes, content_hash, sha256_file
 from imgpipe.imageio import rgb_pixels
 from imgpipe.messages import t, t_in
+from imgpipe.ops import brought_to_width
 from imgpipe.profiles import DetailPageSpec
 from imgpipe.resources import builtin_dir
 from imgpipe.sheet import Product
@@ -42,10 +43,6 @@ WEB_FORMATS = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "GIF": ".gif", "WEB
 SLICE_NAME = re.compile(r"^(?P<article>.+)-detail-(?P<n>\d{2,})\.jpg$")
 QUALITY_STEP = 5
 QUIET_BLOCK = 128  # rows quiet_rows takes at a time
-# The most a page enlarges a photo: one narrower than the page by more than this (a 375 px
-# photo on a 790 px page, drawn 2.1x before and visibly soft) is drawn at its own width,
-# centred, so its pasted pixels are the photo's own (the real bag H602-03)
-MAX_UPSCALE = 1.1
 
 
 @dataclass
@@ -159,9 +156,10 @@ def _web_image(path: Path | None, section: str, warnings: list) -> dict | None:
 
 def natural_left(width: int, page_width: int) -> int | None:
     """Where an image `width` px wide starts when the page draws it at its own width, centred
-    (a whole pixel: the pasted photo is not resampled); None: it spans the page (at most
-    MAX_UPSCALE times its width)."""
-    if width * MAX_UPSCALE >= page_width:
+    (a whole pixel: the pasted photo is not resampled); None: it spans the page (enlarged by at
+    most ops.QUIET_ENLARGE). A 375 px photo on a 790 px page, drawn 2.1× and visibly soft before,
+    is drawn at its own pixels (the real bag H602-03)."""
+    if brought_to_width(width, page_width):
         return None
     return (page_width - width) // 2
 

@@ -196,7 +196,7 @@ def test_wrong_size_fails_sizes(shop):
 def test_a_narrow_photo_says_to_reshoot_or_allow_upscale_and_a_wide_file_to_rerun(shop):
     rel = "output/jd/A1023/large/A1023-01.jpg"
     large = Image.open(shop / rel)
-    replace_output(shop, rel, large.resize((700, round(large.height * 700 / large.width))))
+    replace_output(shop, rel, large.resize((600, round(large.height * 600 / large.width))))  # 750 wanted
     states, art = check_states(shop, "A1023")
     assert states["sizes"] == "error"  # (and the page that shows it is stale: freshness)
     (f,) = findings(art, "sizes")

@@ -3,6 +3,7 @@ an image that does not decode fails here, and so does a photo image whose bottom
 
 from __future__ import annotations
 
+from imgpipe.ops import brought_to_width
 from imgpipe.profiles import Profile
 from imgpipe.validate.files import FileFacts
 from imgpipe.validate.model import ArticleInputs, CheckResult, Finder
@@ -32,7 +33,7 @@ def _check_sizes(v, profile: Profile, rows, slices) -> CheckResult:
             f.error("flat_bottom", r["path"], name=r["path"].rsplit("/", 1)[-1], share=f"{facts.flat_bottom:.0%}")
         if spec.framed and (facts.width, facts.height) != (spec.width, spec.height):
             f.error("dimensions", r["path"], got=f"{facts.width}×{facts.height}", want=f"{spec.width}×{spec.height}")
-        elif not spec.framed and facts.width < spec.width and not spec.upscale:
+        elif not spec.framed and not brought_to_width(facts.width, spec.width, spec.upscale):
             # the photo itself is narrower: a rerun makes the same file, so the fix is the photo or the profile
             f.error("width_small", r["path"], got=facts.width, want=spec.width, platform=profile.name,
                     role=r["role"])
