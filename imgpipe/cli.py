@@ -538,23 +538,32 @@ def _known_article(ws, article: str) -> str:
 @click.option("--send-back", "send_back", default=None, metavar="NOTE")
 @click.option("--image", default=None, metavar="FILE")
 @click.option("--by", "who", default=None, metavar="NAME")
+@click.option("--force", is_flag=True)
+@click.option("--reason", default=None, metavar="WHY")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def review(ctx, article, platform, approve, send_back, image, who, as_json) -> None:
+def review(ctx, article, platform, approve, send_back, image, who, force, reason, as_json) -> None:
     """Approve or send back ARTICLE's images on one platform."""
     from imgpipe.review import decide, default_who
 
     if approve == (send_back is not None):
         fail_usage(ImgpipeError(t("review.need_decision")))
+    if reason is not None and not force:
+        fail_usage(ImgpipeError(t("review.reason_without_force"), field="reason"))
     ws = open_workspace(ctx)
     article = _known_article(ws, article)
     who = default_who() if who is None else who
     try:
-        state = decide(ws, article, platform, approve=approve, who=who, note=send_back or "", image=image or "")
+        state = decide(ws, article, platform, approve=approve, who=who, note=send_back or "", image=image or "",
+                       force=force, reason=reason or "")
     except ImgpipeError as err:
         fail_usage(err)
     if as_json:
         emit_json(dict(state.as_dict(), article=article, platform=platform))
+    elif approve and state.decision.get("forced"):
+        errors = len((state.decision.get("detail") or {}).get("errors") or [])
+        stderr_console().print(esc(t("review.approved_forced", article=article, platform=platform,
+                                     who=state.decision["who"], errors=errors, reason=state.decision["note"])))
     elif approve:
         stderr_console().print(esc(t("review.approved", article=article, platform=platform, who=state.decision["who"],
                                      count=state.outputs)))

@@ -7,8 +7,10 @@ images in the sheet's colour order, the detail-page slices top to bottom),
 and a listing sheet (`<article>-<platform>.xlsx`: title, category, brand,
 price, colours, sizes, measurements). The page's building blocks (large,
 detail and selling-point images) are inside the slices and are not packed
-again. Only an approved platform exports, unless forced; the package holds
-exactly the files the approval saw (their fingerprints are compared).
+again. Only an approved platform exports, unless forced, and a forced export
+of a platform whose validation has errors is refused (approve it with
+`review --approve --force --reason` instead: the reason is recorded); the
+package holds exactly the files the approval saw (their fingerprints are compared).
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ def export_package(ws, article: str, platform: str, out_dir: Path | None = None,
     Refused (ImgpipeError, nothing written) when the platform is not approved
     and not `force`, or when an image is missing on disk. Logged as `export`.
     """
-    from imgpipe.review import review_of, shown_time, why_not_approved
+    from imgpipe.review import refuse_errors, review_of, shown_time, validation_errors, why_not_approved
 
     if platform not in ws.profiles:
         raise ImgpipeError(t("config.unknown_platform", name=platform), field="platform",
@@ -120,6 +122,10 @@ def export_package(ws, article: str, platform: str, out_dir: Path | None = None,
     if forced and not force:
         raise ImgpipeError(t("export.refused", article=article, platform=platform, why=why_not_approved(review)),
                            fix=t("export.refused.fix"))
+    if forced:  # not approved: forced past the review, never past the validation's errors
+        errors = validation_errors(ws, article, platform)
+        if errors:
+            raise refuse_errors(ws, article, platform, errors, "export.has_errors", "export.has_errors.fix")
     page = cat.page(platform, article)
     slices = json.loads(page["slices"]) if page and page["slices"] else []
     images = upload_order(cat.outputs(article, platform), slices, product.colours, ws.profiles[platform])

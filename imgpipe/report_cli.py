@@ -88,7 +88,7 @@ def print_history(found, out: Console) -> None:
     for e in found.entries:
         action = e["label"]
         if e["forced"]:
-            action += " " + t("review.forced")
+            action += " " + t("review.forced_approve" if e["action"] == "approve" else "review.forced")
         table.add_row(shown_time(e["at"]), escape(e["who"] or t("review.anonymous")), e["platform"] or "-",
                       escape(action), escape(e["summary"]))
     out.print(table)

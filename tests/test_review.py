@@ -83,6 +83,11 @@ def cli(root: Path, *args: str):
     return CliRunner().invoke(main, ["-w", str(root), *args])
 
 
+# the shops here are made without a browser: no detail page, which validation counts as an error
+# (freshness: page_missing); approving them takes --force with a reason, as operations would do it
+NO_PAGE = ("--force", "--reason", "详情页另做")
+
+
 def states(root: Path) -> dict[str, tuple[str, bool]]:
     res = cli(root, "status", "--json")
     assert res.exit_code == 0, res.output
@@ -93,7 +98,7 @@ def states(root: Path) -> dict[str, tuple[str, bool]]:
 @pytest.mark.slow
 def test_an_approval_survives_a_no_op_run_and_lapses_only_where_the_outputs_changed(shop):
     for platform, who in (("tmall", "李四"), ("jd", "王五")):
-        res = cli(shop, "review", "A1023", "--platform", platform, "--approve", "--by", who)
+        res = cli(shop, "review", "A1023", "--platform", platform, "--approve", "--by", who, *NO_PAGE)
         assert res.exit_code == 0, res.output
         assert who in res.output
     assert states(shop) == {"tmall": ("approved", False), "jd": ("approved", False)}
@@ -122,7 +127,7 @@ def test_an_approval_survives_a_no_op_run_and_lapses_only_where_the_outputs_chan
     assert cli(shop, "listed", "A1023", "--platform", "jd", "--force", "--by", "赵六").exit_code == 0
     log = json.loads(cli(shop, "history", "A1023", "--json").stdout)["activity"]
     assert [(e["platform"], e["action"], e["who"], e["forced"]) for e in log] == [
-        ("tmall", "approve", "李四", False), ("jd", "approve", "王五", False),
+        ("tmall", "approve", "李四", True), ("jd", "approve", "王五", True),
         ("tmall", "listed", "赵六", False), ("jd", "listed", "赵六", True)]
 
 
@@ -156,6 +161,59 @@ def test_a_send_back_returns_to_pending_when_a_fix_changes_the_images_and_its_no
     assert rows[1][1:7] == ["李四", "A1023", "tmall", "send_back", "0", "主图2 背景有污点"]
 
 
+@pytest.mark.slow
+def test_an_article_whose_validation_has_errors_is_approved_and_exported_only_with_a_recorded_reason(shop, tmp_path):
+    """Failing images could be approved and exported for listing: `review --approve` and `export --force`
+    passed while the article's validation had ✗ errors (here: no detail page, made without a browser)."""
+    res = cli(shop, "review", "A1023", "--platform", "tmall", "--approve", "--by", "李四")
+    assert res.exit_code == 2
+    # the article, the platform as operations name it, the failing check and the two ways on
+    for said in ("A1023", "天猫", "是否最新", "imgpipe run --article A1023", "--force --reason"):
+        assert said in res.output, (said, res.output)
+    assert review_of(Workspace.open(shop).catalog, "A1023", "tmall").state == "pending"
+    res = cli(shop, "export", "A1023", "--platform", "tmall", "--force", "-o", str(tmp_path / "out"))
+    assert res.exit_code == 2 and "天猫" in res.output and "是否最新" in res.output and "--reason" in res.output
+    assert not (tmp_path / "out").exists()
+    # forcing takes a reason, and only an approval is forced
+    assert cli(shop, "review", "A1023", "--platform", "tmall", "--approve", "--force", "--by", "李四").exit_code == 2
+    assert cli(shop, "review", "A1023", "--platform", "tmall", "--approve", "--reason", "x", "--by", "李四").exit_code == 2
+    assert cli(shop, "review", "A1023", "--platform", "tmall", "--send-back", "x", "--force", "--reason", "y",
+               "--by", "李四").exit_code == 2
+    assert Workspace.open(shop).catalog.activity("A1023") == []
+    res = cli(shop, "review", "A1023", "--platform", "tmall", "--approve", "--force", "--reason", "详情页另做",
+              "--by", "李四")
+    assert res.exit_code == 0 and "详情页另做" in res.output, res.output
+    (entry,) = json.loads(cli(shop, "history", "A1023", "--json").stdout)["activity"]
+    assert (entry["action"], entry["who"], entry["forced"], entry["note"]) == ("approve", "李四", True, "详情页另做")
+    assert {"check": "freshness", "code": "page_missing", "file": None} in entry["detail"]["errors"]
+    assert "强制：校验有错误" in cli(shop, "history", "A1023").output
+    # approved (with its reason on record): the package is made
+    assert cli(shop, "export", "A1023", "--platform", "tmall", "-o", str(tmp_path / "out")).exit_code == 0
+
+
+@pytest.mark.slow
+def test_the_workbench_refuses_the_approval_as_the_cli_does_and_offers_the_forced_path(shop):
+    from starlette.testclient import TestClient
+
+    from imgpipe.web.app import create_app
+
+    app = create_app(shop)
+    with TestClient(app, base_url="http://127.0.0.1:8765", client=("127.0.0.1", 50000)) as c:
+        c.cookies.set("imgpipe_who", "%E6%9D%8E%E5%9B%9B")  # 李四
+        headers = {"X-CSRF-Token": app.state.web.csrf}
+        r = c.post("/a/A1023/review", json={"platform": "tmall", "approve": True}, headers=headers)
+        assert r.status_code == 400 and r.json()["can_force"]
+        assert "天猫" in r.json()["message"] and "是否最新" in r.json()["message"] and "强制通过" in r.json()["fix"]
+        page = c.get("/a/A1023").text
+        assert 'class="force-reason"' in page and "仍然强制通过 天猫" in page
+        r = c.post("/a/A1023/review", json={"platform": "tmall", "approve": True, "force": True}, headers=headers)
+        assert r.status_code == 400 and "原因" in r.json()["message"]
+        r = c.post("/a/A1023/review", json={"platform": "tmall", "approve": True, "force": True, "reason": "详情页另做"},
+                   headers=headers)
+        assert r.status_code == 200 and r.json()["state"] == "approved", r.text
+        assert "强制：校验有错误" in c.get("/a/A1023").text
+
+
 def test_bad_review_input_is_refused_with_the_field(workspace):
     assert cli(workspace, "review", "A1023", "--platform", "tmall", "--approve", "--send-back", "x").exit_code == 2
     res = cli(workspace, "review", "A1023", "--platform", "tmall", "--approve", "--by", "李四")
@@ -167,13 +225,13 @@ def test_bad_review_input_is_refused_with_the_field(workspace):
 
 
 @pytest.mark.slow
-def test_export_zips_exactly_the_approved_images_in_upload_order_with_a_listing_sheet(shop, tmp_path):
+def test_export_zips_exactly_the_approved_images_in_upload_order_with_a_listing_sheet(shop, tmp_path, monkeypatch):
     from openpyxl import load_workbook
 
     res = cli(shop, "export", "A1023", "--platform", "tmall", "-o", str(tmp_path / "out"))
     assert res.exit_code == 2 and "--force" in res.output  # not approved
     assert not (tmp_path / "out").exists()
-    assert cli(shop, "review", "A1023", "--platform", "tmall", "--approve", "--by", "李四").exit_code == 0
+    assert cli(shop, "review", "A1023", "--platform", "tmall", "--approve", "--by", "李四", *NO_PAGE).exit_code == 0
     res = cli(shop, "export", "A1023", "--platform", "tmall", "-o", str(tmp_path / "out"), "--by", "李四", "--json")
     assert res.exit_code == 0, res.output
     package = json.loads(res.stdout)
@@ -205,7 +263,10 @@ def test_export_zips_exactly_the_approved_images_in_upload_order_with_a_listing_
     (shop / white).write_bytes((shop / white).read_bytes() + b"\0")
     res = cli(shop, "export", "A1023", "--platform", "tmall", "-o", str(tmp_path / "again"))
     assert res.exit_code == 2 and white in res.output and not (tmp_path / "again").exists()
-    # JD is not approved: exported only when forced, and recorded so
+    # JD is not approved: exported only when forced, and recorded so (were its validation clean: with
+    # errors, as here without a browser, even a forced export is refused)
+    assert cli(shop, "export", "A1023", "--platform", "jd", "-o", str(tmp_path / "out"), "--force").exit_code == 2
+    monkeypatch.setattr("imgpipe.review.validation_errors", lambda *args: [])
     assert cli(shop, "export", "A1023", "--platform", "jd", "-o", str(tmp_path / "out"), "--force").exit_code == 0
     log = Workspace.open(shop).catalog.activity("A1023")
     assert [(e["platform"], e["action"], e["forced"]) for e in log if e["action"] == "export"] == [
@@ -218,7 +279,7 @@ def test_the_history_goes_into_the_backup_and_comes_back_with_restore(shop, tmp_
     toml = shop / "imgpipe.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace('target = ""', f'target = "{target.as_posix()}"'),
                     encoding="utf-8")
-    assert cli(shop, "review", "A1023", "--platform", "tmall", "--approve", "--by", "李四").exit_code == 0
+    assert cli(shop, "review", "A1023", "--platform", "tmall", "--approve", "--by", "李四", *NO_PAGE).exit_code == 0
     assert cli(shop, "soldout", "A1023", "--colour", "红色", "--by", "王五").exit_code == 0
     assert cli(shop, "backup").exit_code == 0
     fresh = tmp_path / "fresh"

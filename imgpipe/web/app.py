@@ -600,14 +600,19 @@ async def _act_on_article(request: Request, act):
 
 async def review_route(request: Request):
     """Approve ({platform, approve: true}) or send back ({platform, approve: false, note, image})."""
-    from imgpipe.review import decide
+    from imgpipe.review import HasErrors, decide
 
     def act(ws, article, data, who):
-        review = decide(ws, article, str(data.get("platform") or ""), approve=bool(data.get("approve")),
-                        who=who, note=str(data.get("note") or ""), image=str(data.get("image") or ""))
-        return {"ok": True, "article": article, "platform": review.platform, **review.as_dict()}
+        try:
+            review = decide(ws, article, str(data.get("platform") or ""), approve=bool(data.get("approve")),
+                            who=who, note=str(data.get("note") or ""), image=str(data.get("image") or ""),
+                            force=bool(data.get("force")), reason=str(data.get("reason") or ""))
+        except HasErrors as err:  # the CLI's refusal; the page offers its forced path (a reason) in place of flags
+            return JSONResponse({"ok": False, "message": str(err), "fix": str(t("web.review.has_errors.fix")),
+                                 "can_force": True, "errors": [f.as_dict() for f in err.errors]}, status_code=400)
+        return JSONResponse({"ok": True, "article": article, "platform": review.platform, **review.as_dict()})
 
-    return JSONResponse(await _act_on_article(request, act))
+    return await _act_on_article(request, act)
 
 
 async def export_route(request: Request):
