@@ -1567,6 +1567,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "review.state.pending": ("待审核", "to review"),
     "review.state.approved": ("已通过", "approved"),
     "review.state.sent_back": ("已退回", "sent back"),
+    "review.state.lapsed": ("审核已失效（文件已变）", "approval lapsed (files changed)"),
+    "review.by_lapsed": ("原审核员 {who} · {at}", "was approved by {who} · {at}"),
     "review.need_name": ("没有署名：每个操作都要记下是谁做的", "no name given: every action records who did it"),
     "review.need_name.fix": ("命令行加 --by 姓名；工作台在页面顶部填写姓名", "add --by NAME on the command line; in the workbench enter your name at the top of the page"),
     "review.name_too_long": ("姓名太长（{count} 个字符，最多 40）", "the name is too long ({count} characters, at most 40)"),

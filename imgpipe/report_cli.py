@@ -66,17 +66,17 @@ def _where(error: dict) -> str | None:
 
 def print_history(found, out: Console) -> None:
     """`imgpipe history`: the review state per platform, then every logged action, oldest first."""
-    from imgpipe.review import shown_time
+    from imgpipe.review import byline, shown_time
 
     style = {"pending": "yellow", "approved": "green", "sent_back": "bold red"}
     for platform, review in found.reviews.items():
         d = review.decision or {}
         line = f"{escape(platform)}: [{style[review.state]}]{review.label}[/]"
         if d:
-            line += " " + escape(t("web.review.by", who=d.get("who") or t("review.anonymous"), at=shown_time(d.get("at"))))
-            if review.lapsed:
+            line += " · " + escape(byline(review.as_dict()))
+            if review.lapsed and d.get("action") != "approve":  # a lapsed approval's label says so already
                 line += " — " + escape(t("web.review.lapsed"))
-            elif d.get("note"):
+            elif d.get("note") and not review.lapsed:
                 line += " — " + escape(d["note"])
         out.print(line, soft_wrap=True)
     if not found.entries:

@@ -51,13 +51,32 @@ class Review:
 
     @property
     def label(self) -> str:
-        return t(f"review.state.{self.state}")
+        """The state as people read it; an approval the files outgrew says so ("审核已失效（文件已变）")."""
+        return t(state_key(self.state, self.lapsed, (self.decision or {}).get("action")))
 
     def as_dict(self) -> dict:
         d = self.decision or {}
         return {"state": self.state, "label": self.label, "lapsed": self.lapsed, "outputs": self.outputs,
                 "by": d.get("who"), "at": d.get("at"), "decision": d.get("action"), "note": d.get("note") or "",
                 "image": d.get("image") or ""}
+
+
+def state_key(state: str, lapsed: bool = False, action: str | None = None) -> str:
+    """The message key of a review state as shown: a lapsed approval is not just 待审核, it lapsed."""
+    return "review.state.lapsed" if lapsed and action == "approve" else f"review.state.{state}"
+
+
+def byline(review: dict, lang: str | None = None, sep: str = " · ") -> str:
+    """Who decided and when, from Review.as_dict(): "李四 · 2026-12-07 22:09:13"; a lapsed approval names
+    its reviewer as the former one ("原审核员 李四 · …"); '' without a decision."""
+    from imgpipe.messages import t_in
+
+    if not (review.get("decision") or review.get("at")):
+        return ""
+    who, at = review.get("by") or t_in(lang or get_language(), "review.anonymous"), shown_time(review.get("at"))
+    if review.get("lapsed") and review.get("decision") == "approve":
+        return t_in(lang or get_language(), "review.by_lapsed", who=who, at=at)
+    return f"{who}{sep}{at}"
 
 
 def state_of(decision: dict | None, current: dict[str, str]) -> tuple[str, bool]:

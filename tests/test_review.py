@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
@@ -37,6 +38,40 @@ def test_state_follows_the_latest_decision_while_the_outputs_are_the_ones_it_saw
     assert state_of({"action": "send_back", "outputs": seen}, changed) == ("pending", True)
     one_more = dict(seen, **{"output/tmall/A1023/sku/A1023-02-红色.jpg": "f2:cc"})
     assert state_of({"action": "approve", "outputs": seen}, one_more) == ("pending", True)
+
+
+@pytest.mark.parametrize("lang, lapsed, before", [("zh", "审核已失效（文件已变）", "原审核员 审核员 · 2026-12-07 22:09:13"),
+                                                   ("en", "approval lapsed (files changed)",
+                                                    "was approved by 审核员 · 2026-12-07 22:09:13")])
+def test_a_lapsed_approval_says_it_lapsed_and_names_the_former_reviewer(lang, lapsed, before):
+    """A lapsed approval read "待审核 · 审核员 <time>" on the board and in the report: as if 审核员 had
+    put it to review, not approved images that changed since."""
+    from imgpipe.messages import get_language, set_language
+    from imgpipe.review import Review, byline
+    from imgpipe.status import review_cell
+    from imgpipe.validate.model import CHECKS, ArticleResult, CheckResult, PlatformReport
+    from imgpipe.validate.report import render_html
+
+    approval = {"action": "approve", "who": "审核员", "at": "2026-12-07T22:09:13", "note": ""}
+    was = get_language()
+    set_language(lang)
+    try:
+        review = Review("G501", "tmall", "pending", approval, lapsed=True, outputs=3)
+        assert review.label == lapsed and review.as_dict()["label"] == lapsed
+        assert byline(review.as_dict()) == before
+        assert lapsed in review_cell(SimpleNamespace(reviews={"tmall": review}))
+        card = ArticleResult("tmall", "G501", "女士针织上衣", {c: CheckResult(c) for c in CHECKS},
+                             review=review.as_dict())
+        html = render_html([PlatformReport("tmall", "天猫", "2026-12-07", [card])], lang, "2026-12-07T22:23:24", "/ws")
+        assert f"{lapsed} · {before}" in html
+        # a send-back the files changed after is to be reviewed again: 待审核, as before
+        sent = Review("G501", "tmall", "pending", dict(approval, action="send_back"), lapsed=True, outputs=3)
+        assert sent.label == {"zh": "待审核", "en": "to review"}[lang]
+        # an approval that holds: who and when, as before
+        held = Review("G501", "tmall", "approved", approval, outputs=3).as_dict()
+        assert byline(held) == "审核员 · 2026-12-07 22:09:13"
+    finally:
+        set_language(was)
 
 
 def test_the_activity_log_is_append_only_and_a_version_1_catalog_gains_it(tmp_path):

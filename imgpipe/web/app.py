@@ -104,7 +104,9 @@ class State:
         self.closing = threading.Event()  # set on Ctrl-C: event streams end, so the server can stop at once
         self.runner = Jobs(self.root, jobs)
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
-        self.env.globals.update(t=t, csrf=self.csrf, label=_label)
+        from imgpipe.review import byline
+
+        self.env.globals.update(t=t, csrf=self.csrf, label=_label, review_byline=byline)
         self._sheet = (None, None)
 
     @contextlib.contextmanager
