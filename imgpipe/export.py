@@ -120,7 +120,8 @@ def export_package(ws, article: str, platform: str, out_dir: Path | None = None,
     review = review_of(cat, article, platform)
     forced = review.state != "approved"
     if forced and not force:
-        raise ImgpipeError(t("export.refused", article=article, platform=platform, why=why_not_approved(review)),
+        label = ws.profiles[platform].label(get_language())
+        raise ImgpipeError(t("export.refused", article=article, platform=label, why=why_not_approved(review, label)),
                            fix=t("export.refused.fix"))
     if forced:  # not approved: forced past the review, never past the validation's errors
         errors = validation_errors(ws, article, platform)

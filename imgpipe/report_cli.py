@@ -64,14 +64,17 @@ def _where(error: dict) -> str | None:
     return ", ".join(parts) or None
 
 
-def print_history(found, out: Console) -> None:
-    """`imgpipe history`: the review state per platform, then every logged action, oldest first."""
+def print_history(found, out: Console, labels: dict[str, str] | None = None) -> None:
+    """`imgpipe history`: the review state per platform, then every logged action, oldest first.
+
+    labels: {platform: its name as operations know it} (tmall -> 天猫)."""
     from imgpipe.review import byline, shown_time
 
+    labels = labels or {}
     style = {"pending": "yellow", "approved": "green", "sent_back": "bold red"}
     for platform, review in found.reviews.items():
         d = review.decision or {}
-        line = f"{escape(platform)}: [{style[review.state]}]{review.label}[/]"
+        line = f"{escape(labels.get(platform, platform))}: [{style[review.state]}]{review.label}[/]"
         if d:
             line += " · " + escape(byline(review.as_dict()))
             if review.lapsed and d.get("action") != "approve":  # a lapsed approval's label says so already
@@ -89,6 +92,7 @@ def print_history(found, out: Console) -> None:
         action = e["label"]
         if e["forced"]:
             action += " " + t("review.forced_approve" if e["action"] == "approve" else "review.forced")
-        table.add_row(shown_time(e["at"]), escape(e["who"] or t("review.anonymous")), e["platform"] or "-",
+        table.add_row(shown_time(e["at"]), escape(e["who"] or t("review.anonymous")),
+                      escape(labels.get(e["platform"], e["platform"]) or "-"),
                       escape(action), escape(e["summary"]))
     out.print(table)

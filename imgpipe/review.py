@@ -105,6 +105,11 @@ def review_of(cat, article: str, platform: str) -> Review:
     return reviews(cat, [platform], article).get((article, platform)) or Review(article, platform, "pending")
 
 
+def platform_labels(ws) -> dict[str, str]:
+    """{platform: its name in the interface language} (tmall -> 天猫), as operations name it."""
+    return {name: profile.label(get_language()) for name, profile in ws.profiles.items()}
+
+
 def default_who() -> str:
     """Who acts from the command line when --by is not given: $IMGPIPE_USER, else the login name."""
     try:
@@ -240,23 +245,23 @@ def log(cat, action: str, article: str, who: str = "", **fields) -> None:
     cat.add_activity(article=article, action=action, who=who or "", **fields)
 
 
-def listing_refusals(cat, article: str, platforms) -> dict[str, str]:
+def listing_refusals(cat, article: str, platforms, labels: dict[str, str] | None = None) -> dict[str, str]:
     """{platform: why} for the platforms ARTICLE may not be marked listed on (not approved)."""
     states = reviews(cat, list(platforms), article)
     out = {}
     for platform in platforms:
         review = states.get((article, platform)) or Review(article, platform, "pending")
         if review.state != "approved":
-            out[platform] = why_not_approved(review)
+            out[platform] = why_not_approved(review, (labels or {}).get(platform))
     return out
 
 
-def check_listing(cat, article: str, platforms, force: bool) -> set[str]:
+def check_listing(cat, article: str, platforms, force: bool, labels: dict[str, str] | None = None) -> set[str]:
     """The platforms to be marked listed although not approved (forced).
 
     ImgpipeError (nothing marked) when any is not approved and not `force`: the reason per platform.
     """
-    refused = listing_refusals(cat, article, platforms)
+    refused = listing_refusals(cat, article, platforms, labels)
     if refused and not force:
         raise ImgpipeError(t("review.listed_refused", article=article, why="; ".join(refused.values())),
                            fix=t("review.listed_refused.fix", article=article, platform=next(iter(refused))))
@@ -268,15 +273,16 @@ def shown_time(at: str | None) -> str:
     return (at or "").replace("T", " ")
 
 
-def why_not_approved(review: Review) -> str:
-    """One sentence: why this platform is not approved (never decided, changed since, or sent back)."""
+def why_not_approved(review: Review, label: str | None = None) -> str:
+    """One sentence: why this platform (named `label`: 天猫) is not approved (never decided, changed since, or sent back)."""
     d = review.decision or {}
+    platform = label or review.platform
     if review.state == "sent_back":
-        return t("review.why.sent_back", platform=review.platform, who=d.get("who"), at=shown_time(d.get("at")),
+        return t("review.why.sent_back", platform=platform, who=d.get("who"), at=shown_time(d.get("at")),
                  note=d.get("note"))
     if review.lapsed:
-        return t("review.why.lapsed", platform=review.platform, who=d.get("who"), at=shown_time(d.get("at")))
-    return t("review.why.pending", platform=review.platform)
+        return t("review.why.lapsed", platform=platform, who=d.get("who"), at=shown_time(d.get("at")))
+    return t("review.why.pending", platform=platform)
 
 
 @dataclass

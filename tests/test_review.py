@@ -48,7 +48,7 @@ def test_a_lapsed_approval_says_it_lapsed_and_names_the_former_reviewer(lang, la
     put it to review, not approved images that changed since."""
     from imgpipe.messages import get_language, set_language
     from imgpipe.review import Review, byline
-    from imgpipe.status import review_cell
+    from imgpipe.status import platform_cell
     from imgpipe.validate.model import CHECKS, ArticleResult, CheckResult, PlatformReport
     from imgpipe.validate.report import render_html
 
@@ -59,7 +59,8 @@ def test_a_lapsed_approval_says_it_lapsed_and_names_the_former_reviewer(lang, la
         review = Review("G501", "tmall", "pending", approval, lapsed=True, outputs=3)
         assert review.label == lapsed and review.as_dict()["label"] == lapsed
         assert byline(review.as_dict()) == before
-        assert lapsed in review_cell(SimpleNamespace(reviews={"tmall": review}))
+        assert {"zh": "审核失效", "en": "lapsed"}[lang] in platform_cell(SimpleNamespace(reviews={"tmall": review},
+                                                                                      listed={}), "tmall")
         card = ArticleResult("tmall", "G501", "女士针织上衣", {c: CheckResult(c) for c in CHECKS},
                              review=review.as_dict())
         html = render_html([PlatformReport("tmall", "天猫", "2026-12-07", [card])], lang, "2026-12-07T22:23:24", "/ws")
@@ -156,7 +157,7 @@ def test_an_approval_survives_a_no_op_run_and_lapses_only_where_the_outputs_chan
     assert reports["jd"]["state"] == "pending" and reports["jd"]["lapsed"]
     # listed: refused on JD with the reason, nothing marked; forced, it is recorded as forced
     res = cli(shop, "listed", "A1023", "--by", "赵六")
-    assert res.exit_code == 2 and "jd" in res.output and "王五" in res.output
+    assert res.exit_code == 2 and "京东" in res.output and "王五" in res.output
     assert Workspace.open(shop).catalog.listings("A1023") == {}
     assert cli(shop, "listed", "A1023", "--platform", "tmall", "--by", "赵六").exit_code == 0
     assert cli(shop, "listed", "A1023", "--platform", "jd", "--force", "--by", "赵六").exit_code == 0

@@ -532,7 +532,7 @@ async def listed_route(request: Request):
         with state.workspace() as ws:
             product = _product(ws, request.path_params["article"])
             chosen = list(ws.enabled(list(data.get("platforms") or []) or None))
-            forced = check_listing(ws.catalog, product.article, chosen, bool(data.get("force")))
+            forced = check_listing(ws.catalog, product.article, chosen, bool(data.get("force")), platform_labels(ws))
             mark_listed(ws, product.article, chosen, who=who, forced=forced)
             return {"ok": True, "article": product.article, "platforms": chosen,
                     "listed": ws.catalog.listings(product.article)}
