@@ -47,9 +47,10 @@ def upload_order(rows, slices: list[str], colours, profile) -> list[tuple[str, s
 
     The order is the roles' own (`Role.listing`: main images, white, transparent, SKU); a
     profile's role `like` one of them comes right after it; SKU images follow the sheet's colour
-    order (`colours`); the detail slices come last. Names carry the position: `01-主图1.jpg`.
+    order (`colours`); the detail slices come last. Names carry the position: `01-主图1.jpg`; a
+    profile's own role is named as the validation report names it: `03-主图（3∶4）1.jpg`.
     """
-    from imgpipe.roles import ROLES
+    from imgpipe.roles import ROLES, label_of
 
     rank = {c: i for i, c in enumerate(colours)}
     picked: list[tuple[tuple, str, dict, str]] = []   # (sort key, message key, its fields, path)
@@ -60,11 +61,11 @@ def upload_order(rows, slices: list[str], colours, profile) -> list[tuple[str, s
         own = r.role == kind.name
         key = f"export.name.{kind.name}" if own else "export.name.other"
         order = (rank.get(r.colour, len(rank)), r.path) if r.colour else (r.path,)
-        # a profile's own role: its kind's name and its size (a file name: no ":" for Windows)
+        # a profile's own role: named as the report and the workbench name it, 主图（3:4）; in a file
+        # name its colon is the ratio sign "∶" (U+2236, in GBK too): Windows allows no ":" in file names
         spec = profile.roles.get(r.role) if profile is not None else None
         fields = {"role": r.role, "colour": r.colour,
-                  "kind": t(f"export.name.{kind.name}", n="", colour=r.colour or "").rstrip("-"),
-                  "shape": f"{spec.width}x{spec.height}" if spec and spec.height else f"{spec.width}px" if spec else r.role}
+                  "label": (label_of(r.role, spec) if spec is not None else r.role).replace(":", "\u2236")}
         picked.append(((kind.listing, not own, r.role, *order), key, fields, r.path))
     picked.sort(key=lambda p: p[0])
     picked += [((), "export.name.page", {}, path) for path in slices]

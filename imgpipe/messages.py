@@ -1636,7 +1636,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "export.name.transparent": ("透明图", "transparent"),
     "export.name.sku": ("SKU-{colour}", "SKU-{colour}"),
     "export.name.page": ("详情{n}", "detail{n}"),
-    "export.name.other": ("{kind}（{shape}）{n}", "{kind}-{shape}-{n}"),  # a profile's own role: 主图（750x1000）1
+    "export.name.other": ("{label}{n}", "{label} {n}"),  # a profile's own role as the report names it: 主图（3∶4）1
     "export.sheet.title": ("上架信息", "Listing"),
     "export.sheet.field": ("字段", "Field"),
     "export.sheet.value": ("内容", "Value"),

@@ -279,11 +279,12 @@ def test_export_zips_exactly_the_approved_images_in_upload_order_with_a_listing_
         assert [n.split("-", 1)[0] for n in images] == [f"{i:02d}" for i in range(1, len(images) + 1)]
         kinds = [n.split("-", 1)[1].rsplit(".", 1)[0] for n in images]
         # main 1..n, white, transparent, one SKU per colour in the sheet's order (no slices: no browser here)
-        # then Tmall's 3:4 main images (a 服装 article), named with their size: no ":" in a Windows file name
+        # then Tmall's 3:4 main images (a 服装 article), named as the report names them, 主图（3:4）, with
+        # the ratio sign for the colon: no ":" in a Windows file name
         mains = [k for k in kinds if re.fullmatch(r"主图\d+", k)]
-        tall = [k for k in kinds if k.startswith("主图（750x1000）")]
+        tall = [k for k in kinds if k.startswith("主图（3∶4）")]
         assert mains == [f"主图{i}" for i in range(1, len(mains) + 1)] and mains
-        assert tall == [f"主图（750x1000）{i}" for i in range(1, len(tall) + 1)] and tall
+        assert tall == [f"主图（3∶4）{i}" for i in range(1, len(tall) + 1)] and tall
         assert kinds == mains + tall + ["白底图", "透明图", "SKU-白色", "SKU-藏青", "SKU-红色"]
         for item in package["images"]:  # the very bytes approved
             sha = hashlib.sha256(zf.read(item["name"])).hexdigest()
@@ -369,10 +370,34 @@ def test_upload_order_puts_a_3x4_main_after_the_main_images_and_skus_in_colour_o
                 ("large", "large", "A1023-02.jpg", ""))]
     slices = ["output/tmall/A1023/page/A1023-detail-01.jpg", "output/tmall/A1023/page/A1023-detail-02.jpg"]
     order = upload_order(rows, slices, ("白色", "藏青", "红色"), profile)
-    assert [name for name, _ in order] == ["01-主图1.jpg", "02-主图2.jpg", "03-主图（750x1000）1.jpg", "04-白底图.jpg",
+    assert [name for name, _ in order] == ["01-主图1.jpg", "02-主图2.jpg", "03-主图（3∶4）1.jpg", "04-白底图.jpg",
                                            "05-透明图.png", "06-SKU-白色.jpg", "07-SKU-红色.jpg", "08-详情1.jpg",
                                            "09-详情2.jpg"]
     assert order[0][1].endswith("main/A1023-01.jpg") and order[-1][1] == slices[-1]
+
+
+
+def test_the_3x4_main_image_has_one_name_in_the_report_and_in_the_package():
+    """The report said "主图（3:4）", the listing package "主图（750x1000）1.jpg": the same images."""
+    from types import SimpleNamespace
+
+    from imgpipe.export import upload_order
+    from imgpipe.messages import get_language, set_language
+    from imgpipe.validate.validator import _label
+
+    spec = SimpleNamespace(like="main", width=750, height=1000)
+    profile = SimpleNamespace(roles={"main_3x4": spec})
+    row = SimpleNamespace(role="main_3x4", kind="main", path="output/tmall/G501/main_3x4/G501-02.jpg", colour="",
+                          selling_point=None)
+    was = get_language()
+    try:
+        for lang, shown, name in (("zh", "主图（3:4）", "01-主图（3∶4）1.jpg"), ("en", "main (3:4)", "01-main (3∶4) 1.jpg")):
+            set_language(lang)
+            assert _label(row, profile) == shown  # the validation report's card
+            assert [n for n, _ in upload_order([row], [], (), profile)] == [name]
+            assert ":" not in name and name.replace("\u2236", ":").startswith("01-" + shown)
+    finally:
+        set_language(was)
 
 
 def test_the_listing_sheet_names_the_platform_as_the_operator_knows_it():
