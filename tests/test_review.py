@@ -240,6 +240,7 @@ def test_the_workbench_refuses_the_approval_as_the_cli_does_and_offers_the_force
         r = c.post("/a/A1023/review", json={"platform": "tmall", "approve": True}, headers=headers)
         assert r.status_code == 400 and r.json()["can_force"]
         assert "天猫" in r.json()["message"] and "是否最新" in r.json()["message"] and "强制通过" in r.json()["fix"]
+        assert "--force" not in r.json()["message"] + r.json()["fix"]  # the page's way, not the command line's
         page = c.get("/a/A1023").text
         assert 'class="force-reason"' in page and "仍然强制通过 天猫" in page
         r = c.post("/a/A1023/review", json={"platform": "tmall", "approve": True, "force": True}, headers=headers)

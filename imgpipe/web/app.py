@@ -610,7 +610,7 @@ async def review_route(request: Request):
                             who=who, note=str(data.get("note") or ""), image=str(data.get("image") or ""),
                             force=bool(data.get("force")), reason=str(data.get("reason") or ""))
         except HasErrors as err:  # the CLI's refusal; the page offers its forced path (a reason) in place of flags
-            return JSONResponse({"ok": False, "message": str(err), "fix": str(t("web.review.has_errors.fix")),
+            return JSONResponse({"ok": False, "message": str(err.message), "fix": str(t("web.review.has_errors.fix")),
                                  "can_force": True, "errors": [f.as_dict() for f in err.errors]}, status_code=400)
         return JSONResponse({"ok": True, "article": article, "platform": review.platform, **review.as_dict()})
 

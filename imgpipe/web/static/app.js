@@ -226,9 +226,14 @@
       body: JSON.stringify({ platform: b.dataset.platform, approve: true }) });
     const body = await res.json().catch(() => ({ ok: false, message: res.statusText }));
     if (res.ok && body.ok) { location.reload(); return; }
-    say((body.message || res.statusText) + (body.fix ? " — " + body.fix : ""), true);
-    // refused for the validation's errors: approving anyway takes a reason, as `review --force --reason` does
-    if (body.can_force) { const row = b.closest(".rv").querySelector(".force-row"); row.hidden = false; row.querySelector("input").focus(); }
+    const said = (body.message || res.statusText) + (body.fix ? " — " + body.fix : "");
+    say(said, true);
+    // refused for the validation's errors: said in the card too, and approving anyway takes a reason,
+    // as `review --force --reason` does
+    if (body.can_force) {
+      const box = b.closest(".rv"), why = box.querySelector(".refusal"), row = box.querySelector(".force-row");
+      why.textContent = said; why.hidden = false; row.hidden = false; row.querySelector("input").focus();
+    }
   }));
   document.querySelectorAll(".force-btn").forEach((b) => b.addEventListener("click", async () => {
     const reason = b.closest(".rv").querySelector(".force-reason").value.trim();
