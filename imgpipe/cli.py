@@ -547,7 +547,8 @@ def _known_article(ws, article: str) -> str:
 @click.pass_context
 def review(ctx, article, platform, approve, send_back, image, who, force, reason, as_json) -> None:
     """Approve or send back ARTICLE's images on one platform."""
-    from imgpipe.review import decide, default_who, platform_labels
+    from imgpipe.approval import decide
+    from imgpipe.review import default_who, overridden, platform_labels
 
     if approve == (send_back is not None):
         fail_usage(ImgpipeError(t("review.need_decision")))
@@ -565,9 +566,9 @@ def review(ctx, article, platform, approve, send_back, image, who, force, reason
     if as_json:
         emit_json(dict(state.as_dict(), article=article, platform=platform))
     elif approve and state.decision.get("forced"):
-        errors = len((state.decision.get("detail") or {}).get("errors") or [])
         stderr_console().print(esc(t("review.approved_forced", article=article, platform=label,
-                                     who=state.decision["who"], errors=errors, reason=state.decision["note"])))
+                                     who=state.decision["who"], errors=overridden(state.decision),
+                                     reason=state.decision["note"])))
     elif approve:
         stderr_console().print(esc(t("review.approved", article=article, platform=label, who=state.decision["who"],
                                      count=state.outputs)))

@@ -109,7 +109,8 @@ def export_package(ws, article: str, platform: str, out_dir: Path | None = None,
     Refused (ImgpipeError, nothing written) when the platform is not approved
     and not `force`, or when an image is missing on disk. Logged as `export`.
     """
-    from imgpipe.review import refuse_errors, review_of, shown_time, validation_errors, why_not_approved
+    from imgpipe.approval import refuse_errors, validation_errors
+    from imgpipe.review import review_of, shown_time, why_not_approved
 
     if platform not in ws.profiles:
         raise ImgpipeError(t("config.unknown_platform", name=platform), field="platform",

@@ -1337,7 +1337,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status.col.due": ("截止", "Due"),
     "status.col.state": ("进度", "State"),
     "status.col.timing": ("时限", "Timing"),
-    "status.col.listed": ("已上架平台", "Listed on"),
     "status.state.waiting": ("等待拍摄", "waiting for photos"),
     "status.state.processing": ("处理中", "processing"),
     "status.state.ready": ("可上架", "ready"),

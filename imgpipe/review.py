@@ -127,65 +127,17 @@ def _check_who(who: str) -> str:
     return who
 
 
-class HasErrors(ImgpipeError):
-    """Refused: the article's validation on the platform has errors (✗). `errors`: those findings."""
-
-    def __init__(self, message, *, errors, **kw):
-        super().__init__(message, **kw)
-        self.errors = errors
-
-
-def validation_errors(ws, article: str, platform: str) -> list:
-    """The errors (✗) `imgpipe validate --article A --platform P` finds now (validate.Finding), nothing written.
-
-    Validated when asked, not read from the last report: a report made before a fix (or before a
-    change) would refuse a good article or pass a bad one.
-    """
-    from imgpipe.validate import validate_workspace
-
-    result = validate_workspace(ws, platforms=[platform], articles=[article], write=False)
-    return [f for report in result.reports for a in report.articles for check in a.checks.values()
-            for f in check.findings if f.severity == "error"]
-
-
-def errors_summary(errors, limit: int = 4) -> str:
-    """The failing checks and their files, in a few words: "尺寸：G501-02.jpg、G501-03.jpg；数量：卖点图只有 4 张"."""
-    by_check: dict[str, list[str]] = {}
-    for f in errors:
-        # a finding about a file is named by the file; one about the article by its message
-        by_check.setdefault(f.check, [])
-        what = f.file.rsplit("/", 1)[-1] if f.file else str(f.message)
-        if what not in by_check[f.check]:
-            by_check[f.check].append(what)
-    parts = []
-    for check, items in by_check.items():
-        shown = t("review.list_sep").join(items[:limit])
-        if len(items) > limit:
-            shown += t("review.and_more", count=len(items) - limit)
-        parts.append(t("review.check_items", check=t(f"validate.check.{check}"), items=shown))
-    return t("review.group_sep").join(parts)
-
-
-def refuse_errors(ws, article: str, platform: str, errors, key: str = "review.has_errors",
-                  fix_key: str = "review.has_errors.fix") -> HasErrors:
-    """The refusal naming the article, the platform as operations know it, the failing checks and files."""
-    label = ws.profiles[platform].label(get_language())
-    return HasErrors(t(key, article=article, platform=label, count=len(errors),
-                       errors=errors_summary(errors)),
-                     errors=errors,
-                     fix=t(fix_key, article=article, platform=platform))
-
-
 def decide(ws, article: str, platform: str, *, approve: bool, who: str, note: str = "",
-           image: str = "", force: bool = False, reason: str = "") -> Review:
+           image: str = "", force: bool = False, reason: str = "", gate=None) -> Review:
     """Approve or send back ARTICLE on PLATFORM as `who`; returns the new state.
 
     A send-back needs a note; its image (optional) must be one of the
     article's outputs or originals on that platform. Refused when the
-    platform has no outputs yet: there is nothing to look at. An approval is
-    refused (HasErrors) while the article's validation on the platform has
-    errors, unless `force` with a `reason`: then it is recorded as forced,
-    with the reason as its note and the errors it overrode.
+    platform has no outputs yet: there is nothing to look at. With a `gate`
+    ((ws, article, platform) -> the validation's errors, raising unless
+    forced: approval.decide passes it), an approval with errors needs `force`
+    and a `reason`: it is recorded as forced, with the reason as its note and
+    the errors it overrode.
     """
     cat = ws.catalog
     who = _check_who(who)
@@ -208,9 +160,7 @@ def decide(ws, article: str, platform: str, *, approve: bool, who: str, note: st
         image = resolve_image(ws, article, platform, image)
     detail = None
     if approve:
-        errors = validation_errors(ws, article, platform)
-        if errors and not force:
-            raise refuse_errors(ws, article, platform, errors)
+        errors = gate(ws, article, platform) if gate is not None else []  # raises unless forced
         force = bool(errors)  # forced only when there was something to override
         note = reason if force else note
         if force:
@@ -218,6 +168,11 @@ def decide(ws, article: str, platform: str, *, approve: bool, who: str, note: st
     cat.add_activity(article=article, platform=platform, action="approve" if approve else "send_back", who=who,
                      note=note, image=image, outputs=current, forced=force and approve, detail=detail)
     return review_of(cat, article, platform)
+
+
+def overridden(decision: dict | None) -> int:
+    """How many validation errors a forced approval overrode (0 for any other decision)."""
+    return len(((decision or {}).get("detail") or {}).get("errors") or [])
 
 
 def resolve_image(ws, article: str, platform: str, given: str) -> str:

@@ -304,7 +304,7 @@ def test_export_zips_exactly_the_approved_images_in_upload_order_with_a_listing_
     # JD is not approved: exported only when forced, and recorded so (were its validation clean: with
     # errors, as here without a browser, even a forced export is refused)
     assert cli(shop, "export", "A1023", "--platform", "jd", "-o", str(tmp_path / "out"), "--force").exit_code == 2
-    monkeypatch.setattr("imgpipe.review.validation_errors", lambda *args: [])
+    monkeypatch.setattr("imgpipe.approval.validation_errors", lambda *args: [])
     assert cli(shop, "export", "A1023", "--platform", "jd", "-o", str(tmp_path / "out"), "--force").exit_code == 0
     log = Workspace.open(shop).catalog.activity("A1023")
     assert [(e["platform"], e["action"], e["forced"]) for e in log if e["action"] == "export"] == [

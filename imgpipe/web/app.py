@@ -602,7 +602,7 @@ async def _act_on_article(request: Request, act):
 
 async def review_route(request: Request):
     """Approve ({platform, approve: true}) or send back ({platform, approve: false, note, image})."""
-    from imgpipe.review import HasErrors, decide
+    from imgpipe.approval import HasErrors, decide
 
     def act(ws, article, data, who):
         try:
