@@ -479,6 +479,7 @@ def validate(ctx, platforms, articles, as_json) -> None:
 @click.pass_context
 def status(ctx, today, as_json) -> None:
     """The three-day board: arrival, due date, state and timing per article, most urgent first."""
+    from imgpipe.review import platform_labels
     from imgpipe.status import build_board, print_board
 
     day = _parse_today(today)
@@ -488,7 +489,7 @@ def status(ctx, today, as_json) -> None:
     if as_json:
         emit_json({"today": day.isoformat(), "sla_days": ws.settings.sla.days, "articles": [r.as_dict() for r in rows]})
     else:
-        print_board(rows, stderr_console(), day, ws.settings.sla.days)
+        print_board(rows, stderr_console(), day, ws.settings.sla.days, platform_labels(ws))
     for err in sheet.errors:  # the sheet file itself (unreadable, two sheets): an empty board must not look fine
         if err.row is None:
             stderr_console().print(f"[yellow]{esc(err)}[/]", soft_wrap=True)
@@ -504,20 +505,22 @@ def status(ctx, today, as_json) -> None:
 @click.pass_context
 def listed(ctx, article, platforms, on_date, force, who) -> None:
     """Mark ARTICLE as listed (on sale), so the board knows it is done."""
-    from imgpipe.review import check_listing, default_who
+    from imgpipe.review import check_listing, default_who, platform_labels
     from imgpipe.status import mark_listed
 
     ws = open_workspace(ctx)
     try:
         chosen = list(ws.enabled(list(platforms) or None))
         article = _known_article(ws, article)
-        refused = check_listing(ws.catalog, article, chosen, force)  # operations review first (图片审核)
+        labels = platform_labels(ws)
+        refused = check_listing(ws.catalog, article, chosen, force, labels)  # operations review first (图片审核)
     except ImgpipeError as err:
         fail_usage(err)
     mark_listed(ws, article, chosen, _parse_today(on_date), who=default_who() if who is None else who,
                 forced=refused)
     note = f" {t('review.forced')}" if refused else ""
-    stderr_console().print(esc(t("status.listed", article=article, platforms=", ".join(chosen)) + note))
+    stderr_console().print(esc(t("status.listed", article=article, platforms=", ".join(labels[p] for p in chosen))
+                               + note))
     sys.exit(EXIT_OK)
 
 
@@ -538,28 +541,39 @@ def _known_article(ws, article: str) -> str:
 @click.option("--send-back", "send_back", default=None, metavar="NOTE")
 @click.option("--image", default=None, metavar="FILE")
 @click.option("--by", "who", default=None, metavar="NAME")
+@click.option("--force", is_flag=True)
+@click.option("--reason", default=None, metavar="WHY")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def review(ctx, article, platform, approve, send_back, image, who, as_json) -> None:
+def review(ctx, article, platform, approve, send_back, image, who, force, reason, as_json) -> None:
     """Approve or send back ARTICLE's images on one platform."""
-    from imgpipe.review import decide, default_who
+    from imgpipe.approval import decide
+    from imgpipe.review import default_who, overridden, platform_labels
 
     if approve == (send_back is not None):
         fail_usage(ImgpipeError(t("review.need_decision")))
+    if reason is not None and not force:
+        fail_usage(ImgpipeError(t("review.reason_without_force"), field="reason"))
     ws = open_workspace(ctx)
     article = _known_article(ws, article)
     who = default_who() if who is None else who
     try:
-        state = decide(ws, article, platform, approve=approve, who=who, note=send_back or "", image=image or "")
+        state = decide(ws, article, platform, approve=approve, who=who, note=send_back or "", image=image or "",
+                       force=force, reason=reason or "")
     except ImgpipeError as err:
         fail_usage(err)
+    label = platform_labels(ws)[platform]
     if as_json:
         emit_json(dict(state.as_dict(), article=article, platform=platform))
+    elif approve and state.decision.get("forced"):
+        stderr_console().print(esc(t("review.approved_forced", article=article, platform=label,
+                                     who=state.decision["who"], errors=overridden(state.decision),
+                                     reason=state.decision["note"])))
     elif approve:
-        stderr_console().print(esc(t("review.approved", article=article, platform=platform, who=state.decision["who"],
+        stderr_console().print(esc(t("review.approved", article=article, platform=label, who=state.decision["who"],
                                      count=state.outputs)))
     else:
-        stderr_console().print(esc(t("review.sent_back_done", article=article, platform=platform,
+        stderr_console().print(esc(t("review.sent_back_done", article=article, platform=label,
                                      who=state.decision["who"], note=state.decision["note"])))
     sys.exit(EXIT_OK)
 
@@ -582,8 +596,9 @@ def history(ctx, article, as_json, as_csv) -> None:
         click.echo(found.as_csv(), nl=False)
     else:
         from imgpipe.report_cli import print_history
+        from imgpipe.review import platform_labels
 
-        print_history(found, stderr_console())
+        print_history(found, stderr_console(), platform_labels(ws))
     sys.exit(EXIT_OK)
 
 

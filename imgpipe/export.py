@@ -7,8 +7,10 @@ images in the sheet's colour order, the detail-page slices top to bottom),
 and a listing sheet (`<article>-<platform>.xlsx`: title, category, brand,
 price, colours, sizes, measurements). The page's building blocks (large,
 detail and selling-point images) are inside the slices and are not packed
-again. Only an approved platform exports, unless forced; the package holds
-exactly the files the approval saw (their fingerprints are compared).
+again. Only an approved platform exports, unless forced, and a forced export
+of a platform whose validation has errors is refused (approve it with
+`review --approve --force --reason` instead: the reason is recorded); the
+package holds exactly the files the approval saw (their fingerprints are compared).
 """
 
 from __future__ import annotations
@@ -45,9 +47,10 @@ def upload_order(rows, slices: list[str], colours, profile) -> list[tuple[str, s
 
     The order is the roles' own (`Role.listing`: main images, white, transparent, SKU); a
     profile's role `like` one of them comes right after it; SKU images follow the sheet's colour
-    order (`colours`); the detail slices come last. Names carry the position: `01-主图1.jpg`.
+    order (`colours`); the detail slices come last. Names carry the position: `01-主图1.jpg`; a
+    profile's own role is named as the validation report names it: `03-主图（3∶4）1.jpg`.
     """
-    from imgpipe.roles import ROLES
+    from imgpipe.roles import ROLES, label_of
 
     rank = {c: i for i, c in enumerate(colours)}
     picked: list[tuple[tuple, str, dict, str]] = []   # (sort key, message key, its fields, path)
@@ -58,11 +61,11 @@ def upload_order(rows, slices: list[str], colours, profile) -> list[tuple[str, s
         own = r.role == kind.name
         key = f"export.name.{kind.name}" if own else "export.name.other"
         order = (rank.get(r.colour, len(rank)), r.path) if r.colour else (r.path,)
-        # a profile's own role: its kind's name and its size (a file name: no ":" for Windows)
+        # a profile's own role: named as the report and the workbench name it, 主图（3:4）; in a file
+        # name its colon is the ratio sign "∶" (U+2236, in GBK too): Windows allows no ":" in file names
         spec = profile.roles.get(r.role) if profile is not None else None
         fields = {"role": r.role, "colour": r.colour,
-                  "kind": t(f"export.name.{kind.name}", n="", colour=r.colour or "").rstrip("-"),
-                  "shape": f"{spec.width}x{spec.height}" if spec and spec.height else f"{spec.width}px" if spec else r.role}
+                  "label": (label_of(r.role, spec) if spec is not None else r.role).replace(":", "\u2236")}
         picked.append(((kind.listing, not own, r.role, *order), key, fields, r.path))
     picked.sort(key=lambda p: p[0])
     picked += [((), "export.name.page", {}, path) for path in slices]
@@ -106,6 +109,7 @@ def export_package(ws, article: str, platform: str, out_dir: Path | None = None,
     Refused (ImgpipeError, nothing written) when the platform is not approved
     and not `force`, or when an image is missing on disk. Logged as `export`.
     """
+    from imgpipe.approval import refuse_errors, validation_errors
     from imgpipe.review import review_of, shown_time, why_not_approved
 
     if platform not in ws.profiles:
@@ -118,8 +122,13 @@ def export_package(ws, article: str, platform: str, out_dir: Path | None = None,
     review = review_of(cat, article, platform)
     forced = review.state != "approved"
     if forced and not force:
-        raise ImgpipeError(t("export.refused", article=article, platform=platform, why=why_not_approved(review)),
+        label = ws.profiles[platform].label(get_language())
+        raise ImgpipeError(t("export.refused", article=article, platform=label, why=why_not_approved(review, label)),
                            fix=t("export.refused.fix"))
+    if forced:  # not approved: forced past the review, never past the validation's errors
+        errors = validation_errors(ws, article, platform)
+        if errors:
+            raise refuse_errors(ws, article, platform, errors, "export.has_errors", "export.has_errors.fix")
     page = cat.page(platform, article)
     slices = json.loads(page["slices"]) if page and page["slices"] else []
     images = upload_order(cat.outputs(article, platform), slices, product.colours, ws.profiles[platform])

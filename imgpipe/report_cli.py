@@ -64,19 +64,22 @@ def _where(error: dict) -> str | None:
     return ", ".join(parts) or None
 
 
-def print_history(found, out: Console) -> None:
-    """`imgpipe history`: the review state per platform, then every logged action, oldest first."""
-    from imgpipe.review import shown_time
+def print_history(found, out: Console, labels: dict[str, str] | None = None) -> None:
+    """`imgpipe history`: the review state per platform, then every logged action, oldest first.
 
+    labels: {platform: its name as operations know it} (tmall -> 天猫)."""
+    from imgpipe.review import byline, shown_time
+
+    labels = labels or {}
     style = {"pending": "yellow", "approved": "green", "sent_back": "bold red"}
     for platform, review in found.reviews.items():
         d = review.decision or {}
-        line = f"{escape(platform)}: [{style[review.state]}]{review.label}[/]"
+        line = f"{escape(labels.get(platform, platform))}: [{style[review.state]}]{review.label}[/]"
         if d:
-            line += " " + escape(t("web.review.by", who=d.get("who") or t("review.anonymous"), at=shown_time(d.get("at"))))
-            if review.lapsed:
+            line += " · " + escape(byline(review.as_dict()))
+            if review.lapsed and d.get("action") != "approve":  # a lapsed approval's label says so already
                 line += " — " + escape(t("web.review.lapsed"))
-            elif d.get("note"):
+            elif d.get("note") and not review.lapsed:
                 line += " — " + escape(d["note"])
         out.print(line, soft_wrap=True)
     if not found.entries:
@@ -88,7 +91,8 @@ def print_history(found, out: Console) -> None:
     for e in found.entries:
         action = e["label"]
         if e["forced"]:
-            action += " " + t("review.forced")
-        table.add_row(shown_time(e["at"]), escape(e["who"] or t("review.anonymous")), e["platform"] or "-",
+            action += " " + t("review.forced_approve" if e["action"] == "approve" else "review.forced")
+        table.add_row(shown_time(e["at"]), escape(e["who"] or t("review.anonymous")),
+                      escape(labels.get(e["platform"], e["platform"]) or "-"),
                       escape(action), escape(e["summary"]))
     out.print(table)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imgpipe.errors import ImgpipeError
-from imgpipe.messages import t
+from imgpipe.messages import get_language, t
 
 STATES = ("pending", "approved", "sent_back")
 DECISION_ACTIONS = ("approve", "send_back")
@@ -51,13 +51,32 @@ class Review:
 
     @property
     def label(self) -> str:
-        return t(f"review.state.{self.state}")
+        """The state as people read it; an approval the files outgrew says so ("审核已失效（文件已变）")."""
+        return t(state_key(self.state, self.lapsed, (self.decision or {}).get("action")))
 
     def as_dict(self) -> dict:
         d = self.decision or {}
         return {"state": self.state, "label": self.label, "lapsed": self.lapsed, "outputs": self.outputs,
                 "by": d.get("who"), "at": d.get("at"), "decision": d.get("action"), "note": d.get("note") or "",
                 "image": d.get("image") or ""}
+
+
+def state_key(state: str, lapsed: bool = False, action: str | None = None) -> str:
+    """The message key of a review state as shown: a lapsed approval is not just 待审核, it lapsed."""
+    return "review.state.lapsed" if lapsed and action == "approve" else f"review.state.{state}"
+
+
+def byline(review: dict, lang: str | None = None, sep: str = " · ") -> str:
+    """Who decided and when, from Review.as_dict(): "李四 · 2026-12-07 22:09:13"; a lapsed approval names
+    its reviewer as the former one ("原审核员 李四 · …"); '' without a decision."""
+    from imgpipe.messages import t_in
+
+    if not (review.get("decision") or review.get("at")):
+        return ""
+    who, at = review.get("by") or t_in(lang or get_language(), "review.anonymous"), shown_time(review.get("at"))
+    if review.get("lapsed") and review.get("decision") == "approve":
+        return t_in(lang or get_language(), "review.by_lapsed", who=who, at=at)
+    return f"{who}{sep}{at}"
 
 
 def state_of(decision: dict | None, current: dict[str, str]) -> tuple[str, bool]:
@@ -86,6 +105,11 @@ def review_of(cat, article: str, platform: str) -> Review:
     return reviews(cat, [platform], article).get((article, platform)) or Review(article, platform, "pending")
 
 
+def platform_labels(ws) -> dict[str, str]:
+    """{platform: its name in the interface language} (tmall -> 天猫), as operations name it."""
+    return {name: profile.label(get_language()) for name, profile in ws.profiles.items()}
+
+
 def default_who() -> str:
     """Who acts from the command line when --by is not given: $IMGPIPE_USER, else the login name."""
     try:
@@ -104,18 +128,27 @@ def _check_who(who: str) -> str:
 
 
 def decide(ws, article: str, platform: str, *, approve: bool, who: str, note: str = "",
-           image: str = "") -> Review:
+           image: str = "", force: bool = False, reason: str = "", gate=None) -> Review:
     """Approve or send back ARTICLE on PLATFORM as `who`; returns the new state.
 
     A send-back needs a note; its image (optional) must be one of the
     article's outputs or originals on that platform. Refused when the
-    platform has no outputs yet: there is nothing to look at.
+    platform has no outputs yet: there is nothing to look at. With a `gate`
+    ((ws, article, platform) -> the validation's errors, raising unless
+    forced: approval.decide passes it), an approval with errors needs `force`
+    and a `reason`: it is recorded as forced, with the reason as its note and
+    the errors it overrode.
     """
     cat = ws.catalog
     who = _check_who(who)
     if platform not in ws.profiles:
         raise ImgpipeError(t("config.unknown_platform", name=platform), field="platform",
                            fix=t("config.unknown_platform.fix", known=", ".join(ws.profiles), name=platform))
+    reason = " ".join((reason or "").split())
+    if force and not approve:
+        raise ImgpipeError(t("review.force_only_approve"), field="force")
+    if force and not reason:
+        raise ImgpipeError(t("review.need_reason"), field="reason", fix=t("review.need_reason.fix"))
     current = cat.output_fingerprints(article).get((article, platform), {})
     if not current:
         raise ImgpipeError(t("review.no_outputs", article=article, platform=platform),
@@ -125,9 +158,21 @@ def decide(ws, article: str, platform: str, *, approve: bool, who: str, note: st
         raise ImgpipeError(t("review.need_note"), field="send-back", fix=t("review.need_note.fix"))
     if image:
         image = resolve_image(ws, article, platform, image)
+    detail = None
+    if approve:
+        errors = gate(ws, article, platform) if gate is not None else []  # raises unless forced
+        force = bool(errors)  # forced only when there was something to override
+        note = reason if force else note
+        if force:
+            detail = {"errors": [{"check": f.check, "code": f.code, "file": f.file} for f in errors]}
     cat.add_activity(article=article, platform=platform, action="approve" if approve else "send_back", who=who,
-                     note=note, image=image, outputs=current)
+                     note=note, image=image, outputs=current, forced=force and approve, detail=detail)
     return review_of(cat, article, platform)
+
+
+def overridden(decision: dict | None) -> int:
+    """How many validation errors a forced approval overrode (0 for any other decision)."""
+    return len(((decision or {}).get("detail") or {}).get("errors") or [])
 
 
 def resolve_image(ws, article: str, platform: str, given: str) -> str:
@@ -155,23 +200,23 @@ def log(cat, action: str, article: str, who: str = "", **fields) -> None:
     cat.add_activity(article=article, action=action, who=who or "", **fields)
 
 
-def listing_refusals(cat, article: str, platforms) -> dict[str, str]:
+def listing_refusals(cat, article: str, platforms, labels: dict[str, str] | None = None) -> dict[str, str]:
     """{platform: why} for the platforms ARTICLE may not be marked listed on (not approved)."""
     states = reviews(cat, list(platforms), article)
     out = {}
     for platform in platforms:
         review = states.get((article, platform)) or Review(article, platform, "pending")
         if review.state != "approved":
-            out[platform] = why_not_approved(review)
+            out[platform] = why_not_approved(review, (labels or {}).get(platform))
     return out
 
 
-def check_listing(cat, article: str, platforms, force: bool) -> set[str]:
+def check_listing(cat, article: str, platforms, force: bool, labels: dict[str, str] | None = None) -> set[str]:
     """The platforms to be marked listed although not approved (forced).
 
     ImgpipeError (nothing marked) when any is not approved and not `force`: the reason per platform.
     """
-    refused = listing_refusals(cat, article, platforms)
+    refused = listing_refusals(cat, article, platforms, labels)
     if refused and not force:
         raise ImgpipeError(t("review.listed_refused", article=article, why="; ".join(refused.values())),
                            fix=t("review.listed_refused.fix", article=article, platform=next(iter(refused))))
@@ -183,15 +228,16 @@ def shown_time(at: str | None) -> str:
     return (at or "").replace("T", " ")
 
 
-def why_not_approved(review: Review) -> str:
-    """One sentence: why this platform is not approved (never decided, changed since, or sent back)."""
+def why_not_approved(review: Review, label: str | None = None) -> str:
+    """One sentence: why this platform (named `label`: 天猫) is not approved (never decided, changed since, or sent back)."""
     d = review.decision or {}
+    platform = label or review.platform
     if review.state == "sent_back":
-        return t("review.why.sent_back", platform=review.platform, who=d.get("who"), at=shown_time(d.get("at")),
+        return t("review.why.sent_back", platform=platform, who=d.get("who"), at=shown_time(d.get("at")),
                  note=d.get("note"))
     if review.lapsed:
-        return t("review.why.lapsed", platform=review.platform, who=d.get("who"), at=shown_time(d.get("at")))
-    return t("review.why.pending", platform=review.platform)
+        return t("review.why.lapsed", platform=platform, who=d.get("who"), at=shown_time(d.get("at")))
+    return t("review.why.pending", platform=platform)
 
 
 @dataclass

@@ -128,30 +128,54 @@ def mark_listed(ws, article: str, platforms: list[str], on: dt.date | None = Non
                                 forced=platform in forced, detail={"date": when})
 
 
-def review_cell(row: BoardRow) -> str:
-    """`tmall 已通过, jd 待审核` for the platforms with images (rich markup, user text escaped)."""
-    from rich.markup import escape
-
-    style = {"pending": "yellow", "approved": "green", "sent_back": "bold red"}
-    parts = [f"{escape(p)} [{style[r.state]}]{r.label}[/]" for p, r in row.reviews.items() if r.outputs]
-    return ", ".join(parts) or "-"
+_STYLE = {"pending": "yellow", "approved": "green", "sent_back": "bold red"}
 
 
-def print_board(rows: list[BoardRow], console, today: dt.date, sla_days: int) -> None:
+def platform_cell(row: BoardRow, platform: str) -> str:
+    """Where ROW stands on one platform, in one word (rich markup): 已上架, 已通过, 待审核, 已退回, 审核失效; "-"
+    without images there."""
+    if platform in row.listed:
+        return f"[dim]{t('status.state.listed')}[/]"
+    r = row.reviews.get(platform)
+    if r is None or not r.outputs:
+        return "-"
+    lapsed = r.lapsed and (r.decision or {}).get("action") == "approve"  # 审核已失效（文件已变）, in a word
+    return f"[{_STYLE[r.state]}]{t('status.cell.' + ('lapsed' if lapsed else r.state))}[/]"
+
+
+def _day(day: dt.date | None, today: dt.date) -> str:
+    """A board date: "12-08" in this year (the title says which), the full date otherwise."""
+    if day is None:
+        return "-"
+    return day.strftime("%m-%d") if day.year == today.year else day.isoformat()
+
+
+def print_board(rows: list[BoardRow], console, today: dt.date, sla_days: int,
+                labels: dict[str, str] | None = None) -> None:
+    """The board as a table: one column per platform, named as operations name it (天猫, not tmall),
+    saying where the article stands there (已上架, or its review state). Fits 80 columns: the name folds."""
     from rich.markup import escape  # names come from the sheet: "[新款]" is text, not a style
     from rich.table import Table
 
     colour = {"overdue": "bold red", "due_today": "yellow", "on_time": "green", "late": "magenta",
               "done": "dim", "no_date": "dim"}
+    labels = labels or {}
+    platforms = list(rows[0].reviews) if rows else list(labels)
     table = Table(title=t("status.title", today=today.isoformat(), days=sla_days))
-    for key in ("article", "name", "arrival", "due", "state", "timing", "review", "listed"):
+    # under 100 columns the arrival date gives way (the due date is arrival + the days in the title)
+    wide = console.width >= 100
+    keys = ("article", "name", "arrival", "due", "state", "timing") if wide else ("article", "name", "due", "state",
+                                                                                 "timing")
+    for key in keys:
         # the name gives way on a narrow terminal; dates and timing must stay readable
-        if key == "review":
-            table.add_column(t("review.col.state"), min_width=6, overflow="fold")
-        elif key in ("name", "state", "listed"):
+        if key == "name":
+            table.add_column(t(f"status.col.{key}"), min_width=4, overflow="fold")
+        elif key == "state":  # "waiting for photos" folds in English; "可上架" never does
             table.add_column(t(f"status.col.{key}"), min_width=6, overflow="fold")
         else:
             table.add_column(t(f"status.col.{key}"), no_wrap=True)
+    for p in platforms:
+        table.add_column(escape(labels.get(p, p)), no_wrap=True)
     for r in rows:
         if r.timing == "overdue":
             when = t("status.timing.overdue", days=-r.days)
@@ -159,10 +183,9 @@ def print_board(rows: list[BoardRow], console, today: dt.date, sla_days: int) ->
             when = t("status.timing.on_time", days=r.days)
         else:
             when = t(f"status.timing.{r.timing}")
-        table.add_row(escape(r.article), escape(r.name), r.arrival.isoformat() if r.arrival else "-",
-                      r.due.isoformat() if r.due else "-", t(f"status.state.{r.state}"),
-                      f"[{colour[r.timing]}]{when}[/]", review_cell(r),
-                      ", ".join(sorted(r.listed)) or "-")
+        table.add_row(escape(r.article), escape(r.name), *([_day(r.arrival, today)] if wide else []),
+                      _day(r.due, today), t(f"status.state.{r.state}"), f"[{colour[r.timing]}]{when}[/]",
+                      *(platform_cell(r, p) for p in platforms))
     console.print(table)
     counts = {k: sum(1 for r in rows if r.timing == k) for k in ("overdue", "due_today")}
     console.print(t("status.summary", total=len(rows), **counts))

@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
@@ -37,6 +38,41 @@ def test_state_follows_the_latest_decision_while_the_outputs_are_the_ones_it_saw
     assert state_of({"action": "send_back", "outputs": seen}, changed) == ("pending", True)
     one_more = dict(seen, **{"output/tmall/A1023/sku/A1023-02-红色.jpg": "f2:cc"})
     assert state_of({"action": "approve", "outputs": seen}, one_more) == ("pending", True)
+
+
+@pytest.mark.parametrize("lang, lapsed, before", [("zh", "审核已失效（文件已变）", "原审核员 审核员 · 2026-12-07 22:09:13"),
+                                                   ("en", "approval lapsed (files changed)",
+                                                    "was approved by 审核员 · 2026-12-07 22:09:13")])
+def test_a_lapsed_approval_says_it_lapsed_and_names_the_former_reviewer(lang, lapsed, before):
+    """A lapsed approval read "待审核 · 审核员 <time>" on the board and in the report: as if 审核员 had
+    put it to review, not approved images that changed since."""
+    from imgpipe.messages import get_language, set_language
+    from imgpipe.review import Review, byline
+    from imgpipe.status import platform_cell
+    from imgpipe.validate.model import CHECKS, ArticleResult, CheckResult, PlatformReport
+    from imgpipe.validate.report import render_html
+
+    approval = {"action": "approve", "who": "审核员", "at": "2026-12-07T22:09:13", "note": ""}
+    was = get_language()
+    set_language(lang)
+    try:
+        review = Review("G501", "tmall", "pending", approval, lapsed=True, outputs=3)
+        assert review.label == lapsed and review.as_dict()["label"] == lapsed
+        assert byline(review.as_dict()) == before
+        assert {"zh": "审核失效", "en": "lapsed"}[lang] in platform_cell(SimpleNamespace(reviews={"tmall": review},
+                                                                                      listed={}), "tmall")
+        card = ArticleResult("tmall", "G501", "女士针织上衣", {c: CheckResult(c) for c in CHECKS},
+                             review=review.as_dict())
+        html = render_html([PlatformReport("tmall", "天猫", "2026-12-07", [card])], lang, "2026-12-07T22:23:24", "/ws")
+        assert f"{lapsed} · {before}" in html
+        # a send-back the files changed after is to be reviewed again: 待审核, as before
+        sent = Review("G501", "tmall", "pending", dict(approval, action="send_back"), lapsed=True, outputs=3)
+        assert sent.label == {"zh": "待审核", "en": "to review"}[lang]
+        # an approval that holds: who and when, as before
+        held = Review("G501", "tmall", "approved", approval, outputs=3).as_dict()
+        assert byline(held) == "审核员 · 2026-12-07 22:09:13"
+    finally:
+        set_language(was)
 
 
 def test_the_activity_log_is_append_only_and_a_version_1_catalog_gains_it(tmp_path):
@@ -83,6 +119,11 @@ def cli(root: Path, *args: str):
     return CliRunner().invoke(main, ["-w", str(root), *args])
 
 
+# the shops here are made without a browser: no detail page, which validation counts as an error
+# (freshness: page_missing); approving them takes --force with a reason, as operations would do it
+NO_PAGE = ("--force", "--reason", "详情页另做")
+
+
 def states(root: Path) -> dict[str, tuple[str, bool]]:
     res = cli(root, "status", "--json")
     assert res.exit_code == 0, res.output
@@ -93,7 +134,7 @@ def states(root: Path) -> dict[str, tuple[str, bool]]:
 @pytest.mark.slow
 def test_an_approval_survives_a_no_op_run_and_lapses_only_where_the_outputs_changed(shop):
     for platform, who in (("tmall", "李四"), ("jd", "王五")):
-        res = cli(shop, "review", "A1023", "--platform", platform, "--approve", "--by", who)
+        res = cli(shop, "review", "A1023", "--platform", platform, "--approve", "--by", who, *NO_PAGE)
         assert res.exit_code == 0, res.output
         assert who in res.output
     assert states(shop) == {"tmall": ("approved", False), "jd": ("approved", False)}
@@ -116,13 +157,13 @@ def test_an_approval_survives_a_no_op_run_and_lapses_only_where_the_outputs_chan
     assert reports["jd"]["state"] == "pending" and reports["jd"]["lapsed"]
     # listed: refused on JD with the reason, nothing marked; forced, it is recorded as forced
     res = cli(shop, "listed", "A1023", "--by", "赵六")
-    assert res.exit_code == 2 and "jd" in res.output and "王五" in res.output
+    assert res.exit_code == 2 and "京东" in res.output and "王五" in res.output
     assert Workspace.open(shop).catalog.listings("A1023") == {}
     assert cli(shop, "listed", "A1023", "--platform", "tmall", "--by", "赵六").exit_code == 0
     assert cli(shop, "listed", "A1023", "--platform", "jd", "--force", "--by", "赵六").exit_code == 0
     log = json.loads(cli(shop, "history", "A1023", "--json").stdout)["activity"]
     assert [(e["platform"], e["action"], e["who"], e["forced"]) for e in log] == [
-        ("tmall", "approve", "李四", False), ("jd", "approve", "王五", False),
+        ("tmall", "approve", "李四", True), ("jd", "approve", "王五", True),
         ("tmall", "listed", "赵六", False), ("jd", "listed", "赵六", True)]
 
 
@@ -156,6 +197,60 @@ def test_a_send_back_returns_to_pending_when_a_fix_changes_the_images_and_its_no
     assert rows[1][1:7] == ["李四", "A1023", "tmall", "send_back", "0", "主图2 背景有污点"]
 
 
+@pytest.mark.slow
+def test_an_article_whose_validation_has_errors_is_approved_and_exported_only_with_a_recorded_reason(shop, tmp_path):
+    """Failing images could be approved and exported for listing: `review --approve` and `export --force`
+    passed while the article's validation had ✗ errors (here: no detail page, made without a browser)."""
+    res = cli(shop, "review", "A1023", "--platform", "tmall", "--approve", "--by", "李四")
+    assert res.exit_code == 2
+    # the article, the platform as operations name it, the failing check and the two ways on
+    for said in ("A1023", "天猫", "是否最新", "imgpipe run --article A1023", "--force --reason"):
+        assert said in res.output, (said, res.output)
+    assert review_of(Workspace.open(shop).catalog, "A1023", "tmall").state == "pending"
+    res = cli(shop, "export", "A1023", "--platform", "tmall", "--force", "-o", str(tmp_path / "out"))
+    assert res.exit_code == 2 and "天猫" in res.output and "是否最新" in res.output and "--reason" in res.output
+    assert not (tmp_path / "out").exists()
+    # forcing takes a reason, and only an approval is forced
+    assert cli(shop, "review", "A1023", "--platform", "tmall", "--approve", "--force", "--by", "李四").exit_code == 2
+    assert cli(shop, "review", "A1023", "--platform", "tmall", "--approve", "--reason", "x", "--by", "李四").exit_code == 2
+    assert cli(shop, "review", "A1023", "--platform", "tmall", "--send-back", "x", "--force", "--reason", "y",
+               "--by", "李四").exit_code == 2
+    assert Workspace.open(shop).catalog.activity("A1023") == []
+    res = cli(shop, "review", "A1023", "--platform", "tmall", "--approve", "--force", "--reason", "详情页另做",
+              "--by", "李四")
+    assert res.exit_code == 0 and "详情页另做" in res.output, res.output
+    (entry,) = json.loads(cli(shop, "history", "A1023", "--json").stdout)["activity"]
+    assert (entry["action"], entry["who"], entry["forced"], entry["note"]) == ("approve", "李四", True, "详情页另做")
+    assert {"check": "freshness", "code": "page_missing", "file": None} in entry["detail"]["errors"]
+    assert "强制：校验有错误" in cli(shop, "history", "A1023").output
+    # approved (with its reason on record): the package is made
+    assert cli(shop, "export", "A1023", "--platform", "tmall", "-o", str(tmp_path / "out")).exit_code == 0
+
+
+@pytest.mark.slow
+def test_the_workbench_refuses_the_approval_as_the_cli_does_and_offers_the_forced_path(shop):
+    from starlette.testclient import TestClient
+
+    from imgpipe.web.app import create_app
+
+    app = create_app(shop)
+    with TestClient(app, base_url="http://127.0.0.1:8765", client=("127.0.0.1", 50000)) as c:
+        c.cookies.set("imgpipe_who", "%E6%9D%8E%E5%9B%9B")  # 李四
+        headers = {"X-CSRF-Token": app.state.web.csrf}
+        r = c.post("/a/A1023/review", json={"platform": "tmall", "approve": True}, headers=headers)
+        assert r.status_code == 400 and r.json()["can_force"]
+        assert "天猫" in r.json()["message"] and "是否最新" in r.json()["message"] and "强制通过" in r.json()["fix"]
+        assert "--force" not in r.json()["message"] + r.json()["fix"]  # the page's way, not the command line's
+        page = c.get("/a/A1023").text
+        assert 'class="force-reason"' in page and "仍然强制通过 天猫" in page
+        r = c.post("/a/A1023/review", json={"platform": "tmall", "approve": True, "force": True}, headers=headers)
+        assert r.status_code == 400 and "原因" in r.json()["message"]
+        r = c.post("/a/A1023/review", json={"platform": "tmall", "approve": True, "force": True, "reason": "详情页另做"},
+                   headers=headers)
+        assert r.status_code == 200 and r.json()["state"] == "approved", r.text
+        assert "强制：校验有错误" in c.get("/a/A1023").text
+
+
 def test_bad_review_input_is_refused_with_the_field(workspace):
     assert cli(workspace, "review", "A1023", "--platform", "tmall", "--approve", "--send-back", "x").exit_code == 2
     res = cli(workspace, "review", "A1023", "--platform", "tmall", "--approve", "--by", "李四")
@@ -167,13 +262,13 @@ def test_bad_review_input_is_refused_with_the_field(workspace):
 
 
 @pytest.mark.slow
-def test_export_zips_exactly_the_approved_images_in_upload_order_with_a_listing_sheet(shop, tmp_path):
+def test_export_zips_exactly_the_approved_images_in_upload_order_with_a_listing_sheet(shop, tmp_path, monkeypatch):
     from openpyxl import load_workbook
 
     res = cli(shop, "export", "A1023", "--platform", "tmall", "-o", str(tmp_path / "out"))
     assert res.exit_code == 2 and "--force" in res.output  # not approved
     assert not (tmp_path / "out").exists()
-    assert cli(shop, "review", "A1023", "--platform", "tmall", "--approve", "--by", "李四").exit_code == 0
+    assert cli(shop, "review", "A1023", "--platform", "tmall", "--approve", "--by", "李四", *NO_PAGE).exit_code == 0
     res = cli(shop, "export", "A1023", "--platform", "tmall", "-o", str(tmp_path / "out"), "--by", "李四", "--json")
     assert res.exit_code == 0, res.output
     package = json.loads(res.stdout)
@@ -185,11 +280,12 @@ def test_export_zips_exactly_the_approved_images_in_upload_order_with_a_listing_
         assert [n.split("-", 1)[0] for n in images] == [f"{i:02d}" for i in range(1, len(images) + 1)]
         kinds = [n.split("-", 1)[1].rsplit(".", 1)[0] for n in images]
         # main 1..n, white, transparent, one SKU per colour in the sheet's order (no slices: no browser here)
-        # then Tmall's 3:4 main images (a 服装 article), named with their size: no ":" in a Windows file name
+        # then Tmall's 3:4 main images (a 服装 article), named as the report names them, 主图（3:4）, with
+        # the ratio sign for the colon: no ":" in a Windows file name
         mains = [k for k in kinds if re.fullmatch(r"主图\d+", k)]
-        tall = [k for k in kinds if k.startswith("主图（750x1000）")]
+        tall = [k for k in kinds if k.startswith("主图（3∶4）")]
         assert mains == [f"主图{i}" for i in range(1, len(mains) + 1)] and mains
-        assert tall == [f"主图（750x1000）{i}" for i in range(1, len(tall) + 1)] and tall
+        assert tall == [f"主图（3∶4）{i}" for i in range(1, len(tall) + 1)] and tall
         assert kinds == mains + tall + ["白底图", "透明图", "SKU-白色", "SKU-藏青", "SKU-红色"]
         for item in package["images"]:  # the very bytes approved
             sha = hashlib.sha256(zf.read(item["name"])).hexdigest()
@@ -205,7 +301,10 @@ def test_export_zips_exactly_the_approved_images_in_upload_order_with_a_listing_
     (shop / white).write_bytes((shop / white).read_bytes() + b"\0")
     res = cli(shop, "export", "A1023", "--platform", "tmall", "-o", str(tmp_path / "again"))
     assert res.exit_code == 2 and white in res.output and not (tmp_path / "again").exists()
-    # JD is not approved: exported only when forced, and recorded so
+    # JD is not approved: exported only when forced, and recorded so (were its validation clean: with
+    # errors, as here without a browser, even a forced export is refused)
+    assert cli(shop, "export", "A1023", "--platform", "jd", "-o", str(tmp_path / "out"), "--force").exit_code == 2
+    monkeypatch.setattr("imgpipe.approval.validation_errors", lambda *args: [])
     assert cli(shop, "export", "A1023", "--platform", "jd", "-o", str(tmp_path / "out"), "--force").exit_code == 0
     log = Workspace.open(shop).catalog.activity("A1023")
     assert [(e["platform"], e["action"], e["forced"]) for e in log if e["action"] == "export"] == [
@@ -218,7 +317,7 @@ def test_the_history_goes_into_the_backup_and_comes_back_with_restore(shop, tmp_
     toml = shop / "imgpipe.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace('target = ""', f'target = "{target.as_posix()}"'),
                     encoding="utf-8")
-    assert cli(shop, "review", "A1023", "--platform", "tmall", "--approve", "--by", "李四").exit_code == 0
+    assert cli(shop, "review", "A1023", "--platform", "tmall", "--approve", "--by", "李四", *NO_PAGE).exit_code == 0
     assert cli(shop, "soldout", "A1023", "--colour", "红色", "--by", "王五").exit_code == 0
     assert cli(shop, "backup").exit_code == 0
     fresh = tmp_path / "fresh"
@@ -272,10 +371,34 @@ def test_upload_order_puts_a_3x4_main_after_the_main_images_and_skus_in_colour_o
                 ("large", "large", "A1023-02.jpg", ""))]
     slices = ["output/tmall/A1023/page/A1023-detail-01.jpg", "output/tmall/A1023/page/A1023-detail-02.jpg"]
     order = upload_order(rows, slices, ("白色", "藏青", "红色"), profile)
-    assert [name for name, _ in order] == ["01-主图1.jpg", "02-主图2.jpg", "03-主图（750x1000）1.jpg", "04-白底图.jpg",
+    assert [name for name, _ in order] == ["01-主图1.jpg", "02-主图2.jpg", "03-主图（3∶4）1.jpg", "04-白底图.jpg",
                                            "05-透明图.png", "06-SKU-白色.jpg", "07-SKU-红色.jpg", "08-详情1.jpg",
                                            "09-详情2.jpg"]
     assert order[0][1].endswith("main/A1023-01.jpg") and order[-1][1] == slices[-1]
+
+
+
+def test_the_3x4_main_image_has_one_name_in_the_report_and_in_the_package():
+    """The report said "主图（3:4）", the listing package "主图（750x1000）1.jpg": the same images."""
+    from types import SimpleNamespace
+
+    from imgpipe.export import upload_order
+    from imgpipe.messages import get_language, set_language
+    from imgpipe.validate.validator import _label
+
+    spec = SimpleNamespace(like="main", width=750, height=1000)
+    profile = SimpleNamespace(roles={"main_3x4": spec})
+    row = SimpleNamespace(role="main_3x4", kind="main", path="output/tmall/G501/main_3x4/G501-02.jpg", colour="",
+                          selling_point=None)
+    was = get_language()
+    try:
+        for lang, shown, name in (("zh", "主图（3:4）", "01-主图（3∶4）1.jpg"), ("en", "main (3:4)", "01-main (3∶4) 1.jpg")):
+            set_language(lang)
+            assert _label(row, profile) == shown  # the validation report's card
+            assert [n for n, _ in upload_order([row], [], (), profile)] == [name]
+            assert ":" not in name and name.replace("\u2236", ":").startswith("01-" + shown)
+    finally:
+        set_language(was)
 
 
 def test_the_listing_sheet_names_the_platform_as_the_operator_knows_it():

@@ -122,3 +122,52 @@ def test_board_table_prints(shop):
     assert res.exit_code == 0
     text = res.output
     assert "LATE2" in text and "已超期 2 天" in text and "今天截止" in text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_board_names_platforms_as_operations_do_and_fits_80_columns(lang):
+    """`imgpipe status` printed "tmall 待审核, jd 待审核, 1688 待审核" in one folded column and ran past
+    80 columns (the listed column cut off); `history` said tmall/jd where users read 天猫/京东."""
+    import io
+
+    from rich.console import Console
+
+    from imgpipe.messages import get_language, set_language
+    from imgpipe.report_cli import print_history
+    from imgpipe.review import History, Review
+    from imgpipe.status import BoardRow, print_board
+
+    labels = {"zh": {"tmall": "天猫", "jd": "京东", "1688": "1688"},
+              "en": {"tmall": "Tmall", "jd": "JD", "1688": "1688"}}[lang]
+    approval = {"action": "approve", "who": "李四", "at": "2026-12-07T22:09:13", "note": "", "forced": False}
+    reviews = {"tmall": Review("G501", "tmall", "pending", approval, lapsed=True, outputs=9),
+               "jd": Review("G501", "jd", "approved", dict(approval), outputs=9),
+               "1688": Review("G501", "1688", "pending", outputs=9)}
+    rows = [BoardRow("G501", "女士针织上衣（秋冬新款）", dt.date(2026, 12, 5), dt.date(2026, 12, 8), "ready", "on_time", 1,
+                     5, {}, ["tmall", "jd", "1688"], reviews),
+            BoardRow("H602-XL", "运动旅行包", dt.date(2026, 12, 4), dt.date(2026, 12, 7), "waiting", "overdue", -2,
+                     0, {"jd": "2026-12-06"}, [], {p: Review("H602-XL", p, "pending") for p in labels})]
+    was = get_language()
+    set_language(lang)
+    try:
+        out = io.StringIO()
+        console = Console(file=out, width=80, color_system=None)
+        print_board(rows, console, dt.date(2026, 12, 7), 3, labels)
+        text = out.getvalue()
+        assert max(len(line) for line in text.splitlines()) <= 80, text
+        lines = text.splitlines()
+        header = next(line for line in lines if labels["tmall"] in line)
+        assert all(label in header for label in labels.values()) and "tmall" not in text and " jd " not in text
+        g501 = next(line for line in lines if "G501" in line)
+        for word in {"zh": ("审核失效", "已通过", "待审核", "12-08"), "en": ("lapsed", "approved", "pending", "12-08")}[lang]:
+            assert word in g501, (word, text)
+        assert {"zh": "已上架", "en": "listed"}[lang] in next(line for line in lines if "H602-XL" in line)
+        out = io.StringIO()
+        print_history(History("G501", [dict(approval, platform="jd", action="approve", label="approved", summary="",
+                                            id=1, article="G501", image="", outputs=None, detail=None)],
+                              reviews), Console(file=out, width=80, color_system=None), labels)
+        text = out.getvalue()
+        assert text.startswith(labels["tmall"] + ":") and "tmall" not in text and " jd " not in text
+        assert labels["jd"] in text.split("\n", 3)[-1]  # the history table's platform column
+    finally:
+        set_language(was)

@@ -127,7 +127,8 @@ def test_a_later_fix_returns_the_article_to_pending(people, server, shop):
     assert _sidecar(shop).white == 2
     operations.goto(url + "/a/A1023")
     box = _review_box(operations)
-    assert box.get_attribute("data-state") == "pending" and "图片在上次审核后有改动" in box.inner_text()
+    assert box.get_attribute("data-state") == "pending" and "审核已失效（文件已变）" in box.inner_text()
+    assert "原审核员 李四" in box.inner_text()
     operations.goto(url + "/")
     operations.select_option("select[name=review]", "pending:tmall")
     assert "待审核 · 天猫" in operations.locator("select[name=review]").inner_text()

@@ -10,10 +10,16 @@ from urllib.parse import quote
 from imgpipe import clock
 from imgpipe.fsutil import atomic_write_text
 from imgpipe.messages import t, t_in
+from imgpipe.review import byline, state_key
 from imgpipe.thumbs import data_uri
 from imgpipe.validate.model import CHECKS, ROLE_ORDER, PlatformReport, ValidationResult
 
 MAX_PRINTED_ERRORS = 12         # error lines per platform in the terminal; the report has all
+
+def _state_key(review: dict) -> str:
+    """The review state's message key from Review.as_dict(): a lapsed approval says it lapsed."""
+    return state_key(review.get("state", "pending"), review.get("lapsed", False), review.get("decision"))
+
 
 def report_paths(root: Path, platform: str, date: str) -> tuple[Path, Path]:
     base = root / "reports" / f"validation-{platform}-{date}"
@@ -116,7 +122,8 @@ def render_html(reports: list[PlatformReport], lang: str, generated: str, worksp
                             "findings": [x.as_dict() for x in a.checks[c].findings]} for c in CHECKS],
                 "colour_refs": [colour_reference_line(r, lang) for r in a.colour_references],
                 "colour_line": colour_line(a.colour, lang),
-                "review": a.review or {}, "review_label": t_in(lang, f"review.state.{(a.review or {}).get('state', 'pending')}"),
+                "review": a.review or {}, "review_label": t_in(lang, _state_key(a.review or {})),
+                "review_by": byline(a.review or {}, lang, sep=" "),
             })
     summary = {"articles": 0, "pass": 0, "warning": 0, "error": 0, "waiting": 0}
     for r in reports:
@@ -163,7 +170,7 @@ def print_summary(result: ValidationResult, console) -> None:
         table.add_column(t("review.col.state"), min_width=6, overflow="fold")
         for a in report.articles:
             status = "waiting" if a.waiting else None
-            review = t(f"review.state.{(a.review or {}).get('state', 'pending')}")
+            review = t(_state_key(a.review or {}))
             table.add_row(a.article, *[marks[status or a.checks[ch].status] for ch in CHECKS], review)
         console.print(table)
         console.print(t("validate.summary", **{k: c[k] for k in ("articles", "pass", "warning", "error", "waiting")}))

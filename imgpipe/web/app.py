@@ -104,7 +104,9 @@ class State:
         self.closing = threading.Event()  # set on Ctrl-C: event streams end, so the server can stop at once
         self.runner = Jobs(self.root, jobs)
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
-        self.env.globals.update(t=t, csrf=self.csrf, label=_label)
+        from imgpipe.review import byline
+
+        self.env.globals.update(t=t, csrf=self.csrf, label=_label, review_byline=byline)
         self._sheet = (None, None)
 
     @contextlib.contextmanager
@@ -530,7 +532,7 @@ async def listed_route(request: Request):
         with state.workspace() as ws:
             product = _product(ws, request.path_params["article"])
             chosen = list(ws.enabled(list(data.get("platforms") or []) or None))
-            forced = check_listing(ws.catalog, product.article, chosen, bool(data.get("force")))
+            forced = check_listing(ws.catalog, product.article, chosen, bool(data.get("force")), platform_labels(ws))
             mark_listed(ws, product.article, chosen, who=who, forced=forced)
             return {"ok": True, "article": product.article, "platforms": chosen,
                     "listed": ws.catalog.listings(product.article)}
@@ -600,14 +602,19 @@ async def _act_on_article(request: Request, act):
 
 async def review_route(request: Request):
     """Approve ({platform, approve: true}) or send back ({platform, approve: false, note, image})."""
-    from imgpipe.review import decide
+    from imgpipe.approval import HasErrors, decide
 
     def act(ws, article, data, who):
-        review = decide(ws, article, str(data.get("platform") or ""), approve=bool(data.get("approve")),
-                        who=who, note=str(data.get("note") or ""), image=str(data.get("image") or ""))
-        return {"ok": True, "article": article, "platform": review.platform, **review.as_dict()}
+        try:
+            review = decide(ws, article, str(data.get("platform") or ""), approve=bool(data.get("approve")),
+                            who=who, note=str(data.get("note") or ""), image=str(data.get("image") or ""),
+                            force=bool(data.get("force")), reason=str(data.get("reason") or ""))
+        except HasErrors as err:  # the CLI's refusal; the page offers its forced path (a reason) in place of flags
+            return JSONResponse({"ok": False, "message": str(err.message), "fix": str(t("web.review.has_errors.fix")),
+                                 "can_force": True, "errors": [f.as_dict() for f in err.errors]}, status_code=400)
+        return JSONResponse({"ok": True, "article": article, "platform": review.platform, **review.as_dict()})
 
-    return JSONResponse(await _act_on_article(request, act))
+    return await _act_on_article(request, act)
 
 
 async def export_route(request: Request):

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 from starlette.requests import Request
 
-from imgpipe.messages import get_language, t
+from imgpipe.messages import t
 
 WHO_COOKIE = "imgpipe_who"
 
@@ -29,7 +29,9 @@ def who_of(request: Request) -> str:
 
 def platform_labels(ws) -> dict[str, str]:
     """{platform: its name in the interface language} (tmall -> 天猫)."""
-    return {name: profile.label(get_language()) for name, profile in ws.profiles.items()}
+    from imgpipe.review import platform_labels as labels
+
+    return labels(ws)
 
 
 def review_view(ws, article: str) -> dict:

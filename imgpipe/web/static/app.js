@@ -222,7 +222,22 @@
   }));
   // --- operations review: approve, send back, listing package ---
   document.querySelectorAll(".approve-btn").forEach((b) => b.addEventListener("click", async () => {
-    if (await post(url + "/review", { platform: b.dataset.platform, approve: true })) location.reload();
+    const res = await fetch(url + "/review", { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ platform: b.dataset.platform, approve: true }) });
+    const body = await res.json().catch(() => ({ ok: false, message: res.statusText }));
+    if (res.ok && body.ok) { location.reload(); return; }
+    const said = (body.message || res.statusText) + (body.fix ? " — " + body.fix : "");
+    say(said, true);
+    // refused for the validation's errors: said in the card too, and approving anyway takes a reason,
+    // as `review --force --reason` does
+    if (body.can_force) {
+      const box = b.closest(".rv"), why = box.querySelector(".refusal"), row = box.querySelector(".force-row");
+      why.textContent = said; why.hidden = false; row.hidden = false; row.querySelector("input").focus();
+    }
+  }));
+  document.querySelectorAll(".force-btn").forEach((b) => b.addEventListener("click", async () => {
+    const reason = b.closest(".rv").querySelector(".force-reason").value.trim();
+    if (await post(url + "/review", { platform: b.dataset.platform, approve: true, force: true, reason: reason })) location.reload();
   }));
   document.querySelectorAll(".sendback-btn").forEach((b) => b.addEventListener("click", async () => {
     const box = b.closest(".rv");
