@@ -24,7 +24,7 @@ from imgpipe.analyse import analysis_task, fits_whole, is_close_up, with_session
 from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import content_hash
 from imgpipe.messages import t
-from imgpipe.ops import brought_to_width
+from imgpipe.profiles import brought_to_width
 from imgpipe.plan import OutputJob, colour_photos, fingerprint, overlay_texts, publishable
 from imgpipe.roles import role_of
 from imgpipe.sheet import Product
@@ -295,7 +295,7 @@ def photo_span(pick) -> int:
 
 def narrower(pick, spec) -> bool:
     """The pick's photo (or its crop) is narrower than a width role's `width` and may not be enlarged
-    (more than ops.QUIET_ENLARGE, unless the role allows `upscale`)."""
+    (more than profiles.QUIET_ENLARGE, unless the role allows `upscale`)."""
     span = photo_span(pick)
     return bool(span) and not brought_to_width(span, spec.width, spec.upscale)
 

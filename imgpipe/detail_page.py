@@ -31,8 +31,7 @@ from imgpipe.errors import ImgpipeError
 from imgpipe.fsutil import atomic_write_bytes, content_hash, sha256_file
 from imgpipe.imageio import rgb_pixels
 from imgpipe.messages import t, t_in
-from imgpipe.ops import brought_to_width
-from imgpipe.profiles import DetailPageSpec
+from imgpipe.profiles import DetailPageSpec, brought_to_width
 from imgpipe.resources import builtin_dir
 from imgpipe.sheet import Product
 
@@ -157,7 +156,7 @@ def _web_image(path: Path | None, section: str, warnings: list) -> dict | None:
 def natural_left(width: int, page_width: int) -> int | None:
     """Where an image `width` px wide starts when the page draws it at its own width, centred
     (a whole pixel: the pasted photo is not resampled); None: it spans the page (enlarged by at
-    most ops.QUIET_ENLARGE). A 375 px photo on a 790 px page, drawn 2.1× and visibly soft before,
+    most profiles.QUIET_ENLARGE). A 375 px photo on a 790 px page, drawn 2.1× and visibly soft before,
     is drawn at its own pixels (the real bag H602-03)."""
     if brought_to_width(width, page_width):
         return None

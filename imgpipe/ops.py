@@ -37,22 +37,10 @@ def shrink_to_long_side(img: np.ndarray, long_side: int) -> np.ndarray:
     return cv2.resize(img, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
 
 
-# A photo enlarged by up to 10 % (bicubic) looks as sharp as it was; beyond that the softness
-# shows on a product's texture and edges, so the profile must ask for it (`upscale = true`).
-QUIET_ENLARGE = 1.1
-
-
-def brought_to_width(have: int, want: int, upscale: bool = False) -> bool:
-    """Whether an image `have` pixels wide is scaled to `want`: always when it is wider, by up to
-    QUIET_ENLARGE unasked, by any factor when the role allows `upscale`."""
-    return have >= want or upscale or have * QUIET_ENLARGE >= want
-
-
 def resize_to_width(img: np.ndarray, width: int, upscale: bool = False) -> np.ndarray:
-    """`img` scaled to `width` pixels, aspect kept; a narrower image stays as it is unless
-    `upscale` or it is within QUIET_ENLARGE of `width`."""
+    """`img` scaled to `width` pixels, aspect kept; smaller images stay as they are unless `upscale`."""
     h, w = img.shape[:2]
-    if w == width or not brought_to_width(w, width, upscale):
+    if w == width or (w < width and not upscale):
         return img
     height = max(1, round(h * width / w))
     interp = cv2.INTER_AREA if width < w else cv2.INTER_CUBIC

@@ -26,6 +26,17 @@ SHADOW_MODES = ("remove", "keep")  # the product's soft contact shadow on cut-ou
 CUT_OUT_SHAPES = ("white", "transparent")  # the shapes that cut the product out (and so know its shadow)
 
 
+# A photo enlarged by up to 10 % (bicubic) looks as sharp as it was; beyond that the softness
+# shows on a product's texture and edges, so the profile must ask for it (`upscale = true`).
+QUIET_ENLARGE = 1.1
+
+
+def brought_to_width(have: int, want: int, upscale: bool = False) -> bool:
+    """Whether an image `have` pixels wide is scaled to `want` pixels: always when it is wider, by
+    up to QUIET_ENLARGE unasked, by any factor when the role allows `upscale`."""
+    return have >= want or upscale or have * QUIET_ENLARGE >= want
+
+
 @dataclass(frozen=True)
 class RoleSpec:
     """How one image role is made for a platform.

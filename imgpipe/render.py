@@ -28,7 +28,7 @@ from imgpipe.imageio import load_photo
 from imgpipe.messages import t
 from imgpipe.ops import centre_crop, resize_to_width
 from imgpipe.plan import OutputJob
-from imgpipe.profiles import Profile
+from imgpipe.profiles import Profile, brought_to_width
 from imgpipe.roles import role_of
 from imgpipe.sheet import Product
 from imgpipe.validate.files import recorded_entry
@@ -471,7 +471,8 @@ def shape_width(work: PhotoWork, params: dict, spec, background: str = "#FFFFFF"
         h, w = img.shape[:2]
         cx0, cy0, cx1, cy1 = params["crop"]
         part = img[int(cy0 * h): int(cy1 * h), int(cx0 * w): int(cx1 * w)]
-    return resize_to_width(np.ascontiguousarray(part), spec.width, spec.upscale), None
+    enlarge = brought_to_width(part.shape[1], spec.width, spec.upscale)
+    return resize_to_width(np.ascontiguousarray(part), spec.width, enlarge), None
 
 
 # the shape steps a role may name (roles.Role.shape): (PhotoWork, job params, RoleSpec,

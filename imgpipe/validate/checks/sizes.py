@@ -3,8 +3,7 @@ an image that does not decode fails here, and so does a photo image whose bottom
 
 from __future__ import annotations
 
-from imgpipe.ops import brought_to_width
-from imgpipe.profiles import Profile
+from imgpipe.profiles import Profile, brought_to_width
 from imgpipe.validate.files import FileFacts
 from imgpipe.validate.model import ArticleInputs, CheckResult, Finder
 
