@@ -658,6 +658,9 @@ def _soldout_command(ctx, article, colour, size, whole, dry_run, as_json, sold_o
                       and not result.changed_files else done))
         if not result.has_outputs:
             out.print(esc(t("soldout.no_outputs")))
+        if result.under_whole and not result.already and not result.changed_files:
+            out.print(f"[yellow]{esc(t('soldout.under_whole' if sold_out else 'restock.under_whole', article=result.article, variant=result.variant))}[/]",
+                      soft_wrap=True)
         if result.changed_files:
             out.print(esc(t("soldout.would_change" if dry_run else "soldout.changed", count=len(result.changed_files))))
             for path in result.changed_files:

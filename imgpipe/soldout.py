@@ -33,6 +33,9 @@ class SoldOutResult:
     changed_files: workspace-relative outputs rewritten (same names as before);
     with dry_run, the ones that would be. pages: detail-page files redone.
     already: the table already said so; nothing was touched.
+    under_whole: a colour or size marked (or restocked) while the whole article is sold out: its
+    images show the whole article's banner either way, so they do not change until `--all` is
+    restocked.
     """
 
     article: str
@@ -45,6 +48,7 @@ class SoldOutResult:
     pages: list[str] = field(default_factory=list)
     failed: list[dict] = field(default_factory=list)
     has_outputs: bool = True
+    under_whole: bool = False
     backup: object | None = None  # backup.BackupResult after the re-render, when a target is set
 
     @property
@@ -60,6 +64,7 @@ class SoldOutResult:
             "article": self.article, "colour": self.colour, "size": self.size, "sold_out": self.sold_out,
             "dry_run": self.dry_run, "already": self.already, "changed_files": list(self.changed_files),
             "pages": list(self.pages), "failed": list(self.failed), "has_outputs": self.has_outputs,
+            "under_whole": self.under_whole,
             "backup": self.backup.as_dict() if hasattr(self.backup, "as_dict") else self.backup,
         }
 
@@ -142,6 +147,7 @@ def mark(ws, article: str, colour: str = "", size: str = "", sold_out: bool = Tr
     after = sorted(set(before) | {key}) if sold_out else [v for v in before if v != key]
     result = SoldOutResult(product.article, colour, size, sold_out, dry_run)
     result.already = (key in before) == sold_out
+    result.under_whole = key != ("", "") and ("", "") in before
     result.has_outputs = bool(cat.outputs(product.article))
     if dry_run:
         result.changed_files = [] if result.already else [

@@ -245,6 +245,27 @@ def test_whole_article_sold_out_is_one_banner_even_with_a_colour_gone_too(shop):
     assert images(root)[RED_SKU] != whole[RED_SKU]
 
 
+@pytest.mark.slow  # three marks, each a run: ~3 s
+def test_a_colour_marked_under_a_whole_article_sold_out_says_why_nothing_changed(shop):
+    """Real shop (oper review): G501 sold out as a whole, then 红色 marked sold out: the CLI said
+    "已标记售罄" and rewrote nothing, without a word why. It now says the whole article's banner
+    already covers it and when the colour's own mark will show; a restock of the colour says the
+    whole article is still sold out."""
+    from imgpipe.messages import t_in
+
+    def invoke(*args):
+        return CliRunner().invoke(main, ["-w", str(shop.root), *args])
+
+    assert invoke("soldout", "A1023", "--all").exit_code == 0
+    done = invoke("soldout", "A1023", "--colour", "红色")
+    assert done.exit_code == 0, done.output
+    assert t_in("zh", "soldout.under_whole", article="A1023", variant="红色") in done.output.replace("\n", "")
+    back = invoke("restock", "A1023", "--colour", "红色")
+    assert t_in("zh", "restock.under_whole", article="A1023", variant="红色") in back.output.replace("\n", "")
+    plain = invoke("soldout", "A1023", "--size", "L", "--json")  # the JSON says so too
+    assert '"under_whole": true' in plain.output
+
+
 def test_overlay_texts_whole_article_wins():
     from types import SimpleNamespace
 
