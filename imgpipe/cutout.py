@@ -396,6 +396,7 @@ def _reach(start: np.ndarray, allowed: np.ndarray, steps: int) -> np.ndarray:
 GC_COMPONENTS = 5         # GrabCut's colour models: 5 Gaussians for the product, 5 for the backdrop (as OpenCV)
 GC_GAMMA = 50.0           # ... its smoothness weight (OpenCV's gamma; beta from the box's mean squared colour step)
 GC_ITERATIONS = 4         # ... learn-and-cut rounds
+GC_EXACT_INIT = True
 GC_CELL_SHIFT = 2         # sure pixels' colours pooled in cells of 4 levels a channel for the models (exact sums)
 _GC_PAIRS = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
 _GC_SUMS = np.kron(np.eye(GC_COMPONENTS), np.ones((1, 3)))
@@ -406,12 +407,12 @@ _GC_NEIGHBOURS = ((0, -1, 1.0), (-1, -1, 2 ** -0.5), (-1, 0, 1.0), (-1, 1, 2 ** 
 
 def _grabcut(img_u8: np.ndarray, sure_fg: np.ndarray, maybe_fg: np.ndarray, maybe_bg: np.ndarray) -> np.ndarray:
     """GrabCut from a 4-level trimap (bool product mask): OpenCV's energy and learning (5-Gaussian colour
-    models of product and backdrop learnt from every pixel of the trimap's box, 4 rounds; gamma 50,
-    8-neighbourhood), but the graph holds only the undecided pixels (maybe_fg, maybe_bg): a sure pixel
-    never changes side (its terminal weight 9 gamma is more than all its neighbour weights), so its
-    links to the band are terminal weights of its neighbours (PyMaxflow). The sure pixels' colours
-    enter the models pooled in colour cells (exact sums, one decision a cell); the initial k-means
-    runs on those cells and the band's, seeded."""
+    models of product and backdrop learnt from every pixel of the trimap's box, initialised by OpenCV's
+    own seeded k-means on the same samples, 4 rounds; gamma 50, 8-neighbourhood), but the graph holds
+    only the undecided pixels (maybe_fg, maybe_bg): a sure pixel never changes side (its terminal weight
+    9 gamma is more than all its neighbour weights together), so its links to the band become terminal
+    weights of its neighbours (PyMaxflow, one graph whose terminal weights change each round). In the
+    rounds the sure pixels enter the models pooled in colour cells (exact sums, one component a cell)."""
     unknown = (maybe_fg | maybe_bg) & ~sure_fg
     if not sure_fg.any() or not unknown.any():
         return sure_fg | maybe_fg
@@ -455,14 +456,24 @@ def _grabcut(img_u8: np.ndarray, sure_fg: np.ndarray, maybe_fg: np.ndarray, mayb
                                    for i in range(6)], 1) + bp)
 
     models = []
-    for k, in_class in enumerate((~fg_band, fg_band)):
-        n, _, _, mean = cells[k]
-        ids, inverse = np.unique(cell[band][in_class], return_inverse=True)
-        count = np.bincount(inverse.ravel(), minlength=len(ids)).astype(np.float64)
-        means = np.stack([np.bincount(inverse.ravel(), weights=x_band[in_class, i], minlength=len(ids))
-                          for i in range(3)], 1) / np.maximum(count, 1)[:, None]
-        labels = _gc_kmeans(np.concatenate([mean.reshape(-1, 3), means]), np.concatenate([n, count]))
-        models.append(learn(k, labels[:len(n)], labels[len(n):][inverse.ravel()], in_class))
+    if GC_EXACT_INIT:
+        fg_box = sure.copy()
+        fg_box[band] = fg_band
+        cv2.setRNGSeed(13)
+        for cls in (~fg_box, fg_box):
+            x = colours[cls].astype(np.float32)
+            _, labels, _ = cv2.kmeans(x, GC_COMPONENTS, None, (cv2.TERM_CRITERIA_MAX_ITER, 10, 0.0), 1,
+                                      cv2.KMEANS_PP_CENTERS)
+            models.append(_gc_model(*_gc_moments(x.astype(np.float64), labels.ravel(), GC_COMPONENTS)))
+    else:
+        for k, in_class in enumerate((~fg_band, fg_band)):
+            n, _, _, mean = cells[k]
+            ids, inverse = np.unique(cell[band][in_class], return_inverse=True)
+            count = np.bincount(inverse.ravel(), minlength=len(ids)).astype(np.float64)
+            means = np.stack([np.bincount(inverse.ravel(), weights=x_band[in_class, i], minlength=len(ids))
+                              for i in range(3)], 1) / np.maximum(count, 1)[:, None]
+            labels = _gc_kmeans(np.concatenate([mean.reshape(-1, 3), means]), np.concatenate([n, count]))
+            models.append(learn(k, labels[:len(n)], labels[len(n):][inverse.ravel()], in_class))
     bg_model, fg_model = models
 
     # n-links: beta over the whole box (OpenCV's calcBeta), weights only where a band pixel is

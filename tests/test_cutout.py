@@ -426,3 +426,70 @@ def test_a_cut_out_reaching_the_photos_edge_is_not_carried_past_it():
         assert 100 < product[0] and product[-1] < 1300        # the photo ends inside the frame
         assert outside[:product[0]].all() and outside[product[-1] + 1:].all()
         assert (~outside[product[-1] - 10]).sum() < 40        # the cord (6 px at 3.8x), thin to the end
+
+
+def _opencv_grabcut(img, sure_fg, maybe_fg, maybe_bg):
+    """The reference: OpenCV's GrabCut (4 iterations from the mask) over the trimap's box, as the cut-out ran it."""
+    gc = np.full(sure_fg.shape, cv2.GC_BGD, np.uint8)
+    gc[maybe_bg] = cv2.GC_PR_BGD
+    gc[maybe_fg] = cv2.GC_PR_FGD
+    gc[sure_fg] = cv2.GC_FGD
+    ys, xs = np.nonzero(gc != cv2.GC_BGD)
+    y0, y1 = max(0, ys.min() - 8), min(gc.shape[0], ys.max() + 9)
+    x0, x1 = max(0, xs.min() - 8), min(gc.shape[1], xs.max() + 9)
+    sub = np.ascontiguousarray(gc[y0:y1, x0:x1])
+    cv2.setRNGSeed(13)
+    cv2.grabCut(np.ascontiguousarray(img[y0:y1, x0:x1]), sub, None, np.zeros((1, 65)), np.zeros((1, 65)), 4,
+                cv2.GC_INIT_WITH_MASK)
+    out = np.zeros(gc.shape, bool)
+    out[y0:y1, x0:x1] = (sub == cv2.GC_FGD) | (sub == cv2.GC_PR_FGD)
+    return out
+
+
+class _CountingGraph(cutout.maxflow.GraphFloat):
+    nodes: list = []
+
+    def add_nodes(self, n):
+        _CountingGraph.nodes.append(n)
+        return super().add_nodes(n)
+
+
+@pytest.mark.parametrize("name", ["shirt-white-on-grey", "mug-red"])
+def test_band_only_grabcut_agrees_with_opencv_and_graphs_only_the_band(name, monkeypatch):
+    photo, _ = studio_set.render(replace(CASES[name], size=(900, 675)))
+    proxy, _ = framing._proxy(photo, cutout.PROXY_PX)
+    measured = framing.measured(proxy)
+    darkening, like = cutout.shadow_field(proxy, measured.backdrop.surface)
+    *_, (sure_fg, maybe_fg, maybe_bg, _), flat = cutout._hard_cut(proxy, measured, like, darkening)
+    assert not flat
+    monkeypatch.setattr(cutout.maxflow, "GraphFloat", _CountingGraph)
+    _CountingGraph.nodes = []
+    mine = cutout._grabcut(proxy, sure_fg, maybe_fg, maybe_bg)
+    band = (maybe_fg | maybe_bg) & ~sure_fg
+    assert _CountingGraph.nodes == [int(band.sum())]  # one graph, a node for each undecided pixel and no other
+    ref = _opencv_grabcut(proxy, sure_fg, maybe_fg, maybe_bg)
+    assert iou(mine, ref) >= 0.98
+    assert (mine == ref)[band].mean() >= 0.98  # the same label for the undecided pixels
+    assert mine[sure_fg].all() and not mine[~(sure_fg | maybe_fg | maybe_bg)].any()
+
+
+def test_band_only_grabcut_never_flips_a_sure_pixel():
+    """Sure product that looks like the backdrop and sure backdrop (inside the box) that looks like
+    the product stay what the trimap says, whatever the colour models think."""
+    rng = np.random.default_rng(3)
+    img = np.full((120, 160, 3), 235, np.uint8)
+    cv2.circle(img, (80, 60), 35, (200, 30, 30), -1)
+    img[50:70, 70:90] = 236                     # a backdrop-white patch inside the product
+    img[5:15, 5:25] = (200, 30, 30)             # a product-red patch on the backdrop
+    img = np.clip(img + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)
+    disc = np.zeros((120, 160), np.uint8)
+    cv2.circle(disc, (80, 60), 35, 1, -1)
+    sure_fg = cv2.erode(disc, np.ones((9, 9), np.uint8)).astype(bool)
+    maybe_fg = disc.astype(bool) & ~sure_fg
+    maybe_bg = cv2.dilate(disc, np.ones((9, 9), np.uint8)).astype(bool) & ~disc.astype(bool)
+    maybe_bg[2:18, 2:28] = True                 # the box reaches the red patch
+    maybe_bg[5:15, 5:25] = False                # ... which itself is sure backdrop
+    out = cutout._grabcut(img, sure_fg, maybe_fg, maybe_bg)
+    assert out[sure_fg].all() and out[50:70, 70:90].all()
+    assert not out[5:15, 5:25].any() and not out[~(sure_fg | maybe_fg | maybe_bg)].any()
+    assert 0.9 < out[maybe_fg].mean() and out[maybe_bg].mean() < 0.1
