@@ -446,14 +446,6 @@ def _opencv_grabcut(img, sure_fg, maybe_fg, maybe_bg):
     return out
 
 
-class _CountingGraph(cutout.maxflow.GraphFloat):
-    nodes: list = []
-
-    def add_nodes(self, n):
-        _CountingGraph.nodes.append(n)
-        return super().add_nodes(n)
-
-
 @pytest.mark.parametrize("name", ["shirt-white-on-grey", "mug-red"])
 def test_band_only_grabcut_agrees_with_opencv_and_graphs_only_the_band(name, monkeypatch):
     photo, _ = studio_set.render(replace(CASES[name], size=(900, 675)))
@@ -462,11 +454,17 @@ def test_band_only_grabcut_agrees_with_opencv_and_graphs_only_the_band(name, mon
     darkening, like = cutout.shadow_field(proxy, measured.backdrop.surface)
     *_, (sure_fg, maybe_fg, maybe_bg, _), flat = cutout._hard_cut(proxy, measured, like, darkening)
     assert not flat
-    monkeypatch.setattr(cutout.maxflow, "GraphFloat", _CountingGraph)
-    _CountingGraph.nodes = []
+    nodes = []
+
+    class CountingGraph(cutout.maxflow.GraphFloat):
+        def add_nodes(self, n):
+            nodes.append(n)
+            return super().add_nodes(n)
+
+    monkeypatch.setattr(cutout.maxflow, "GraphFloat", CountingGraph)
     mine = cutout._grabcut(proxy, sure_fg, maybe_fg, maybe_bg)
     band = (maybe_fg | maybe_bg) & ~sure_fg
-    assert _CountingGraph.nodes == [int(band.sum())]  # one graph, a node for each undecided pixel and no other
+    assert nodes == [int(band.sum())]  # one graph, a node for each undecided pixel and no other
     ref = _opencv_grabcut(proxy, sure_fg, maybe_fg, maybe_bg)
     assert iou(mine, ref) >= 0.98
     assert (mine == ref)[band].mean() >= 0.98  # the same label for the undecided pixels
