@@ -396,8 +396,6 @@ def _reach(start: np.ndarray, allowed: np.ndarray, steps: int) -> np.ndarray:
 GC_COMPONENTS = 5         # GrabCut's colour models: 5 Gaussians for the product, 5 for the backdrop (as OpenCV)
 GC_GAMMA = 50.0           # ... its smoothness weight (OpenCV's gamma; beta from the box's mean squared colour step)
 GC_ITERATIONS = 4         # ... learn-and-cut rounds
-GC_EXACT_INIT = True
-GC_CELL_SHIFT = 2         # sure pixels' colours pooled in cells of 4 levels a channel for the models (exact sums)
 _GC_PAIRS = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
 _GC_SUMS = np.kron(np.eye(GC_COMPONENTS), np.ones((1, 3)))
 # the 8 neighbours: (dy, dx, weight factor); the first four are each pair of band pixels once
@@ -411,8 +409,8 @@ def _grabcut(img_u8: np.ndarray, sure_fg: np.ndarray, maybe_fg: np.ndarray, mayb
     own seeded k-means on the same samples, 4 rounds; gamma 50, 8-neighbourhood), but the graph holds
     only the undecided pixels (maybe_fg, maybe_bg): a sure pixel never changes side (its terminal weight
     9 gamma is more than all its neighbour weights together), so its links to the band become terminal
-    weights of its neighbours (PyMaxflow, one graph whose terminal weights change each round). In the
-    rounds the sure pixels enter the models pooled in colour cells (exact sums, one component a cell)."""
+    weights of its neighbours (PyMaxflow, one graph whose terminal weights change each round). The
+    sure pixels enter each round's models once per distinct colour (the box's colours, counted)."""
     unknown = (maybe_fg | maybe_bg) & ~sure_fg
     if not sure_fg.any() or not unknown.any():
         return sure_fg | maybe_fg
@@ -430,50 +428,37 @@ def _grabcut(img_u8: np.ndarray, sure_fg: np.ndarray, maybe_fg: np.ndarray, mayb
     if len(band) + sure.sum() == h * w and fg_band.all():
         return sure_fg | maybe_fg  # no backdrop pixel to learn its colours from (OpenCV refuses too)
 
-    # the sure pixels' moments per colour cell, each cell decided at its mean colour
-    bits = 8 - GC_CELL_SHIFT
-    q = (colours >> GC_CELL_SHIFT).astype(np.int32)
-    cell = (q[:, 0] << (2 * bits)) | (q[:, 1] << bits) | q[:, 2]
-    used = np.flatnonzero(np.bincount(cell, minlength=1 << (3 * bits)))
-    lut = np.zeros(1 << (3 * bits), np.int32)
-    lut[used] = np.arange(len(used), dtype=np.int32)
-    cell = lut[cell]
+    # a pixel's component depends on its colour alone: the sure pixels' moments per distinct colour
+    code = (colours[:, 0].astype(np.int32) << 16) | (colours[:, 1].astype(np.int32) << 8) | colours[:, 2]
+    distinct, colour_id = np.unique(code, return_inverse=True)
+    colour_id = colour_id.ravel()
     not_band = np.ones(h * w, bool)
     not_band[band] = False
-    cells = []
+    sure_colours = []
     for cls in (~sure & not_band, sure):  # backdrop first, then product
-        n, s, p = _gc_moments(colours[cls].astype(np.float64), cell[cls], len(used))
+        n, s, p = _gc_moments(colours[cls].astype(np.float64), colour_id[cls], len(distinct))
         has = n > 0
-        cells.append((n[has], s[has], p[has], (s[has] / n[has, None]).reshape(-1, 1, 3)))
+        sure_colours.append((n[has], s[has], p[has], (s[has] / n[has, None]).reshape(-1, 1, 3)))
 
-    def learn(k, comp_cells, comp_band, in_class):
-        n, s, p, _ = cells[k]
+    def learn(k, comp_sure_colours, comp_band, in_class):
+        n, s, p, _ = sure_colours[k]
         bn, bs, bp = _gc_moments(x_band[in_class], comp_band, GC_COMPONENTS)
-        return _gc_model(np.bincount(comp_cells, weights=n, minlength=GC_COMPONENTS) + bn,
-                         np.stack([np.bincount(comp_cells, weights=s[:, i], minlength=GC_COMPONENTS)
+        return _gc_model(np.bincount(comp_sure_colours, weights=n, minlength=GC_COMPONENTS) + bn,
+                         np.stack([np.bincount(comp_sure_colours, weights=s[:, i], minlength=GC_COMPONENTS)
                                    for i in range(3)], 1) + bs,
-                         np.stack([np.bincount(comp_cells, weights=p[:, i], minlength=GC_COMPONENTS)
+                         np.stack([np.bincount(comp_sure_colours, weights=p[:, i], minlength=GC_COMPONENTS)
                                    for i in range(6)], 1) + bp)
 
+    # initial models: OpenCV's own k-means (initGMMs: same samples in the same order, same seed)
     models = []
-    if GC_EXACT_INIT:
-        fg_box = sure.copy()
-        fg_box[band] = fg_band
-        cv2.setRNGSeed(13)
-        for cls in (~fg_box, fg_box):
-            x = colours[cls].astype(np.float32)
-            _, labels, _ = cv2.kmeans(x, GC_COMPONENTS, None, (cv2.TERM_CRITERIA_MAX_ITER, 10, 0.0), 1,
-                                      cv2.KMEANS_PP_CENTERS)
-            models.append(_gc_model(*_gc_moments(x.astype(np.float64), labels.ravel(), GC_COMPONENTS)))
-    else:
-        for k, in_class in enumerate((~fg_band, fg_band)):
-            n, _, _, mean = cells[k]
-            ids, inverse = np.unique(cell[band][in_class], return_inverse=True)
-            count = np.bincount(inverse.ravel(), minlength=len(ids)).astype(np.float64)
-            means = np.stack([np.bincount(inverse.ravel(), weights=x_band[in_class, i], minlength=len(ids))
-                              for i in range(3)], 1) / np.maximum(count, 1)[:, None]
-            labels = _gc_kmeans(np.concatenate([mean.reshape(-1, 3), means]), np.concatenate([n, count]))
-            models.append(learn(k, labels[:len(n)], labels[len(n):][inverse.ravel()], in_class))
+    fg_box = sure.copy()
+    fg_box[band] = fg_band
+    cv2.setRNGSeed(13)
+    for cls in (~fg_box, fg_box):
+        x = colours[cls].astype(np.float32)
+        _, labels, _ = cv2.kmeans(x, GC_COMPONENTS, None, (cv2.TERM_CRITERIA_MAX_ITER, 10, 0.0), 1,
+                                  cv2.KMEANS_PP_CENTERS)
+        models.append(_gc_model(*_gc_moments(x.astype(np.float64), labels.ravel(), GC_COMPONENTS)))
     bg_model, fg_model = models
 
     # n-links: beta over the whole box (OpenCV's calcBeta), weights only where a band pixel is
@@ -506,8 +491,8 @@ def _grabcut(img_u8: np.ndarray, sure_fg: np.ndarray, maybe_fg: np.ndarray, mayb
     x3 = x_band.reshape(-1, 1, 3)
     last = None
     for _ in range(GC_ITERATIONS):
-        fg_model = learn(1, _gc_which(cells[1][3], fg_model), _gc_which(x3[fg_band], fg_model), fg_band)
-        bg_model = learn(0, _gc_which(cells[0][3], bg_model), _gc_which(x3[~fg_band], bg_model), ~fg_band)
+        fg_model = learn(1, _gc_which(sure_colours[1][3], fg_model), _gc_which(x3[fg_band], fg_model), fg_band)
+        bg_model = learn(0, _gc_which(sure_colours[0][3], bg_model), _gc_which(x3[~fg_band], bg_model), ~fg_band)
         source = _gc_cost(x3, bg_model) + to_source
         sink = _gc_cost(x3, fg_model) + to_sink
         if last is None:
@@ -578,25 +563,6 @@ def _gc_cost(x3: np.ndarray, model) -> np.ndarray:
     density = cv2.transform(cv2.exp(_gc_exponents(x3, model)), (weights / np.sqrt(det))[None]).ravel()
     with np.errstate(divide="ignore"):
         return np.minimum(-np.log(density), 1e9)
-
-
-def _gc_kmeans(points: np.ndarray, weights: np.ndarray, rounds: int = 10) -> np.ndarray:
-    """Weighted k-means of colours (k-means++ seeding from a fixed seed: same photo, same cut-out): labels."""
-    rng = np.random.default_rng(13)
-    centres = [points[rng.choice(len(points), p=weights / weights.sum())]]
-    d2 = ((points - centres[0]) ** 2).sum(1)
-    for _ in range(1, GC_COMPONENTS):
-        pr = d2 * weights
-        centres.append(points[rng.choice(len(points), p=pr / pr.sum())] if pr.sum() > 0 else centres[0])
-        d2 = np.minimum(d2, ((points - centres[-1]) ** 2).sum(1))
-    centres = np.array(centres)
-    for _ in range(rounds):
-        labels = ((points[:, None, :] - centres[None]) ** 2).sum(2).argmin(1)
-        n = np.bincount(labels, weights=weights, minlength=GC_COMPONENTS)
-        for i in range(3):
-            s = np.bincount(labels, weights=weights * points[:, i], minlength=GC_COMPONENTS)
-            centres[:, i] = np.where(n > 0, s / np.maximum(n, 1e-300), centres[:, i])
-    return ((points[:, None, :] - centres[None]) ** 2).sum(2).argmin(1)
 
 
 def matte(img_u8: np.ndarray, mask: np.ndarray, band: int = MATTE_BAND_PX, *,
