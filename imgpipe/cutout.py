@@ -438,10 +438,10 @@ def _grabcut(img_u8: np.ndarray, sure_fg: np.ndarray, maybe_fg: np.ndarray, mayb
     for cls in (~sure & not_band, sure):  # backdrop first, then product
         n, s, p = _gc_moments(colours[cls].astype(np.float64), colour_id[cls], len(distinct))
         has = n > 0
-        sure_colours.append((n[has], s[has], p[has], (s[has] / n[has, None]).reshape(-1, 1, 3)))
+        sure_colours.append((n[has], s[has], p[has], (s[has] / n[has, None]).reshape(-1, 1, 3), np.flatnonzero(has)))
 
     def learn(k, comp_sure_colours, comp_band, in_class):
-        n, s, p, _ = sure_colours[k]
+        n, s, p = sure_colours[k][:3]
         bn, bs, bp = _gc_moments(x_band[in_class], comp_band, GC_COMPONENTS)
         return _gc_model(np.bincount(comp_sure_colours, weights=n, minlength=GC_COMPONENTS) + bn,
                          np.stack([np.bincount(comp_sure_colours, weights=s[:, i], minlength=GC_COMPONENTS)
@@ -454,11 +454,13 @@ def _grabcut(img_u8: np.ndarray, sure_fg: np.ndarray, maybe_fg: np.ndarray, mayb
     fg_box = sure.copy()
     fg_box[band] = fg_band
     cv2.setRNGSeed(13)
-    for cls in (~fg_box, fg_box):
-        x = colours[cls].astype(np.float32)
-        _, labels, _ = cv2.kmeans(x, GC_COMPONENTS, None, (cv2.TERM_CRITERIA_MAX_ITER, 10, 0.0), 1,
-                                  cv2.KMEANS_PP_CENTERS)
-        models.append(_gc_model(*_gc_moments(x.astype(np.float64), labels.ravel(), GC_COMPONENTS)))
+    for k, cls in enumerate((~fg_box, fg_box)):
+        _, labels, _ = cv2.kmeans(colours[cls].astype(np.float32), GC_COMPONENTS, None,
+                                  (cv2.TERM_CRITERIA_MAX_ITER, 10, 0.0), 1, cv2.KMEANS_PP_CENTERS)
+        by_colour = np.zeros(len(distinct), np.int64)  # equal colours, equal cluster
+        by_colour[colour_id[cls]] = labels.ravel()
+        in_class = fg_band if k else ~fg_band
+        models.append(learn(k, by_colour[sure_colours[k][4]], by_colour[colour_id[band][in_class]], in_class))
     bg_model, fg_model = models
 
     # n-links: beta over the whole box (OpenCV's calcBeta), weights only where a band pixel is
