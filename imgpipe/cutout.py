@@ -37,7 +37,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
-import maxflow
 import numpy as np
 
 from imgpipe import framing, matting, saliency
@@ -393,178 +392,28 @@ def _reach(start: np.ndarray, allowed: np.ndarray, steps: int) -> np.ndarray:
     return reached
 
 
-GC_COMPONENTS = 5         # GrabCut's colour models: 5 Gaussians for the product, 5 for the backdrop (as OpenCV)
-GC_GAMMA = 50.0           # ... its smoothness weight (OpenCV's gamma; beta from the box's mean squared colour step)
-GC_ITERATIONS = 4         # ... learn-and-cut rounds
-_GC_PAIRS = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
-_GC_SUMS = np.kron(np.eye(GC_COMPONENTS), np.ones((1, 3)))
-# the 8 neighbours: (dy, dx, weight factor); the first four are each pair of band pixels once
-_GC_NEIGHBOURS = ((0, -1, 1.0), (-1, -1, 2 ** -0.5), (-1, 0, 1.0), (-1, 1, 2 ** -0.5),
-                  (0, 1, 1.0), (1, 1, 2 ** -0.5), (1, 0, 1.0), (1, -1, 2 ** -0.5))
-
-
 def _grabcut(img_u8: np.ndarray, sure_fg: np.ndarray, maybe_fg: np.ndarray, maybe_bg: np.ndarray) -> np.ndarray:
-    """GrabCut from a 4-level trimap (bool product mask): OpenCV's energy and learning (5-Gaussian colour
-    models of product and backdrop learnt from every pixel of the trimap's box, initialised by OpenCV's
-    own seeded k-means on the same samples, 4 rounds; gamma 50, 8-neighbourhood), but the graph holds
-    only the undecided pixels (maybe_fg, maybe_bg): a sure pixel never changes side (its terminal weight
-    9 gamma is more than all its neighbour weights together), so its links to the band become terminal
-    weights of its neighbours (PyMaxflow, one graph whose terminal weights change each round). The
-    sure pixels enter each round's models once per distinct colour (the box's colours, counted)."""
-    unknown = (maybe_fg | maybe_bg) & ~sure_fg
-    if not sure_fg.any() or not unknown.any():
+    """GrabCut (OpenCV) from a 4-level trimap; returns bool product mask."""
+    gc = np.full(sure_fg.shape, cv2.GC_BGD, np.uint8)
+    gc[maybe_bg] = cv2.GC_PR_BGD
+    gc[maybe_fg] = cv2.GC_PR_FGD
+    gc[sure_fg] = cv2.GC_FGD
+    if not (gc == cv2.GC_FGD).any() or not ((gc == cv2.GC_PR_FGD) | (gc == cv2.GC_PR_BGD)).any():
         return sure_fg | maybe_fg
-    ys, xs = np.nonzero(sure_fg | maybe_fg | maybe_bg)
+    ys, xs = np.nonzero(gc != cv2.GC_BGD)
     pad = 8
-    y0, y1 = max(0, ys.min() - pad), min(sure_fg.shape[0], ys.max() + pad + 1)
-    x0, x1 = max(0, xs.min() - pad), min(sure_fg.shape[1], xs.max() + pad + 1)
-    img = np.ascontiguousarray(img_u8[y0:y1, x0:x1])
-    h, w = img.shape[:2]
-    sure = sure_fg[y0:y1, x0:x1].ravel()
-    colours = img.reshape(-1, 3)
-    band = np.flatnonzero(unknown[y0:y1, x0:x1])
-    x_band = colours[band].astype(np.float64)
-    fg_band = maybe_fg[y0:y1, x0:x1].ravel()[band]  # the band's labels, True = product
-    if len(band) + sure.sum() == h * w and fg_band.all():
-        return sure_fg | maybe_fg  # no backdrop pixel to learn its colours from (OpenCV refuses too)
-
-    # a pixel's component depends on its colour alone: the sure pixels' moments per distinct colour
-    code = (colours[:, 0].astype(np.int32) << 16) | (colours[:, 1].astype(np.int32) << 8) | colours[:, 2]
-    distinct, colour_id = np.unique(code, return_inverse=True)
-    colour_id = colour_id.ravel()
-    not_band = np.ones(h * w, bool)
-    not_band[band] = False
-    sure_colours = []
-    for cls in (~sure & not_band, sure):  # backdrop first, then product
-        n, s, p = _gc_moments(colours[cls].astype(np.float64), colour_id[cls], len(distinct))
-        has = n > 0
-        sure_colours.append((n[has], s[has], p[has], (s[has] / n[has, None]).reshape(-1, 1, 3), np.flatnonzero(has)))
-
-    def learn(k, comp_sure_colours, comp_band, in_class):
-        n, s, p = sure_colours[k][:3]
-        bn, bs, bp = _gc_moments(x_band[in_class], comp_band, GC_COMPONENTS)
-        return _gc_model(np.bincount(comp_sure_colours, weights=n, minlength=GC_COMPONENTS) + bn,
-                         np.stack([np.bincount(comp_sure_colours, weights=s[:, i], minlength=GC_COMPONENTS)
-                                   for i in range(3)], 1) + bs,
-                         np.stack([np.bincount(comp_sure_colours, weights=p[:, i], minlength=GC_COMPONENTS)
-                                   for i in range(6)], 1) + bp)
-
-    # initial models: OpenCV's own k-means (initGMMs: same samples in the same order, same seed)
-    models = []
-    fg_box = sure.copy()
-    fg_box[band] = fg_band
-    cv2.setRNGSeed(13)
-    for k, cls in enumerate((~fg_box, fg_box)):
-        _, labels, _ = cv2.kmeans(colours[cls].astype(np.float32), GC_COMPONENTS, None,
-                                  (cv2.TERM_CRITERIA_MAX_ITER, 10, 0.0), 1, cv2.KMEANS_PP_CENTERS)
-        by_colour = np.zeros(len(distinct), np.int64)  # equal colours, equal cluster
-        by_colour[colour_id[cls]] = labels.ravel()
-        in_class = fg_band if k else ~fg_band
-        models.append(learn(k, by_colour[sure_colours[k][4]], by_colour[colour_id[band][in_class]], in_class))
-    bg_model, fg_model = models
-
-    # n-links: beta over the whole box (OpenCV's calcBeta), weights only where a band pixel is
-    steps = (((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
-             ((slice(1, None), slice(1, None)), (slice(None, -1), slice(None, -1))),
-             ((slice(1, None), slice(None)), (slice(None, -1), slice(None))),
-             ((slice(1, None), slice(None, -1)), (slice(None, -1), slice(1, None))))
-    total = sum(cv2.norm(img[a], img[b], cv2.NORM_L2SQR) for a, b in steps)
-    beta = 1.0 / (2 * total / (4 * w * h - 3 * w - 3 * h + 2)) if total > 0 else 0.0
-    nodes = np.arange(len(band))
-    node = np.full(h * w, -1, np.int64)
-    node[band] = nodes
-    by, bx = np.divmod(band, w)
-    to_source, to_sink = np.zeros(len(band)), np.zeros(len(band))
-    graph = maxflow.GraphFloat(len(band), 4 * len(band))
-    graph.add_nodes(len(band))
-    for k, (dy, dx, factor) in enumerate(_GC_NEIGHBOURS):
-        qy, qx = by + dy, bx + dx
-        inside = (qy >= 0) & (qy < h) & (qx >= 0) & (qx < w)
-        i, j = nodes[inside], qy[inside] * w + qx[inside]
-        weight = GC_GAMMA * factor * np.exp(-beta * ((x_band[i] - colours[j]) ** 2).sum(1))
-        other = node[j]
-        both = other >= 0
-        if k < 4:
-            graph.add_edges(i[both], other[both], weight[both], weight[both])
-        to_fg, to_bg = ~both & sure[j], ~both & ~sure[j]
-        to_source += np.bincount(i[to_fg], weights=weight[to_fg], minlength=len(band))
-        to_sink += np.bincount(i[to_bg], weights=weight[to_bg], minlength=len(band))
-
-    x3 = x_band.reshape(-1, 1, 3)
-    last = None
-    for _ in range(GC_ITERATIONS):
-        fg_model = learn(1, _gc_which(sure_colours[1][3], fg_model), _gc_which(x3[fg_band], fg_model), fg_band)
-        bg_model = learn(0, _gc_which(sure_colours[0][3], bg_model), _gc_which(x3[~fg_band], bg_model), ~fg_band)
-        source = _gc_cost(x3, bg_model) + to_source
-        sink = _gc_cost(x3, fg_model) + to_sink
-        if last is None:
-            graph.add_grid_tedges(nodes, source, sink)
-            graph.maxflow()
-        else:  # the same graph, its terminal weights changed: the flow so far is kept (Kohli & Torr)
-            graph.add_grid_tedges(nodes, source - last[0], sink - last[1])
-            graph.mark_grid_nodes(nodes)
-            graph.maxflow(reuse_trees=True)
-        last = (source, sink)
-        fg_band = ~graph.get_grid_segments(nodes)
-    out = np.zeros(sure_fg.shape, bool)
-    box = out[y0:y1, x0:x1].reshape(-1)
-    box[sure] = True
-    box[band] = fg_band
-    out[y0:y1, x0:x1] = box.reshape(h, w)
+    y0, y1 = max(0, ys.min() - pad), min(gc.shape[0], ys.max() + pad + 1)
+    x0, x1 = max(0, xs.min() - pad), min(gc.shape[1], xs.max() + pad + 1)
+    sub = np.ascontiguousarray(gc[y0:y1, x0:x1])
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(13)  # GrabCut's k-means draws from OpenCV's global RNG: same photo, same cut-out
+    try:
+        cv2.grabCut(np.ascontiguousarray(img_u8[y0:y1, x0:x1]), sub, None, bgd, fgd, 4, cv2.GC_INIT_WITH_MASK)
+    except cv2.error:
+        return sure_fg | maybe_fg
+    out = np.zeros(gc.shape, bool)
+    out[y0:y1, x0:x1] = (sub == cv2.GC_FGD) | (sub == cv2.GC_PR_FGD)
     return out
-
-
-def _gc_moments(x: np.ndarray, group: np.ndarray, size: int):
-    """Count, sums (size, 3) and products (size, 6: _GC_PAIRS) of the rows of x grouped by group."""
-    return (np.bincount(group, minlength=size).astype(np.float64),
-            np.stack([np.bincount(group, weights=x[:, i], minlength=size) for i in range(3)], 1),
-            np.stack([np.bincount(group, weights=x[:, i] * x[:, j], minlength=size) for i, j in _GC_PAIRS], 1))
-
-
-def _gc_model(n: np.ndarray, s: np.ndarray, p: np.ndarray):
-    """A Gaussian mixture (weights, means, inverse covariances, determinants) from its components'
-    moments, as OpenCV's GMM::endLearning (a singular covariance gets 0.01 on its diagonal)."""
-    safe = np.maximum(n, 1e-300)
-    mean = s / safe[:, None]
-    cov = np.empty((GC_COMPONENTS, 3, 3))
-    for k, (i, j) in enumerate(_GC_PAIRS):
-        cov[:, i, j] = cov[:, j, i] = p[:, k] / safe - mean[:, i] * mean[:, j]
-    cov[np.linalg.det(cov) <= np.finfo(np.float64).eps] += np.eye(3) * 0.01
-    cov[n <= 0] = np.eye(3)
-    return n / max(n.sum(), 1e-300), mean, np.linalg.inv(cov), np.linalg.det(cov)
-
-
-def _gc_exponents(x3: np.ndarray, model) -> np.ndarray:
-    """(n, 1, K): -1/2 the Mahalanobis distance of each colour (x3: n x 1 x 3) to each component."""
-    weights, mean, inv, _ = model
-    m = np.zeros((3 * GC_COMPONENTS, 4))
-    for c in range(GC_COMPONENTS):
-        lam, vec = np.linalg.eigh(inv[c])
-        a = np.sqrt(np.clip(lam, 0, None))[:, None] * vec.T
-        m[3 * c:3 * c + 3, :3] = a
-        m[3 * c:3 * c + 3, 3] = -a @ mean[c]
-    y = cv2.transform(x3, m)
-    np.multiply(y, y, out=y)
-    return cv2.transform(y, _GC_SUMS * -0.5)
-
-
-def _gc_which(x3: np.ndarray, model) -> np.ndarray:
-    """The component each colour belongs to (OpenCV's whichComponent: the largest density, 0 if all underflow)."""
-    weights, _, _, det = model
-    e = _gc_exponents(x3, model).reshape(-1, GC_COMPONENTS)
-    lp = e - 0.5 * np.log(det)
-    lp[(e < -745.0) | (weights <= 0)] = -np.inf
-    best = lp.argmax(1)
-    best[~np.isfinite(lp.max(1))] = 0
-    return best
-
-
-def _gc_cost(x3: np.ndarray, model) -> np.ndarray:
-    """-log of the mixture's density at each colour (OpenCV's data term), at most 1e9."""
-    weights, _, _, det = model
-    density = cv2.transform(cv2.exp(_gc_exponents(x3, model)), (weights / np.sqrt(det))[None]).ravel()
-    with np.errstate(divide="ignore"):
-        return np.minimum(-np.log(density), 1e9)
 
 
 def matte(img_u8: np.ndarray, mask: np.ndarray, band: int = MATTE_BAND_PX, *,

@@ -428,50 +428,7 @@ def test_a_cut_out_reaching_the_photos_edge_is_not_carried_past_it():
         assert (~outside[product[-1] - 10]).sum() < 40        # the cord (6 px at 3.8x), thin to the end
 
 
-def _opencv_grabcut(img, sure_fg, maybe_fg, maybe_bg):
-    """The reference: OpenCV's GrabCut (4 iterations from the mask) over the trimap's box, as the cut-out ran it."""
-    gc = np.full(sure_fg.shape, cv2.GC_BGD, np.uint8)
-    gc[maybe_bg] = cv2.GC_PR_BGD
-    gc[maybe_fg] = cv2.GC_PR_FGD
-    gc[sure_fg] = cv2.GC_FGD
-    ys, xs = np.nonzero(gc != cv2.GC_BGD)
-    y0, y1 = max(0, ys.min() - 8), min(gc.shape[0], ys.max() + 9)
-    x0, x1 = max(0, xs.min() - 8), min(gc.shape[1], xs.max() + 9)
-    sub = np.ascontiguousarray(gc[y0:y1, x0:x1])
-    cv2.setRNGSeed(13)
-    cv2.grabCut(np.ascontiguousarray(img[y0:y1, x0:x1]), sub, None, np.zeros((1, 65)), np.zeros((1, 65)), 4,
-                cv2.GC_INIT_WITH_MASK)
-    out = np.zeros(gc.shape, bool)
-    out[y0:y1, x0:x1] = (sub == cv2.GC_FGD) | (sub == cv2.GC_PR_FGD)
-    return out
-
-
-@pytest.mark.parametrize("name", ["shirt-white-on-grey", "mug-red"])
-def test_band_only_grabcut_agrees_with_opencv_and_graphs_only_the_band(name, monkeypatch):
-    photo, _ = studio_set.render(replace(CASES[name], size=(900, 675)))
-    proxy, _ = framing._proxy(photo, cutout.PROXY_PX)
-    measured = framing.measured(proxy)
-    darkening, like = cutout.shadow_field(proxy, measured.backdrop.surface)
-    *_, (sure_fg, maybe_fg, maybe_bg, _), flat = cutout._hard_cut(proxy, measured, like, darkening)
-    assert not flat
-    nodes = []
-
-    class CountingGraph(cutout.maxflow.GraphFloat):
-        def add_nodes(self, n):
-            nodes.append(n)
-            return super().add_nodes(n)
-
-    monkeypatch.setattr(cutout.maxflow, "GraphFloat", CountingGraph)
-    mine = cutout._grabcut(proxy, sure_fg, maybe_fg, maybe_bg)
-    band = (maybe_fg | maybe_bg) & ~sure_fg
-    assert nodes == [int(band.sum())]  # one graph, a node for each undecided pixel and no other
-    ref = _opencv_grabcut(proxy, sure_fg, maybe_fg, maybe_bg)
-    assert iou(mine, ref) >= 0.98
-    assert (mine == ref)[band].mean() >= 0.98  # the same label for the undecided pixels
-    assert mine[sure_fg].all() and not mine[~(sure_fg | maybe_fg | maybe_bg)].any()
-
-
-def test_band_only_grabcut_never_flips_a_sure_pixel():
+def test_grabcut_never_flips_a_sure_pixel():
     """Sure product that looks like the backdrop and sure backdrop (inside the box) that looks like
     the product stay what the trimap says, whatever the colour models think."""
     rng = np.random.default_rng(3)
