@@ -426,3 +426,25 @@ def test_a_cut_out_reaching_the_photos_edge_is_not_carried_past_it():
         assert 100 < product[0] and product[-1] < 1300        # the photo ends inside the frame
         assert outside[:product[0]].all() and outside[product[-1] + 1:].all()
         assert (~outside[product[-1] - 10]).sum() < 40        # the cord (6 px at 3.8x), thin to the end
+
+
+def test_grabcut_never_flips_a_sure_pixel():
+    """Sure product that looks like the backdrop and sure backdrop (inside the box) that looks like
+    the product stay what the trimap says, whatever the colour models think."""
+    rng = np.random.default_rng(3)
+    img = np.full((120, 160, 3), 235, np.uint8)
+    cv2.circle(img, (80, 60), 35, (200, 30, 30), -1)
+    img[50:70, 70:90] = 236                     # a backdrop-white patch inside the product
+    img[5:15, 5:25] = (200, 30, 30)             # a product-red patch on the backdrop
+    img = np.clip(img + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)
+    disc = np.zeros((120, 160), np.uint8)
+    cv2.circle(disc, (80, 60), 35, 1, -1)
+    sure_fg = cv2.erode(disc, np.ones((9, 9), np.uint8)).astype(bool)
+    maybe_fg = disc.astype(bool) & ~sure_fg
+    maybe_bg = cv2.dilate(disc, np.ones((9, 9), np.uint8)).astype(bool) & ~disc.astype(bool)
+    maybe_bg[2:18, 2:28] = True                 # the box reaches the red patch
+    maybe_bg[5:15, 5:25] = False                # ... which itself is sure backdrop
+    out = cutout._grabcut(img, sure_fg, maybe_fg, maybe_bg)
+    assert out[sure_fg].all() and out[50:70, 70:90].all()
+    assert not out[5:15, 5:25].any() and not out[~(sure_fg | maybe_fg | maybe_bg)].any()
+    assert 0.9 < out[maybe_fg].mean() and out[maybe_bg].mean() < 0.1
