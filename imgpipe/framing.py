@@ -174,12 +174,17 @@ def _backdrop(img_u8: np.ndarray, lab: np.ndarray) -> _Backdrop:
     if good.sum() >= 12:
         coef = _least_squares(A[good], b64[good])
     coef = coef.astype(np.float32)
-    # evaluate c0 + c1 x + c2 y + c3 x² + c4 xy + c5 y² channel by channel on HxW planes (an HxWx3
-    # broadcast runs numpy's inner loops 3 elements long: 5x slower), the same float32 operations
+    # evaluate (c0 + c2 y + c5 y²) + x (c1 + c4 y) + c3 x² channel by channel on an HxW plane (an
+    # HxWx3 broadcast runs numpy's inner loops 3 elements long: 5x slower); the same float32
+    # operations (a sum of two terms is the same either way round)
     x = (np.arange(w, dtype=np.float32) / max(1, w - 1) * 2 - 1)[None, :]
     y = (np.arange(h, dtype=np.float32) / max(1, h - 1) * 2 - 1)[:, None]
-    surface = cv2.merge([(c[0] + c[2] * y + c[5] * y * y) + x * (c[1] + c[4] * y) + c[3] * x * x
-                         for c in coef.T])
+    surface = np.empty((h, w, 3), np.float32)
+    for i, c in enumerate(coef.T):
+        plane = x * (c[1] + c[4] * y)
+        plane += c[0] + c[2] * y + c[5] * y * y
+        plane += c[3] * x * x
+        surface[..., i] = plane
     resid = _distance(b, surface.reshape(-1, 3)[flat[inl]])
     noise = float(np.percentile(resid, 95)) if resid.size else MIN_THRESHOLD
     threshold = max(MIN_THRESHOLD, 2.0 * noise)
