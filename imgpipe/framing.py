@@ -322,12 +322,12 @@ def find_product_box(img_u8: np.ndarray, known: Measured | None = None) -> Produ
     whole = ProductBox(0, 0, w, h, backdrop.rgb, False)
     if backdrop.uniform < UNIFORM_SHARE or not mask.any():
         return whole
-    ys, xs = np.nonzero(mask)
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))  # the mask's extent
     # one proxy pixel of slack each side: the proxy blurs edges by up to one pixel
-    x0 = max(0, int(np.floor((xs.min() - 1) * factor)))
-    y0 = max(0, int(np.floor((ys.min() - 1) * factor)))
-    x1 = min(w, int(np.ceil((xs.max() + 2) * factor)))
-    y1 = min(h, int(np.ceil((ys.max() + 2) * factor)))
+    x0 = max(0, int(np.floor((cols[0] - 1) * factor)))
+    y0 = max(0, int(np.floor((rows[0] - 1) * factor)))
+    x1 = min(w, int(np.ceil((cols[-1] + 2) * factor)))
+    y1 = min(h, int(np.ceil((rows[-1] + 2) * factor)))
     if (x1 - x0) * (y1 - y0) > 0.97 * w * h:
         return whole
     if min(x1 - x0, y1 - y0) < max(x1 - x0, y1 - y0) / 8:
