@@ -76,7 +76,9 @@ def _proxy(img_u8: np.ndarray, max_px: int = PROXY_PX) -> tuple[np.ndarray, floa
 
 def _lab(img_u8: np.ndarray) -> np.ndarray:
     """CIELAB float32 (L 0-100, a/b about -128..127)."""
-    return cv2.cvtColor(img_u8.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    rgb = img_u8.astype(np.float32)
+    rgb /= 255.0  # in place: the same division, one HxWx3 float plane fewer
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
 
 
 def _border_mask(h: int, w: int) -> np.ndarray:
@@ -94,9 +96,10 @@ def _distance(lab: np.ndarray, ref_lab: np.ndarray) -> np.ndarray:
     darkens). Lighter: it counts fully (no shadow makes a sweep lighter, so a
     cream shirt on a beige sweep stands out).
     """
-    ref_lab = np.asarray(ref_lab)
-    if ref_lab.ndim == 1:  # one colour: per channel, not an HxWx3 difference (3x faster, the same values)
+    if isinstance(ref_lab, tuple):  # a surface's planes (_Backdrop.planes): lab - surface, channel by channel
         d0, d1, d2 = (lab[..., c] - ref_lab[c] for c in range(3))
+    elif (ref_lab := np.asarray(ref_lab)).ndim == 1:  # one colour: per channel, not an HxWx3 difference
+        d0, d1, d2 = (lab[..., c] - ref_lab[c] for c in range(3))  # (3x faster, the same values)
     else:
         diff = lab - ref_lab
         d0, d1, d2 = diff[..., 0], diff[..., 1], diff[..., 2]
@@ -108,10 +111,19 @@ def _distance(lab: np.ndarray, ref_lab: np.ndarray) -> np.ndarray:
 class _Backdrop:
     rgb: tuple[int, int, int]
     lab: np.ndarray      # median backdrop colour, Lab
-    surface: np.ndarray  # HxWx3 Lab: the backdrop as a smooth surface (sweep gradient, vignetting)
+    planes: tuple[np.ndarray, np.ndarray, np.ndarray]  # the surface's L*, a*, b*: HxW float32 each
     uniform: float       # share of border pixels close to the backdrop (0-1)
     threshold: float     # weighted ΔE separating product from backdrop
     edge_threshold: float  # gradient of L* (per pixel) above which an edge is product outline
+
+    @functools.cached_property
+    def surface(self) -> np.ndarray:
+        """HxWx3 Lab: the backdrop as a smooth surface (sweep gradient, vignetting), made on first use
+        (find_product_box measures against `planes` and never needs it)."""
+        out = np.empty(self.planes[0].shape + (3,), np.float32)
+        for i, plane in enumerate(self.planes):
+            out[..., i] = plane
+        return out
 
 
 def _design(h: int, w: int, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
@@ -179,18 +191,21 @@ def _backdrop(img_u8: np.ndarray, lab: np.ndarray) -> _Backdrop:
     # operations (a sum of two terms is the same either way round)
     x = (np.arange(w, dtype=np.float32) / max(1, w - 1) * 2 - 1)[None, :]
     y = (np.arange(h, dtype=np.float32) / max(1, h - 1) * 2 - 1)[:, None]
-    surface = np.empty((h, w, 3), np.float32)
-    for i, c in enumerate(coef.T):
+    planes = []
+    for c in coef.T:
         plane = x * (c[1] + c[4] * y)
         plane += c[0] + c[2] * y + c[5] * y * y
         plane += c[3] * x * x
-        surface[..., i] = plane
-    resid = _distance(b, surface.reshape(-1, 3)[flat[inl]])
+        plane.setflags(write=False)
+        planes.append(plane)
+    planes = tuple(planes)
+    at = flat[inl]
+    resid = _distance(b, tuple(plane.reshape(-1)[at] for plane in planes))
     noise = float(np.percentile(resid, 95)) if resid.size else MIN_THRESHOLD
     threshold = max(MIN_THRESHOLD, 2.0 * noise)
     grad = _border_gradient(lab[..., 0], border)
     edge_threshold = max(4.0, 3.0 * float(np.percentile(grad[inl], 99)))
-    return _Backdrop(tuple(int(round(v)) for v in rgb), ref, surface, uniform, threshold, edge_threshold)
+    return _Backdrop(tuple(int(round(v)) for v in rgb), ref, planes, uniform, threshold, edge_threshold)
 
 
 def _least_squares(A: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -271,7 +286,7 @@ def product_mask(img_u8: np.ndarray, bridge: bool = True,
 
 
 def _product_mask(img_u8: np.ndarray, lab: np.ndarray, backdrop: _Backdrop, bridge: bool) -> np.ndarray:
-    colour = _distance(lab, backdrop.surface) > backdrop.threshold
+    colour = _distance(lab, backdrop.planes) > backdrop.threshold
     # Canny: thin edges on the true boundary (a thresholded gradient would fatten the box)
     L8 = cv2.GaussianBlur(np.clip(lab[..., 0] * 2.55, 0, 255).astype(np.uint8), (0, 0), 1.2)
     hi = backdrop.edge_threshold * 8 * 2.55  # Sobel 3x3 gain 8, L* 0-100 -> 0-255

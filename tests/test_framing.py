@@ -265,6 +265,7 @@ def test_the_backdrop_fast_paths_give_the_plain_computations_bit_for_bit(size):
     assert fast.rgb == rgb and np.array_equal(fast.lab, ref) and np.array_equal(fast.surface, surface)
     assert (fast.uniform, fast.threshold, fast.edge_threshold) == (uniform, threshold, edge_threshold)
     assert np.array_equal(framing._distance(lab, surface), _plain_distance(lab, surface))
+    assert np.array_equal(framing._distance(lab, fast.planes), _plain_distance(lab, surface))
     assert np.array_equal(framing._distance(lab, ref), _plain_distance(lab, ref))
     rng = np.random.default_rng(w)
     halves = np.array([[10, 20, 30]] * 4 + [[11, 20, 32]] * 4, np.uint8)  # medians 10.5, 20, 31
