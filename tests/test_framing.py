@@ -213,6 +213,67 @@ def test_the_backdrop_fit_shortcuts_match_the_full_computations():
     assert whole.max() > 1  # a close-up: its border strips hold edges
 
 
+def _plain_distance(lab, ref_lab):
+    """framing._distance as first written: the whole HxWx3 difference and a weight array."""
+    from imgpipe.framing import LIGHTNESS_WEIGHT
+
+    diff = lab - ref_lab
+    dl = diff[..., 0] * np.where(diff[..., 0] < 0, LIGHTNESS_WEIGHT, 1.0).astype(np.float32)
+    return np.sqrt(dl ** 2 + diff[..., 1] ** 2 + diff[..., 2] ** 2)
+
+
+def _plain_backdrop(img_u8, lab):
+    """framing._backdrop as first written: boolean gathers, np.median, an HxWx3 broadcast surface."""
+    from imgpipe import framing
+
+    h, w = img_u8.shape[:2]
+    border = framing._border_mask(h, w)
+    rgb = np.median(img_u8[border], axis=0)
+    ref = framing._lab(rgb.reshape(1, 1, 3).astype(np.uint8))[0, 0]
+    border_lab = lab[border]
+    close = _plain_distance(border_lab, ref) < 2 * framing.MIN_THRESHOLD
+    ys, xs = np.nonzero(border)
+    inl = close if close.sum() >= 12 else np.ones_like(close)
+    A = framing._design(h, w, ys[inl].astype(np.float32), xs[inl].astype(np.float32))
+    coef = framing._least_squares(A, border_lab[inl])
+    res = _plain_distance(border_lab[inl], (A @ coef).astype(np.float32))
+    good = res <= max(2.5 * float(np.median(res)), 1.0)
+    if good.sum() >= 12:
+        coef = framing._least_squares(A[good], border_lab[inl][good])
+    coef = coef.astype(np.float32)
+    x = (np.arange(w, dtype=np.float32) / max(1, w - 1) * 2 - 1)[None, :, None]
+    y = (np.arange(h, dtype=np.float32) / max(1, h - 1) * 2 - 1)[:, None, None]
+    surface = (coef[0] + coef[2] * y + coef[5] * y * y) + x * (coef[1] + coef[4] * y) + coef[3] * x * x
+    resid = _plain_distance(border_lab[inl], surface[border][inl])
+    threshold = max(framing.MIN_THRESHOLD, 2.0 * float(np.percentile(resid, 95)))
+    grad = framing._gradient(lab[..., 0])[border]
+    edge_threshold = max(4.0, 3.0 * float(np.percentile(grad[inl], 99)))
+    return tuple(int(round(v)) for v in rgb), ref, surface, float(close.mean()), threshold, edge_threshold
+
+
+@pytest.mark.parametrize("size", [(601, 451), (600, 398), (333, 600)])
+def test_the_backdrop_fast_paths_give_the_plain_computations_bit_for_bit(size):
+    """_backdrop's and _distance's fast paths (per-channel planes, cached border indices, the median
+    by counting levels) give exactly the plain formulas' values: boxes must not move by a pixel."""
+    from imgpipe import framing
+
+    w, h = size
+    img = studio(w=w, h=h, box=(w // 4, h // 5, w * 3 // 4 + 1, h * 4 // 5), product=(90, 140, 200), seed=w)
+    lab = framing._lab(img)
+    fast = framing._backdrop(img, lab)
+    rgb, ref, surface, uniform, threshold, edge_threshold = _plain_backdrop(img, lab)
+    assert fast.rgb == rgb and np.array_equal(fast.lab, ref) and np.array_equal(fast.surface, surface)
+    assert (fast.uniform, fast.threshold, fast.edge_threshold) == (uniform, threshold, edge_threshold)
+    assert np.array_equal(framing._distance(lab, surface), _plain_distance(lab, surface))
+    assert np.array_equal(framing._distance(lab, fast.planes), _plain_distance(lab, surface))
+    assert np.array_equal(framing._distance(lab, ref), _plain_distance(lab, ref))
+    rng = np.random.default_rng(w)
+    halves = np.array([[10, 20, 30]] * 4 + [[11, 20, 32]] * 4, np.uint8)  # medians 10.5, 20, 31
+    for pixels in (img[framing._border_mask(h, w)], rng.integers(0, 256, (w + 1, 3), np.uint8), halves):
+        for n in (len(pixels), len(pixels) - 1):  # an even and an odd count
+            assert np.array_equal(framing._median_u8(pixels[:n]), np.median(pixels[:n], axis=0))
+
+
 def test_a_product_tight_on_a_white_sweep_is_fitted_whole_not_centre_cropped():
     """Real catalogue shots (oper review): a bulb 6 px from the top and bottom of a white 900 x 1024
     photo counts as a close-up (box within 1 % of the edges), and its main/SKU images were centre
