@@ -121,8 +121,8 @@ def export_package(ws, article: str, platform: str, out_dir: Path | None = None,
         raise ImgpipeError(t("status.unknown_article", article=article), fix=t("status.unknown_article.fix"))
     review = review_of(cat, article, platform)
     forced = review.state != "approved"
+    label = ws.profiles[platform].label(get_language())  # 天猫, as operations name it
     if forced and not force:
-        label = ws.profiles[platform].label(get_language())
         raise ImgpipeError(t("export.refused", article=article, platform=label, why=why_not_approved(review, label)),
                            fix=t("export.refused.fix"))
     if forced:  # not approved: forced past the review, never past the validation's errors
@@ -133,7 +133,7 @@ def export_package(ws, article: str, platform: str, out_dir: Path | None = None,
     slices = json.loads(page["slices"]) if page and page["slices"] else []
     images = upload_order(cat.outputs(article, platform), slices, product.colours, ws.profiles[platform])
     if not images:
-        raise ImgpipeError(t("review.no_outputs", article=article, platform=platform),
+        raise ImgpipeError(t("review.no_outputs", article=article, platform=label),
                            fix=t("review.no_outputs.fix", article=article))
     approved = (review.decision or {}).get("outputs") or {} if not forced else {}
     for _, path in images:

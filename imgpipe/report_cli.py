@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from imgpipe.errors import shown_file
-from imgpipe.messages import localise, t
+from imgpipe.messages import get_language, localise, t
 
 
 def print_run_summary(summary, ws, out: Console) -> None:
@@ -21,7 +21,8 @@ def print_run_summary(summary, ws, out: Console) -> None:
             for platform in item.write:
                 counts = (len(item.write[platform]), len(item.remove[platform]), item.up_to_date[platform])
                 if any(counts):  # an article with only new photos: planned once they are analysed
-                    out.print(t("run.would_plan", article=item.article, platform=platform, write=counts[0],
+                    label = ws.profiles[platform].label(get_language()) if platform in ws.profiles else platform
+                    out.print(t("run.would_plan", article=item.article, platform=label, write=counts[0],
                                 remove=counts[1], same=counts[2]), soft_wrap=True)
                 for path in item.remove[platform]:
                     out.print(escape(t("run.would_remove", path=path)), soft_wrap=True)

@@ -151,7 +151,7 @@ def decide(ws, article: str, platform: str, *, approve: bool, who: str, note: st
         raise ImgpipeError(t("review.need_reason"), field="reason", fix=t("review.need_reason.fix"))
     current = cat.output_fingerprints(article).get((article, platform), {})
     if not current:
-        raise ImgpipeError(t("review.no_outputs", article=article, platform=platform),
+        raise ImgpipeError(t("review.no_outputs", article=article, platform=platform_labels(ws)[platform]),
                            fix=t("review.no_outputs.fix", article=article))
     note = note.strip()
     if not approve and not note:
@@ -191,7 +191,8 @@ def resolve_image(ws, article: str, platform: str, given: str) -> str:
     name = wanted.rsplit("/", 1)[-1]
     for path in ([wanted] if wanted in known else []) + [p for p in known if p.rsplit("/", 1)[-1] == name]:
         return path
-    raise ImgpipeError(t("review.unknown_image", image=given, article=article, platform=platform), field="image",
+    label = profile.label(get_language()) if profile else platform  # 天猫, as operations name it
+    raise ImgpipeError(t("review.unknown_image", image=given, article=article, platform=label), field="image",
                        fix=t("review.unknown_image.fix"))
 
 

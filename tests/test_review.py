@@ -254,11 +254,43 @@ def test_the_workbench_refuses_the_approval_as_the_cli_does_and_offers_the_force
 def test_bad_review_input_is_refused_with_the_field(workspace):
     assert cli(workspace, "review", "A1023", "--platform", "tmall", "--approve", "--send-back", "x").exit_code == 2
     res = cli(workspace, "review", "A1023", "--platform", "tmall", "--approve", "--by", "李四")
-    assert res.exit_code == 2 and "tmall" in res.output  # no outputs yet: nothing to approve
+    assert res.exit_code == 2 and "天猫" in res.output  # no outputs yet: nothing to approve
     ws = Workspace.open(workspace)
     with pytest.raises(ImgpipeError) as err:
         decide(ws, "A1023", "tmall", approve=True, who="  ")
     assert err.value.field == "by"
+
+
+def _in_language(root: Path, lang: str) -> None:
+    toml = root / "imgpipe.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('language = "zh"', f'language = "{lang}"', 1),
+                    encoding="utf-8")
+
+
+@pytest.mark.parametrize("lang, label, said", [("zh", "天猫", "还没有生成任何图片"), ("en", "Tmall", "has no images for")])
+def test_a_refusal_before_the_platform_is_checked_names_it_as_operations_do(workspace, lang, label, said):
+    """review.no_outputs said "A1023 在 tmall 还没有生成任何图片": the key, where every other sentence says 天猫."""
+    _in_language(workspace, lang)
+    res = cli(workspace, "review", "A1023", "--platform", "tmall", "--approve", "--by", "李四")
+    assert res.exit_code == 2 and said in res.output, res.output
+    sentence = next(line for line in res.output.splitlines() if said in line)
+    assert label in sentence and "tmall" not in sentence
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang, label", [("zh", "天猫"), ("en", "Tmall")])
+def test_an_unknown_image_and_a_dry_run_name_the_platform_as_operations_do(shop, lang, label):
+    """review.unknown_image and run.would_plan said tmall; the command to type still says tmall."""
+    _in_language(shop, lang)
+    res = cli(shop, "review", "A1023", "--platform", "tmall", "--send-back", "x", "--image", "nope.jpg", "--by", "李四")
+    assert res.exit_code == 2, res.output
+    sentence = next(line for line in res.output.splitlines() if "nope.jpg" in line)
+    assert label in sentence and "tmall" not in sentence
+    next((shop / "output" / "tmall" / "A1023").rglob("*.jpg")).unlink()  # one image to make again
+    res = cli(shop, "run", "--dry-run", "--platform", "tmall")
+    assert res.exit_code == 0, res.output
+    (plan,) = [line for line in res.output.splitlines() if line.startswith("A1023 ·")]
+    assert label in plan and "tmall" not in plan
 
 
 @pytest.mark.slow
