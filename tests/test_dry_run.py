@@ -73,4 +73,4 @@ def test_dry_run_messages_are_in_the_conditional(workspace):
     toml = workspace / "imgpipe.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace("禾象旗舰店", "禾象官方店"), encoding="utf-8")
     result = CliRunner().invoke(main, ["-w", str(workspace), "run", "--dry-run", "--platform", "tmall"])
-    assert "A1023 · tmall：将写入" in result.stderr
+    assert "A1023 · 天猫：将写入" in result.stderr

@@ -261,6 +261,16 @@ def test_bad_review_input_is_refused_with_the_field(workspace):
     assert err.value.field == "by"
 
 
+@pytest.fixture
+def language_restored():
+    """The CLI sets the interface language of this process from the workspace: back as it was after."""
+    from imgpipe.messages import get_language, set_language
+
+    before = get_language()
+    yield
+    set_language(before)
+
+
 def _in_language(root: Path, lang: str) -> None:
     toml = root / "imgpipe.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace('language = "zh"', f'language = "{lang}"', 1),
@@ -268,7 +278,8 @@ def _in_language(root: Path, lang: str) -> None:
 
 
 @pytest.mark.parametrize("lang, label, said", [("zh", "天猫", "还没有生成任何图片"), ("en", "Tmall", "has no images for")])
-def test_a_refusal_before_the_platform_is_checked_names_it_as_operations_do(workspace, lang, label, said):
+def test_a_refusal_before_the_platform_is_checked_names_it_as_operations_do(workspace, lang, label, said,
+                                                                          language_restored):
     """review.no_outputs said "A1023 在 tmall 还没有生成任何图片": the key, where every other sentence says 天猫."""
     _in_language(workspace, lang)
     res = cli(workspace, "review", "A1023", "--platform", "tmall", "--approve", "--by", "李四")
@@ -279,7 +290,7 @@ def test_a_refusal_before_the_platform_is_checked_names_it_as_operations_do(work
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lang, label", [("zh", "天猫"), ("en", "Tmall")])
-def test_an_unknown_image_and_a_dry_run_name_the_platform_as_operations_do(shop, lang, label):
+def test_an_unknown_image_and_a_dry_run_name_the_platform_as_operations_do(shop, lang, label, language_restored):
     """review.unknown_image and run.would_plan said tmall; the command to type still says tmall."""
     _in_language(shop, lang)
     res = cli(shop, "review", "A1023", "--platform", "tmall", "--send-back", "x", "--image", "nope.jpg", "--by", "李四")
