@@ -188,7 +188,10 @@ def backdrop_holes(pixels: np.ndarray, backdrop_rgb: tuple[int, int, int]) -> np
     """
     h, w = pixels.shape[:2]
     rgb = np.ascontiguousarray(pixels[..., :3])
-    clear = pixels[..., 3] == 0 if pixels.shape[-1] == 4 else (rgb >= 250).all(axis=-1)
+    if pixels.shape[-1] == 4:
+        clear = pixels[..., 3] == 0
+    else:  # (rgb >= 250).all(axis=-1) per channel: the same bools, without a 3-long inner reduction
+        clear = (rgb[..., 0] >= 250) & (rgb[..., 1] >= 250) & (rgb[..., 2] >= 250)
     lab = framing._lab(rgb)
     ref = framing._lab(np.asarray(backdrop_rgb, np.uint8).reshape(1, 1, 3))[0, 0]
     # lab - ref channel by channel (HxW planes, not an HxWx3 broadcast with 3-long inner loops):
