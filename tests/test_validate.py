@@ -239,6 +239,28 @@ def test_mark_over_product_and_grey_white_border_fail_marks(shop):
     assert sorted(f.code for f in findings(art, "marks")) == ["mark_over_product", "white_border"]
 
 
+def test_backdrop_holes_fast_paths_give_the_plain_formulas_bit_for_bit():
+    """backdrop_holes' ΔE and white canvas on HxW planes equal channel_norm(lab - ref) and
+    (rgb >= 250).all(axis=-1) exactly, on a generated white image whose handle shows the backdrop."""
+    from imgpipe import framing
+    from imgpipe.ops import channel_norm
+    from imgpipe.validate.checks import framing as checks
+
+    rng = np.random.default_rng(28)
+    arr = np.full((400, 300, 3), 255, np.uint8)
+    cv2.rectangle(arr, (60, 80), (240, 330), (90, 120, 160), -1)
+    cv2.circle(arr, (150, 200), 60, (243, 244, 245), -1)  # the backdrop seen through a handle
+    arr = np.clip(arr.astype(np.int16) + rng.integers(-4, 5, arr.shape), 0, 255).astype(np.uint8)
+    arr[:40] = 255  # white canvas left exact
+    lab = framing._lab(arr)
+    for backdrop in [(243, 244, 245), (190, 191, 191), (255, 255, 255)]:
+        ref = framing._lab(np.asarray(backdrop, np.uint8).reshape(1, 1, 3))[0, 0]
+        assert np.array_equal(checks._delta_e(lab, ref), channel_norm(lab - ref))
+    assert np.array_equal(checks._white(arr), (arr >= 250).all(axis=-1))
+    assert checks._white(arr).any() and not checks._white(arr).all()
+    assert checks.backdrop_holes(arr, (243, 244, 245))[200, 150]
+
+
 @pytest.mark.slow
 def test_backdrop_left_inside_a_handle_fails_framing(shop):
     """A white image whose handle hole shows the photo's backdrop (the analysis' backdrop colour)."""

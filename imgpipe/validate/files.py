@@ -71,7 +71,11 @@ def flat_bottom_share(rgb: np.ndarray) -> float:
     rows = rgb.astype(np.int16)
     h = rows.shape[0]
     middle = np.median(rows, axis=1)                                     # (h, 3) each row's middle colour
-    near = (np.abs(rows - middle[:, None, :]).max(axis=2) <= FLAT_LEVELS).mean(axis=1)
+    # each channel within FLAT_LEVELS, plane by plane: the same bools as the HxWx3 broadcast's max(axis=2)
+    ok = np.abs(rows[..., 0] - middle[:, 0, None]) <= FLAT_LEVELS
+    ok &= np.abs(rows[..., 1] - middle[:, 1, None]) <= FLAT_LEVELS
+    ok &= np.abs(rows[..., 2] - middle[:, 2, None]) <= FLAT_LEVELS
+    near = ok.mean(axis=1)
     flat = (near >= FLAT_ROW_SHARE) & (middle.min(axis=1) <= WHITE_CANVAS)
     mid, flat = middle.tolist(), flat.tolist()  # the walk below in plain floats: the same sums, no
     # numpy call per row (an 800-row image took ~10 ms that way)
